@@ -1,0 +1,24 @@
+package vote
+
+import "errors"
+
+// Sentinel errors of the domain. Callers test them with errors.Is; the server maps each to one
+// HTTP status and error code in a single place.
+var (
+	ErrPollNotFound    = errors.New("poll not found")
+	ErrReceiptNotFound = errors.New("receipt not found")
+	ErrVotingClosed    = errors.New("voting is not open")
+	ErrAlreadyVoted    = errors.New("already voted")
+	ErrInvalidChoice   = errors.New("invalid choice")
+	ErrChallengeFailed = errors.New("challenge failed")
+	// ErrUnavailable means the store could not do what was asked; for a ballot, nothing was recorded.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+type unavailableError struct{ err error }
+
+func (e unavailableError) Error() string   { return ErrUnavailable.Error() + ": " + e.err.Error() }
+func (e unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.err} }
+
+// errUnavailable wraps a failure to reach the store so that it matches both ErrUnavailable and err.
+func errUnavailable(err error) error { return unavailableError{err} }

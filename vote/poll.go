@@ -1,0 +1,157 @@
+// Package vote is the domain of livevote: polls and their candidates, ballots, the live snapshot of
+// a poll, the sentinel errors every layer speaks, ballot files, and the Store that records ballots.
+// It imports nothing of the web or of metrics.
+package vote
+
+import (
+	"fmt"
+	"time"
+)
+
+// Text is a piece of text in the languages of the ballot.
+type Text struct {
+	En string `json:"en" yaml:"en"`
+	Zh string `json:"zh" yaml:"zh"`
+}
+
+// IsZero reports whether no language has any text.
+func (t Text) IsZero() bool { return t.En == "" && t.Zh == "" }
+
+// Status is whether a poll takes ballots.
+type Status string
+
+// The statuses of a poll. Scheduled is never stored: it is what an open poll reports before its
+// opens_at.
+const (
+	StatusScheduled Status = "scheduled"
+	StatusOpen      Status = "open"
+	StatusPaused    Status = "paused"
+	StatusClosed    Status = "closed"
+)
+
+// Settable reports whether an organiser may set the status (scheduled follows from opens_at).
+func (s Status) Settable() bool {
+	return s == StatusOpen || s == StatusPaused || s == StatusClosed
+}
+
+// Visibility says who may see the per-candidate tally.
+type Visibility string
+
+// The visibilities of a poll's results.
+const (
+	ResultsHidden   Visibility = "hidden"
+	ResultsLive     Visibility = "live"
+	ResultsRevealed Visibility = "revealed"
+)
+
+// Valid reports whether v is one of the known visibilities.
+func (v Visibility) Valid() bool {
+	return v == ResultsHidden || v == ResultsLive || v == ResultsRevealed
+}
+
+// Public reports whether the public may see the tally.
+func (v Visibility) Public() bool { return v == ResultsLive || v == ResultsRevealed }
+
+// Limit says how often one voter may cast a ballot in a poll.
+type Limit string
+
+// The limits of a poll.
+const (
+	LimitOnce  Limit = "once"  // one ballot per voter for the poll's life
+	LimitDaily Limit = "daily" // one ballot per voter per calendar day in the poll's time zone
+)
+
+// MaxDifficulty is the strongest proof-of-work an organiser may ask for (max_number of a challenge).
+const MaxDifficulty = 10_000_000
+
+// Candidate is one option on a ballot.
+type Candidate struct {
+	ID         string `json:"id"`
+	City       Text   `json:"city"`
+	Country    Text   `json:"country"`
+	Initiative Text   `json:"initiative"`
+	Summary    Text   `json:"summary"`
+	Theme      *Text  `json:"theme,omitempty"`
+}
+
+// Poll is one vote as the ballot file defines it. A Poll is immutable once loaded; what organisers
+// change while it runs (status, results visibility, difficulty) is its State, kept in the Store.
+type Poll struct {
+	ID          string
+	Title       Text
+	Description Text
+	Candidates  []Candidate
+	MaxChoices  int
+	Limit       Limit
+	Location    *time.Location
+	OpensAt     *time.Time
+	ClosesAt    *time.Time
+	// Initial is the state the poll starts in, until an organiser changes it.
+	Initial State
+
+	index map[string]int
+}
+
+// State is the part of a poll that organisers change while it runs. Every instance reads it from
+// the Store, so all of them agree.
+type State struct {
+	Status     Status     `json:"status"`
+	Results    Visibility `json:"results"`
+	Difficulty int        `json:"difficulty"`
+}
+
+// Candidate returns the candidate with the given id.
+func (p *Poll) Candidate(id string) (Candidate, bool) {
+	i, ok := p.index[id]
+	if !ok {
+		return Candidate{}, false
+	}
+	return p.Candidates[i], true
+}
+
+// CheckChoices returns nil when choices is a valid selection for the poll: at least one, at most
+// MaxChoices, every id a candidate, no id twice. Otherwise it returns an error wrapping
+// ErrInvalidChoice that says which rule failed.
+func (p *Poll) CheckChoices(choices []string) error {
+	if len(choices) == 0 {
+		return fmt.Errorf("%w: choose at least one candidate", ErrInvalidChoice)
+	}
+	if len(choices) > p.MaxChoices {
+		return fmt.Errorf("%w: at most %d choices, got %d", ErrInvalidChoice, p.MaxChoices, len(choices))
+	}
+	for i, c := range choices {
+		if _, ok := p.index[c]; !ok {
+			return fmt.Errorf("%w: %q is not a candidate of this poll", ErrInvalidChoice, c)
+		}
+		for _, d := range choices[:i] {
+			if c == d {
+				return fmt.Errorf("%w: %q chosen twice", ErrInvalidChoice, c)
+			}
+		}
+	}
+	return nil
+}
+
+// Period names the stretch of time in which a voter may cast one ballot: empty for a once poll,
+// the calendar day (2006-01-02) in the poll's time zone for a daily poll.
+func (p *Poll) Period(at time.Time) string {
+	if p.Limit != LimitDaily {
+		return ""
+	}
+	return at.In(p.Location).Format(time.DateOnly)
+}
+
+// Effective is the status voters see at the given time: a stored open status reads scheduled
+// before opens_at and closed from closes_at on; paused and closed are as stored.
+func (p *Poll) Effective(stored Status, at time.Time) Status {
+	if stored != StatusOpen {
+		return stored
+	}
+	if p.OpensAt != nil && at.Before(*p.OpensAt) {
+		return StatusScheduled
+	}
+	if p.ClosesAt != nil && !at.Before(*p.ClosesAt) {
+		return StatusClosed
+	}
+	return StatusOpen
+}

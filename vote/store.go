@@ -1,0 +1,98 @@
+package vote
+
+import (
+	"context"
+	"time"
+)
+
+// Store records ballots and keeps the running state of every poll. Implementations: the embedded
+// MemoryStore (one instance, nothing survives a restart) and RedisStore (any number of instances on
+// one Redis or a Redis Cluster). Both pass the contract suite in votetest.
+//
+// Every method is safe for concurrent use. Methods take the *Poll so that a store needs no copy of
+// the ballot file: a state field never changed by an organiser reads as p.Initial.
+//
+// Errors: domain outcomes are the sentinels of this package (ErrAlreadyVoted, ErrVotingClosed,
+// ErrChallengeFailed, ErrReceiptNotFound); anything that kept the store from answering wraps
+// ErrUnavailable.
+type Store interface {
+	// Cast records one ballot in one atomic step. In order, it refuses with ErrVotingClosed when
+	// the poll's stored status is not open, with ErrChallengeFailed when b.Challenge is set and was
+	// used before (the challenge is consumed by this attempt either way), and with ErrAlreadyVoted
+	// when the voter has a ballot in b.Period. Otherwise it records the voter, the ballot in the log
+	// and under its receipt, and counts it: into the tally, the ballot total and the turnout
+	// buckets, or, when b.Held, into the held tally only. When Cast returns nil the ballot is
+	// durable as far as the store is; when it returns an error the ballot is not recorded, except
+	// after an ambiguous failure wrapping ErrUnavailable (timeout after sending), which VoterBallot
+	// resolves. Cast does not check choices or schedule: the caller did.
+	Cast(ctx context.Context, p *Poll, b Ballot) error
+
+	// State returns the poll's stored state (status as stored, not Effective).
+	State(ctx context.Context, p *Poll) (State, error)
+	// SetStatus, SetResults and SetDifficulty change one field of the poll's state for every
+	// instance and return the new state. The caller validated the value.
+	SetStatus(ctx context.Context, p *Poll, s Status) (State, error)
+	SetResults(ctx context.Context, p *Poll, v Visibility) (State, error)
+	SetDifficulty(ctx context.Context, p *Poll, d int) (State, error)
+
+	// Snapshot reads the poll's state and counts at one moment; now is the time of reading (it
+	// dates the snapshot and places the rate window). Status in the snapshot is Effective at now.
+	Snapshot(ctx context.Context, p *Poll, now time.Time) (Snapshot, error)
+
+	// Turnout returns the counted ballots per step (time.Minute or time.Hour) as a map from the
+	// step's start (Unix seconds, UTC) to a count; steps without ballots are absent.
+	Turnout(ctx context.Context, p *Poll, step time.Duration) (map[int64]int64, error)
+
+	// VoterBallot returns the receipt of the voter's ballot in the period, or ErrReceiptNotFound.
+	VoterBallot(ctx context.Context, p *Poll, voter, period string) (Receipt, error)
+	// Receipt returns the receipt with the given id in the poll, or ErrReceiptNotFound.
+	Receipt(ctx context.Context, p *Poll, id string) (Receipt, error)
+	// UseChallenge consumes a proof-of-work challenge outside a Cast (for attempts refused before
+	// they reach Cast); ErrChallengeFailed when it was used before. It is remembered until until.
+	UseChallenge(ctx context.Context, p *Poll, challenge string, until time.Time) error
+
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources; no method may be called after it.
+	Close() error
+}
+
+// Ballot is one voter's ballot as the store records it. It carries no IP address and no raw voter
+// id: Voter is a keyed hash of the voter id.
+type Ballot struct {
+	Receipt string    // random id, the voter's proof; unique
+	Voter   string    // keyed hash of the voter id
+	Period  string    // Poll.Period(At): the dedup period, empty for once polls
+	Choices []string  // checked against the poll
+	At      time.Time // when the server accepted the attempt
+	// Challenge, when not empty, is the proof-of-work challenge this attempt consumes;
+	// ChallengeUntil is when it expires and may be forgotten.
+	Challenge      string
+	ChallengeUntil time.Time
+	// Held puts the ballot into the held tally for review instead of the public count.
+	Held bool
+}
+
+// Receipt is what a voter can check about a recorded ballot.
+type Receipt struct {
+	ID         string    `json:"receipt"`
+	Poll       string    `json:"poll"`
+	Choices    []string  `json:"choices"`
+	RecordedAt time.Time `json:"recorded_at"`
+	// Counted is true once the ballot is in the tally; a held ballot is recorded but not counted.
+	Counted bool `json:"counted"`
+}
+
+// Snapshot is the state and the counts of a poll at one moment, whoever may see which part of it.
+type Snapshot struct {
+	Poll  string
+	State State // Status is Effective at At
+	At    time.Time
+	// Ballots is the number of counted ballots; Held awaits review.
+	Ballots int64
+	Held    int64
+	// Tally is counted choices per candidate id (every candidate present, zero included).
+	Tally map[string]int64
+	// Rate is counted ballots per minute over the last minute (a sliding estimate).
+	Rate float64
+}

@@ -1,0 +1,243 @@
+package vote
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+// MemoryStore is the embedded store: everything in this process's memory, under one lock. It is for
+// one instance and for trying livevote: nothing survives a restart, and other instances cannot see
+// it.
+type MemoryStore struct {
+	mu    sync.Mutex
+	polls map[string]*memPoll
+	// challenges maps a used challenge to when it may be forgotten.
+	challenges map[string]time.Time
+	sweepAt    time.Time
+}
+
+type memPoll struct {
+	state    State
+	set      map[string]bool // state fields an organiser changed
+	voters   map[string]string
+	receipts map[string]Receipt
+	tally    map[string]int64
+	held     map[string]int64
+	ballots  int64
+	heldN    int64
+	buckets  map[time.Duration]map[int64]int64
+	log      []Receipt
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{polls: map[string]*memPoll{}, challenges: map[string]time.Time{}}
+}
+
+func (m *MemoryStore) poll(p *Poll) *memPoll {
+	mp, ok := m.polls[p.ID]
+	if !ok {
+		mp = &memPoll{
+			set:      map[string]bool{},
+			voters:   map[string]string{},
+			receipts: map[string]Receipt{},
+			tally:    map[string]int64{},
+			held:     map[string]int64{},
+			buckets:  map[time.Duration]map[int64]int64{time.Minute: {}, time.Hour: {}},
+		}
+		m.polls[p.ID] = mp
+	}
+	return mp
+}
+
+func (mp *memPoll) stateOf(p *Poll) State {
+	s := p.Initial
+	if mp.set["status"] {
+		s.Status = mp.state.Status
+	}
+	if mp.set["results"] {
+		s.Results = mp.state.Results
+	}
+	if mp.set["difficulty"] {
+		s.Difficulty = mp.state.Difficulty
+	}
+	return s
+}
+
+// useChallenge marks a challenge used; false when it was used before. Caller holds m.mu.
+func (m *MemoryStore) useChallenge(key string, until, now time.Time) bool {
+	if now.After(m.sweepAt) {
+		for k, t := range m.challenges {
+			if now.After(t) {
+				delete(m.challenges, k)
+			}
+		}
+		m.sweepAt = now.Add(time.Minute)
+	}
+	if _, used := m.challenges[key]; used {
+		return false
+	}
+	m.challenges[key] = until
+	return true
+}
+
+// Cast implements Store.
+func (m *MemoryStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
+	if err := ctx.Err(); err != nil {
+		return errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mp := m.poll(p)
+	if mp.stateOf(p).Status != StatusOpen {
+		return ErrVotingClosed
+	}
+	if b.Challenge != "" && !m.useChallenge(p.ID+"\x00"+b.Challenge, b.ChallengeUntil, b.At) {
+		return ErrChallengeFailed
+	}
+	key := b.Voter + "|" + b.Period
+	if _, dup := mp.voters[key]; dup {
+		return ErrAlreadyVoted
+	}
+	r := Receipt{ID: b.Receipt, Poll: p.ID, Choices: slices.Clone(b.Choices), RecordedAt: b.At, Counted: !b.Held}
+	mp.voters[key] = b.Receipt
+	mp.receipts[b.Receipt] = r
+	mp.log = append(mp.log, r)
+	if b.Held {
+		mp.heldN++
+		for _, c := range b.Choices {
+			mp.held[c]++
+		}
+		return nil
+	}
+	mp.ballots++
+	for _, c := range b.Choices {
+		mp.tally[c]++
+	}
+	for step, counts := range mp.buckets {
+		counts[b.At.Truncate(step).Unix()]++
+	}
+	return nil
+}
+
+func (m *MemoryStore) setState(ctx context.Context, p *Poll, field string, set func(*State)) (State, error) {
+	if err := ctx.Err(); err != nil {
+		return State{}, errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mp := m.poll(p)
+	s := mp.stateOf(p)
+	set(&s)
+	mp.state = s
+	mp.set[field] = true
+	return s, nil
+}
+
+// State implements Store.
+func (m *MemoryStore) State(ctx context.Context, p *Poll) (State, error) {
+	if err := ctx.Err(); err != nil {
+		return State{}, errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.poll(p).stateOf(p), nil
+}
+
+// SetStatus implements Store.
+func (m *MemoryStore) SetStatus(ctx context.Context, p *Poll, st Status) (State, error) {
+	return m.setState(ctx, p, "status", func(s *State) { s.Status = st })
+}
+
+// SetResults implements Store.
+func (m *MemoryStore) SetResults(ctx context.Context, p *Poll, v Visibility) (State, error) {
+	return m.setState(ctx, p, "results", func(s *State) { s.Results = v })
+}
+
+// SetDifficulty implements Store.
+func (m *MemoryStore) SetDifficulty(ctx context.Context, p *Poll, d int) (State, error) {
+	return m.setState(ctx, p, "difficulty", func(s *State) { s.Difficulty = d })
+}
+
+// Snapshot implements Store.
+func (m *MemoryStore) Snapshot(ctx context.Context, p *Poll, now time.Time) (Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return Snapshot{}, errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mp := m.poll(p)
+	s := Snapshot{Poll: p.ID, State: mp.stateOf(p), At: now, Ballots: mp.ballots, Held: mp.heldN,
+		Tally: make(map[string]int64, len(p.Candidates))}
+	s.State.Status = p.Effective(s.State.Status, now)
+	for _, c := range p.Candidates {
+		s.Tally[c.ID] = mp.tally[c.ID]
+	}
+	minute := now.Truncate(time.Minute).Unix()
+	s.Rate = Rate(now, mp.buckets[time.Minute][minute], mp.buckets[time.Minute][minute-60])
+	return s, nil
+}
+
+// Turnout implements Store.
+func (m *MemoryStore) Turnout(ctx context.Context, p *Poll, step time.Duration) (map[int64]int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[int64]int64{}
+	for k, v := range m.poll(p).buckets[step] {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// VoterBallot implements Store.
+func (m *MemoryStore) VoterBallot(ctx context.Context, p *Poll, voter, period string) (Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return Receipt{}, errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mp := m.poll(p)
+	id, ok := mp.voters[voter+"|"+period]
+	if !ok {
+		return Receipt{}, ErrReceiptNotFound
+	}
+	return mp.receipts[id], nil
+}
+
+// Receipt implements Store.
+func (m *MemoryStore) Receipt(ctx context.Context, p *Poll, id string) (Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return Receipt{}, errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.poll(p).receipts[id]
+	if !ok {
+		return Receipt{}, ErrReceiptNotFound
+	}
+	return r, nil
+}
+
+// UseChallenge implements Store.
+func (m *MemoryStore) UseChallenge(ctx context.Context, p *Poll, challenge string, until time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.useChallenge(p.ID+"\x00"+challenge, until, time.Now()) {
+		return ErrChallengeFailed
+	}
+	return nil
+}
+
+// Ping implements Store; the memory store always answers.
+func (m *MemoryStore) Ping(context.Context) error { return nil }
+
+// Close implements Store.
+func (m *MemoryStore) Close() error { return nil }

@@ -1,0 +1,308 @@
+package votetest
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/livevote/livevote/vote"
+)
+
+// Contract runs the behaviour every vote.Store must show. store returns the store under test; it
+// is called once per subtest and may return the same store each time (test polls have unique ids).
+func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
+	ctx := context.Background()
+	at := time.Date(2023, 11, 20, 10, 30, 15, 0, time.UTC)
+	ballot := func(choices ...string) vote.Ballot {
+		return vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: choices, At: at}
+	}
+
+	t.Run("cast counts and gives a receipt", func(t *testing.T) {
+		s, p := store(t), Poll(t, "max_choices: 2")
+		b := ballot("a", "c")
+		if err := s.Cast(ctx, p, b); err != nil {
+			t.Fatal(err)
+		}
+		snap, err := s.Snapshot(ctx, p, at.Add(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap.Ballots != 1 || snap.Held != 0 || snap.Tally["a"] != 1 || snap.Tally["b"] != 0 || snap.Tally["c"] != 1 || len(snap.Tally) != 3 {
+			t.Errorf("snapshot after one ballot: %+v", snap)
+		}
+		if snap.Poll != p.ID || snap.State != p.Initial || !snap.At.Equal(at.Add(time.Second)) {
+			t.Errorf("snapshot poll/state/at: %+v", snap)
+		}
+		if snap.Rate != 1 {
+			t.Errorf("rate one second after one ballot = %v, want 1", snap.Rate)
+		}
+		for _, got := range []func() (vote.Receipt, error){
+			func() (vote.Receipt, error) { return s.Receipt(ctx, p, b.Receipt) },
+			func() (vote.Receipt, error) { return s.VoterBallot(ctx, p, b.Voter, "") },
+		} {
+			r, err := got()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.ID != b.Receipt || r.Poll != p.ID || !r.RecordedAt.Equal(at) || !r.Counted || fmt.Sprint(r.Choices) != "[a c]" {
+				t.Errorf("receipt = %+v", r)
+			}
+		}
+	})
+
+	t.Run("unknown receipts and voters", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		if _, err := s.Receipt(ctx, p, "nope"); !errors.Is(err, vote.ErrReceiptNotFound) {
+			t.Errorf("Receipt(unknown) = %v", err)
+		}
+		if _, err := s.VoterBallot(ctx, p, "nobody", ""); !errors.Is(err, vote.ErrReceiptNotFound) {
+			t.Errorf("VoterBallot(unknown) = %v", err)
+		}
+	})
+
+	t.Run("one voter, 100 concurrent attempts, one ballot", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		voter := rand.Text()
+		var wg sync.WaitGroup
+		errs := make([]error, 100)
+		for i := range errs {
+			wg.Go(func() {
+				b := ballot("b")
+				b.Voter = voter
+				errs[i] = s.Cast(ctx, p, b)
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, vote.ErrAlreadyVoted):
+				t.Errorf("attempt: %v", err)
+			}
+		}
+		snap, _ := s.Snapshot(ctx, p, at)
+		if ok != 1 || snap.Ballots != 1 || snap.Tally["b"] != 1 {
+			t.Errorf("%d attempts recorded, ballots %d, tally %v; want exactly one", ok, snap.Ballots, snap.Tally)
+		}
+	})
+
+	t.Run("1000 voters in parallel", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		acked := map[string]int{}
+		sem := make(chan struct{}, 50)
+		for i := range 1000 {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				c := string(rune('a' + i%3))
+				if err := s.Cast(ctx, p, ballot(c)); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked[c]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		snap, err := s.Snapshot(ctx, p, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum int64
+		for c, n := range snap.Tally {
+			sum += n
+			if int(n) != acked[c] {
+				t.Errorf("tally[%s] = %d, acknowledged %d", c, n, acked[c])
+			}
+		}
+		if sum != 1000 || snap.Ballots != 1000 {
+			t.Errorf("tally sum %d, ballots %d, acknowledged 1000", sum, snap.Ballots)
+		}
+	})
+
+	t.Run("daily poll: again after the poll's midnight", func(t *testing.T) {
+		s, p := store(t), Poll(t, "limit: daily", "time_zone: Asia/Shanghai")
+		voter := rand.Text()
+		cast := func(at time.Time) error {
+			b := ballot("a")
+			b.Voter, b.At, b.Period = voter, at, p.Period(at)
+			return s.Cast(ctx, p, b)
+		}
+		day1 := time.Date(2023, 11, 20, 15, 0, 0, 0, time.UTC) // 23:00 in Shanghai
+		if err := cast(day1); err != nil {
+			t.Fatal(err)
+		}
+		if err := cast(day1.Add(59 * time.Minute)); !errors.Is(err, vote.ErrAlreadyVoted) {
+			t.Errorf("second ballot before midnight in Shanghai: %v, want ErrAlreadyVoted", err)
+		}
+		if err := cast(day1.Add(61 * time.Minute)); err != nil {
+			t.Errorf("ballot after midnight in Shanghai: %v", err)
+		}
+		if err := cast(day1.Add(2 * time.Hour)); !errors.Is(err, vote.ErrAlreadyVoted) {
+			t.Errorf("second ballot on day 2: %v, want ErrAlreadyVoted", err)
+		}
+		if r, err := s.VoterBallot(ctx, p, voter, p.Period(day1)); err != nil || !r.RecordedAt.Equal(day1) {
+			t.Errorf("VoterBallot(day 1) = %+v, %v", r, err)
+		}
+	})
+
+	t.Run("paused and closed polls refuse", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		for _, st := range []vote.Status{vote.StatusPaused, vote.StatusClosed} {
+			if _, err := s.SetStatus(ctx, p, st); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Cast(ctx, p, ballot("a")); !errors.Is(err, vote.ErrVotingClosed) {
+				t.Errorf("Cast while %s: %v, want ErrVotingClosed", st, err)
+			}
+		}
+		if _, err := s.SetStatus(ctx, p, vote.StatusOpen); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Cast(ctx, p, ballot("a")); err != nil {
+			t.Errorf("Cast after reopening: %v", err)
+		}
+		snap, _ := s.Snapshot(ctx, p, at)
+		if snap.Ballots != 1 {
+			t.Errorf("ballots = %d, want 1", snap.Ballots)
+		}
+	})
+
+	t.Run("initially closed poll refuses", func(t *testing.T) {
+		s, p := store(t), Poll(t, "status: closed")
+		if err := s.Cast(ctx, p, ballot("a")); !errors.Is(err, vote.ErrVotingClosed) {
+			t.Errorf("Cast on a closed poll: %v", err)
+		}
+	})
+
+	t.Run("state changes are kept", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		if _, err := s.SetResults(ctx, p, vote.ResultsRevealed); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetDifficulty(ctx, p, 1234); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.SetStatus(ctx, p, vote.StatusPaused)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := vote.State{Status: vote.StatusPaused, Results: vote.ResultsRevealed, Difficulty: 1234}
+		if st != want {
+			t.Errorf("SetStatus returned %+v, want %+v", st, want)
+		}
+		if got, err := s.State(ctx, p); err != nil || got != want {
+			t.Errorf("State = %+v, %v; want %+v", got, err, want)
+		}
+	})
+
+	t.Run("effective status in the snapshot", func(t *testing.T) {
+		s, p := store(t), Poll(t, "opens_at: 2023-11-01T00:00:00Z", "closes_at: 2023-12-01T00:00:00Z")
+		for now, want := range map[time.Time]vote.Status{
+			time.Date(2023, 10, 31, 0, 0, 0, 0, time.UTC): vote.StatusScheduled,
+			time.Date(2023, 11, 15, 0, 0, 0, 0, time.UTC): vote.StatusOpen,
+			time.Date(2023, 12, 1, 0, 0, 0, 0, time.UTC):  vote.StatusClosed,
+		} {
+			if snap, err := s.Snapshot(ctx, p, now); err != nil || snap.State.Status != want {
+				t.Errorf("status at %s = %s, %v; want %s", now, snap.State.Status, err, want)
+			}
+		}
+	})
+
+	t.Run("a challenge is good for one attempt", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		b := ballot("a")
+		b.Challenge, b.ChallengeUntil = rand.Text(), time.Now().Add(10*time.Minute)
+		if err := s.Cast(ctx, p, b); err != nil {
+			t.Fatal(err)
+		}
+		replay := ballot("b")
+		replay.Challenge, replay.ChallengeUntil = b.Challenge, b.ChallengeUntil
+		if err := s.Cast(ctx, p, replay); !errors.Is(err, vote.ErrChallengeFailed) {
+			t.Errorf("replayed challenge: %v, want ErrChallengeFailed", err)
+		}
+		if err := s.UseChallenge(ctx, p, b.Challenge, b.ChallengeUntil); !errors.Is(err, vote.ErrChallengeFailed) {
+			t.Errorf("UseChallenge of a used challenge: %v", err)
+		}
+		fresh := rand.Text()
+		if err := s.UseChallenge(ctx, p, fresh, time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		late := ballot("c")
+		late.Challenge, late.ChallengeUntil = fresh, time.Now().Add(time.Minute)
+		if err := s.Cast(ctx, p, late); !errors.Is(err, vote.ErrChallengeFailed) {
+			t.Errorf("Cast with a challenge used by UseChallenge: %v", err)
+		}
+		if snap, _ := s.Snapshot(ctx, p, at); snap.Ballots != 1 {
+			t.Errorf("ballots = %d, want 1", snap.Ballots)
+		}
+	})
+
+	t.Run("held ballots are recorded, not counted", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		b := ballot("a")
+		b.Held = true
+		if err := s.Cast(ctx, p, b); err != nil {
+			t.Fatal(err)
+		}
+		again := ballot("a")
+		again.Voter, again.Held = b.Voter, true
+		if err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrAlreadyVoted) {
+			t.Errorf("second held ballot of one voter: %v", err)
+		}
+		snap, _ := s.Snapshot(ctx, p, at)
+		if snap.Ballots != 0 || snap.Held != 1 || snap.Tally["a"] != 0 {
+			t.Errorf("snapshot with one held ballot: %+v", snap)
+		}
+		if r, err := s.Receipt(ctx, p, b.Receipt); err != nil || r.Counted {
+			t.Errorf("held receipt = %+v, %v; want recorded, not counted", r, err)
+		}
+		if tt, _ := s.Turnout(ctx, p, time.Minute); len(tt) != 0 {
+			t.Errorf("turnout counts a held ballot: %v", tt)
+		}
+	})
+
+	t.Run("turnout per minute and per hour", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		for _, d := range []time.Duration{0, 10 * time.Second, 2 * time.Minute, 60 * time.Minute} {
+			b := ballot("a")
+			b.At = at.Add(d)
+			if err := s.Cast(ctx, p, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m0 := at.Truncate(time.Minute).Unix()
+		h0 := at.Truncate(time.Hour).Unix()
+		for step, want := range map[time.Duration]map[int64]int64{
+			time.Minute: {m0: 2, m0 + 120: 1, at.Add(60 * time.Minute).Truncate(time.Minute).Unix(): 1},
+			time.Hour:   {h0: 3, h0 + 3600: 1},
+		} {
+			got, err := s.Turnout(ctx, p, step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("turnout per %s = %v, want %v", step, got, want)
+			}
+		}
+		snap, _ := s.Snapshot(ctx, p, at.Add(2*time.Minute+30*time.Second))
+		if snap.Rate != 1 { // the minute at +2m holds 1; the minute before it, none
+			t.Errorf("rate = %v, want 1", snap.Rate)
+		}
+	})
+
+	t.Run("ping", func(t *testing.T) {
+		if err := store(t).Ping(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+}
