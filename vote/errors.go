@@ -11,7 +11,8 @@ var (
 	ErrAlreadyVoted    = errors.New("already voted")
 	ErrInvalidChoice   = errors.New("invalid choice")
 	ErrChallengeFailed = errors.New("challenge failed")
-	// ErrUnavailable means the store could not do what was asked; for a ballot, nothing was recorded.
+	// ErrUnavailable means the store could not do what was asked. For a ballot it is usually not
+	// recorded; after a timeout it may be (see Store.Cast).
 	ErrUnavailable = errors.New("store unavailable")
 )
 

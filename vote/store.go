@@ -23,8 +23,10 @@ type Store interface {
 	// and under its receipt, and counts it: into the tally, the ballot total and the turnout
 	// buckets, or, when b.Held, into the held tally only. When Cast returns nil the ballot is
 	// durable as far as the store is; when it returns an error the ballot is not recorded, except
-	// after an ambiguous failure wrapping ErrUnavailable (timeout after sending), which VoterBallot
-	// resolves. Cast does not check choices or schedule: the caller did.
+	// after an ambiguous failure wrapping ErrUnavailable (timeout after sending). Cast is idempotent
+	// per receipt: a ballot whose receipt is already recorded for its voter and period returns nil
+	// and changes nothing, so sending the same ballot again resolves an ambiguous failure. Cast
+	// does not check choices or schedule: the caller did.
 	Cast(ctx context.Context, p *Poll, b Ballot) error
 
 	// State returns the poll's stored state (status as stored, not Effective).

@@ -91,13 +91,16 @@ func (m *MemoryStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mp := m.poll(p)
+	key := b.Voter + "|" + b.Period
+	if mp.voters[key] == b.Receipt {
+		return nil // sent again: already recorded
+	}
 	if mp.stateOf(p).Status != StatusOpen {
 		return ErrVotingClosed
 	}
 	if b.Challenge != "" && !m.useChallenge(p.ID+"\x00"+b.Challenge, b.ChallengeUntil, b.At) {
 		return ErrChallengeFailed
 	}
-	key := b.Voter + "|" + b.Period
 	if _, dup := mp.voters[key]; dup {
 		return ErrAlreadyVoted
 	}

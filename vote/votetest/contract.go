@@ -300,6 +300,89 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		}
 	})
 
+	t.Run("refusals in order; a refused attempt consumes its challenge", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		first := ballot("a")
+		if err := s.Cast(ctx, p, first); err != nil {
+			t.Fatal(err)
+		}
+		withChallenge := func(c string) vote.Ballot {
+			b := ballot("b")
+			b.Challenge, b.ChallengeUntil = c, time.Now().Add(time.Minute)
+			return b
+		}
+		// Already voted, with a fresh challenge: refused, and the challenge is used up.
+		c1 := rand.Text()
+		again := withChallenge(c1)
+		again.Voter = first.Voter
+		if err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrAlreadyVoted) {
+			t.Errorf("voter again with a fresh challenge: %v, want ErrAlreadyVoted", err)
+		}
+		if err := s.Cast(ctx, p, withChallenge(c1)); !errors.Is(err, vote.ErrChallengeFailed) {
+			t.Errorf("new voter with the challenge of a refused attempt: %v, want ErrChallengeFailed", err)
+		}
+		// A used challenge is refused before the voter is looked at.
+		again.Receipt = rand.Text()
+		if err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrChallengeFailed) {
+			t.Errorf("voter again with a used challenge: %v, want ErrChallengeFailed", err)
+		}
+		// A closed poll is refused before the challenge is looked at.
+		if _, err := s.SetStatus(ctx, p, vote.StatusPaused); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Cast(ctx, p, withChallenge(c1)); !errors.Is(err, vote.ErrVotingClosed) {
+			t.Errorf("paused poll, used challenge: %v, want ErrVotingClosed", err)
+		}
+		if snap, _ := s.Snapshot(ctx, p, at); snap.Ballots != 1 || snap.Held != 0 {
+			t.Errorf("ballots %d, held %d; want 1, 0", snap.Ballots, snap.Held)
+		}
+	})
+
+	t.Run("state is as stored, the snapshot's status effective", func(t *testing.T) {
+		s, p := store(t), Poll(t, "opens_at: 2099-01-01T00:00:00Z")
+		if st, err := s.State(ctx, p); err != nil || st.Status != vote.StatusOpen {
+			t.Errorf("State before opens_at = %+v, %v; want status open", st, err)
+		}
+		if snap, err := s.Snapshot(ctx, p, at); err != nil || snap.State.Status != vote.StatusScheduled {
+			t.Errorf("snapshot status before opens_at = %s, %v; want scheduled", snap.State.Status, err)
+		}
+	})
+
+	t.Run("rate weighs the minute before", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		if err := s.Cast(ctx, p, ballot("a")); err != nil { // at 10:30:15
+			t.Fatal(err)
+		}
+		for now, want := range map[time.Time]float64{
+			at.Truncate(time.Minute).Add(90 * time.Second): 0.5, // 10:31:30: half of the minute before
+			at.Truncate(time.Minute).Add(2 * time.Minute):  0,   // 10:32:00: that minute is out of the window
+		} {
+			if snap, err := s.Snapshot(ctx, p, now); err != nil || snap.Rate != want {
+				t.Errorf("rate at %s = %v, %v; want %v", now.Format(time.TimeOnly), snap.Rate, err, want)
+			}
+		}
+	})
+
+	t.Run("the same ballot sent again is recorded once", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		b := ballot("a")
+		b.Challenge, b.ChallengeUntil = rand.Text(), time.Now().Add(time.Minute)
+		for i := range 2 {
+			if err := s.Cast(ctx, p, b); err != nil {
+				t.Fatalf("sending %d: %v", i+1, err)
+			}
+		}
+		if _, err := s.SetStatus(ctx, p, vote.StatusClosed); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Cast(ctx, p, b); err != nil {
+			t.Errorf("sent again after the poll closed: %v, want nil (it was recorded)", err)
+		}
+		if snap, _ := s.Snapshot(ctx, p, at); snap.Ballots != 1 || snap.Tally["a"] != 1 {
+			t.Errorf("after sending one ballot three times: %+v", snap)
+		}
+	})
+
 	t.Run("ping", func(t *testing.T) {
 		if err := store(t).Ping(ctx); err != nil {
 			t.Error(err)

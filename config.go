@@ -1,0 +1,61 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// config is the program's configuration: every LIVEVOTE_ variable of API.md, each with its flag;
+// a flag wins over its variable.
+type config struct {
+	Addr           string
+	MetricsAddr    string
+	RedisURL       string
+	Ballot         string
+	AdminToken     string
+	Secret         string
+	TrustedProxies []string
+	PublicURL      string
+	RateLimit      int
+}
+
+// parseConfig reads the environment, then the flags in args (without the program name).
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var cfg config
+	fs := flag.NewFlagSet("livevote", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", env("LIVEVOTE_ADDR", ":8080"), "public listen address (LIVEVOTE_ADDR)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("LIVEVOTE_METRICS_ADDR", ":9091"), "metrics listen address, /metrics only; empty: off (LIVEVOTE_METRICS_ADDR)")
+	fs.StringVar(&cfg.RedisURL, "redis-url", env("LIVEVOTE_REDIS_URL", ""), "redis:// URL, or host:port,host:port,... of a Redis Cluster; empty: embedded in-memory store (LIVEVOTE_REDIS_URL)")
+	fs.StringVar(&cfg.Ballot, "ballot", env("LIVEVOTE_BALLOT", ""), "ballot file (YAML or JSON); empty: the built-in Guangzhou 2023 ballot (LIVEVOTE_BALLOT)")
+	fs.StringVar(&cfg.AdminToken, "admin-token", env("LIVEVOTE_ADMIN_TOKEN", ""), "organiser bearer token; empty: generated and printed (LIVEVOTE_ADMIN_TOKEN)")
+	fs.StringVar(&cfg.Secret, "secret", env("LIVEVOTE_SECRET", ""), "key for voter cookies and challenges, shared by all instances; empty: generated (LIVEVOTE_SECRET)")
+	proxies := fs.String("trusted-proxies", env("LIVEVOTE_TRUSTED_PROXIES", ""), "comma-separated IPs/CIDRs whose X-Forwarded-For is believed (LIVEVOTE_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("LIVEVOTE_PUBLIC_URL", ""), "URL voters use, for the QR code; empty: from the request (LIVEVOTE_PUBLIC_URL)")
+	rate, err := strconv.Atoi(env("LIVEVOTE_RATE_LIMIT", "600"))
+	if err != nil {
+		return cfg, fmt.Errorf("LIVEVOTE_RATE_LIMIT: %w", err)
+	}
+	fs.IntVar(&cfg.RateLimit, "rate-limit", rate, "API requests per client IP and minute per instance; 0: off (LIVEVOTE_RATE_LIMIT)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			cfg.TrustedProxies = append(cfg.TrustedProxies, p)
+		}
+	}
+	return cfg, nil
+}

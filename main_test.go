@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/livevote/livevote/vote/votetest"
+)
+
+// lineWriter collects what the program prints and finds the address it serves on.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	addr chan string
+}
+
+var servingLine = regexp.MustCompile(`serving \d+ poll\(s\) on (http://\S+)`)
+
+func newLineWriter() *lineWriter { return &lineWriter{addr: make(chan string, 1)} }
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if m := servingLine.FindSubmatch(w.buf.Bytes()); m != nil {
+		select {
+		case w.addr <- string(m[1]):
+		default:
+		}
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// waitAddr returns the URL the program serves on, once it said so.
+func (w *lineWriter) waitAddr(t *testing.T) string {
+	t.Helper()
+	select {
+	case a := <-w.addr:
+		a = strings.Replace(a, "[::]", "127.0.0.1", 1)
+		w.addr <- a
+		return a
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the program did not start serving; it printed:\n%s", w.String())
+		return ""
+	}
+}
+
+func getenv(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestRunServesBuiltinBallotAndShutsDown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errs := newLineWriter(), newLineWriter()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"livevote", "-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0"}, getenv(nil), out, errs)
+	}()
+	url := out.waitAddr(t)
+	res, err := http.Get(url + "/api/v1/polls/guangzhou-2023")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var poll struct {
+		ID         string
+		Status     string
+		Results    string
+		Candidates []struct{ ID string }
+	}
+	json.NewDecoder(res.Body).Decode(&poll)
+	res.Body.Close()
+	if poll.ID != "guangzhou-2023" || poll.Status != "open" || poll.Results != "hidden" || len(poll.Candidates) != 15 {
+		t.Errorf("built-in poll = %+v", poll)
+	}
+	if !strings.Contains(out.String(), "generated organiser token") {
+		t.Errorf("no generated token printed:\n%s", out)
+	}
+	for _, want := range []string{"in-memory store", "LIVEVOTE_SECRET is not set"} {
+		if !strings.Contains(errs.String(), want) {
+			t.Errorf("start-up log lacks %q:\n%s", want, errs)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v after cancel", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+}
+
+func TestRunRejectsBadBallotFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ballot.yaml")
+	os.WriteFile(path, []byte("polls: [{id: x, title: {en: X}}]"), 0o600)
+	err := run(context.Background(), []string{"livevote", "-ballot", path}, getenv(nil), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "poll x: title") {
+		t.Errorf("run with a bad ballot = %v", err)
+	}
+}
+
+func TestFlagsWinOverEnvironment(t *testing.T) {
+	cfg, err := parseConfig([]string{"-addr", ":1", "-rate-limit", "7"}, getenv(map[string]string{
+		"LIVEVOTE_ADDR": ":2", "LIVEVOTE_REDIS_URL": "redis://x:6379", "LIVEVOTE_TRUSTED_PROXIES": "10.0.0.1, 10.1.0.0/16", "LIVEVOTE_RATE_LIMIT": "9",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":1" || cfg.RedisURL != "redis://x:6379" || cfg.RateLimit != 7 || fmt.Sprint(cfg.TrustedProxies) != "[10.0.0.1 10.1.0.0/16]" {
+		t.Errorf("config = %+v", cfg)
+	}
+}
+
+// TestKill9KeepsAckedBallots kills the server process (SIGKILL) after N acknowledged ballots,
+// starts it again on the same Redis, and finds N ballots, with dedup still holding.
+func TestKill9KeepsAckedBallots(t *testing.T) {
+	rs := votetest.StartRedis(t, "--appendonly", "yes", "--appendfsync", "everysec")
+	bin := filepath.Join(t.TempDir(), "livevote")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ballot := filepath.Join(t.TempDir(), "ballot.yaml")
+	os.WriteFile(ballot, []byte(votetest.PollYAML()), 0o600)
+	start := func() (*exec.Cmd, string) {
+		out := newLineWriter()
+		cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-metrics-addr", "")
+		cmd.Env = append(os.Environ(), "LIVEVOTE_REDIS_URL="+rs.URL(), "LIVEVOTE_BALLOT="+ballot,
+			"LIVEVOTE_SECRET=kill-test-secret", "LIVEVOTE_ADMIN_TOKEN=tok", "LIVEVOTE_RATE_LIMIT=0")
+		cmd.Stdout, cmd.Stderr = out, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return cmd, out.waitAddr(t)
+	}
+	cmd, url := start()
+	var pollID string
+	{
+		res, err := http.Get(url + "/api/v1/polls")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list struct{ Polls []struct{ ID string } }
+		json.NewDecoder(res.Body).Decode(&list)
+		res.Body.Close()
+		pollID = list.Polls[0].ID
+	}
+	// Voters vote as fast as they can; the process is killed while they do.
+	var mu sync.Mutex
+	var acked []*http.Client
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				jar, _ := cookiejar.New(nil)
+				c := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+				res, err := c.Get(url + "/api/v1/polls/" + pollID)
+				if err != nil {
+					return
+				}
+				res.Body.Close()
+				res, err = c.Post(url+"/api/v1/polls/"+pollID+"/votes", "application/json", strings.NewReader(`{"choices":["a"]}`))
+				if err != nil {
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode == 201 {
+					mu.Lock()
+					acked = append(acked, c)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 200 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	close(stop)
+	wg.Wait()
+	n := len(acked)
+
+	_, url = start()
+	req, _ := http.NewRequest("GET", url+"/api/v1/polls/"+pollID+"/results", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results struct{ Ballots int }
+	json.NewDecoder(res.Body).Decode(&results)
+	res.Body.Close()
+	// Every acknowledged ballot is there; the 8 voters may each have had one more ballot recorded
+	// whose answer the kill cut off.
+	if results.Ballots < n || results.Ballots > n+8 {
+		t.Fatalf("after kill -9 and restart: %d ballots, %d acknowledged", results.Ballots, n)
+	}
+	for _, c := range acked[:20] {
+		res, err := c.Post(url+"/api/v1/polls/"+pollID+"/votes", "application/json", strings.NewReader(`{"choices":["b"]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(bufio.NewReader(res.Body))
+		res.Body.Close()
+		if res.StatusCode != 409 {
+			t.Errorf("an acknowledged voter voted again after the restart: %d %s", res.StatusCode, b)
+		}
+	}
+	t.Logf("%d ballots acknowledged before kill -9, %d counted after restart", n, results.Ballots)
+}

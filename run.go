@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/vote"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish at shutdown.
+const shutdownTimeout = 10 * time.Second
+
+// run is the whole program: it reads the configuration, opens the store, serves until ctx is done,
+// then shuts down gracefully (stops accepting, finishes in-flight requests, closes the store).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args[1:], getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+
+	polls, err := loadPolls(cfg.Ballot)
+	if err != nil {
+		return err
+	}
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = rand.Text()
+		fmt.Fprintf(stdout, "livevote: generated organiser token (set LIVEVOTE_ADMIN_TOKEN to choose one): %s\n", cfg.AdminToken)
+	}
+	if cfg.Secret == "" {
+		cfg.Secret = rand.Text() + rand.Text()
+		log.Warn("LIVEVOTE_SECRET is not set: generated one; voters' cookies stop working at restart and several instances cannot share voters")
+	}
+
+	store, err := openStore(ctx, cfg.RedisURL, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	app, err := server.New(server.Config{
+		Polls:          polls,
+		Store:          store,
+		Secret:         []byte(cfg.Secret),
+		AdminToken:     cfg.AdminToken,
+		TrustedProxies: cfg.TrustedProxies,
+		PublicURL:      cfg.PublicURL,
+		RateLimit:      cfg.RateLimit,
+		Logger:         log,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- app.Listener(ln) }()
+	fmt.Fprintf(stdout, "livevote: serving %d poll(s) on http://%s\n", len(polls), ln.Addr())
+
+	var metrics *http.Server
+	if cfg.MetricsAddr != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			_ = app.Shutdown()
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := metrics.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		fmt.Fprintf(stdout, "livevote: metrics on http://%s/metrics\n", mln.Addr())
+	}
+
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	if serr := app.ShutdownWithTimeout(shutdownTimeout); serr != nil && err == nil {
+		err = serr
+	}
+	if metrics != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = metrics.Shutdown(sctx)
+	}
+	return err
+}
+
+// loadPolls reads the ballot file, or the built-in ballot when path is empty.
+func loadPolls(path string) ([]*vote.Poll, error) {
+	if path == "" {
+		return vote.Builtin()
+	}
+	return vote.Load(path)
+}
+
+// store is what run needs of a vote store beyond what the server uses.
+type store interface {
+	server.Store
+	Close() error
+}
+
+// openStore opens Redis when spec is set, else the embedded memory store.
+func openStore(ctx context.Context, spec string, log *slog.Logger) (store, error) {
+	if spec == "" {
+		log.Warn("no LIVEVOTE_REDIS_URL: using the embedded in-memory store: one instance only, nothing survives a restart; set LIVEVOTE_REDIS_URL for a real vote")
+		return vote.NewMemoryStore(), nil
+	}
+	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := vote.OpenRedis(octx, spec)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	log.Info("using Redis")
+	return s, nil
+}

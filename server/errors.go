@@ -1,0 +1,103 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/vote"
+)
+
+// Errors of the HTTP layer; the domain's errors live in package vote.
+var (
+	errInvalidRequest   = errors.New("the request is not valid JSON of the expected shape")
+	errVoterToken       = errors.New("no valid voter cookie: open the poll first to get one")
+	errUnauthorized     = errors.New("a valid organiser token is required")
+	errBodyTooLarge     = errors.New("the request body is too large")
+	errRateLimited      = errors.New("too many requests: try again shortly")
+	errNotFound         = errors.New("no such API path")
+	errMethodNotAllowed = errors.New("method not allowed on this path")
+	errInternal         = errors.New("internal error")
+)
+
+// apiError is the body of every 4xx and 5xx answer under /api/.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// codes maps each error the API answers with to its status and code: the one place where errors
+// become HTTP.
+var codes = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{errRateLimited, fiber.StatusTooManyRequests, "rate_limited"},
+	{errBodyTooLarge, fiber.StatusRequestEntityTooLarge, "body_too_large"},
+	{vote.ErrPollNotFound, fiber.StatusNotFound, "poll_not_found"},
+	{vote.ErrReceiptNotFound, fiber.StatusNotFound, "receipt_not_found"},
+	{errNotFound, fiber.StatusNotFound, "not_found"},
+	{errMethodNotAllowed, fiber.StatusMethodNotAllowed, "method_not_allowed"},
+	{errInvalidRequest, fiber.StatusBadRequest, "invalid_request"},
+	{errVoterToken, fiber.StatusUnauthorized, "voter_token_required"},
+	{errUnauthorized, fiber.StatusUnauthorized, "unauthorized"},
+	{vote.ErrVotingClosed, fiber.StatusForbidden, "voting_closed"},
+	{vote.ErrChallengeFailed, fiber.StatusForbidden, "challenge_failed"},
+	{vote.ErrInvalidChoice, fiber.StatusUnprocessableEntity, "invalid_choice"},
+	{vote.ErrAlreadyVoted, fiber.StatusConflict, "already_voted"},
+	{vote.ErrUnavailable, fiber.StatusServiceUnavailable, "unavailable"},
+}
+
+// Code returns the API error code for err ("internal" for errors the API does not name).
+func Code(err error) string {
+	_, code := classify(err)
+	return code
+}
+
+func classify(err error) (int, string) {
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.status, c.code
+		}
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		switch fe.Code {
+		case fiber.StatusRequestEntityTooLarge:
+			return classify(errBodyTooLarge)
+		case fiber.StatusNotFound:
+			return classify(errNotFound)
+		case fiber.StatusMethodNotAllowed:
+			return classify(errMethodNotAllowed)
+		case fiber.StatusTooManyRequests:
+			return classify(errRateLimited)
+		case fiber.StatusBadRequest:
+			return classify(errInvalidRequest)
+		}
+	}
+	return fiber.StatusInternalServerError, "internal"
+}
+
+// errorHandler answers every error a handler returns. Under /api/ the answer is the JSON error of
+// API.md; the message is the error's text except for internal errors, which are logged instead.
+func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		status, code := classify(err)
+		msg := err.Error()
+		if status == fiber.StatusInternalServerError {
+			log.Error("request failed", "route", c.Route().Path, "err", err)
+			msg = errInternal.Error()
+		}
+		if status == fiber.StatusServiceUnavailable {
+			log.Warn("store unavailable", "route", c.Route().Path, "err", err)
+			msg = "the vote store cannot be reached right now; nothing was recorded: try again"
+		}
+		var body apiError
+		body.Error.Code, body.Error.Message = code, msg
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Status(status).JSON(body)
+	}
+}

@@ -1,0 +1,264 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/vote"
+	"github.com/livevote/livevote/vote/votetest"
+)
+
+const adminToken = "organiser-secret"
+
+// clock is a settable clock for the server under test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// stores lists the stores every API test runs on.
+func stores() map[string]func(t *testing.T) vote.Store {
+	return map[string]func(t *testing.T) vote.Store{
+		"memory": func(*testing.T) vote.Store { return vote.NewMemoryStore() },
+		"redis": func(t *testing.T) vote.Store {
+			s, err := vote.OpenRedis(context.Background(), votetest.RedisURL(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+	}
+}
+
+// forEachStore runs f once per store.
+func forEachStore(t *testing.T, f func(t *testing.T, newStore func(t *testing.T) vote.Store)) {
+	for name, newStore := range stores() {
+		t.Run(name, func(t *testing.T) { f(t, newStore) })
+	}
+}
+
+// env is one server under test, listening on loopback.
+type env struct {
+	t     *testing.T
+	URL   string
+	Poll  *vote.Poll
+	Store vote.Store
+	Clock *clock
+}
+
+type option func(*server.Config)
+
+func withRateLimit(n int) option { return func(c *server.Config) { c.RateLimit = n } }
+
+// newEnv serves one test poll (votetest.Poll with the given extra YAML lines) on store.
+func newEnv(t *testing.T, store vote.Store, pollYAML []string, opts ...option) *env {
+	t.Helper()
+	p := votetest.Poll(t, pollYAML...)
+	clk := &clock{t: time.Now()}
+	cfg := server.Config{
+		Polls: []*vote.Poll{p}, Store: store, Secret: []byte("test secret"),
+		AdminToken: adminToken, Now: clk.Now,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	app, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go app.Listener(ln)
+	t.Cleanup(func() { app.Shutdown() })
+	return &env{t: t, URL: "http://" + ln.Addr().String(), Poll: p, Store: store, Clock: clk}
+}
+
+// client is one browser: it keeps its cookies.
+type client struct {
+	e    *env
+	http *http.Client
+}
+
+// voter returns a client that has opened the poll (and so holds a voter cookie).
+func (e *env) voter() *client {
+	c := e.anonymous()
+	c.mustGet("/api/v1/polls/"+e.Poll.ID, 200)
+	return c
+}
+
+// anonymous returns a client without cookies.
+func (e *env) anonymous() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{e: e, http: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a map.
+func (r response) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body %q: %v", r.Body, err)
+	}
+	return m
+}
+
+// Code is the error code of an error answer.
+func (r response) Code(t *testing.T) string {
+	t.Helper()
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(r.Body, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+		t.Fatalf("not an API error (%d): %q", r.Status, r.Body)
+	}
+	return e.Error.Code
+}
+
+func (c *client) do(method, path string, body []byte, header ...string) response {
+	c.e.t.Helper()
+	req, err := http.NewRequest(method, c.e.URL+path, bytes.NewReader(body))
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+func (c *client) get(path string, header ...string) response {
+	return c.do("GET", path, nil, header...)
+}
+
+func (c *client) mustGet(path string, status int, header ...string) response {
+	c.e.t.Helper()
+	r := c.get(path, header...)
+	if r.Status != status {
+		c.e.t.Fatalf("GET %s = %d %s, want %d", path, r.Status, r.Body, status)
+	}
+	return r
+}
+
+func (c *client) postJSON(path string, v any, header ...string) response {
+	c.e.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	return c.do("POST", path, b, header...)
+}
+
+// admin calls an organiser endpoint with the token.
+func (e *env) admin(what string, v any) response {
+	e.t.Helper()
+	return e.anonymous().postJSON("/api/v1/admin/polls/"+e.Poll.ID+"/"+what, v, "Authorization", "Bearer "+adminToken)
+}
+
+// mustAdmin calls an organiser endpoint and wants 200.
+func (e *env) mustAdmin(what string, v any) {
+	e.t.Helper()
+	if r := e.admin(what, v); r.Status != 200 {
+		e.t.Fatalf("admin %s %v = %d %s", what, v, r.Status, r.Body)
+	}
+}
+
+// challenge fetches a challenge and solves it.
+func (c *client) solve() map[string]any {
+	c.e.t.Helper()
+	r := c.get("/api/v1/polls/" + c.e.Poll.ID + "/challenge")
+	if r.Status != 200 {
+		return nil // the vote will be answered with the reason
+	}
+	ch := r.JSON(c.e.t)
+	if ch["algorithm"] == "none" {
+		return nil
+	}
+	salt, want := ch["salt"].(string), ch["challenge"].(string)
+	for n := 0; n <= int(ch["max_number"].(float64)); n++ {
+		h := sha256.Sum256([]byte(salt + strconv.Itoa(n)))
+		if hex.EncodeToString(h[:]) == want {
+			return map[string]any{"algorithm": ch["algorithm"], "challenge": want, "number": n, "salt": salt, "signature": ch["signature"]}
+		}
+	}
+	c.e.t.Fatal("challenge has no solution")
+	return nil
+}
+
+// vote posts a ballot with a solved challenge (when the poll asks for one).
+func (c *client) vote(choices ...string) response {
+	c.e.t.Helper()
+	body := map[string]any{"choices": choices}
+	if pow := c.solve(); pow != nil {
+		body["pow"] = pow
+	}
+	return c.postJSON("/api/v1/polls/"+c.e.Poll.ID+"/votes", body)
+}
+
+func (c *client) mustVote(choices ...string) string {
+	c.e.t.Helper()
+	r := c.vote(choices...)
+	if r.Status != 201 {
+		c.e.t.Fatalf("vote %v = %d %s", choices, r.Status, r.Body)
+	}
+	return r.JSON(c.e.t)["receipt"].(string)
+}
+
+func (e *env) results(header ...string) map[string]any {
+	e.t.Helper()
+	return e.anonymous().mustGet("/api/v1/polls/"+e.Poll.ID+"/results", 200, header...).JSON(e.t)
+}
+
+// failing is a store that reads its state but fails to record, as a store going down would.
+type failing struct{ vote.Store }
+
+var errDown = errors.New("connection refused")
+
+func (failing) unavailable() error                                    { return errors.Join(vote.ErrUnavailable, errDown) }
+func (f failing) Cast(context.Context, *vote.Poll, vote.Ballot) error { return f.unavailable() }
+func (f failing) Ping(context.Context) error { return f.unavailable() }
+
+func contains(s []byte, sub string) bool { return strings.Contains(string(s), sub) }

@@ -1,0 +1,188 @@
+package server
+
+import (
+	"crypto/subtle"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/vote"
+)
+
+// pollView is a poll as GET /api/v1/polls/{poll} answers it.
+type pollView struct {
+	ID          string           `json:"id"`
+	Title       vote.Text        `json:"title"`
+	Description vote.Text        `json:"description"`
+	MaxChoices  int              `json:"max_choices"`
+	Limit       vote.Limit       `json:"limit"`
+	TimeZone    string           `json:"time_zone"`
+	OpensAt     *time.Time       `json:"opens_at"`
+	ClosesAt    *time.Time       `json:"closes_at"`
+	Status      vote.Status      `json:"status"`
+	Results     vote.Visibility  `json:"results"`
+	Difficulty  int              `json:"difficulty"`
+	Candidates  []vote.Candidate `json:"candidates"`
+}
+
+func (s *server) handlePolls() fiber.Handler {
+	type item struct {
+		ID      string          `json:"id"`
+		Title   vote.Text       `json:"title"`
+		Status  vote.Status     `json:"status"`
+		Results vote.Visibility `json:"results"`
+	}
+	return func(c *fiber.Ctx) error {
+		out := make([]item, 0, len(s.order))
+		for _, p := range s.order {
+			st, err := s.states.get(c.UserContext(), p)
+			if err != nil {
+				return err
+			}
+			out = append(out, item{ID: p.ID, Title: p.Title, Status: st.Status, Results: st.Results})
+		}
+		return c.JSON(fiber.Map{"polls": out})
+	}
+}
+
+// handlePoll answers the poll and gives the caller a voter cookie when it has none.
+func (s *server) handlePoll() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := s.poll(c)
+		if err != nil {
+			return err
+		}
+		st, err := s.states.get(c.UserContext(), p)
+		if err != nil {
+			return err
+		}
+		s.keys.ensureVoter(c)
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.JSON(pollView{
+			ID: p.ID, Title: p.Title, Description: p.Description, MaxChoices: p.MaxChoices,
+			Limit: p.Limit, TimeZone: p.Location.String(), OpensAt: p.OpensAt, ClosesAt: p.ClosesAt,
+			Status: st.Status, Results: st.Results, Difficulty: st.Difficulty, Candidates: p.Candidates,
+		})
+	}
+}
+
+// handleMe answers whether this voter has a ballot in the poll (in the current period).
+func (s *server) handleMe() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := s.poll(c)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		id := s.keys.voter(c)
+		if id == "" {
+			return c.JSON(fiber.Map{"voted": false, "receipt": nil, "choices": []string{}})
+		}
+		r, err := s.store.VoterBallot(c.UserContext(), p, s.keys.voterKey(id), p.Period(s.now()))
+		switch {
+		case err == vote.ErrReceiptNotFound:
+			return c.JSON(fiber.Map{"voted": false, "receipt": nil, "choices": []string{}})
+		case err != nil:
+			return err
+		}
+		return c.JSON(fiber.Map{"voted": true, "receipt": r.ID, "choices": r.Choices, "recorded_at": r.RecordedAt})
+	}
+}
+
+// handleResults answers the counts; the tally only when the public may see it or the caller is an
+// organiser.
+func (s *server) handleResults() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := s.poll(c)
+		if err != nil {
+			return err
+		}
+		snap, err := s.store.Snapshot(c.UserContext(), p, s.now())
+		if err != nil {
+			return err
+		}
+		out := fiber.Map{
+			"poll": p.ID, "status": snap.State.Status, "results": snap.State.Results,
+			"ballots": snap.Ballots, "updated_at": snap.At.UTC().Format(time.RFC3339Nano),
+		}
+		organiser := s.isAdmin(c)
+		if organiser || snap.State.Results.Public() {
+			out["tally"] = snap.Tally
+		}
+		if organiser {
+			out["held"] = snap.Held
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.JSON(out)
+	}
+}
+
+// turnoutWindow bounds how far back each step's series reaches.
+var turnoutWindow = map[string]struct {
+	step, window time.Duration
+}{
+	"1m": {time.Minute, 24 * time.Hour},
+	"1h": {time.Hour, 92 * 24 * time.Hour},
+}
+
+// handleTurnout answers counted ballots per step, from the first step with ballots (at most the
+// window back) to the current step, zeros included.
+func (s *server) handleTurnout() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := s.poll(c)
+		if err != nil {
+			return err
+		}
+		name := c.Query("step", "1m")
+		w, ok := turnoutWindow[name]
+		if !ok {
+			return errInvalidRequest
+		}
+		counts, err := s.store.Turnout(c.UserContext(), p, w.step)
+		if err != nil {
+			return err
+		}
+		now := s.now().Truncate(w.step)
+		from := now
+		for t := range counts {
+			if start := time.Unix(t, 0); start.Before(from) {
+				from = start
+			}
+		}
+		if earliest := now.Add(-w.window); from.Before(earliest) {
+			from = earliest
+		}
+		series := make([][2]any, 0, now.Sub(from)/w.step+1)
+		for t := from; !t.After(now); t = t.Add(w.step) {
+			series = append(series, [2]any{t.UTC().Format(time.RFC3339), counts[t.Unix()]})
+		}
+		return c.JSON(fiber.Map{"step": name, "series": series})
+	}
+}
+
+// handleReceipt answers whether a receipt is recorded, in whichever poll it is.
+func (s *server) handleReceipt() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id := c.Params("receipt")
+		if len(id) > 64 {
+			return vote.ErrReceiptNotFound
+		}
+		for _, p := range s.order {
+			r, err := s.store.Receipt(c.UserContext(), p, id)
+			if err == vote.ErrReceiptNotFound {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			return c.JSON(fiber.Map{"poll": r.Poll, "recorded_at": r.RecordedAt.UTC().Format(time.RFC3339Nano), "counted": r.Counted})
+		}
+		return vote.ErrReceiptNotFound
+	}
+}
+
+// isAdmin reports whether the request carries the organiser token as a bearer token.
+func (s *server) isAdmin(c *fiber.Ctx) bool {
+	token, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(token), []byte(s.admin)) == 1
+}

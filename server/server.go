@@ -1,0 +1,116 @@
+// Package server is livevote's HTTP and WebSocket API on Fiber: the ballot, votes, results,
+// receipts and the organiser's controls, exactly as API.md describes them.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/vote"
+)
+
+// Store is what the server needs of the vote store (vote.MemoryStore and vote.RedisStore).
+type Store interface {
+	Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error
+	State(ctx context.Context, p *vote.Poll) (vote.State, error)
+	SetStatus(ctx context.Context, p *vote.Poll, s vote.Status) (vote.State, error)
+	SetResults(ctx context.Context, p *vote.Poll, v vote.Visibility) (vote.State, error)
+	SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.State, error)
+	Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error)
+	Turnout(ctx context.Context, p *vote.Poll, step time.Duration) (map[int64]int64, error)
+	VoterBallot(ctx context.Context, p *vote.Poll, voter, period string) (vote.Receipt, error)
+	Receipt(ctx context.Context, p *vote.Poll, id string) (vote.Receipt, error)
+	UseChallenge(ctx context.Context, p *vote.Poll, challenge string, until time.Time) error
+	Ping(ctx context.Context) error
+}
+
+// Config is everything the server depends on.
+type Config struct {
+	Polls      []*vote.Poll
+	Store      Store
+	Secret     []byte // signs voter cookies and challenges; shared by every instance
+	AdminToken string
+	// TrustedProxies lists IPs and CIDR prefixes whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	// PublicURL is where voters reach the ballot; empty: derived from the request.
+	PublicURL string
+	// RateLimit is the most API requests one client IP may make per minute (0: no limit).
+	RateLimit int
+	// Now is the clock (time.Now when nil); tests inject their own.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// maxVoteBody is the largest vote request body; a real vote is far smaller.
+const maxVoteBody = 4 << 10
+
+// server holds what the handlers share.
+type server struct {
+	polls   map[string]*vote.Poll
+	order   []*vote.Poll
+	store   Store
+	states  *stateCache
+	keys    keys
+	admin   string
+	proxies proxies
+	public  string
+	limit   int
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// New returns the Fiber app serving livevote's API for the configured polls.
+func New(cfg Config) (*fiber.App, error) {
+	if len(cfg.Polls) == 0 || cfg.Store == nil || len(cfg.Secret) == 0 || cfg.AdminToken == "" {
+		return nil, errors.New("server: polls, store, secret and admin token are required")
+	}
+	px, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{
+		polls:   make(map[string]*vote.Poll, len(cfg.Polls)),
+		order:   cfg.Polls,
+		store:   cfg.Store,
+		keys:    newKeys(cfg.Secret),
+		admin:   cfg.AdminToken,
+		proxies: px,
+		public:  cfg.PublicURL,
+		limit:   cfg.RateLimit,
+		now:     cfg.Now,
+		log:     cfg.Logger,
+	}
+	for _, p := range cfg.Polls {
+		s.polls[p.ID] = p
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.states = newStateCache(cfg.Store, s.now)
+	app := fiber.New(fiber.Config{
+		AppName:               "livevote",
+		DisableStartupMessage: true,
+		ErrorHandler:          errorHandler(s.log),
+		BodyLimit:             64 << 10,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	s.routes(app)
+	return app, nil
+}
+
+// poll returns the poll named by the :poll parameter, or ErrPollNotFound.
+func (s *server) poll(c *fiber.Ctx) (*vote.Poll, error) {
+	p, ok := s.polls[c.Params("poll")]
+	if !ok {
+		return nil, vote.ErrPollNotFound
+	}
+	return p, nil
+}

@@ -1,0 +1,86 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// voterCookie is the name of the cookie that identifies a voter.
+const voterCookie = "lv_voter"
+
+// keys derives every secret value of the server from LIVEVOTE_SECRET, each for one purpose, so that
+// no two uses share a key.
+type keys struct {
+	cookie, voterHash, challenge []byte
+}
+
+func newKeys(secret []byte) keys {
+	derive := func(purpose string) []byte {
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte("livevote/" + purpose))
+		return m.Sum(nil)
+	}
+	return keys{cookie: derive("cookie"), voterHash: derive("voter"), challenge: derive("challenge")}
+}
+
+func mac(key []byte, parts ...string) []byte {
+	m := hmac.New(sha256.New, key)
+	for _, p := range parts {
+		m.Write([]byte(p))
+		m.Write([]byte{0})
+	}
+	return m.Sum(nil)
+}
+
+// newVoter mints a voter id and the cookie value that carries it: id "." HMAC.
+func (k keys) newVoter() (id, cookie string) {
+	id = rand.Text()
+	return id, id + "." + base64.RawURLEncoding.EncodeToString(mac(k.cookie, id)[:16])
+}
+
+// voterID returns the voter id of a cookie value, or "" when the value is not one this deployment
+// signed.
+func (k keys) voterID(cookie string) string {
+	id, sig, ok := strings.Cut(cookie, ".")
+	if !ok || id == "" || len(id) > 64 {
+		return ""
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, mac(k.cookie, id)[:16]) {
+		return ""
+	}
+	return id
+}
+
+// voterKey is what the store keeps instead of the voter id: a keyed hash, the same on every
+// instance that shares the secret.
+func (k keys) voterKey(id string) string { return hex.EncodeToString(mac(k.voterHash, id)[:16]) }
+
+// voter returns the voter id of the request's cookie, or "".
+func (k keys) voter(c *fiber.Ctx) string { return k.voterID(c.Cookies(voterCookie)) }
+
+// ensureVoter returns the request's voter id, minting one and setting its cookie when the request
+// has none.
+func (k keys) ensureVoter(c *fiber.Ctx) string {
+	if id := k.voter(c); id != "" {
+		return id
+	}
+	id, value := k.newVoter()
+	c.Cookie(&fiber.Cookie{
+		Name:     voterCookie,
+		Value:    value,
+		Path:     "/",
+		Expires:  time.Now().Add(400 * 24 * time.Hour),
+		HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode,
+		Secure:   c.Protocol() == "https",
+	})
+	return id
+}
