@@ -20,6 +20,8 @@ type config struct {
 	TrustedProxies []string
 	PublicURL      string
 	RateLimit      int
+	WSMaxConns     int
+	WSOrigins      []string
 }
 
 // parseConfig reads the environment, then the flags in args (without the program name).
@@ -46,16 +48,30 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, fmt.Errorf("LIVEVOTE_RATE_LIMIT: %w", err)
 	}
 	fs.IntVar(&cfg.RateLimit, "rate-limit", rate, "API requests per client IP and minute per instance; 0: off (LIVEVOTE_RATE_LIMIT)")
+	conns, err := strconv.Atoi(env("LIVEVOTE_WS_MAX_CONNS", "20000"))
+	if err != nil {
+		return cfg, fmt.Errorf("LIVEVOTE_WS_MAX_CONNS: %w", err)
+	}
+	fs.IntVar(&cfg.WSMaxConns, "ws-max-conns", conns, "most live-update WebSocket connections per instance (LIVEVOTE_WS_MAX_CONNS)")
+	origins := fs.String("ws-origins", env("LIVEVOTE_WS_ORIGINS", ""), "comma-separated Origin values allowed to open live updates; empty: any (LIVEVOTE_WS_ORIGINS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	for _, p := range strings.Split(*proxies, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			cfg.TrustedProxies = append(cfg.TrustedProxies, p)
+	cfg.TrustedProxies = splitList(*proxies)
+	cfg.WSOrigins = splitList(*origins)
+	return cfg, nil
+}
+
+// splitList reads a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
 		}
 	}
-	return cfg, nil
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote"
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +50,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer store.Close()
 
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHub()
+	live := hub.New(server.Snapshots(polls, store), hub.Options{MaxConns: cfg.WSMaxConns, Logger: log})
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- live.Run(hubCtx) }()
+
 	app, err := server.New(server.Config{
 		Polls:          polls,
 		Store:          store,
@@ -57,13 +64,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TrustedProxies: cfg.TrustedProxies,
 		PublicURL:      cfg.PublicURL,
 		RateLimit:      cfg.RateLimit,
+		Hub:            live,
+		Ctx:            hubCtx,
+		WSOrigins:      cfg.WSOrigins,
 		Logger:         log,
 	})
 	if err != nil {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := server.Listen(ctx, cfg.Addr)
 	if err != nil {
 		return err
 	}
@@ -96,6 +106,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	stopHub() // live connections get 1001 going away; Run returns once every handler has
+	<-hubDone
 	if serr := app.ShutdownWithTimeout(shutdownTimeout); serr != nil && err == nil {
 		err = serr
 	}

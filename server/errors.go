@@ -18,6 +18,8 @@ var (
 	errNotFound         = errors.New("no such API path")
 	errMethodNotAllowed = errors.New("method not allowed on this path")
 	errInternal         = errors.New("internal error")
+	errUpgradeRequired  = errors.New("this path serves WebSocket connections only")
+	errTooManyLive      = errors.New("too many live connections: try again shortly")
 )
 
 // apiError is the body of every 4xx and 5xx answer under /api/.
@@ -49,6 +51,8 @@ var codes = []struct {
 	{vote.ErrInvalidChoice, fiber.StatusUnprocessableEntity, "invalid_choice"},
 	{vote.ErrAlreadyVoted, fiber.StatusConflict, "already_voted"},
 	{vote.ErrUnavailable, fiber.StatusServiceUnavailable, "unavailable"},
+	{errTooManyLive, fiber.StatusServiceUnavailable, "unavailable"},
+	{errUpgradeRequired, fiber.StatusUpgradeRequired, "upgrade_required"},
 }
 
 // Code returns the API error code for err ("internal" for errors the API does not name).
@@ -76,6 +80,8 @@ func classify(err error) (int, string) {
 			return classify(errRateLimited)
 		case fiber.StatusBadRequest:
 			return classify(errInvalidRequest)
+		case fiber.StatusUpgradeRequired:
+			return classify(errUpgradeRequired)
 		}
 	}
 	return fiber.StatusInternalServerError, "internal"
@@ -91,7 +97,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			log.Error("request failed", "route", c.Route().Path, "err", err)
 			msg = errInternal.Error()
 		}
-		if status == fiber.StatusServiceUnavailable {
+		if errors.Is(err, vote.ErrUnavailable) {
 			log.Warn("store unavailable", "route", c.Route().Path, "err", err)
 			msg = "the vote store cannot be reached right now; nothing was recorded: try again"
 		}

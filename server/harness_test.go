@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/votetest"
@@ -71,6 +71,9 @@ type env struct {
 	Poll  *vote.Poll
 	Store vote.Store
 	Clock *clock
+	Hub   *hub.Hub
+	// Stop shuts the server down as run does: live connections first, then the listener.
+	Stop func()
 }
 
 type option func(*server.Config)
@@ -80,27 +83,42 @@ func withRateLimit(n int) option { return func(c *server.Config) { c.RateLimit =
 // newEnv serves one test poll (votetest.Poll with the given extra YAML lines) on store.
 func newEnv(t *testing.T, store vote.Store, pollYAML []string, opts ...option) *env {
 	t.Helper()
-	p := votetest.Poll(t, pollYAML...)
 	clk := &clock{t: time.Now()}
+	ctx, cancel := context.WithCancel(context.Background())
 	cfg := server.Config{
-		Polls: []*vote.Poll{p}, Store: store, Secret: []byte("test secret"),
-		AdminToken: adminToken, Now: clk.Now,
+		Polls: []*vote.Poll{votetest.Poll(t, pollYAML...)}, Store: store, Secret: []byte("test secret"),
+		AdminToken: adminToken, Now: clk.Now, Ctx: ctx,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	cfg.Hub = hub.New(server.Snapshots(cfg.Polls, store), hub.Options{})
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- cfg.Hub.Run(ctx) }()
 	app, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := server.Listen(context.Background(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go app.Listener(ln)
-	t.Cleanup(func() { app.Shutdown() })
-	return &env{t: t, URL: "http://" + ln.Addr().String(), Poll: p, Store: store, Clock: clk}
+	e := &env{t: t, URL: "http://" + ln.Addr().String(), Poll: cfg.Polls[0], Store: store, Clock: clk, Hub: cfg.Hub}
+	var once sync.Once
+	e.Stop = func() {
+		once.Do(func() {
+			cancel() // live connections close with 1001 and their handlers return
+			<-hubDone
+			app.Shutdown()
+		})
+	}
+	t.Cleanup(e.Stop)
+	return e
 }
+
+// withPoll serves p instead of a new test poll (for several instances of one deployment).
+func withPoll(p *vote.Poll) option { return func(c *server.Config) { c.Polls = []*vote.Poll{p} } }
 
 // client is one browser: it keeps its cookies.
 type client struct {

@@ -22,5 +22,7 @@ func (s *server) routes(app *fiber.App) {
 	admin.Post("/polls/:poll/results", s.handleSetResults())
 	admin.Post("/polls/:poll/difficulty", s.handleSetDifficulty())
 
+	app.Get("/ws/polls/:poll", s.handleWSUpgrade(), s.handleWS())
+
 	app.Use("/api", func(*fiber.Ctx) error { return errNotFound })
 }

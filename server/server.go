@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -39,6 +40,11 @@ type Config struct {
 	PublicURL string
 	// RateLimit is the most API requests one client IP may make per minute (0: no limit).
 	RateLimit int
+	// Hub serves live updates (GET /ws/polls/{poll}); Ctx ends its connections' handlers.
+	Hub *hub.Hub
+	Ctx context.Context
+	// WSOrigins, when not empty, lists the Origin values allowed to open live updates.
+	WSOrigins []string
 	// Now is the clock (time.Now when nil); tests inject their own.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -58,14 +64,17 @@ type server struct {
 	proxies proxies
 	public  string
 	limit   int
+	hub     *hub.Hub
+	ctx     context.Context
+	origins []string
 	now     func() time.Time
 	log     *slog.Logger
 }
 
 // New returns the Fiber app serving livevote's API for the configured polls.
 func New(cfg Config) (*fiber.App, error) {
-	if len(cfg.Polls) == 0 || cfg.Store == nil || len(cfg.Secret) == 0 || cfg.AdminToken == "" {
-		return nil, errors.New("server: polls, store, secret and admin token are required")
+	if len(cfg.Polls) == 0 || cfg.Store == nil || len(cfg.Secret) == 0 || cfg.AdminToken == "" || cfg.Hub == nil {
+		return nil, errors.New("server: polls, store, secret, admin token and hub are required")
 	}
 	px, err := parseProxies(cfg.TrustedProxies)
 	if err != nil {
@@ -80,6 +89,9 @@ func New(cfg Config) (*fiber.App, error) {
 		proxies: px,
 		public:  cfg.PublicURL,
 		limit:   cfg.RateLimit,
+		hub:     cfg.Hub,
+		ctx:     cfg.Ctx,
+		origins: cfg.WSOrigins,
 		now:     cfg.Now,
 		log:     cfg.Logger,
 	}
@@ -88,6 +100,9 @@ func New(cfg Config) (*fiber.App, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.ctx == nil {
+		s.ctx = context.Background()
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

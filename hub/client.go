@@ -1,0 +1,302 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Timing of a connection (and of the hub's reads).
+const (
+	// writeWait is the time allowed to write one message or control frame. A client that does not
+	// read fills its buffers until a write blocks; that write fails after writeWait and the writer
+	// evicts the client, so a stalled client is cut off within writeWait of its first blocked write.
+	writeWait = time.Second
+
+	// pingPeriod is how often the writer pings the client (API.md: about every 20 s).
+	pingPeriod = 20 * time.Second
+
+	// pongWait is how long the reader waits for a pong (each one extends the read deadline by
+	// pongWait); a client silent for longer is gone. It must be longer than pingPeriod.
+	pongWait = 3 * pingPeriod
+
+	// maxMessageSize is the largest message a client may send; clients have nothing to say.
+	maxMessageSize = 512
+
+	// floodRate and floodBurst bound what a client may send: a bucket of floodBurst messages,
+	// refilled at floodRate messages a second. A client that empties it (more than floodRate
+	// messages a second, sustained) is closed with 1008.
+	floodRate  = 20
+	floodBurst = 2 * floodRate
+
+	// snapshotTimeout bounds one snapshot read from the Source.
+	snapshotTimeout = time.Second
+
+	// freshFor is how old a poll's latest snapshot may be to serve as a joining connection's first
+	// message; older, the joining connection reads one. A watched poll is read at least once a second.
+	freshFor = 2 * time.Second
+)
+
+// Serve serves one WebSocket connection watching poll for audience aud at most hz times a second
+// (1 to MaxHz; 0 means DefaultHz; other values are clamped). Call it from the connection's handler,
+// after the upgrade: it blocks for the connection's life, as the connection's reader, and returns
+// once the connection is unregistered and nothing of the hub uses conn any more, so the handler may
+// return (and conn be reused) right after.
+//
+// The first message, a full snapshot, goes out at once; then a message goes whenever the content
+// changed since the connection's last message and 1/hz has passed since it. Messages from the
+// client are discarded; a flood of them closes the connection with 1008. The connection ends when
+// the client goes away or stops answering pings, when a write to it does not finish in time, when
+// ctx is done or the hub shuts down (both close it with 1001, going away).
+//
+// Serve returns nil when the client went away, ctx was done or the hub shut down; ErrFull (after
+// closing with 1013, try again later) over Options.MaxConns; ErrClosed (after closing with 1001)
+// once Run has ended; ErrFlood; or an error wrapping ErrEvicted. Serve does not check that the
+// poll exists: the server does before the upgrade.
+func (h *Hub) Serve(ctx context.Context, conn Conn, poll string, aud Audience, hz int) error {
+	if !aud.valid() {
+		return fmt.Errorf("hub: unknown audience %d", aud)
+	}
+	c := &client{
+		hub:  h,
+		conn: conn,
+		aud:  aud,
+		hz:   clampHz(hz),
+		wake: make(chan struct{}, 1),
+		done: make(chan struct{}),
+	}
+	if !h.noThrottle {
+		c.interval = time.Second / time.Duration(c.hz)
+	}
+	conn.SetReadLimit(maxMessageSize)
+	conn.SetPongHandler(c.pong)
+	if err := c.extendRead(); err != nil {
+		return err
+	}
+	if err := h.join(ctx, c, poll); err != nil {
+		code, text := closeGoingAway, "going away"
+		if errors.Is(err, ErrFull) {
+			code, text = closeTryAgainLater, "too many connections"
+		}
+		_ = conn.WriteControl(closeMessage, closePayload(code, text), time.Now().Add(writeWait))
+		return err
+	}
+	go c.write()
+	stop := context.AfterFunc(ctx, func() { c.stop(closeGoingAway, "going away") })
+	err := c.read()
+	stop()
+	c.stop(0, "")
+	<-c.done
+	h.leave(c)
+	switch {
+	case c.err != nil:
+		return c.err
+	case errors.Is(err, ErrFlood):
+		return ErrFlood
+	}
+	return nil
+}
+
+// clampHz returns the rate a client asking for hz gets.
+func clampHz(hz int) int {
+	switch {
+	case hz == 0:
+		return DefaultHz
+	case hz < 1:
+		return 1
+	case hz > MaxHz:
+		return MaxHz
+	}
+	return hz
+}
+
+// client is one served connection: its mailbox, its writer's state, and how it ends.
+type client struct {
+	hub      *Hub
+	conn     Conn
+	aud      Audience
+	hz       int
+	interval time.Duration // the least time between two messages: 1/hz
+
+	// poll and idx (the index in poll.clients[aud]) are guarded by Hub.mu.
+	poll *pollState
+	idx  int
+
+	// The mailbox: slot holds the newest message not yet taken (latest wins); wake holds a token
+	// when the writer has something to look at: the slot, pingDue, or stopped.
+	slot    atomic.Pointer[message]
+	wake    chan struct{}
+	pingDue atomic.Bool // set when a ping is due
+
+	// stopped is set, once, to end the writer; closeCode (not 0) and closeText are then the close
+	// frame it writes first. They are set before stopped.
+	stopOnce  sync.Once
+	stopped   atomic.Bool
+	closeCode int
+	closeText string
+
+	// done is closed when the writer has returned; err is then why it ended the connection, if it did.
+	done chan struct{}
+	err  error
+
+	// readMu orders the reader's read deadline extensions after the writer's cut: once cut is set,
+	// the read deadline is never pushed back again, so the blocked reader surely returns.
+	readMu sync.Mutex
+	cut    bool
+
+	// Owned by the writer goroutine.
+	seq uint64
+	buf []byte
+}
+
+// offer puts m in c's mailbox, replacing whatever is there, and wakes the writer. It never blocks.
+func (c *client) offer(m *message) {
+	c.slot.Store(m)
+	c.signal()
+}
+
+// signal wakes the writer (or leaves it a token if it is busy). It never blocks.
+func (c *client) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// stop asks the writer to end the connection, first writing a close frame with code when code is
+// not 0. Only the first call counts; it never blocks.
+func (c *client) stop(code int, text string) {
+	c.stopOnce.Do(func() {
+		c.closeCode, c.closeText = code, text
+		c.stopped.Store(true)
+		c.signal()
+	})
+}
+
+// read is the reader loop: it discards the client's messages and returns the error that ended
+// the reading, or ErrFlood after asking the writer to close the connection with 1008.
+func (c *client) read() error {
+	tokens, last := float64(floodBurst), time.Now()
+	for {
+		if _, _, err := c.conn.NextReader(); err != nil {
+			return err
+		}
+		now := time.Now()
+		tokens = min(floodBurst, tokens+now.Sub(last).Seconds()*floodRate) - 1
+		last = now
+		if tokens < 0 {
+			c.hub.stats.floods.Add(1)
+			c.stop(closePolicyViolation, "too many messages")
+			return ErrFlood
+		}
+	}
+}
+
+// pong is the connection's pong handler: the client is alive.
+func (c *client) pong(string) error { return c.extendRead() }
+
+// extendRead pushes the read deadline pongWait ahead, unless the writer has cut the connection.
+func (c *client) extendRead() error {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if c.cut {
+		return nil
+	}
+	return c.conn.SetReadDeadline(time.Now().Add(pongWait))
+}
+
+// write is the connection's one writer goroutine. It sends the mailbox's message when it differs
+// from the last one sent and 1/hz has passed since that one, pings every pingPeriod, and ends the
+// connection when asked (stop) or when a write fails.
+//
+// Every event reaches the writer as a token on wake (an offer, stop, the ping timer, the end of a
+// wait for the next turn), so that waking costs one channel receive: the hot path of the fan-out.
+func (c *client) write() {
+	defer close(c.done)
+	ping := time.AfterFunc(pingPeriod, func() { c.pingDue.Store(true); c.signal() })
+	defer ping.Stop()
+	hold := time.AfterFunc(time.Hour, c.signal) // wakes the writer when a held message may go
+	hold.Stop()
+	defer hold.Stop()
+	var (
+		last *message  // the last message sent
+		next time.Time // when the next message may go
+	)
+	for {
+		<-c.wake
+		if c.stopped.Load() {
+			if c.closeCode != 0 {
+				_ = c.conn.WriteControl(closeMessage, closePayload(c.closeCode, c.closeText),
+					time.Now().Add(writeWait))
+			}
+			c.end()
+			return
+		}
+		if c.pingDue.Swap(false) {
+			if err := c.conn.WriteControl(pingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				c.evict(err)
+				return
+			}
+			ping.Reset(pingPeriod)
+		}
+		if c.slot.Load() == nil {
+			continue
+		}
+		now := time.Now()
+		if now.Before(next) {
+			hold.Reset(next.Sub(now))
+			continue
+		}
+		m := c.slot.Swap(nil)
+		if m == nil || last != nil && bytes.Equal(m.content, last.content) {
+			continue
+		}
+		next = now.Add(c.interval)
+		if err := c.send(m, now); err != nil {
+			c.evict(err)
+			return
+		}
+		last = m
+		c.hub.stats.messages[c.aud].Add(1)
+	}
+}
+
+// send writes m with the connection's next seq, built in the writer's reusable buffer.
+func (c *client) send(m *message, now time.Time) error {
+	c.seq++
+	if need := len(msgPrefix) + 20 + len(m.tail); cap(c.buf) < need {
+		c.buf = make([]byte, 0, 2*need) // room for the messages to grow a while
+	}
+	b := append(c.buf[:0], msgPrefix...)
+	b = strconv.AppendUint(b, c.seq, 10)
+	b = append(b, m.tail...)
+	c.buf = b
+	if err := c.conn.SetWriteDeadline(now.Add(writeWait)); err != nil {
+		return err
+	}
+	return c.conn.WriteMessage(textMessage, b)
+}
+
+// evict ends the connection after the write error err; it counts as an eviction unless the
+// connection was ending anyway.
+func (c *client) evict(err error) {
+	if !c.stopped.Load() {
+		c.err = fmt.Errorf("%w: %w", ErrEvicted, err)
+		c.hub.stats.evictions.Add(1)
+	}
+	c.end()
+}
+
+// end unblocks the reader for good and closes the connection.
+func (c *client) end() {
+	c.readMu.Lock()
+	c.cut = true
+	_ = c.conn.SetReadDeadline(time.Now())
+	c.readMu.Unlock()
+	_ = c.conn.Close()
+}

@@ -1,0 +1,67 @@
+package hub
+
+import (
+	"encoding/binary"
+	"io"
+	"time"
+)
+
+// Conn is one WebSocket connection as the hub uses it. Its methods are a subset of those of
+// github.com/fasthttp/websocket's *Conn, with the same meaning, so the *websocket.Conn that
+// gofiber/contrib/websocket hands to a handler satisfies Conn as it is: the server passes it to
+// Serve without an adapter.
+//
+// Who calls what (the contract an implementation may rely on, and must honour):
+//   - The goroutine that called Serve (the reader) calls SetReadLimit, SetPongHandler and
+//     SetReadDeadline before anything else, then NextReader in a loop; the pong handler runs inside
+//     NextReader and calls SetReadDeadline. Before the writer starts, and only when Serve refuses
+//     the connection, the reader writes one close frame with WriteControl.
+//   - The connection's one writer goroutine calls WriteMessage, WriteControl and SetWriteDeadline,
+//     and, to end the connection, SetReadDeadline(time.Now()) and Close while the reader may be
+//     blocked in NextReader. Both must be safe to call then, and SetReadDeadline(time.Now()) must
+//     make a blocked NextReader return an error promptly (Close alone need not).
+//   - No method is called after Serve returns.
+//
+// Writes must honour their deadline: a write that cannot complete by it fails. WriteMessage must
+// not keep data after it returns (the hub reuses the buffer).
+type Conn interface {
+	// NextReader blocks until the next data message from the client and returns a reader for it;
+	// an unread message is discarded by the next call. Any error is permanent.
+	NextReader() (messageType int, r io.Reader, err error)
+	// SetReadLimit sets the largest message the client may send; a larger one fails the read.
+	SetReadLimit(limit int64)
+	// SetReadDeadline sets when a blocked or future read fails.
+	SetReadDeadline(t time.Time) error
+	// SetPongHandler sets the function called, inside NextReader, for each pong from the client.
+	SetPongHandler(h func(appData string) error)
+
+	// WriteMessage writes one data message (the hub writes text messages only).
+	WriteMessage(messageType int, data []byte) error
+	// WriteControl writes one control frame (ping or close) that must be written by deadline.
+	WriteControl(messageType int, data []byte, deadline time.Time) error
+	// SetWriteDeadline sets when the following WriteMessage calls fail if not written.
+	SetWriteDeadline(t time.Time) error
+	// Close closes the connection without a close frame.
+	Close() error
+}
+
+// WebSocket opcodes (RFC 6455, section 11.8), the values of fasthttp/websocket's message types.
+const (
+	textMessage  = 1
+	closeMessage = 8
+	pingMessage  = 9
+)
+
+// WebSocket close codes (RFC 6455, section 7.4.1) the hub sends.
+const (
+	closeGoingAway       = 1001 // the hub shuts down or the server ends the connection
+	closePolicyViolation = 1008 // the client sent too many messages
+	closeTryAgainLater   = 1013 // the hub is full
+)
+
+// closePayload is the body of a close frame: the code, big-endian, then the reason.
+func closePayload(code int, text string) []byte {
+	b := make([]byte, 2, 2+len(text))
+	binary.BigEndian.PutUint16(b, uint16(code))
+	return append(b, text...)
+}

@@ -1,0 +1,10 @@
+package hub
+
+import "context"
+
+// Tick runs one tick now, for benchmarks that drive the hub without Run.
+func (h *Hub) Tick(ctx context.Context) { h.tick(ctx) }
+
+// Unthrottle makes connections served from now on ignore their hz, so that a benchmark can tick
+// back to back. Call it before any Serve.
+func (h *Hub) Unthrottle() { h.noThrottle = true }

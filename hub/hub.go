@@ -1,0 +1,224 @@
+// Package hub fans out live snapshots of polls to WebSocket connections (API.md, "Live updates").
+//
+// The hub does not hear about single votes. It ticks at the highest rate any connected client
+// asked for (at most MaxHz), reads one snapshot per watched poll from its Source, and when the
+// content changed encodes it once per audience and offers the same bytes to the one-slot mailbox
+// of every connection of that poll and audience (latest wins). Each connection has exactly one
+// writer goroutine, which empties its mailbox no more often than the client's hz, pings, and cuts
+// the connection off when a write does not finish in time; the goroutine that called Serve is the
+// connection's reader. Nothing on the tick path waits for a client.
+//
+// hub imports the standard library and vote only: the server adapts the web framework's
+// connection to Conn (fasthttp/websocket's *Conn fits as it is) and the store to Source.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/livevote/livevote/vote"
+)
+
+// Source gives the hub snapshots of polls; the server adapts the vote.Store to it. Snapshot
+// reads the poll's state and counts at one moment; now is the time of reading. It must be safe
+// for concurrent use: the tick reads one poll at a time, and a connection joining a poll nobody
+// watched reads it from the joining goroutine.
+type Source interface {
+	Snapshot(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error)
+}
+
+// Limits of the hub.
+const (
+	DefaultHz       = 4      // updates per second for a client that asks for none
+	MaxHz           = 10     // the most updates per second a client gets, and the fastest tick
+	DefaultMaxConns = 20_000 // Options.MaxConns when zero
+)
+
+// Errors Serve returns; callers test them with errors.Is.
+var (
+	// ErrFull refuses a connection over Options.MaxConns (Full reports it before the upgrade).
+	ErrFull = errors.New("hub: too many connections")
+	// ErrClosed refuses a connection once Run is shutting down (its ctx is done) or has ended.
+	ErrClosed = errors.New("hub: shut down")
+	// ErrFlood ends a connection whose client sent too many messages.
+	ErrFlood = errors.New("hub: client sent too many messages")
+	// ErrEvicted ends a connection a write to which failed or did not finish in time: a client
+	// that does not read, or a connection that broke while a write was under way. It wraps the
+	// write's error.
+	ErrEvicted = errors.New("hub: connection evicted")
+)
+
+// Options configure a Hub. The zero value is ready to use.
+type Options struct {
+	// MaxConns is the most connections at once; 0 means DefaultMaxConns.
+	MaxConns int
+	// Logger receives a line when reading a poll starts failing and when it works again; nil
+	// means no logging. Failed reads are counted in Stats either way.
+	Logger *slog.Logger
+}
+
+// Hub fans out live snapshots to connections. Create it with New, run its tick with Run, and
+// serve each connection with Serve. All methods are safe for concurrent use.
+type Hub struct {
+	src Source
+	max int
+	log *slog.Logger
+
+	// rate holds a token when a joining client may have raised the tick rate.
+	rate chan struct{}
+	// noThrottle makes connections ignore their hz (benchmarks only; set before any Serve).
+	noThrottle bool
+	// ids is the tick's scratch list of polls to read; only the tick uses it.
+	ids []string
+
+	mu      sync.Mutex
+	polls   map[string]*pollState // polls with at least one connection
+	hzCount [MaxHz + 1]int        // connections by hz
+	running bool                  // Run was called
+	closed  bool                  // Run has ended or is ending: no new connections
+	conns   sync.WaitGroup        // one per registered connection
+
+	nconns atomic.Int64 // registered connections, for Full without the lock
+	stats  counters
+}
+
+// New returns a hub that reads snapshots from src. Connections may be served before Run starts
+// (they get their first snapshot, and updates once Run ticks).
+func New(src Source, opts Options) *Hub {
+	h := &Hub{
+		src:   src,
+		max:   opts.MaxConns,
+		log:   opts.Logger,
+		rate:  make(chan struct{}, 1),
+		polls: make(map[string]*pollState),
+	}
+	if h.max <= 0 {
+		h.max = DefaultMaxConns
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.stats.tickHz.Store(1)
+	return h
+}
+
+// Full reports whether the hub has Options.MaxConns connections, so that the server can refuse an
+// upgrade with 503 before it happens. It takes no lock; Serve checks again under it.
+func (h *Hub) Full() bool { return h.nconns.Load() >= int64(h.max) }
+
+// Run ticks until ctx is done: at the highest hz of the connected clients (1 Hz when none), it
+// reads one snapshot per watched poll and offers what changed to the connections. When ctx is
+// done it closes every connection with close code 1001 (going away), refuses new ones with
+// ErrClosed, and returns nil once every connection has been unregistered (once every Serve has
+// returned or is returning). Run may be called once; a second call returns an error.
+func (h *Hub) Run(ctx context.Context) error {
+	h.mu.Lock()
+	if h.running {
+		h.mu.Unlock()
+		return errors.New("hub: Run called more than once")
+	}
+	h.running = true
+	h.mu.Unlock()
+
+	hz := h.tickHz()
+	h.stats.tickHz.Store(int64(hz))
+	t := time.NewTicker(time.Second / time.Duration(hz))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			h.shutdown()
+			return nil
+		case <-h.rate:
+		case <-t.C:
+			h.tick(ctx)
+		}
+		if want := h.tickHz(); want != hz {
+			hz = want
+			h.stats.tickHz.Store(int64(hz))
+			t.Reset(time.Second / time.Duration(hz))
+		}
+	}
+}
+
+// tickHz is the rate the tick should run at: the highest hz of the connected clients, 1 if none.
+func (h *Hub) tickHz() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for hz := MaxHz; hz > 1; hz-- {
+		if h.hzCount[hz] > 0 {
+			return hz
+		}
+	}
+	return 1
+}
+
+// tick reads one snapshot of every watched poll and publishes what changed.
+func (h *Hub) tick(ctx context.Context) {
+	start := time.Now()
+	h.mu.Lock()
+	h.ids = h.ids[:0]
+	for id := range h.polls {
+		h.ids = append(h.ids, id)
+	}
+	h.mu.Unlock()
+
+	for _, id := range h.ids {
+		if ctx.Err() != nil {
+			return
+		}
+		t := time.Now()
+		s, err := h.read(ctx, id, t)
+		h.mu.Lock()
+		p := h.polls[id]
+		flipped := p != nil && h.take(p, s, t, err)
+		h.mu.Unlock()
+		if flipped {
+			h.logRead(id, err)
+		}
+	}
+	h.stats.lastTick.Store(int64(time.Since(start)))
+}
+
+// read reads one snapshot of the poll from the source, bounded by snapshotTimeout.
+func (h *Hub) read(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, snapshotTimeout)
+	defer cancel()
+	s, err := h.src.Snapshot(ctx, poll, now)
+	h.stats.lastRead.Store(int64(time.Since(now)))
+	if err != nil {
+		h.stats.readErrors.Add(1)
+		return s, fmt.Errorf("hub: read snapshot of %q: %w", poll, err)
+	}
+	return s, nil
+}
+
+// logRead logs that reading the poll started failing (err not nil) or works again.
+func (h *Hub) logRead(poll string, err error) {
+	if err != nil {
+		h.log.Warn("live updates stalled: cannot read snapshot", "poll", poll, "err", err)
+		return
+	}
+	h.log.Info("live updates resumed", "poll", poll)
+}
+
+// shutdown refuses new connections, asks every connection to close with 1001, and waits until
+// all of them are unregistered.
+func (h *Hub) shutdown() {
+	h.mu.Lock()
+	h.closed = true
+	for _, p := range h.polls {
+		for _, cs := range p.clients {
+			for _, c := range cs {
+				c.stop(closeGoingAway, "going away")
+			}
+		}
+	}
+	h.mu.Unlock()
+	h.conns.Wait()
+}

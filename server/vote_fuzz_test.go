@@ -1,0 +1,64 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/vote"
+	"github.com/livevote/livevote/vote/votetest"
+)
+
+// FuzzVoteBody posts arbitrary bodies as votes. A body is either recorded (201, exactly one more
+// ballot) or refused with a documented client error that changes nothing; never a 5xx. Seeds:
+// testdata/fuzz/FuzzVoteBody and the ones added here.
+func FuzzVoteBody(f *testing.F) {
+	for _, s := range []string{
+		`{"choices":["a"]}`, `{"choices":["a","b"]}`, `{"choices":[]}`, `{"choices":["a","a"]}`,
+		`{"choices":null}`, `{}`, `{"choices":["z"]}`, `{"choices":"a"}`, `{"choices":[1]}`,
+		`{"choices":["a"],"pow":{"algorithm":"SHA-256","number":-1}}`, `{"choices":["a"],"extra":1}`,
+		`[]`, `null`, ``, `{"choices":["a"]} {}`, `{"choices":["\u0000"]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	polls, err := vote.Parse([]byte(votetest.PollYAML("max_choices: 2")), "fuzz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	p := polls[0]
+	store := vote.NewMemoryStore()
+	app, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: hub.New(Snapshots(polls, store), hub.Options{})})
+	if err != nil {
+		f.Fatal(err)
+	}
+	k := newKeys([]byte("s"))
+	allowed := map[int]bool{201: true, 400: true, 413: true, 422: true}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, cookie := k.newVoter()
+		before, _ := store.Snapshot(context.Background(), p, time.Now())
+		req := httptest.NewRequest("POST", "/api/v1/polls/"+p.ID+"/votes", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cookie", voterCookie+"="+cookie)
+		res, err := app.Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(res.Body)
+		after, _ := store.Snapshot(context.Background(), p, time.Now())
+		if !allowed[res.StatusCode] {
+			t.Fatalf("body %q: %d %s", body, res.StatusCode, answer)
+		}
+		recorded := after.Ballots - before.Ballots
+		if res.StatusCode == 201 && recorded != 1 || res.StatusCode != 201 && recorded != 0 {
+			t.Fatalf("body %q: %d and %d ballots recorded", body, res.StatusCode, recorded)
+		}
+		if res.StatusCode != 201 && !strings.Contains(string(answer), `"code":"`) {
+			t.Fatalf("body %q: refusal without an error code: %s", body, answer)
+		}
+	})
+}

@@ -1,0 +1,98 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/vote"
+)
+
+// Sizes of a WebSocket connection's buffers. Clients send nothing but control frames; messages
+// to them are snapshots of a few hundred bytes.
+const (
+	wsReadBuffer  = 512
+	wsWriteBuffer = 2048
+)
+
+// Snapshots adapts a store to the hub's Source: snapshots of the configured polls by id.
+func Snapshots(polls []*vote.Poll, store interface {
+	Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error)
+}) hub.Source {
+	byID := make(map[string]*vote.Poll, len(polls))
+	for _, p := range polls {
+		byID[p.ID] = p
+	}
+	return sourceFunc(func(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error) {
+		p, ok := byID[poll]
+		if !ok {
+			return vote.Snapshot{}, vote.ErrPollNotFound
+		}
+		return store.Snapshot(ctx, p, now)
+	})
+}
+
+type sourceFunc func(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error)
+
+func (f sourceFunc) Snapshot(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error) {
+	return f(ctx, poll, now)
+}
+
+// wsRequest is what the upgrade handler learned, handed to the connection's handler.
+type wsRequest struct {
+	poll     string
+	audience hub.Audience
+	hz       int
+}
+
+const wsLocal = "livevote.ws"
+
+// handleWSUpgrade checks a live-updates request before the upgrade: the poll exists, the token
+// (query or header) when given is the organiser's, the hub has room. The token is never logged.
+func (s *server) handleWSUpgrade() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !websocket.IsWebSocketUpgrade(c) {
+			return errUpgradeRequired
+		}
+		p, err := s.poll(c)
+		if err != nil {
+			return err
+		}
+		req := wsRequest{poll: p.ID, audience: hub.Public, hz: hub.DefaultHz}
+		if hz, err := strconv.Atoi(c.Query("hz")); err == nil {
+			req.hz = min(max(hz, 1), hub.MaxHz)
+		}
+		if token := c.Query("token"); token != "" || c.Get(fiber.HeaderAuthorization) != "" {
+			if !s.isAdmin(c) && !s.isAdminToken(token) {
+				return errUnauthorized
+			}
+			req.audience = hub.Organiser
+		}
+		if s.hub.Full() {
+			return errTooManyLive
+		}
+		c.Locals(wsLocal, req)
+		return c.Next()
+	}
+}
+
+// handleWS serves one live-updates connection for its whole life.
+func (s *server) handleWS() fiber.Handler {
+	return websocket.New(func(conn *websocket.Conn) {
+		req := conn.Locals(wsLocal).(wsRequest)
+		err := s.hub.Serve(s.ctx, conn, req.poll, req.audience, req.hz)
+		if err != nil && !errors.Is(err, hub.ErrEvicted) {
+			s.log.Debug("live connection ended", "poll", req.poll, "audience", req.audience.String(), "err", err)
+		}
+	}, websocket.Config{
+		Origins:         s.origins,
+		ReadBufferSize:  wsReadBuffer,
+		WriteBufferSize: wsWriteBuffer,
+		WriteBufferPool: &sync.Pool{},
+	})
+}
