@@ -50,6 +50,7 @@ var codes = []struct {
 	{vote.ErrChallengeFailed, fiber.StatusForbidden, "challenge_failed"},
 	{vote.ErrInvalidChoice, fiber.StatusUnprocessableEntity, "invalid_choice"},
 	{vote.ErrAlreadyVoted, fiber.StatusConflict, "already_voted"},
+	{vote.ErrNotHeld, fiber.StatusConflict, "not_held"},
 	{vote.ErrUnavailable, fiber.StatusServiceUnavailable, "unavailable"},
 	{errTooManyLive, fiber.StatusServiceUnavailable, "unavailable"},
 	{errUpgradeRequired, fiber.StatusUpgradeRequired, "upgrade_required"},

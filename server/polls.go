@@ -175,7 +175,9 @@ func (s *server) handleReceipt() fiber.Handler {
 			if err != nil {
 				return err
 			}
-			return c.JSON(fiber.Map{"poll": r.Poll, "recorded_at": r.RecordedAt.UTC().Format(time.RFC3339Nano), "counted": r.Counted})
+			// A held ballot reads as counted here: a voter is never shown that a ballot was
+			// held for review. Only a ballot voided by the organisers reads as not counted.
+			return c.JSON(fiber.Map{"poll": r.Poll, "recorded_at": r.RecordedAt.UTC().Format(time.RFC3339Nano), "counted": r.State != vote.BallotVoid})
 		}
 		return vote.ErrReceiptNotFound
 	}

@@ -21,6 +21,10 @@ func (s *server) routes(app *fiber.App) {
 	admin.Post("/polls/:poll/status", s.handleSetStatus())
 	admin.Post("/polls/:poll/results", s.handleSetResults())
 	admin.Post("/polls/:poll/difficulty", s.handleSetDifficulty())
+	admin.Get("/polls/:poll/held", s.handleHeld())
+	admin.Post("/polls/:poll/held/:receipt", s.handleReview())
+	admin.Get("/polls/:poll/export", s.handleExport())
+	admin.Get("/polls/:poll/audit", s.handleAudit())
 
 	app.Get("/ws/polls/:poll", s.handleWSUpgrade(), s.handleWS())
 

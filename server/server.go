@@ -25,6 +25,9 @@ type Store interface {
 	VoterBallot(ctx context.Context, p *vote.Poll, voter, period string) (vote.Receipt, error)
 	Receipt(ctx context.Context, p *vote.Poll, id string) (vote.Receipt, error)
 	UseChallenge(ctx context.Context, p *vote.Poll, challenge string, until time.Time) error
+	Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.Receipt, error)
+	Review(ctx context.Context, p *vote.Poll, receipt string, release bool, at time.Time) (vote.Receipt, error)
+	Log(ctx context.Context, p *vote.Poll, after string, limit int) ([]vote.LogEntry, error)
 	Ping(ctx context.Context) error
 }
 

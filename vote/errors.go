@@ -11,6 +11,7 @@ var (
 	ErrAlreadyVoted    = errors.New("already voted")
 	ErrInvalidChoice   = errors.New("invalid choice")
 	ErrChallengeFailed = errors.New("challenge failed")
+	ErrNotHeld         = errors.New("ballot is not awaiting review")
 	// ErrUnavailable means the store could not do what was asked. For a ballot it is usually not
 	// recorded; after a timeout it may be (see Store.Cast).
 	ErrUnavailable = errors.New("store unavailable")

@@ -53,6 +53,19 @@ type Store interface {
 	// they reach Cast); ErrChallengeFailed when it was used before. It is remembered until until.
 	UseChallenge(ctx context.Context, p *Poll, challenge string, until time.Time) error
 
+	// Held lists up to limit ballots awaiting review, oldest first.
+	Held(ctx context.Context, p *Poll, limit int) ([]Receipt, error)
+	// Review settles a held ballot in one atomic step: release moves it from the held tally into
+	// the tally, the ballot total and the turnout buckets of its recording time; void takes it
+	// out of the held tally only. Either way the ballot's state changes and the log gets an entry
+	// (State released or void, At the time of review). ErrReceiptNotFound for an unknown
+	// receipt, ErrNotHeld for a ballot not awaiting review. Review returns the receipt as it is
+	// now.
+	Review(ctx context.Context, p *Poll, receipt string, release bool, at time.Time) (Receipt, error)
+	// Log returns up to limit entries of the poll's ballot log that come after the entry with id
+	// after ("" for the first), oldest first. An empty result means the end of the log.
+	Log(ctx context.Context, p *Poll, after string, limit int) ([]LogEntry, error)
+
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources; no method may be called after it.
@@ -75,14 +88,43 @@ type Ballot struct {
 	Held bool
 }
 
-// Receipt is what a voter can check about a recorded ballot.
+// Receipt is what the store knows about a recorded ballot.
 type Receipt struct {
-	ID         string    `json:"receipt"`
-	Poll       string    `json:"poll"`
-	Choices    []string  `json:"choices"`
-	RecordedAt time.Time `json:"recorded_at"`
-	// Counted is true once the ballot is in the tally; a held ballot is recorded but not counted.
+	ID         string      `json:"receipt"`
+	Poll       string      `json:"poll"`
+	Choices    []string    `json:"choices"`
+	RecordedAt time.Time   `json:"recorded_at"`
+	State      BallotState `json:"state"`
+	// Counted is true while the ballot is in the tally (counted or released).
 	Counted bool `json:"counted"`
+}
+
+// BallotState is where a recorded ballot stands.
+type BallotState string
+
+// The states of a ballot. A ballot is recorded counted or held; a held ballot is then released
+// (counted from then on) or void (kept in the log, never counted).
+const (
+	BallotCounted  BallotState = "counted"
+	BallotHeld     BallotState = "held"
+	BallotReleased BallotState = "released"
+	BallotVoid     BallotState = "void"
+)
+
+// Counts reports whether a ballot in this state is in the tally.
+func (s BallotState) Counts() bool { return s == BallotCounted || s == BallotReleased }
+
+// LogEntry is one entry of a poll's ballot log. Cast appends the ballot (State counted or held,
+// with its voter hash, period and choices); Review appends the review of a held ballot (State
+// released or void, naming the Receipt, At the time of review, no voter or choices).
+type LogEntry struct {
+	ID      string      `json:"id"` // position in the log, increasing
+	Receipt string      `json:"receipt"`
+	At      time.Time   `json:"at"`
+	Voter   string      `json:"voter,omitempty"` // keyed hash of the voter id
+	Period  string      `json:"period,omitempty"`
+	Choices []string    `json:"choices,omitempty"`
+	State   BallotState `json:"state"`
 }
 
 // Snapshot is the state and the counts of a poll at one moment, whoever may see which part of it.

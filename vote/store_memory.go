@@ -2,7 +2,9 @@ package vote
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -28,7 +30,8 @@ type memPoll struct {
 	ballots  int64
 	heldN    int64
 	buckets  map[time.Duration]map[int64]int64
-	log      []Receipt
+	log      []LogEntry
+	pending  []string // held receipts awaiting review, oldest first
 }
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -104,25 +107,108 @@ func (m *MemoryStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
 	if _, dup := mp.voters[key]; dup {
 		return ErrAlreadyVoted
 	}
-	r := Receipt{ID: b.Receipt, Poll: p.ID, Choices: slices.Clone(b.Choices), RecordedAt: b.At, Counted: !b.Held}
+	state := BallotCounted
+	if b.Held {
+		state = BallotHeld
+	}
+	r := Receipt{ID: b.Receipt, Poll: p.ID, Choices: slices.Clone(b.Choices), RecordedAt: b.At, State: state, Counted: !b.Held}
 	mp.voters[key] = b.Receipt
 	mp.receipts[b.Receipt] = r
-	mp.log = append(mp.log, r)
+	mp.appendLog(LogEntry{Receipt: b.Receipt, At: b.At, Voter: b.Voter, Period: b.Period, Choices: r.Choices, State: state})
 	if b.Held {
+		mp.pending = append(mp.pending, b.Receipt)
 		mp.heldN++
 		for _, c := range b.Choices {
 			mp.held[c]++
 		}
 		return nil
 	}
+	mp.count(b.Choices, b.At)
+	return nil
+}
+
+// count adds a ballot to the tally, the total and the turnout buckets of its time.
+func (mp *memPoll) count(choices []string, at time.Time) {
 	mp.ballots++
-	for _, c := range b.Choices {
+	for _, c := range choices {
 		mp.tally[c]++
 	}
 	for step, counts := range mp.buckets {
-		counts[b.At.Truncate(step).Unix()]++
+		counts[at.Truncate(step).Unix()]++
 	}
-	return nil
+}
+
+func (mp *memPoll) appendLog(e LogEntry) {
+	e.ID = strconv.Itoa(len(mp.log) + 1)
+	mp.log = append(mp.log, e)
+}
+
+// Held implements Store.
+func (m *MemoryStore) Held(ctx context.Context, p *Poll, limit int) ([]Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mp := m.poll(p)
+	out := make([]Receipt, 0, min(limit, len(mp.pending)))
+	for _, id := range mp.pending[:min(limit, len(mp.pending))] {
+		out = append(out, mp.receipts[id])
+	}
+	return out, nil
+}
+
+// Review implements Store.
+func (m *MemoryStore) Review(ctx context.Context, p *Poll, receipt string, release bool, at time.Time) (Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return Receipt{}, errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mp := m.poll(p)
+	r, ok := mp.receipts[receipt]
+	if !ok {
+		return Receipt{}, ErrReceiptNotFound
+	}
+	if r.State != BallotHeld {
+		return Receipt{}, ErrNotHeld
+	}
+	mp.pending = slices.DeleteFunc(mp.pending, func(id string) bool { return id == receipt })
+	mp.heldN--
+	for _, c := range r.Choices {
+		mp.held[c]--
+	}
+	r.State = BallotVoid
+	if release {
+		r.State = BallotReleased
+		mp.count(r.Choices, r.RecordedAt)
+	}
+	r.Counted = r.State.Counts()
+	mp.receipts[receipt] = r
+	mp.appendLog(LogEntry{Receipt: receipt, At: at, State: r.State})
+	return r, nil
+}
+
+// Log implements Store.
+func (m *MemoryStore) Log(ctx context.Context, p *Poll, after string, limit int) ([]LogEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, errUnavailable(err)
+	}
+	start := 0
+	if after != "" {
+		n, err := strconv.Atoi(after)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("log position %q: not one of this store's", after)
+		}
+		start = n
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	log := m.poll(p).log
+	if start >= len(log) {
+		return nil, nil
+	}
+	return slices.Clone(log[start:min(start+limit, len(log))]), nil
 }
 
 func (m *MemoryStore) setState(ctx context.Context, p *Poll, field string, set func(*State)) (State, error) {

@@ -15,6 +15,9 @@ import (
 //go:embed store_redis_cast.lua
 var castScript string
 
+//go:embed store_redis_review.lua
+var reviewScript string
+
 // Connection defaults of OpenRedis, used where the spec does not set them: a Redis that does not
 // answer turns into ErrUnavailable within a second or two, not after go-redis's defaults (5 s
 // timeouts, 5 dial attempts, 3 retries).
@@ -55,6 +58,7 @@ const (
 type RedisStore struct {
 	client redis.UniversalClient
 	cast   *redis.Script
+	review *redis.Script
 }
 
 var _ Store = (*RedisStore)(nil)
@@ -102,7 +106,7 @@ func OpenRedis(ctx context.Context, spec string) (*RedisStore, error) {
 			ContextTimeoutEnabled: true,
 		})
 	}
-	s := &RedisStore{client: client, cast: redis.NewScript(castScript)}
+	s := &RedisStore{client: client, cast: redis.NewScript(castScript), review: redis.NewScript(reviewScript)}
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Close()
 		return nil, err
@@ -125,7 +129,7 @@ func (s *RedisStore) Client() redis.UniversalClient { return s.client }
 type pollKeys struct {
 	tag                                                      string
 	state, voters, receipts, tally, heldTally, ballots, held string
-	minutes, hours, log                                      string
+	minutes, hours, log, pending                             string
 }
 
 func keysOf(p *Poll) pollKeys {
@@ -133,7 +137,7 @@ func keysOf(p *Poll) pollKeys {
 	return pollKeys{
 		tag: t, state: t + ":state", voters: t + ":voters", receipts: t + ":receipts",
 		tally: t + ":tally", heldTally: t + ":heldtally", ballots: t + ":ballots", held: t + ":held",
-		minutes: t + ":m", hours: t + ":h", log: t + ":log",
+		minutes: t + ":m", hours: t + ":h", log: t + ":log", pending: t + ":pending",
 	}
 }
 
@@ -161,7 +165,7 @@ func (s *RedisStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
 		args = append(args, c)
 	}
 	keys := []string{k.state, k.voters, k.receipts, k.tally, k.heldTally, k.ballots, k.held,
-		k.minutes, k.hours, k.log, k.challenge(b.Challenge)}
+		k.minutes, k.hours, k.log, k.challenge(b.Challenge), k.pending}
 	res, err := s.cast.Run(ctx, s.client, keys, args...).Text()
 	if err != nil {
 		return errUnavailable(err)
@@ -352,6 +356,12 @@ func (s *RedisStore) Receipt(ctx context.Context, p *Poll, id string) (Receipt, 
 	if err != nil {
 		return Receipt{}, errUnavailable(err)
 	}
+	return parseReceipt(p, id, rec)
+}
+
+// parseReceipt reads a receipt record: "<recorded at, Unix ms>|<state>|<choices, comma-joined>".
+func parseReceipt(p *Poll, id string, v any) (Receipt, error) {
+	rec, _ := v.(string)
 	f := strings.SplitN(rec, "|", 3)
 	if len(f) != 3 {
 		return Receipt{}, errUnavailable(fmt.Errorf("poll %s: receipt %s: bad record %q", p.ID, id, rec))
@@ -361,11 +371,85 @@ func (s *RedisStore) Receipt(ctx context.Context, p *Poll, id string) (Receipt, 
 	if err != nil {
 		return Receipt{}, errUnavailable(fmt.Errorf("poll %s: receipt %s: bad record %q", p.ID, id, rec))
 	}
-	r := Receipt{ID: id, Poll: p.ID, RecordedAt: time.UnixMilli(ms).UTC(), Counted: state == "counted"}
+	st := BallotState(state)
+	r := Receipt{ID: id, Poll: p.ID, RecordedAt: time.UnixMilli(ms).UTC(), State: st, Counted: st.Counts()}
 	if choices != "" {
 		r.Choices = strings.Split(choices, ",")
 	}
 	return r, nil
+}
+
+// Held implements Store.
+func (s *RedisStore) Held(ctx context.Context, p *Poll, limit int) ([]Receipt, error) {
+	k := keysOf(p)
+	ids, err := s.client.ZRange(ctx, k.pending, 0, int64(limit)-1).Result()
+	if err != nil {
+		return nil, errUnavailable(err)
+	}
+	if len(ids) == 0 {
+		return []Receipt{}, nil
+	}
+	recs, err := s.client.HMGet(ctx, k.receipts, ids...).Result()
+	if err != nil {
+		return nil, errUnavailable(err)
+	}
+	out := make([]Receipt, 0, len(ids))
+	for i, rec := range recs {
+		r, err := parseReceipt(p, ids[i], rec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Review implements Store.
+func (s *RedisStore) Review(ctx context.Context, p *Poll, receipt string, release bool, at time.Time) (Receipt, error) {
+	k := keysOf(p)
+	state := BallotVoid
+	if release {
+		state = BallotReleased
+	}
+	keys := []string{k.receipts, k.tally, k.heldTally, k.ballots, k.held, k.minutes, k.hours, k.log, k.pending}
+	res, err := s.review.Run(ctx, s.client, keys, receipt, string(state), at.UnixMilli()).Text()
+	if err != nil {
+		return Receipt{}, errUnavailable(err)
+	}
+	switch res {
+	case "missing":
+		return Receipt{}, ErrReceiptNotFound
+	case "notheld":
+		return Receipt{}, ErrNotHeld
+	}
+	return parseReceipt(p, receipt, res)
+}
+
+// Log implements Store.
+func (s *RedisStore) Log(ctx context.Context, p *Poll, after string, limit int) ([]LogEntry, error) {
+	start := "-"
+	if after != "" {
+		start = "(" + after
+	}
+	msgs, err := s.client.XRangeN(ctx, keysOf(p).log, start, "+", int64(limit)).Result()
+	if err != nil {
+		return nil, errUnavailable(err)
+	}
+	out := make([]LogEntry, 0, len(msgs))
+	for _, m := range msgs {
+		field := func(name string) string { v, _ := m.Values[name].(string); return v }
+		ms, err := strconv.ParseInt(field("at"), 10, 64)
+		if err != nil {
+			return nil, errUnavailable(fmt.Errorf("poll %s: log entry %s: at %q", p.ID, m.ID, field("at")))
+		}
+		e := LogEntry{ID: m.ID, Receipt: field("receipt"), At: time.UnixMilli(ms).UTC(), Voter: field("voter"),
+			Period: field("period"), State: BallotState(field("state"))}
+		if c := field("choices"); c != "" {
+			e.Choices = strings.Split(c, ",")
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // UseChallenge implements Store.

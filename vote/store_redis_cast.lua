@@ -3,7 +3,8 @@
 -- Redis Cluster node.
 --
 -- KEYS: 1 state, 2 voters, 3 receipts, 4 tally, 5 heldtally, 6 ballots, 7 held, 8 minute buckets,
---       9 hour buckets, 10 log (stream), 11 the challenge's key (read only when ARGV[10] is set)
+--       9 hour buckets, 10 log (stream), 11 the challenge's key (read only when ARGV[10] is set),
+--       12 held ballots awaiting review (sorted set, score: accepted at)
 -- ARGV: 1 the poll's initial status (a missing state field reads as it), 2 voters field
 --       (voter|period), 3 receipt, 4 accepted at (Unix ms), 5 "held" or "counted", 6 minute bucket,
 --       7 hour bucket, 8 voter (keyed hash), 9 period, 10 challenge or "", 11 challenge TTL (ms),
@@ -47,6 +48,7 @@ if state == 'held' then
     redis.call('HINCRBY', KEYS[5], ARGV[i], 1)
   end
   redis.call('INCR', KEYS[7])
+  redis.call('ZADD', KEYS[12], at, receipt)
   return 'ok'
 end
 for i = 13, #ARGV do

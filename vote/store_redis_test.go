@@ -344,7 +344,7 @@ func TestRedisStoreKeys(t *testing.T) {
 		}
 	}
 	var want []string
-	for _, k := range []string{"state", "voters", "receipts", "tally", "heldtally", "ballots", "held", "m", "h", "log",
+	for _, k := range []string{"state", "voters", "receipts", "tally", "heldtally", "ballots", "held", "m", "h", "log", "pending",
 		"pow:" + counted.Challenge, "pow:{x}:y"} {
 		want = append(want, tag+":"+k)
 	}

@@ -271,6 +271,109 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		}
 	})
 
+	t.Run("held ballots are released or voided", func(t *testing.T) {
+		s, p := store(t), Poll(t, "max_choices: 2")
+		var held []vote.Ballot
+		for i, choices := range [][]string{{"a"}, {"b", "c"}, {"c"}} {
+			b := ballot(choices...)
+			b.Held, b.At = true, at.Add(time.Duration(i)*time.Second)
+			if err := s.Cast(ctx, p, b); err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, b)
+		}
+		counted := ballot("a")
+		if err := s.Cast(ctx, p, counted); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Held(ctx, p, 10)
+		if err != nil || len(list) != 3 || list[0].ID != held[0].Receipt || list[2].ID != held[2].Receipt || list[1].State != vote.BallotHeld {
+			t.Fatalf("Held = %+v, %v", list, err)
+		}
+		if list, _ := s.Held(ctx, p, 2); len(list) != 2 {
+			t.Errorf("Held(limit 2) gave %d", len(list))
+		}
+		r, err := s.Review(ctx, p, held[1].Receipt, true, at.Add(time.Hour))
+		if err != nil || r.State != vote.BallotReleased || !r.Counted || fmt.Sprint(r.Choices) != "[b c]" {
+			t.Fatalf("release = %+v, %v", r, err)
+		}
+		r, err = s.Review(ctx, p, held[0].Receipt, false, at.Add(time.Hour))
+		if err != nil || r.State != vote.BallotVoid || r.Counted {
+			t.Fatalf("void = %+v, %v", r, err)
+		}
+		for _, id := range []string{held[0].Receipt, held[1].Receipt, counted.Receipt} {
+			if _, err := s.Review(ctx, p, id, true, at); !errors.Is(err, vote.ErrNotHeld) {
+				t.Errorf("Review of a ballot not awaiting review: %v", err)
+			}
+		}
+		if _, err := s.Review(ctx, p, "nope", true, at); !errors.Is(err, vote.ErrReceiptNotFound) {
+			t.Errorf("Review of an unknown receipt: %v", err)
+		}
+		snap, _ := s.Snapshot(ctx, p, at)
+		if snap.Ballots != 2 || snap.Held != 1 || fmt.Sprint(snap.Tally) != "map[a:1 b:1 c:1]" {
+			t.Errorf("after one release and one void: %+v", snap)
+		}
+		if list, _ := s.Held(ctx, p, 10); len(list) != 1 || list[0].ID != held[2].Receipt {
+			t.Errorf("Held after review = %+v", list)
+		}
+		if tt, _ := s.Turnout(ctx, p, time.Minute); tt[at.Truncate(time.Minute).Unix()] != 2 {
+			t.Errorf("turnout = %v: the released ballot counts at its recording time", tt)
+		}
+		if r, _ := s.Receipt(ctx, p, held[0].Receipt); r.State != vote.BallotVoid {
+			t.Errorf("receipt of the void ballot = %+v", r)
+		}
+	})
+
+	t.Run("the log, page by page", func(t *testing.T) {
+		s, p := store(t), Poll(t, "limit: daily")
+		var want []string
+		for i := range 5 {
+			b := ballot("b")
+			b.Held = i == 3
+			b.Period = p.Period(b.At)
+			if err := s.Cast(ctx, p, b); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, b.Receipt)
+			if b.Held {
+				if _, err := s.Review(ctx, p, b.Receipt, true, at.Add(time.Minute)); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, b.Receipt)
+			}
+		}
+		var got []vote.LogEntry
+		for after := ""; ; {
+			page, err := s.Log(ctx, p, after, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			if len(page) > 2 {
+				t.Fatalf("page of %d entries, limit 2", len(page))
+			}
+			got = append(got, page...)
+			after = page[len(page)-1].ID
+		}
+		if len(got) != len(want) {
+			t.Fatalf("log has %d entries, want %d", len(got), len(want))
+		}
+		for i, e := range got {
+			if e.Receipt != want[i] {
+				t.Errorf("entry %d: receipt %s, want %s", i, e.Receipt, want[i])
+			}
+		}
+		first, held, review := got[0], got[3], got[4]
+		if first.State != vote.BallotCounted || first.Voter == "" || first.Period != "2023-11-20" || fmt.Sprint(first.Choices) != "[b]" || !first.At.Equal(at) {
+			t.Errorf("ballot entry = %+v", first)
+		}
+		if held.State != vote.BallotHeld || review.State != vote.BallotReleased || review.Voter != "" || len(review.Choices) != 0 || !review.At.Equal(at.Add(time.Minute)) {
+			t.Errorf("held entry %+v, review entry %+v", held, review)
+		}
+	})
+
 	t.Run("turnout per minute and per hour", func(t *testing.T) {
 		s, p := store(t), Poll(t)
 		for _, d := range []time.Duration{0, 10 * time.Second, 2 * time.Minute, 60 * time.Minute} {

@@ -1,0 +1,113 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/vote"
+)
+
+// logPage is how many log entries are read per round trip.
+const logPage = 1000
+
+// recount replays the whole ballot log of p.
+func (s *server) recount(ctx context.Context, p *vote.Poll) (*vote.Recount, error) {
+	rc := vote.NewRecount(p)
+	for after := ""; ; {
+		page, err := s.store.Log(ctx, p, after, logPage)
+		if err != nil {
+			return nil, err
+		}
+		if len(page) == 0 {
+			return rc, nil
+		}
+		for _, e := range page {
+			rc.Add(e)
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+func countOf(s vote.Snapshot) vote.Count {
+	return vote.Count{Ballots: s.Ballots, Held: s.Held, Tally: s.Tally}
+}
+
+// differences lists where the log's count and the counters disagree.
+func differences(log, counters vote.Count) []string {
+	out := []string{}
+	if log.Ballots != counters.Ballots {
+		out = append(out, fmt.Sprintf("ballots: log %d, counters %d", log.Ballots, counters.Ballots))
+	}
+	if log.Held != counters.Held {
+		out = append(out, fmt.Sprintf("held: log %d, counters %d", log.Held, counters.Held))
+	}
+	for _, c := range slices.Sorted(maps.Keys(counters.Tally)) {
+		if log.Tally[c] != counters.Tally[c] {
+			out = append(out, fmt.Sprintf("tally[%s]: log %d, counters %d", c, log.Tally[c], counters.Tally[c]))
+		}
+	}
+	return out
+}
+
+// between reports whether every count of mid lies between lo and hi (ballots flowing in while the
+// log was read).
+func between(lo, mid, hi vote.Count) bool {
+	in := func(a, b, c int64) bool { return min(a, c) <= b && b <= max(a, c) }
+	if !in(lo.Ballots, mid.Ballots, hi.Ballots) || !in(lo.Held, mid.Held, hi.Held) {
+		return false
+	}
+	for c := range hi.Tally {
+		if !in(lo.Tally[c], mid.Tally[c], hi.Tally[c]) {
+			return false
+		}
+	}
+	return true
+}
+
+// handleAudit recounts the ballot log and compares it with the live counters. The recount is
+// exact when no ballot arrives during it ("settled"); while ballots flow, it retries a few times
+// and then only checks that the log's count lies between the counters before and after.
+func (s *server) handleAudit() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := s.poll(c)
+		if err != nil {
+			return err
+		}
+		ctx := c.UserContext()
+		var rc *vote.Recount
+		var before, after vote.Snapshot
+		settled := false
+		for range 3 {
+			if before, err = s.store.Snapshot(ctx, p, s.now()); err != nil {
+				return err
+			}
+			if rc, err = s.recount(ctx, p); err != nil {
+				return err
+			}
+			if after, err = s.store.Snapshot(ctx, p, s.now()); err != nil {
+				return err
+			}
+			if settled = len(differences(countOf(before), countOf(after))) == 0; settled {
+				break
+			}
+		}
+		diffs := differences(rc.Count, countOf(after))
+		consistent := rc.DuplicateVoters == 0 && rc.Unmatched == 0 &&
+			(settled && len(diffs) == 0 || !settled && between(countOf(before), rc.Count, countOf(after)))
+		return c.JSON(fiber.Map{
+			"poll":       p.ID,
+			"consistent": consistent,
+			"settled":    settled,
+			"checked_at": after.At,
+			"log": fiber.Map{
+				"entries": rc.Entries, "ballots": rc.Ballots, "held": rc.Held, "tally": rc.Tally,
+				"duplicate_voters": rc.DuplicateVoters, "unmatched_reviews": rc.Unmatched,
+			},
+			"counters":    countOf(after),
+			"differences": diffs,
+		})
+	}
+}

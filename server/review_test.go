@@ -1,0 +1,162 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livevote/livevote/vote"
+)
+
+// castHeld records a held ballot straight in the store (as a fraud verdict would).
+func castHeld(t *testing.T, e *env, choice string) string {
+	t.Helper()
+	time.Sleep(2 * time.Millisecond) // held ballots are listed in the order of their times (ms)
+	b := vote.Ballot{Receipt: strings.ToLower(rand.Text()), Voter: rand.Text(), Choices: []string{choice}, At: time.Now(), Held: true}
+	if err := e.Store.Cast(context.Background(), e.Poll, b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Receipt
+}
+
+func (e *env) adminGet(path string) response {
+	e.t.Helper()
+	return e.anonymous().get("/api/v1/admin/polls/"+e.Poll.ID+path, "Authorization", "Bearer "+adminToken)
+}
+
+func TestHeldReview(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		e := newEnv(t, newStore(t), nil)
+		e.voter().mustVote("a")
+		h1, h2 := castHeld(t, e, "b"), castHeld(t, e, "c")
+
+		// The voter of a held ballot is told nothing different.
+		if rec := e.anonymous().mustGet("/api/v1/receipts/"+h1, 200).JSON(t); rec["counted"] != true {
+			t.Errorf("public receipt of a held ballot = %v", rec)
+		}
+		list := e.adminGet("/held").JSON(t)
+		held := list["held"].([]any)
+		if list["count"] != 2.0 || len(held) != 2 || held[0].(map[string]any)["receipt"] != h1 {
+			t.Fatalf("held = %v", list)
+		}
+		if res := e.results("Authorization", "Bearer "+adminToken); res["ballots"] != 1.0 || res["held"] != 2.0 {
+			t.Errorf("results with two held = %v", res)
+		}
+		review := func(id, action string) response {
+			return e.anonymous().postJSON("/api/v1/admin/polls/"+e.Poll.ID+"/held/"+id, map[string]any{"action": action}, "Authorization", "Bearer "+adminToken)
+		}
+		if r := review(h1, "release"); r.Status != 200 || r.JSON(t)["state"] != "released" {
+			t.Fatalf("release = %d %s", r.Status, r.Body)
+		}
+		if r := review(h2, "void"); r.Status != 200 || r.JSON(t)["state"] != "void" {
+			t.Fatalf("void = %d %s", r.Status, r.Body)
+		}
+		if r := review(h2, "release"); r.Status != 409 || r.Code(t) != "not_held" {
+			t.Errorf("second review = %d %s", r.Status, r.Body)
+		}
+		if r := review("nope", "void"); r.Status != 404 || r.Code(t) != "receipt_not_found" {
+			t.Errorf("review of an unknown receipt = %d %s", r.Status, r.Body)
+		}
+		if r := review(h1, "approve"); r.Status != 400 || r.Code(t) != "invalid_request" {
+			t.Errorf("unknown action = %d %s", r.Status, r.Body)
+		}
+		if r := e.anonymous().postJSON("/api/v1/admin/polls/"+e.Poll.ID+"/held/"+h1, map[string]any{"action": "void"}); r.Code(t) != "unauthorized" {
+			t.Errorf("review without the token = %s", r.Body)
+		}
+		res := e.results("Authorization", "Bearer "+adminToken)
+		if res["ballots"] != 2.0 || res["held"] != 0.0 || fmt.Sprint(res["tally"]) != "map[a:1 b:1 c:0]" {
+			t.Errorf("results after review = %v", res)
+		}
+		if rec := e.anonymous().mustGet("/api/v1/receipts/"+h2, 200).JSON(t); rec["counted"] != false {
+			t.Errorf("public receipt of a void ballot = %v", rec)
+		}
+	})
+}
+
+func TestExportAndAudit(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		e := newEnv(t, newStore(t), nil)
+		var receipts []string
+		for _, c := range []string{"a", "b", "b"} {
+			receipts = append(receipts, e.voter().mustVote(c))
+		}
+		h := castHeld(t, e, "c")
+		e.anonymous().postJSON("/api/v1/admin/polls/"+e.Poll.ID+"/held/"+h, map[string]any{"action": "release"}, "Authorization", "Bearer "+adminToken)
+		castHeld(t, e, "a")
+
+		r := e.adminGet("/export?format=json")
+		if r.Status != 200 || !strings.Contains(r.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("export = %d %v", r.Status, r.Header)
+		}
+		var ex struct {
+			Poll    string
+			Ballots int64
+			Held    int64
+			Tally   map[string]int64
+			Log     []vote.LogEntry
+		}
+		if err := json.Unmarshal(r.Body, &ex); err != nil {
+			t.Fatalf("export is not JSON: %v\n%s", err, r.Body)
+		}
+		if ex.Poll != e.Poll.ID || ex.Ballots != 4 || ex.Held != 1 || fmt.Sprint(ex.Tally) != "map[a:1 b:2 c:1]" || len(ex.Log) != 6 {
+			t.Errorf("export = %+v", ex)
+		}
+		for i, id := range receipts {
+			if ex.Log[i].Receipt != id || ex.Log[i].Voter == "" || len(ex.Log[i].Voter) > 40 {
+				t.Errorf("log entry %d = %+v", i, ex.Log[i])
+			}
+		}
+		if strings.Contains(string(r.Body), "127.0.0.1") {
+			t.Error("the export holds an IP address")
+		}
+
+		r = e.adminGet("/export?format=csv")
+		rows, err := csv.NewReader(strings.NewReader(string(r.Body))).ReadAll()
+		if err != nil || r.Status != 200 {
+			t.Fatalf("CSV export = %d %v", r.Status, err)
+		}
+		kinds := map[string]int{}
+		for _, row := range rows[1:] {
+			kinds[row[0]]++
+		}
+		if fmt.Sprint(kinds) != "map[ballot:5 review:1 tally:3]" || strings.Join(rows[0], ",") != "record,id,receipt,at,voter,period,choices,state,candidate,count" {
+			t.Errorf("CSV records = %v, header %v", kinds, rows[0])
+		}
+		if r := e.adminGet("/export?format=xml"); r.Code(t) != "invalid_request" {
+			t.Errorf("unknown format = %s", r.Body)
+		}
+
+		audit := e.adminGet("/audit").JSON(t)
+		if audit["consistent"] != true || audit["settled"] != true || len(audit["differences"].([]any)) != 0 {
+			t.Errorf("audit = %v", audit)
+		}
+		if log := audit["log"].(map[string]any); log["entries"] != 6.0 || log["ballots"] != 4.0 || log["held"] != 1.0 {
+			t.Errorf("audit log = %v", log)
+		}
+	})
+}
+
+// TestAuditFindsTampering: a counter changed behind the log's back makes the audit inconsistent.
+func TestAuditFindsTampering(t *testing.T) {
+	mem := vote.NewMemoryStore()
+	e := newEnv(t, tampered{mem}, nil)
+	e.voter().mustVote("a")
+	audit := e.adminGet("/audit").JSON(t)
+	if audit["consistent"] != false || fmt.Sprint(audit["differences"]) != "[tally[a]: log 1, counters 2]" {
+		t.Errorf("audit of tampered counters = %v", audit)
+	}
+}
+
+// tampered reports one more vote for a than was cast.
+type tampered struct{ vote.Store }
+
+func (s tampered) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error) {
+	snap, err := s.Store.Snapshot(ctx, p, now)
+	snap.Tally["a"]++
+	return snap, err
+}
