@@ -5,12 +5,12 @@ import "errors"
 // Sentinel errors of the domain. Callers test them with errors.Is; the server maps each to one
 // HTTP status and error code in a single place.
 var (
-	ErrPollNotFound    = errors.New("poll not found")
-	ErrReceiptNotFound = errors.New("receipt not found")
-	ErrVotingClosed    = errors.New("voting is not open")
-	ErrAlreadyVoted    = errors.New("already voted")
+	ErrPollNotFound    = errors.New("no such poll")
+	ErrReceiptNotFound = errors.New("no such receipt")
+	ErrVotingClosed    = errors.New("voting is not open in this poll")
+	ErrAlreadyVoted    = errors.New("this voter has already voted in this poll")
 	ErrInvalidChoice   = errors.New("invalid choice")
-	ErrChallengeFailed = errors.New("challenge failed")
+	ErrChallengeFailed = errors.New("the proof-of-work is missing, wrong, expired or used: get a new challenge")
 	ErrNotHeld         = errors.New("ballot is not awaiting review")
 	// ErrUnavailable means the store could not do what was asked. For a ballot it is usually not
 	// recorded; after a timeout it may be (see Store.Cast).
