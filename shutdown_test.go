@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/livevote/livevote/vote"
+	"github.com/livevote/livevote/vote/votetest"
+)
+
+// TestGracefulShutdown stops the program while votes stream in: it returns without error, every
+// acknowledged ballot is in Redis, and no ballot is recorded that was not acknowledged (requests
+// in flight finish and are answered).
+func TestGracefulShutdown(t *testing.T) {
+	rs := votetest.StartRedis(t)
+	ballot := filepath.Join(t.TempDir(), "ballot.yaml")
+	os.WriteFile(ballot, []byte(votetest.PollYAML()), 0o600)
+	polls, err := vote.Load(ballot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := polls[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	out := newLineWriter()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"livevote", "-addr", "127.0.0.1:0", "-metrics-addr", ""}, getenv(map[string]string{
+			"LIVEVOTE_REDIS_URL": rs.URL(), "LIVEVOTE_BALLOT": ballot, "LIVEVOTE_SECRET": "s",
+			"LIVEVOTE_ADMIN_TOKEN": "t", "LIVEVOTE_RATE_LIMIT": "0",
+		}), out, out)
+	}()
+	url := out.waitAddr(t)
+
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 12 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				jar, _ := cookiejar.New(nil)
+				c := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+				res, err := c.Get(url + "/api/v1/polls/" + p.ID)
+				if err != nil {
+					return // the server stopped accepting
+				}
+				res.Body.Close()
+				res, err = c.Post(url+"/api/v1/polls/"+p.ID+"/votes", "application/json", strings.NewReader(`{"choices":["b"]}`))
+				if err != nil {
+					return
+				}
+				var body struct{ Receipt string }
+				json.NewDecoder(res.Body).Decode(&body)
+				res.Body.Close()
+				if res.StatusCode == 201 {
+					mu.Lock()
+					acked = append(acked, body.Receipt)
+					mu.Unlock()
+				} else if res.StatusCode >= 500 {
+					t.Errorf("vote answered %d during shutdown", res.StatusCode)
+				}
+			}
+		})
+	}
+	time.Sleep(500 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+	close(stop)
+	wg.Wait()
+
+	store, err := vote.OpenRedis(context.Background(), rs.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	snap, err := store.Snapshot(context.Background(), p, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acked) == 0 || snap.Ballots != int64(len(acked)) {
+		t.Fatalf("%d ballots acknowledged, %d recorded", len(acked), snap.Ballots)
+	}
+	for _, id := range acked {
+		if _, err := store.Receipt(context.Background(), p, id); err != nil {
+			t.Errorf("acknowledged receipt %s: %v", id, err)
+		}
+	}
+	t.Logf("%d ballots acknowledged and recorded across the shutdown", len(acked))
+}
