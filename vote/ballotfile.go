@@ -49,6 +49,7 @@ type filePoll struct {
 	Status      Status          `yaml:"status"`
 	Results     Visibility      `yaml:"results"`
 	Difficulty  *int            `yaml:"difficulty"`
+	Fraud       *fileFraud      `yaml:"fraud"`
 	Candidates  []fileCandidate `yaml:"candidates"`
 }
 
@@ -155,6 +156,11 @@ func (fp filePoll) poll() (*Poll, error) {
 	if p.Initial.Difficulty < 0 || p.Initial.Difficulty > MaxDifficulty {
 		return nil, fmt.Errorf("difficulty: %d must be between 0 and %d", p.Initial.Difficulty, MaxDifficulty)
 	}
+	fraud, err := fp.Fraud.policy()
+	if err != nil {
+		return nil, err
+	}
+	p.Fraud = fraud
 	if len(fp.Candidates) == 0 {
 		return nil, errors.New("candidates: at least one candidate is required")
 	}

@@ -12,6 +12,9 @@ var (
 	ErrInvalidChoice   = errors.New("invalid choice")
 	ErrChallengeFailed = errors.New("the proof-of-work is missing, wrong, expired or used: get a new challenge")
 	ErrNotHeld         = errors.New("ballot is not awaiting review")
+	// ErrSourceCapped refuses a ballot from an IP address over its poll's hard cap
+	// (FraudPolicy.IPHardCap).
+	ErrSourceCapped = errors.New("too many ballots from this network address: try again later")
 	// ErrUnavailable means the store could not do what was asked. For a ballot it is usually not
 	// recorded; after a timeout it may be (see Store.Cast).
 	ErrUnavailable = errors.New("store unavailable")

@@ -88,6 +88,8 @@ type Poll struct {
 	ClosesAt    *time.Time
 	// Initial is the state the poll starts in, until an organiser changes it.
 	Initial State
+	// Fraud is the poll's fraud policy (DefaultFraudPolicy unless the ballot file says otherwise).
+	Fraud FraudPolicy
 
 	index map[string]int
 }

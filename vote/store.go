@@ -16,12 +16,16 @@ import (
 // ErrChallengeFailed, ErrReceiptNotFound); anything that kept the store from answering wraps
 // ErrUnavailable.
 type Store interface {
-	// Cast records one ballot in one atomic step. In order, it refuses with ErrVotingClosed when
-	// the poll's stored status is not open, with ErrChallengeFailed when b.Challenge is set and was
+	// Cast records one ballot in one atomic step. In order, it refuses with ErrSourceCapped when
+	// b.Source is set and its IP address is at its hard cap (b.Source.Caps.IPHard), with
+	// ErrVotingClosed when the poll's stored status is not open, with ErrChallengeFailed when b.Challenge is set and was
 	// used before (the challenge is consumed by this attempt either way), and with ErrAlreadyVoted
 	// when the voter has a ballot in b.Period. Otherwise it records the voter, the ballot in the log
 	// and under its receipt, and counts it: into the tally, the ballot total and the turnout
-	// buckets, or, when b.Held, into the held tally only. When Cast returns nil the ballot is
+	// buckets, or, when b.Held, into the held tally only. With b.Source set, it also counts the
+	// ballot for its IP address and subnet in the sliding windows of a minute and an hour, holds
+	// it when a count exceeds its soft cap, and reports the counts and whether the ballot is held
+	// in *b.Source (see Source). When Cast returns nil the ballot is
 	// durable as far as the store is; when it returns an error the ballot is not recorded, except
 	// after an ambiguous failure wrapping ErrUnavailable (timeout after sending). Cast is idempotent
 	// per receipt: a ballot whose receipt is already recorded for its voter and period returns nil
@@ -66,6 +70,17 @@ type Store interface {
 	// after ("" for the first), oldest first. An empty result means the end of the log.
 	Log(ctx context.Context, p *Poll, after string, limit int) ([]LogEntry, error)
 
+	// Sources reports the busiest sources (at most n of each kind) of the ballots recorded with a
+	// Source in the last minute and the last hour before now.
+	Sources(ctx context.Context, p *Poll, now time.Time, n int) (SourceReport, error)
+	// Trusted lists the subnets (CIDR prefixes, as the organiser gave them) whose ballots no
+	// source cap applies to, sorted (not nil). SetTrusted adds (trusted) or removes a subnet for every
+	// instance and returns the new list; the caller validated and normalised the prefix.
+	Trusted(ctx context.Context, p *Poll) ([]string, error)
+	SetTrusted(ctx context.Context, p *Poll, subnet string, trusted bool) ([]string, error)
+	// AddFraudCounts adds to the poll's fraud counters (see FraudCounts); Snapshot reads them.
+	AddFraudCounts(ctx context.Context, p *Poll, c FraudCounts) error
+
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources; no method may be called after it.
@@ -86,6 +101,9 @@ type Ballot struct {
 	ChallengeUntil time.Time
 	// Held puts the ballot into the held tally for review instead of the public count.
 	Held bool
+	// Source, when not nil, is where the ballot came from: Cast counts it and applies its caps,
+	// and fills in its results.
+	Source *Source
 }
 
 // Receipt is what the store knows about a recorded ballot.
@@ -139,4 +157,7 @@ type Snapshot struct {
 	Tally map[string]int64
 	// Rate is counted ballots per minute over the last minute (a sliding estimate).
 	Rate float64
+	// Fraud holds the poll's fraud counters as of the last AddFraudCounts of every instance
+	// (organisers only; maps present, maybe empty).
+	Fraud FraudCounts
 }

@@ -32,6 +32,7 @@ type memPoll struct {
 	buckets  map[time.Duration]map[int64]int64
 	log      []LogEntry
 	pending  []string // held receipts awaiting review, oldest first
+	fraud    memFraud // sources, trusted subnets, counters (store_memory_fraud.go)
 }
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -95,8 +96,14 @@ func (m *MemoryStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
 	defer m.mu.Unlock()
 	mp := m.poll(p)
 	key := b.Voter + "|" + b.Period
-	if mp.voters[key] == b.Receipt {
-		return nil // sent again: already recorded
+	if id, ok := mp.voters[key]; ok && id == b.Receipt {
+		if b.Source != nil { // sent again: already recorded
+			b.Source.Counts, b.Source.Held = SourceCounts{}, mp.receipts[id].State == BallotHeld
+		}
+		return nil
+	}
+	if mp.fraud.capped(b) {
+		return ErrSourceCapped
 	}
 	if mp.stateOf(p).Status != StatusOpen {
 		return ErrVotingClosed
@@ -106,6 +113,12 @@ func (m *MemoryStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
 	}
 	if _, dup := mp.voters[key]; dup {
 		return ErrAlreadyVoted
+	}
+	if mp.fraud.count(b) {
+		b.Held = true
+	}
+	if b.Source != nil {
+		b.Source.Held = b.Held
 	}
 	state := BallotCounted
 	if b.Held {
@@ -264,6 +277,7 @@ func (m *MemoryStore) Snapshot(ctx context.Context, p *Poll, now time.Time) (Sna
 	for _, c := range p.Candidates {
 		s.Tally[c.ID] = mp.tally[c.ID]
 	}
+	s.Fraud = mp.fraud.counts()
 	minute := now.Truncate(time.Minute).Unix()
 	s.Rate = Rate(now, mp.buckets[time.Minute][minute], mp.buckets[time.Minute][minute-60])
 	return s, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -59,6 +60,8 @@ type RedisStore struct {
 	client redis.UniversalClient
 	cast   *redis.Script
 	review *redis.Script
+	batch  castBatcher   // sends Cast scripts in pipelines (store_redis_batch.go)
+	errs   atomic.Uint64 // failed commands (store_redis_errors.go)
 }
 
 var _ Store = (*RedisStore)(nil)
@@ -107,6 +110,7 @@ func OpenRedis(ctx context.Context, spec string) (*RedisStore, error) {
 		})
 	}
 	s := &RedisStore{client: client, cast: redis.NewScript(castScript), review: redis.NewScript(reviewScript)}
+	client.AddHook(errorHook{&s.errs})
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Close()
 		return nil, err
@@ -143,6 +147,16 @@ func keysOf(p *Poll) pollKeys {
 
 func (k pollKeys) challenge(c string) string { return k.tag + ":pow:" + c }
 
+// sources is the key of the sorted set of the sources of kind ("ip" or "net") in the bucket of
+// length step (a minute or an hour) that starts at start (Unix seconds).
+func (k pollKeys) sources(kind string, step time.Duration, start int64) string {
+	w := ":m:"
+	if step == time.Hour {
+		w = ":h:"
+	}
+	return k.tag + ":src:" + kind + w + strconv.FormatInt(start, 10)
+}
+
 // challengeTTL is how long a used challenge is kept: until it expires, and a second at least.
 func challengeTTL(until time.Time) time.Duration {
 	return max(time.Until(until), time.Second)
@@ -150,29 +164,79 @@ func challengeTTL(until time.Time) time.Duration {
 
 // Cast implements Store.
 func (s *RedisStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
+	keys, args := castScriptArgs(p, b)
+	res, err := s.batch.run(ctx, s, keys, args)
+	if err != nil {
+		return errUnavailable(err)
+	}
+	return castReply(res, b)
+}
+
+// castScriptArgs returns the KEYS and ARGV of the cast script (store_redis_cast.lua) for ballot b:
+// the one place that knows their order.
+func castScriptArgs(p *Poll, b Ballot) (keys []string, args []any) {
 	k := keysOf(p)
 	state := "counted"
 	if b.Held {
 		state = "held"
 	}
+	minute, hour := b.At.Truncate(time.Minute).Unix(), b.At.Truncate(time.Hour).Unix()
 	joined := strings.Join(b.Choices, ",")
-	args := make([]any, 0, 12+len(b.Choices))
+	args = make([]any, 0, 21+len(b.Choices))
 	args = append(args,
 		string(p.Initial.Status), b.Voter+"|"+b.Period, b.Receipt, b.At.UnixMilli(), state,
-		b.At.Truncate(time.Minute).Unix(), b.At.Truncate(time.Hour).Unix(), b.Voter, b.Period,
+		minute, hour, b.Voter, b.Period,
 		b.Challenge, challengeTTL(b.ChallengeUntil).Milliseconds(), joined)
+	keys = make([]string, 0, 20)
+	keys = append(keys, k.state, k.voters, k.receipts, k.tally, k.heldTally, k.ballots, k.held,
+		k.minutes, k.hours, k.log, k.challenge(b.Challenge), k.pending)
+	if src := b.Source; src != nil && src.IP != "" {
+		c := src.Caps
+		args = append(args, src.IP, src.Subnet,
+			slidingWeight(b.At, time.Minute), slidingWeight(b.At, time.Hour),
+			c.IPMinute, c.IPHour, c.SubnetMinute, c.SubnetHour, c.IPHard)
+		keys = append(keys,
+			k.sources("ip", time.Minute, minute), k.sources("ip", time.Minute, minute-60),
+			k.sources("net", time.Minute, minute), k.sources("net", time.Minute, minute-60),
+			k.sources("ip", time.Hour, hour), k.sources("ip", time.Hour, hour-3600),
+			k.sources("net", time.Hour, hour), k.sources("net", time.Hour, hour-3600))
+	} else {
+		args = append(args, "", "", 0, 0, 0, 0, 0, 0, 0)
+		for range 8 {
+			keys = append(keys, k.tag+":src") // never touched without a source
+		}
+	}
 	for _, c := range b.Choices {
 		args = append(args, c)
 	}
-	keys := []string{k.state, k.voters, k.receipts, k.tally, k.heldTally, k.ballots, k.held,
-		k.minutes, k.hours, k.log, k.challenge(b.Challenge), k.pending}
-	res, err := s.cast.Run(ctx, s.client, keys, args...).Text()
-	if err != nil {
-		return errUnavailable(err)
-	}
-	switch res {
-	case "ok":
+	return keys, args
+}
+
+// castReply turns the cast script's answer for ballot b into Cast's result, and fills in
+// b.Source's counts and held flag.
+func castReply(res string, b Ballot) error {
+	word, counts, _ := strings.Cut(res, " ")
+	switch word {
+	case "ok", "held":
+		if b.Source != nil {
+			b.Source.Held = word == "held"
+			b.Source.Counts = SourceCounts{}
+			if counts != "" {
+				c := &b.Source.Counts
+				for _, n := range []*int64{&c.IPMinute, &c.IPHour, &c.SubnetMinute, &c.SubnetHour} {
+					var field string
+					field, counts, _ = strings.Cut(counts, " ")
+					v, err := strconv.ParseInt(field, 10, 64)
+					if err != nil {
+						return errUnavailable(fmt.Errorf("cast script answered %q: %w", res, err))
+					}
+					*n = v
+				}
+			}
+		}
 		return nil
+	case "capped":
+		return ErrSourceCapped
 	case "closed":
 		return ErrVotingClosed
 	case "challenge":
@@ -272,11 +336,13 @@ func (s *RedisStore) Snapshot(ctx context.Context, p *Poll, now time.Time) (Snap
 	}
 	minute := now.Truncate(time.Minute).Unix()
 	var state, totals, tally, buckets *redis.SliceCmd
+	var fraud *redis.MapStringStringCmd
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		state = pipe.HMGet(ctx, k.state, stateFields...)
 		totals = pipe.MGet(ctx, k.ballots, k.held)
 		tally = pipe.HMGet(ctx, k.tally, ids...)
 		buckets = pipe.HMGet(ctx, k.minutes, strconv.FormatInt(minute, 10), strconv.FormatInt(minute-60, 10))
+		fraud = pipe.HGetAll(ctx, k.fraud())
 		return nil
 	})
 	if err != nil {
@@ -305,6 +371,9 @@ func (s *RedisStore) Snapshot(ctx context.Context, p *Poll, now time.Time) (Snap
 		snap.Tally[id] = nums[2+i]
 	}
 	snap.Rate = Rate(now, nums[2+len(ids)], nums[3+len(ids)])
+	if snap.Fraud, err = parseFraudCounts(p, fraud.Val()); err != nil {
+		return Snapshot{}, err
+	}
 	return snap, nil
 }
 
@@ -473,4 +542,7 @@ func (s *RedisStore) Ping(ctx context.Context) error {
 }
 
 // Close implements Store.
-func (s *RedisStore) Close() error { return s.client.Close() }
+func (s *RedisStore) Close() error {
+	s.batch.close()
+	return s.client.Close()
+}

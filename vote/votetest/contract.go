@@ -491,4 +491,6 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 			t.Error(err)
 		}
 	})
+
+	contractFraud(t, store)
 }

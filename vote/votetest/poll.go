@@ -12,11 +12,13 @@ import (
 )
 
 // PollYAML returns the ballot-file text of one test poll with a unique id (so tests may share one
-// Redis), candidates a, b and c, difficulty 0, status open and results hidden. extra lines (YAML
-// keys of a poll, such as "max_choices: 2") are added to it; a key given there wins.
+// Redis), candidates a, b and c, difficulty 0, status open, results hidden and a fraud policy that
+// reports signals but never holds (tests vote from one address with Go's HTTP client: a test
+// about holds gives its own "fraud: {...}"). extra lines (YAML keys of a poll, such as
+// "max_choices: 2") are added to it; a key given there wins.
 func PollYAML(extra ...string) string {
 	id := "t-" + strings.ToLower(rand.Text()[:12])
-	keys := map[string]string{"id": id, "title": "{en: Test poll, zh: 测试}", "difficulty": "0", "status": "open", "results": "hidden"}
+	keys := map[string]string{"id": id, "title": "{en: Test poll, zh: 测试}", "difficulty": "0", "status": "open", "results": "hidden", "fraud": "{hold: false}"}
 	var b strings.Builder
 	b.WriteString("polls:\n  - candidates:\n")
 	for _, c := range []string{"a", "b", "c"} {
@@ -27,7 +29,7 @@ func PollYAML(extra ...string) string {
 		keys[strings.TrimSpace(k)] = ""
 		b.WriteString("    " + e + "\n")
 	}
-	for _, k := range []string{"id", "title", "difficulty", "status", "results"} {
+	for _, k := range []string{"id", "title", "difficulty", "status", "results", "fraud"} {
 		if v := keys[k]; v != "" {
 			fmt.Fprintf(&b, "    %s: %s\n", k, v)
 		}

@@ -1,0 +1,202 @@
+package vote
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FraudPolicy holds a poll's fraud thresholds: DefaultFraudPolicy(), changed by the optional
+// `fraud:` block of the poll in the ballot file. Package fraud says what each signal means and how
+// the verdict uses these numbers. A cap or a rate of 0 turns its signal off.
+type FraudPolicy struct {
+	// Hold lets signals hold ballots for review. When false, signals are counted and reported
+	// but never hold a ballot; definite signals (honeypot, failed challenge, IPHardCap) still
+	// refuse.
+	Hold bool
+	// Soft caps per source, in sliding windows: a ballot that makes its IP address (or its /24 or
+	// /48 subnet) exceed the cap for the last minute or the last hour is held. Sources in a
+	// subnet the organiser trusts are exempt.
+	IPPerMinute     int64
+	IPPerHour       int64
+	SubnetPerMinute int64
+	SubnetPerHour   int64
+	// IPHardCap refuses (429 rate_limited) a ballot from an IP address that has this many
+	// ballots in the last hour already; 0: no hard cap. Trusted subnets are exempt.
+	IPHardCap int64
+	// MinVoteTime is the shortest time from the challenge (or from showing the ballot, as the
+	// page reports it) to the vote that a person plausibly takes.
+	MinVoteTime time.Duration
+	// VelocityRatio and VelocityMinRate (ballots a minute): a candidate is surging when its
+	// ballots in the last minute are at least VelocityMinRate and at least VelocityRatio times its
+	// own trailing baseline (and twice the same ratio of the rest of the poll); 0: off.
+	VelocityRatio   float64
+	VelocityMinRate float64
+	// WeakToHold is how many weak signals together hold a ballot; 0: weak signals never hold.
+	WeakToHold int
+}
+
+// DefaultFraudPolicy returns the policy of a poll whose ballot file has no `fraud:` block (and
+// what a partial block starts from). README.md ("Fraud signals") gives the reasoning too.
+//
+//   - IP: 20 a minute, 100 an hour. A household or a small office rarely puts more than a few
+//     ballots a minute through one address; one ballot every 3 s from one address for a minute,
+//     or over 100 in an hour, is a venue, a carrier-grade NAT at a peak, or a script. Held, never
+//     refused: the organiser releases what is honest, and marks a venue trusted beforehand.
+//   - Subnet (/24, /48): 100 a minute, 1,000 an hour. Mobile carriers put many unrelated phones
+//     behind a pool of addresses in one /24, so the subnet caps are five to ten times the IP caps;
+//     they catch a script that rotates through the addresses of one hosting range.
+//   - No hard cap: venues and carrier NATs make any fixed number wrong for someone.
+//   - 2 s from challenge to vote: the ballot page fetches its challenge when it shows the ballot;
+//     reading it and tapping a choice and the button takes a person longer.
+//   - Velocity: 5 times the candidate's trailing baseline and at least 30 ballots a minute: a
+//     surge that small numbers and the ceremony's general rush (every candidate at once) do not
+//     explain.
+//   - Two weak signals hold: each alone has honest explanations (a fast voter, a privacy
+//     browser without Accept-Language, a city that mobilises); two together rarely do.
+func DefaultFraudPolicy() FraudPolicy {
+	return FraudPolicy{
+		Hold:            true,
+		IPPerMinute:     20,
+		IPPerHour:       100,
+		SubnetPerMinute: 100,
+		SubnetPerHour:   1000,
+		MinVoteTime:     2 * time.Second,
+		VelocityRatio:   5,
+		VelocityMinRate: 30,
+		WeakToHold:      2,
+	}
+}
+
+// fileFraud is the `fraud:` block of a poll in the ballot file; absent keys keep the default.
+type fileFraud struct {
+	Hold            *bool          `yaml:"hold"`
+	IPPerMinute     *int64         `yaml:"ip_per_minute"`
+	IPPerHour       *int64         `yaml:"ip_per_hour"`
+	SubnetPerMinute *int64         `yaml:"subnet_per_minute"`
+	SubnetPerHour   *int64         `yaml:"subnet_per_hour"`
+	IPHardCap       *int64         `yaml:"ip_hard_cap"`
+	MinVoteTime     *time.Duration `yaml:"min_vote_time"`
+	VelocityRatio   *float64       `yaml:"velocity_ratio"`
+	VelocityMinRate *float64       `yaml:"velocity_min_rate"`
+	WeakToHold      *int           `yaml:"weak_signals_to_hold"`
+}
+
+// policy applies the block to DefaultFraudPolicy() and validates the result.
+func (ff *fileFraud) policy() (FraudPolicy, error) {
+	fp := DefaultFraudPolicy()
+	if ff == nil {
+		return fp, nil
+	}
+	set := func(dst *int64, src *int64, name string) error {
+		if src == nil {
+			return nil
+		}
+		if *src < 0 || *src > 1_000_000_000 {
+			return fmt.Errorf("fraud: %s: %d must be between 0 (off) and 1000000000", name, *src)
+		}
+		*dst = *src
+		return nil
+	}
+	if ff.Hold != nil {
+		fp.Hold = *ff.Hold
+	}
+	if err := errors.Join(
+		set(&fp.IPPerMinute, ff.IPPerMinute, "ip_per_minute"),
+		set(&fp.IPPerHour, ff.IPPerHour, "ip_per_hour"),
+		set(&fp.SubnetPerMinute, ff.SubnetPerMinute, "subnet_per_minute"),
+		set(&fp.SubnetPerHour, ff.SubnetPerHour, "subnet_per_hour"),
+		set(&fp.IPHardCap, ff.IPHardCap, "ip_hard_cap"),
+	); err != nil {
+		return fp, err
+	}
+	if d := ff.MinVoteTime; d != nil {
+		if *d < 0 || *d > time.Minute {
+			return fp, fmt.Errorf("fraud: min_vote_time: %s must be between 0 (off) and 1m", *d)
+		}
+		fp.MinVoteTime = *d
+	}
+	if r := ff.VelocityRatio; r != nil {
+		if *r != 0 && (*r < 1 || *r > 1000) {
+			return fp, fmt.Errorf("fraud: velocity_ratio: %g must be 0 (off) or between 1 and 1000", *r)
+		}
+		fp.VelocityRatio = *r
+	}
+	if r := ff.VelocityMinRate; r != nil {
+		if *r < 0 || *r > 1e9 {
+			return fp, fmt.Errorf("fraud: velocity_min_rate: %g must be 0 or more (ballots a minute)", *r)
+		}
+		fp.VelocityMinRate = *r
+	}
+	if n := ff.WeakToHold; n != nil {
+		if *n < 0 || *n > 10 {
+			return fp, fmt.Errorf("fraud: weak_signals_to_hold: %d must be between 0 (never) and 10", *n)
+		}
+		fp.WeakToHold = *n
+	}
+	return fp, nil
+}
+
+// Source is where a ballot came from, as the fraud checks count it: keyed hashes of the client's
+// IP address and of its subnet (/24 for IPv4, /48 for IPv6), never an address. Cast counts the
+// ballot for both in sliding windows of a minute and an hour, which every instance shares, and
+// applies Caps in the same atomic step.
+type Source struct {
+	IP, Subnet string
+	Caps       SourceCaps
+	// Cast sets the fields below when it records the ballot (or finds it recorded). Counts are
+	// this source's ballots in the windows, this one included (zero when the ballot had been
+	// recorded before); Held is whether the ballot is recorded held, for whatever reason.
+	Counts SourceCounts
+	Held   bool
+}
+
+// SourceCaps are the caps Cast applies to a ballot with a Source. A ballot that makes a count
+// exceed its soft cap is recorded held; a ballot from an IP address that has IPHard ballots in the
+// last hour already is refused with ErrSourceCapped and not recorded. 0 means no cap.
+type SourceCaps struct {
+	IPMinute, IPHour, SubnetMinute, SubnetHour int64
+	IPHard                                     int64
+}
+
+// SourceCounts are a source's ballots (counted or held) in sliding windows: the bucket (minute or
+// hour) the time falls in plus the part of the bucket before that lies inside the window,
+// weighted by its share of it (as Rate does), rounded down.
+type SourceCounts struct {
+	IPMinute, IPHour, SubnetMinute, SubnetHour int64
+}
+
+// SourceReport is what the store knows of the sources of a poll's recent ballots: the busiest IP
+// addresses and subnets (as hashes) of the last minute and the last hour.
+type SourceReport struct {
+	Minute, Hour SourceWindow
+}
+
+// SourceWindow is one window of a SourceReport. Ballots counts every ballot recorded with a
+// Source; the lists hold the busiest sources, busiest first, estimated as SourceCounts are (a
+// Redis store estimates from the busiest of each bucket, so counts of sources outside the lists
+// may be low).
+type SourceWindow struct {
+	Ballots int64         `json:"ballots"`
+	IPs     []SourceCount `json:"ips"`
+	Subnets []SourceCount `json:"subnets"`
+}
+
+// SourceCount is one source of a SourceWindow.
+type SourceCount struct {
+	Hash    string `json:"hash"`
+	Ballots int64  `json:"ballots"`
+}
+
+// FraudCounts are a poll's fraud counters, summed over every instance: vote attempts by result
+// ("accepted", "held", or the error code that refused them) and by the fraud signals they showed.
+type FraudCounts struct {
+	Results map[string]int64 `json:"results"`
+	Signals map[string]int64 `json:"signals"`
+}
+
+// slidingWeight is the weight of the bucket before the one at falls in, for a window as long as a
+// bucket (step): the share of that bucket still inside the window.
+func slidingWeight(at time.Time, step time.Duration) float64 {
+	return 1 - float64(at.Sub(at.Truncate(step)))/float64(step)
+}

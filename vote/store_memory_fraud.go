@@ -1,0 +1,189 @@
+package vote
+
+import (
+	"cmp"
+	"context"
+	"maps"
+	"math"
+	"slices"
+	"time"
+)
+
+// memFraud is what the memory store keeps of a poll for the fraud checks: the source counters
+// (as the Redis store keeps them: one set of counts per kind and bucket, expiring after two
+// buckets), the trusted subnets and the fraud counters. Its methods run under the store's lock.
+type memFraud struct {
+	buckets map[srcBucket]map[string]int64 // source hash -> ballots; "" in net buckets: the total
+	sweepAt time.Time
+	trusted map[string]bool
+	results map[string]int64
+	signals map[string]int64
+}
+
+// srcBucket names one bucket of source counts: kind "ip" or "net", a minute or an hour from start.
+type srcBucket struct {
+	kind  string
+	step  time.Duration
+	start int64
+}
+
+// windows are the four sliding windows of a source, in the order of SourceCounts.
+var windows = [4]struct {
+	kind string
+	step time.Duration
+}{{"ip", time.Minute}, {"ip", time.Hour}, {"net", time.Minute}, {"net", time.Hour}}
+
+func (f *memFraud) bucket(kind string, step time.Duration, at time.Time) (cur, prev srcBucket) {
+	start := at.Truncate(step).Unix()
+	return srcBucket{kind, step, start}, srcBucket{kind, step, start - int64(step/time.Second)}
+}
+
+// window is the sliding count of member in the window of kind and step at at, from the bucket at
+// falls in and the one before it.
+func (f *memFraud) window(kind string, step time.Duration, member string, at time.Time) int64 {
+	cur, prev := f.bucket(kind, step, at)
+	return int64(math.Floor(float64(f.buckets[cur][member]) + float64(f.buckets[prev][member])*slidingWeight(at, step)))
+}
+
+// capped reports whether b's source is at its hard cap.
+func (f *memFraud) capped(b Ballot) bool {
+	src := b.Source
+	return src != nil && src.IP != "" && src.Caps.IPHard > 0 && f.window("ip", time.Hour, src.IP, b.At) >= src.Caps.IPHard
+}
+
+// count counts b for its source (when it has one), sets b.Source.Counts, and reports whether a
+// count exceeds its soft cap.
+func (f *memFraud) count(b Ballot) (over bool) {
+	src := b.Source
+	if src == nil || src.IP == "" {
+		return false
+	}
+	if f.buckets == nil {
+		f.buckets = map[srcBucket]map[string]int64{}
+	}
+	if b.At.After(f.sweepAt) {
+		for k := range f.buckets {
+			if k.start+2*int64(k.step/time.Second) <= b.At.Unix() {
+				delete(f.buckets, k)
+			}
+		}
+		f.sweepAt = b.At.Add(time.Minute)
+	}
+	counts := [4]*int64{&src.Counts.IPMinute, &src.Counts.IPHour, &src.Counts.SubnetMinute, &src.Counts.SubnetHour}
+	caps := [4]int64{src.Caps.IPMinute, src.Caps.IPHour, src.Caps.SubnetMinute, src.Caps.SubnetHour}
+	for i, w := range windows {
+		member := src.IP
+		if w.kind == "net" {
+			member = src.Subnet
+		}
+		cur, _ := f.bucket(w.kind, w.step, b.At)
+		if f.buckets[cur] == nil {
+			f.buckets[cur] = map[string]int64{}
+		}
+		f.buckets[cur][member]++
+		if w.kind == "net" {
+			f.buckets[cur][""]++
+		}
+		*counts[i] = f.window(w.kind, w.step, member, b.At)
+		if caps[i] > 0 && *counts[i] > caps[i] {
+			over = true
+		}
+	}
+	return over
+}
+
+// report is the SourceWindow of kind "ip" and "net" with step at now, n of each.
+func (f *memFraud) report(step time.Duration, now time.Time, n int) SourceWindow {
+	var w SourceWindow
+	top := func(kind string) []SourceCount {
+		cur, prev := f.bucket(kind, step, now)
+		seen := map[string]bool{}
+		var out []SourceCount
+		for _, b := range []srcBucket{cur, prev} {
+			for m := range f.buckets[b] {
+				if m == "" || seen[m] {
+					continue
+				}
+				seen[m] = true
+				if c := f.window(kind, step, m, now); c > 0 {
+					out = append(out, SourceCount{Hash: m, Ballots: c})
+				}
+			}
+		}
+		slices.SortFunc(out, func(a, b SourceCount) int {
+			return cmp.Or(cmp.Compare(b.Ballots, a.Ballots), cmp.Compare(a.Hash, b.Hash))
+		})
+		return append([]SourceCount{}, out[:min(n, len(out))]...)
+	}
+	w.IPs, w.Subnets = top("ip"), top("net")
+	w.Ballots = f.window("net", step, "", now)
+	return w
+}
+
+func (f *memFraud) counts() FraudCounts {
+	c := FraudCounts{Results: map[string]int64{}, Signals: map[string]int64{}}
+	maps.Copy(c.Results, f.results)
+	maps.Copy(c.Signals, f.signals)
+	return c
+}
+
+// Sources implements Store.
+func (m *MemoryStore) Sources(ctx context.Context, p *Poll, now time.Time, n int) (SourceReport, error) {
+	if err := ctx.Err(); err != nil {
+		return SourceReport{}, errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := &m.poll(p).fraud
+	return SourceReport{Minute: f.report(time.Minute, now, n), Hour: f.report(time.Hour, now, n)}, nil
+}
+
+// Trusted implements Store.
+func (m *MemoryStore) Trusted(ctx context.Context, p *Poll) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string{}, slices.Sorted(maps.Keys(m.poll(p).fraud.trusted))...), nil
+}
+
+// SetTrusted implements Store.
+func (m *MemoryStore) SetTrusted(ctx context.Context, p *Poll, subnet string, trusted bool) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := &m.poll(p).fraud
+	if trusted {
+		if f.trusted == nil {
+			f.trusted = map[string]bool{}
+		}
+		f.trusted[subnet] = true
+	} else {
+		delete(f.trusted, subnet)
+	}
+	return append([]string{}, slices.Sorted(maps.Keys(f.trusted))...), nil
+}
+
+// AddFraudCounts implements Store.
+func (m *MemoryStore) AddFraudCounts(ctx context.Context, p *Poll, c FraudCounts) error {
+	if err := ctx.Err(); err != nil {
+		return errUnavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := &m.poll(p).fraud
+	add := func(dst *map[string]int64, src map[string]int64) {
+		for k, v := range src {
+			if *dst == nil {
+				*dst = map[string]int64{}
+			}
+			(*dst)[k] += v
+		}
+	}
+	add(&f.results, c.Results)
+	add(&f.signals, c.Signals)
+	return nil
+}

@@ -1,0 +1,157 @@
+package vote
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The fraud keys of poll P (see RedisStore for the others):
+//
+//	{lv:P}:src:ip:m:T, :src:net:m:T  sorted set  source hash -> ballots recorded in the minute
+//	                                 from T (Unix seconds); the net set counts every ballot under
+//	                                 the member "" too; each lives for two minutes and a half
+//	{lv:P}:src:ip:h:T, :src:net:h:T  the same per hour, living two hours and a half
+//	{lv:P}:trusted                   set          trusted subnets (CIDR prefixes)
+//	{lv:P}:fraud                     hash         "result:<result>" and "signal:<signal>" -> count
+
+func (k pollKeys) trusted() string { return k.tag + ":trusted" }
+func (k pollKeys) fraud() string   { return k.tag + ":fraud" }
+
+// Sources implements Store. It is one MULTI/EXEC round trip: for each kind and window, the
+// busiest n (n+1 for subnets, which hold the total too) of the current and the previous bucket.
+func (s *RedisStore) Sources(ctx context.Context, p *Poll, now time.Time, n int) (SourceReport, error) {
+	k := keysOf(p)
+	type read struct {
+		cur, prev    *redis.ZSliceCmd
+		total, prev0 *redis.FloatCmd
+	}
+	var reads [4]read // in the order of windows: ip minute, ip hour, net minute, net hour
+	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		for i, w := range windows {
+			start := now.Truncate(w.step).Unix()
+			cur, prev := k.sources(w.kind, w.step, start), k.sources(w.kind, w.step, start-int64(w.step/time.Second))
+			stop := int64(n) - 1
+			if w.kind == "net" {
+				stop++
+				reads[i].total = pipe.ZScore(ctx, cur, "")
+				reads[i].prev0 = pipe.ZScore(ctx, prev, "")
+			}
+			reads[i].cur = pipe.ZRevRangeWithScores(ctx, cur, 0, stop)
+			reads[i].prev = pipe.ZRevRangeWithScores(ctx, prev, 0, stop)
+		}
+		return nil
+	})
+	if err != nil && err != redis.Nil {
+		return SourceReport{}, errUnavailable(err)
+	}
+	var out SourceReport
+	for i, w := range windows {
+		weight := slidingWeight(now, w.step)
+		est := map[string]float64{}
+		for _, z := range reads[i].cur.Val() {
+			est[z.Member.(string)] += z.Score
+		}
+		for _, z := range reads[i].prev.Val() {
+			est[z.Member.(string)] += z.Score * weight
+		}
+		delete(est, "")
+		list := make([]SourceCount, 0, len(est))
+		for m, c := range est {
+			if c := int64(c); c > 0 {
+				list = append(list, SourceCount{Hash: m, Ballots: c})
+			}
+		}
+		slices.SortFunc(list, func(a, b SourceCount) int {
+			return cmp.Or(cmp.Compare(b.Ballots, a.Ballots), cmp.Compare(a.Hash, b.Hash))
+		})
+		list = list[:min(n, len(list))]
+		win := &out.Minute
+		if w.step == time.Hour {
+			win = &out.Hour
+		}
+		if w.kind == "ip" {
+			win.IPs = list
+			continue
+		}
+		win.Subnets = list
+		win.Ballots = int64(reads[i].total.Val() + reads[i].prev0.Val()*weight)
+	}
+	return out, nil
+}
+
+// Trusted implements Store.
+func (s *RedisStore) Trusted(ctx context.Context, p *Poll) ([]string, error) {
+	list, err := s.client.SMembers(ctx, keysOf(p).trusted()).Result()
+	if err != nil {
+		return nil, errUnavailable(err)
+	}
+	slices.Sort(list)
+	return list, nil
+}
+
+// SetTrusted implements Store.
+func (s *RedisStore) SetTrusted(ctx context.Context, p *Poll, subnet string, trusted bool) ([]string, error) {
+	key := keysOf(p).trusted()
+	var list *redis.StringSliceCmd
+	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		if trusted {
+			pipe.SAdd(ctx, key, subnet)
+		} else {
+			pipe.SRem(ctx, key, subnet)
+		}
+		list = pipe.SMembers(ctx, key)
+		return nil
+	})
+	if err != nil {
+		return nil, errUnavailable(err)
+	}
+	out := list.Val()
+	slices.Sort(out)
+	return out, nil
+}
+
+// AddFraudCounts implements Store.
+func (s *RedisStore) AddFraudCounts(ctx context.Context, p *Poll, c FraudCounts) error {
+	if len(c.Results)+len(c.Signals) == 0 {
+		return nil
+	}
+	key := keysOf(p).fraud()
+	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		for prefix, m := range map[string]map[string]int64{"result:": c.Results, "signal:": c.Signals} {
+			for name, n := range m {
+				if n != 0 {
+					pipe.HIncrBy(ctx, key, prefix+name, n)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return errUnavailable(err)
+	}
+	return nil
+}
+
+// parseFraudCounts reads the fraud hash (HGETALL).
+func parseFraudCounts(p *Poll, h map[string]string) (FraudCounts, error) {
+	c := FraudCounts{Results: map[string]int64{}, Signals: map[string]int64{}}
+	for field, v := range h {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return c, errUnavailable(fmt.Errorf("poll %s: fraud counter %s: %q", p.ID, field, v))
+		}
+		if name, ok := strings.CutPrefix(field, "result:"); ok {
+			c.Results[name] = n
+		} else if name, ok := strings.CutPrefix(field, "signal:"); ok {
+			c.Signals[name] = n
+		}
+	}
+	return c, nil
+}
