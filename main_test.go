@@ -24,9 +24,10 @@ import (
 
 // lineWriter collects what the program prints and finds the address it serves on.
 type lineWriter struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	addr chan string
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	addr  chan string
+	found bool // the address was sent on addr (once: waitAddr puts it back itself)
 }
 
 var servingLine = regexp.MustCompile(`serving \d+ poll\(s\) on (http://\S+)`)
@@ -37,11 +38,9 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf.Write(p)
-	if m := servingLine.FindSubmatch(w.buf.Bytes()); m != nil {
-		select {
-		case w.addr <- string(m[1]):
-		default:
-		}
+	if m := servingLine.FindSubmatch(w.buf.Bytes()); m != nil && !w.found {
+		w.found = true
+		w.addr <- string(m[1])
 	}
 	return len(p), nil
 }

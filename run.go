@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/loadtest"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +25,11 @@ const shutdownTimeout = 10 * time.Second
 
 // run is the whole program: it reads the configuration, opens the store, serves until ctx is done,
 // then shuts down gracefully (stops accepting, finishes in-flight requests, closes the store).
+// `livevote loadtest ...` runs the load generator instead (package loadtest).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[1] == "loadtest" {
+		return loadtest.Run(ctx, args[2:], stdout, stderr)
+	}
 	cfg, err := parseConfig(args[1:], getenv, stderr)
 	if err != nil {
 		return err
@@ -56,6 +61,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- live.Run(hubCtx) }()
 
+	// Metrics: a registry of this program's own, served on the metrics listener only.
+	reg := prometheus.NewRegistry()
+	var observer server.Observer
+	if cfg.MetricsAddr != "" {
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		observer = newMetrics(reg, polls, live, store)
+	}
+
 	app, err := server.New(server.Config{
 		Polls:          polls,
 		Store:          store,
@@ -67,6 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Hub:            live,
 		Ctx:            hubCtx,
 		WSOrigins:      cfg.WSOrigins,
+		Observer:       observer,
 		Logger:         log,
 	})
 	if err != nil {
@@ -83,8 +97,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	var metrics *http.Server
 	if cfg.MetricsAddr != "" {
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
 			_ = app.Shutdown()

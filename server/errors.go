@@ -38,6 +38,7 @@ var codes = []struct {
 	code   string
 }{
 	{errRateLimited, fiber.StatusTooManyRequests, "rate_limited"},
+	{vote.ErrSourceCapped, fiber.StatusTooManyRequests, "rate_limited"},
 	{errBodyTooLarge, fiber.StatusRequestEntityTooLarge, "body_too_large"},
 	{vote.ErrPollNotFound, fiber.StatusNotFound, "poll_not_found"},
 	{vote.ErrReceiptNotFound, fiber.StatusNotFound, "receipt_not_found"},

@@ -102,7 +102,7 @@ func TestErrorCodes(t *testing.T) {
 			e := newEnv(t, store, nil, withRateLimit(3))
 			c := e.anonymous()
 			for range 3 {
-				c.mustGet("/api/v1/polls/"+e.Poll.ID, 200)
+				c.mustGet("/api/v1/polls", 200) // no voter cookie: limited per IP
 			}
 			r := c.postJSON("/api/v1/polls/nope/votes", map[string]any{"choices": []string{"a"}})
 			if r.Status != 429 || r.Code(t) != "rate_limited" || r.Header.Get("Retry-After") == "" {

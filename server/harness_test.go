@@ -231,7 +231,13 @@ func (c *client) solve() map[string]any {
 	if r.Status != 200 {
 		return nil // the vote will be answered with the reason
 	}
-	ch := r.JSON(c.e.t)
+	return solveChallenge(c.e.t, r.JSON(c.e.t))
+}
+
+// solveChallenge finds the number of a challenge answer and returns the pow of a vote body (nil
+// when the poll asks for none).
+func solveChallenge(t *testing.T, ch map[string]any) map[string]any {
+	t.Helper()
 	if ch["algorithm"] == "none" {
 		return nil
 	}
@@ -242,7 +248,7 @@ func (c *client) solve() map[string]any {
 			return map[string]any{"algorithm": ch["algorithm"], "challenge": want, "number": n, "salt": salt, "signature": ch["signature"]}
 		}
 	}
-	c.e.t.Fatal("challenge has no solution")
+	t.Fatal("challenge has no solution")
 	return nil
 }
 

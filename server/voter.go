@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,7 +19,8 @@ const voterCookie = "lv_voter"
 // keys derives every secret value of the server from LIVEVOTE_SECRET, each for one purpose, so that
 // no two uses share a key.
 type keys struct {
-	cookie, voterHash, challenge []byte
+	cookie, voterHash, challenge, source []byte
+	sourceMACs                           *sync.Pool // of HMACs keyed with source (fraud.go)
 }
 
 func newKeys(secret []byte) keys {
@@ -27,7 +29,9 @@ func newKeys(secret []byte) keys {
 		m.Write([]byte("livevote/" + purpose))
 		return m.Sum(nil)
 	}
-	return keys{cookie: derive("cookie"), voterHash: derive("voter"), challenge: derive("challenge")}
+	k := keys{cookie: derive("cookie"), voterHash: derive("voter"), challenge: derive("challenge"), source: derive("source")}
+	k.sourceMACs = &sync.Pool{New: func() any { return hmac.New(sha256.New, k.source) }}
+	return k
 }
 
 func mac(key []byte, parts ...string) []byte {

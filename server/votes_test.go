@@ -269,3 +269,24 @@ func TestHealth(t *testing.T) {
 		t.Errorf("unknown API path = %d %s", r.Status, r.Body)
 	}
 }
+
+// TestSecureCookieBehindTrustedProxy: the voter cookie is Secure when a trusted proxy says the
+// request came over TLS, and not when anyone else says so.
+func TestSecureCookieBehindTrustedProxy(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		proxies []string
+		secure  bool
+	}{
+		{"untrusted peer", nil, false},
+		{"trusted proxy", []string{"127.0.0.1"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, vote.NewMemoryStore(), nil, func(c *server.Config) { c.TrustedProxies = tt.proxies })
+			r := e.anonymous().mustGet("/api/v1/polls/"+e.Poll.ID, 200, "X-Forwarded-Proto", "https")
+			if got := strings.Contains(strings.ToLower(r.Header.Get("Set-Cookie")), "secure"); got != tt.secure {
+				t.Errorf("Set-Cookie %q: secure %v, want %v", r.Header.Get("Set-Cookie"), got, tt.secure)
+			}
+		})
+	}
+}

@@ -1,0 +1,383 @@
+// Package monitoring builds livevote's Prometheus metrics on a registry the program passes in
+// (none is global) and receives what the server measures: Metrics implements server.Observer.
+// The names and labels of API.md's minimum set are fixed (dashboards and alert rules use them);
+// label values are route templates, methods, status codes, poll and candidate ids from the ballot
+// file, results, audiences and signal names only: never an IP address, a voter, a receipt or free
+// text. The ops files beside this package (prometheus.yml, alerts.yml, grafana-dashboard.json)
+// use these metrics; README.md lists them.
+//
+// monitoring imports vote and the Prometheus client only: main adapts the hub's and the store's
+// statistics to HubStats and StoreStats.
+package monitoring
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/livevote/livevote/fraud"
+	"github.com/livevote/livevote/vote"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Results are the results of a vote attempt as livevote_votes_total counts them: accepted, held,
+// and every error code a vote can be answered with (API.md).
+var Results = []string{"accepted", "held", "rate_limited", "body_too_large", "poll_not_found",
+	"invalid_request", "voter_token_required", "voting_closed", "challenge_failed",
+	"invalid_choice", "already_voted", "unavailable", "internal"}
+
+// Buckets of the latency histograms (seconds): a vote is a few milliseconds, a slow one hundreds.
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+
+// HubStats are the live hub's figures (from hub.Stats); counters only grow.
+type HubStats struct {
+	Conns                                  map[string]int    // open connections by audience
+	Messages                               map[string]uint64 // messages sent by audience
+	Evictions, Floods, Refused, ReadErrors uint64
+	TickHz                                 int
+	LastTick, LastRead                     time.Duration
+}
+
+// StoreStats are the vote store's figures; for the memory store only Ping is set.
+type StoreStats struct {
+	// Errors counts commands that failed (a Redis store; nil otherwise).
+	Errors func() uint64
+	// Pool returns the connection pool's statistics (a Redis store; nil otherwise).
+	Pool func() PoolStats
+	// Ping reports whether the store answers (readiness, at each scrape).
+	Ping func(ctx context.Context) error
+}
+
+// PoolStats are a Redis connection pool's statistics (go-redis PoolStats).
+type PoolStats struct {
+	Hits, Misses, Timeouts, StaleConns uint64 // counters
+	TotalConns, IdleConns              int
+}
+
+// Options are what Metrics observes besides the server.
+type Options struct {
+	// Polls are the polls of the ballot: their series are made at start.
+	Polls []*vote.Poll
+	// Hub returns the hub's figures at each scrape (nil: no hub metrics).
+	Hub func() HubStats
+	// Store are the store's figures (zero: no store metrics).
+	Store StoreStats
+}
+
+// Metrics holds livevote's metrics. Create it with New; its methods are safe for concurrent use.
+type Metrics struct {
+	votes      *prometheus.CounterVec
+	voteTime   *prometheus.HistogramVec
+	ballots    *prometheus.GaugeVec
+	open       *prometheus.GaugeVec
+	candidates *prometheus.GaugeVec
+	held       *prometheus.GaugeVec
+	share      *prometheus.GaugeVec
+	velocity   *prometheus.GaugeVec
+	signals    *prometheus.CounterVec
+	requests   *prometheus.CounterVec
+	reqTime    *prometheus.HistogramVec
+
+	// Series of the vote path, made at start: by poll ("" for an unknown poll), then result or
+	// signal. Read only after New.
+	polls       map[string]*pollSeries
+	signalCount map[string]prometheus.Counter
+
+	mu   sync.RWMutex
+	http map[httpKey]httpSeries
+}
+
+type pollSeries struct {
+	votes    map[string]prometheus.Counter
+	duration prometheus.Observer
+}
+
+type httpKey struct {
+	route, method string
+	code          int
+}
+
+type httpSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
+// New makes every metric and registers it on reg.
+func New(reg prometheus.Registerer, opts Options) *Metrics {
+	m := &Metrics{
+		votes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livevote_votes_total",
+			Help: "Vote attempts by poll and result: accepted, held, or the error code that refused them.",
+		}, []string{"poll", "result"}),
+		voteTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "livevote_vote_duration_seconds",
+			Help:    "Time to answer a recorded vote (accepted or held), the store's round trip included.",
+			Buckets: latencyBuckets,
+		}, []string{"poll"}),
+		ballots: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livevote_ballots",
+			Help: "Counted ballots of the poll (sampled).",
+		}, []string{"poll"}),
+		open: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livevote_poll_open",
+			Help: "1 while the poll takes ballots, else 0 (sampled).",
+		}, []string{"poll"}),
+		candidates: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livevote_candidate_ballots",
+			Help: "Counted choices per candidate (sampled); present only while the poll's results are public.",
+		}, []string{"poll", "candidate"}),
+		held: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livevote_fraud_held_pending",
+			Help: "Ballots held for review and not yet released or voided (sampled).",
+		}, []string{"poll"}),
+		share: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livevote_fraud_top_subnet_share",
+			Help: "Share of the last minute's ballots that came from the busiest subnet (/24 or /48), 0 to 1 (sampled).",
+		}, []string{"poll"}),
+		velocity: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livevote_fraud_velocity_ratio",
+			Help: "A candidate's ballots a minute over its own trailing baseline (0 until 5 minutes of history; sampled).",
+		}, []string{"poll", "candidate"}),
+		signals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livevote_fraud_signals_total",
+			Help: "Vote attempts that showed each fraud signal.",
+		}, []string{"signal"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livevote_http_requests_total",
+			Help: "HTTP requests by route template, method and status code.",
+		}, []string{"route", "method", "code"}),
+		reqTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "livevote_http_request_duration_seconds",
+			Help:    "Time to handle an HTTP request, by route template and method.",
+			Buckets: latencyBuckets,
+		}, []string{"route", "method"}),
+		polls:       map[string]*pollSeries{},
+		signalCount: map[string]prometheus.Counter{},
+		http:        map[httpKey]httpSeries{},
+	}
+	reg.MustRegister(m.votes, m.voteTime, m.ballots, m.open, m.candidates, m.held, m.share,
+		m.velocity, m.signals, m.requests, m.reqTime)
+	ids := []string{""}
+	for _, p := range opts.Polls {
+		ids = append(ids, p.ID)
+		m.ballots.WithLabelValues(p.ID)
+		m.held.WithLabelValues(p.ID)
+		m.share.WithLabelValues(p.ID)
+		m.open.WithLabelValues(p.ID)
+	}
+	for _, id := range ids {
+		ps := &pollSeries{votes: map[string]prometheus.Counter{}}
+		for _, r := range Results {
+			if id == "" && r != "poll_not_found" && r != "rate_limited" && r != "body_too_large" {
+				continue // what an attempt on an unknown poll can end with
+			}
+			ps.votes[r] = m.votes.WithLabelValues(id, r)
+		}
+		if id != "" {
+			ps.duration = m.voteTime.WithLabelValues(id)
+		}
+		m.polls[id] = ps
+	}
+	for _, s := range fraud.Signals {
+		m.signalCount[string(s)] = m.signals.WithLabelValues(string(s))
+	}
+	if opts.Hub != nil {
+		reg.MustRegister(hubCollector(opts.Hub))
+	}
+	if opts.Store.Ping != nil || opts.Store.Errors != nil || opts.Store.Pool != nil {
+		reg.MustRegister(storeCollector(opts.Store))
+	}
+	return m
+}
+
+// Request implements server.Observer.
+func (m *Metrics) Request(route, method string, status int, d time.Duration) {
+	k := httpKey{route, method, status}
+	m.mu.RLock()
+	s, ok := m.http[k]
+	m.mu.RUnlock()
+	if !ok {
+		s = m.httpSeries(k)
+	}
+	s.count.Inc()
+	s.duration.Observe(d.Seconds())
+}
+
+// knownMethods are the HTTP methods labelled as themselves; any other is "other".
+var knownMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true,
+	"PATCH": true, "OPTIONS": true, "CONNECT": true, "TRACE": true}
+
+// httpSeries makes the series of one route, method and status the first time they are seen. The
+// strings are copied: the caller's may be a web framework's reused buffers.
+func (m *Metrics) httpSeries(k httpKey) httpSeries {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.http[k]; ok {
+		return s
+	}
+	method := "other"
+	if knownMethods[k.method] {
+		method = strings.Clone(k.method)
+	}
+	route := strings.Clone(k.route)
+	s := httpSeries{
+		count:    m.requests.WithLabelValues(route, method, strconv.Itoa(k.code)),
+		duration: m.reqTime.WithLabelValues(route, method),
+	}
+	m.http[httpKey{route, strings.Clone(k.method), k.code}] = s
+	return s
+}
+
+// Vote implements server.Observer. It looks nothing up by label: the series were made at start.
+func (m *Metrics) Vote(poll, result string, d time.Duration) {
+	ps := m.polls[poll]
+	if ps == nil {
+		ps = m.polls[""]
+	}
+	c := ps.votes[result]
+	if c == nil {
+		c = m.votes.WithLabelValues(poll, result) // a result API.md does not list: not expected
+	}
+	c.Inc()
+	if ps.duration != nil && (result == "accepted" || result == "held") {
+		ps.duration.Observe(d.Seconds())
+	}
+}
+
+// Signal implements server.Observer.
+func (m *Metrics) Signal(signal string) {
+	c := m.signalCount[signal]
+	if c == nil {
+		c = m.signals.WithLabelValues(signal)
+	}
+	c.Inc()
+}
+
+// Poll implements server.Observer. Per-candidate counts follow the results' visibility, as the
+// public API does: the metrics listener is private, but dashboards get shown around.
+func (m *Metrics) Poll(s vote.Snapshot) {
+	m.ballots.WithLabelValues(s.Poll).Set(float64(s.Ballots))
+	m.held.WithLabelValues(s.Poll).Set(float64(s.Held))
+	open := 0.0
+	if s.State.Status == vote.StatusOpen {
+		open = 1
+	}
+	m.open.WithLabelValues(s.Poll).Set(open)
+	for id, n := range s.Tally {
+		if s.State.Results.Public() {
+			m.candidates.WithLabelValues(s.Poll, id).Set(float64(n))
+		} else {
+			m.candidates.DeleteLabelValues(s.Poll, id)
+		}
+	}
+}
+
+// Fraud implements server.Observer.
+func (m *Metrics) Fraud(poll string, topSubnetShare float64, velocity []fraud.Rate) {
+	m.share.WithLabelValues(poll).Set(topSubnetShare)
+	for _, r := range velocity {
+		m.velocity.WithLabelValues(poll, r.Candidate).Set(r.Ratio)
+	}
+}
+
+// collector is a prometheus.Collector that reads its figures once per scrape.
+type collector struct {
+	descs   []*prometheus.Desc
+	collect func(ch chan<- prometheus.Metric)
+}
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
+
+func hubCollector(stats func() HubStats) collector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	conns := d("livevote_ws_connections", "Open live-update WebSocket connections by audience.", "audience")
+	messages := d("livevote_ws_messages_total", "Snapshot messages sent on live-update connections by audience.", "audience")
+	evictions := d("livevote_ws_evictions_total", "Live-update connections cut off because a write failed or did not finish in time.")
+	floods := d("livevote_ws_floods_total", "Live-update connections closed because the client sent too many messages.")
+	refused := d("livevote_ws_refused_total", "Live-update connections refused because the hub was full.")
+	readErrors := d("livevote_ws_snapshot_read_errors_total", "Snapshot reads of the hub that failed.")
+	tick := d("livevote_ws_tick_seconds", "How long the hub's last tick took: snapshot reads, encoding and fan-out.")
+	read := d("livevote_ws_snapshot_read_seconds", "How long the hub's last snapshot read took.")
+	hz := d("livevote_ws_tick_hz", "The hub's tick rate: the highest rate a connected client asked for.")
+	return collector{
+		descs: []*prometheus.Desc{conns, messages, evictions, floods, refused, readErrors, tick, read, hz},
+		collect: func(ch chan<- prometheus.Metric) {
+			s := stats()
+			for a, n := range s.Conns {
+				ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(n), a)
+			}
+			for a, n := range s.Messages {
+				ch <- prometheus.MustNewConstMetric(messages, prometheus.CounterValue, float64(n), a)
+			}
+			ch <- prometheus.MustNewConstMetric(evictions, prometheus.CounterValue, float64(s.Evictions))
+			ch <- prometheus.MustNewConstMetric(floods, prometheus.CounterValue, float64(s.Floods))
+			ch <- prometheus.MustNewConstMetric(refused, prometheus.CounterValue, float64(s.Refused))
+			ch <- prometheus.MustNewConstMetric(readErrors, prometheus.CounterValue, float64(s.ReadErrors))
+			ch <- prometheus.MustNewConstMetric(tick, prometheus.GaugeValue, s.LastTick.Seconds())
+			ch <- prometheus.MustNewConstMetric(read, prometheus.GaugeValue, s.LastRead.Seconds())
+			ch <- prometheus.MustNewConstMetric(hz, prometheus.GaugeValue, float64(s.TickHz))
+		},
+	}
+}
+
+// pingTimeout bounds the readiness check of a scrape.
+const pingTimeout = time.Second
+
+func storeCollector(s StoreStats) collector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	up := d("livevote_store_up", "1 when the vote store answered a ping at this scrape, else 0.")
+	errs := d("livevote_store_errors_total", "Redis commands that failed (a missing key is not a failure).")
+	hits := d("livevote_redis_pool_hits_total", "Times a free connection was found in the Redis pool.")
+	misses := d("livevote_redis_pool_misses_total", "Times no free connection was found in the Redis pool.")
+	timeouts := d("livevote_redis_pool_timeouts_total", "Times waiting for a Redis pool connection timed out.")
+	stale := d("livevote_redis_pool_stale_connections_total", "Stale connections removed from the Redis pool.")
+	conns := d("livevote_redis_pool_connections", "Connections in the Redis pool, all (state total) and idle.", "state")
+	var descs []*prometheus.Desc
+	if s.Ping != nil {
+		descs = append(descs, up)
+	}
+	if s.Errors != nil {
+		descs = append(descs, errs)
+	}
+	if s.Pool != nil {
+		descs = append(descs, hits, misses, timeouts, stale, conns)
+	}
+	return collector{
+		descs: descs,
+		collect: func(ch chan<- prometheus.Metric) {
+			if s.Ping != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+				v := 1.0
+				if s.Ping(ctx) != nil {
+					v = 0
+				}
+				cancel()
+				ch <- prometheus.MustNewConstMetric(up, prometheus.GaugeValue, v)
+			}
+			if s.Errors != nil {
+				ch <- prometheus.MustNewConstMetric(errs, prometheus.CounterValue, float64(s.Errors()))
+			}
+			if s.Pool != nil {
+				p := s.Pool()
+				ch <- prometheus.MustNewConstMetric(hits, prometheus.CounterValue, float64(p.Hits))
+				ch <- prometheus.MustNewConstMetric(misses, prometheus.CounterValue, float64(p.Misses))
+				ch <- prometheus.MustNewConstMetric(timeouts, prometheus.CounterValue, float64(p.Timeouts))
+				ch <- prometheus.MustNewConstMetric(stale, prometheus.CounterValue, float64(p.StaleConns))
+				ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(p.TotalConns), "total")
+				ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(p.IdleConns), "idle")
+			}
+		},
+	}
+}

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/fraud"
+	"github.com/livevote/livevote/vote"
+)
+
+// pollFraud is what the server keeps of a poll for the fraud checks: the velocity of its
+// candidates, its trusted subnets (as the sampler last read them from the store), and the counts
+// of vote results and signals not yet added to the store's fraud counters.
+type pollFraud struct {
+	poll     *vote.Poll
+	velocity *fraud.Velocity
+	trusted  atomic.Pointer[[]netip.Prefix]
+	results  []atomic.Int64 // by voteResults index
+	signals  []atomic.Int64 // by fraud.Signals index
+}
+
+func newPollFraud(p *vote.Poll) *pollFraud {
+	pf := &pollFraud{
+		poll:     p,
+		velocity: fraud.NewVelocity(p),
+		results:  make([]atomic.Int64, len(voteResults)),
+		signals:  make([]atomic.Int64, len(fraud.Signals)),
+	}
+	pf.trusted.Store(&[]netip.Prefix{})
+	return pf
+}
+
+// isTrusted reports whether the address is in a subnet the organiser trusts.
+func (pf *pollFraud) isTrusted(a netip.Addr) bool {
+	for _, p := range *pf.trusted.Load() {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// setTrusted replaces the poll's trusted subnets with list (CIDR prefixes as the store keeps
+// them; any that do not parse are skipped).
+func (pf *pollFraud) setTrusted(list []string) {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, s := range list {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	pf.trusted.Store(&out)
+}
+
+// take returns the counts not yet added to the store and zeroes them.
+func (pf *pollFraud) take() vote.FraudCounts {
+	c := vote.FraudCounts{Results: map[string]int64{}, Signals: map[string]int64{}}
+	for i := range pf.results {
+		if n := pf.results[i].Swap(0); n != 0 {
+			c.Results[voteResults[i]] = n
+		}
+	}
+	for i := range pf.signals {
+		if n := pf.signals[i].Swap(0); n != 0 {
+			c.Signals[string(fraud.Signals[i])] = n
+		}
+	}
+	return c
+}
+
+// giveBack returns counts that could not be added to the store, for the next flush.
+func (pf *pollFraud) giveBack(c vote.FraudCounts) {
+	for name, n := range c.Results {
+		pf.results[voteResultIndex[name]].Add(n)
+	}
+	for name, n := range c.Signals {
+		pf.signals[signalIndex[fraud.Signal(name)]].Add(n)
+	}
+}
+
+// flush adds this instance's counts to the store's fraud counters.
+func (s *server) flush(ctx context.Context, pf *pollFraud) error {
+	c := pf.take()
+	if len(c.Results)+len(c.Signals) == 0 {
+		return nil
+	}
+	if err := s.store.AddFraudCounts(ctx, pf.poll, c); err != nil {
+		pf.giveBack(c)
+		return err
+	}
+	return nil
+}
+
+// source is where a vote attempt came from, as the fraud checks see it.
+type source struct {
+	ip, subnet string // keyed hashes; empty when the address is unknown
+	trusted    bool
+}
+
+// sourceOf hashes the client address of the request (see proxies.clientIP) and its /24 (IPv4) or
+// /48 (IPv6) with the deployment's secret: the store never sees an address, and every instance
+// computes the same hashes.
+func (s *server) sourceOf(c *fiber.Ctx, pf *pollFraud) source {
+	a := s.proxies.clientIP(c)
+	if !a.IsValid() {
+		return source{}
+	}
+	return source{ip: s.keys.sourceHash("ip", a), subnet: s.keys.subnetHash(a), trusted: pf.isTrusted(a)}
+}
+
+// subnetOf is the /24 (IPv4) or /48 (IPv6) an address is counted in.
+func subnetOf(a netip.Addr) netip.Prefix {
+	bits := 24
+	if a.Is6() {
+		bits = 48
+	}
+	p, _ := a.Prefix(bits)
+	return p
+}
+
+// sourceHash is the keyed hash of an address (kind "ip"): 64 bits in hex. subnetHash is that of
+// the address's /24 or /48 (kind "net").
+func (k keys) sourceHash(kind string, a netip.Addr) string {
+	var buf [64]byte
+	return k.hashSource(kind, a.AppendTo(buf[:0]))
+}
+
+func (k keys) subnetHash(a netip.Addr) string {
+	var buf [64]byte
+	return k.hashSource("net", subnetOf(a).AppendTo(buf[:0]))
+}
+
+// hashSource is HMAC(source key, kind 0 text 0), the first 8 bytes in hex. It allocates only the
+// string it returns: the vote path calls it twice.
+func (k keys) hashSource(kind string, text []byte) string {
+	var msg [80]byte
+	m := append(append(append(append(msg[:0], kind...), 0), text...), 0)
+	h := k.sourceMACs.Get().(hash.Hash)
+	h.Reset()
+	h.Write(m)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	k.sourceMACs.Put(h)
+	var out [16]byte
+	hex.Encode(out[:], sum[:8])
+	return string(out[:])
+}
