@@ -2,7 +2,7 @@ package server
 
 import "github.com/gofiber/fiber/v2"
 
-// routes lists the whole API of API.md.
+// routes lists the whole API of API.md, then the pages.
 func (s *server) routes(app *fiber.App) {
 	app.Get("/healthz", handleHealthz())
 	app.Get("/readyz", s.handleReadyz())
@@ -25,8 +25,23 @@ func (s *server) routes(app *fiber.App) {
 	admin.Post("/polls/:poll/held/:receipt", s.handleReview())
 	admin.Get("/polls/:poll/export", s.handleExport())
 	admin.Get("/polls/:poll/audit", s.handleAudit())
+	admin.Get("/polls/:poll/signals", s.handleSignals())
+	admin.Get("/polls/:poll/trusted", s.handleTrusted())
+	admin.Post("/polls/:poll/trusted", s.handleSetTrusted(true))
+	admin.Delete("/polls/:poll/trusted", s.handleSetTrusted(false))
 
 	app.Get("/ws/polls/:poll", s.handleWSUpgrade(), s.handleWS())
 
 	app.Use("/api", func(*fiber.Ctx) error { return errNotFound })
+
+	// Pages (pages.go, files in static/): the ballot, a receipt, the big screen, the organiser's
+	// console, public participation; their files; the QR code of the ballot for the big screen.
+	app.Get("/", s.handlePage("vote.html", false))
+	app.Get("/vote/:poll", s.handlePage("vote.html", true))
+	app.Get("/receipt/:receipt", s.handlePage("receipt.html", false))
+	app.Get("/screen/:poll", s.handlePage("screen.html", true))
+	app.Get("/organiser/:poll", s.handlePage("organiser.html", true))
+	app.Get("/live/:poll", s.handlePage("live.html", true))
+	app.Get("/static/:name", s.handleAsset())
+	app.Get("/qr/:poll.svg", s.handleQR())
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/static"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -28,6 +29,10 @@ type Store interface {
 	Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.Receipt, error)
 	Review(ctx context.Context, p *vote.Poll, receipt string, release bool, at time.Time) (vote.Receipt, error)
 	Log(ctx context.Context, p *vote.Poll, after string, limit int) ([]vote.LogEntry, error)
+	Sources(ctx context.Context, p *vote.Poll, now time.Time, n int) (vote.SourceReport, error)
+	Trusted(ctx context.Context, p *vote.Poll) ([]string, error)
+	SetTrusted(ctx context.Context, p *vote.Poll, subnet string, trusted bool) ([]string, error)
+	AddFraudCounts(ctx context.Context, p *vote.Poll, c vote.FraudCounts) error
 	Ping(ctx context.Context) error
 }
 
@@ -41,13 +46,20 @@ type Config struct {
 	TrustedProxies []string
 	// PublicURL is where voters reach the ballot; empty: derived from the request.
 	PublicURL string
-	// RateLimit is the most API requests one client IP may make per minute (0: no limit).
+	// RateLimit is the most API requests per minute of one voter (by the voter cookie), or of one
+	// client IP for requests without a voter cookie; a trusted subnet's IPs have no limit of
+	// their own (0: no limit; see ratelimit.go).
 	RateLimit int
 	// Hub serves live updates (GET /ws/polls/{poll}); Ctx ends its connections' handlers.
 	Hub *hub.Hub
 	Ctx context.Context
 	// WSOrigins, when not empty, lists the Origin values allowed to open live updates.
 	WSOrigins []string
+	// Observer receives what the server measures (package monitoring); nil: nothing.
+	Observer Observer
+	// SampleEvery is how often each poll is sampled (velocity, metrics, sharing the fraud
+	// counters with other instances) until Ctx is done; 0: every 5 s.
+	SampleEvery time.Duration
 	// Now is the clock (time.Now when nil); tests inject their own.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -72,6 +84,9 @@ type server struct {
 	origins []string
 	now     func() time.Time
 	log     *slog.Logger
+	obs     Observer
+	fraud   map[string]*pollFraud // by poll id (fraud.go)
+	assets  map[string]*asset     // the web pages and their files (pages.go)
 }
 
 // New returns the Fiber app serving livevote's API for the configured polls.
@@ -97,9 +112,15 @@ func New(cfg Config) (*fiber.App, error) {
 		origins: cfg.WSOrigins,
 		now:     cfg.Now,
 		log:     cfg.Logger,
+		obs:     cfg.Observer,
+		fraud:   make(map[string]*pollFraud, len(cfg.Polls)),
 	}
 	for _, p := range cfg.Polls {
 		s.polls[p.ID] = p
+		s.fraud[p.ID] = newPollFraud(p)
+	}
+	if s.obs == nil {
+		s.obs = nopObserver{}
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -111,16 +132,33 @@ func New(cfg Config) (*fiber.App, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.states = newStateCache(cfg.Store, s.now)
+	if s.assets, err = loadAssets(static.FS()); err != nil {
+		return nil, err
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "livevote",
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(s.log),
 		BodyLimit:             64 << 10,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		// Return a connection's read and write buffers to their pools between requests: a live
+		// connection (WebSocket) then keeps no 4 KiB read buffer for its whole life (issue 6:
+		// a third of an idle dashboard's memory).
+		ReduceMemoryUsage: true,
+		// Fiber believes X-Forwarded-Proto (c.Protocol, for Secure cookies) from these only;
+		// client IPs come from proxies.clientIP.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             120 * time.Second,
 	})
+	app.Use(s.observeHTTP())
 	s.routes(app)
+	every := cfg.SampleEvery
+	if every <= 0 {
+		every = defaultSampleEvery
+	}
+	go s.sample(s.ctx, every)
 	return app, nil
 }
 

@@ -1,0 +1,1051 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/livevote/livevote/vote/votetest"
+)
+
+// Browser tests: the real program (run) serves the real pages to headless Chromium (Debian's
+// chromium). Without Chromium they are skipped, unless LIVEVOTE_REQUIRE_BROWSER=1 (as in CI).
+// They save a screenshot of every page in screenshotDir.
+
+const (
+	screenshotDir = "screenshots"
+	organiser     = "organiser-token"
+	builtinPoll   = "guangzhou-2023"
+	stepTimeout   = 20 * time.Second // one browser action or wait
+	ballotBudget  = 100_000          // bytes over the wire for the ballot page, everything included
+)
+
+// ballotReady is true once the ballot page shows its form with the built-in poll's 15 initiatives.
+const ballotReady = `!document.getElementById('ballot').hidden && document.querySelectorAll('input[name=choice]').length === 15`
+
+// apiErrorCodes are the error codes of API.md; the pages have a sentence for each, in each language.
+var apiErrorCodes = []string{
+	"invalid_request", "voter_token_required", "unauthorized", "challenge_failed", "voting_closed",
+	"poll_not_found", "already_voted", "body_too_large", "invalid_choice", "rate_limited",
+	"receipt_not_found", "unavailable",
+}
+
+func TestBrowser(t *testing.T) {
+	b := newBrowser(t)
+	os.MkdirAll(screenshotDir, 0o755)
+	old, _ := filepath.Glob(filepath.Join(screenshotDir, "FAILED-*.png"))
+	for _, f := range old {
+		os.Remove(f)
+	}
+	t.Run("ballot", func(t *testing.T) { testBallot(t, b) })
+	t.Run("screen", func(t *testing.T) { testScreen(t, b) })
+}
+
+// testBallot covers the ballot, the receipt, the organiser's console and the closed poll, on the
+// built-in ballot (proof-of-work difficulty 50,000: every vote solves it in the Web Worker).
+func testBallot(t *testing.T, b *browser) {
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
+	})
+	ballotURL := p.url + "/vote/" + builtinPoll
+	// A small proof-of-work keeps the suite light on a 2-core machine; the Web Worker still solves
+	// one for every vote (and the proof-of-work subtests below take the largest).
+	setDifficulty(t, p.url, 2000)
+
+	t.Run("English vote with receipt, size and origin", func(t *testing.T) {
+		tab := b.tab(t, phone, "en-US")
+		net := tab.recordNetwork()
+		tab.navigate(ballotURL)
+		tab.waitTrue(ballotReady)
+		tab.waitTrue(`document.documentElement.lang === 'en' && document.getElementById('legend').textContent === 'Choose one initiative'`)
+		tab.waitTrue(`document.getElementById('count').textContent === '0 ballots cast'`)
+		tab.screenshot("ballot-en.png", false)
+		tab.checkContrast("ballot")
+		tab.click(`label[for=c-kazan]`)
+		tab.waitTrue(`document.getElementById('chosen').textContent.includes('Kazan')`)
+		tab.click(`#submit`)
+		tab.waitTrue(`!document.getElementById('result').hidden`)
+		tab.expectText(`#result-title`, "Thank you! Your vote is recorded.")
+		tab.waitTrue(`document.activeElement && document.activeElement.id === 'result'`)
+		receipt := tab.text(`#receipt`)
+		if res := getJSON(t, p.url+"/api/v1/receipts/"+receipt, ""); res["poll"] != builtinPoll {
+			t.Errorf("receipt %q shown on the page: API answers %v", receipt, res)
+		}
+		tab.waitTrue(`document.getElementById('count').textContent === '1 ballot cast'`)
+		tab.screenshot("ballot-en-receipt.png", false)
+		tab.checkContrast("ballot with receipt")
+
+		size, urls := net.summary()
+		t.Logf("ballot page, from load to receipt: %d requests, %d bytes over the wire", len(urls), size)
+		if size >= ballotBudget || size < 10_000 {
+			t.Errorf("ballot page transferred %d bytes; the budget is under %d", size, ballotBudget)
+		}
+		for _, u := range urls {
+			if !sameOrigin(u, p.url) {
+				t.Errorf("the ballot page made a third-party request: %s", u)
+			}
+		}
+
+		tab.click(`#receipt-link`)
+		tab.waitTrue(`document.querySelector('#answer.ok') !== null`)
+		tab.expectText(`#answer strong`, "Your ballot is recorded.")
+		tab.screenshot("receipt.png", false)
+		tab.checkContrast("receipt")
+	})
+
+	t.Run("Chinese vote follows the browser language", func(t *testing.T) {
+		tab := b.tab(t, phone, "zh-CN")
+		tab.navigate(ballotURL)
+		tab.waitTrue(ballotReady)
+		tab.waitTrue(`document.documentElement.lang === 'zh-CN'`)
+		tab.expectText(`#legend`, "请选择一个项目")
+		tab.expectText(`#c-xianning-t`, "儿童友好的校园周边交通安全")
+		tab.screenshot("ballot-zh.png", false)
+		tab.checkContrast("ballot in Chinese")
+		tab.click(`label[for=c-xianning]`)
+		tab.click(`#submit`)
+		tab.waitTrue(`!document.getElementById('result').hidden`)
+		tab.expectText(`#result-title`, "谢谢！您的投票已记录。")
+		tab.screenshot("ballot-zh-receipt.png", false)
+		tab.click(`#lang`) // the switch: English
+		tab.expectText(`#result-title`, "Thank you! Your vote is recorded.")
+		tab.waitTrue(`document.documentElement.lang === 'en'`)
+	})
+
+	t.Run("a second vote says already voted", func(t *testing.T) {
+		first := b.tab(t, phone, "en-US")
+		first.navigate(ballotURL)
+		first.waitTrue(ballotReady)
+		second := first.sameVoter(t)
+		second.navigate(ballotURL)
+		second.waitTrue(ballotReady)
+		first.click(`label[for=c-bogota]`)
+		first.click(`#submit`)
+		first.expectText(`#result-title`, "Thank you! Your vote is recorded.")
+		second.click(`label[for=c-mannheim]`)
+		second.click(`#submit`)
+		second.waitTrue(`!document.getElementById('result').hidden`)
+		second.expectText(`#result-title`, "You have already voted")
+		second.expectText(`#result-text`, "You have already voted. Each person votes once.")
+		if a, b := first.text(`#receipt`), second.text(`#receipt`); a != b {
+			t.Errorf("the already-voted page shows receipt %q, the vote got %q", b, a)
+		}
+		second.screenshot("ballot-already-voted.png", false)
+		second.reload()
+		second.expectText(`#result-title`, "You have already voted")
+	})
+
+	t.Run("keyboard only", func(t *testing.T) {
+		tab := b.tab(t, phone, "en-US")
+		tab.navigate(ballotURL)
+		tab.waitTrue(ballotReady)
+		tab.keys(kb.Tab) // the skip link
+		tab.waitTrue(`document.activeElement.classList.contains('skip')`)
+		tab.keys(kb.Tab) // the language switch
+		tab.waitTrue(`document.activeElement.id === 'lang'`)
+		tab.keys(kb.Tab) // the first candidate
+		tab.waitTrue(`document.activeElement.id === 'c-xianning'`)
+		tab.keys(kb.ArrowDown) // moves to and selects the second
+		tab.waitTrue(`document.activeElement.id === 'c-kazan' && document.activeElement.checked`)
+		tab.keys(kb.Tab)
+		tab.waitTrue(`document.activeElement.id === 'submit'`)
+		tab.keys(kb.Enter)
+		tab.waitTrue(`!document.getElementById('result').hidden`)
+		tab.expectText(`#result-title`, "Thank you! Your vote is recorded.")
+		tab.waitTrue(`document.activeElement.id === 'result'`)
+		tab.expectText(`#result-choice`, "You chose: Kazan · A park to rest and recuperate")
+	})
+
+	t.Run("every API error has a sentence in both languages", func(t *testing.T) {
+		tab := b.tab(t, phone, "en-US")
+		tab.navigate(p.url + "/receipt/x")
+		codes, _ := json.Marshal(apiErrorCodes)
+		missing := evaluate[[]string](tab, `import('/static/messages.js').then(({messages}) =>
+			`+string(codes)+`.flatMap(c => ['en', 'zh'].filter(l => !messages[l][c]).map(l => l + ':' + c)))`)
+		if len(missing) > 0 {
+			t.Errorf("no sentence for %v", missing)
+		}
+		tab.expectText(`#answer`, "No ballot has this receipt. Please check the code.")
+	})
+
+	t.Run("proof of work: Web Crypto and the fallback find the number", func(t *testing.T) {
+		tab := b.tab(t, phone, "en-US")
+		tab.navigate(p.url + "/receipt/x")
+		salt, n := "test-salt?poll=x", 4321
+		for _, js := range []bool{false, true} {
+			got := evaluate[int](tab, fmt.Sprintf(`new Promise((resolve) => {
+				const w = new Worker('/static/pow.js');
+				w.onmessage = (e) => { if ('number' in e.data) resolve(e.data.number); };
+				w.postMessage({salt: %q, challenge: %q, max: 5000, js: %t});
+			})`, salt, sha256Hex(salt+strconv.Itoa(n)), js))
+			if got != n {
+				t.Errorf("pow.js (fallback %t) found %d, want %d", js, got, n)
+			}
+		}
+	})
+
+	t.Run("a slow proof of work shows progress", func(t *testing.T) {
+		tab := b.tab(t, phone, "en-US")
+		// A challenge whose answer is at the end of the largest range: the worker takes a while.
+		salt, n := "slow?poll="+builtinPoll, 10_000_000
+		challenge, _ := json.Marshal(map[string]any{
+			"algorithm": "SHA-256", "challenge": sha256Hex(salt + strconv.Itoa(n)), "salt": salt, "max_number": n, "signature": "00",
+		})
+		tab.beforeScripts(`{
+			const real = window.fetch;
+			window.fetch = (u, o) => String(u).endsWith('/challenge')
+				? Promise.resolve(new Response(` + strconv.Quote(string(challenge)) + `, {headers: {'Content-Type': 'application/json'}}))
+				: real(u, o);
+		}`)
+		tab.navigate(ballotURL)
+		tab.waitTrue(ballotReady)
+		tab.click(`label[for=c-gwangju]`)
+		tab.click(`#submit`)
+		tab.waitTrue(`!document.getElementById('progress').hidden && document.getElementById('progress-bar').value > 0`)
+		tab.waitTrue(`/Securing your ballot… \d+%/.test(document.getElementById('progress-label').textContent)`)
+		tab.expectText(`#submit`, "Sending your vote…")
+		tab.screenshot("ballot-progress.png", false)
+		tab.navigate("about:blank") // ends the worker, which would hash for seconds more
+	})
+
+	t.Run("organiser closes the poll; the ballot says so", func(t *testing.T) {
+		voter := b.tab(t, phone, "en-US")
+		voter.navigate(ballotURL)
+		voter.waitTrue(ballotReady)
+		voter.waitTrue(`document.getElementById('notice').textContent === ''`)
+
+		org := b.tab(t, desktop, "en-US")
+		org.navigate(p.url + "/organiser/" + builtinPoll)
+		org.waitTrue(`!document.getElementById('login-box').hidden`)
+		org.sendKeys(`#token`, organiser+"\r")
+		org.waitTrue(`!document.getElementById('console').hidden`)
+		org.expectText(`#status`, "open")
+		org.expectText(`#results`, "hidden")
+		// The organiser sees the tally while results are hidden: 4 ballots so far.
+		org.waitTrue(`document.querySelectorAll('#tally li').length === 15`)
+		org.waitTrue(`document.getElementById('ballots').textContent === '4'`)
+		org.expectText(`#tally li[data-id=kazan] .b-num`, "2")
+		// The fraud panel: a ballot held for review (an HTTP library's User-Agent), listed with its
+		// choice; Release, confirmed, counts it.
+		setDifficulty(t, p.url, 0)
+		receipt := castHeldVote(t, p.url, "gwangju")
+		setDifficulty(t, p.url, 2000)
+		org.waitTrue(`!document.getElementById('fraud-body').hidden && document.querySelector('#fraud-body pre') === null`)
+		org.waitTrue(`document.querySelectorAll('#held-list > li').length === 1`)
+		org.expectText(`#f-held`, "1")
+		org.expectText(`#held-list > li .held-receipt`, receipt)
+		org.waitTrue(`document.querySelector('#held-list > li .choices').textContent.includes('Gwangju')`)
+		org.waitTrue(`[...document.querySelectorAll('#f-signals tbody tr')].some(r => r.cells[0].textContent === 'tool_agent' && r.cells[1].textContent === '1')`)
+		org.expectText(`#f-held-attempts`, "1")
+		org.waitTrue(`!document.getElementById('f-sources').textContent.includes('No ballot in this period.')`)
+		org.screenshot("organiser.png", true)
+		org.checkContrast("organiser")
+		panelShot := func(name string) { // the panel alone, once what moves has come to rest
+			t.Helper()
+			org.screenshot(name, false)
+			ctx, cancel := context.WithTimeout(org.ctx, stepTimeout)
+			defer cancel()
+			img, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`#fraud`)))
+			if err != nil {
+				t.Fatalf("screenshot of the fraud panel: %v", err)
+			}
+			os.WriteFile(filepath.Join(screenshotDir, name), img, 0o644)
+		}
+		panelShot("organiser-fraud.png")
+		org.click(`#lang`) // the panel in Chinese, and back
+		org.expectText(`#h-held-list`, "暂扣的选票")
+		org.expectText(`#held-list > li [data-action=release]`, "放行")
+		org.waitTrue(`document.querySelector('#held-list > li .choices').textContent.includes('光州')`)
+		panelShot("organiser-fraud-zh.png")
+		org.checkContrast("organiser in Chinese")
+		org.click(`#lang`)
+		org.expectText(`#h-held-list`, "Held ballots")
+		ballots := getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", organiser)["ballots"]
+		org.click(`#held-list > li [data-action=release]`)
+		org.waitTrue(`document.getElementById('confirm').open`)
+		org.expectText(`#confirm-title`, "Release this ballot?")
+		org.click(`#confirm-ok`)
+		org.waitTrue(`!document.getElementById('confirm').open`)
+		org.expectText(`#announce`, "Ballot "+receipt+" released: it is counted.")
+		org.waitTrue(`document.querySelectorAll('#held-list > li').length === 0 && !document.getElementById('held-empty').hidden`)
+		org.expectText(`#f-held`, "0")
+		org.expectText(`#held`, "0")
+		res := getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", organiser)
+		if res["ballots"] != ballots.(float64)+1 || res["held"] != 0.0 {
+			t.Errorf("after Release: ballots %v (before %v), held %v", res["ballots"], ballots, res["held"])
+		}
+		// Trusted subnets: a bad one gets a sentence; a good one is listed, then removed.
+		org.sendKeys(`#subnet`, "203.0.113.0/4\r")
+		org.waitTrue(`document.getElementById('fraud-error').textContent.startsWith('“203.0.113.0/4” is not a subnet this server accepts.')`)
+		org.waitTrue(`(document.getElementById('subnet').value = '') === ''`)
+		org.sendKeys(`#subnet`, "203.0.113.7/24\r")
+		org.expectText(`#trusted-list li code`, "203.0.113.0/24")
+		org.expectText(`#fraud-error`, "")
+		org.click(`#trusted-list li button`)
+		org.waitTrue(`document.getElementById('confirm').open`)
+		org.expectText(`#confirm-title`, "Stop trusting 203.0.113.0/24?")
+		org.click(`#confirm-ok`)
+		org.waitTrue(`document.querySelectorAll('#trusted-list li').length === 0 && !document.getElementById('trusted-empty').hidden`)
+		if list := getJSON(t, p.url+"/api/v1/admin/polls/"+builtinPoll+"/trusted", organiser)["trusted"]; len(list.([]any)) != 0 {
+			t.Errorf("trusted subnets after Remove: %v", list)
+		}
+		if loc := org.location(); strings.Contains(loc, organiser) {
+			t.Errorf("the token is in the organiser page's URL: %s", loc)
+		}
+
+		// Proof-of-work difficulty, live.
+		org.do(chromedp.SetValue(chromedp.CSS(`#difficulty`), "60000"))
+		org.click(`#pow-form button`)
+		org.expectText(`#announce`, "Difficulty is now 60,000.")
+		if d := getJSON(t, p.url+"/api/v1/polls/"+builtinPoll, "")["difficulty"]; d != 60000.0 {
+			t.Errorf("difficulty after Set on the console: %v", d)
+		}
+
+		org.click(`button[data-value=closed]`)
+		org.waitTrue(`document.getElementById('confirm').open`)
+		org.expectText(`#confirm-title`, "Close voting?")
+		org.screenshot("organiser-confirm.png", false)
+		org.checkContrast("organiser's confirmation")
+		org.click(`#confirm-ok`)
+		org.waitTrue(`!document.getElementById('confirm').open`)
+		org.expectText(`#status`, "closed")
+
+		voter.expectText(`#notice`, "Voting is closed. Thank you for your interest.")
+		voter.waitTrue(`document.getElementById('submit').disabled && document.getElementById('fields').disabled`)
+		voter.screenshot("ballot-closed.png", false)
+		voter.checkContrast("closed ballot")
+		late := b.tab(t, phone, "zh-CN")
+		late.navigate(ballotURL)
+		late.expectText(`#notice`, "投票已结束，感谢您的关注。")
+		if res := getJSON(t, p.url+"/api/v1/polls/"+builtinPoll, ""); res["status"] != "closed" {
+			t.Errorf("after Close on the console the poll is %v", res["status"])
+		}
+	})
+}
+
+// testScreen covers the big screen on Redis: the count rising, no tally while hidden (neither in
+// its DOM nor in what it receives), recovery after the server restarts, the staged reveal an
+// organiser triggers from the screen's keyboard, and the live page's results.
+func testScreen(t *testing.T, b *browser) {
+	redis := votetest.StartRedis(t, "--appendonly", "yes")
+	vars := map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
+		"LIVEVOTE_REDIS_URL": redis.URL(), "LIVEVOTE_PUBLIC_URL": "https://vote.example.org/",
+	}
+	p := startProgram(t, "127.0.0.1:0", vars)
+
+	tab := b.tab(t, bigScreen, "en-US")
+	frames := tab.recordFrames()
+	tab.navigate(p.url + "/screen/" + builtinPoll + "#token=" + organiser)
+	tab.waitTrue(`document.getElementById('title-zh').textContent.includes('广州')`)
+	tab.waitTrue(`document.querySelector('#qr svg') !== null`)
+	tab.expectText(`#url`, "vote.example.org/vote/"+builtinPoll)
+	tab.expectText(`#count`, "0")
+	if loc := tab.location(); strings.Contains(loc, organiser) {
+		t.Errorf("the token stayed in the screen's URL: %s", loc)
+	}
+
+	for _, c := range []string{"xianning", "xianning", "kazan"} {
+		castVote(t, p.url, c)
+	}
+	tab.expectText(`#count`, "3")
+	tab.waitTrue(`!document.getElementById('rate-box').hidden && document.getElementById('rate').textContent !== '0'`)
+	noTally := func(when string) {
+		t.Helper()
+		if n := evaluate[int](tab, `document.querySelectorAll('#bars li, .b-num').length`); n != 0 {
+			t.Errorf("%s: %d result rows in the screen's DOM while results are hidden", when, n)
+		}
+		for _, f := range frames.all() {
+			if strings.Contains(f, "tally") {
+				t.Errorf("%s: the screen received a tally while results are hidden: %s", when, f)
+			}
+		}
+	}
+	noTally("after 3 votes")
+	tab.screenshot("screen-participation.png", false)
+	tab.checkContrast("big screen")
+
+	// The server restarts: the screen keeps its numbers, marks the lost connection, and recovers.
+	addr := strings.TrimPrefix(p.url, "http://")
+	p.stop()
+	tab.waitTrue(`!document.getElementById('conn').hidden`)
+	tab.expectText(`#count`, "3")
+	tab.screenshot("screen-reconnecting.png", false)
+	p = startProgram(t, addr, vars)
+	tab.waitTrue(`document.getElementById('conn').hidden`)
+	castVote(t, p.url, "bogota")
+	tab.expectText(`#count`, "4")
+	noTally("after the restart")
+
+	// The organiser, signed in on the screen through the fragment, reveals with R twice; Space
+	// steps through the staged reveal.
+	tab.keys("r")
+	tab.waitTrue(`!document.getElementById('org').hidden`)
+	tab.keys("r")
+	tab.waitTrue(`document.body.classList.contains('mode-results')`)
+	tab.waitTrue(`document.querySelectorAll('#bars li').length >= 1`)
+	if n := evaluate[int](tab, `document.querySelectorAll('#bars li').length`); n > 3 {
+		t.Errorf("the reveal is not staged: %d rows at once", n)
+	}
+	for range 15 {
+		tab.keys(" ")
+	}
+	tab.waitTrue(`document.querySelectorAll('#bars li').length === 15`)
+	tab.expectText(`#bars li.leader .b-name`, "咸宁 Xianning")
+	tab.waitTrue(`document.querySelectorAll('#bars li.leader').length === 1`)
+	tab.expectText(`#bars li[data-id=kazan] .b-num`, "1")
+	tab.screenshot("screen-results.png", false)
+	tab.checkContrast("big screen with results")
+	revealed := false
+	for _, f := range frames.all() {
+		revealed = revealed || strings.Contains(f, `"results":"revealed"`) && strings.Contains(f, `"xianning":2`)
+	}
+	if !revealed {
+		t.Errorf("the screen received no revealed tally; frames: %v", frames.all())
+	}
+
+	livePage := b.tab(t, phone, "en-US")
+	livePage.navigate(p.url + "/live/" + builtinPoll)
+	livePage.waitTrue(`document.querySelectorAll('#bars li').length === 15`)
+	livePage.expectText(`#ballots`, "4")
+	livePage.expectText(`#bars li.leader .b-name`, "Xianning")
+	livePage.waitTrue(`document.querySelector('#chart-minute svg rect') !== null`)
+	livePage.screenshot("live.png", true)
+	livePage.checkContrast("live page")
+}
+
+// program is the livevote program running in this test process.
+type program struct {
+	url  string
+	stop func()
+}
+
+// startProgram runs the program on addr (127.0.0.1:0 for any port) with the environment vars,
+// and stops it when the test ends (or at stop).
+func startProgram(t *testing.T, addr string, vars map[string]string) *program {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errs := newLineWriter(), newLineWriter()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"livevote", "-addr", addr, "-metrics-addr", ""}, getenv(vars), out, errs)
+	}()
+	select {
+	case err := <-done:
+		cancel()
+		t.Fatalf("the program ended at start: %v\n%s", err, errs)
+	case <-time.After(50 * time.Millisecond):
+	}
+	url := out.waitAddr(t)
+	stop := sync.OnceFunc(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("the program ended with %v\n%s", err, errs)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("the program did not stop")
+		}
+	})
+	t.Cleanup(stop)
+	return &program{url: url, stop: stop}
+}
+
+// phoneHeaders are what a phone's browser sends with every request.
+var phoneHeaders = http.Header{
+	"User-Agent":      {"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"},
+	"Accept-Language": {"zh-CN,zh;q=0.9,en;q=0.8"},
+}
+
+// phoneTransport is an http.RoundTripper that adds phoneHeaders.
+type phoneTransport struct{}
+
+func (phoneTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range phoneHeaders {
+		r.Header[k] = v
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// castVote votes for candidate as a new voter with a phone, through the API, solving the
+// proof-of-work.
+func castVote(t *testing.T, base, candidate string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: phoneTransport{}}
+	poll := base + "/api/v1/polls/" + builtinPoll
+	res, err := c.Get(poll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	res, err = c.Get(poll + "/challenge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ch struct {
+		Algorithm, Challenge, Salt, Signature string
+		MaxNumber                             int `json:"max_number"`
+	}
+	json.NewDecoder(res.Body).Decode(&ch)
+	res.Body.Close()
+	body := map[string]any{"choices": []string{candidate}}
+	if ch.Algorithm == "SHA-256" {
+		n := 0
+		for n <= ch.MaxNumber && sha256Hex(ch.Salt+strconv.Itoa(n)) != ch.Challenge {
+			n++
+		}
+		body["pow"] = map[string]any{"algorithm": ch.Algorithm, "challenge": ch.Challenge, "number": n, "salt": ch.Salt, "signature": ch.Signature}
+	}
+	b, _ := json.Marshal(body)
+	res, err = c.Post(poll+"/votes", "application/json", strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("vote for %s: %d %s", candidate, res.StatusCode, msg)
+	}
+}
+
+// setDifficulty sets the built-in poll's proof-of-work difficulty, as an organiser.
+func setDifficulty(t *testing.T, base string, n int) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/api/v1/admin/polls/"+builtinPoll+"/difficulty", strings.NewReader(fmt.Sprintf(`{"difficulty":%d}`, n)))
+	req.Header.Set("Authorization", "Bearer "+organiser)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := apiClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("set difficulty %d: %s", n, res.Status)
+	}
+}
+
+// castHeldVote votes for candidate as a new voter with an HTTP library's User-Agent (the
+// tool_agent signal: held for review under the built-in poll's policy), at difficulty 0, and
+// answers the receipt.
+func castHeldVote(t *testing.T, base, candidate string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	poll := base + "/api/v1/polls/" + builtinPoll
+	do := func(method, u, body string) []byte {
+		req, _ := http.NewRequest(method, u, strings.NewReader(body))
+		req.Header.Set("User-Agent", "python-requests/2.31")
+		req.Header.Set("Accept-Language", "en")
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		msg, _ := io.ReadAll(res.Body)
+		if res.StatusCode/100 != 2 {
+			t.Fatalf("%s %s: %d %s", method, u, res.StatusCode, msg)
+		}
+		return msg
+	}
+	do("GET", poll, "")
+	var out struct{ Receipt string }
+	json.Unmarshal(do("POST", poll+"/votes", `{"choices":["`+candidate+`"]}`), &out)
+	if out.Receipt == "" {
+		t.Fatal("the held vote got no receipt")
+	}
+	return out.Receipt
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// apiClient makes the tests' own API calls.
+var apiClient = &http.Client{Timeout: 10 * time.Second}
+
+// getJSON answers the JSON object at url (with the organiser token when given).
+func getJSON(t *testing.T, url, token string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := apiClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	json.NewDecoder(res.Body).Decode(&out)
+	return out
+}
+
+func sameOrigin(u, base string) bool {
+	a, err1 := url.Parse(u)
+	b, err2 := url.Parse(base)
+	return err1 == nil && err2 == nil && a.Host == b.Host && (a.Scheme == b.Scheme || a.Scheme == "ws")
+}
+
+// browser is one headless Chromium shared by the browser tests.
+type browser struct{ ctx context.Context }
+
+// chromiumFlags are what headless Chromium needs here: no sandbox as root, and nothing that
+// reaches for the network on its own (the network is closed; those requests would stall it).
+var chromiumFlags = []chromedp.ExecAllocatorOption{
+	chromedp.NoSandbox,
+	chromedp.DisableGPU,
+	chromedp.Flag("disable-quic", true),
+	chromedp.Flag("disable-component-update", true),
+	chromedp.Flag("hide-scrollbars", true),
+	chromedp.Flag("mute-audio", true),
+	chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints,DialMediaRouteProvider"),
+	// The tests play voters on their phones, whose browsers report navigator.webdriver false
+	// (true would hold every ballot for review: the fraud checks read it from the page).
+	chromedp.Flag("enable-automation", false),
+	chromedp.Flag("disable-blink-features", "AutomationControlled"),
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := ""
+	for _, name := range []string{os.Getenv("LIVEVOTE_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); name != "" && err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("LIVEVOTE_REQUIRE_BROWSER") == "1" {
+			t.Fatal("no Chromium found (apt-get install chromium) and LIVEVOTE_REQUIRE_BROWSER=1")
+		}
+		t.Skip("no Chromium found: install Debian's chromium to run the browser tests")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir()))
+	opts = append(opts, chromiumFlags...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := start(ctx, 30*time.Second); err != nil {
+		t.Fatalf("starting Chromium (%s): %v", path, err)
+	}
+	return &browser{ctx: ctx}
+}
+
+// start runs the first action on a chromedp context (which starts the browser or opens the tab),
+// giving up after limit. The first action binds the browser or the tab to the context it runs
+// with, so it cannot run with a timeout of its own.
+func start(ctx context.Context, limit time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(limit):
+		return fmt.Errorf("no answer in %v", limit)
+	}
+}
+
+// viewport is a device the tests emulate.
+type viewport struct {
+	w, h   int64
+	scale  float64
+	mobile bool
+}
+
+var (
+	phone     = viewport{360, 780, 2, true}
+	desktop   = viewport{1280, 900, 1, false}
+	bigScreen = viewport{1920, 1080, 1, false}
+)
+
+// tab is one page in its own browser context (its own cookies: a new voter), or sharing one.
+type tab struct {
+	t      *testing.T
+	ctx    context.Context
+	vp     viewport
+	loc    string
+	errors *frameLog // the page's uncaught exceptions and console errors
+}
+
+// tab opens a tab in a fresh browser context, with the device and language given.
+func (b *browser) tab(t *testing.T, vp viewport, locale string) *tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	return newTab(t, ctx, vp, locale)
+}
+
+// sameVoter opens another tab in the same browser context: the same cookies, the same voter.
+func (tb *tab) sameVoter(t *testing.T) *tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(tb.ctx)
+	t.Cleanup(cancel)
+	return newTab(t, ctx, tb.vp, tb.loc)
+}
+
+func newTab(t *testing.T, ctx context.Context, vp viewport, locale string) *tab {
+	t.Helper()
+	tb := &tab{t: t, ctx: ctx, vp: vp, loc: locale, errors: &frameLog{}}
+	if err := start(ctx, stepTimeout); err != nil {
+		t.Fatalf("new tab: %v", err)
+	}
+	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
+	console := chromedp.Events(ctx, runtime.ConsoleAPICalled)
+	logs := chromedp.Events(ctx, log.EntryAdded)
+	go func() {
+		for ev, err := range logs {
+			if err != nil {
+				return
+			}
+			if ev.Entry.Level == log.EntryLevelError || ev.Entry.Level == log.EntryLevelWarning {
+				tb.errors.add(string(ev.Entry.Source) + ": " + ev.Entry.Text + " " + ev.Entry.URL)
+			}
+		}
+	}()
+	if _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("runtime.enable: %v", err)
+	}
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			tb.errors.add(ev.ExceptionDetails.Text + " " + string(exceptionDescription(ev.ExceptionDetails)))
+		}
+	}()
+	go func() {
+		for ev, err := range console {
+			if err != nil {
+				return
+			}
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				tb.errors.add("console." + string(ev.Type) + ": " + strings.Join(parts, " "))
+			}
+		}
+	}()
+	ua := evaluate[string](tb, `navigator.userAgent`)
+	opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(vp.scale)}
+	if vp.mobile {
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
+	}
+	tb.do(chromedp.EmulateViewport(vp.w, vp.h, opts...),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			if _, err := chromedp.Call(ctx, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: strings.ReplaceAll(locale, "-", "_")}); err != nil {
+				return err
+			}
+			lang, _, _ := strings.Cut(locale, "-")
+			_, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
+				UserAgent: strings.ReplaceAll(ua, "HeadlessChrome", "Chrome"), AcceptLanguage: locale + "," + lang,
+			})
+			return err
+		}))
+	return tb
+}
+
+// do runs actions with the step timeout; a failure ends the test with what the page shows.
+func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		tb.fail("%v", err)
+	}
+}
+
+func evaluate[T any](tb *tab, expr string) T {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.fail("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// fail ends the test, saving a screenshot of the tab and printing its text.
+func (tb *tab) fail(format string, args ...any) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	name := "FAILED-" + strings.NewReplacer("/", "_", " ", "_").Replace(tb.t.Name()) + ".png"
+	if img, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		os.WriteFile(filepath.Join(screenshotDir, name), img, 0o644)
+	}
+	body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+	tb.t.Fatalf(format+"\n(screenshot %s; errors in the page: %q; the page says:)\n%s", append(args, name, tb.errors.all(), body)...)
+}
+
+func (tb *tab) navigate(u string) { tb.t.Helper(); tb.do(chromedp.Navigate(u)) }
+func (tb *tab) reload()           { tb.t.Helper(); tb.do(chromedp.Reload()) }
+
+// click clicks the element, scrolled to the middle of the screen first (as a person would, clear of
+// the ballot's sticky Submit bar).
+func (tb *tab) click(sel string) {
+	tb.t.Helper()
+	q, _ := json.Marshal(sel)
+	tb.waitTrue(fmt.Sprintf(`(e => e && (e.scrollIntoView({block: 'center'}), true))(document.querySelector(%s))`, q))
+	tb.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+func (tb *tab) sendKeys(sel, keys string) {
+	tb.t.Helper()
+	tb.do(chromedp.SendKeys(chromedp.CSS(sel), keys, chromedp.NodeVisible))
+}
+
+// keys presses keys on whatever has the focus.
+func (tb *tab) keys(keys ...string) {
+	tb.t.Helper()
+	for _, k := range keys {
+		tb.do(chromedp.KeyEvent(k))
+	}
+}
+
+func (tb *tab) location() string {
+	tb.t.Helper()
+	return evaluate[string](tb, `location.href`)
+}
+
+// waitTrue waits until the JavaScript expression is true.
+func (tb *tab) waitTrue(expr string) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
+		if err == nil {
+			return
+		}
+		// A navigation under way replaces the page's JavaScript context: wait in the new one.
+		if ctx.Err() == nil && (strings.Contains(err.Error(), "context") || strings.Contains(err.Error(), "navigated")) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		tb.fail("waiting for %s: %v", expr, err)
+	}
+}
+
+// expectText waits until the element's text is want.
+func (tb *tab) expectText(sel, want string) {
+	tb.t.Helper()
+	q, _ := json.Marshal(sel)
+	w, _ := json.Marshal(want)
+	tb.waitTrue(fmt.Sprintf(`(e => e && e.textContent.trim() === %s)(document.querySelector(%s))`, w, q))
+}
+
+func (tb *tab) text(sel string) string {
+	tb.t.Helper()
+	q, _ := json.Marshal(sel)
+	return evaluate[string](tb, fmt.Sprintf(`document.querySelector(%s).textContent`, q))
+}
+
+// screenshot saves the viewport (or the whole page) as a PNG in screenshotDir, once what moves on
+// the page has come to rest.
+func (tb *tab) screenshot(name string, full bool) {
+	tb.t.Helper()
+	tb.waitTrue(`document.getAnimations().every(a => a.playState !== 'running' || a.effect.getTiming().iterations === Infinity)`)
+	action := chromedp.CaptureScreenshot()
+	if full {
+		action = chromedp.FullScreenshot(100)
+	}
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	img, err := chromedp.Run(ctx, action)
+	if err != nil {
+		tb.fail("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir, name), img, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+// contrastJS lists the visible texts of the page whose contrast with their background is under
+// WCAG AA: 4.5:1, or 3:1 for large text (24px, or 18.66px bold). Text of disabled controls is
+// exempt. Backgrounds are the colours behind the text, blended; a background image (the big
+// screen's gradient) counts by its colour underneath.
+const contrastJS = `(() => {
+	const parse = (c) => {
+		const m = c.match(/rgba?\(([^)]+)\)/);
+		if (!m) return null;
+		const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+		return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+	};
+	const over = (top, under) => ({
+		r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a),
+		b: top.b * top.a + under.b * (1 - top.a), a: 1,
+	});
+	const lum = ({ r, g, b }) => {
+		const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+		return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+	};
+	const background = (el) => {
+		const layers = [];
+		for (let e = el; e; e = e.parentElement) {
+			const c = parse(getComputedStyle(e).backgroundColor);
+			if (c && c.a > 0) layers.push(c);
+			if (c && c.a === 1) break;
+		}
+		let bg = { r: 255, g: 255, b: 255, a: 1 };
+		for (const c of layers.reverse()) bg = over(c, bg);
+		return bg;
+	};
+	const bad = [];
+	for (const el of document.querySelectorAll('body *')) {
+		if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+		if (el.closest(':disabled, [aria-disabled=true], [hidden], dialog:not([open])')) continue;
+		const box = el.getBoundingClientRect();
+		if (box.width * box.height < 9 || !el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
+		const cs = getComputedStyle(el);
+		const bg = background(el);
+		const fg = over(parse(cs.color), bg);
+		const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+		const ratio = (hi + 0.05) / (lo + 0.05);
+		const size = parseFloat(cs.fontSize);
+		const large = size >= 24 || (size >= 18.66 && parseInt(cs.fontWeight, 10) >= 700);
+		if (ratio < (large ? 3 : 4.5)) bad.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' + el.className + ' "' + el.textContent.trim().slice(0, 30) + '" ' + ratio.toFixed(2));
+	}
+	return bad;
+})()`
+
+// checkContrast fails the test for every text on the page under WCAG AA contrast.
+func (tb *tab) checkContrast(page string) {
+	tb.t.Helper()
+	for _, bad := range evaluate[[]string](tb, contrastJS) {
+		tb.t.Errorf("%s: contrast under WCAG AA: %s", page, bad)
+	}
+}
+
+// beforeScripts runs script in every document of the tab before the page's own scripts.
+func (tb *tab) beforeScripts(script string) {
+	tb.t.Helper()
+	tb.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script})
+		return err
+	}))
+}
+
+// netLog collects the requests of a tab and the bytes they took over the wire.
+type netLog struct {
+	mu    sync.Mutex
+	urls  []string
+	bytes float64
+}
+
+func (n *netLog) summary() (int, []string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return int(n.bytes), append([]string(nil), n.urls...)
+}
+
+// recordNetwork collects, from now on, every request the tab makes (WebSockets included) and the
+// bytes each took over the wire (headers and compressed bodies).
+func (tb *tab) recordNetwork() *netLog {
+	n := &netLog{}
+	reqs := chromedp.Events(tb.ctx, network.RequestWillBeSent)
+	sockets := chromedp.Events(tb.ctx, network.WebSocketCreated)
+	finished := chromedp.Events(tb.ctx, network.LoadingFinished)
+	go func() {
+		for ev, err := range reqs {
+			if err != nil {
+				return
+			}
+			n.mu.Lock()
+			n.urls = append(n.urls, ev.Request.URL)
+			n.mu.Unlock()
+		}
+	}()
+	go func() {
+		for ev, err := range sockets {
+			if err != nil {
+				return
+			}
+			n.mu.Lock()
+			n.urls = append(n.urls, ev.URL)
+			n.mu.Unlock()
+		}
+	}()
+	go func() {
+		for ev, err := range finished {
+			if err != nil {
+				return
+			}
+			n.mu.Lock()
+			n.bytes += ev.EncodedDataLength
+			n.mu.Unlock()
+		}
+	}()
+	return n
+}
+
+// frameLog collects the WebSocket messages a tab receives.
+type frameLog struct {
+	mu     sync.Mutex
+	frames []string
+}
+
+func (f *frameLog) add(s string) {
+	f.mu.Lock()
+	f.frames = append(f.frames, s)
+	f.mu.Unlock()
+}
+
+func exceptionDescription(d *runtime.ExceptionDetails) string {
+	if d.Exception != nil {
+		return d.Exception.Description
+	}
+	return ""
+}
+
+func (f *frameLog) all() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.frames...)
+}
+
+func (tb *tab) recordFrames() *frameLog {
+	f := &frameLog{}
+	frames := chromedp.Events(tb.ctx, network.WebSocketFrameReceived)
+	go func() {
+		for ev, err := range frames {
+			if err != nil {
+				return
+			}
+			f.mu.Lock()
+			f.frames = append(f.frames, string(ev.Response.PayloadData))
+			f.mu.Unlock()
+		}
+	}()
+	return f
+}

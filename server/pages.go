@@ -1,0 +1,222 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html"
+	"io/fs"
+	"mime"
+	"net/netip"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/vote"
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// The web pages (package static) are plain files: every page is a shell that its JavaScript module
+// fills from the public API and the live WebSocket. They are read and compressed once, at start.
+
+// pageCSP keeps every page to its own origin: no third-party request can be made, no inline script
+// runs. connect-src 'self' covers the page's own WebSocket (ws: and wss: on the same host).
+const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " +
+	"frame-ancestors 'none'"
+
+// asset is one embedded file ready to serve: its bytes, gzipped once, and its entity tag.
+type asset struct {
+	body, gzip  []byte
+	contentType string
+	etag        string
+}
+
+// loadAssets reads every file of fsys (a flat folder) and compresses it.
+func loadAssets(fsys fs.FS) (map[string]*asset, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("pages: %w", err)
+	}
+	out := make(map[string]*asset, len(entries))
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		body, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("pages: %w", err)
+		}
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		zw.Write(body)
+		zw.Close()
+		sum := sha256.Sum256(body)
+		ctype := mime.TypeByExtension(path.Ext(e.Name()))
+		switch path.Ext(e.Name()) {
+		case ".js":
+			ctype = "text/javascript; charset=utf-8"
+		case ".svg":
+			ctype = "image/svg+xml"
+		}
+		a := &asset{body: body, contentType: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		if gz.Len() < len(body) {
+			a.gzip = gz.Bytes()
+		}
+		out[e.Name()] = a
+	}
+	return out, nil
+}
+
+// send answers the asset: 304 when the client holds this version (unless the answer is an error
+// page), gzipped when the client takes it. Clients revalidate every time (no-cache): a new
+// deployment is seen at the next load.
+func (a *asset) send(c *fiber.Ctx) error {
+	etag, body := a.etag, a.body
+	gz := a.gzip != nil && strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip")
+	if gz {
+		etag, body = strings.TrimSuffix(a.etag, `"`)+`-gz"`, a.gzip
+	}
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderETag, etag)
+	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	ok := c.Response().StatusCode() == fiber.StatusOK
+	if match := c.Get(fiber.HeaderIfNoneMatch); ok && match != "" && strings.Contains(match, etag) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	c.Set(fiber.HeaderContentType, a.contentType)
+	if gz {
+		c.Set(fiber.HeaderContentEncoding, "gzip")
+	}
+	return c.Send(body)
+}
+
+// handlePage serves one page. With forPoll the page is about the poll named by :poll, and an
+// unknown poll gets the "no such vote" page (404). The ballot page gives a new voter the voter
+// cookie at once, as GET /api/v1/polls/{poll} does.
+func (s *server) handlePage(name string, forPoll bool) fiber.Handler {
+	page, missing := s.assets[name], s.assets["notfound.html"]
+	if page == nil || missing == nil {
+		panic("server: embedded page missing: " + name)
+	}
+	return func(c *fiber.Ctx) error {
+		pageHeaders(c)
+		if forPoll {
+			if _, err := s.poll(c); err != nil {
+				c.Status(fiber.StatusNotFound)
+				return missing.send(c)
+			}
+		}
+		if name == "vote.html" {
+			s.keys.ensureVoter(c)
+		}
+		return page.send(c)
+	}
+}
+
+// pageHeaders sets the security headers of every page.
+func pageHeaders(c *fiber.Ctx) {
+	c.Set(fiber.HeaderContentSecurityPolicy, pageCSP)
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+}
+
+// handleAsset serves the pages' scripts, styles and images under /static/{name}.
+func (s *server) handleAsset() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		a, ok := s.assets[c.Params("name")]
+		if !ok || strings.HasSuffix(c.Params("name"), ".html") {
+			return fiber.ErrNotFound
+		}
+		if strings.HasSuffix(c.Params("name"), ".js") {
+			// The proof-of-work Web Worker and the modules run under the page's policy.
+			c.Set(fiber.HeaderContentSecurityPolicy, pageCSP)
+		}
+		return a.send(c)
+	}
+}
+
+// handleQR answers the QR code of the poll's ballot URL as SVG, for the big screen. The ballot URL
+// is LIVEVOTE_PUBLIC_URL + "/vote/{poll}", or else the URL this request came to; the SVG carries
+// it in its data-url attribute and its title, so that the screen can print it under the code.
+func (s *server) handleQR() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := s.poll(c)
+		if err != nil {
+			return err
+		}
+		svg, err := qrSVG(s.ballotURL(c, p))
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, "image/svg+xml")
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		return c.Send(svg)
+	}
+}
+
+// ballotURL is where voters find the poll's ballot. Without a configured public URL it is derived
+// from the request: its Host, and https when the request came over TLS. X-Forwarded-Proto and
+// X-Forwarded-Host are believed only from a trusted proxy.
+func (s *server) ballotURL(c *fiber.Ctx, p *vote.Poll) string {
+	base := strings.TrimRight(s.public, "/")
+	if base == "" {
+		scheme, host := "http", string(c.Request().URI().Host())
+		if c.Context().IsTLS() {
+			scheme = "https"
+		}
+		peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+		if s.proxies.trusted(peer.Unmap()) {
+			if v := firstValue(c.Get(fiber.HeaderXForwardedProto)); v == "https" || v == "http" {
+				scheme = v
+			}
+			if v := firstValue(c.Get(fiber.HeaderXForwardedHost)); v != "" {
+				host = v
+			}
+		}
+		base = scheme + "://" + host
+	}
+	return base + "/vote/" + url.PathEscape(p.ID)
+}
+
+// firstValue is the first item of a comma-separated header value.
+func firstValue(v string) string {
+	v, _, _ = strings.Cut(v, ",")
+	return strings.TrimSpace(v)
+}
+
+// qrSVG draws content as a QR code (error correction level M, with its quiet zone) in SVG, one
+// path of horizontal runs of dark modules.
+func qrSVG(content string) ([]byte, error) {
+	q, err := qrcode.New(content, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("qr code: %w", err)
+	}
+	bits := q.Bitmap()
+	n := len(bits)
+	esc := html.EscapeString(content)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" shape-rendering="crispEdges" data-url="%s">`, n, n, esc)
+	fmt.Fprintf(&b, `<title>%s</title><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, esc, n, n)
+	for y, row := range bits {
+		for x := 0; x < n; {
+			if !row[x] {
+				x++
+				continue
+			}
+			end := x
+			for end < n && row[end] {
+				end++
+			}
+			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", x, y, end-x, end-x)
+			x = end
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	return b.Bytes(), nil
+}

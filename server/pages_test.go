@@ -1,0 +1,124 @@
+package server_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/vote"
+)
+
+func TestPagesAreServed(t *testing.T) {
+	e := newEnv(t, vote.NewMemoryStore(), nil)
+	id := e.Poll.ID
+	for _, tc := range []struct {
+		path, contentType, contains string
+		status                      int
+	}{
+		{"/", "text/html", `src="/static/vote.js"`, 200},
+		{"/vote/" + id, "text/html", `src="/static/vote.js"`, 200},
+		{"/vote/no-such-poll", "text/html", "This vote does not exist.", 404},
+		{"/receipt/abc", "text/html", `src="/static/receipt.js"`, 200},
+		{"/screen/" + id, "text/html", `src="/static/screen.js"`, 200},
+		{"/screen/no-such-poll", "text/html", "This vote does not exist.", 404},
+		{"/organiser/" + id, "text/html", `src="/static/organiser.js"`, 200},
+		{"/live/" + id, "text/html", `src="/static/live.js"`, 200},
+		{"/static/vote.js", "text/javascript", "import", 200},
+		{"/static/pow.js", "text/javascript", "SHA-256", 200},
+		{"/static/app.css", "text/css", ":root", 200},
+		{"/static/icon.svg", "image/svg+xml", "<svg", 200},
+	} {
+		r := e.anonymous().get(tc.path)
+		if r.Status != tc.status || !strings.HasPrefix(r.Header.Get("Content-Type"), tc.contentType) || !bytes.Contains(r.Body, []byte(tc.contains)) {
+			t.Errorf("GET %s = %d %q, %d bytes; want %d %s with %q", tc.path, r.Status, r.Header.Get("Content-Type"), len(r.Body), tc.status, tc.contentType, tc.contains)
+		}
+		if tc.contentType == "text/html" {
+			if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("GET %s: Content-Security-Policy %q", tc.path, csp)
+			}
+		}
+	}
+	for _, path := range []string{"/static/no-such.js", "/static/vote.html", "/static/", "/qr/no-such-poll.svg"} {
+		if r := e.anonymous().get(path); r.Status != 404 {
+			t.Errorf("GET %s = %d, want 404", path, r.Status)
+		}
+	}
+}
+
+func TestBallotPageGivesTheVoterCookie(t *testing.T) {
+	e := newEnv(t, vote.NewMemoryStore(), nil)
+	c := e.anonymous()
+	r := c.mustGet("/vote/"+e.Poll.ID, 200)
+	if !strings.Contains(r.Header.Get("Set-Cookie"), "lv_voter=") {
+		t.Fatalf("the ballot page set no voter cookie: %v", r.Header)
+	}
+	// The cookie from the page is good for a vote (the poll has difficulty 0).
+	if r := c.do("POST", "/api/v1/polls/"+e.Poll.ID+"/votes", []byte(`{"choices":["a"]}`)); r.Status != 201 {
+		t.Errorf("vote with the page's cookie = %d %s", r.Status, r.Body)
+	}
+	if r := c.mustGet("/vote/"+e.Poll.ID, 200); r.Header.Get("Set-Cookie") != "" {
+		t.Errorf("the ballot page replaced a valid cookie: %s", r.Header.Get("Set-Cookie"))
+	}
+}
+
+func TestAssetsAreGzippedAndRevalidated(t *testing.T) {
+	e := newEnv(t, vote.NewMemoryStore(), nil)
+	c := e.anonymous()
+	plain := c.mustGet("/static/vote.js", 200, "Accept-Encoding", "identity")
+	zipped := c.mustGet("/static/vote.js", 200, "Accept-Encoding", "gzip")
+	if zipped.Header.Get("Content-Encoding") != "gzip" || len(zipped.Body) >= len(plain.Body)/2 {
+		t.Fatalf("gzipped: %q, %d bytes (plain %d)", zipped.Header.Get("Content-Encoding"), len(zipped.Body), len(plain.Body))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(zipped.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(zr); !bytes.Equal(b, plain.Body) {
+		t.Error("the gzipped body is not the file")
+	}
+	if plain.Header.Get("Cache-Control") != "no-cache" || plain.Header.Get("ETag") == "" || plain.Header.Get("ETag") == zipped.Header.Get("ETag") {
+		t.Errorf("caching headers: plain %v, gzipped %v", plain.Header, zipped.Header)
+	}
+	if r := c.get("/static/vote.js", "If-None-Match", zipped.Header.Get("ETag"), "Accept-Encoding", "gzip"); r.Status != http.StatusNotModified || len(r.Body) != 0 {
+		t.Errorf("revalidation = %d, %d bytes; want 304", r.Status, len(r.Body))
+	}
+}
+
+var qrURL = regexp.MustCompile(`^<svg [^>]*data-url="([^"]+)"`)
+
+func TestQRCodeOfTheBallot(t *testing.T) {
+	trusted := func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.1"} }
+	public := func(c *server.Config) { c.PublicURL = "https://vote.example.org/" }
+	for _, tc := range []struct {
+		name   string
+		opts   []option
+		header []string
+		want   string // with {host} and {poll}
+	}{
+		{"from the request", nil, nil, "http://{host}/vote/{poll}"},
+		{"forwarded headers of an untrusted peer are ignored", nil, []string{"X-Forwarded-Host", "evil.example", "X-Forwarded-Proto", "https"}, "http://{host}/vote/{poll}"},
+		{"behind a trusted proxy", []option{trusted}, []string{"X-Forwarded-Host", "vote.example.net", "X-Forwarded-Proto", "https"}, "https://vote.example.net/vote/{poll}"},
+		{"LIVEVOTE_PUBLIC_URL wins", []option{public, trusted}, []string{"X-Forwarded-Host", "vote.example.net"}, "https://vote.example.org/vote/{poll}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, vote.NewMemoryStore(), nil, tc.opts...)
+			r := e.anonymous().mustGet("/qr/"+e.Poll.ID+".svg", 200, tc.header...)
+			if ct := r.Header.Get("Content-Type"); ct != "image/svg+xml" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			m := qrURL.FindSubmatch(r.Body)
+			want := strings.NewReplacer("{host}", strings.TrimPrefix(e.URL, "http://"), "{poll}", e.Poll.ID).Replace(tc.want)
+			if m == nil || string(m[1]) != want {
+				t.Fatalf("QR code of %q, want %q: %.200s", m, want, r.Body)
+			}
+			if !bytes.Contains(r.Body, []byte(`<path fill="#000" d="M`)) {
+				t.Errorf("no modules drawn: %.300s", r.Body)
+			}
+		})
+	}
+}

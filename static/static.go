@@ -1,0 +1,29 @@
+// Package static holds livevote's web pages: plain HTML, CSS and JavaScript modules (and the proof-
+// of-work Web Worker), embedded in the binary and served as they are, with no build step.
+//
+// The pages, each a shell that its module fills from the public API and the live WebSocket:
+//
+//	vote.html       the ballot (/ and /vote/{poll}); vote.js, pow.js (the Web Worker)
+//	receipt.html    a receipt check (/receipt/{receipt})
+//	screen.html     the big screen at the ceremony (/screen/{poll})
+//	organiser.html  the organiser's console (/organiser/{poll})
+//	live.html       public participation and, once revealed, the results (/live/{poll})
+//	notfound.html   the answer for a poll that does not exist
+//
+// Modules the pages share: common.js (language, API calls, the live connection), messages.js
+// (every API error code as a sentence in English and Chinese), bars.js and chart.js (results
+// bars and turnout charts for the dashboards). Styles: app.css (every page; all the ballot
+// needs), dash.css (dashboards and results bars), screen.css (the big screen).
+package static
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed *.html *.css *.js *.svg
+var files embed.FS
+
+// FS returns the embedded files by name ("vote.html", "app.css", ...), in one flat folder. It is
+// read-only and safe for concurrent use.
+func FS() fs.FS { return files }

@@ -1,0 +1,381 @@
+// vote.js: the ballot (/ and /vote/{poll}). It loads the poll (which gives a new voter the voter
+// cookie), solves the proof-of-work in a Web Worker while the voter reads, sends the vote on an
+// explicit Submit, and answers with the receipt or a sentence for the error; the number of ballots
+// cast comes live from the public WebSocket.
+import { api, el, lang, langButton, live, num, pollFromPath, t as tr, text, time, translate } from './common.js';
+import { message } from './messages.js';
+
+const S = {
+  en: {
+    skip: 'Skip to the ballot',
+    count: '{n} ballots cast',
+    count_one: '1 ballot cast',
+    legend_one: 'Choose one initiative',
+    legend_many: 'Choose up to {n} initiatives',
+    legend_closed: 'The shortlisted initiatives',
+    place: '{city}, {country}',
+    rule_one: 'Select one, then press “Submit my vote”. You can vote once.',
+    rule_many: 'Select up to {n}, then press “Submit my vote”. You can vote once.',
+    rule_daily: 'You can vote once a day.',
+    full: 'You have chosen {n}, the most allowed. Clear one to choose another.',
+    submit: 'Submit my vote',
+    sending: 'Sending your vote…',
+    securing: 'Securing your ballot… {p}%',
+    securing_start: 'Securing your ballot. This can take a few seconds.',
+    choice: 'Your choice: {c}',
+    no_choice: 'Nothing chosen yet.',
+    none_chosen: 'Choose an initiative first.',
+    thanks: 'Thank you! Your vote is recorded.',
+    thanks_text: 'Your ballot is safely stored. The result stays secret until it is announced.',
+    already: 'You have already voted',
+    you_chose: 'You chose: {c}',
+    receipt_label: 'Your receipt',
+    receipt_help: 'Keep this code: with it you can check that your ballot is recorded.',
+    check_receipt: 'Check your receipt',
+    live_link: 'Follow participation live',
+    results_link: 'See the results',
+    scheduled: 'Voting has not opened yet.',
+    scheduled_at: 'Voting opens {t}.',
+    paused: 'Voting is paused for a moment. Please come back shortly.',
+    closed: 'Voting is closed. Thank you for your interest.',
+    load_failed: 'The ballot could not be loaded.',
+    retry: 'Try again',
+    page_title: 'Vote: {t}',
+  },
+  zh: {
+    skip: '跳到选票',
+    count: '已有 {n} 张选票',
+    count_one: '已有 1 张选票',
+    legend_one: '请选择一个项目',
+    legend_many: '最多可选择 {n} 个项目',
+    legend_closed: '入围项目',
+    place: '{city}，{country}',
+    rule_one: '选择一项后，点击“提交投票”。每人限投一次。',
+    rule_many: '最多选择 {n} 项后，点击“提交投票”。每人限投一次。',
+    rule_daily: '每人每天可投一次。',
+    full: '您已选择 {n} 项，已达上限。取消一项后可改选其他项目。',
+    submit: '提交投票',
+    sending: '正在提交您的投票…',
+    securing: '正在保护您的选票… {p}%',
+    securing_start: '正在保护您的选票，可能需要几秒钟。',
+    choice: '您的选择：{c}',
+    no_choice: '尚未选择。',
+    none_chosen: '请先选择一个项目。',
+    thanks: '谢谢！您的投票已记录。',
+    thanks_text: '您的选票已安全保存。投票结果将在揭晓前保密。',
+    already: '您已经投过票了',
+    you_chose: '您的选择：{c}',
+    receipt_label: '您的投票凭证',
+    receipt_help: '请保存此编号，可凭它查询您的选票是否已记录。',
+    check_receipt: '查询投票凭证',
+    live_link: '查看实时参与情况',
+    results_link: '查看投票结果',
+    scheduled: '投票尚未开始。',
+    scheduled_at: '投票将于 {t} 开始。',
+    paused: '投票暂停中，请稍后再来。',
+    closed: '投票已结束，感谢您的关注。',
+    load_failed: '选票加载失败。',
+    retry: '重试',
+    page_title: '投票：{t}',
+  },
+};
+const t = (k, v) => tr(S, k, v);
+const $ = (id) => document.getElementById(id);
+
+let pollId = pollFromPath();
+let poll = null;
+let status = '';
+let results = '';
+let ballots = null;
+let done = null; // {kind: "thanks" | "already", receipt, choices, text}
+let failure = null; // the last failed answer, shown in #error
+let pow = null; // the current proof-of-work: {at, promise, progress, worker}
+let sending = false;
+
+langButton($('lang'), render);
+start();
+
+async function start() {
+  if (!pollId) {
+    const list = await api('/api/v1/polls');
+    if (!list.ok) return loadFailed(list);
+    const polls = list.data.polls;
+    pollId = (polls.find((p) => p.status === 'open') || polls[0]).id;
+  }
+  const res = await api(`/api/v1/polls/${encodeURIComponent(pollId)}`);
+  if (!res.ok) return loadFailed(res);
+  poll = res.data;
+  status = poll.status;
+  results = poll.results;
+  buildBallot();
+  const me = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/me`);
+  if (me.ok && me.data.voted) done = { kind: 'already', receipt: me.data.receipt, choices: me.data.choices };
+  $('ballot').hidden = !!done;
+  render();
+  if (status === 'open' && !done) startPow();
+  live(`/ws/polls/${encodeURIComponent(pollId)}?hz=1`, {
+    onMessage: onSnapshot,
+    onState: (s) => $('live').querySelector('.dot').classList.toggle('off', s !== 'open'),
+  });
+}
+
+function loadFailed(res) {
+  const h = $('title');
+  h.textContent = '';
+  h.append(t('load_failed'));
+  $('desc').textContent = message(lang, res);
+  const again = el('button', { type: 'button', class: 'btn quiet', text: t('retry') });
+  again.addEventListener('click', () => location.reload());
+  $('desc').after(again);
+}
+
+function onSnapshot(m) {
+  ballots = m.ballots;
+  const changed = m.status !== status || m.results !== results;
+  status = m.status;
+  results = m.results;
+  if (changed) {
+    render();
+    if (status === 'open' && !done && !pow) startPow();
+    if (status !== 'open' && pow && !sending) {
+      if (pow.worker) pow.worker.terminate();
+      pow = null;
+    }
+  } else {
+    renderCount();
+  }
+}
+
+// buildBallot makes one real input per candidate: radio buttons when one may be chosen, check
+// boxes when several.
+function buildBallot() {
+  const many = poll.max_choices > 1;
+  const box = $('cands');
+  for (const c of poll.candidates) {
+    const id = 'c-' + c.id;
+    const input = el('input', {
+      type: many ? 'checkbox' : 'radio', name: 'choice', id, value: c.id,
+      'aria-labelledby': `${id}-t ${id}-p`, 'aria-describedby': `${id}-s`,
+    });
+    box.append(el('label', { class: 'cand', for: id }, input,
+      el('span', { class: 'cand-body' },
+        el('span', { class: 'cand-place', id: `${id}-p` }),
+        el('span', { class: 'cand-title', id: `${id}-t` }),
+        el('span', { class: 'cand-summary', id: `${id}-s` }))));
+  }
+  box.addEventListener('change', () => {
+    if (many) {
+      const full = chosen().length >= poll.max_choices;
+      for (const i of inputs()) i.disabled = full && !i.checked;
+    }
+    if (failure && failure.code === 'none_chosen') showFailure(null);
+    renderChoice();
+  });
+  $('ballot').addEventListener('submit', submit);
+}
+
+const inputs = () => [...document.querySelectorAll('input[name=choice]')];
+const chosen = () => inputs().filter((i) => i.checked).map((i) => i.value);
+const name = (id) => {
+  const c = poll.candidates.find((x) => x.id === id);
+  return c ? `${text(c.city)} · ${text(c.initiative)}` : id;
+};
+
+// render writes every text of the page in the current language from the current state.
+function render() {
+  translate(S);
+  if (!poll) return;
+  document.title = t('page_title', { t: text(poll.title) });
+  $('title').textContent = text(poll.title);
+  $('desc').textContent = text(poll.description);
+  const many = poll.max_choices > 1;
+  $('legend').textContent = status === 'closed' ? t('legend_closed') : many ? t('legend_many', { n: poll.max_choices }) : t('legend_one');
+  $('rule').hidden = status === 'closed';
+  $('send').hidden = status === 'closed';
+  $('rule').textContent = (many ? t('rule_many', { n: poll.max_choices }) : t('rule_one')) +
+    (poll.limit === 'daily' ? ' ' + t('rule_daily') : '');
+  for (const c of poll.candidates) {
+    $(`c-${c.id}-p`).textContent = t('place', { city: text(c.city), country: text(c.country) });
+    $(`c-${c.id}-t`).textContent = text(c.initiative);
+    $(`c-${c.id}-s`).textContent = text(c.summary);
+  }
+  const notice = { scheduled: poll.opens_at ? t('scheduled_at', { t: time(poll.opens_at) }) : t('scheduled'), paused: t('paused'), closed: t('closed') }[status] || '';
+  if ($('notice').textContent !== notice) $('notice').textContent = notice;
+  $('fields').disabled = status !== 'open';
+  setBusy(sending);
+  for (const a of document.querySelectorAll('.live-link')) {
+    a.href = `/live/${encodeURIComponent(pollId)}`;
+    a.textContent = results === 'live' || results === 'revealed' ? t('results_link') : t('live_link');
+  }
+  renderChoice();
+  renderCount();
+  renderResult();
+  if (failure) showFailure(failure, false);
+}
+
+function renderCount() {
+  $('count').textContent = ballots == null ? '' : ballots === 1 ? t('count_one') : t('count', { n: num(ballots) });
+}
+
+function renderChoice() {
+  const c = chosen();
+  const full = poll.max_choices > 1 && c.length >= poll.max_choices;
+  $('chosen').textContent = full ? t('full', { n: c.length }) : c.length ? t('choice', { c: c.map(name).join('; ') }) : t('no_choice');
+}
+
+function renderResult() {
+  const box = $('result');
+  box.hidden = !done;
+  if (!done) return;
+  box.classList.toggle('already', done.kind === 'already');
+  $('result-title').textContent = done.kind === 'thanks' ? t('thanks') : t('already');
+  $('result-text').textContent = done.kind === 'thanks' ? t('thanks_text') : message(lang, { code: 'already_voted' }, poll.limit === 'daily');
+  $('result-choice').textContent = done.choices && done.choices.length ? t('you_chose', { c: done.choices.map(name).join('; ') }) : '';
+  $('receipt-box').hidden = !done.receipt;
+  $('receipt-link-item').hidden = !done.receipt;
+  if (done.receipt) {
+    $('receipt').textContent = done.receipt;
+    $('receipt-link').href = `/receipt/${encodeURIComponent(done.receipt)}`;
+  }
+}
+
+function setBusy(busy) {
+  const b = $('submit');
+  const off = busy || status !== 'open';
+  b.setAttribute('aria-disabled', String(off));
+  b.disabled = status !== 'open';
+  b.textContent = busy ? t('sending') : t('submit');
+  $('ballot').setAttribute('aria-busy', String(busy));
+}
+
+// showFailure shows the sentence for a failed answer (null clears it) and moves focus to it.
+function showFailure(res, focus = true) {
+  failure = res;
+  const box = $('error');
+  if (!res) { box.textContent = ''; return; }
+  box.textContent = res.code === 'none_chosen' ? t('none_chosen') : message(lang, res, poll.limit === 'daily');
+  if (focus) box.focus();
+}
+
+// startPow fetches a challenge for one vote attempt and solves it in a Web Worker.
+function startPow() {
+  if (pow && pow.worker) pow.worker.terminate();
+  const job = { at: Date.now(), progress: 0, worker: null, onProgress: null };
+  job.promise = (async () => {
+    const res = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/challenge`);
+    if (!res.ok) throw res;
+    const c = res.data;
+    if (c.algorithm === 'none') return null;
+    const number = await new Promise((resolve, reject) => {
+      const w = new Worker('/static/pow.js');
+      job.worker = w;
+      w.onmessage = (e) => {
+        if ('progress' in e.data) {
+          job.progress = e.data.progress;
+          if (job.onProgress) job.onProgress();
+          return;
+        }
+        w.terminate();
+        job.worker = null;
+        if (e.data.number >= 0) resolve(e.data.number);
+        else reject({ code: 'challenge_failed' });
+      };
+      w.onerror = () => { w.terminate(); job.worker = null; reject({ code: 'internal' }); };
+      w.postMessage({ salt: c.salt, challenge: c.challenge, max: c.max_number });
+    });
+    return { algorithm: c.algorithm, challenge: c.challenge, number, salt: c.salt, signature: c.signature };
+  })();
+  job.promise.catch(() => {}); // answered at Submit
+  pow = job;
+}
+
+// solution waits for the proof-of-work of this attempt; when that takes more than a moment it
+// shows how far it got.
+async function solution() {
+  if (!pow || Date.now() - pow.at > 9 * 60 * 1000) startPow(); // a challenge lives 10 minutes
+  const job = pow;
+  pow = null; // a challenge is good for one attempt
+  const bar = $('progress-bar');
+  const show = () => {
+    $('progress').hidden = false;
+    const p = Math.floor(job.progress * 100);
+    bar.value = p;
+    $('progress-label').textContent = t('securing', { p });
+  };
+  const timer = setTimeout(() => { show(); announce(t('securing_start')); job.onProgress = show; }, 400);
+  try {
+    return await job.promise;
+  } finally {
+    clearTimeout(timer);
+    job.onProgress = null;
+    $('progress').hidden = true;
+  }
+}
+
+async function submit(e) {
+  e.preventDefault();
+  if (sending) return;
+  if (status !== 'open') return showFailure({ code: 'voting_closed' });
+  const choices = chosen();
+  if (!choices.length) return showFailure({ code: 'none_chosen' });
+  showFailure(null);
+  sending = true;
+  setBusy(true);
+  let res;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      let pw;
+      try {
+        pw = await solution();
+      } catch (err) {
+        res = err.code ? err : { code: 'internal' };
+        if (res.code === 'challenge_failed' && attempt === 0) continue;
+        break;
+      }
+      announce(t('sending'));
+      const body = {
+        choices,
+        website: $('website').value,
+        client: { webdriver: navigator.webdriver === true, elapsed_ms: Math.round(performance.now()) },
+      };
+      if (pw) body.pow = pw;
+      res = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/votes`, { method: 'POST', body });
+      // A challenge may have expired or the organiser may have raised the difficulty: once, the
+      // vote is sent again with a new one.
+      if (!res.ok && res.code === 'challenge_failed' && attempt === 0) continue;
+      break;
+    }
+  } finally {
+    sending = false;
+    setBusy(false);
+  }
+  if (res.ok) {
+    done = { kind: 'thanks', receipt: res.data.receipt, choices: res.data.choices };
+    return finish();
+  }
+  if (res.code === 'already_voted') {
+    const me = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/me`);
+    done = { kind: 'already', receipt: me.ok ? me.data.receipt : '', choices: me.ok ? me.data.choices : [] };
+    return finish();
+  }
+  if (res.code === 'voting_closed') {
+    const p = await api(`/api/v1/polls/${encodeURIComponent(pollId)}`);
+    if (p.ok) status = p.data.status;
+    render();
+  }
+  showFailure(res);
+  if (status === 'open') startPow();
+}
+
+function finish() {
+  if (pow && pow.worker) pow.worker.terminate();
+  pow = null;
+  failure = null;
+  $('ballot').hidden = true;
+  render();
+  $('result').focus();
+}
+
+function announce(s) {
+  $('announce').textContent = s;
+}
