@@ -151,7 +151,6 @@ type client struct {
 
 	// Owned by the writer goroutine.
 	seq uint64
-	buf []byte
 }
 
 // offer puts m in c's mailbox, replacing whatever is there, and wakes the writer. It never blocks.
@@ -225,7 +224,7 @@ func (c *client) write() {
 	defer hold.Stop()
 	var (
 		last *message  // the last message sent
-		next time.Time // when the next message may go
+		sent time.Time // when it was sent
 	)
 	for {
 		<-c.wake
@@ -244,42 +243,69 @@ func (c *client) write() {
 			}
 			ping.Reset(pingPeriod)
 		}
-		if c.slot.Load() == nil {
+		m := c.slot.Load()
+		if m == nil {
 			continue
 		}
 		now := time.Now()
-		if now.Before(next) {
-			hold.Reset(next.Sub(now))
+		if wait := c.wait(last, m, sent, now); wait > 0 {
+			hold.Reset(wait)
 			continue
 		}
-		m := c.slot.Swap(nil)
+		m = c.slot.Swap(nil) // the same message or a newer one, read later still
 		if m == nil || last != nil && bytes.Equal(m.content, last.content) {
 			continue
 		}
-		next = now.Add(c.interval)
 		if err := c.send(m, now); err != nil {
 			c.evict(err)
 			return
 		}
-		last = m
+		last, sent = m, now
 		c.hub.stats.messages[c.aud].Add(1)
 	}
 }
 
-// send writes m with the connection's next seq, built in the writer's reusable buffer.
+// wait returns how long the writer holds m, the newest message in the mailbox, before sending it
+// to a client that was last sent last, at sent; 0: send it now.
+//
+// When 1/hz is a whole number of ticks (hz the tick rate, most often), the client's hz is kept by
+// when the messages were read, not by when they were sent: a message goes when it was read 1/hz
+// after the last one sent (less half a tick of tolerance for a late tick). Counting from the send
+// time instead would hold every message until 1/hz after the one before was sent: a client that
+// joined, or was once written late, just after a tick would get every later message late by as
+// much, up to 1/hz. Should no later reading come (nothing changed since), a message read too soon
+// goes 1/hz after it would have been due. Otherwise (say 4 Hz among 10 Hz ticks) the client gets
+// the newest message 1/hz after the last one was sent.
+func (c *client) wait(last, m *message, sent, now time.Time) time.Duration {
+	if last == nil || c.interval == 0 {
+		return 0
+	}
+	tick := time.Second / time.Duration(max(c.hub.stats.tickHz.Load(), 1))
+	if r := c.interval % tick; r > time.Millisecond && tick-r > time.Millisecond {
+		return max(sent.Add(c.interval).Sub(now), 0)
+	}
+	due := last.readAt.Add(c.interval - tick/2)
+	if !m.readAt.Before(due) {
+		return 0
+	}
+	return max(due.Add(c.interval).Sub(now), time.Millisecond)
+}
+
+// send writes m with the connection's next seq, built in a buffer of the hub's pool (so that an
+// idle connection holds no buffer; WriteMessage keeps nothing of it).
 func (c *client) send(m *message, now time.Time) error {
 	c.seq++
-	if need := len(msgPrefix) + 20 + len(m.tail); cap(c.buf) < need {
-		c.buf = make([]byte, 0, 2*need) // room for the messages to grow a while
-	}
-	b := append(c.buf[:0], msgPrefix...)
+	buf := c.hub.bufs.Get().(*[]byte)
+	b := append((*buf)[:0], msgPrefix...)
 	b = strconv.AppendUint(b, c.seq, 10)
 	b = append(b, m.tail...)
-	c.buf = b
-	if err := c.conn.SetWriteDeadline(now.Add(writeWait)); err != nil {
-		return err
+	err := c.conn.SetWriteDeadline(now.Add(writeWait))
+	if err == nil {
+		err = c.conn.WriteMessage(textMessage, b)
 	}
-	return c.conn.WriteMessage(textMessage, b)
+	*buf = b[:0]
+	c.hub.bufs.Put(buf)
+	return err
 }
 
 // evict ends the connection after the write error err; it counts as an eviction unless the

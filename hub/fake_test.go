@@ -288,6 +288,10 @@ type snap struct {
 	Rate    float64          `json:"rate"`
 	Tally   map[string]int64 `json:"tally"`
 	Held    *int64           `json:"held"`
+	Fraud   *struct {
+		Results map[string]int64 `json:"results"`
+		Signals map[string]int64 `json:"signals"`
+	} `json:"fraud"`
 }
 
 func decode(t testing.TB, fr frame) snap {

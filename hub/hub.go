@@ -75,6 +75,8 @@ type Hub struct {
 	noThrottle bool
 	// ids is the tick's scratch list of polls to read; only the tick uses it.
 	ids []string
+	// bufs holds the writers' message buffers (*[]byte): a writer takes one for a write only.
+	bufs sync.Pool
 
 	mu      sync.Mutex
 	polls   map[string]*pollState // polls with at least one connection
@@ -96,6 +98,10 @@ func New(src Source, opts Options) *Hub {
 		log:   opts.Logger,
 		rate:  make(chan struct{}, 1),
 		polls: make(map[string]*pollState),
+	}
+	h.bufs.New = func() any {
+		b := make([]byte, 0, 1024)
+		return &b
 	}
 	if h.max <= 0 {
 		h.max = DefaultMaxConns

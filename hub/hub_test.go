@@ -204,6 +204,19 @@ func TestNoMessageWhenNothingChanged(t *testing.T) {
 		if m := decode(t, org.texts()[1]); m.Held == nil || *m.Held != 2 {
 			t.Errorf("organiser message %s: want held 2", org.texts()[1].data)
 		}
+
+		// So does a fraud counter.
+		hs.src.update("p", func(s *vote.Snapshot) {
+			s.Fraud = vote.FraudCounts{Results: map[string]int64{"held": 2}, Signals: map[string]int64{"tool_agent": 2}}
+		})
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n, m := len(pub.texts()), len(org.texts()); n != 1 || m != 3 {
+			t.Errorf("fraud counters changed: %d public and %d organiser messages, want 1 and 3", n, m)
+		}
+		if m := decode(t, org.texts()[2]); m.Fraud == nil || m.Fraud.Signals["tool_agent"] != 2 {
+			t.Errorf("organiser message %s: want the fraud counters", org.texts()[2].data)
+		}
 	})
 }
 
@@ -245,13 +258,13 @@ func TestPublicGetsTallyOnlyWhenVisible(t *testing.T) {
 			t.Fatalf("public got %d messages for 10 changes", len(pub.texts()))
 		}
 		for _, f := range pub.texts() {
-			if bytes.Contains(f.data, []byte(`"tally"`)) || bytes.Contains(f.data, []byte(`"held"`)) {
+			if bytes.Contains(f.data, []byte(`"tally"`)) || bytes.Contains(f.data, []byte(`"held"`)) || bytes.Contains(f.data, []byte(`"fraud"`)) {
 				t.Fatalf("public message while hidden: %s", f.data)
 			}
 		}
 		for _, f := range org.texts() {
-			if m := decode(t, f); m.Tally == nil || m.Held == nil {
-				t.Fatalf("organiser message without tally or held: %s", f.data)
+			if m := decode(t, f); m.Tally == nil || m.Held == nil || m.Fraud == nil || m.Fraud.Results == nil {
+				t.Fatalf("organiser message without tally, held or fraud: %s", f.data)
 			}
 		}
 

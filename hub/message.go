@@ -12,7 +12,9 @@ import (
 // A snapshot message on the wire (API.md, "Live updates") is
 //
 //	{"type":"snapshot","seq":N,"poll":..,"status":..,"results":..,"ballots":N,"rate":R,
-//	 "tally":{..},"held":N,"at":"2006-01-02T15:04:05.000Z"}
+//	 "tally":{..},"held":N,"fraud":{"results":{..},"signals":{..}},"at":"2006-01-02T15:04:05.000Z"}
+//
+// (held and fraud, the poll's fraud counters, for organisers only)
 //
 // seq is per connection and everything else is per audience, so a message is encoded once per
 // audience and its tail (everything after the digits of seq) is shared by every connection: a
@@ -44,6 +46,7 @@ type body struct {
 	Rate    float64           `json:"rate"`
 	Tally   *map[string]int64 `json:"tally,omitempty"`
 	Held    *int64            `json:"held,omitempty"`
+	Fraud   *vote.FraudCounts `json:"fraud,omitempty"`
 }
 
 // encode builds the message of snapshot s, read at readAt, for the audience a.
@@ -61,6 +64,10 @@ func encode(s vote.Snapshot, a Audience, readAt time.Time) (*message, error) {
 	}
 	if a == Organiser {
 		b.Tally, b.Held = &tally, &s.Held
+		b.Fraud = &s.Fraud
+		if b.Fraud.Results == nil || b.Fraud.Signals == nil {
+			b.Fraud = &vote.FraudCounts{Results: orEmpty(s.Fraud.Results), Signals: orEmpty(s.Fraud.Signals)}
+		}
 	} else if s.State.Results.Public() {
 		b.Tally = &tally
 	}
@@ -85,16 +92,32 @@ func encode(s vote.Snapshot, a Audience, readAt time.Time) (*message, error) {
 // same state, counts, tally and rate (to the one decimal sent); when they were read does not count.
 func sameContent(a, b vote.Snapshot) bool {
 	if a.State.Status != b.State.Status || a.State.Results != b.State.Results ||
-		a.Ballots != b.Ballots || a.Held != b.Held || round1(a.Rate) != round1(b.Rate) ||
-		len(a.Tally) != len(b.Tally) {
+		a.Ballots != b.Ballots || a.Held != b.Held || round1(a.Rate) != round1(b.Rate) {
 		return false
 	}
-	for id, n := range a.Tally {
-		if m, ok := b.Tally[id]; !ok || m != n {
+	return sameCounts(a.Tally, b.Tally) && sameCounts(a.Fraud.Results, b.Fraud.Results) &&
+		sameCounts(a.Fraud.Signals, b.Fraud.Signals)
+}
+
+// sameCounts reports whether two maps of counts hold the same counts.
+func sameCounts(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for id, n := range a {
+		if m, ok := b[id]; !ok || m != n {
 			return false
 		}
 	}
 	return true
+}
+
+// orEmpty is m, or an empty map for nil (encoded {} rather than null).
+func orEmpty(m map[string]int64) map[string]int64 {
+	if m == nil {
+		return map[string]int64{}
+	}
+	return m
 }
 
 // round1 rounds a rate to one decimal; a rate that is not a finite number reads as 0.

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# bench/run.sh: livevote's benchmark on this machine, everything on loopback.
+#
+# Starts its own redis-server (AOF on, fsync every second) on a free port and the server built from
+# this tree with bench/ballot.yaml (why that ballot: see its comment), then measures with `livevote loadtest`, each phase with the same tool and settings:
+#   1. hub, idle:   the server's RSS with no dashboard, then with $DASHBOARDS idle dashboards
+#                   (split over two tool processes: the open-file limit is per process);
+#   2. hub, live:   $DASHBOARDS dashboards at $HZ Hz while votes flow at $HUB_RATE/s: delivery
+#                   latency (from the snapshot's "at" to the client), the server's CPU per
+#                   delivered message, vote-to-visible;
+#   3. /healthz:    the server's request rate at saturation (the ceiling of the HTTP stack here);
+#   4. votes, peak: acknowledged votes/s at saturation, and its ratio to the /healthz rate;
+#   5. votes, half: latency at half the peak rate.
+# Every vote phase ends with the tool's exact accounting check (acknowledged == recorded).
+#
+# Usage: bench/run.sh [output directory]    (default: a new directory under /tmp)
+# Settings (environment): DURATION (10s), CONNS (64), DASHBOARDS (10000), HZ (4), HUB_RATE (200),
+# SATURATE (200000: the offered rate of the saturation runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-64}
+DASHBOARDS=${DASHBOARDS:-10000}
+HZ=${HZ:-4}
+HUB_RATE=${HUB_RATE:-200}
+SATURATE=${SATURATE:-200000}
+OUT=${1:-$(mktemp -d /tmp/livevote-bench.XXXXXX)}
+mkdir -p "$OUT"
+TOKEN=bench-organiser
+SECS=${DURATION%s}
+
+for tool in redis-server redis-cli jq curl go; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is needed" >&2; exit 1; }
+done
+
+PIDS=()
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+# free_port prints a loopback port nobody listens on.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 20000))
+		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
+	done
+}
+
+say() { printf '\n== %s\n' "$*"; }
+
+go build -o "$OUT/livevote" .
+LV=$OUT/livevote
+
+REDIS_PORT=$(free_port)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT" --save '' \
+	--appendonly yes --appendfsync everysec --logfile "$OUT/redis.log" &
+REDIS_PID=$!
+PIDS+=("$REDIS_PID")
+until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.1; done
+
+PORT=$(free_port)
+METRICS_PORT=$(free_port) # metrics on, as in production
+URL=http://127.0.0.1:$PORT
+SERVER_PID=
+start_server() {
+	LIVEVOTE_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0 LIVEVOTE_RATE_LIMIT=0 \
+		LIVEVOTE_ADMIN_TOKEN=$TOKEN LIVEVOTE_SECRET=bench-secret LIVEVOTE_BALLOT=bench/ballot.yaml LIVEVOTE_WS_MAX_CONNS=$((DASHBOARDS + 100)) \
+		"$LV" -addr "127.0.0.1:$PORT" -metrics-addr "127.0.0.1:$METRICS_PORT" >>"$OUT/server.log" 2>&1 &
+	SERVER_PID=$!
+	PIDS+=("$SERVER_PID")
+	until curl -sf "$URL/healthz" >/dev/null; do sleep 0.1; done
+}
+stop_server() {
+	kill "$SERVER_PID"
+	wait "$SERVER_PID" 2>/dev/null || true
+}
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
+load() { "$LV" loadtest -url "$URL" -token "$TOKEN" -quiet "$@"; }
+
+start_server
+echo "bench: output in $OUT; redis :$REDIS_PORT (AOF, everysec), server $URL (pid $SERVER_PID), $(nproc) cores"
+
+HALF=$((DASHBOARDS / 2))
+# two_tools NAME RATE: two tool processes with HALF dashboards each, lined up on one start time;
+# the first also votes at RATE.
+two_tools() {
+	local name=$1 rate=$2 start
+	start=$(($(date +%s) + 20 + DASHBOARDS / 500))
+	load -dashboards "$HALF" -hz "$HZ" -rate "$rate" -duration "$DURATION" -start-at "$start" \
+		-server-pid "$SERVER_PID" -json "$OUT/$name-a.json" >"$OUT/$name-a.txt" 2>&1 &
+	local a=$!
+	load -dashboards "$((DASHBOARDS - HALF))" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
+		-server-pid "$SERVER_PID" -json "$OUT/$name-b.json" >"$OUT/$name-b.txt" 2>&1 &
+	local b=$!
+	wait "$a" "$b"
+	cat "$OUT/$name-a.txt" "$OUT/$name-b.txt"
+}
+
+say "1. hub, idle: RSS with 0 and $DASHBOARDS dashboards (no votes: nothing changes)"
+sleep 1
+RSS0=$(rss_kib)
+two_tools hub-idle 0
+RSS1=$(jq '.server.rss_start_kib' "$OUT/hub-idle-a.json")
+
+say "2. hub, live: $DASHBOARDS dashboards at $HZ Hz, votes at $HUB_RATE/s"
+two_tools hub-live "$HUB_RATE"
+stop_server
+start_server # the HTTP phases start from a fresh process (same Redis)
+
+say "3. /healthz at saturation"
+load -target healthz -rate "$SATURATE" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/healthz.json" | tee "$OUT/healthz.txt"
+HEALTHZ=$(jq '.acked_per_sec' "$OUT/healthz.json")
+
+say "4. votes at saturation"
+VOTERS=$(jq -n "[$HEALTHZ * $SECS | floor, 2000000] | min")
+load -rate "$SATURATE" -voters "$VOTERS" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/vote-peak.json" | tee "$OUT/vote-peak.txt"
+PEAK=$(jq '.acked_per_sec' "$OUT/vote-peak.json")
+
+say "5. votes at half the peak"
+HALFRATE=$(jq -n "$PEAK / 2 | floor")
+load -rate "$HALFRATE" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/vote-half.json" | tee "$OUT/vote-half.txt"
+
+ms() { jq -r "$1 / 1e6 * 100 | round / 100" "$2"; }
+# cpu FILE: CPU microseconds per acknowledged request: tool / server / Redis
+cpu() { jq -r '[.tool.cpu_us_per_request, .server.cpu_us_per_request, .redis.cpu_us_per_request] | map(. * 10 | round / 10) | join(" / ")' "$1"; }
+# The ratio the CPU alone allows: what a /healthz request costs the machine over what a vote does.
+CPURATIO=$(jq -rs '((.[0].tool.cpu_us_per_request + .[0].server.cpu_us_per_request) / (.[1].tool.cpu_us_per_request + .[1].server.cpu_us_per_request + .[1].redis.cpu_us_per_request)) * 100 | round / 100' "$OUT/healthz.json" "$OUT/vote-peak.json")
+say "summary ($(nproc) cores; tool, Redis and server on the same machine)"
+printf '%-44s %s\n' \
+	"/healthz requests/s (saturation)" "$(jq -r '.acked_per_sec | round' "$OUT/healthz.json")" \
+	"votes/s acknowledged (saturation)" "$(jq -r '.acked_per_sec | round' "$OUT/vote-peak.json")" \
+	"ratio votes/s : /healthz/s" "$(jq -rn "$PEAK / $HEALTHZ * 100 | round / 100")" \
+	"CPU us per /healthz: tool / server / Redis" "$(cpu "$OUT/healthz.json")" \
+	"CPU us per vote (peak): tool / server / Redis" "$(cpu "$OUT/vote-peak.json")" \
+	"ratio the CPU allows (cost /healthz : vote)" "$CPURATIO" \
+	"vote latency at peak p50/p99 (service) ms" "$(ms .service.p50_ns "$OUT/vote-peak.json") / $(ms .service.p99_ns "$OUT/vote-peak.json")" \
+	"votes/s at half peak (acknowledged)" "$(jq -r '.acked_per_sec | round' "$OUT/vote-half.json")" \
+	"vote latency at half peak p50/p90/p99/max ms" "$(ms .latency.p50_ns "$OUT/vote-half.json") / $(ms .latency.p90_ns "$OUT/vote-half.json") / $(ms .latency.p99_ns "$OUT/vote-half.json") / $(ms .latency.max_ns "$OUT/vote-half.json")" \
+	"accounting checks (peak, half, hub)" "$(jq -r .check_ok "$OUT/vote-peak.json") $(jq -r .check_ok "$OUT/vote-half.json") $(jq -r .check_ok "$OUT/hub-live-a.json")" \
+	"hub: dashboards connected (live)" "$(jq -s 'map(.dash.connected) | add' "$OUT"/hub-live-[ab].json) at $HZ Hz, $(jq -r '.dash.mean_bytes' "$OUT/hub-live-a.json") bytes a message, $HUB_RATE votes/s" \
+	"hub: delivery p50/p99/max ms (worse process)" "$(jq -rs 'map(.dash.delivery.p50_ns) | max / 1e6 * 100 | round / 100' "$OUT"/hub-live-[ab].json) / $(jq -rs 'map(.dash.delivery.p99_ns) | max / 1e6 * 100 | round / 100' "$OUT"/hub-live-[ab].json) / $(jq -rs 'map(.dash.delivery.max_ns) | max / 1e6 * 100 | round / 100' "$OUT"/hub-live-[ab].json)" \
+	"hub: vote-to-visible p50/p99 ms" "$(ms .dash.vote_to_visible.p50_ns "$OUT/hub-live-a.json") / $(ms .dash.vote_to_visible.p99_ns "$OUT/hub-live-a.json")" \
+	"hub: messages delivered in the window" "$(jq -s 'map(.dash.messages) | add' "$OUT"/hub-live-[ab].json)" \
+	"hub: server CPU per delivered message (us)" "$(jq -rs '(.[0].server.cpu_seconds * 1e6 / (map(.dash.messages) | add)) * 100 | round / 100' "$OUT"/hub-live-[ab].json) (all server CPU over the window, votes included)" \
+	"hub: server RSS idle, 0 -> $DASHBOARDS dashboards" "$((RSS0 / 1024)) MiB -> $((RSS1 / 1024)) MiB: $(jq -n "($RSS1 - $RSS0) * 1024 / $DASHBOARDS / 1000 * 10 | round / 10") KB per dashboard"

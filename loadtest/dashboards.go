@@ -1,0 +1,252 @@
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// dashboard is one live-updates connection. Its reader goroutine owns every field but conn.
+type dashboard struct {
+	conn *websocket.Conn
+	msgs []seen // every snapshot message, in the order received
+	seq  uint64 // the last seq
+	gaps int64  // messages whose seq was not the last one plus one
+	size int64  // bytes received
+	err  error  // why reading ended, when not closed by the tool
+}
+
+// seen is one snapshot message: when the server read the state (its "at", Unix ns) and when the
+// dashboard received it (Unix ns).
+type seen struct{ at, recv int64 }
+
+// dashboards is the set of live-updates connections of one run.
+type dashboards struct {
+	list    []*dashboard
+	wg      sync.WaitGroup
+	msgs    atomic.Int64 // messages received, for the progress line
+	closing atomic.Bool
+	lost    atomic.Int64 // connections that ended before the tool closed them
+}
+
+// connect opens n live-updates connections to url, a few at a time, each retried a few times.
+func connect(ctx context.Context, url string, n int, tell func(string)) (*dashboards, error) {
+	ds := &dashboards{list: make([]*dashboard, n)}
+	dialer := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 256, HandshakeTimeout: 10 * time.Second}
+	var next, done atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				tell(fmt.Sprintf("connecting dashboards: %d/%d", done.Load(), n))
+			}
+		}
+	}()
+	for range min(n, 16) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				var conn *websocket.Conn
+				var err error
+				for try := range 5 {
+					if conn, _, err = dialer.DialContext(ctx, url, nil); err == nil {
+						break
+					}
+					time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
+				}
+				if err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("dashboard %d: %w", i, err) })
+					return
+				}
+				d := &dashboard{conn: conn}
+				ds.list[i] = d
+				ds.wg.Go(func() { ds.read(d) })
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	if firstErr != nil {
+		ds.close()
+		return nil, firstErr
+	}
+	return ds, nil
+}
+
+var (
+	atKey  = []byte(`"at":"`)
+	seqKey = []byte(`"seq":`)
+)
+
+// read is a dashboard's reader: it notes every message's seq and "at" (pongs go out from inside
+// NextReader, as the library does).
+func (ds *dashboards) read(d *dashboard) {
+	buf := make([]byte, 0, 1024)
+	for {
+		_, r, err := d.conn.NextReader()
+		if err != nil {
+			if !ds.closing.Load() {
+				d.err = err
+				ds.lost.Add(1)
+			}
+			return
+		}
+		buf = buf[:0]
+		for {
+			if len(buf) == cap(buf) {
+				buf = slices.Grow(buf, len(buf))
+			}
+			n, err := r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				if !ds.closing.Load() {
+					d.err = err
+					ds.lost.Add(1)
+				}
+				return
+			}
+		}
+		recv := time.Now().UnixNano()
+		d.size += int64(len(buf))
+		var at int64
+		if i := bytes.Index(buf, atKey); i >= 0 && len(buf) >= i+len(atKey)+24 {
+			if t, err := time.Parse(time.RFC3339Nano, string(buf[i+len(atKey):i+len(atKey)+24])); err == nil {
+				at = t.UnixNano()
+			}
+		}
+		if i := bytes.Index(buf, seqKey); i >= 0 {
+			rest := buf[i+len(seqKey):]
+			j := bytes.IndexAny(rest, ",}")
+			if j > 0 {
+				if seq, err := strconv.ParseUint(string(rest[:j]), 10, 64); err == nil {
+					if seq != d.seq+1 {
+						d.gaps++
+					}
+					d.seq = seq
+				}
+			}
+		}
+		d.msgs = append(d.msgs, seen{at: at, recv: recv})
+		ds.msgs.Add(1)
+	}
+}
+
+// close closes every connection and waits for the readers.
+func (ds *dashboards) close() {
+	ds.closing.Store(true)
+	for _, d := range ds.list {
+		if d != nil {
+			_ = d.conn.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+			_ = d.conn.Close()
+		}
+	}
+	ds.wg.Wait()
+}
+
+// dashReport is what the dashboards saw.
+type dashReport struct {
+	Connected int   `json:"connected"`
+	Lost      int64 `json:"lost"`
+	// Messages counts the messages received in the timed window (MessagesAll: in the whole run).
+	Messages    int64 `json:"messages"`
+	MessagesAll int64 `json:"messages_all"`
+	MeanBytes   int64 `json:"mean_bytes"`
+	SeqGaps     int64 `json:"seq_gaps"`
+	// Delivery is from a message's "at" to its arrival, for messages received in the window
+	// (and the settling time after it).
+	Delivery summary `json:"delivery"`
+	// VoteToVisible is from a vote's acknowledgement to the arrival of the first message read
+	// after it, over Sampled dashboards; NotSeen counts (vote, dashboard) pairs never shown.
+	VoteToVisible summary  `json:"vote_to_visible"`
+	Sampled       int      `json:"vote_to_visible_dashboards"`
+	NotSeen       int64    `json:"not_seen"`
+	Errors        []string `json:"errors,omitempty"`
+}
+
+// maxPairs bounds the (vote, dashboard) pairs the vote-to-visible figure looks at.
+const maxPairs = 50_000_000
+
+// report computes the dashboards' figures for the window [from, to) and the acknowledgements
+// acks (Unix ns, sorted). Call it after close.
+func (ds *dashboards) report(from, to, settle time.Time, acks []int64) dashReport {
+	var r dashReport
+	var delivery, visible histogram
+	f, t, s := from.UnixNano(), to.UnixNano(), settle.UnixNano()
+	stride := 1
+	if pairs := len(acks) * len(ds.list); pairs > maxPairs {
+		stride = (pairs + maxPairs - 1) / maxPairs
+	}
+	var bytes int64
+	errs := map[string]int{}
+	for i, d := range ds.list {
+		if d == nil {
+			continue
+		}
+		r.Connected++
+		r.MessagesAll += int64(len(d.msgs))
+		r.SeqGaps += d.gaps
+		bytes += d.size
+		if d.err != nil {
+			errs[d.err.Error()]++
+		}
+		for _, m := range d.msgs {
+			if m.recv >= f && m.recv < t {
+				r.Messages++
+			}
+			if m.recv >= f && m.recv < s && m.at > 0 {
+				delivery.record(time.Duration(m.recv - m.at))
+			}
+		}
+		if i%stride != 0 || len(acks) == 0 {
+			continue
+		}
+		r.Sampled++
+		// A vote acknowledged at a is surely in a snapshot read after a: the first message whose
+		// "at" (the read time, truncated to the millisecond) is later than a shows it.
+		k := 0
+		for _, m := range d.msgs {
+			for k < len(acks) && acks[k] < m.at {
+				visible.record(time.Duration(m.recv - acks[k]))
+				k++
+			}
+		}
+		r.NotSeen += int64(len(acks) - k)
+	}
+	if r.MessagesAll > 0 {
+		r.MeanBytes = bytes / r.MessagesAll
+	}
+	r.Lost = ds.lost.Load()
+	for e, n := range errs {
+		r.Errors = append(r.Errors, fmt.Sprintf("%d× %s", n, e))
+	}
+	slices.Sort(r.Errors)
+	r.Delivery, r.VoteToVisible = delivery.summary(), visible.summary()
+	return r
+}
