@@ -41,57 +41,26 @@ type dashboards struct {
 func connect(ctx context.Context, url string, n int, tell func(string)) (*dashboards, error) {
 	ds := &dashboards{list: make([]*dashboard, n)}
 	dialer := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 256, HandshakeTimeout: 10 * time.Second}
-	var next, done atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				tell(fmt.Sprintf("connecting dashboards: %d/%d", done.Load(), n))
+	err := forEach(ctx, n, 16, "connecting dashboards", tell, func(i int) error {
+		var conn *websocket.Conn
+		var err error
+		for try := range 5 {
+			if conn, _, err = dialer.DialContext(ctx, url, nil); err == nil {
+				break
 			}
+			time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
 		}
-	}()
-	for range min(n, 16) {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := next.Add(1) - 1
-				if i >= int64(n) {
-					return
-				}
-				var conn *websocket.Conn
-				var err error
-				for try := range 5 {
-					if conn, _, err = dialer.DialContext(ctx, url, nil); err == nil {
-						break
-					}
-					time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
-				}
-				if err != nil {
-					once.Do(func() { firstErr = fmt.Errorf("dashboard %d: %w", i, err) })
-					return
-				}
-				d := &dashboard{conn: conn}
-				ds.list[i] = d
-				ds.wg.Go(func() { ds.read(d) })
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	close(stop)
-	if firstErr == nil {
-		firstErr = ctx.Err()
-	}
-	if firstErr != nil {
+		if err != nil {
+			return fmt.Errorf("dashboard %d: %w", i, err)
+		}
+		d := &dashboard{conn: conn}
+		ds.list[i] = d
+		ds.wg.Go(func() { ds.read(d) })
+		return nil
+	})
+	if err != nil {
 		ds.close()
-		return nil, firstErr
+		return nil, err
 	}
 	return ds, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -81,49 +80,18 @@ func (a *api) solveChallenge(req *fasthttp.Request, res *fasthttp.Response, poll
 // progress on tell.
 func (a *api) prepare(ctx context.Context, n, workers int, poll string, difficulty int, tell func(string)) ([]voter, error) {
 	voters := make([]voter, n)
-	var next, done atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				tell(fmt.Sprintf("preparing voters: %d/%d", done.Load(), n))
-			}
+	err := forEach(ctx, n, workers, "preparing voters", tell, func(i int) error {
+		req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(res)
+		v, err := a.newVoter(req, res, poll, difficulty)
+		if err != nil {
+			return fmt.Errorf("preparing voters: %w", err)
 		}
-	}()
-	for range workers {
-		wg.Go(func() {
-			req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			defer fasthttp.ReleaseRequest(req)
-			defer fasthttp.ReleaseResponse(res)
-			for ctx.Err() == nil {
-				i := next.Add(1) - 1
-				if i >= int64(n) {
-					return
-				}
-				v, err := a.newVoter(req, res, poll, difficulty)
-				if err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-				voters[i] = v
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	close(stop)
-	if firstErr != nil {
-		return nil, fmt.Errorf("preparing voters: %w", firstErr)
-	}
-	if err := ctx.Err(); err != nil {
+		voters[i] = v
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return voters, nil
