@@ -5,6 +5,7 @@ package vote
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -92,6 +93,8 @@ type Poll struct {
 	Fraud FraudPolicy
 
 	index map[string]int
+	// redisKeys are the poll's Redis keys, built on first use by RedisStore.
+	redisKeys atomic.Pointer[pollKeys]
 }
 
 // State is the part of a poll that organisers change while it runs. Every instance reads it from

@@ -134,22 +134,52 @@ type pollKeys struct {
 	tag                                                      string
 	state, voters, receipts, tally, heldTally, ballots, held string
 	minutes, hours, log, pending                             string
+
+	windows atomic.Pointer[sourceWindows] // the last source keys of the cast script
 }
 
-func keysOf(p *Poll) pollKeys {
+// keysOf returns the keys of p, built once per poll (the vote path needs them for every ballot).
+func keysOf(p *Poll) *pollKeys {
+	if k := p.redisKeys.Load(); k != nil {
+		return k
+	}
 	t := "{lv:" + p.ID + "}"
-	return pollKeys{
+	k := &pollKeys{
 		tag: t, state: t + ":state", voters: t + ":voters", receipts: t + ":receipts",
 		tally: t + ":tally", heldTally: t + ":heldtally", ballots: t + ":ballots", held: t + ":held",
 		minutes: t + ":m", hours: t + ":h", log: t + ":log", pending: t + ":pending",
 	}
+	p.redisKeys.Store(k)
+	return k
 }
 
-func (k pollKeys) challenge(c string) string { return k.tag + ":pow:" + c }
+// sourceWindows are the eight source keys of the cast script for one minute and hour bucket.
+type sourceWindows struct {
+	minute, hour int64
+	keys         [8]string
+}
+
+// sourceKeys returns the source keys of the cast script for the buckets starting at minute and
+// hour (Unix seconds); they change once a minute, so the last set is kept.
+func (k *pollKeys) sourceKeys(minute, hour int64) *[8]string {
+	if w := k.windows.Load(); w != nil && w.minute == minute && w.hour == hour {
+		return &w.keys
+	}
+	w := &sourceWindows{minute: minute, hour: hour, keys: [8]string{
+		k.sources("ip", time.Minute, minute), k.sources("ip", time.Minute, minute-60),
+		k.sources("net", time.Minute, minute), k.sources("net", time.Minute, minute-60),
+		k.sources("ip", time.Hour, hour), k.sources("ip", time.Hour, hour-3600),
+		k.sources("net", time.Hour, hour), k.sources("net", time.Hour, hour-3600),
+	}}
+	k.windows.Store(w)
+	return &w.keys
+}
+
+func (k *pollKeys) challenge(c string) string { return k.tag + ":pow:" + c }
 
 // sources is the key of the sorted set of the sources of kind ("ip" or "net") in the bucket of
 // length step (a minute or an hour) that starts at start (Unix seconds).
-func (k pollKeys) sources(kind string, step time.Duration, start int64) string {
+func (k *pollKeys) sources(kind string, step time.Duration, start int64) string {
 	w := ":m:"
 	if step == time.Hour {
 		w = ":h:"
@@ -195,11 +225,7 @@ func castScriptArgs(p *Poll, b Ballot) (keys []string, args []any) {
 		args = append(args, src.IP, src.Subnet,
 			slidingWeight(b.At, time.Minute), slidingWeight(b.At, time.Hour),
 			c.IPMinute, c.IPHour, c.SubnetMinute, c.SubnetHour, c.IPHard)
-		keys = append(keys,
-			k.sources("ip", time.Minute, minute), k.sources("ip", time.Minute, minute-60),
-			k.sources("net", time.Minute, minute), k.sources("net", time.Minute, minute-60),
-			k.sources("ip", time.Hour, hour), k.sources("ip", time.Hour, hour-3600),
-			k.sources("net", time.Hour, hour), k.sources("net", time.Hour, hour-3600))
+		keys = append(keys, k.sourceKeys(minute, hour)[:]...)
 	} else {
 		args = append(args, "", "", 0, 0, 0, 0, 0, 0, 0)
 		for range 8 {

@@ -21,8 +21,8 @@ import (
 //	{lv:P}:trusted                   set          trusted subnets (CIDR prefixes)
 //	{lv:P}:fraud                     hash         "result:<result>" and "signal:<signal>" -> count
 
-func (k pollKeys) trusted() string { return k.tag + ":trusted" }
-func (k pollKeys) fraud() string   { return k.tag + ":fraud" }
+func (k *pollKeys) trusted() string { return k.tag + ":trusted" }
+func (k *pollKeys) fraud() string   { return k.tag + ":fraud" }
 
 // Sources implements Store. It is one MULTI/EXEC round trip: for each kind and window, the
 // busiest n (n+1 for subnets, which hold the total too) of the current and the previous bucket.
