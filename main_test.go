@@ -167,51 +167,13 @@ func TestKill9KeepsAckedBallots(t *testing.T) {
 		pollID = list.Polls[0].ID
 	}
 	// Voters vote as fast as they can; the process is killed while they do.
-	var mu sync.Mutex
-	var acked []*http.Client
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				jar, _ := cookiejar.New(nil)
-				c := &http.Client{Jar: jar, Timeout: 5 * time.Second}
-				res, err := c.Get(url + "/api/v1/polls/" + pollID)
-				if err != nil {
-					return
-				}
-				res.Body.Close()
-				res, err = c.Post(url+"/api/v1/polls/"+pollID+"/votes", "application/json", strings.NewReader(`{"choices":["a"]}`))
-				if err != nil {
-					return
-				}
-				res.Body.Close()
-				if res.StatusCode == 201 {
-					mu.Lock()
-					acked = append(acked, c)
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n >= 200 {
-			break
-		}
+	votes := streamVotes(t, url, pollID, "a", 8)
+	for len(votes.acked()) < 200 {
 		time.Sleep(5 * time.Millisecond)
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	close(stop)
-	wg.Wait()
+	acked := votes.stop()
 	n := len(acked)
 
 	_, url = start()
@@ -229,7 +191,8 @@ func TestKill9KeepsAckedBallots(t *testing.T) {
 	if results.Ballots < n || results.Ballots > n+8 {
 		t.Fatalf("after kill -9 and restart: %d ballots, %d acknowledged", results.Ballots, n)
 	}
-	for _, c := range acked[:20] {
+	for _, v := range acked[:20] {
+		c := v.client
 		res, err := c.Post(url+"/api/v1/polls/"+pollID+"/votes", "application/json", strings.NewReader(`{"choices":["b"]}`))
 		if err != nil {
 			t.Fatal(err)
@@ -241,4 +204,72 @@ func TestKill9KeepsAckedBallots(t *testing.T) {
 		}
 	}
 	t.Logf("%d ballots acknowledged before kill -9, %d counted after restart", n, results.Ballots)
+}
+
+// ackedVote is a ballot the server acknowledged, and the voter (browser) that cast it.
+type ackedVote struct {
+	client  *http.Client
+	receipt string
+}
+
+// voteStream is voters voting as fast as they can, each a new browser with its own cookies.
+type voteStream struct {
+	mu    sync.Mutex
+	votes []ackedVote
+	quit  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// streamVotes starts workers goroutines that each, until stopped or until the server stops
+// answering, open the poll (for a voter cookie) and vote for choice. A vote answered 5xx fails t.
+func streamVotes(t *testing.T, url, poll, choice string, workers int) *voteStream {
+	vs := &voteStream{quit: make(chan struct{})}
+	for range workers {
+		vs.wg.Go(func() {
+			for {
+				select {
+				case <-vs.quit:
+					return
+				default:
+				}
+				jar, _ := cookiejar.New(nil)
+				c := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+				res, err := c.Get(url + "/api/v1/polls/" + poll)
+				if err != nil {
+					return // the server stopped accepting
+				}
+				res.Body.Close()
+				res, err = c.Post(url+"/api/v1/polls/"+poll+"/votes", "application/json", strings.NewReader(`{"choices":["`+choice+`"]}`))
+				if err != nil {
+					return
+				}
+				var body struct{ Receipt string }
+				json.NewDecoder(res.Body).Decode(&body)
+				res.Body.Close()
+				switch {
+				case res.StatusCode == 201:
+					vs.mu.Lock()
+					vs.votes = append(vs.votes, ackedVote{client: c, receipt: body.Receipt})
+					vs.mu.Unlock()
+				case res.StatusCode >= 500:
+					t.Errorf("vote answered %d", res.StatusCode)
+				}
+			}
+		})
+	}
+	return vs
+}
+
+// acked returns the votes acknowledged so far.
+func (vs *voteStream) acked() []ackedVote {
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	return append([]ackedVote(nil), vs.votes...)
+}
+
+// stop stops the voters, waits for them and returns every acknowledged vote.
+func (vs *voteStream) stop() []ackedVote {
+	close(vs.quit)
+	vs.wg.Wait()
+	return vs.acked()
 }

@@ -2,13 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,42 +34,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}()
 	url := out.waitAddr(t)
 
-	var mu sync.Mutex
-	var acked []string
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for range 12 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				jar, _ := cookiejar.New(nil)
-				c := &http.Client{Jar: jar, Timeout: 5 * time.Second}
-				res, err := c.Get(url + "/api/v1/polls/" + p.ID)
-				if err != nil {
-					return // the server stopped accepting
-				}
-				res.Body.Close()
-				res, err = c.Post(url+"/api/v1/polls/"+p.ID+"/votes", "application/json", strings.NewReader(`{"choices":["b"]}`))
-				if err != nil {
-					return
-				}
-				var body struct{ Receipt string }
-				json.NewDecoder(res.Body).Decode(&body)
-				res.Body.Close()
-				if res.StatusCode == 201 {
-					mu.Lock()
-					acked = append(acked, body.Receipt)
-					mu.Unlock()
-				} else if res.StatusCode >= 500 {
-					t.Errorf("vote answered %d during shutdown", res.StatusCode)
-				}
-			}
-		})
-	}
+	votes := streamVotes(t, url, p.ID, "b", 12)
 	time.Sleep(500 * time.Millisecond)
 	cancel()
 	select {
@@ -85,8 +45,7 @@ func TestGracefulShutdown(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("run did not return after cancel")
 	}
-	close(stop)
-	wg.Wait()
+	acked := votes.stop()
 
 	store, err := vote.OpenRedis(context.Background(), rs.URL())
 	if err != nil {
@@ -100,9 +59,9 @@ func TestGracefulShutdown(t *testing.T) {
 	if len(acked) == 0 || snap.Ballots != int64(len(acked)) {
 		t.Fatalf("%d ballots acknowledged, %d recorded", len(acked), snap.Ballots)
 	}
-	for _, id := range acked {
-		if _, err := store.Receipt(context.Background(), p, id); err != nil {
-			t.Errorf("acknowledged receipt %s: %v", id, err)
+	for _, v := range acked {
+		if _, err := store.Receipt(context.Background(), p, v.receipt); err != nil {
+			t.Errorf("acknowledged receipt %s: %v", v.receipt, err)
 		}
 	}
 	t.Logf("%d ballots acknowledged and recorded across the shutdown", len(acked))

@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -214,7 +212,7 @@ func TestScriptedAttacker(t *testing.T) {
 			var pow map[string]any
 			if r := s.get("/api/v1/polls/" + e.Poll.ID + "/challenge"); r.Status == 200 {
 				ch := r.JSON(t)
-				pow = solve(t, ch)
+				pow = solveChallenge(t, ch)
 			}
 			extra := map[string]any{}
 			if i%10 == 9 {
@@ -308,22 +306,6 @@ func TestScriptedAttacker(t *testing.T) {
 			}
 		}
 	})
-}
-
-// solve solves a challenge as a script does: at once.
-func solve(t *testing.T, ch map[string]any) map[string]any {
-	if ch["algorithm"] == "none" {
-		return nil
-	}
-	salt, want := ch["salt"].(string), ch["challenge"].(string)
-	for n := 0; n <= int(ch["max_number"].(float64)); n++ {
-		h := sha256.Sum256([]byte(salt + strconv.Itoa(n)))
-		if hex.EncodeToString(h[:]) == want {
-			return map[string]any{"algorithm": ch["algorithm"], "challenge": want, "number": n, "salt": salt, "signature": ch["signature"]}
-		}
-	}
-	t.Fatal("challenge has no solution")
-	return nil
 }
 
 // TestVoteSignals: each signal of the vote body and headers, end to end, with its answer.
