@@ -194,48 +194,11 @@ func challengeTTL(until time.Time) time.Duration {
 
 // Cast implements Store.
 func (s *RedisStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
-	keys, args := castScriptArgs(p, b)
-	res, err := s.batch.run(ctx, s, keys, args)
+	res, err := s.batch.run(ctx, s, p, b)
 	if err != nil {
 		return errUnavailable(err)
 	}
 	return castReply(res, b)
-}
-
-// castScriptArgs returns the KEYS and ARGV of the cast script (store_redis_cast.lua) for ballot b:
-// the one place that knows their order.
-func castScriptArgs(p *Poll, b Ballot) (keys []string, args []any) {
-	k := keysOf(p)
-	state := "counted"
-	if b.Held {
-		state = "held"
-	}
-	minute, hour := b.At.Truncate(time.Minute).Unix(), b.At.Truncate(time.Hour).Unix()
-	joined := strings.Join(b.Choices, ",")
-	args = make([]any, 0, 21+len(b.Choices))
-	args = append(args,
-		string(p.Initial.Status), b.Voter+"|"+b.Period, b.Receipt, b.At.UnixMilli(), state,
-		minute, hour, b.Voter, b.Period,
-		b.Challenge, challengeTTL(b.ChallengeUntil).Milliseconds(), joined)
-	keys = make([]string, 0, 20)
-	keys = append(keys, k.state, k.voters, k.receipts, k.tally, k.heldTally, k.ballots, k.held,
-		k.minutes, k.hours, k.log, k.challenge(b.Challenge), k.pending)
-	if src := b.Source; src != nil && src.IP != "" {
-		c := src.Caps
-		args = append(args, src.IP, src.Subnet,
-			slidingWeight(b.At, time.Minute), slidingWeight(b.At, time.Hour),
-			c.IPMinute, c.IPHour, c.SubnetMinute, c.SubnetHour, c.IPHard)
-		keys = append(keys, k.sourceKeys(minute, hour)[:]...)
-	} else {
-		args = append(args, "", "", 0, 0, 0, 0, 0, 0, 0)
-		for range 8 {
-			keys = append(keys, k.tag+":src") // never touched without a source
-		}
-	}
-	for _, c := range b.Choices {
-		args = append(args, c)
-	}
-	return keys, args
 }
 
 // castReply turns the cast script's answer for ballot b into Cast's result, and fills in

@@ -1,0 +1,151 @@
+package vote_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livevote/livevote/vote"
+	"github.com/livevote/livevote/vote/votetest"
+)
+
+// A batch of ballots in one cast script answers each ballot as the memory store does when they
+// are cast one after the other: the same voter twice, the same attempt twice, a challenge used
+// twice, sources counted ballot by ballot up to their soft and hard caps, held ballots, ballots
+// without a source. The counters written once per batch add up to the same snapshot.
+func TestRedisCastBatchAsOneByOne(t *testing.T) {
+	ctx := context.Background()
+	at := time.Now().Truncate(time.Minute).Add(20 * time.Second)
+	caps := vote.SourceCaps{IPMinute: 3, SubnetHour: 6, IPHard: 5}
+	ballot := func(voter, ip string, choices ...string) vote.Ballot {
+		b := vote.Ballot{Receipt: rand.Text(), Voter: voter, Choices: choices, At: at}
+		if ip != "" {
+			b.Source = &vote.Source{IP: ip, Subnet: "net1", Caps: caps}
+		}
+		return b
+	}
+	challenge := rand.Text()
+	var bs []vote.Ballot
+	bs = append(bs, ballot("v1", "", "a", "b"))
+	bs = append(bs, bs[0])                 // the same attempt again: recorded once, answered ok
+	bs = append(bs, ballot("v1", "", "c")) // the same voter: already voted
+	withChallenge := ballot("v2", "", "a")
+	withChallenge.Challenge, withChallenge.ChallengeUntil = challenge, at.Add(time.Minute)
+	replay := ballot("v3", "", "b")
+	replay.Challenge, replay.ChallengeUntil = challenge, at.Add(time.Minute)
+	bs = append(bs, withChallenge, replay)
+	for i := range 7 { // ip1: 3 counted, 2 over the minute cap (held), 2 at the hard cap (refused)
+		bs = append(bs, ballot(fmt.Sprint("ip1-", i), "ip1", "c"))
+	}
+	bs = append(bs, ballot("ip2-0", "ip2", "a"), ballot("ip2-1", "ip2", "b")) // the second over the subnet's cap
+	held := ballot("h", "", "b")
+	held.Held = true
+	bs = append(bs, held, ballot("last", "", "a"))
+
+	mem, p := vote.NewMemoryStore(), votetest.Poll(t, "max_choices: 2")
+	red := openRedis(t, votetest.StartRedis(t).URL())
+	clone := func(b vote.Ballot) vote.Ballot {
+		if b.Source != nil {
+			src := *b.Source
+			b.Source = &src
+		}
+		return b
+	}
+	var want, got []string
+	var batch []vote.Ballot
+	for _, b := range bs {
+		m := clone(b)
+		err := mem.Cast(ctx, p, m)
+		want = append(want, answer(err, m))
+		batch = append(batch, clone(b))
+	}
+	for i, err := range vote.CastTogether(red, p, batch) {
+		got = append(got, answer(err, batch[i]))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("ballot %d: batched %q, one by one %q", i, got[i], want[i])
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d answers for %d ballots", len(got), len(want))
+	}
+	ms, rs := mustSnapshot(t, mem, p), mustSnapshot(t, red, p)
+	if ms.Ballots != rs.Ballots || ms.Held != rs.Held || fmt.Sprint(ms.Tally) != fmt.Sprint(rs.Tally) {
+		t.Errorf("batched: ballots %d, held %d, tally %v; one by one: %d, %d, %v",
+			rs.Ballots, rs.Held, rs.Tally, ms.Ballots, ms.Held, ms.Tally)
+	}
+	if ms.Ballots != 7 || ms.Held != 4 {
+		t.Errorf("ballots %d, held %d; want 7, 4 (the test's arithmetic)", ms.Ballots, ms.Held)
+	}
+	for _, s := range []vote.Store{mem, red} {
+		if log, err := s.Log(ctx, p, "", 100); err != nil || len(log) != 11 {
+			t.Errorf("%T: log of %d entries (%v), want 11", s, len(log), err)
+		}
+		if src, err := s.Sources(ctx, p, at, 10); err != nil || src.Minute.Ballots != 7 {
+			t.Errorf("%T: sources %+v (%v), want 7 ballots with a source this minute", s, src.Minute, err)
+		}
+	}
+	// Later batches see what the earlier one counted.
+	next := ballot("ip1-next", "ip1", "a")
+	if err := vote.CastTogether(red, p, []vote.Ballot{next, bs[0]})[0]; err != vote.ErrSourceCapped {
+		t.Errorf("ip1 in the next batch: %v, want ErrSourceCapped", err)
+	}
+}
+
+// answer is what Cast said of b: its error, or its held flag and source counts.
+func answer(err error, b vote.Ballot) string {
+	if err != nil {
+		return err.Error()
+	}
+	if b.Source == nil {
+		return "recorded"
+	}
+	return fmt.Sprintf("held %v %+v", b.Source.Held, b.Source.Counts)
+}
+
+// BenchmarkRedisCastBatch casts batches of 32 ballots with sources (new voters, one IP) into a
+// private Redis with AOF, and reports what the cast script costs Redis per ballot (INFO
+// commandstats: the script's own time, its commands included) next to the time per batch seen
+// from Go.
+func BenchmarkRedisCastBatch(b *testing.B) {
+	ctx := context.Background()
+	srv := votetest.StartRedis(b, "--appendonly", "yes", "--appendfsync", "everysec")
+	s, p := openRedis(b, srv.URL()), votetest.Poll(b)
+	caps := vote.SourceCaps{IPMinute: 1 << 40, IPHour: 1 << 40, SubnetMinute: 1 << 40, SubnetHour: 1 << 40}
+	const n = 32
+	batch := make([]vote.Ballot, n)
+	if err := s.Client().ConfigResetStat(ctx).Err(); err != nil {
+		b.Fatal(err)
+	}
+	ballots := 0
+	for b.Loop() {
+		at := time.Now()
+		for i := range batch {
+			batch[i] = vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{"a"}, At: at,
+				Source: &vote.Source{IP: "ip", Subnet: "net", Caps: caps}}
+		}
+		for _, err := range vote.CastTogether(s, p, batch) {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		ballots += n
+	}
+	stats, err := s.Client().Info(ctx, "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(stats) {
+		if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:"); ok {
+			var calls, usec int64
+			if _, err := fmt.Sscanf(rest, "calls=%d,usec=%d", &calls, &usec); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(usec)/float64(ballots), "redis-us/ballot")
+		}
+	}
+}
