@@ -2,15 +2,17 @@
 # bench/run.sh: livevote's benchmark on this machine, everything on loopback.
 #
 # Starts its own redis-server (AOF on, fsync every second) on a free port and the server built from
-# this tree with bench/ballot.yaml (why that ballot: see its comment), then measures with `livevote loadtest`, each phase with the same tool and settings:
-#   1. hub, idle:   the server's RSS with no dashboard, then with $DASHBOARDS idle dashboards
+# this tree with bench/ballot.yaml (why that ballot: see its comment), then measures with
+# `livevote loadtest`, each phase with the same tool and settings:
+#   1. /healthz:    the server's request rate at saturation (the ceiling of the HTTP stack here);
+#   2. votes, peak: acknowledged votes/s at saturation, and its ratio to the /healthz rate;
+#   3. votes, half: latency at half the peak rate;
+# then, on a fresh server process (same Redis):
+#   4. hub, idle:   the server's RSS with no dashboard, then with $DASHBOARDS idle dashboards
 #                   (split over two tool processes: the open-file limit is per process);
-#   2. hub, live:   $DASHBOARDS dashboards at $HZ Hz while votes flow at $HUB_RATE/s: delivery
+#   5. hub, live:   $DASHBOARDS dashboards at $HZ Hz while votes flow at $HUB_RATE/s: delivery
 #                   latency (from the snapshot's "at" to the client), the server's CPU per
-#                   delivered message, vote-to-visible;
-#   3. /healthz:    the server's request rate at saturation (the ceiling of the HTTP stack here);
-#   4. votes, peak: acknowledged votes/s at saturation, and its ratio to the /healthz rate;
-#   5. votes, half: latency at half the peak rate.
+#                   delivered message, vote-to-visible.
 # Every vote phase ends with the tool's exact accounting check (acknowledged == recorded).
 #
 # Usage: bench/run.sh [output directory]    (default: a new directory under /tmp)
@@ -100,29 +102,31 @@ two_tools() {
 	cat "$OUT/$name-a.txt" "$OUT/$name-b.txt"
 }
 
-say "1. hub, idle: RSS with 0 and $DASHBOARDS dashboards (no votes: nothing changes)"
+say "1. /healthz at saturation"
+load -target healthz -rate "$SATURATE" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/healthz.json" | tee "$OUT/healthz.txt"
+HEALTHZ=$(jq '.acked_per_sec' "$OUT/healthz.json")
+
+say "2. votes at saturation"
+VOTERS=$(jq -n "[$HEALTHZ * $SECS | floor, 2000000] | min")
+load -rate "$SATURATE" -voters "$VOTERS" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/vote-peak.json" | tee "$OUT/vote-peak.txt"
+PEAK=$(jq '.acked_per_sec' "$OUT/vote-peak.json")
+
+say "3. votes at half the peak"
+HALFRATE=$(jq -n "$PEAK / 2 | floor")
+load -rate "$HALFRATE" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/vote-half.json" | tee "$OUT/vote-half.txt"
+
+stop_server
+start_server # the hub's phases start from a fresh process (same Redis): its RSS without dashboards
+sleep 2      # and the kernel done with the HTTP phases' connections
+
+say "4. hub, idle: RSS with 0 and $DASHBOARDS dashboards (no votes: nothing changes)"
 sleep 1
 RSS0=$(rss_kib)
 two_tools hub-idle 0
 RSS1=$(jq '.server.rss_start_kib' "$OUT/hub-idle-a.json")
 
-say "2. hub, live: $DASHBOARDS dashboards at $HZ Hz, votes at $HUB_RATE/s"
+say "5. hub, live: $DASHBOARDS dashboards at $HZ Hz, votes at $HUB_RATE/s"
 two_tools hub-live "$HUB_RATE"
-stop_server
-start_server # the HTTP phases start from a fresh process (same Redis)
-
-say "3. /healthz at saturation"
-load -target healthz -rate "$SATURATE" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/healthz.json" | tee "$OUT/healthz.txt"
-HEALTHZ=$(jq '.acked_per_sec' "$OUT/healthz.json")
-
-say "4. votes at saturation"
-VOTERS=$(jq -n "[$HEALTHZ * $SECS | floor, 2000000] | min")
-load -rate "$SATURATE" -voters "$VOTERS" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/vote-peak.json" | tee "$OUT/vote-peak.txt"
-PEAK=$(jq '.acked_per_sec' "$OUT/vote-peak.json")
-
-say "5. votes at half the peak"
-HALFRATE=$(jq -n "$PEAK / 2 | floor")
-load -rate "$HALFRATE" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/vote-half.json" | tee "$OUT/vote-half.txt"
 
 ms() { jq -r "$1 / 1e6 * 100 | round / 100" "$2"; }
 # cpu FILE: CPU microseconds per acknowledged request: tool / server / Redis

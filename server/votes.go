@@ -23,6 +23,13 @@ type voteRequest struct {
 	Client *clientReport `json:"client"`
 }
 
+// voteAccepted is the answer to a vote that was recorded (201).
+type voteAccepted struct {
+	Status  string   `json:"status"` // always "accepted"
+	Receipt string   `json:"receipt"`
+	Choices []string `json:"choices"`
+}
+
 // clientReport is what the ballot page reports with a vote.
 type clientReport struct {
 	// Webdriver is the browser's navigator.webdriver: true when automation drives it.
@@ -153,7 +160,7 @@ func (s *server) vote(c *fiber.Ctx) (pf *pollFraud, held bool, err error) {
 		return pf, false, err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return pf, verdict.Action == fraud.Hold, c.Status(fiber.StatusCreated).JSON(fiber.Map{"status": "accepted", "receipt": b.Receipt, "choices": b.Choices})
+	return pf, verdict.Action == fraud.Hold, c.Status(fiber.StatusCreated).JSON(voteAccepted{Status: "accepted", Receipt: b.Receipt, Choices: b.Choices})
 }
 
 // refuse answers an attempt refused before the store with err; the attempt used its challenge,
