@@ -40,13 +40,21 @@ const (
 	// freshFor is how old a poll's latest snapshot may be to serve as a joining connection's first
 	// message; older, the joining connection reads one. A watched poll is read at least once a second.
 	freshFor = 2 * time.Second
+
+	// quietAfter is how long a poll's content must stay the same for the writers of its
+	// connections to end (Hub.quietAfter, which tests shorten). While it changes, a writer waits
+	// for the next message instead: waking a waiting goroutine costs less than starting one.
+	quietAfter = time.Second
 )
 
 // Serve serves one WebSocket connection watching poll for audience aud at most hz times a second
 // (1 to MaxHz; 0 means DefaultHz; other values are clamped). Call it from the connection's handler,
 // after the upgrade: it blocks for the connection's life, as the connection's reader, and returns
 // once the connection is unregistered and nothing of the hub uses conn any more, so the handler may
-// return (and conn be reused) right after.
+// return (and conn be reused) right after. The writes happen in another goroutine, the
+// connection's writer, which runs while the connection has something to write or its poll's
+// content changes from tick to tick; once the poll has been quiet for a second, the caller's
+// goroutine is the only one the connection holds.
 //
 // The first message, a full snapshot, goes out at once; then a message goes whenever the content
 // changed since the connection's last message and 1/hz has passed since it. Messages from the
@@ -70,6 +78,7 @@ func (h *Hub) Serve(ctx context.Context, conn Conn, poll string, aud Audience, h
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
 	}
+	c.writer = c.write
 	if !h.noThrottle {
 		c.interval = time.Second / time.Duration(c.hz)
 	}
@@ -86,12 +95,18 @@ func (h *Hub) Serve(ctx context.Context, conn Conn, poll string, aud Audience, h
 		_ = conn.WriteControl(closeMessage, closePayload(code, text), time.Now().Add(writeWait))
 		return err
 	}
-	go c.write()
+	// The ping timer's function runs a writer, which resets it: it is armed once c.ping is set.
+	c.ping = time.AfterFunc(time.Hour, c.pingNow)
+	c.ping.Reset(pingPeriod)
 	stop := context.AfterFunc(ctx, func() { c.stop(closeGoingAway, "going away") })
 	err := c.read()
 	stop()
 	c.stop(0, "")
 	<-c.done
+	c.ping.Stop()
+	if c.hold != nil {
+		c.hold.Stop()
+	}
 	h.leave(c)
 	switch {
 	case c.err != nil:
@@ -115,6 +130,18 @@ func clampHz(hz int) int {
 	return hz
 }
 
+// The states of a connection's writer (client.state). A connection has at most one writer at any
+// time: one is started only by the change from writerIdle to writerRunning; only the writer itself
+// leaves writerRunning and writerSignalled; a parked writer goes on only after whoever moved it
+// from writerParked to writerRunning sends it the token on wake.
+const (
+	writerIdle      = iota // no writer: the next signal starts one
+	writerRunning          // a writer is looking at the mailbox
+	writerSignalled        // the same, and signalled since it began looking: it looks again
+	writerParked           // a writer waits on wake for the next signal (its poll is flowing)
+	writerEnded            // the writer ended the connection: signals start nothing any more
+)
+
 // client is one served connection: its mailbox, its writer's state, and how it ends.
 type client struct {
 	hub      *Hub
@@ -123,15 +150,22 @@ type client struct {
 	hz       int
 	interval time.Duration // the least time between two messages: 1/hz
 
-	// poll and idx (the index in poll.clients[aud]) are guarded by Hub.mu.
+	// poll is set by join, before anything can start a writer, and never changes; idx (the index
+	// in poll.clients[aud]) is guarded by Hub.mu.
 	poll *pollState
 	idx  int
 
-	// The mailbox: slot holds the newest message not yet taken (latest wins); wake holds a token
-	// when the writer has something to look at: the slot, pingDue, or stopped.
+	// The mailbox: slot holds the newest message not yet taken (latest wins). Whoever changes
+	// what the writer looks at (the slot, pingDue, stopped) then signals it.
 	slot    atomic.Pointer[message]
-	wake    chan struct{}
 	pingDue atomic.Bool // set when a ping is due
+
+	// state is the writer's (one of the writer states above); wake carries the token that ends a
+	// parked writer's wait; writer is c.write, made once, so that starting a writer goroutine
+	// allocates nothing.
+	state  atomic.Uint32
+	wake   chan struct{}
+	writer func()
 
 	// stopped is set, once, to end the writer; closeCode (not 0) and closeText are then the close
 	// frame it writes first. They are set before stopped.
@@ -140,7 +174,8 @@ type client struct {
 	closeCode int
 	closeText string
 
-	// done is closed when the writer has returned; err is then why it ended the connection, if it did.
+	// done is closed when the writer has ended the connection; err is then why it did, if it
+	// was not asked to (an eviction).
 	done chan struct{}
 	err  error
 
@@ -149,22 +184,79 @@ type client struct {
 	readMu sync.Mutex
 	cut    bool
 
-	// Owned by the writer goroutine.
-	seq uint64
+	// ping is the ping timer: Serve sets it once the connection has joined and stops it once the
+	// writer has ended; the writer resets it after each ping.
+	ping *time.Timer
+
+	// Owned by the writer. Successive writers see each other's changes: a writer's last change of
+	// state (to writerIdle) happens before the change that starts the next one.
+	seq  uint64
+	last *message    // the last message sent
+	sent time.Time   // when it was sent
+	hold *time.Timer // runs a writer when a held message may go; nil until one is first held
 }
 
-// offer puts m in c's mailbox, replacing whatever is there, and wakes the writer. It never blocks.
+// offer puts m in c's mailbox, replacing whatever is there, and signals the writer. It never
+// blocks.
 func (c *client) offer(m *message) {
 	c.slot.Store(m)
 	c.signal()
 }
 
-// signal wakes the writer (or leaves it a token if it is busy). It never blocks.
+// signal makes a writer look at the mailbox after the call: it wakes the writer when it waits,
+// starts a writer goroutine when none runs, and otherwise makes the running one look again before
+// it waits or returns. It does nothing once the connection is ended, and never blocks.
 func (c *client) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if c.claim() {
+		go c.writer()
 	}
+}
+
+// writeNow is signal for a goroutine that has nothing else to do (a timer's): when no writer runs,
+// it becomes the writer itself rather than start one.
+func (c *client) writeNow() {
+	if c.claim() {
+		c.write()
+	}
+}
+
+// claim records that the writer has something to look at, waking it when it waits. It reports
+// true when no writer runs: the caller must then run one (c.write), the only one until it returns.
+// The token it sends never blocks: a writer parks only with wake empty.
+func (c *client) claim() bool {
+	for {
+		switch c.state.Load() {
+		case writerIdle:
+			if c.state.CompareAndSwap(writerIdle, writerRunning) {
+				return true
+			}
+		case writerParked:
+			if c.state.CompareAndSwap(writerParked, writerRunning) {
+				c.wake <- struct{}{}
+				return false
+			}
+		case writerRunning:
+			if c.state.CompareAndSwap(writerRunning, writerSignalled) {
+				return false
+			}
+		default: // writerSignalled or writerEnded
+			return false
+		}
+	}
+}
+
+// release wakes the writer if it waits, so that it ends (its poll went quiet). Unlike signal, it
+// never starts a writer. It never blocks.
+func (c *client) release() {
+	if c.state.CompareAndSwap(writerParked, writerRunning) {
+		c.wake <- struct{}{}
+	}
+}
+
+// pingNow is the ping timer's function: a ping is due.
+func (c *client) pingNow() {
+	c.pingDue.Store(true)
+	c.writeNow()
 }
 
 // stop asks the writer to end the connection, first writing a close frame with code when code is
@@ -209,60 +301,86 @@ func (c *client) extendRead() error {
 	return c.conn.SetReadDeadline(time.Now().Add(pongWait))
 }
 
-// write is the connection's one writer goroutine. It sends the mailbox's message when it differs
-// from the last one sent and 1/hz has passed since that one, pings every pingPeriod, and ends the
-// connection when asked (stop) or when a write fails.
-//
-// Every event reaches the writer as a token on wake (an offer, stop, the ping timer, the end of a
-// wait for the next turn), so that waking costs one channel receive: the hot path of the fan-out.
+// write is the connection's writer, run (by signal, in a goroutine of its own, or by writeNow) when
+// no writer runs. It looks at the mailbox until nothing more was signalled; then, while its poll
+// is flowing (pollState.flowing), it waits for the next signal, and otherwise returns, so that the
+// connections of a quiet poll hold no writer goroutine. It ends the connection (stop, or a write
+// that failed) by moving to writerEnded and closing done.
 func (c *client) write() {
-	defer close(c.done)
-	ping := time.AfterFunc(pingPeriod, func() { c.pingDue.Store(true); c.signal() })
-	defer ping.Stop()
-	hold := time.AfterFunc(time.Hour, c.signal) // wakes the writer when a held message may go
-	hold.Stop()
-	defer hold.Stop()
-	var (
-		last *message  // the last message sent
-		sent time.Time // when it was sent
-	)
 	for {
-		<-c.wake
-		if c.stopped.Load() {
-			if c.closeCode != 0 {
-				_ = c.conn.WriteControl(closeMessage, closePayload(c.closeCode, c.closeText),
-					time.Now().Add(writeWait))
-			}
-			c.end()
+		// What was signalled before this point is seen by the look below; a signal after it
+		// makes the loop look again.
+		if c.state.Load() == writerSignalled {
+			c.state.Store(writerRunning)
+		}
+		if !c.look() {
+			c.state.Store(writerEnded)
+			close(c.done)
 			return
 		}
-		if c.pingDue.Swap(false) {
-			if err := c.conn.WriteControl(pingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				c.evict(err)
+		if !c.poll.flowing.Load() {
+			if c.state.CompareAndSwap(writerRunning, writerIdle) {
 				return
 			}
-			ping.Reset(pingPeriod)
-		}
-		m := c.slot.Load()
-		if m == nil {
 			continue
 		}
-		now := time.Now()
-		if wait := c.wait(last, m, sent, now); wait > 0 {
-			hold.Reset(wait)
+		if !c.state.CompareAndSwap(writerRunning, writerParked) {
 			continue
 		}
-		m = c.slot.Swap(nil) // the same message or a newer one, read later still
-		if m == nil || last != nil && bytes.Equal(m.content, last.content) {
+		// The poll may have gone quiet since flowing was read, and its release found this
+		// writer not parked yet: then the writer goes on by itself, unless a signal just woke
+		// it (and sent the token).
+		if !c.poll.flowing.Load() && c.state.CompareAndSwap(writerParked, writerRunning) {
 			continue
 		}
-		if err := c.send(m, now); err != nil {
-			c.evict(err)
-			return
-		}
-		last, sent = m, now
-		c.hub.stats.messages[c.aud].Add(1)
+		<-c.wake
 	}
+}
+
+// look does what the writer has to do now: end the connection when stopped, ping when a ping is
+// due, and send the mailbox's message when it differs from the last one sent and 1/hz has passed
+// since that one (else the hold timer runs a writer when it may go). It reports false when it
+// ended the connection.
+func (c *client) look() bool {
+	if c.stopped.Load() {
+		if c.closeCode != 0 {
+			_ = c.conn.WriteControl(closeMessage, closePayload(c.closeCode, c.closeText),
+				time.Now().Add(writeWait))
+		}
+		c.end()
+		return false
+	}
+	if c.pingDue.Swap(false) {
+		if err := c.conn.WriteControl(pingMessage, nil, time.Now().Add(writeWait)); err != nil {
+			c.evict(err)
+			return false
+		}
+		c.ping.Reset(pingPeriod)
+	}
+	m := c.slot.Load()
+	if m == nil {
+		return true
+	}
+	now := time.Now()
+	if wait := c.wait(c.last, m, c.sent, now); wait > 0 {
+		if c.hold == nil {
+			c.hold = time.AfterFunc(wait, c.writeNow)
+		} else {
+			c.hold.Reset(wait)
+		}
+		return true
+	}
+	m = c.slot.Swap(nil) // the same message or a newer one, read later still
+	if m == nil || c.last != nil && bytes.Equal(m.content, c.last.content) {
+		return true
+	}
+	if err := c.send(m, now); err != nil {
+		c.evict(err)
+		return false
+	}
+	c.last, c.sent = m, now
+	c.hub.stats.messages[c.aud].Add(1)
+	return true
 }
 
 // wait returns how long the writer holds m, the newest message in the mailbox, before sending it

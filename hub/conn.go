@@ -16,10 +16,14 @@ import (
 //     SetReadDeadline before anything else, then NextReader in a loop; the pong handler runs inside
 //     NextReader and calls SetReadDeadline. Before the writer starts, and only when Serve refuses
 //     the connection, the reader writes one close frame with WriteControl.
-//   - The connection's one writer goroutine calls WriteMessage, WriteControl and SetWriteDeadline,
-//     and, to end the connection, SetReadDeadline(time.Now()) and Close while the reader may be
-//     blocked in NextReader. Both must be safe to call then, and SetReadDeadline(time.Now()) must
-//     make a blocked NextReader return an error promptly (Close alone need not).
+//   - The connection's writer calls WriteMessage, WriteControl and SetWriteDeadline, and, to end
+//     the connection, SetReadDeadline(time.Now()) and Close while the reader may be blocked in
+//     NextReader. Both must be safe to call then, and SetReadDeadline(time.Now()) must make a
+//     blocked NextReader return an error promptly (Close alone need not). The writer is not always
+//     the same goroutine (the connection of a quiet poll holds none, and its next write comes
+//     from a new one), but there is never more than one at a time, and each one's calls happen
+//     after the previous one's (in the sense of the Go memory model): a Conn that allows one
+//     concurrent writer, as fasthttp/websocket's does, needs nothing more.
 //   - No method is called after Serve returns.
 //
 // Writes must honour their deadline: a write that cannot complete by it fails. WriteMessage must

@@ -1,6 +1,9 @@
 package hub
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Tick runs one tick now, for benchmarks that drive the hub without Run.
 func (h *Hub) Tick(ctx context.Context) { h.tick(ctx) }
@@ -8,3 +11,7 @@ func (h *Hub) Tick(ctx context.Context) { h.tick(ctx) }
 // Unthrottle makes connections served from now on ignore their hz, so that a benchmark can tick
 // back to back. Call it before any Serve.
 func (h *Hub) Unthrottle() { h.noThrottle = true }
+
+// SetQuietAfter sets how long a poll's content must stay the same for its connections' writers
+// to end (a second otherwise). Call it before any Serve.
+func (h *Hub) SetQuietAfter(d time.Duration) { h.quietAfter = d }

@@ -45,12 +45,15 @@ var errClosed = errors.New("fake: use of closed connection")
 // the messages and pongs the test sends, honours read and write deadlines like a net.Conn (but,
 // like a hijacked fasthttp connection, Close does not unblock a read: only the deadline does), and
 // reports misuse: concurrent writes (fasthttp/websocket panics on them) and any call after the
-// test marked the connection released (contrib/websocket reuses a Conn once its handler returns).
+// test marked the connection released (the server's handler returns, and the connection is
+// closed, once Serve returns).
 // Every blocking wait is on a channel, so that it works inside a synctest bubble.
 type fakeConn struct {
 	t testing.TB
 	// blockWrites makes every write block until its deadline or Close: a client that does not read.
 	blockWrites bool
+	// stalled does the same from when the test sets it (stall): a client that stopped reading.
+	stalled atomic.Bool
 	// autoPong makes the client answer every ping.
 	autoPong bool
 
@@ -222,7 +225,7 @@ func (f *fakeConn) write(op int, data []byte, dl time.Time) error {
 		return errClosed
 	default:
 	}
-	if f.blockWrites {
+	if f.blockWrites || f.stalled.Load() {
 		if err := f.waitUntil(dl); err != nil {
 			return err
 		}
@@ -254,6 +257,9 @@ func (f *fakeConn) Close() error {
 
 // send delivers one message from the client.
 func (f *fakeConn) send() { f.inbox <- struct{}{} }
+
+// stall makes the client stop reading: every write from now on blocks until its deadline.
+func (f *fakeConn) stall() { f.stalled.Store(true) }
 
 // leave makes the client go away (its next read fails).
 func (f *fakeConn) leave() { f.goneOnce.Do(func() { close(f.gone) }) }

@@ -3,10 +3,14 @@
 // The hub does not hear about single votes. It ticks at the highest rate any connected client
 // asked for (at most MaxHz), reads one snapshot per watched poll from its Source, and when the
 // content changed encodes it once per audience and offers the same bytes to the one-slot mailbox
-// of every connection of that poll and audience (latest wins). Each connection has exactly one
-// writer goroutine, which empties its mailbox no more often than the client's hz, pings, and cuts
-// the connection off when a write does not finish in time; the goroutine that called Serve is the
-// connection's reader. Nothing on the tick path waits for a client.
+// of every connection of that poll and audience (latest wins). A connection's writer empties its
+// mailbox no more often than the client's hz, pings, and cuts the connection off when a write does
+// not finish in time; the goroutine that called Serve is the connection's reader. The writer is a
+// goroutine, never more than one at a time per connection, started when the connection has
+// something to do (a message, a ping, its end); while the poll's content changes from tick to tick
+// it waits for the next message, and once the poll is quiet (unchanged for a second) it ends, so
+// that an idle connection holds no goroutine but its reader. Nothing on the tick path waits for a
+// client.
 //
 // hub imports the standard library and vote only: the server adapts the web framework's
 // connection to Conn (fasthttp/websocket's *Conn fits as it is) and the store to Source.
@@ -73,6 +77,8 @@ type Hub struct {
 	rate chan struct{}
 	// noThrottle makes connections ignore their hz (benchmarks only; set before any Serve).
 	noThrottle bool
+	// quietAfter is the constant quietAfter but for tests, which shorten it before any Serve.
+	quietAfter time.Duration
 	// ids is the tick's scratch list of polls to read; only the tick uses it.
 	ids []string
 	// bufs holds the writers' message buffers (*[]byte): a writer takes one for a write only.
@@ -98,6 +104,8 @@ func New(src Source, opts Options) *Hub {
 		log:   opts.Logger,
 		rate:  make(chan struct{}, 1),
 		polls: make(map[string]*pollState),
+
+		quietAfter: quietAfter,
 	}
 	h.bufs.New = func() any {
 		b := make([]byte, 0, 1024)
