@@ -60,7 +60,45 @@ func TestBrowser(t *testing.T) {
 		os.Remove(f)
 	}
 	t.Run("ballot", func(t *testing.T) { testBallot(t, b) })
+	t.Run("several choices", func(t *testing.T) { testSeveralChoices(t, b) })
 	t.Run("screen", func(t *testing.T) { testScreen(t, b) })
+}
+
+// testSeveralChoices covers a poll of up to two choices (the built-in poll has one): check boxes,
+// the others disabled once two are chosen and enabled again when one is cleared, both choices in
+// the answer and in the tally.
+func testSeveralChoices(t *testing.T, b *browser) {
+	file := filepath.Join(t.TempDir(), "ballot.yaml")
+	if err := os.WriteFile(file, []byte(votetest.PollYAML("max_choices: 2")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret", "LIVEVOTE_BALLOT": file,
+	})
+	polls := getJSON(t, p.url+"/api/v1/polls", "")["polls"].([]any)
+	id := polls[0].(map[string]any)["id"].(string)
+
+	tab := b.tab(t, phone, "en-US")
+	tab.navigate(p.url + "/vote/" + id)
+	tab.waitTrue(`!document.getElementById('ballot').hidden && document.querySelectorAll('input[name=choice][type=checkbox]').length === 3`)
+	tab.expectText(`#legend`, "Choose up to 2 initiatives")
+	tab.click(`label[for=c-a]`)
+	tab.click(`label[for=c-c]`)
+	tab.waitTrue(`document.getElementById('c-b').disabled && !document.getElementById('c-a').disabled`)
+	tab.expectText(`#chosen`, "You have chosen 2, the most allowed. Clear one to choose another.")
+	tab.click(`label[for=c-a]`) // cleared: b may be chosen again
+	tab.waitTrue(`!document.getElementById('c-b').disabled`)
+	tab.click(`label[for=c-b]`)
+	tab.screenshot("ballot-two-choices.png", false)
+	tab.click(`#submit`)
+	tab.waitTrue(`!document.getElementById('result').hidden`)
+	tab.expectText(`#result-title`, "Thank you! Your vote is recorded.")
+	tab.expectText(`#result-choice`, "You chose: City b · Idea b; City c · Idea c")
+
+	tally := getJSON(t, p.url+"/api/v1/polls/"+id+"/results", organiser)["tally"].(map[string]any)
+	if tally["a"] != 0.0 || tally["b"] != 1.0 || tally["c"] != 1.0 {
+		t.Errorf("tally after one ballot for b and c: %v", tally)
+	}
 }
 
 // testBallot covers the ballot, the receipt, the organiser's console and the closed poll, on the
