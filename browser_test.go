@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -62,6 +63,51 @@ func TestBrowser(t *testing.T) {
 	t.Run("ballot", func(t *testing.T) { testBallot(t, b) })
 	t.Run("several choices", func(t *testing.T) { testSeveralChoices(t, b) })
 	t.Run("screen", func(t *testing.T) { testScreen(t, b) })
+	t.Run("screen sign-in", func(t *testing.T) { testScreenSignIn(t, b) })
+}
+
+// testScreenSignIn covers the big screen opened without a token: R asks for one, a wrong one is
+// refused on the screen and reveals nothing, and after O and the right one R twice reveals.
+func testScreenSignIn(t *testing.T, b *browser) {
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
+	})
+	results := func() any { return getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", "")["results"] }
+	tab := b.tab(t, bigScreen, "en-US")
+	tab.navigate(p.url + "/screen/" + builtinPoll)
+	tab.waitTrue(`document.getElementById('title-zh').textContent.includes('广州')`)
+	tab.expectText(`#count`, "0")
+	dialogOpen := `document.getElementById('login').open && document.activeElement.id === 'login-token'`
+
+	revealTwice := func() { // R asks to press it again; the second R reveals
+		t.Helper()
+		tab.press('r')
+		tab.waitTrue(`document.getElementById('org').textContent.includes('Press R again')`)
+		tab.press('r')
+	}
+	tab.press('r') // no token yet: the sign-in dialog (and no "r" in its token field)
+	tab.waitTrue(dialogOpen)
+	tab.sendKeys(`#login-token`, "not-the-token"+kb.Enter)
+	tab.waitTrue(`!document.getElementById('login').open && sessionStorage.getItem('lv_token') === 'not-the-token'`)
+	revealTwice()
+	tab.waitTrue(`document.getElementById('org').textContent.includes('Token not accepted')`)
+	if r := results(); r != "hidden" {
+		t.Fatalf("after a wrong token the results are %v", r)
+	}
+
+	tab.press('o')
+	tab.waitTrue(dialogOpen)
+	tab.screenshot("screen-sign-in.png", false)
+	tab.sendKeys(`#login-token`, organiser+kb.Enter)
+	tab.waitTrue(`document.getElementById('org').textContent.includes('Organiser signed in')`)
+	revealTwice()
+	tab.waitTrue(`document.body.classList.contains('mode-results')`)
+	if r := results(); r != "revealed" {
+		t.Errorf("after R twice with the token the results are %v", r)
+	}
+	if u := tab.location(); strings.Contains(u, organiser) {
+		t.Errorf("the token is in the screen's URL: %s", u)
+	}
 }
 
 // testSeveralChoices covers a poll of up to two choices (the built-in poll has one): check boxes,
@@ -869,6 +915,33 @@ func (tb *tab) keys(keys ...string) {
 	for _, k := range keys {
 		tb.do(chromedp.KeyEvent(k))
 	}
+}
+
+// press presses key as a keyboard does: one keyDown that carries the key's text, so that a page
+// that cancels the keydown types nothing (as in a browser), and a keyUp. (KeyEvent sends the
+// text in a char event of its own, which cancelling the keydown does not stop.)
+func (tb *tab) press(key rune) {
+	tb.t.Helper()
+	tb.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		var text string
+		for _, k := range kb.Encode(key) {
+			if k.Type == kb.KeyChar {
+				text = k.Text
+			}
+		}
+		for _, k := range kb.Encode(key) {
+			switch k.Type {
+			case kb.KeyChar:
+				continue
+			case kb.KeyDown:
+				k.Text, k.UnmodifiedText = text, text
+			}
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, *k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
 }
 
 func (tb *tab) location() string {

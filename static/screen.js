@@ -130,14 +130,18 @@ function stopStaging() {
 // Keys: Space or → next step of the reveal; O organiser sign-in; R twice: reveal (organiser).
 let armed = 0;
 document.addEventListener('keydown', (e) => {
-  if (e.target.closest('dialog')) return;
+  if (e.target.closest('dialog[open]')) return; // typing the token; once closed, keys count even before focus leaves it
   if ((e.key === ' ' || e.key === 'ArrowRight') && staging) {
     e.preventDefault();
     step();
   } else if (e.key === 'o' || e.key === 'O') {
+    e.preventDefault(); // else the key lands in the token field the dialog focuses
     $('login').showModal();
   } else if ((e.key === 'r' || e.key === 'R') && last && last.results !== 'revealed') {
-    if (!token) return $('login').showModal();
+    if (!token) {
+      e.preventDefault();
+      return $('login').showModal();
+    }
     if (Date.now() - armed > 5000) {
       armed = Date.now();
       return hint('再按 R 揭晓结果 · Press R again to reveal the results', 5000);
