@@ -392,7 +392,7 @@ func (c *client) look() bool {
 // time instead would hold every message until 1/hz after the one before was sent: a client that
 // joined, or was once written late, just after a tick would get every later message late by as
 // much, up to 1/hz. Should no later reading come (nothing changed since), a message read too soon
-// goes 1/hz after it would have been due. Otherwise (say 4 Hz among 10 Hz ticks) the client gets
+// goes a tick after it would have been due. Otherwise (say 4 Hz among 10 Hz ticks) the client gets
 // the newest message 1/hz after the last one was sent.
 func (c *client) wait(last, m *message, sent, now time.Time) time.Duration {
 	if last == nil || c.interval == 0 {
@@ -406,7 +406,10 @@ func (c *client) wait(last, m *message, sent, now time.Time) time.Duration {
 	if !m.readAt.Before(due) {
 		return 0
 	}
-	return max(due.Add(c.interval).Sub(now), time.Millisecond)
+	// Read too soon: a later reading replaces m if the content changes again; if none has come a
+	// tick after due, m is the latest content and goes. (Holding it for a later reading whatever
+	// the time, as this did, held the only change of a quiet poll for good.)
+	return max(due.Add(tick).Sub(now), 0)
 }
 
 // send writes m with the connection's next seq, built in a buffer of the hub's pool (so that an

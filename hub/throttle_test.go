@@ -41,3 +41,31 @@ func TestMessagesFollowTheTicksNotTheJoin(t *testing.T) {
 		checkIntervals(t, "late client", fs[1:], 250*time.Millisecond)
 	})
 }
+
+// A change read sooner than 1/hz after the reading of the client's last message is held, and
+// sent when the next reading would have been due even if nothing changes after it: it is the
+// latest content. (It was held until a newer message came, which, the content staying the same,
+// never came: a ballot page at 1 Hz missed the only vote cast right after it joined.)
+func TestEarlyChangeIsSentWhenNothingFollows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hs := start(t, hub.Options{}, "p")
+		defer hs.stop()
+		time.Sleep(700 * time.Millisecond)
+		c := hs.serve("p", hub.Public, 1) // read at its join, 0.7 s; the tick runs at 1 Hz
+		time.Sleep(100 * time.Millisecond)
+		hs.src.vote("p") // read by the tick at 1 s: 0.3 s after the join's reading
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+
+		fs := c.texts()
+		if len(fs) != 2 {
+			t.Fatalf("%d messages in 10 s, want 2 (the join's and the vote's)", len(fs))
+		}
+		if a, b := decode(t, fs[0]).Ballots, decode(t, fs[1]).Ballots; b != a+1 {
+			t.Errorf("ballots %d then %d, want one more: the vote", a, b)
+		}
+		if d := fs[1].at.Sub(fs[0].at); d < 900*time.Millisecond || d > 1600*time.Millisecond {
+			t.Errorf("the vote's message came %s after the first, want about 1/hz (1 s) to 1.5 s", d)
+		}
+	})
+}
