@@ -380,6 +380,23 @@ func testBallot(t *testing.T, b *browser) {
 		if res["ballots"] != ballots.(float64)+1 || res["held"] != 0.0 {
 			t.Errorf("after Release: ballots %v (before %v), held %v", res["ballots"], ballots, res["held"])
 		}
+		// Two more held ballots: "Release all listed", confirmed, counts both in one request.
+		setDifficulty(t, p.url, 0)
+		castHeldVote(t, p.url, "kampala")
+		castHeldVote(t, p.url, "kampala")
+		setDifficulty(t, p.url, 2000)
+		org.waitTrue(`document.querySelectorAll('#held-list > li').length === 2 && !document.getElementById('held-bulk').hidden`)
+		org.expectText(`#release-all`, "Release all 2 listed")
+		org.click(`#release-all`)
+		org.waitTrue(`document.getElementById('confirm').open`)
+		org.expectText(`#confirm-title`, "Release all 2 listed ballots?")
+		org.click(`#confirm-ok`)
+		org.expectText(`#announce`, "2 ballots released: they are counted.")
+		org.waitTrue(`document.querySelectorAll('#held-list > li').length === 0 && document.getElementById('held-bulk').hidden`)
+		res = getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", organiser)
+		if res["ballots"] != ballots.(float64)+3 || res["held"] != 0.0 {
+			t.Errorf("after Release all: ballots %v (before both releases %v), held %v", res["ballots"], ballots, res["held"])
+		}
 		// Trusted subnets: a bad one gets a sentence; a good one is listed, then removed.
 		org.sendKeys(`#subnet`, "203.0.113.0/4\r")
 		org.waitTrue(`document.getElementById('fraud-error').textContent.startsWith('“203.0.113.0/4” is not a subnet this server accepts.')`)

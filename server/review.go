@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -14,6 +15,10 @@ type heldView struct {
 	RecordedAt time.Time        `json:"recorded_at"`
 	Choices    []string         `json:"choices"`
 	State      vote.BallotState `json:"state"`
+}
+
+func viewHeld(r vote.Receipt) heldView {
+	return heldView{Receipt: r.ID, RecordedAt: r.RecordedAt, Choices: r.Choices, State: r.State}
 }
 
 // handleHeld lists ballots awaiting review, oldest first (?limit=, default 100, at most 1000).
@@ -37,11 +42,60 @@ func (s *server) handleHeld() fiber.Handler {
 		}
 		out := make([]heldView, 0, len(held))
 		for _, r := range held {
-			out = append(out, heldView{Receipt: r.ID, RecordedAt: r.RecordedAt, Choices: r.Choices, State: r.State})
+			out = append(out, viewHeld(r))
 		}
 		return c.JSON(fiber.Map{"poll": p.ID, "count": snap.Held, "held": out})
 	}
 }
+
+// maxBulkReview is the most receipts one bulk review takes (as many as GET .../held lists).
+const maxBulkReview = 1000
+
+// handleBulkReview releases or voids the held ballots listed, each in its own atomic step as
+// handleReview does: {"action":"release"|"void","receipts":[...]} (1 to maxBulkReview). A receipt
+// that is not awaiting review (settled already, perhaps from another console, or listed twice) or
+// unknown is reported, not an error. When the store fails part way, the answer is the store's
+// error and the ballots settled before stay settled: sending the same request again settles the
+// rest.
+func (s *server) handleBulkReview() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := s.poll(c)
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Action   string   `json:"action"`
+			Receipts []string `json:"receipts"`
+		}
+		if err := decodeStrict(c.Body(), &body); err != nil {
+			return err
+		}
+		if !reviewAction(body.Action) || len(body.Receipts) == 0 || len(body.Receipts) > maxBulkReview {
+			return errInvalidRequest
+		}
+		reviewed, notHeld, notFound := []heldView{}, []string{}, []string{}
+		for _, id := range body.Receipts {
+			r, err := s.store.Review(c.UserContext(), p, id, body.Action == "release", s.now())
+			switch {
+			case errors.Is(err, vote.ErrNotHeld):
+				notHeld = append(notHeld, id)
+			case errors.Is(err, vote.ErrReceiptNotFound):
+				notFound = append(notFound, id)
+			case err != nil:
+				s.log.Warn("bulk review stopped", "poll", p.ID, "reviewed", len(reviewed), "err", err)
+				return err
+			default:
+				reviewed = append(reviewed, viewHeld(r))
+			}
+		}
+		s.log.Info("held ballots reviewed", "poll", p.ID, "action", body.Action, "reviewed", len(reviewed))
+		return c.JSON(fiber.Map{"poll": p.ID, "action": body.Action, "reviewed": reviewed,
+			"not_held": notHeld, "not_found": notFound})
+	}
+}
+
+// reviewAction reports whether a is an action of a review: "release" or "void".
+func reviewAction(a string) bool { return a == "release" || a == "void" }
 
 // handleReview releases (counts) or voids a held ballot.
 func (s *server) handleReview() fiber.Handler {
@@ -56,7 +110,7 @@ func (s *server) handleReview() fiber.Handler {
 		if err := decodeStrict(c.Body(), &body); err != nil {
 			return err
 		}
-		if body.Action != "release" && body.Action != "void" {
+		if !reviewAction(body.Action) {
 			return errInvalidRequest
 		}
 		receipt := utils.CopyString(c.Params("receipt")) // the store may keep it
@@ -65,6 +119,6 @@ func (s *server) handleReview() fiber.Handler {
 			return err
 		}
 		s.log.Info("held ballot reviewed", "poll", p.ID, "state", r.State)
-		return c.JSON(heldView{Receipt: r.ID, RecordedAt: r.RecordedAt, Choices: r.Choices, State: r.State})
+		return c.JSON(viewHeld(r))
 	}
 }

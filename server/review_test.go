@@ -78,6 +78,66 @@ func TestHeldReview(t *testing.T) {
 	})
 }
 
+// Bulk review settles every listed ballot, each as a single review would, and reports those not
+// awaiting review or unknown instead of failing.
+func TestHeldBulkReview(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		e := newEnv(t, newStore(t), nil)
+		var held []string
+		for _, c := range []string{"a", "b", "b", "c"} {
+			held = append(held, castHeld(t, e, c))
+		}
+		bulk := func(body map[string]any, auth ...string) response {
+			return e.anonymous().postJSON("/api/v1/admin/polls/"+e.Poll.ID+"/held", body, auth...)
+		}
+		admin := []string{"Authorization", "Bearer " + adminToken}
+		// the first three, the first twice, and one that does not exist
+		r := bulk(map[string]any{"action": "release", "receipts": []string{held[0], held[1], held[2], held[0], "nope"}}, admin...)
+		if r.Status != 200 {
+			t.Fatalf("bulk release = %d %s", r.Status, r.Body)
+		}
+		got := r.JSON(t)
+		reviewed := got["reviewed"].([]any)
+		if len(reviewed) != 3 || reviewed[2].(map[string]any)["receipt"] != held[2] || reviewed[0].(map[string]any)["state"] != "released" ||
+			fmt.Sprint(got["not_held"]) != "["+held[0]+"]" || fmt.Sprint(got["not_found"]) != "[nope]" {
+			t.Errorf("bulk release answered %s", r.Body)
+		}
+		res := e.results(admin...)
+		if res["ballots"] != 3.0 || res["held"] != 1.0 || fmt.Sprint(res["tally"]) != "map[a:1 b:2 c:0]" {
+			t.Errorf("results after the bulk release = %v", res)
+		}
+		if r := bulk(map[string]any{"action": "void", "receipts": []string{held[3]}}, admin...); r.Status != 200 ||
+			r.JSON(t)["reviewed"].([]any)[0].(map[string]any)["state"] != "void" {
+			t.Errorf("bulk void = %d %s", r.Status, r.Body)
+		}
+		if list := e.adminGet("/held").JSON(t); list["count"] != 0.0 {
+			t.Errorf("held after the bulk review = %v", list)
+		}
+
+		too := make([]string, 1001)
+		for i := range too {
+			too[i] = held[0]
+		}
+		for name, body := range map[string]map[string]any{
+			"no receipts":      {"action": "release", "receipts": []string{}},
+			"1,001 receipts":   {"action": "release", "receipts": too},
+			"unknown action":   {"action": "approve", "receipts": []string{held[0]}},
+			"no action":        {"receipts": []string{held[0]}},
+			"an unknown field": {"action": "void", "receipts": []string{held[0]}, "all": true},
+		} {
+			if r := bulk(body, admin...); r.Status != 400 || r.Code(t) != "invalid_request" {
+				t.Errorf("%s: %d %s", name, r.Status, r.Body)
+			}
+		}
+		if r := bulk(map[string]any{"action": "void", "receipts": []string{held[0]}}); r.Status != 401 || r.Code(t) != "unauthorized" {
+			t.Errorf("bulk review without the token = %d %s", r.Status, r.Body)
+		}
+		if r := e.anonymous().postJSON("/api/v1/admin/polls/nope/held", map[string]any{"action": "void", "receipts": []string{held[0]}}, admin...); r.Status != 404 {
+			t.Errorf("bulk review of an unknown poll = %d %s", r.Status, r.Body)
+		}
+	})
+}
+
 func TestExportAndAudit(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
 		e := newEnv(t, newStore(t), nil)

@@ -68,6 +68,13 @@ const S = {
     released: 'Ballot {r} released: it is counted.',
     voided: 'Ballot {r} voided.',
     not_held: 'Ballot {r} is no longer awaiting review: it was released or voided already, perhaps from another console. The list is up to date now.',
+    f_release_all: 'Release all {n} listed',
+    f_void_all: 'Void all {n} listed',
+    c_release_all: ['Release all {n} listed ballots?', 'Every ballot listed here will be counted, each at the time it was cast.', 'Release {n} ballots'],
+    c_void_all: ['Void all {n} listed ballots?', 'Every ballot listed here stays in the log as void and is never counted. This cannot be undone.', 'Void {n} ballots'],
+    released_all: '{n} ballots released: they are counted.',
+    voided_all: '{n} ballots voided.',
+    skipped_all: '{n} were no longer awaiting review (settled already, perhaps from another console).',
     f_signals: 'Signals',
     f_signals_caption: 'Vote attempts that showed each signal, with what it means',
     f_signal: 'Signal',
@@ -210,6 +217,13 @@ const S = {
     released: '选票 {r} 已放行并计入。',
     voided: '选票 {r} 已作废。',
     not_held: '选票 {r} 已不在待审核状态：它已被放行或作废，可能是在另一个控制台操作的。列表现已更新。',
+    f_release_all: '全部放行（列出的 {n} 张）',
+    f_void_all: '全部作废（列出的 {n} 张）',
+    c_release_all: ['放行列出的全部 {n} 张选票？', '此处列出的每张选票都将按各自的投票时间计入。', '放行 {n} 张选票'],
+    c_void_all: ['作废列出的全部 {n} 张选票？', '此处列出的每张选票都将作为无效票保留在记录中，永不计入。此操作无法撤销。', '作废 {n} 张选票'],
+    released_all: '已放行 {n} 张选票并计入。',
+    voided_all: '已作废 {n} 张选票。',
+    skipped_all: '其中 {n} 张已不在待审核状态（已被处理，可能是在另一个控制台操作的）。',
     f_signals: '信号',
     f_signals_caption: '出现各信号的投票尝试次数及其含义',
     f_signal: '信号',
@@ -635,6 +649,9 @@ function renderHeld(count) {
   const ul = $('held-list');
   const list = held ? held.held : [];
   $('held-empty').hidden = list.length > 0;
+  $('held-bulk').hidden = list.length < 2;
+  setText($('release-all'), t('f_release_all', { n: num(list.length) }));
+  setText($('void-all'), t('f_void_all', { n: num(list.length) }));
   setText($('held-more'), count > list.length && list.length ? t('f_held_more', { n: num(list.length), total: num(count) }) : '');
   const old = new Map([...ul.children].map((li) => [li.dataset.receipt, li]));
   let prev = null;
@@ -693,6 +710,31 @@ async function review(h, action, button) {
   const target = next && next.isConnected ? next.querySelector(`[data-action=${action}]`) : null;
   (target || li.isConnected && li.querySelector(`[data-action=${action}]`) || $('h-held-list')).focus();
 }
+
+// bulkReview releases or voids every held ballot listed (POST .../held), after confirmation, then
+// refreshes the panel. Ballots settled meanwhile elsewhere are reported, not an error.
+async function bulkReview(action, button) {
+  const receipts = held ? held.held.map((h) => h.receipt) : [];
+  if (!receipts.length) return;
+  const n = num(receipts.length);
+  if (!(await confirmed(action === 'release' ? 'c_release_all' : 'c_void_all', { n }, action === 'void'))) return button.focus();
+  button.disabled = true;
+  const res = await api(`${admin}/held`, { method: 'POST', body: { action, receipts }, token });
+  button.disabled = false;
+  if (res.ok) {
+    fraudFailure = null;
+    const skipped = res.data.not_held.length + res.data.not_found.length;
+    announce(t(action === 'release' ? 'released_all' : 'voided_all', { n: num(res.data.reviewed.length) }) +
+      (skipped ? ' ' + t('skipped_all', { n: num(skipped) }) : ''));
+  } else {
+    fraudFailure = res;
+    if (res.code === 'unauthorized') fail(res);
+  }
+  await loadFraud();
+  $('h-held-list').focus();
+}
+$('release-all').addEventListener('click', () => bulkReview('release', $('release-all')));
+$('void-all').addEventListener('click', () => bulkReview('void', $('void-all')));
 
 $('h-held-list').tabIndex = -1;
 
