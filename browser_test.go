@@ -387,6 +387,7 @@ func testBallot(t *testing.T, b *browser) {
 		setDifficulty(t, p.url, 2000)
 		org.waitTrue(`document.querySelectorAll('#held-list > li').length === 2 && !document.getElementById('held-bulk').hidden`)
 		org.expectText(`#release-all`, "Release all 2 listed")
+		panelShot("organiser-held-bulk.png")
 		org.click(`#release-all`)
 		org.waitTrue(`document.getElementById('confirm').open`)
 		org.expectText(`#confirm-title`, "Release all 2 listed ballots?")
