@@ -52,8 +52,9 @@ const (
 //	                         period, choices (a,b), state (counted or held)
 //	{lv:P}:pow:C      string used challenge C (value: the receipt that used it, or "-"), expires
 //
-// Cast is one Lua script (EVALSHA, falling back to EVAL when Redis lost its script cache to a
-// restart, a failover or SCRIPT FLUSH) and is idempotent for a receipt, so a command the client
+// Cast is one Lua script, shared by the casts of one poll and minute sent together
+// (store_redis_batch.go), run with EVALSHA (falling back to EVAL when Redis lost its script cache
+// to a restart, a failover or SCRIPT FLUSH); it is idempotent for a receipt, so a command the client
 // library sends again after a lost reply never counts a ballot twice nor reports a recorded
 // ballot as refused. Any failure to get an answer from Redis wraps ErrUnavailable.
 type RedisStore struct {
