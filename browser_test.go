@@ -941,13 +941,14 @@ func (tb *tab) keys(keys ...string) {
 func (tb *tab) press(key rune) {
 	tb.t.Helper()
 	tb.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		events := kb.Encode(key)
 		var text string
-		for _, k := range kb.Encode(key) {
+		for _, k := range events {
 			if k.Type == kb.KeyChar {
 				text = k.Text
 			}
 		}
-		for _, k := range kb.Encode(key) {
+		for _, k := range events {
 			switch k.Type {
 			case kb.KeyChar:
 				continue

@@ -45,8 +45,7 @@ var errClosed = errors.New("fake: use of closed connection")
 // the messages and pongs the test sends, honours read and write deadlines like a net.Conn (but,
 // like a hijacked fasthttp connection, Close does not unblock a read: only the deadline does), and
 // reports misuse: concurrent writes (fasthttp/websocket panics on them) and any call after the
-// test marked the connection released (the server's handler returns, and the connection is
-// closed, once Serve returns).
+// test marked the connection released (contrib/websocket reuses a Conn once its handler returns).
 // Every blocking wait is on a channel, so that it works inside a synctest bubble.
 type fakeConn struct {
 	t testing.TB
