@@ -5,7 +5,6 @@ package vote
 
 import (
 	"fmt"
-	"sync/atomic"
 	"time"
 )
 
@@ -92,9 +91,18 @@ type Poll struct {
 	// Fraud is the poll's fraud policy (DefaultFraudPolicy unless the ballot file says otherwise).
 	Fraud FraudPolicy
 
-	index map[string]int
-	// redisKeys are the poll's Redis keys, built on first use by RedisStore.
-	redisKeys atomic.Pointer[pollKeys]
+	index map[string]int // candidate id -> index in Candidates (NewPoll)
+}
+
+// NewPoll returns a poll as the caller defined it, ready for use: it indexes the candidates. The
+// caller (package ballotfile) validated p, candidate ids unique included; p's fields must not
+// change afterwards.
+func NewPoll(p Poll) *Poll {
+	p.index = make(map[string]int, len(p.Candidates))
+	for i, c := range p.Candidates {
+		p.index[c.ID] = i
+	}
+	return &p
 }
 
 // State is the part of a poll that organisers change while it runs. Every instance reads it from
