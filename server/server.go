@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/static"
 	"github.com/livevote/livevote/vote"
@@ -64,6 +65,7 @@ type server struct {
 	order   []*vote.Poll
 	store   Store
 	states  *stateCache
+	booth   *vote.Booth // the vote workflow (votes.go)
 	keys    keys
 	admin   string
 	proxies proxies
@@ -122,6 +124,13 @@ func New(cfg Config) (*fiber.App, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.states = newStateCache(cfg.Store, s.now)
+	s.booth = &vote.Booth{
+		Ballots: cfg.Store,
+		State:   s.states.get,
+		Judge:   fraud.Judge,
+		Surging: func(p *vote.Poll, choices []string) bool { return s.fraud[p.ID].velocity.Surging(choices) },
+		Now:     s.now,
+	}
 	if s.assets, err = loadAssets(static.FS()); err != nil {
 		return nil, err
 	}

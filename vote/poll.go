@@ -1,6 +1,9 @@
-// Package vote is the domain of livevote: polls and their candidates, ballots, the live snapshot of
-// a poll, the sentinel errors every layer speaks, ballot files, and the Store that records ballots.
-// It imports nothing of the web or of metrics.
+// Package vote is the domain of livevote: polls and their candidates, ballots and receipts, the
+// live snapshot of a poll, the ballot log and its recount, the sentinel errors every layer speaks,
+// the fraud policy types (verdict.go), the store's interfaces split by concern (store.go), and
+// Booth, the workflow of one vote attempt (booth.go). It imports no driver, no web framework, no
+// file format and no metrics: the stores (memstore, redisstore) and the ballot-file loader
+// (ballotfile) are packages of their own under it, and a test checks the dependencies.
 package vote
 
 import (
