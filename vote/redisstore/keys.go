@@ -10,6 +10,7 @@ import (
 
 // pollKeys are the keys of one poll (see Store).
 type pollKeys struct {
+	poll                                                     *vote.Poll
 	tag                                                      string
 	state, voters, receipts, tally, heldTally, ballots, held string
 	minutes, hours, log, pending                             string
@@ -18,18 +19,23 @@ type pollKeys struct {
 }
 
 // keysOf returns the keys of p, built once per poll and kept by the store (the vote path needs
-// them for every ballot).
+// them for every ballot): the last poll's at once, any other's from the map.
 func (s *Store) keysOf(p *vote.Poll) *pollKeys {
+	if k := s.lastKeys.Load(); k != nil && k.poll == p {
+		return k
+	}
 	if k, ok := s.keys.Load(p); ok {
+		s.lastKeys.Store(k.(*pollKeys))
 		return k.(*pollKeys)
 	}
 	t := "{lv:" + p.ID + "}"
 	k := &pollKeys{
-		tag: t, state: t + ":state", voters: t + ":voters", receipts: t + ":receipts",
+		poll: p, tag: t, state: t + ":state", voters: t + ":voters", receipts: t + ":receipts",
 		tally: t + ":tally", heldTally: t + ":heldtally", ballots: t + ":ballots", held: t + ":held",
 		minutes: t + ":m", hours: t + ":h", log: t + ":log", pending: t + ":pending",
 	}
 	actual, _ := s.keys.LoadOrStore(p, k)
+	s.lastKeys.Store(actual.(*pollKeys))
 	return actual.(*pollKeys)
 }
 

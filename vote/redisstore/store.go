@@ -64,12 +64,13 @@ const (
 // library sends again after a lost reply never counts a ballot twice nor reports a recorded
 // ballot as refused. Any failure to get an answer from Redis wraps vote.ErrUnavailable.
 type Store struct {
-	client redis.UniversalClient
-	cast   *redis.Script
-	review *redis.Script
-	keys   sync.Map      // *vote.Poll -> *pollKeys (keys.go)
-	batch  castBatcher   // sends Cast scripts in pipelines (batch.go)
-	errs   atomic.Uint64 // failed commands (errors.go)
+	client   redis.UniversalClient
+	cast     *redis.Script
+	review   *redis.Script
+	keys     sync.Map                 // *vote.Poll -> *pollKeys (keys.go)
+	lastKeys atomic.Pointer[pollKeys] // the keys keysOf returned last
+	batch    castBatcher              // sends Cast scripts in pipelines (batch.go)
+	errs     atomic.Uint64            // failed commands (errors.go)
 }
 
 var _ vote.Store = (*Store)(nil)
