@@ -16,7 +16,7 @@ var (
 	// (FraudPolicy.IPHardCap).
 	ErrSourceCapped = errors.New("too many ballots from this network address: try again later")
 	// ErrUnavailable means the store could not do what was asked. For a ballot it is usually not
-	// recorded; after a timeout it may be (see Store.Cast).
+	// recorded; after a timeout it may be (see Ballots.Cast).
 	ErrUnavailable = errors.New("store unavailable")
 )
 

@@ -1,6 +1,6 @@
 -- Review: settles one held ballot of one poll in one atomic step (Store.Review; the contract is
--- vote.Review's). Every key is under the poll's hash tag; Store.Review passes KEYS and ARGV in the
--- order bound below.
+-- vote.Records.Review). Every key is under the poll's hash tag; Store.Review passes KEYS and
+-- ARGV in the order bound below.
 -- Returns "missing", "notheld", or the receipt's new record ("<ms>|<state>|<choices>").
 
 local receipts_key, tally_key, heldtally_key, ballots_key, held_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]

@@ -194,7 +194,7 @@ func TestRedisStoreUnavailable(t *testing.T) {
 
 // A Redis that hangs (the host stops answering) turns into ErrUnavailable within a bounded time.
 // The ballot sent meanwhile may still be recorded when Redis wakes up (the ambiguous failure of
-// Store.Cast): VoterBallot tells, and sending the same ballot again is answered nil and counted once.
+// vote.Ballots.Cast): VoterBallot tells, and sending the same ballot again is answered nil and counted once.
 func TestRedisStoreHung(t *testing.T) {
 	ctx := context.Background()
 	srv := votetest.StartRedis(t)
