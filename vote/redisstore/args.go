@@ -79,19 +79,21 @@ func (a *castArgs) set(k *pollKeys, p *vote.Poll, b vote.Ballot) {
 	if b.Held {
 		state = "held"
 	}
-	a.keys, a.poll, a.minute, a.challenge = k, p, b.At.Truncate(time.Minute).Unix(), k.challenge(b.Challenge)
-	f := &a.fields
-	f[castVoterField], f[castReceipt], f[castAt], f[castState] = b.Voter+"|"+b.Period, b.Receipt, b.At.UnixMilli(), state
-	f[castVoter], f[castPeriod], f[castChallenge] = b.Voter, b.Period, b.Challenge
-	f[castChallengeTTL], f[castChoices] = challengeTTL(b.ChallengeUntil).Milliseconds(), strings.Join(b.Choices, ",")
-	f[castIP], f[castSubnet], f[castMinuteWeight], f[castHourWeight] = "", "", 0, 0
-	f[castIPMinuteCap], f[castIPHourCap], f[castSubnetMinuteCap], f[castSubnetHourCap], f[castIPHardCap] = 0, 0, 0, 0, 0
+	var ip, subnet string
+	var wMinute, wHour float64
+	var caps vote.SourceCaps
 	if src := b.Source; src != nil && src.IP != "" {
-		cp := src.Caps
-		f[castIP], f[castSubnet] = src.IP, src.Subnet
-		f[castMinuteWeight], f[castHourWeight] = vote.SlidingWeight(b.At, time.Minute), vote.SlidingWeight(b.At, time.Hour)
-		f[castIPMinuteCap], f[castIPHourCap], f[castSubnetMinuteCap], f[castSubnetHourCap] = cp.IPMinute, cp.IPHour, cp.SubnetMinute, cp.SubnetHour
-		f[castIPHardCap] = cp.IPHard
+		ip, subnet, caps = src.IP, src.Subnet, src.Caps
+		wMinute, wHour = vote.SlidingWeight(b.At, time.Minute), vote.SlidingWeight(b.At, time.Hour)
+	}
+	a.keys, a.poll, a.minute, a.challenge = k, p, b.At.Truncate(time.Minute).Unix(), k.challenge(b.Challenge)
+	a.fields = [castFields]any{
+		castVoterField: b.Voter + "|" + b.Period, castReceipt: b.Receipt, castAt: b.At.UnixMilli(),
+		castState: state, castVoter: b.Voter, castPeriod: b.Period, castChallenge: b.Challenge,
+		castChallengeTTL: challengeTTL(b.ChallengeUntil).Milliseconds(), castChoices: strings.Join(b.Choices, ","),
+		castIP: ip, castSubnet: subnet, castMinuteWeight: wMinute, castHourWeight: wHour,
+		castIPMinuteCap: caps.IPMinute, castIPHourCap: caps.IPHour,
+		castSubnetMinuteCap: caps.SubnetMinute, castSubnetHourCap: caps.SubnetHour, castIPHardCap: caps.IPHard,
 	}
 }
 
