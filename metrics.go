@@ -4,12 +4,13 @@ import (
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/monitoring"
 	"github.com/livevote/livevote/vote"
+	"github.com/livevote/livevote/vote/redisstore"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // newMetrics makes livevote's metrics on reg, reading the hub's and the store's statistics at
 // each scrape.
-func newMetrics(reg prometheus.Registerer, polls []*vote.Poll, live *hub.Hub, st store) *monitoring.Metrics {
+func newMetrics(reg prometheus.Registerer, polls []*vote.Poll, live *hub.Hub, st vote.Pinger) *monitoring.Metrics {
 	opts := monitoring.Options{
 		Polls: polls,
 		Hub: func() monitoring.HubStats {
@@ -27,7 +28,7 @@ func newMetrics(reg prometheus.Registerer, polls []*vote.Poll, live *hub.Hub, st
 		},
 		Store: monitoring.StoreStats{Ping: st.Ping},
 	}
-	if rs, ok := st.(*vote.RedisStore); ok {
+	if rs, ok := st.(*redisstore.Store); ok {
 		opts.Store.Errors = rs.Errors
 		opts.Store.Pool = func() monitoring.PoolStats {
 			p := rs.Client().PoolStats()

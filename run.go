@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/livevote/livevote/vote/ballotfile"
+	"github.com/livevote/livevote/vote/memstore"
+	"github.com/livevote/livevote/vote/redisstore"
 	"io"
 	"log/slog"
 	"net"
@@ -134,26 +137,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // loadPolls reads the ballot file, or the built-in ballot when path is empty.
 func loadPolls(path string) ([]*vote.Poll, error) {
 	if path == "" {
-		return vote.Builtin()
+		return ballotfile.Builtin()
 	}
-	return vote.Load(path)
-}
-
-// store is what run needs of a vote store beyond what the server uses.
-type store interface {
-	server.Store
-	Close() error
+	return ballotfile.Load(path)
 }
 
 // openStore opens Redis when spec is set, else the embedded memory store.
-func openStore(ctx context.Context, spec string, log *slog.Logger) (store, error) {
+func openStore(ctx context.Context, spec string, log *slog.Logger) (vote.Store, error) {
 	if spec == "" {
 		log.Warn("no LIVEVOTE_REDIS_URL: using the embedded in-memory store: one instance only, nothing survives a restart; set LIVEVOTE_REDIS_URL for a real vote")
-		return vote.NewMemoryStore(), nil
+		return memstore.New(), nil
 	}
 	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	s, err := vote.OpenRedis(octx, spec)
+	s, err := redisstore.Open(octx, spec)
 	if err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}

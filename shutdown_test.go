@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"github.com/livevote/livevote/vote/ballotfile"
+	"github.com/livevote/livevote/vote/redisstore"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/votetest"
 )
 
@@ -18,7 +19,7 @@ func TestGracefulShutdown(t *testing.T) {
 	rs := votetest.StartRedis(t)
 	ballot := filepath.Join(t.TempDir(), "ballot.yaml")
 	os.WriteFile(ballot, []byte(votetest.PollYAML()), 0o600)
-	polls, err := vote.Load(ballot)
+	polls, err := ballotfile.Load(ballot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	acked := votes.stop()
 
-	store, err := vote.OpenRedis(context.Background(), rs.URL())
+	store, err := redisstore.Open(context.Background(), rs.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 )
 
 // browser is an attempt from an ordinary phone browser by a person: no signal at all.
-func browser() fraud.Attempt {
-	return fraud.Attempt{
+func browser() vote.Attempt {
+	return vote.Attempt{
 		ChallengeAge:   8 * time.Second,
 		Elapsed:        9 * time.Second,
 		AcceptLanguage: true,
@@ -25,30 +25,30 @@ func TestJudge(t *testing.T) {
 	pol := vote.DefaultFraudPolicy()
 	tests := []struct {
 		name    string
-		change  func(a *fraud.Attempt)
+		change  func(a *vote.Attempt)
 		signals string
-		action  fraud.Action
+		action  vote.Action
 		err     error
 	}{
-		{"a person", func(*fraud.Attempt) {}, "[]", fraud.Accept, nil},
-		{"honeypot filled", func(a *fraud.Attempt) { a.Honeypot = "http://spam.example" }, "[honeypot]", fraud.Refuse, vote.ErrChallengeFailed},
-		{"challenge failed", func(a *fraud.Attempt) { a.ChallengeFailed = true }, "[challenge]", fraud.Refuse, vote.ErrChallengeFailed},
-		{"webdriver", func(a *fraud.Attempt) { a.Webdriver = true }, "[webdriver]", fraud.Hold, nil},
-		{"curl", func(a *fraud.Attempt) { a.UserAgent = "curl/8.5.0" }, "[tool_agent]", fraud.Hold, nil},
-		{"no user agent", func(a *fraud.Attempt) { a.UserAgent = "" }, "[tool_agent]", fraud.Hold, nil},
-		{"headless chrome", func(a *fraud.Attempt) {
+		{"a person", func(*vote.Attempt) {}, "[]", vote.Accept, nil},
+		{"honeypot filled", func(a *vote.Attempt) { a.Honeypot = "http://spam.example" }, "[honeypot]", vote.Refuse, vote.ErrChallengeFailed},
+		{"challenge failed", func(a *vote.Attempt) { a.ChallengeFailed = true }, "[challenge]", vote.Refuse, vote.ErrChallengeFailed},
+		{"webdriver", func(a *vote.Attempt) { a.Webdriver = true }, "[webdriver]", vote.Hold, nil},
+		{"curl", func(a *vote.Attempt) { a.UserAgent = "curl/8.5.0" }, "[tool_agent]", vote.Hold, nil},
+		{"no user agent", func(a *vote.Attempt) { a.UserAgent = "" }, "[tool_agent]", vote.Hold, nil},
+		{"headless chrome", func(a *vote.Attempt) {
 			a.UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36"
-		}, "[tool_agent]", fraud.Hold, nil},
-		{"too fast after the challenge", func(a *fraud.Attempt) { a.ChallengeAge = 300 * time.Millisecond }, "[too_fast]", fraud.Accept, nil},
-		{"too fast as the page says", func(a *fraud.Attempt) { a.Elapsed = time.Second }, "[too_fast]", fraud.Accept, nil},
-		{"no challenge, no page report: not too fast", func(a *fraud.Attempt) { a.ChallengeAge, a.Elapsed = 0, 0 }, "[]", fraud.Accept, nil},
-		{"no Accept-Language", func(a *fraud.Attempt) { a.AcceptLanguage = false }, "[no_language]", fraud.Accept, nil},
-		{"surging candidate", func(a *fraud.Attempt) { a.Surging = true }, "[velocity]", fraud.Accept, nil},
-		{"two weak signals hold", func(a *fraud.Attempt) { a.AcceptLanguage, a.ChallengeAge = false, time.Second }, "[too_fast no_language]", fraud.Hold, nil},
-		{"the scripted attacker", func(a *fraud.Attempt) {
+		}, "[tool_agent]", vote.Hold, nil},
+		{"too fast after the challenge", func(a *vote.Attempt) { a.ChallengeAge = 300 * time.Millisecond }, "[too_fast]", vote.Accept, nil},
+		{"too fast as the page says", func(a *vote.Attempt) { a.Elapsed = time.Second }, "[too_fast]", vote.Accept, nil},
+		{"no challenge, no page report: not too fast", func(a *vote.Attempt) { a.ChallengeAge, a.Elapsed = 0, 0 }, "[]", vote.Accept, nil},
+		{"no Accept-Language", func(a *vote.Attempt) { a.AcceptLanguage = false }, "[no_language]", vote.Accept, nil},
+		{"surging candidate", func(a *vote.Attempt) { a.Surging = true }, "[velocity]", vote.Accept, nil},
+		{"two weak signals hold", func(a *vote.Attempt) { a.AcceptLanguage, a.ChallengeAge = false, time.Second }, "[too_fast no_language]", vote.Hold, nil},
+		{"the scripted attacker", func(a *vote.Attempt) {
 			a.UserAgent, a.AcceptLanguage, a.ChallengeAge, a.Elapsed = "python-requests/2.31", false, 20*time.Millisecond, 0
-		}, "[tool_agent too_fast no_language]", fraud.Hold, nil},
-		{"definite beats everything", func(a *fraud.Attempt) { a.Webdriver, a.Honeypot, a.UserAgent = true, "x", "curl/8" }, "[honeypot webdriver tool_agent]", fraud.Refuse, vote.ErrChallengeFailed},
+		}, "[tool_agent too_fast no_language]", vote.Hold, nil},
+		{"definite beats everything", func(a *vote.Attempt) { a.Webdriver, a.Honeypot, a.UserAgent = true, "x", "curl/8" }, "[honeypot webdriver tool_agent]", vote.Refuse, vote.ErrChallengeFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,7 +58,7 @@ func TestJudge(t *testing.T) {
 			if fmt.Sprint(v.Signals) != tt.signals || v.Action != tt.action || !errors.Is(v.Err(), tt.err) || (tt.err == nil) != (v.Err() == nil) {
 				t.Errorf("verdict = %v %s (reason %q, err %v); want %s %s (err %v)", v.Signals, v.Action, v.Reason, v.Err(), tt.signals, tt.action, tt.err)
 			}
-			if (v.Action == fraud.Accept) != (v.Reason == "") {
+			if (v.Action == vote.Accept) != (v.Reason == "") {
 				t.Errorf("action %s with reason %q", v.Action, v.Reason)
 			}
 		})
@@ -84,14 +84,14 @@ func TestJudgePolicy(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		pol    vote.FraudPolicy
-		a      fraud.Attempt
-		action fraud.Action
+		a      vote.Attempt
+		action vote.Action
 	}{
-		{"hold off: a tool is accepted", noHold, curl, fraud.Accept},
-		{"hold off: the honeypot still refuses", noHold, honeypot, fraud.Refuse},
-		{"three weak signals needed", weak3, weak2, fraud.Accept},
-		{"weak signals never hold", weakNever, weak2, fraud.Accept},
-		{"min vote time 10 s", slow, browser(), fraud.Accept}, // one weak signal
+		{"hold off: a tool is accepted", noHold, curl, vote.Accept},
+		{"hold off: the honeypot still refuses", noHold, honeypot, vote.Refuse},
+		{"three weak signals needed", weak3, weak2, vote.Accept},
+		{"weak signals never hold", weakNever, weak2, vote.Accept},
+		{"min vote time 10 s", slow, browser(), vote.Accept}, // one weak signal
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if v := fraud.Judge(tt.pol, tt.a); v.Action != tt.action || len(v.Signals) == 0 {
@@ -108,15 +108,15 @@ func TestJudgePolicy(t *testing.T) {
 func TestSources(t *testing.T) {
 	pol := vote.DefaultFraudPolicy()
 	pol.IPHardCap = 500
-	if c := fraud.Caps(pol, false); c != (vote.SourceCaps{IPMinute: 20, IPHour: 100, SubnetMinute: 100, SubnetHour: 1000, IPHard: 500}) {
+	if c := vote.Caps(pol, false); c != (vote.SourceCaps{IPMinute: 20, IPHour: 100, SubnetMinute: 100, SubnetHour: 1000, IPHard: 500}) {
 		t.Errorf("caps = %+v", c)
 	}
-	if c := fraud.Caps(pol, true); c != (vote.SourceCaps{}) {
+	if c := vote.Caps(pol, true); c != (vote.SourceCaps{}) {
 		t.Errorf("caps of a trusted subnet = %+v, want none", c)
 	}
 	noHold := pol
 	noHold.Hold = false
-	if c := fraud.Caps(noHold, false); c != (vote.SourceCaps{IPHard: 500}) {
+	if c := vote.Caps(noHold, false); c != (vote.SourceCaps{IPHard: 500}) {
 		t.Errorf("caps when the policy does not hold = %+v, want the hard cap only", c)
 	}
 
@@ -127,21 +127,21 @@ func TestSources(t *testing.T) {
 		counts  vote.SourceCounts
 		held    bool
 		signals string
-		action  fraud.Action
+		action  vote.Action
 	}{
-		{"a household", false, vote.SourceCounts{IPMinute: 3, IPHour: 5, SubnetMinute: 4, SubnetHour: 9}, false, "[]", fraud.Accept},
-		{"at the caps", false, vote.SourceCounts{IPMinute: 20, IPHour: 100, SubnetMinute: 100, SubnetHour: 1000}, false, "[]", fraud.Accept},
-		{"IP over a minute's cap", false, vote.SourceCounts{IPMinute: 21, IPHour: 21, SubnetMinute: 21, SubnetHour: 21}, true, "[ip_minute]", fraud.Hold},
-		{"IP over an hour's cap", false, vote.SourceCounts{IPMinute: 2, IPHour: 101, SubnetMinute: 2, SubnetHour: 101}, true, "[ip_hour]", fraud.Hold},
-		{"subnet over both", false, vote.SourceCounts{IPMinute: 1, IPHour: 1, SubnetMinute: 101, SubnetHour: 1001}, true, "[subnet_minute subnet_hour]", fraud.Hold},
-		{"the venue, trusted", true, vote.SourceCounts{IPMinute: 400, IPHour: 500, SubnetMinute: 400, SubnetHour: 500}, false, "[]", fraud.Accept},
+		{"a household", false, vote.SourceCounts{IPMinute: 3, IPHour: 5, SubnetMinute: 4, SubnetHour: 9}, false, "[]", vote.Accept},
+		{"at the caps", false, vote.SourceCounts{IPMinute: 20, IPHour: 100, SubnetMinute: 100, SubnetHour: 1000}, false, "[]", vote.Accept},
+		{"IP over a minute's cap", false, vote.SourceCounts{IPMinute: 21, IPHour: 21, SubnetMinute: 21, SubnetHour: 21}, true, "[ip_minute]", vote.Hold},
+		{"IP over an hour's cap", false, vote.SourceCounts{IPMinute: 2, IPHour: 101, SubnetMinute: 2, SubnetHour: 101}, true, "[ip_hour]", vote.Hold},
+		{"subnet over both", false, vote.SourceCounts{IPMinute: 1, IPHour: 1, SubnetMinute: 101, SubnetHour: 1001}, true, "[subnet_minute subnet_hour]", vote.Hold},
+		{"the venue, trusted", true, vote.SourceCounts{IPMinute: 400, IPHour: 500, SubnetMinute: 400, SubnetHour: 500}, false, "[]", vote.Accept},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			v := person.WithSource(pol, tt.trusted, tt.counts, tt.held)
 			if fmt.Sprint(v.Signals) != tt.signals || v.Action != tt.action {
 				t.Errorf("verdict %v %s, want %s %s", v.Signals, v.Action, tt.signals, tt.action)
 			}
-			if got := fmt.Sprint(fraud.SourceSignals(pol, tt.trusted, tt.counts)); got != tt.signals {
+			if got := fmt.Sprint(vote.SourceSignals(pol, tt.trusted, tt.counts)); got != tt.signals {
 				t.Errorf("SourceSignals = %s", got)
 			}
 		})
@@ -150,11 +150,11 @@ func TestSources(t *testing.T) {
 	curl := browser()
 	curl.UserAgent, curl.AcceptLanguage = "Wget/1.21", false
 	v := fraud.Judge(pol, curl).WithSource(pol, false, vote.SourceCounts{IPMinute: 30}, true)
-	if fmt.Sprint(v.Signals) != "[tool_agent ip_minute no_language]" || v.Action != fraud.Hold || v.Reason != fraud.ToolAgent {
+	if fmt.Sprint(v.Signals) != "[tool_agent ip_minute no_language]" || v.Action != vote.Hold || v.Reason != vote.SignalToolAgent {
 		t.Errorf("tool over the IP cap = %v %s %s", v.Signals, v.Action, v.Reason)
 	}
 	v = fraud.Judge(pol, curl).WithCap()
-	if fmt.Sprint(v.Signals) != "[ip_cap tool_agent no_language]" || v.Action != fraud.Refuse || !errors.Is(v.Err(), vote.ErrSourceCapped) {
+	if fmt.Sprint(v.Signals) != "[ip_cap tool_agent no_language]" || v.Action != vote.Refuse || !errors.Is(v.Err(), vote.ErrSourceCapped) {
 		t.Errorf("at the hard cap = %v %s %v", v.Signals, v.Action, v.Err())
 	}
 }

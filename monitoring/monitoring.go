@@ -180,7 +180,7 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 		}
 		m.polls[id] = ps
 	}
-	for _, s := range fraud.Signals {
+	for _, s := range vote.Signals {
 		m.signalCount[string(s)] = m.signals.WithLabelValues(string(s))
 	}
 	if opts.Hub != nil {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/livevote/livevote/vote"
 )
 
 // challengeTTL is how long a proof-of-work challenge may be solved and used.
@@ -56,6 +58,23 @@ func (k keys) newChallenge(poll, voterKey string, difficulty int, now time.Time)
 func sha256Hex(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+// proof is a vote's proof of work as the server checks it (vote.Proof): a solution of one of its
+// signed challenges.
+type proof struct {
+	keys *keys
+	sol  *solution
+}
+
+// Check implements vote.Proof.
+func (pr proof) Check(p *vote.Poll, voterKey string, difficulty int, now time.Time) (vote.Challenge, bool) {
+	until, ok := pr.keys.verify(pr.sol, p.ID, voterKey, difficulty, now)
+	if !ok {
+		return vote.Challenge{}, false
+	}
+	// issued to the second: the challenge keeps its expiry in Unix seconds
+	return vote.Challenge{ID: pr.sol.Challenge, Issued: until.Add(-challengeTTL), Expires: until}, true
 }
 
 // verify checks a solution for this poll, voter and current difficulty at now, and returns when

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"github.com/livevote/livevote/vote/memstore"
+	"github.com/livevote/livevote/vote/redisstore"
 	"strings"
 	"testing"
 	"time"
@@ -115,7 +117,7 @@ func TestErrorCodes(t *testing.T) {
 // TestUnavailable shows 503 unavailable: nothing is acknowledged while the store cannot record.
 func TestUnavailable(t *testing.T) {
 	t.Run("memory (injected fault)", func(t *testing.T) {
-		mem := vote.NewMemoryStore()
+		mem := memstore.New()
 		e := newEnv(t, failing{mem}, nil)
 		c := e.voter()
 		r := c.vote("a")
@@ -129,7 +131,7 @@ func TestUnavailable(t *testing.T) {
 	})
 	t.Run("redis killed and restarted", func(t *testing.T) {
 		rs := votetest.StartRedis(t, "--appendonly", "yes", "--appendfsync", "always")
-		store, err := vote.OpenRedis(context.Background(), rs.URL())
+		store, err := redisstore.Open(context.Background(), rs.URL())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@ type pollFraud struct {
 	velocity *fraud.Velocity
 	trusted  atomic.Pointer[[]netip.Prefix]
 	results  []atomic.Int64 // by voteResults index
-	signals  []atomic.Int64 // by fraud.Signals index
+	signals  []atomic.Int64 // by vote.Signals index
 }
 
 func newPollFraud(p *vote.Poll) *pollFraud {
@@ -29,7 +29,7 @@ func newPollFraud(p *vote.Poll) *pollFraud {
 		poll:     p,
 		velocity: fraud.NewVelocity(p),
 		results:  make([]atomic.Int64, len(voteResults)),
-		signals:  make([]atomic.Int64, len(fraud.Signals)),
+		signals:  make([]atomic.Int64, len(vote.Signals)),
 	}
 	pf.trusted.Store(&[]netip.Prefix{})
 	return pf
@@ -67,7 +67,7 @@ func (pf *pollFraud) take() vote.FraudCounts {
 	}
 	for i := range pf.signals {
 		if n := pf.signals[i].Swap(0); n != 0 {
-			c.Signals[string(fraud.Signals[i])] = n
+			c.Signals[string(vote.Signals[i])] = n
 		}
 	}
 	return c
@@ -79,7 +79,7 @@ func (pf *pollFraud) giveBack(c vote.FraudCounts) {
 		pf.results[voteResultIndex[name]].Add(n)
 	}
 	for name, n := range c.Signals {
-		pf.signals[signalIndex[fraud.Signal(name)]].Add(n)
+		pf.signals[signalIndex[vote.Signal(name)]].Add(n)
 	}
 }
 
@@ -96,21 +96,15 @@ func (s *server) flush(ctx context.Context, pf *pollFraud) error {
 	return nil
 }
 
-// source is where a vote attempt came from, as the fraud checks see it.
-type source struct {
-	ip, subnet string // keyed hashes; empty when the address is unknown
-	trusted    bool
-}
-
 // sourceOf hashes the client address of the request (see proxies.clientIP) and its /24 (IPv4) or
 // /48 (IPv6) with the deployment's secret: the store never sees an address, and every instance
 // computes the same hashes.
-func (s *server) sourceOf(c *fiber.Ctx, pf *pollFraud) source {
+func (s *server) sourceOf(c *fiber.Ctx, pf *pollFraud) vote.Origin {
 	a := s.proxies.clientIP(c)
 	if !a.IsValid() {
-		return source{}
+		return vote.Origin{}
 	}
-	return source{ip: s.keys.sourceHash("ip", a), subnet: s.keys.subnetHash(a), trusted: pf.isTrusted(a)}
+	return vote.Origin{IP: s.keys.sourceHash("ip", a), Subnet: s.keys.subnetHash(a), Trusted: pf.isTrusted(a)}
 }
 
 // subnetOf is the /24 (IPv4) or /48 (IPv6) an address is counted in.

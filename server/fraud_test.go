@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"github.com/livevote/livevote/vote/memstore"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -368,7 +369,7 @@ func TestVoteSignals(t *testing.T) {
 
 // TestVoteBody: the page's optional fields are part of the strict body.
 func TestVoteBody(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	votes := "/api/v1/polls/" + e.Poll.ID + "/votes"
 	for _, tt := range []struct {
 		body   string
@@ -467,7 +468,7 @@ func TestTrustedSubnets(t *testing.T) {
 // TestRateLimitVenue: the API rate limit keys requests by voter cookie, and by address only
 // without one; a trusted subnet has no address limit. (The limiter itself: ratelimit_test.go.)
 func TestRateLimitVenue(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil, withProxy(), withRateLimit(10))
+	e := newEnv(t, memstore.New(), nil, withProxy(), withRateLimit(10))
 	poll := "/api/v1/polls/" + e.Poll.ID
 	// 10 phones open the ballot from one address: its 10 requests without a cookie.
 	phones := make([]*agent, 10)

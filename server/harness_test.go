@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/livevote/livevote/vote/memstore"
+	"github.com/livevote/livevote/vote/redisstore"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -45,9 +47,9 @@ func (c *clock) Set(t time.Time) {
 // stores lists the stores every API test runs on.
 func stores() map[string]func(t *testing.T) vote.Store {
 	return map[string]func(t *testing.T) vote.Store{
-		"memory": func(*testing.T) vote.Store { return vote.NewMemoryStore() },
+		"memory": func(*testing.T) vote.Store { return memstore.New() },
 		"redis": func(t *testing.T) vote.Store {
-			s, err := vote.OpenRedis(context.Background(), votetest.RedisURL(t))
+			s, err := redisstore.Open(context.Background(), votetest.RedisURL(t))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -67,9 +67,9 @@ var voteResultIndex = func() map[string]int {
 	return m
 }()
 
-var signalIndex = func() map[fraud.Signal]int {
-	m := make(map[fraud.Signal]int, len(fraud.Signals))
-	for i, s := range fraud.Signals {
+var signalIndex = func() map[vote.Signal]int {
+	m := make(map[vote.Signal]int, len(vote.Signals))
+	for i, s := range vote.Signals {
 		m[s] = i
 	}
 	return m
@@ -96,7 +96,7 @@ func (s *server) reportVote(pf *pollFraud, held bool, err error, start time.Time
 }
 
 // reportSignals reports the signals of one attempt on poll pf.
-func (s *server) reportSignals(pf *pollFraud, signals []fraud.Signal) {
+func (s *server) reportSignals(pf *pollFraud, signals []vote.Signal) {
 	for _, sig := range signals {
 		pf.signals[signalIndex[sig]].Add(1)
 		s.obs.Signal(string(sig))

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"compress/gzip"
+	"github.com/livevote/livevote/vote/memstore"
 	"io"
 	"net/http"
 	"regexp"
@@ -10,11 +11,10 @@ import (
 	"testing"
 
 	"github.com/livevote/livevote/server"
-	"github.com/livevote/livevote/vote"
 )
 
 func TestPagesAreServed(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	id := e.Poll.ID
 	for _, tc := range []struct {
 		path, contentType, contains string
@@ -51,7 +51,7 @@ func TestPagesAreServed(t *testing.T) {
 }
 
 func TestBallotPageGivesTheVoterCookie(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	c := e.anonymous()
 	r := c.mustGet("/vote/"+e.Poll.ID, 200)
 	if !strings.Contains(r.Header.Get("Set-Cookie"), "lv_voter=") {
@@ -67,7 +67,7 @@ func TestBallotPageGivesTheVoterCookie(t *testing.T) {
 }
 
 func TestAssetsAreGzippedAndRevalidated(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	c := e.anonymous()
 	plain := c.mustGet("/static/vote.js", 200, "Accept-Encoding", "identity")
 	zipped := c.mustGet("/static/vote.js", 200, "Accept-Encoding", "gzip")
@@ -106,7 +106,7 @@ func TestQRCodeOfTheBallot(t *testing.T) {
 		{"LIVEVOTE_PUBLIC_URL wins", []option{public, trusted}, []string{"X-Forwarded-Host", "vote.example.net"}, "https://vote.example.org/vote/{poll}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, vote.NewMemoryStore(), nil, tc.opts...)
+			e := newEnv(t, memstore.New(), nil, tc.opts...)
 			r := e.anonymous().mustGet("/qr/"+e.Poll.ID+".svg", 200, tc.header...)
 			if ct := r.Header.Get("Content-Type"); ct != "image/svg+xml" {
 				t.Errorf("Content-Type %q", ct)

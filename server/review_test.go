@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/livevote/livevote/vote/memstore"
 	"strings"
 	"testing"
 	"time"
@@ -203,7 +204,7 @@ func TestExportAndAudit(t *testing.T) {
 
 // TestAuditFindsTampering: a counter changed behind the log's back makes the audit inconsistent.
 func TestAuditFindsTampering(t *testing.T) {
-	mem := vote.NewMemoryStore()
+	mem := memstore.New()
 	e := newEnv(t, tampered{mem}, nil)
 	e.voter().mustVote("a")
 	audit := e.adminGet("/audit").JSON(t)

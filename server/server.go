@@ -9,31 +9,22 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/static"
 	"github.com/livevote/livevote/vote"
 )
 
-// Store is what the server needs of the vote store (vote.MemoryStore and vote.RedisStore).
+// Store is what the server's handlers need of the vote store: every part but closing it (the
+// program closes the store). Each part's contract is on its interface in package vote.
 type Store interface {
-	Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error
-	State(ctx context.Context, p *vote.Poll) (vote.State, error)
-	SetStatus(ctx context.Context, p *vote.Poll, s vote.Status) (vote.State, error)
-	SetResults(ctx context.Context, p *vote.Poll, v vote.Visibility) (vote.State, error)
-	SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.State, error)
-	Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error)
-	Turnout(ctx context.Context, p *vote.Poll, step time.Duration) (map[int64]int64, error)
-	VoterBallot(ctx context.Context, p *vote.Poll, voter, period string) (vote.Receipt, error)
-	Receipt(ctx context.Context, p *vote.Poll, id string) (vote.Receipt, error)
-	UseChallenge(ctx context.Context, p *vote.Poll, challenge string, until time.Time) error
-	Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.Receipt, error)
-	Review(ctx context.Context, p *vote.Poll, receipt string, release bool, at time.Time) (vote.Receipt, error)
-	Log(ctx context.Context, p *vote.Poll, after string, limit int) ([]vote.LogEntry, error)
-	Sources(ctx context.Context, p *vote.Poll, now time.Time, n int) (vote.SourceReport, error)
-	Trusted(ctx context.Context, p *vote.Poll) ([]string, error)
-	SetTrusted(ctx context.Context, p *vote.Poll, subnet string, trusted bool) ([]string, error)
-	AddFraudCounts(ctx context.Context, p *vote.Poll, c vote.FraudCounts) error
-	Ping(ctx context.Context) error
+	vote.Ballots
+	vote.States
+	vote.Snapshots
+	vote.Records
+	vote.Sources
+	vote.FraudCounters
+	vote.Pinger
 }
 
 // Config is everything the server depends on.
@@ -74,6 +65,7 @@ type server struct {
 	order   []*vote.Poll
 	store   Store
 	states  *stateCache
+	booth   *vote.Booth // the vote workflow (votes.go)
 	keys    keys
 	admin   string
 	proxies proxies
@@ -132,6 +124,13 @@ func New(cfg Config) (*fiber.App, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.states = newStateCache(cfg.Store, s.now)
+	s.booth = &vote.Booth{
+		Ballots: cfg.Store,
+		State:   s.states.get,
+		Judge:   fraud.Judge,
+		Surging: func(p *vote.Poll, choices []string) bool { return s.fraud[p.ID].velocity.Surging(choices) },
+		Now:     s.now,
+	}
 	if s.assets, err = loadAssets(static.FS()); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -166,8 +165,8 @@ func (s *server) handleSignals() fiber.Handler {
 				refused[r] = snap.Fraud.Results[r]
 			}
 		}
-		signals := make(map[string]int64, len(fraud.Signals))
-		for _, sig := range fraud.Signals {
+		signals := make(map[string]int64, len(vote.Signals))
+		for _, sig := range vote.Signals {
 			signals[string(sig)] = snap.Fraud.Signals[string(sig)]
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")

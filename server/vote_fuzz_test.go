@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"github.com/livevote/livevote/vote/ballotfile"
+	"github.com/livevote/livevote/vote/memstore"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -10,7 +12,6 @@ import (
 	"time"
 
 	"github.com/livevote/livevote/hub"
-	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/votetest"
 )
 
@@ -26,12 +27,12 @@ func FuzzVoteBody(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	polls, err := vote.Parse([]byte(votetest.PollYAML("max_choices: 2")), "fuzz")
+	polls, err := ballotfile.Parse([]byte(votetest.PollYAML("max_choices: 2")), "fuzz")
 	if err != nil {
 		f.Fatal(err)
 	}
 	p := polls[0]
-	store := vote.NewMemoryStore()
+	store := memstore.New()
 	app, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: hub.New(Snapshots(polls, store), hub.Options{})})
 	if err != nil {
 		f.Fatal(err)

@@ -1,15 +1,10 @@
 package server
 
 import (
-	"context"
-	"crypto/rand"
-	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -78,8 +73,9 @@ func (s *server) handleVote() fiber.Handler {
 	}
 }
 
-// vote is handleVote's work: it returns the poll's fraud state (nil when the poll is unknown),
-// whether the ballot was held, and the error that refused the attempt.
+// vote is handleVote's work: it parses the request, runs the vote workflow (vote.Booth) and
+// renders its result. It returns the poll's fraud state (nil when the poll is unknown), whether the
+// ballot was held, and the error that refused the attempt.
 func (s *server) vote(c *fiber.Ctx) (pf *pollFraud, held bool, err error) {
 	pf = s.fraud[c.Params("poll")] // nil for an unknown poll
 	if len(c.Body()) > maxVoteBody {
@@ -97,90 +93,33 @@ func (s *server) vote(c *fiber.Ctx) (pf *pollFraud, held bool, err error) {
 	if voter == "" {
 		return pf, false, errVoterToken
 	}
-	ctx := c.UserContext()
-	st, err := s.states.get(ctx, p)
-	if err != nil {
-		return pf, false, err
-	}
-	now := s.now()
-	if st.Status != vote.StatusOpen {
-		return pf, false, vote.ErrVotingClosed
-	}
-	b := vote.Ballot{
-		Receipt: strings.ToLower(rand.Text()),
+	r := vote.Request{
+		Poll:    p,
 		Voter:   s.keys.voterKey(voter),
-		Period:  p.Period(now),
 		Choices: req.Choices,
-		At:      now.Truncate(time.Millisecond), // what the Redis store keeps
+		From:    s.sourceOf(c, pf),
+		Attempt: vote.Attempt{
+			Honeypot:       req.Website,
+			AcceptLanguage: c.Get(fiber.HeaderAcceptLanguage) != "",
+			UserAgent:      c.Get(fiber.HeaderUserAgent), // not kept: Judge only reads it
+		},
 	}
-	a := fraud.Attempt{
-		Honeypot:       req.Website,
-		AcceptLanguage: c.Get(fiber.HeaderAcceptLanguage) != "",
-		UserAgent:      c.Get(fiber.HeaderUserAgent), // not kept: Judge only reads it
-		Surging:        pf.velocity.Surging(req.Choices),
+	if req.Pow != nil {
+		r.Proof = proof{keys: &s.keys, sol: req.Pow}
 	}
 	if req.Client != nil {
-		a.Webdriver, a.Elapsed = req.Client.Webdriver, time.Duration(req.Client.ElapsedMS)*time.Millisecond
+		r.Attempt.Webdriver, r.Attempt.Elapsed = req.Client.Webdriver, time.Duration(req.Client.ElapsedMS)*time.Millisecond
 	}
-	if st.Difficulty > 0 {
-		until, ok := s.keys.verify(req.Pow, p.ID, b.Voter, st.Difficulty, now)
-		if ok {
-			b.Challenge, b.ChallengeUntil = req.Pow.Challenge, until
-			// when it was issued, to the second (the challenge keeps its expiry in Unix seconds)
-			a.ChallengeAge = max(now.Sub(until.Add(-challengeTTL)), time.Nanosecond)
-		}
-		a.ChallengeFailed = !ok
+	res, err := s.booth.Cast(c.UserContext(), r)
+	if res.Judged {
+		s.reportSignals(pf, res.Verdict.Signals)
 	}
-	verdict := fraud.Judge(p.Fraud, a)
-	if verdict.Action == fraud.Refuse {
-		s.reportSignals(pf, verdict.Signals)
-		return pf, false, s.refuse(ctx, p, b, verdict.Err())
+	if res.RetryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(res.RetryAfter.Seconds())+1))
 	}
-	if err := p.CheckChoices(req.Choices); err != nil {
-		s.reportSignals(pf, verdict.Signals)
-		return pf, false, s.refuse(ctx, p, b, err)
-	}
-	src := s.sourceOf(c, pf)
-	b.Held = verdict.Action == fraud.Hold
-	if src.ip != "" {
-		b.Source = &vote.Source{IP: src.ip, Subnet: src.subnet, Caps: fraud.Caps(p.Fraud, src.trusted)}
-	}
-	err = s.cast(ctx, p, b)
-	switch {
-	case errors.Is(err, vote.ErrSourceCapped):
-		verdict = verdict.WithCap()
-		// The hour's ballots leave the sliding window as the next hour goes by: there is room
-		// again from the next full hour at the latest, if no other ballot came before.
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(now.Truncate(time.Hour).Add(time.Hour).Sub(now).Seconds())+1))
-	case err == nil && b.Source != nil:
-		verdict = verdict.WithSource(p.Fraud, src.trusted, b.Source.Counts, b.Source.Held)
-	}
-	s.reportSignals(pf, verdict.Signals)
 	if err != nil {
 		return pf, false, err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return pf, verdict.Action == fraud.Hold, c.Status(fiber.StatusCreated).JSON(voteAccepted{Status: "accepted", Receipt: b.Receipt, Choices: b.Choices})
-}
-
-// refuse answers an attempt refused before the store with err; the attempt used its challenge,
-// if it had a good one, so the challenge is consumed first.
-func (s *server) refuse(ctx context.Context, p *vote.Poll, b vote.Ballot, err error) error {
-	if b.Challenge != "" {
-		if uerr := s.store.UseChallenge(ctx, p, b.Challenge, b.ChallengeUntil); uerr != nil {
-			return uerr
-		}
-	}
-	return err
-}
-
-// cast records the ballot. When the store failed in a way that may have recorded it (a timeout),
-// cast sends the same ballot once more: Cast is idempotent per receipt, so the answer is then
-// definite unless the store is still down.
-func (s *server) cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
-	err := s.store.Cast(ctx, p, b)
-	if err == nil || !errors.Is(err, vote.ErrUnavailable) || ctx.Err() != nil {
-		return err
-	}
-	return s.store.Cast(ctx, p, b)
+	return pf, res.Held(), c.Status(fiber.StatusCreated).JSON(voteAccepted{Status: "accepted", Receipt: res.Receipt, Choices: res.Choices})
 }

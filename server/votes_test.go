@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"github.com/livevote/livevote/vote/memstore"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestVoteReceiptAndMe(t *testing.T) {
 }
 
 func TestVoterCookie(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	r := e.anonymous().mustGet("/api/v1/polls/"+e.Poll.ID, 200)
 	cookie := r.Header.Get("Set-Cookie")
 	for _, want := range []string{"lv_voter=", "HttpOnly", "SameSite=Lax", "path=/"} {
@@ -64,7 +65,7 @@ func TestVoterCookie(t *testing.T) {
 		t.Errorf("a refused POST set a cookie: %s", r.Header.Get("Set-Cookie"))
 	}
 	// Another deployment's cookie is not valid here.
-	other := newEnv(t, vote.NewMemoryStore(), nil, func(c *server.Config) { c.Secret = []byte("another secret") })
+	other := newEnv(t, memstore.New(), nil, func(c *server.Config) { c.Secret = []byte("another secret") })
 	r = other.anonymous().mustGet("/api/v1/polls/"+other.Poll.ID, 200)
 	foreign, _, _ := strings.Cut(r.Header.Get("Set-Cookie"), ";")
 	if r := e.anonymous().postJSON("/api/v1/polls/"+e.Poll.ID+"/votes", map[string]any{"choices": []string{"a"}}, "Cookie", foreign); r.Code(t) != "voter_token_required" {
@@ -260,7 +261,7 @@ func TestTurnout(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	if r := e.anonymous().mustGet("/healthz", 200); string(r.Body) != `{"status":"ok"}` {
 		t.Errorf("healthz = %s", r.Body)
 	}
@@ -282,7 +283,7 @@ func TestSecureCookieBehindTrustedProxy(t *testing.T) {
 		{"trusted proxy", []string{"127.0.0.1"}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, vote.NewMemoryStore(), nil, func(c *server.Config) { c.TrustedProxies = tt.proxies })
+			e := newEnv(t, memstore.New(), nil, func(c *server.Config) { c.TrustedProxies = tt.proxies })
 			r := e.anonymous().mustGet("/api/v1/polls/"+e.Poll.ID, 200, "X-Forwarded-Proto", "https")
 			if got := strings.Contains(strings.ToLower(r.Header.Get("Set-Cookie")), "secure"); got != tt.secure {
 				t.Errorf("Set-Cookie %q: secure %v, want %v", r.Header.Get("Set-Cookie"), got, tt.secure)

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/livevote/livevote/vote/ballotfile"
+	"github.com/livevote/livevote/vote/memstore"
+	"github.com/livevote/livevote/vote/redisstore"
 	"net"
 	"net/http"
 	"strings"
@@ -180,7 +183,7 @@ func TestLiveSnapshots(t *testing.T) {
 }
 
 func TestLiveRefusals(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	if _, err := e.dial("?token=wrong", nil); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("wrong token: %v, want 401", err)
 	}
@@ -196,7 +199,7 @@ func TestLiveRefusals(t *testing.T) {
 // TestLiveHiddenNeverLeaks reads raw frames of public clients while ballots stream and results
 // are hidden, with the organiser's clients connected to the same poll.
 func TestLiveHiddenNeverLeaks(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	var pubs []*live
 	for range 5 {
 		pubs = append(pubs, e.mustDial("?hz=10", nil))
@@ -219,7 +222,7 @@ func TestLiveHiddenNeverLeaks(t *testing.T) {
 // TestLive1000Clients: a thousand clients on one server all see a vote within a tick and 100 ms
 // (the acceptance bound of the live hub; the figures are logged).
 func TestLive1000Clients(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	clients := make([]*live, 1000)
 	for i := range clients {
 		clients[i] = e.mustDial("", nil) // default 4 Hz: a tick of 250 ms
@@ -244,7 +247,7 @@ func TestLive1000Clients(t *testing.T) {
 // TestLiveHz1: a client that asked for 1 update per second gets no more while votes stream at
 // 100 per second.
 func TestLiveHz1(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	slow := e.mustDial("?hz=1", nil)
 	fast := e.mustDial("?hz=10", nil)
 	end := time.Now().Add(3500 * time.Millisecond)
@@ -269,7 +272,7 @@ func TestLiveHz1(t *testing.T) {
 // TestLiveSlowClientEvicted: a client that stops reading is cut off once the server's writes to it
 // block (the write deadline), and the others keep their rhythm meanwhile.
 func TestLiveSlowClientEvicted(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil, withPoll(manyCandidates(t, 150)))
+	e := newEnv(t, memstore.New(), nil, withPoll(manyCandidates(t, 150)))
 	dialer := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
 		c, err := net.Dial(network, addr)
 		if err == nil {
@@ -310,7 +313,7 @@ func TestLiveSlowClientEvicted(t *testing.T) {
 func TestLiveTwoInstances(t *testing.T) {
 	url := votetest.RedisURL(t)
 	open := func() vote.Store {
-		s, err := vote.OpenRedis(context.Background(), url)
+		s, err := redisstore.Open(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -333,7 +336,7 @@ func TestLiveNoGoroutineLeft(t *testing.T) {
 		// shutdown at its next wake-up (every 10 s).
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"))
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	var clients []*live
 	for range 50 {
 		l, err := e.dial("?hz=10", nil)
@@ -380,7 +383,7 @@ func manyCandidates(t *testing.T, n int) *vote.Poll {
 	for i := range n {
 		fmt.Fprintf(&b, "      - {id: candidate-%03d, city: {en: C, zh: C}, country: {en: L, zh: L}, initiative: {en: I, zh: I}}\n", i)
 	}
-	polls, err := vote.Parse([]byte(b.String()), "many")
+	polls, err := ballotfile.Parse([]byte(b.String()), "many")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ var (
 	// (FraudPolicy.IPHardCap).
 	ErrSourceCapped = errors.New("too many ballots from this network address: try again later")
 	// ErrUnavailable means the store could not do what was asked. For a ballot it is usually not
-	// recorded; after a timeout it may be (see Store.Cast).
+	// recorded; after a timeout it may be (see Ballots.Cast).
 	ErrUnavailable = errors.New("store unavailable")
 )
 
@@ -25,5 +25,5 @@ type unavailableError struct{ err error }
 func (e unavailableError) Error() string   { return ErrUnavailable.Error() + ": " + e.err.Error() }
 func (e unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.err} }
 
-// errUnavailable wraps a failure to reach the store so that it matches both ErrUnavailable and err.
-func errUnavailable(err error) error { return unavailableError{err} }
+// Unavailable wraps a failure to reach the store so that it matches both ErrUnavailable and err.
+func Unavailable(err error) error { return unavailableError{err} }

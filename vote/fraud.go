@@ -1,10 +1,6 @@
 package vote
 
-import (
-	"errors"
-	"fmt"
-	"time"
-)
+import "time"
 
 // FraudPolicy holds a poll's fraud thresholds: DefaultFraudPolicy(), changed by the optional
 // `fraud:` block of the poll in the ballot file. Package fraud says what each signal means and how
@@ -68,75 +64,6 @@ func DefaultFraudPolicy() FraudPolicy {
 	}
 }
 
-// fileFraud is the `fraud:` block of a poll in the ballot file; absent keys keep the default.
-type fileFraud struct {
-	Hold            *bool          `yaml:"hold"`
-	IPPerMinute     *int64         `yaml:"ip_per_minute"`
-	IPPerHour       *int64         `yaml:"ip_per_hour"`
-	SubnetPerMinute *int64         `yaml:"subnet_per_minute"`
-	SubnetPerHour   *int64         `yaml:"subnet_per_hour"`
-	IPHardCap       *int64         `yaml:"ip_hard_cap"`
-	MinVoteTime     *time.Duration `yaml:"min_vote_time"`
-	VelocityRatio   *float64       `yaml:"velocity_ratio"`
-	VelocityMinRate *float64       `yaml:"velocity_min_rate"`
-	WeakToHold      *int           `yaml:"weak_signals_to_hold"`
-}
-
-// policy applies the block to DefaultFraudPolicy() and validates the result.
-func (ff *fileFraud) policy() (FraudPolicy, error) {
-	fp := DefaultFraudPolicy()
-	if ff == nil {
-		return fp, nil
-	}
-	set := func(dst *int64, src *int64, name string) error {
-		if src == nil {
-			return nil
-		}
-		if *src < 0 || *src > 1_000_000_000 {
-			return fmt.Errorf("fraud: %s: %d must be between 0 (off) and 1000000000", name, *src)
-		}
-		*dst = *src
-		return nil
-	}
-	if ff.Hold != nil {
-		fp.Hold = *ff.Hold
-	}
-	if err := errors.Join(
-		set(&fp.IPPerMinute, ff.IPPerMinute, "ip_per_minute"),
-		set(&fp.IPPerHour, ff.IPPerHour, "ip_per_hour"),
-		set(&fp.SubnetPerMinute, ff.SubnetPerMinute, "subnet_per_minute"),
-		set(&fp.SubnetPerHour, ff.SubnetPerHour, "subnet_per_hour"),
-		set(&fp.IPHardCap, ff.IPHardCap, "ip_hard_cap"),
-	); err != nil {
-		return fp, err
-	}
-	if d := ff.MinVoteTime; d != nil {
-		if *d < 0 || *d > time.Minute {
-			return fp, fmt.Errorf("fraud: min_vote_time: %s must be between 0 (off) and 1m", *d)
-		}
-		fp.MinVoteTime = *d
-	}
-	if r := ff.VelocityRatio; r != nil {
-		if *r != 0 && (*r < 1 || *r > 1000) {
-			return fp, fmt.Errorf("fraud: velocity_ratio: %g must be 0 (off) or between 1 and 1000", *r)
-		}
-		fp.VelocityRatio = *r
-	}
-	if r := ff.VelocityMinRate; r != nil {
-		if *r < 0 || *r > 1e9 {
-			return fp, fmt.Errorf("fraud: velocity_min_rate: %g must be 0 or more (ballots a minute)", *r)
-		}
-		fp.VelocityMinRate = *r
-	}
-	if n := ff.WeakToHold; n != nil {
-		if *n < 0 || *n > 10 {
-			return fp, fmt.Errorf("fraud: weak_signals_to_hold: %d must be between 0 (never) and 10", *n)
-		}
-		fp.WeakToHold = *n
-	}
-	return fp, nil
-}
-
 // Source is where a ballot came from, as the fraud checks count it: keyed hashes of the client's
 // IP address and of its subnet (/24 for IPv4, /48 for IPv6), never an address. Cast counts the
 // ballot for both in sliding windows of a minute and an hour, which every instance shares, and
@@ -195,8 +122,20 @@ type FraudCounts struct {
 	Signals map[string]int64 `json:"signals"`
 }
 
-// slidingWeight is the weight of the bucket before the one at falls in, for a window as long as a
+// SlidingWindow is one of the windows a source is counted in: Kind "ip" (its IP address) or "net"
+// (its subnet), Step a minute or an hour.
+type SlidingWindow struct {
+	Kind string
+	Step time.Duration
+}
+
+// SlidingWindows returns the four sliding windows of a source, in the order of SourceCounts.
+func SlidingWindows() [4]SlidingWindow {
+	return [4]SlidingWindow{{"ip", time.Minute}, {"ip", time.Hour}, {"net", time.Minute}, {"net", time.Hour}}
+}
+
+// SlidingWeight is the weight of the bucket before the one at falls in, for a window as long as a
 // bucket (step): the share of that bucket still inside the window.
-func slidingWeight(at time.Time, step time.Duration) float64 {
+func SlidingWeight(at time.Time, step time.Duration) float64 {
 	return 1 - float64(at.Sub(at.Truncate(step)))/float64(step)
 }

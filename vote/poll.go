@@ -1,11 +1,13 @@
-// Package vote is the domain of livevote: polls and their candidates, ballots, the live snapshot of
-// a poll, the sentinel errors every layer speaks, ballot files, and the Store that records ballots.
-// It imports nothing of the web or of metrics.
+// Package vote is the domain of livevote: polls and their candidates, ballots and receipts, the
+// live snapshot of a poll, the ballot log and its recount, the sentinel errors every layer speaks,
+// the fraud policy types (verdict.go), the store's interfaces split by concern (store.go), and
+// Booth, the workflow of one vote attempt (booth.go). It imports no driver, no web framework, no
+// file format and no metrics: the stores (memstore, redisstore) and the ballot-file loader
+// (ballotfile) are packages of their own under it, and a test checks the dependencies.
 package vote
 
 import (
 	"fmt"
-	"sync/atomic"
 	"time"
 )
 
@@ -92,9 +94,18 @@ type Poll struct {
 	// Fraud is the poll's fraud policy (DefaultFraudPolicy unless the ballot file says otherwise).
 	Fraud FraudPolicy
 
-	index map[string]int
-	// redisKeys are the poll's Redis keys, built on first use by RedisStore.
-	redisKeys atomic.Pointer[pollKeys]
+	index map[string]int // candidate id -> index in Candidates (NewPoll)
+}
+
+// NewPoll returns a poll as the caller defined it, ready for use: it indexes the candidates. The
+// caller (package ballotfile) validated p, candidate ids unique included; p's fields must not
+// change afterwards.
+func NewPoll(p Poll) *Poll {
+	p.index = make(map[string]int, len(p.Candidates))
+	for i, c := range p.Candidates {
+		p.index[c.ID] = i
+	}
+	return &p
 }
 
 // State is the part of a poll that organisers change while it runs. Every instance reads it from

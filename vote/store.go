@@ -5,17 +5,33 @@ import (
 	"time"
 )
 
-// Store records ballots and keeps the running state of every poll. Implementations: the embedded
-// MemoryStore (one instance, nothing survives a restart) and RedisStore (any number of instances on
-// one Redis or a Redis Cluster). Both pass the contract suite in votetest.
+// Store is a vote store: it records ballots and keeps the running state of every poll.
+// Implementations: memstore.Store (embedded, one instance, nothing survives a restart) and
+// redisstore.Store (any number of instances on one Redis or a Redis Cluster). Both pass the
+// contract suite in votetest. Consumers ask for the parts they use (Ballots, States, Snapshots,
+// Records, Sources, FraudCounters, Pinger); each part's contract is on its interface.
 //
-// Every method is safe for concurrent use. Methods take the *Poll so that a store needs no copy of
-// the ballot file: a state field never changed by an organiser reads as p.Initial.
+// Every method of every part is safe for concurrent use. Methods take the *Poll so that a store
+// needs no copy of the ballot file: a state field never changed by an organiser reads as
+// p.Initial.
 //
 // Errors: domain outcomes are the sentinels of this package (ErrAlreadyVoted, ErrVotingClosed,
-// ErrChallengeFailed, ErrReceiptNotFound); anything that kept the store from answering wraps
-// ErrUnavailable.
+// ErrChallengeFailed, ErrReceiptNotFound, ErrNotHeld, ErrSourceCapped); anything that kept the
+// store from answering wraps ErrUnavailable.
 type Store interface {
+	Ballots
+	States
+	Snapshots
+	Records
+	Sources
+	FraudCounters
+	Pinger
+	// Close releases the store's resources; no method may be called after it.
+	Close() error
+}
+
+// Ballots casts ballots: the part of a Store on the vote path.
+type Ballots interface {
 	// Cast records one ballot in one atomic step. In order, it refuses with ErrSourceCapped when
 	// b.Source is set and its IP address is at its hard cap (b.Source.Caps.IPHard), with
 	// ErrVotingClosed when the poll's stored status is not open, with ErrChallengeFailed when b.Challenge is set and was
@@ -32,7 +48,13 @@ type Store interface {
 	// and changes nothing, so sending the same ballot again resolves an ambiguous failure. Cast
 	// does not check choices or schedule: the caller did.
 	Cast(ctx context.Context, p *Poll, b Ballot) error
+	// UseChallenge consumes a proof-of-work challenge outside a Cast (for attempts refused before
+	// they reach Cast); ErrChallengeFailed when it was used before. It is remembered until until.
+	UseChallenge(ctx context.Context, p *Poll, challenge string, until time.Time) error
+}
 
+// States keeps the part of each poll that organisers change while it runs.
+type States interface {
 	// State returns the poll's stored state (status as stored, not Effective).
 	State(ctx context.Context, p *Poll) (State, error)
 	// SetStatus, SetResults and SetDifficulty change one field of the poll's state for every
@@ -40,23 +62,25 @@ type Store interface {
 	SetStatus(ctx context.Context, p *Poll, s Status) (State, error)
 	SetResults(ctx context.Context, p *Poll, v Visibility) (State, error)
 	SetDifficulty(ctx context.Context, p *Poll, d int) (State, error)
+}
 
+// Snapshots reads a poll's counts.
+type Snapshots interface {
 	// Snapshot reads the poll's state and counts at one moment; now is the time of reading (it
 	// dates the snapshot and places the rate window). Status in the snapshot is Effective at now.
 	Snapshot(ctx context.Context, p *Poll, now time.Time) (Snapshot, error)
-
 	// Turnout returns the counted ballots per step (time.Minute or time.Hour) as a map from the
 	// step's start (Unix seconds, UTC) to a count; steps without ballots are absent.
 	Turnout(ctx context.Context, p *Poll, step time.Duration) (map[int64]int64, error)
+}
 
+// Records reads what the store recorded of each ballot (receipts, the ballot log) and settles
+// held ballots.
+type Records interface {
 	// VoterBallot returns the receipt of the voter's ballot in the period, or ErrReceiptNotFound.
 	VoterBallot(ctx context.Context, p *Poll, voter, period string) (Receipt, error)
 	// Receipt returns the receipt with the given id in the poll, or ErrReceiptNotFound.
 	Receipt(ctx context.Context, p *Poll, id string) (Receipt, error)
-	// UseChallenge consumes a proof-of-work challenge outside a Cast (for attempts refused before
-	// they reach Cast); ErrChallengeFailed when it was used before. It is remembered until until.
-	UseChallenge(ctx context.Context, p *Poll, challenge string, until time.Time) error
-
 	// Held lists up to limit ballots awaiting review, oldest first.
 	Held(ctx context.Context, p *Poll, limit int) ([]Receipt, error)
 	// Review settles a held ballot in one atomic step: release moves it from the held tally into
@@ -69,7 +93,10 @@ type Store interface {
 	// Log returns up to limit entries of the poll's ballot log that come after the entry with id
 	// after ("" for the first), oldest first. An empty result means the end of the log.
 	Log(ctx context.Context, p *Poll, after string, limit int) ([]LogEntry, error)
+}
 
+// Sources reports where recent ballots came from and keeps the subnets the organiser trusts.
+type Sources interface {
 	// Sources reports the busiest sources (at most n of each kind) of the ballots recorded with a
 	// Source in the last minute and the last hour before now.
 	Sources(ctx context.Context, p *Poll, now time.Time, n int) (SourceReport, error)
@@ -78,13 +105,18 @@ type Store interface {
 	// instance and returns the new list; the caller validated and normalised the prefix.
 	Trusted(ctx context.Context, p *Poll) ([]string, error)
 	SetTrusted(ctx context.Context, p *Poll, subnet string, trusted bool) ([]string, error)
+}
+
+// FraudCounters sums the fraud counters of every instance.
+type FraudCounters interface {
 	// AddFraudCounts adds to the poll's fraud counters (see FraudCounts); Snapshot reads them.
 	AddFraudCounts(ctx context.Context, p *Poll, c FraudCounts) error
+}
 
+// Pinger reports the store's health.
+type Pinger interface {
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
-	// Close releases the store's resources; no method may be called after it.
-	Close() error
 }
 
 // Ballot is one voter's ballot as the store records it. It carries no IP address and no raw voter

@@ -5,6 +5,7 @@ package votetest
 import (
 	"crypto/rand"
 	"fmt"
+	"github.com/livevote/livevote/vote/ballotfile"
 	"strings"
 	"testing"
 
@@ -40,7 +41,7 @@ func PollYAML(extra ...string) string {
 // Poll returns a parsed test poll (see PollYAML).
 func Poll(tb testing.TB, extra ...string) *vote.Poll {
 	tb.Helper()
-	polls, err := vote.Parse([]byte(PollYAML(extra...)), "test poll")
+	polls, err := ballotfile.Parse([]byte(PollYAML(extra...)), "test poll")
 	if err != nil {
 		tb.Fatal(err)
 	}

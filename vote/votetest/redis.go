@@ -241,7 +241,7 @@ func (s *RedisServer) stop(sig os.Signal) {
 
 // StartRedisCluster starts a Redis Cluster of three masters on loopback (private redis-servers,
 // stopped when the test ends), waits until it reports cluster_state:ok and returns its spec for
-// vote.OpenRedis: "127.0.0.1:a,127.0.0.1:b,127.0.0.1:c". Without redis-server or redis-cli the
+// redisstore.Open: "127.0.0.1:a,127.0.0.1:b,127.0.0.1:c". Without redis-server or redis-cli the
 // test is skipped, or fails when LIVEVOTE_REQUIRE_REDIS=1.
 func StartRedisCluster(tb testing.TB) string {
 	tb.Helper()

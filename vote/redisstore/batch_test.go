@@ -1,9 +1,11 @@
-package vote_test
+package redisstore_test
 
 import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/livevote/livevote/vote/memstore"
+	"github.com/livevote/livevote/vote/redisstore"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +47,7 @@ func TestRedisCastBatchAsOneByOne(t *testing.T) {
 	held.Held = true
 	bs = append(bs, held, ballot("last", "", "a"))
 
-	mem, p := vote.NewMemoryStore(), votetest.Poll(t, "max_choices: 2")
+	mem, p := memstore.New(), votetest.Poll(t, "max_choices: 2")
 	red := openRedis(t, votetest.StartRedis(t).URL())
 	clone := func(b vote.Ballot) vote.Ballot {
 		if b.Source != nil {
@@ -62,7 +64,7 @@ func TestRedisCastBatchAsOneByOne(t *testing.T) {
 		want = append(want, answer(err, m))
 		batch = append(batch, clone(b))
 	}
-	for i, err := range vote.CastTogether(red, p, batch) {
+	for i, err := range redisstore.CastTogether(red, p, batch) {
 		got = append(got, answer(err, batch[i]))
 	}
 	for i := range want {
@@ -91,7 +93,7 @@ func TestRedisCastBatchAsOneByOne(t *testing.T) {
 	}
 	// Later batches see what the earlier one counted.
 	next := ballot("ip1-next", "ip1", "a")
-	if err := vote.CastTogether(red, p, []vote.Ballot{next, bs[0]})[0]; err != vote.ErrSourceCapped {
+	if err := redisstore.CastTogether(red, p, []vote.Ballot{next, bs[0]})[0]; err != vote.ErrSourceCapped {
 		t.Errorf("ip1 in the next batch: %v, want ErrSourceCapped", err)
 	}
 }
@@ -142,7 +144,7 @@ func benchmarkRedisCastBatch(b *testing.B, distinct bool) {
 			batch[i] = vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{"a"}, At: at,
 				Source: &vote.Source{IP: ip, Subnet: subnet, Caps: caps}}
 		}
-		for _, err := range vote.CastTogether(s, p, batch) {
+		for _, err := range redisstore.CastTogether(s, p, batch) {
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,6 +1,7 @@
-package vote_test
+package ballotfile_test
 
 import (
+	"github.com/livevote/livevote/vote/ballotfile"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ import (
 )
 
 func TestFraudPolicyFromBallotFile(t *testing.T) {
-	if polls, _ := vote.Builtin(); polls[0].Fraud != vote.DefaultFraudPolicy() {
+	if polls, _ := ballotfile.Builtin(); polls[0].Fraud != vote.DefaultFraudPolicy() {
 		t.Errorf("built-in poll (no fraud block): %+v, want the default", polls[0].Fraud)
 	}
 	if p := votetest.Poll(t, "fraud: {}"); p.Fraud != vote.DefaultFraudPolicy() {
@@ -33,7 +34,7 @@ func TestFraudPolicyFromBallotFile(t *testing.T) {
 		{"{weak_signals_to_hold: 11}", "fraud: weak_signals_to_hold"},
 		{"{hold_everything: true}", "hold_everything"},
 	} {
-		_, err := vote.Parse([]byte(votetest.PollYAML("fraud: "+tt.block)), "polls.yaml")
+		_, err := ballotfile.Parse([]byte(votetest.PollYAML("fraud: "+tt.block)), "polls.yaml")
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "polls.yaml: ") {
 			t.Errorf("fraud %s: %v, want an error naming %q", tt.block, err, tt.want)
 		}

@@ -1,10 +1,13 @@
-package vote
+// Package ballotfile reads ballot files (YAML, or JSON) into validated vote.Polls, and holds the
+// built-in ballot (the Guangzhou Award's 2023 vote).
+package ballotfile
 
 import (
 	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/livevote/livevote/vote"
 	"io"
 	"os"
 	"regexp"
@@ -21,10 +24,10 @@ const BuiltinName = "built-in ballot (guangzhou-2023)"
 
 // Builtin returns the polls of the embedded ballot: the "City of Your Choice" vote of the 6th
 // Guangzhou Award (2023).
-func Builtin() ([]*Poll, error) { return Parse(builtin, BuiltinName) }
+func Builtin() ([]*vote.Poll, error) { return Parse(builtin, BuiltinName) }
 
 // Load reads and validates the ballot file at path (YAML, or JSON, which is YAML too).
-func Load(path string) ([]*Poll, error) {
+func Load(path string) ([]*vote.Poll, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("ballot file: %w", err)
@@ -39,27 +42,27 @@ type file struct {
 
 type filePoll struct {
 	ID          string          `yaml:"id"`
-	Title       Text            `yaml:"title"`
-	Description Text            `yaml:"description"`
+	Title       vote.Text       `yaml:"title"`
+	Description vote.Text       `yaml:"description"`
 	MaxChoices  *int            `yaml:"max_choices"`
-	Limit       Limit           `yaml:"limit"`
+	Limit       vote.Limit      `yaml:"limit"`
 	TimeZone    string          `yaml:"time_zone"`
 	OpensAt     *time.Time      `yaml:"opens_at"`
 	ClosesAt    *time.Time      `yaml:"closes_at"`
-	Status      Status          `yaml:"status"`
-	Results     Visibility      `yaml:"results"`
+	Status      vote.Status     `yaml:"status"`
+	Results     vote.Visibility `yaml:"results"`
 	Difficulty  *int            `yaml:"difficulty"`
 	Fraud       *fileFraud      `yaml:"fraud"`
 	Candidates  []fileCandidate `yaml:"candidates"`
 }
 
 type fileCandidate struct {
-	ID         string `yaml:"id"`
-	City       Text   `yaml:"city"`
-	Country    Text   `yaml:"country"`
-	Initiative Text   `yaml:"initiative"`
-	Summary    Text   `yaml:"summary"`
-	Theme      *Text  `yaml:"theme"`
+	ID         string     `yaml:"id"`
+	City       vote.Text  `yaml:"city"`
+	Country    vote.Text  `yaml:"country"`
+	Initiative vote.Text  `yaml:"initiative"`
+	Summary    vote.Text  `yaml:"summary"`
+	Theme      *vote.Text `yaml:"theme"`
 }
 
 // DefaultDifficulty is the proof-of-work strength of a poll whose file does not set one: about
@@ -70,7 +73,7 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Parse validates a ballot file's contents. name says where they came from; every error names it,
 // and the poll and the field at fault.
-func Parse(data []byte, name string) ([]*Poll, error) {
+func Parse(data []byte, name string) ([]*vote.Poll, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var f file
@@ -83,7 +86,7 @@ func Parse(data []byte, name string) ([]*Poll, error) {
 	if len(f.Polls) == 0 {
 		return nil, fmt.Errorf("%s: polls: at least one poll is required", name)
 	}
-	polls := make([]*Poll, 0, len(f.Polls))
+	polls := make([]*vote.Poll, 0, len(f.Polls))
 	seen := map[string]bool{}
 	for i, fp := range f.Polls {
 		p, err := fp.poll()
@@ -103,14 +106,14 @@ func Parse(data []byte, name string) ([]*Poll, error) {
 	return polls, nil
 }
 
-func (fp filePoll) poll() (*Poll, error) {
+func (fp filePoll) poll() (*vote.Poll, error) {
 	if !idPattern.MatchString(fp.ID) {
 		return nil, fmt.Errorf("id: %q must be 1-63 lowercase letters, digits and dashes", fp.ID)
 	}
 	if fp.Title.En == "" || fp.Title.Zh == "" {
 		return nil, errors.New("title: both en and zh are required")
 	}
-	p := &Poll{
+	p := vote.Poll{
 		ID:          fp.ID,
 		Title:       fp.Title,
 		Description: fp.Description,
@@ -119,13 +122,12 @@ func (fp filePoll) poll() (*Poll, error) {
 		Location:    time.UTC,
 		OpensAt:     fp.OpensAt,
 		ClosesAt:    fp.ClosesAt,
-		Initial:     State{Status: fp.Status, Results: fp.Results, Difficulty: DefaultDifficulty},
-		index:       map[string]int{},
+		Initial:     vote.State{Status: fp.Status, Results: fp.Results, Difficulty: DefaultDifficulty},
 	}
 	if p.Limit == "" {
-		p.Limit = LimitOnce
+		p.Limit = vote.LimitOnce
 	}
-	if p.Limit != LimitOnce && p.Limit != LimitDaily {
+	if p.Limit != vote.LimitOnce && p.Limit != vote.LimitDaily {
 		return nil, fmt.Errorf("limit: %q must be once or daily", p.Limit)
 	}
 	if fp.TimeZone != "" {
@@ -139,13 +141,13 @@ func (fp filePoll) poll() (*Poll, error) {
 		return nil, errors.New("closes_at: must be after opens_at")
 	}
 	if p.Initial.Status == "" {
-		p.Initial.Status = StatusOpen
+		p.Initial.Status = vote.StatusOpen
 	}
 	if !p.Initial.Status.Settable() {
 		return nil, fmt.Errorf("status: %q must be open, paused or closed (scheduled follows from opens_at)", p.Initial.Status)
 	}
 	if p.Initial.Results == "" {
-		p.Initial.Results = ResultsHidden
+		p.Initial.Results = vote.ResultsHidden
 	}
 	if !p.Initial.Results.Valid() {
 		return nil, fmt.Errorf("results: %q must be hidden, live or revealed", p.Initial.Results)
@@ -153,8 +155,8 @@ func (fp filePoll) poll() (*Poll, error) {
 	if fp.Difficulty != nil {
 		p.Initial.Difficulty = *fp.Difficulty
 	}
-	if p.Initial.Difficulty < 0 || p.Initial.Difficulty > MaxDifficulty {
-		return nil, fmt.Errorf("difficulty: %d must be between 0 and %d", p.Initial.Difficulty, MaxDifficulty)
+	if p.Initial.Difficulty < 0 || p.Initial.Difficulty > vote.MaxDifficulty {
+		return nil, fmt.Errorf("difficulty: %d must be between 0 and %d", p.Initial.Difficulty, vote.MaxDifficulty)
 	}
 	fraud, err := fp.Fraud.policy()
 	if err != nil {
@@ -170,16 +172,17 @@ func (fp filePoll) poll() (*Poll, error) {
 	if p.MaxChoices < 1 || p.MaxChoices > len(fp.Candidates) {
 		return nil, fmt.Errorf("max_choices: %d must be between 1 and the number of candidates (%d)", p.MaxChoices, len(fp.Candidates))
 	}
+	seen := make(map[string]bool, len(fp.Candidates))
 	for i, fc := range fp.Candidates {
 		where := fmt.Sprintf("candidates[%d]", i)
 		if !idPattern.MatchString(fc.ID) {
 			return nil, fmt.Errorf("%s.id: %q must be 1-63 lowercase letters, digits and dashes", where, fc.ID)
 		}
 		where = fmt.Sprintf("candidate %s", fc.ID)
-		if _, dup := p.index[fc.ID]; dup {
+		if seen[fc.ID] {
 			return nil, fmt.Errorf("%s: id defined twice", where)
 		}
-		for field, t := range map[string]Text{"city": fc.City, "country": fc.Country, "initiative": fc.Initiative} {
+		for field, t := range map[string]vote.Text{"city": fc.City, "country": fc.Country, "initiative": fc.Initiative} {
 			if t.En == "" || t.Zh == "" {
 				return nil, fmt.Errorf("%s: %s: both en and zh are required", where, field)
 			}
@@ -187,8 +190,8 @@ func (fp filePoll) poll() (*Poll, error) {
 		if fc.Theme != nil && fc.Theme.IsZero() {
 			return nil, fmt.Errorf("%s: theme: empty (leave it out instead)", where)
 		}
-		p.index[fc.ID] = len(p.Candidates)
-		p.Candidates = append(p.Candidates, Candidate(fc))
+		seen[fc.ID] = true
+		p.Candidates = append(p.Candidates, vote.Candidate(fc))
 	}
-	return p, nil
+	return vote.NewPoll(p), nil
 }

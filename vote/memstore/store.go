@@ -1,18 +1,21 @@
-package vote
+// Package memstore is the embedded vote store: everything in this process's memory. It is for one
+// instance and for trying livevote, and it is the reference the Redis store is compared with.
+package memstore
 
 import (
 	"context"
 	"fmt"
+	"github.com/livevote/livevote/vote"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 )
 
-// MemoryStore is the embedded store: everything in this process's memory, under one lock. It is for
+// Store is the embedded store: everything in this process's memory, under one lock. It is for
 // one instance and for trying livevote: nothing survives a restart, and other instances cannot see
 // it.
-type MemoryStore struct {
+type Store struct {
 	mu    sync.Mutex
 	polls map[string]*memPoll
 	// challenges maps a used challenge to when it may be forgotten.
@@ -21,32 +24,32 @@ type MemoryStore struct {
 }
 
 type memPoll struct {
-	state    State
+	state    vote.State
 	set      map[string]bool // state fields an organiser changed
 	voters   map[string]string
-	receipts map[string]Receipt
+	receipts map[string]vote.Receipt
 	tally    map[string]int64
 	held     map[string]int64
 	ballots  int64
 	heldN    int64
 	buckets  map[time.Duration]map[int64]int64
-	log      []LogEntry
+	log      []vote.LogEntry
 	pending  []string // held receipts awaiting review, oldest first
-	fraud    memFraud // sources, trusted subnets, counters (store_memory_fraud.go)
+	fraud    memFraud // sources, trusted subnets, counters (fraud.go)
 }
 
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{polls: map[string]*memPoll{}, challenges: map[string]time.Time{}}
+// New returns an empty Store.
+func New() *Store {
+	return &Store{polls: map[string]*memPoll{}, challenges: map[string]time.Time{}}
 }
 
-func (m *MemoryStore) poll(p *Poll) *memPoll {
+func (m *Store) poll(p *vote.Poll) *memPoll {
 	mp, ok := m.polls[p.ID]
 	if !ok {
 		mp = &memPoll{
 			set:      map[string]bool{},
 			voters:   map[string]string{},
-			receipts: map[string]Receipt{},
+			receipts: map[string]vote.Receipt{},
 			tally:    map[string]int64{},
 			held:     map[string]int64{},
 			buckets:  map[time.Duration]map[int64]int64{time.Minute: {}, time.Hour: {}},
@@ -56,7 +59,7 @@ func (m *MemoryStore) poll(p *Poll) *memPoll {
 	return mp
 }
 
-func (mp *memPoll) stateOf(p *Poll) State {
+func (mp *memPoll) stateOf(p *vote.Poll) vote.State {
 	s := p.Initial
 	if mp.set["status"] {
 		s.Status = mp.state.Status
@@ -71,7 +74,7 @@ func (mp *memPoll) stateOf(p *Poll) State {
 }
 
 // useChallenge marks a challenge used; false when it was used before. Caller holds m.mu.
-func (m *MemoryStore) useChallenge(key string, until, now time.Time) bool {
+func (m *Store) useChallenge(key string, until, now time.Time) bool {
 	if now.After(m.sweepAt) {
 		for k, t := range m.challenges {
 			if now.After(t) {
@@ -88,9 +91,9 @@ func (m *MemoryStore) useChallenge(key string, until, now time.Time) bool {
 }
 
 // Cast implements Store.
-func (m *MemoryStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
+func (m *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
 	if err := ctx.Err(); err != nil {
-		return errUnavailable(err)
+		return vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -98,21 +101,21 @@ func (m *MemoryStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
 	key := b.Voter + "|" + b.Period
 	if id, ok := mp.voters[key]; ok && id == b.Receipt {
 		if b.Source != nil { // sent again: already recorded
-			b.Source.Counts, b.Source.Held = SourceCounts{}, mp.receipts[id].State == BallotHeld
+			b.Source.Counts, b.Source.Held = vote.SourceCounts{}, mp.receipts[id].State == vote.BallotHeld
 		}
 		return nil
 	}
 	if mp.fraud.capped(b) {
-		return ErrSourceCapped
+		return vote.ErrSourceCapped
 	}
-	if mp.stateOf(p).Status != StatusOpen {
-		return ErrVotingClosed
+	if mp.stateOf(p).Status != vote.StatusOpen {
+		return vote.ErrVotingClosed
 	}
 	if b.Challenge != "" && !m.useChallenge(p.ID+"\x00"+b.Challenge, b.ChallengeUntil, b.At) {
-		return ErrChallengeFailed
+		return vote.ErrChallengeFailed
 	}
 	if _, dup := mp.voters[key]; dup {
-		return ErrAlreadyVoted
+		return vote.ErrAlreadyVoted
 	}
 	if mp.fraud.count(b) {
 		b.Held = true
@@ -120,14 +123,14 @@ func (m *MemoryStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
 	if b.Source != nil {
 		b.Source.Held = b.Held
 	}
-	state := BallotCounted
+	state := vote.BallotCounted
 	if b.Held {
-		state = BallotHeld
+		state = vote.BallotHeld
 	}
-	r := Receipt{ID: b.Receipt, Poll: p.ID, Choices: slices.Clone(b.Choices), RecordedAt: b.At, State: state, Counted: !b.Held}
+	r := vote.Receipt{ID: b.Receipt, Poll: p.ID, Choices: slices.Clone(b.Choices), RecordedAt: b.At, State: state, Counted: !b.Held}
 	mp.voters[key] = b.Receipt
 	mp.receipts[b.Receipt] = r
-	mp.appendLog(LogEntry{Receipt: b.Receipt, At: b.At, Voter: b.Voter, Period: b.Period, Choices: r.Choices, State: state})
+	mp.appendLog(vote.LogEntry{Receipt: b.Receipt, At: b.At, Voter: b.Voter, Period: b.Period, Choices: r.Choices, State: state})
 	if b.Held {
 		mp.pending = append(mp.pending, b.Receipt)
 		mp.heldN++
@@ -151,20 +154,20 @@ func (mp *memPoll) count(choices []string, at time.Time) {
 	}
 }
 
-func (mp *memPoll) appendLog(e LogEntry) {
+func (mp *memPoll) appendLog(e vote.LogEntry) {
 	e.ID = strconv.Itoa(len(mp.log) + 1)
 	mp.log = append(mp.log, e)
 }
 
 // Held implements Store.
-func (m *MemoryStore) Held(ctx context.Context, p *Poll, limit int) ([]Receipt, error) {
+func (m *Store) Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.Receipt, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, errUnavailable(err)
+		return nil, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mp := m.poll(p)
-	out := make([]Receipt, 0, min(limit, len(mp.pending)))
+	out := make([]vote.Receipt, 0, min(limit, len(mp.pending)))
 	for _, id := range mp.pending[:min(limit, len(mp.pending))] {
 		out = append(out, mp.receipts[id])
 	}
@@ -172,40 +175,40 @@ func (m *MemoryStore) Held(ctx context.Context, p *Poll, limit int) ([]Receipt, 
 }
 
 // Review implements Store.
-func (m *MemoryStore) Review(ctx context.Context, p *Poll, receipt string, release bool, at time.Time) (Receipt, error) {
+func (m *Store) Review(ctx context.Context, p *vote.Poll, receipt string, release bool, at time.Time) (vote.Receipt, error) {
 	if err := ctx.Err(); err != nil {
-		return Receipt{}, errUnavailable(err)
+		return vote.Receipt{}, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mp := m.poll(p)
 	r, ok := mp.receipts[receipt]
 	if !ok {
-		return Receipt{}, ErrReceiptNotFound
+		return vote.Receipt{}, vote.ErrReceiptNotFound
 	}
-	if r.State != BallotHeld {
-		return Receipt{}, ErrNotHeld
+	if r.State != vote.BallotHeld {
+		return vote.Receipt{}, vote.ErrNotHeld
 	}
 	mp.pending = slices.DeleteFunc(mp.pending, func(id string) bool { return id == receipt })
 	mp.heldN--
 	for _, c := range r.Choices {
 		mp.held[c]--
 	}
-	r.State = BallotVoid
+	r.State = vote.BallotVoid
 	if release {
-		r.State = BallotReleased
+		r.State = vote.BallotReleased
 		mp.count(r.Choices, r.RecordedAt)
 	}
 	r.Counted = r.State.Counts()
 	mp.receipts[receipt] = r
-	mp.appendLog(LogEntry{Receipt: receipt, At: at, State: r.State})
+	mp.appendLog(vote.LogEntry{Receipt: receipt, At: at, State: r.State})
 	return r, nil
 }
 
 // Log implements Store.
-func (m *MemoryStore) Log(ctx context.Context, p *Poll, after string, limit int) ([]LogEntry, error) {
+func (m *Store) Log(ctx context.Context, p *vote.Poll, after string, limit int) ([]vote.LogEntry, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, errUnavailable(err)
+		return nil, vote.Unavailable(err)
 	}
 	start := 0
 	if after != "" {
@@ -224,9 +227,9 @@ func (m *MemoryStore) Log(ctx context.Context, p *Poll, after string, limit int)
 	return slices.Clone(log[start:min(start+limit, len(log))]), nil
 }
 
-func (m *MemoryStore) setState(ctx context.Context, p *Poll, field string, set func(*State)) (State, error) {
+func (m *Store) setState(ctx context.Context, p *vote.Poll, field string, set func(*vote.State)) (vote.State, error) {
 	if err := ctx.Err(); err != nil {
-		return State{}, errUnavailable(err)
+		return vote.State{}, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -239,9 +242,9 @@ func (m *MemoryStore) setState(ctx context.Context, p *Poll, field string, set f
 }
 
 // State implements Store.
-func (m *MemoryStore) State(ctx context.Context, p *Poll) (State, error) {
+func (m *Store) State(ctx context.Context, p *vote.Poll) (vote.State, error) {
 	if err := ctx.Err(); err != nil {
-		return State{}, errUnavailable(err)
+		return vote.State{}, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -249,29 +252,29 @@ func (m *MemoryStore) State(ctx context.Context, p *Poll) (State, error) {
 }
 
 // SetStatus implements Store.
-func (m *MemoryStore) SetStatus(ctx context.Context, p *Poll, st Status) (State, error) {
-	return m.setState(ctx, p, "status", func(s *State) { s.Status = st })
+func (m *Store) SetStatus(ctx context.Context, p *vote.Poll, st vote.Status) (vote.State, error) {
+	return m.setState(ctx, p, "status", func(s *vote.State) { s.Status = st })
 }
 
 // SetResults implements Store.
-func (m *MemoryStore) SetResults(ctx context.Context, p *Poll, v Visibility) (State, error) {
-	return m.setState(ctx, p, "results", func(s *State) { s.Results = v })
+func (m *Store) SetResults(ctx context.Context, p *vote.Poll, v vote.Visibility) (vote.State, error) {
+	return m.setState(ctx, p, "results", func(s *vote.State) { s.Results = v })
 }
 
 // SetDifficulty implements Store.
-func (m *MemoryStore) SetDifficulty(ctx context.Context, p *Poll, d int) (State, error) {
-	return m.setState(ctx, p, "difficulty", func(s *State) { s.Difficulty = d })
+func (m *Store) SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.State, error) {
+	return m.setState(ctx, p, "difficulty", func(s *vote.State) { s.Difficulty = d })
 }
 
 // Snapshot implements Store.
-func (m *MemoryStore) Snapshot(ctx context.Context, p *Poll, now time.Time) (Snapshot, error) {
+func (m *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
-		return Snapshot{}, errUnavailable(err)
+		return vote.Snapshot{}, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mp := m.poll(p)
-	s := Snapshot{Poll: p.ID, State: mp.stateOf(p), At: now, Ballots: mp.ballots, Held: mp.heldN,
+	s := vote.Snapshot{Poll: p.ID, State: mp.stateOf(p), At: now, Ballots: mp.ballots, Held: mp.heldN,
 		Tally: make(map[string]int64, len(p.Candidates))}
 	s.State.Status = p.Effective(s.State.Status, now)
 	for _, c := range p.Candidates {
@@ -279,14 +282,14 @@ func (m *MemoryStore) Snapshot(ctx context.Context, p *Poll, now time.Time) (Sna
 	}
 	s.Fraud = mp.fraud.counts()
 	minute := now.Truncate(time.Minute).Unix()
-	s.Rate = Rate(now, mp.buckets[time.Minute][minute], mp.buckets[time.Minute][minute-60])
+	s.Rate = vote.Rate(now, mp.buckets[time.Minute][minute], mp.buckets[time.Minute][minute-60])
 	return s, nil
 }
 
 // Turnout implements Store.
-func (m *MemoryStore) Turnout(ctx context.Context, p *Poll, step time.Duration) (map[int64]int64, error) {
+func (m *Store) Turnout(ctx context.Context, p *vote.Poll, step time.Duration) (map[int64]int64, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, errUnavailable(err)
+		return nil, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -298,49 +301,49 @@ func (m *MemoryStore) Turnout(ctx context.Context, p *Poll, step time.Duration) 
 }
 
 // VoterBallot implements Store.
-func (m *MemoryStore) VoterBallot(ctx context.Context, p *Poll, voter, period string) (Receipt, error) {
+func (m *Store) VoterBallot(ctx context.Context, p *vote.Poll, voter, period string) (vote.Receipt, error) {
 	if err := ctx.Err(); err != nil {
-		return Receipt{}, errUnavailable(err)
+		return vote.Receipt{}, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mp := m.poll(p)
 	id, ok := mp.voters[voter+"|"+period]
 	if !ok {
-		return Receipt{}, ErrReceiptNotFound
+		return vote.Receipt{}, vote.ErrReceiptNotFound
 	}
 	return mp.receipts[id], nil
 }
 
 // Receipt implements Store.
-func (m *MemoryStore) Receipt(ctx context.Context, p *Poll, id string) (Receipt, error) {
+func (m *Store) Receipt(ctx context.Context, p *vote.Poll, id string) (vote.Receipt, error) {
 	if err := ctx.Err(); err != nil {
-		return Receipt{}, errUnavailable(err)
+		return vote.Receipt{}, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.poll(p).receipts[id]
 	if !ok {
-		return Receipt{}, ErrReceiptNotFound
+		return vote.Receipt{}, vote.ErrReceiptNotFound
 	}
 	return r, nil
 }
 
 // UseChallenge implements Store.
-func (m *MemoryStore) UseChallenge(ctx context.Context, p *Poll, challenge string, until time.Time) error {
+func (m *Store) UseChallenge(ctx context.Context, p *vote.Poll, challenge string, until time.Time) error {
 	if err := ctx.Err(); err != nil {
-		return errUnavailable(err)
+		return vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.useChallenge(p.ID+"\x00"+challenge, until, time.Now()) {
-		return ErrChallengeFailed
+		return vote.ErrChallengeFailed
 	}
 	return nil
 }
 
 // Ping implements Store; the memory store always answers.
-func (m *MemoryStore) Ping(context.Context) error { return nil }
+func (m *Store) Ping(context.Context) error { return nil }
 
 // Close implements Store.
-func (m *MemoryStore) Close() error { return nil }
+func (m *Store) Close() error { return nil }

@@ -1,10 +1,11 @@
-package vote_test
+package redisstore_test
 
 import (
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/livevote/livevote/vote/redisstore"
 	"slices"
 	"strings"
 	"testing"
@@ -16,10 +17,10 @@ import (
 	"github.com/livevote/livevote/vote/votetest"
 )
 
-// openRedis opens a RedisStore on spec and closes it when the test ends.
-func openRedis(tb testing.TB, spec string) *vote.RedisStore {
+// openRedis opens a Store on spec and closes it when the test ends.
+func openRedis(tb testing.TB, spec string) *redisstore.Store {
 	tb.Helper()
-	s, err := vote.OpenRedis(context.Background(), spec)
+	s, err := redisstore.Open(context.Background(), spec)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -71,22 +72,22 @@ func TestRedisClusterContract(t *testing.T) {
 func TestOpenRedis(t *testing.T) {
 	ctx := context.Background()
 	for _, spec := range []string{"http://127.0.0.1:6379", "redis://127.0.0.1:6379/0?no_such_option=1", " , "} {
-		if _, err := vote.OpenRedis(ctx, spec); err == nil || errors.Is(err, vote.ErrUnavailable) {
-			t.Errorf("OpenRedis(%q) = %v, want a spec error", spec, err)
+		if _, err := redisstore.Open(ctx, spec); err == nil || errors.Is(err, vote.ErrUnavailable) {
+			t.Errorf("Open(%q) = %v, want a spec error", spec, err)
 		}
 	}
 	srv := votetest.StartRedis(t)
 	srv.Kill() // a port where nothing listens
 	for _, spec := range []string{srv.URL(), srv.Addr()} {
-		err := within(t, 10*time.Second, "OpenRedis", func() error {
-			s, err := vote.OpenRedis(ctx, spec)
+		err := within(t, 10*time.Second, "Open", func() error {
+			s, err := redisstore.Open(ctx, spec)
 			if err == nil {
 				s.Close()
 			}
 			return err
 		})
 		if !errors.Is(err, vote.ErrUnavailable) {
-			t.Errorf("OpenRedis(%q) with no Redis = %v, want ErrUnavailable", spec, err)
+			t.Errorf("Open(%q) with no Redis = %v, want ErrUnavailable", spec, err)
 		}
 	}
 }
@@ -193,7 +194,7 @@ func TestRedisStoreUnavailable(t *testing.T) {
 
 // A Redis that hangs (the host stops answering) turns into ErrUnavailable within a bounded time.
 // The ballot sent meanwhile may still be recorded when Redis wakes up (the ambiguous failure of
-// Store.Cast): VoterBallot tells, and sending the same ballot again is answered nil and counted once.
+// vote.Ballots.Cast): VoterBallot tells, and sending the same ballot again is answered nil and counted once.
 func TestRedisStoreHung(t *testing.T) {
 	ctx := context.Background()
 	srv := votetest.StartRedis(t)

@@ -1,6 +1,7 @@
-package vote_test
+package ballotfile_test
 
 import (
+	"github.com/livevote/livevote/vote/ballotfile"
 	"testing"
 
 	"github.com/livevote/livevote/vote"
@@ -14,7 +15,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"polls":[{"id":"p","title":{"en":"T","zh":"T"},"candidates":[{"id":"a","city":{"en":"A","zh":"A"},"country":{"en":"C","zh":"C"},"initiative":{"en":"I","zh":"I"}}]}]}`))
 	f.Add([]byte("polls: [{id: p, opens_at: 2023-01-01T00:00:00Z, closes_at: 2022-01-01T00:00:00Z}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		polls, err := vote.Parse(data, "fuzz.yaml")
+		polls, err := ballotfile.Parse(data, "fuzz.yaml")
 		if err != nil {
 			return
 		}

@@ -1,25 +1,31 @@
-package vote
+// Package redisstore is the vote store on Redis (go-redis v9): one Redis or a Redis Cluster,
+// shared by any number of livevote instances. It keeps each poll's keys itself (keys.go), sends
+// casts in micro-batches (batch.go) as one Lua script per poll and minute (cast.lua, whose
+// arguments args.go lays out), and turns every failure to get an answer into vote.ErrUnavailable.
+package redisstore
 
 import (
 	"context"
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/livevote/livevote/vote"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-//go:embed store_redis_cast.lua
+//go:embed cast.lua
 var castScript string
 
-//go:embed store_redis_review.lua
+//go:embed review.lua
 var reviewScript string
 
-// Connection defaults of OpenRedis, used where the spec does not set them: a Redis that does not
+// Connection defaults of Open, used where the spec does not set them: a Redis that does not
 // answer turns into ErrUnavailable within a second or two, not after go-redis's defaults (5 s
 // timeouts, 5 dial attempts, 3 retries).
 const (
@@ -35,7 +41,7 @@ const (
 	redisPipelinePool = -1
 )
 
-// RedisStore is the Store for any number of instances sharing one Redis or a Redis Cluster.
+// Store is the vote store for any number of instances sharing one Redis or a Redis Cluster.
 //
 // Every key of poll P carries the hash tag {lv:P}, so a poll lives on one cluster node and a Cast
 // is one script there:
@@ -53,26 +59,28 @@ const (
 //	{lv:P}:pow:C      string used challenge C (value: the receipt that used it, or "-"), expires
 //
 // Cast is one Lua script, shared by the casts of one poll and minute sent together
-// (store_redis_batch.go), run with EVALSHA (falling back to EVAL when Redis lost its script cache
+// (batch.go), run with EVALSHA (falling back to EVAL when Redis lost its script cache
 // to a restart, a failover or SCRIPT FLUSH); it is idempotent for a receipt, so a command the client
 // library sends again after a lost reply never counts a ballot twice nor reports a recorded
-// ballot as refused. Any failure to get an answer from Redis wraps ErrUnavailable.
-type RedisStore struct {
-	client redis.UniversalClient
-	cast   *redis.Script
-	review *redis.Script
-	batch  castBatcher   // sends Cast scripts in pipelines (store_redis_batch.go)
-	errs   atomic.Uint64 // failed commands (store_redis_errors.go)
+// ballot as refused. Any failure to get an answer from Redis wraps vote.ErrUnavailable.
+type Store struct {
+	client   redis.UniversalClient
+	cast     *redis.Script
+	review   *redis.Script
+	keys     sync.Map                 // *vote.Poll -> *pollKeys (keys.go)
+	lastKeys atomic.Pointer[pollKeys] // the keys keysOf returned last
+	batch    castBatcher              // sends Cast scripts in pipelines (batch.go)
+	errs     atomic.Uint64            // failed commands (errors.go)
 }
 
-var _ Store = (*RedisStore)(nil)
+var _ vote.Store = (*Store)(nil)
 
-// OpenRedis connects to Redis and checks that it answers. spec is either a URL (redis://,
+// Open connects to Redis and checks that it answers. spec is either a URL (redis://,
 // rediss:// or unix://, with go-redis options as query parameters, e.g. ?read_timeout=2s) for one
 // Redis, or a comma-separated list of host:port seed nodes of a Redis Cluster (one address is a
 // cluster seed too). When Redis does not answer, the error wraps ErrUnavailable; a malformed spec
 // is an error of its own.
-func OpenRedis(ctx context.Context, spec string) (*RedisStore, error) {
+func Open(ctx context.Context, spec string) (*Store, error) {
 	var client redis.UniversalClient
 	if strings.Contains(spec, "://") {
 		o, err := redis.ParseURL(spec)
@@ -110,7 +118,7 @@ func OpenRedis(ctx context.Context, spec string) (*RedisStore, error) {
 			ContextTimeoutEnabled: true,
 		})
 	}
-	s := &RedisStore{client: client, cast: redis.NewScript(castScript), review: redis.NewScript(reviewScript)}
+	s := &Store{client: client, cast: redis.NewScript(castScript), review: redis.NewScript(reviewScript)}
 	client.AddHook(errorHook{&s.errs})
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Close()
@@ -128,65 +136,7 @@ func orDefault[T comparable](v *T, d T) {
 
 // Client returns the go-redis client the store uses, for what the Store interface does not cover
 // (pool statistics for metrics, tests). Closing it closes the store.
-func (s *RedisStore) Client() redis.UniversalClient { return s.client }
-
-// pollKeys are the keys of one poll (see RedisStore).
-type pollKeys struct {
-	tag                                                      string
-	state, voters, receipts, tally, heldTally, ballots, held string
-	minutes, hours, log, pending                             string
-
-	windows atomic.Pointer[sourceWindows] // the last source keys of the cast script
-}
-
-// keysOf returns the keys of p, built once per poll (the vote path needs them for every ballot).
-func keysOf(p *Poll) *pollKeys {
-	if k := p.redisKeys.Load(); k != nil {
-		return k
-	}
-	t := "{lv:" + p.ID + "}"
-	k := &pollKeys{
-		tag: t, state: t + ":state", voters: t + ":voters", receipts: t + ":receipts",
-		tally: t + ":tally", heldTally: t + ":heldtally", ballots: t + ":ballots", held: t + ":held",
-		minutes: t + ":m", hours: t + ":h", log: t + ":log", pending: t + ":pending",
-	}
-	p.redisKeys.Store(k)
-	return k
-}
-
-// sourceWindows are the eight source keys of the cast script for one minute and hour bucket.
-type sourceWindows struct {
-	minute, hour int64
-	keys         [8]string
-}
-
-// sourceKeys returns the source keys of the cast script for the buckets starting at minute and
-// hour (Unix seconds); they change once a minute, so the last set is kept.
-func (k *pollKeys) sourceKeys(minute, hour int64) *[8]string {
-	if w := k.windows.Load(); w != nil && w.minute == minute && w.hour == hour {
-		return &w.keys
-	}
-	w := &sourceWindows{minute: minute, hour: hour, keys: [8]string{
-		k.sources("ip", time.Minute, minute), k.sources("ip", time.Minute, minute-60),
-		k.sources("net", time.Minute, minute), k.sources("net", time.Minute, minute-60),
-		k.sources("ip", time.Hour, hour), k.sources("ip", time.Hour, hour-3600),
-		k.sources("net", time.Hour, hour), k.sources("net", time.Hour, hour-3600),
-	}}
-	k.windows.Store(w)
-	return &w.keys
-}
-
-func (k *pollKeys) challenge(c string) string { return k.tag + ":pow:" + c }
-
-// sources is the key of the sorted set of the sources of kind ("ip" or "net") in the bucket of
-// length step (a minute or an hour) that starts at start (Unix seconds).
-func (k *pollKeys) sources(kind string, step time.Duration, start int64) string {
-	w := ":m:"
-	if step == time.Hour {
-		w = ":h:"
-	}
-	return k.tag + ":src:" + kind + w + strconv.FormatInt(start, 10)
-}
+func (s *Store) Client() redis.UniversalClient { return s.client }
 
 // challengeTTL is how long a used challenge is kept: until it expires, and a second at least.
 func challengeTTL(until time.Time) time.Duration {
@@ -194,23 +144,23 @@ func challengeTTL(until time.Time) time.Duration {
 }
 
 // Cast implements Store.
-func (s *RedisStore) Cast(ctx context.Context, p *Poll, b Ballot) error {
+func (s *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
 	res, err := s.batch.run(ctx, s, p, b)
 	if err != nil {
-		return errUnavailable(err)
+		return vote.Unavailable(err)
 	}
 	return castReply(res, b)
 }
 
 // castReply turns the cast script's answer for ballot b into Cast's result, and fills in
 // b.Source's counts and held flag.
-func castReply(res string, b Ballot) error {
+func castReply(res string, b vote.Ballot) error {
 	word, counts, _ := strings.Cut(res, " ")
 	switch word {
 	case "ok", "held":
 		if b.Source != nil {
 			b.Source.Held = word == "held"
-			b.Source.Counts = SourceCounts{}
+			b.Source.Counts = vote.SourceCounts{}
 			if counts != "" {
 				c := &b.Source.Counts
 				for _, n := range []*int64{&c.IPMinute, &c.IPHour, &c.SubnetMinute, &c.SubnetHour} {
@@ -218,7 +168,7 @@ func castReply(res string, b Ballot) error {
 					field, counts, _ = strings.Cut(counts, " ")
 					v, err := strconv.ParseInt(field, 10, 64)
 					if err != nil {
-						return errUnavailable(fmt.Errorf("cast script answered %q: %w", res, err))
+						return vote.Unavailable(fmt.Errorf("cast script answered %q: %w", res, err))
 					}
 					*n = v
 				}
@@ -226,35 +176,35 @@ func castReply(res string, b Ballot) error {
 		}
 		return nil
 	case "capped":
-		return ErrSourceCapped
+		return vote.ErrSourceCapped
 	case "closed":
-		return ErrVotingClosed
+		return vote.ErrVotingClosed
 	case "challenge":
-		return ErrChallengeFailed
+		return vote.ErrChallengeFailed
 	case "voted":
-		return ErrAlreadyVoted
+		return vote.ErrAlreadyVoted
 	}
-	return errUnavailable(fmt.Errorf("cast script answered %q", res))
+	return vote.Unavailable(fmt.Errorf("cast script answered %q", res))
 }
 
 var stateFields = []string{"status", "results", "difficulty"}
 
 // parseState reads the reply to HMGET state stateFields; a missing field is p.Initial's.
-func parseState(p *Poll, v []any) (State, error) {
+func parseState(p *vote.Poll, v []any) (vote.State, error) {
 	s := p.Initial
 	if len(v) != len(stateFields) {
-		return s, errUnavailable(fmt.Errorf("poll %s: state: %d fields, want %d", p.ID, len(v), len(stateFields)))
+		return s, vote.Unavailable(fmt.Errorf("poll %s: state: %d fields, want %d", p.ID, len(v), len(stateFields)))
 	}
 	if st, ok := v[0].(string); ok {
-		s.Status = Status(st)
+		s.Status = vote.Status(st)
 	}
 	if r, ok := v[1].(string); ok {
-		s.Results = Visibility(r)
+		s.Results = vote.Visibility(r)
 	}
 	if d, ok := v[2].(string); ok {
 		n, err := strconv.Atoi(d)
 		if err != nil {
-			return s, errUnavailable(fmt.Errorf("poll %s: state: difficulty %q: %w", p.ID, d, err))
+			return s, vote.Unavailable(fmt.Errorf("poll %s: state: difficulty %q: %w", p.ID, d, err))
 		}
 		s.Difficulty = n
 	}
@@ -269,27 +219,27 @@ func count(v any) (int64, error) {
 	case string:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return 0, errUnavailable(fmt.Errorf("counter %q: %w", v, err))
+			return 0, vote.Unavailable(fmt.Errorf("counter %q: %w", v, err))
 		}
 		return n, nil
 	case int64:
 		return v, nil
 	}
-	return 0, errUnavailable(fmt.Errorf("counter of type %T", v))
+	return 0, vote.Unavailable(fmt.Errorf("counter of type %T", v))
 }
 
 // State implements Store.
-func (s *RedisStore) State(ctx context.Context, p *Poll) (State, error) {
-	v, err := s.client.HMGet(ctx, keysOf(p).state, stateFields...).Result()
+func (s *Store) State(ctx context.Context, p *vote.Poll) (vote.State, error) {
+	v, err := s.client.HMGet(ctx, s.keysOf(p).state, stateFields...).Result()
 	if err != nil {
-		return State{}, errUnavailable(err)
+		return vote.State{}, vote.Unavailable(err)
 	}
 	return parseState(p, v)
 }
 
 // setState sets one field of the poll's state and reads the whole state back in one transaction.
-func (s *RedisStore) setState(ctx context.Context, p *Poll, field string, value any) (State, error) {
-	k := keysOf(p)
+func (s *Store) setState(ctx context.Context, p *vote.Poll, field string, value any) (vote.State, error) {
+	k := s.keysOf(p)
 	var get *redis.SliceCmd
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.HSet(ctx, k.state, field, value)
@@ -297,29 +247,29 @@ func (s *RedisStore) setState(ctx context.Context, p *Poll, field string, value 
 		return nil
 	})
 	if err != nil {
-		return State{}, errUnavailable(err)
+		return vote.State{}, vote.Unavailable(err)
 	}
 	return parseState(p, get.Val())
 }
 
 // SetStatus implements Store.
-func (s *RedisStore) SetStatus(ctx context.Context, p *Poll, st Status) (State, error) {
+func (s *Store) SetStatus(ctx context.Context, p *vote.Poll, st vote.Status) (vote.State, error) {
 	return s.setState(ctx, p, "status", string(st))
 }
 
 // SetResults implements Store.
-func (s *RedisStore) SetResults(ctx context.Context, p *Poll, v Visibility) (State, error) {
+func (s *Store) SetResults(ctx context.Context, p *vote.Poll, v vote.Visibility) (vote.State, error) {
 	return s.setState(ctx, p, "results", string(v))
 }
 
 // SetDifficulty implements Store.
-func (s *RedisStore) SetDifficulty(ctx context.Context, p *Poll, d int) (State, error) {
+func (s *Store) SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.State, error) {
 	return s.setState(ctx, p, "difficulty", d)
 }
 
 // Snapshot implements Store. It is one MULTI/EXEC round trip of reads on the poll's node.
-func (s *RedisStore) Snapshot(ctx context.Context, p *Poll, now time.Time) (Snapshot, error) {
-	k := keysOf(p)
+func (s *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error) {
+	k := s.keysOf(p)
 	ids := make([]string, len(p.Candidates))
 	for i, c := range p.Candidates {
 		ids[i] = c.ID
@@ -336,11 +286,11 @@ func (s *RedisStore) Snapshot(ctx context.Context, p *Poll, now time.Time) (Snap
 		return nil
 	})
 	if err != nil {
-		return Snapshot{}, errUnavailable(err)
+		return vote.Snapshot{}, vote.Unavailable(err)
 	}
-	snap := Snapshot{Poll: p.ID, At: now, Tally: make(map[string]int64, len(ids))}
+	snap := vote.Snapshot{Poll: p.ID, At: now, Tally: make(map[string]int64, len(ids))}
 	if snap.State, err = parseState(p, state.Val()); err != nil {
-		return Snapshot{}, err
+		return vote.Snapshot{}, err
 	}
 	snap.State.Status = p.Effective(snap.State.Status, now)
 	var nums []int64
@@ -348,46 +298,46 @@ func (s *RedisStore) Snapshot(ctx context.Context, p *Poll, now time.Time) (Snap
 		for _, x := range v {
 			n, err := count(x)
 			if err != nil {
-				return Snapshot{}, err
+				return vote.Snapshot{}, err
 			}
 			nums = append(nums, n)
 		}
 	}
 	if len(nums) != 2+len(ids)+2 {
-		return Snapshot{}, errUnavailable(fmt.Errorf("poll %s: snapshot: %d numbers, want %d", p.ID, len(nums), 4+len(ids)))
+		return vote.Snapshot{}, vote.Unavailable(fmt.Errorf("poll %s: snapshot: %d numbers, want %d", p.ID, len(nums), 4+len(ids)))
 	}
 	snap.Ballots, snap.Held = nums[0], nums[1]
 	for i, id := range ids {
 		snap.Tally[id] = nums[2+i]
 	}
-	snap.Rate = Rate(now, nums[2+len(ids)], nums[3+len(ids)])
+	snap.Rate = vote.Rate(now, nums[2+len(ids)], nums[3+len(ids)])
 	if snap.Fraud, err = parseFraudCounts(p, fraud.Val()); err != nil {
-		return Snapshot{}, err
+		return vote.Snapshot{}, err
 	}
 	return snap, nil
 }
 
 // Turnout implements Store. Steps other than a minute and an hour are not kept: no counts.
-func (s *RedisStore) Turnout(ctx context.Context, p *Poll, step time.Duration) (map[int64]int64, error) {
+func (s *Store) Turnout(ctx context.Context, p *vote.Poll, step time.Duration) (map[int64]int64, error) {
 	var key string
 	switch step {
 	case time.Minute:
-		key = keysOf(p).minutes
+		key = s.keysOf(p).minutes
 	case time.Hour:
-		key = keysOf(p).hours
+		key = s.keysOf(p).hours
 	default:
 		return map[int64]int64{}, nil
 	}
 	m, err := s.client.HGetAll(ctx, key).Result()
 	if err != nil {
-		return nil, errUnavailable(err)
+		return nil, vote.Unavailable(err)
 	}
 	out := make(map[int64]int64, len(m))
 	for at, n := range m {
 		t, err1 := strconv.ParseInt(at, 10, 64)
 		c, err2 := strconv.ParseInt(n, 10, 64)
 		if err := errors.Join(err1, err2); err != nil {
-			return nil, errUnavailable(fmt.Errorf("poll %s: turnout: %w", p.ID, err))
+			return nil, vote.Unavailable(fmt.Errorf("poll %s: turnout: %w", p.ID, err))
 		}
 		out[t] = c
 	}
@@ -395,43 +345,43 @@ func (s *RedisStore) Turnout(ctx context.Context, p *Poll, step time.Duration) (
 }
 
 // VoterBallot implements Store.
-func (s *RedisStore) VoterBallot(ctx context.Context, p *Poll, voter, period string) (Receipt, error) {
-	id, err := s.client.HGet(ctx, keysOf(p).voters, voter+"|"+period).Result()
+func (s *Store) VoterBallot(ctx context.Context, p *vote.Poll, voter, period string) (vote.Receipt, error) {
+	id, err := s.client.HGet(ctx, s.keysOf(p).voters, voter+"|"+period).Result()
 	if errors.Is(err, redis.Nil) {
-		return Receipt{}, ErrReceiptNotFound
+		return vote.Receipt{}, vote.ErrReceiptNotFound
 	}
 	if err != nil {
-		return Receipt{}, errUnavailable(err)
+		return vote.Receipt{}, vote.Unavailable(err)
 	}
 	return s.Receipt(ctx, p, id)
 }
 
 // Receipt implements Store.
-func (s *RedisStore) Receipt(ctx context.Context, p *Poll, id string) (Receipt, error) {
-	rec, err := s.client.HGet(ctx, keysOf(p).receipts, id).Result()
+func (s *Store) Receipt(ctx context.Context, p *vote.Poll, id string) (vote.Receipt, error) {
+	rec, err := s.client.HGet(ctx, s.keysOf(p).receipts, id).Result()
 	if errors.Is(err, redis.Nil) {
-		return Receipt{}, ErrReceiptNotFound
+		return vote.Receipt{}, vote.ErrReceiptNotFound
 	}
 	if err != nil {
-		return Receipt{}, errUnavailable(err)
+		return vote.Receipt{}, vote.Unavailable(err)
 	}
 	return parseReceipt(p, id, rec)
 }
 
 // parseReceipt reads a receipt record: "<recorded at, Unix ms>|<state>|<choices, comma-joined>".
-func parseReceipt(p *Poll, id string, v any) (Receipt, error) {
+func parseReceipt(p *vote.Poll, id string, v any) (vote.Receipt, error) {
 	rec, _ := v.(string)
 	f := strings.SplitN(rec, "|", 3)
 	if len(f) != 3 {
-		return Receipt{}, errUnavailable(fmt.Errorf("poll %s: receipt %s: bad record %q", p.ID, id, rec))
+		return vote.Receipt{}, vote.Unavailable(fmt.Errorf("poll %s: receipt %s: bad record %q", p.ID, id, rec))
 	}
 	at, state, choices := f[0], f[1], f[2]
 	ms, err := strconv.ParseInt(at, 10, 64)
 	if err != nil {
-		return Receipt{}, errUnavailable(fmt.Errorf("poll %s: receipt %s: bad record %q", p.ID, id, rec))
+		return vote.Receipt{}, vote.Unavailable(fmt.Errorf("poll %s: receipt %s: bad record %q", p.ID, id, rec))
 	}
-	st := BallotState(state)
-	r := Receipt{ID: id, Poll: p.ID, RecordedAt: time.UnixMilli(ms).UTC(), State: st, Counted: st.Counts()}
+	st := vote.BallotState(state)
+	r := vote.Receipt{ID: id, Poll: p.ID, RecordedAt: time.UnixMilli(ms).UTC(), State: st, Counted: st.Counts()}
 	if choices != "" {
 		r.Choices = strings.Split(choices, ",")
 	}
@@ -439,20 +389,20 @@ func parseReceipt(p *Poll, id string, v any) (Receipt, error) {
 }
 
 // Held implements Store.
-func (s *RedisStore) Held(ctx context.Context, p *Poll, limit int) ([]Receipt, error) {
-	k := keysOf(p)
+func (s *Store) Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.Receipt, error) {
+	k := s.keysOf(p)
 	ids, err := s.client.ZRange(ctx, k.pending, 0, int64(limit)-1).Result()
 	if err != nil {
-		return nil, errUnavailable(err)
+		return nil, vote.Unavailable(err)
 	}
 	if len(ids) == 0 {
-		return []Receipt{}, nil
+		return []vote.Receipt{}, nil
 	}
 	recs, err := s.client.HMGet(ctx, k.receipts, ids...).Result()
 	if err != nil {
-		return nil, errUnavailable(err)
+		return nil, vote.Unavailable(err)
 	}
-	out := make([]Receipt, 0, len(ids))
+	out := make([]vote.Receipt, 0, len(ids))
 	for i, rec := range recs {
 		r, err := parseReceipt(p, ids[i], rec)
 		if err != nil {
@@ -464,45 +414,45 @@ func (s *RedisStore) Held(ctx context.Context, p *Poll, limit int) ([]Receipt, e
 }
 
 // Review implements Store.
-func (s *RedisStore) Review(ctx context.Context, p *Poll, receipt string, release bool, at time.Time) (Receipt, error) {
-	k := keysOf(p)
-	state := BallotVoid
+func (s *Store) Review(ctx context.Context, p *vote.Poll, receipt string, release bool, at time.Time) (vote.Receipt, error) {
+	k := s.keysOf(p)
+	state := vote.BallotVoid
 	if release {
-		state = BallotReleased
+		state = vote.BallotReleased
 	}
 	keys := []string{k.receipts, k.tally, k.heldTally, k.ballots, k.held, k.minutes, k.hours, k.log, k.pending}
 	res, err := s.review.Run(ctx, s.client, keys, receipt, string(state), at.UnixMilli()).Text()
 	if err != nil {
-		return Receipt{}, errUnavailable(err)
+		return vote.Receipt{}, vote.Unavailable(err)
 	}
 	switch res {
 	case "missing":
-		return Receipt{}, ErrReceiptNotFound
+		return vote.Receipt{}, vote.ErrReceiptNotFound
 	case "notheld":
-		return Receipt{}, ErrNotHeld
+		return vote.Receipt{}, vote.ErrNotHeld
 	}
 	return parseReceipt(p, receipt, res)
 }
 
 // Log implements Store.
-func (s *RedisStore) Log(ctx context.Context, p *Poll, after string, limit int) ([]LogEntry, error) {
+func (s *Store) Log(ctx context.Context, p *vote.Poll, after string, limit int) ([]vote.LogEntry, error) {
 	start := "-"
 	if after != "" {
 		start = "(" + after
 	}
-	msgs, err := s.client.XRangeN(ctx, keysOf(p).log, start, "+", int64(limit)).Result()
+	msgs, err := s.client.XRangeN(ctx, s.keysOf(p).log, start, "+", int64(limit)).Result()
 	if err != nil {
-		return nil, errUnavailable(err)
+		return nil, vote.Unavailable(err)
 	}
-	out := make([]LogEntry, 0, len(msgs))
+	out := make([]vote.LogEntry, 0, len(msgs))
 	for _, m := range msgs {
 		field := func(name string) string { v, _ := m.Values[name].(string); return v }
 		ms, err := strconv.ParseInt(field("at"), 10, 64)
 		if err != nil {
-			return nil, errUnavailable(fmt.Errorf("poll %s: log entry %s: at %q", p.ID, m.ID, field("at")))
+			return nil, vote.Unavailable(fmt.Errorf("poll %s: log entry %s: at %q", p.ID, m.ID, field("at")))
 		}
-		e := LogEntry{ID: m.ID, Receipt: field("receipt"), At: time.UnixMilli(ms).UTC(), Voter: field("voter"),
-			Period: field("period"), State: BallotState(field("state"))}
+		e := vote.LogEntry{ID: m.ID, Receipt: field("receipt"), At: time.UnixMilli(ms).UTC(), Voter: field("voter"),
+			Period: field("period"), State: vote.BallotState(field("state"))}
 		if c := field("choices"); c != "" {
 			e.Choices = strings.Split(c, ",")
 		}
@@ -512,27 +462,27 @@ func (s *RedisStore) Log(ctx context.Context, p *Poll, after string, limit int) 
 }
 
 // UseChallenge implements Store.
-func (s *RedisStore) UseChallenge(ctx context.Context, p *Poll, challenge string, until time.Time) error {
-	fresh, err := s.client.SetNX(ctx, keysOf(p).challenge(challenge), "-", challengeTTL(until)).Result()
+func (s *Store) UseChallenge(ctx context.Context, p *vote.Poll, challenge string, until time.Time) error {
+	fresh, err := s.client.SetNX(ctx, s.keysOf(p).challenge(challenge), "-", challengeTTL(until)).Result()
 	if err != nil {
-		return errUnavailable(err)
+		return vote.Unavailable(err)
 	}
 	if !fresh {
-		return ErrChallengeFailed
+		return vote.ErrChallengeFailed
 	}
 	return nil
 }
 
 // Ping implements Store.
-func (s *RedisStore) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx).Err(); err != nil {
-		return errUnavailable(err)
+		return vote.Unavailable(err)
 	}
 	return nil
 }
 
 // Close implements Store.
-func (s *RedisStore) Close() error {
+func (s *Store) Close() error {
 	s.batch.close()
 	return s.client.Close()
 }

@@ -1,9 +1,10 @@
-package vote
+package redisstore
 
 import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/livevote/livevote/vote"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,7 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The fraud keys of poll P (see RedisStore for the others):
+// The fraud keys of poll P (see Store for the others):
 //
 //	{lv:P}:src:ip:m:T, :src:net:m:T  sorted set  source hash -> ballots recorded in the minute
 //	                                 from T (Unix seconds); the net set counts every ballot under
@@ -26,19 +27,19 @@ func (k *pollKeys) fraud() string   { return k.tag + ":fraud" }
 
 // Sources implements Store. It is one MULTI/EXEC round trip: for each kind and window, the
 // busiest n (n+1 for subnets, which hold the total too) of the current and the previous bucket.
-func (s *RedisStore) Sources(ctx context.Context, p *Poll, now time.Time, n int) (SourceReport, error) {
-	k := keysOf(p)
+func (s *Store) Sources(ctx context.Context, p *vote.Poll, now time.Time, n int) (vote.SourceReport, error) {
+	k := s.keysOf(p)
 	type read struct {
 		cur, prev    *redis.ZSliceCmd
 		total, prev0 *redis.FloatCmd
 	}
 	var reads [4]read // in the order of windows: ip minute, ip hour, net minute, net hour
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		for i, w := range windows {
-			start := now.Truncate(w.step).Unix()
-			cur, prev := k.sources(w.kind, w.step, start), k.sources(w.kind, w.step, start-int64(w.step/time.Second))
+		for i, w := range vote.SlidingWindows() {
+			start := now.Truncate(w.Step).Unix()
+			cur, prev := k.sources(w.Kind, w.Step, start), k.sources(w.Kind, w.Step, start-int64(w.Step/time.Second))
 			stop := int64(n) - 1
-			if w.kind == "net" {
+			if w.Kind == "net" {
 				stop++
 				reads[i].total = pipe.ZScore(ctx, cur, "")
 				reads[i].prev0 = pipe.ZScore(ctx, prev, "")
@@ -49,11 +50,11 @@ func (s *RedisStore) Sources(ctx context.Context, p *Poll, now time.Time, n int)
 		return nil
 	})
 	if err != nil && err != redis.Nil {
-		return SourceReport{}, errUnavailable(err)
+		return vote.SourceReport{}, vote.Unavailable(err)
 	}
-	var out SourceReport
-	for i, w := range windows {
-		weight := slidingWeight(now, w.step)
+	var out vote.SourceReport
+	for i, w := range vote.SlidingWindows() {
+		weight := vote.SlidingWeight(now, w.Step)
 		est := map[string]float64{}
 		for _, z := range reads[i].cur.Val() {
 			est[z.Member.(string)] += z.Score
@@ -62,21 +63,21 @@ func (s *RedisStore) Sources(ctx context.Context, p *Poll, now time.Time, n int)
 			est[z.Member.(string)] += z.Score * weight
 		}
 		delete(est, "")
-		list := make([]SourceCount, 0, len(est))
+		list := make([]vote.SourceCount, 0, len(est))
 		for m, c := range est {
 			if c := int64(c); c > 0 {
-				list = append(list, SourceCount{Hash: m, Ballots: c})
+				list = append(list, vote.SourceCount{Hash: m, Ballots: c})
 			}
 		}
-		slices.SortFunc(list, func(a, b SourceCount) int {
+		slices.SortFunc(list, func(a, b vote.SourceCount) int {
 			return cmp.Or(cmp.Compare(b.Ballots, a.Ballots), cmp.Compare(a.Hash, b.Hash))
 		})
 		list = list[:min(n, len(list))]
 		win := &out.Minute
-		if w.step == time.Hour {
+		if w.Step == time.Hour {
 			win = &out.Hour
 		}
-		if w.kind == "ip" {
+		if w.Kind == "ip" {
 			win.IPs = list
 			continue
 		}
@@ -87,18 +88,18 @@ func (s *RedisStore) Sources(ctx context.Context, p *Poll, now time.Time, n int)
 }
 
 // Trusted implements Store.
-func (s *RedisStore) Trusted(ctx context.Context, p *Poll) ([]string, error) {
-	list, err := s.client.SMembers(ctx, keysOf(p).trusted()).Result()
+func (s *Store) Trusted(ctx context.Context, p *vote.Poll) ([]string, error) {
+	list, err := s.client.SMembers(ctx, s.keysOf(p).trusted()).Result()
 	if err != nil {
-		return nil, errUnavailable(err)
+		return nil, vote.Unavailable(err)
 	}
 	slices.Sort(list)
 	return list, nil
 }
 
 // SetTrusted implements Store.
-func (s *RedisStore) SetTrusted(ctx context.Context, p *Poll, subnet string, trusted bool) ([]string, error) {
-	key := keysOf(p).trusted()
+func (s *Store) SetTrusted(ctx context.Context, p *vote.Poll, subnet string, trusted bool) ([]string, error) {
+	key := s.keysOf(p).trusted()
 	var list *redis.StringSliceCmd
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		if trusted {
@@ -110,7 +111,7 @@ func (s *RedisStore) SetTrusted(ctx context.Context, p *Poll, subnet string, tru
 		return nil
 	})
 	if err != nil {
-		return nil, errUnavailable(err)
+		return nil, vote.Unavailable(err)
 	}
 	out := list.Val()
 	slices.Sort(out)
@@ -118,11 +119,11 @@ func (s *RedisStore) SetTrusted(ctx context.Context, p *Poll, subnet string, tru
 }
 
 // AddFraudCounts implements Store.
-func (s *RedisStore) AddFraudCounts(ctx context.Context, p *Poll, c FraudCounts) error {
+func (s *Store) AddFraudCounts(ctx context.Context, p *vote.Poll, c vote.FraudCounts) error {
 	if len(c.Results)+len(c.Signals) == 0 {
 		return nil
 	}
-	key := keysOf(p).fraud()
+	key := s.keysOf(p).fraud()
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		for prefix, m := range map[string]map[string]int64{"result:": c.Results, "signal:": c.Signals} {
 			for name, n := range m {
@@ -134,18 +135,18 @@ func (s *RedisStore) AddFraudCounts(ctx context.Context, p *Poll, c FraudCounts)
 		return nil
 	})
 	if err != nil {
-		return errUnavailable(err)
+		return vote.Unavailable(err)
 	}
 	return nil
 }
 
 // parseFraudCounts reads the fraud hash (HGETALL).
-func parseFraudCounts(p *Poll, h map[string]string) (FraudCounts, error) {
-	c := FraudCounts{Results: map[string]int64{}, Signals: map[string]int64{}}
+func parseFraudCounts(p *vote.Poll, h map[string]string) (vote.FraudCounts, error) {
+	c := vote.FraudCounts{Results: map[string]int64{}, Signals: map[string]int64{}}
 	for field, v := range h {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return c, errUnavailable(fmt.Errorf("poll %s: fraud counter %s: %q", p.ID, field, v))
+			return c, vote.Unavailable(fmt.Errorf("poll %s: fraud counter %s: %q", p.ID, field, v))
 		}
 		if name, ok := strings.CutPrefix(field, "result:"); ok {
 			c.Results[name] = n

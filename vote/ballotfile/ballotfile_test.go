@@ -1,6 +1,7 @@
-package vote_test
+package ballotfile_test
 
 import (
+	"github.com/livevote/livevote/vote/ballotfile"
 	"strings"
 	"testing"
 
@@ -8,7 +9,7 @@ import (
 )
 
 func TestBuiltin(t *testing.T) {
-	polls, err := vote.Builtin()
+	polls, err := ballotfile.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestParseErrorsNameFilePollAndField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := vote.Parse([]byte(tt.yaml), "polls.yaml")
+			_, err := ballotfile.Parse([]byte(tt.yaml), "polls.yaml")
 			if err == nil {
 				t.Fatal("Parse accepted a bad ballot file")
 			}

@@ -1,9 +1,10 @@
-package vote_test
+package redisstore_test
 
 import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/livevote/livevote/vote/redisstore"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 // BenchmarkRedisCastSource measures one Cast, one at a time (round trips included), without and with a
 // source to count: what the fraud checks add to the cast script.
 func BenchmarkRedisCastSource(b *testing.B) {
-	s, err := vote.OpenRedis(context.Background(), votetest.RedisURL(b))
+	s, err := redisstore.Open(context.Background(), votetest.RedisURL(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,12 +1,12 @@
-package vote
+package redisstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/livevote/livevote/vote"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -17,7 +17,7 @@ import (
 // cost. Instead, a few flusher goroutines each take the pending casts that are waiting (up to
 // castBatchMax) and send them as one pipeline with one cast script per poll and minute: the
 // script records its ballots in order, each answered as if cast alone, and writes the counters
-// once (store_redis_cast.lua). Every caller waits for its own ballot's answer. Nothing is answered
+// once (cast.lua). Every caller waits for its own ballot's answer. Nothing is answered
 // before Redis answered it: batching changes how ballots travel, not what an answer means.
 const (
 	// castFlushers is how many pipelines may be in flight at once. While one waits for Redis the
@@ -45,40 +45,14 @@ type castBatcher struct {
 	wg    sync.WaitGroup
 }
 
-// castFields is how many of the cast script's arguments are per ballot.
-const castFields = 18
-
-// castCall is one pending cast: its poll, its ballot's part of the cast script's keys and
-// arguments, and where its answer goes.
+// castCall is one pending cast: its ballot's part of the cast script's keys and arguments
+// (args.go), and where its answer goes.
 type castCall struct {
-	ctx       context.Context
-	poll      *Poll
-	minute    int64  // the minute bucket (Unix seconds) the ballot is recorded in
-	challenge string // the key of its challenge
-	args      [castFields]any
-	res       string
-	err       error
-	done      chan struct{} // gets a token when res and err are set
-}
-
-// set fills in c's script arguments for ballot b of poll p: the one place that knows their order
-// (the ARGV of store_redis_cast.lua).
-func (c *castCall) set(p *Poll, b Ballot) {
-	k := keysOf(p)
-	state := "counted"
-	if b.Held {
-		state = "held"
-	}
-	c.poll, c.minute, c.challenge = p, b.At.Truncate(time.Minute).Unix(), k.challenge(b.Challenge)
-	c.args = [castFields]any{b.Voter + "|" + b.Period, b.Receipt, b.At.UnixMilli(), state, b.Voter, b.Period,
-		b.Challenge, challengeTTL(b.ChallengeUntil).Milliseconds(), strings.Join(b.Choices, ","),
-		"", "", 0, 0, 0, 0, 0, 0, 0}
-	if src := b.Source; src != nil && src.IP != "" {
-		cp := src.Caps
-		copy(c.args[9:], []any{src.IP, src.Subnet,
-			slidingWeight(b.At, time.Minute), slidingWeight(b.At, time.Hour),
-			cp.IPMinute, cp.IPHour, cp.SubnetMinute, cp.SubnetHour, cp.IPHard})
-	}
+	ctx context.Context
+	castArgs
+	res  string
+	err  error
+	done chan struct{} // gets a token when res and err are set
 }
 
 // castGroup is the casts of one batch that go into one script: one poll, one minute.
@@ -87,20 +61,12 @@ type castGroup struct {
 	args  []any
 }
 
-// script builds the group's KEYS and ARGV (store_redis_cast.lua), reusing its slices.
+// script builds the group's KEYS and ARGV (cast.lua), reusing its slices.
 func (g *castGroup) script() (keys []string, args []any) {
-	c0 := g.calls[0]
-	k := keysOf(c0.poll)
-	keys = make([]string, 0, 19+len(g.calls))
-	keys = append(keys, k.state, k.voters, k.receipts, k.tally, k.heldTally, k.ballots, k.held,
-		k.minutes, k.hours, k.log, k.pending)
-	hour := time.Unix(c0.minute, 0).Truncate(time.Hour).Unix()
-	keys = append(keys, k.sourceKeys(c0.minute, hour)[:]...)
-	args = g.args[:0]
-	args = append(args, string(c0.poll.Initial.Status), c0.minute, hour)
+	keys = make([]string, 0, castKeysHead+len(g.calls))
+	keys, args = g.calls[0].head(keys, g.args[:0])
 	for _, c := range g.calls {
-		keys = append(keys, c.challenge)
-		args = append(args, c.args[:]...)
+		keys, args = c.ballot(keys, args)
 	}
 	g.args = args
 	return keys, args
@@ -111,7 +77,7 @@ var castCalls = sync.Pool{New: func() any { return &castCall{done: make(chan str
 // run sends one cast script with the next pipeline and returns its reply, or an error when Redis
 // did not answer (a failure after sending is ambiguous: the script may have run). When ctx ends
 // first, run returns at once; the script may still run.
-func (b *castBatcher) run(ctx context.Context, s *RedisStore, p *Poll, bl Ballot) (string, error) {
+func (b *castBatcher) run(ctx context.Context, s *Store, p *vote.Poll, bl vote.Ballot) (string, error) {
 	b.start.Do(func() {
 		b.queue = make(chan *castCall, castQueue)
 		b.quit = make(chan struct{})
@@ -124,7 +90,7 @@ func (b *castBatcher) run(ctx context.Context, s *RedisStore, p *Poll, bl Ballot
 	}
 	c := castCalls.Get().(*castCall)
 	c.ctx = ctx
-	c.set(p, bl)
+	c.set(s.keysOf(p), p, bl)
 	select {
 	case b.queue <- c:
 	case <-ctx.Done():
@@ -149,7 +115,7 @@ func (b *castBatcher) run(ctx context.Context, s *RedisStore, p *Poll, bl Ballot
 
 // reset clears c for the pool.
 func (c *castCall) reset() {
-	c.ctx, c.poll, c.challenge, c.args, c.res, c.err = nil, nil, "", [castFields]any{}, "", nil
+	c.ctx, c.castArgs, c.res, c.err = nil, castArgs{}, "", nil
 }
 
 // close stops the flushers; casts still queued are answered errStoreClosed.
@@ -163,7 +129,7 @@ func (b *castBatcher) close() {
 
 // flush is one flusher: it takes the first waiting cast, everything else waiting up to
 // castBatchMax, and sends them in one pipeline, one script per poll and minute.
-func (b *castBatcher) flush(s *RedisStore) {
+func (b *castBatcher) flush(s *Store) {
 	batch := make([]*castCall, 0, castBatchMax)
 	var groups []castGroup
 	var cmds []*redis.Cmd
@@ -216,7 +182,7 @@ func (b *castBatcher) flush(s *RedisStore) {
 
 // sendCasts sends one script per group in one pipeline and answers every call. cmds is scratch
 // space, returned for the next batch.
-func (s *RedisStore) sendCasts(groups []castGroup, cmds []*redis.Cmd) []*redis.Cmd {
+func (s *Store) sendCasts(groups []castGroup, cmds []*redis.Cmd) []*redis.Cmd {
 	ctx := context.Background() // each command is bounded by the client's read and write timeouts
 	pipe := s.client.Pipeline()
 	cmds = cmds[:0]

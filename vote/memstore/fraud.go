@@ -1,8 +1,9 @@
-package vote
+package memstore
 
 import (
 	"cmp"
 	"context"
+	"github.com/livevote/livevote/vote"
 	"maps"
 	"math"
 	"slices"
@@ -27,12 +28,6 @@ type srcBucket struct {
 	start int64
 }
 
-// windows are the four sliding windows of a source, in the order of SourceCounts.
-var windows = [4]struct {
-	kind string
-	step time.Duration
-}{{"ip", time.Minute}, {"ip", time.Hour}, {"net", time.Minute}, {"net", time.Hour}}
-
 func (f *memFraud) bucket(kind string, step time.Duration, at time.Time) (cur, prev srcBucket) {
 	start := at.Truncate(step).Unix()
 	return srcBucket{kind, step, start}, srcBucket{kind, step, start - int64(step/time.Second)}
@@ -42,18 +37,18 @@ func (f *memFraud) bucket(kind string, step time.Duration, at time.Time) (cur, p
 // falls in and the one before it.
 func (f *memFraud) window(kind string, step time.Duration, member string, at time.Time) int64 {
 	cur, prev := f.bucket(kind, step, at)
-	return int64(math.Floor(float64(f.buckets[cur][member]) + float64(f.buckets[prev][member])*slidingWeight(at, step)))
+	return int64(math.Floor(float64(f.buckets[cur][member]) + float64(f.buckets[prev][member])*vote.SlidingWeight(at, step)))
 }
 
 // capped reports whether b's source is at its hard cap.
-func (f *memFraud) capped(b Ballot) bool {
+func (f *memFraud) capped(b vote.Ballot) bool {
 	src := b.Source
 	return src != nil && src.IP != "" && src.Caps.IPHard > 0 && f.window("ip", time.Hour, src.IP, b.At) >= src.Caps.IPHard
 }
 
 // count counts b for its source (when it has one), sets b.Source.Counts, and reports whether a
 // count exceeds its soft cap.
-func (f *memFraud) count(b Ballot) (over bool) {
+func (f *memFraud) count(b vote.Ballot) (over bool) {
 	src := b.Source
 	if src == nil || src.IP == "" {
 		return false
@@ -71,20 +66,20 @@ func (f *memFraud) count(b Ballot) (over bool) {
 	}
 	counts := [4]*int64{&src.Counts.IPMinute, &src.Counts.IPHour, &src.Counts.SubnetMinute, &src.Counts.SubnetHour}
 	caps := [4]int64{src.Caps.IPMinute, src.Caps.IPHour, src.Caps.SubnetMinute, src.Caps.SubnetHour}
-	for i, w := range windows {
+	for i, w := range vote.SlidingWindows() {
 		member := src.IP
-		if w.kind == "net" {
+		if w.Kind == "net" {
 			member = src.Subnet
 		}
-		cur, _ := f.bucket(w.kind, w.step, b.At)
+		cur, _ := f.bucket(w.Kind, w.Step, b.At)
 		if f.buckets[cur] == nil {
 			f.buckets[cur] = map[string]int64{}
 		}
 		f.buckets[cur][member]++
-		if w.kind == "net" {
+		if w.Kind == "net" {
 			f.buckets[cur][""]++
 		}
-		*counts[i] = f.window(w.kind, w.step, member, b.At)
+		*counts[i] = f.window(w.Kind, w.Step, member, b.At)
 		if caps[i] > 0 && *counts[i] > caps[i] {
 			over = true
 		}
@@ -93,12 +88,12 @@ func (f *memFraud) count(b Ballot) (over bool) {
 }
 
 // report is the SourceWindow of kind "ip" and "net" with step at now, n of each.
-func (f *memFraud) report(step time.Duration, now time.Time, n int) SourceWindow {
-	var w SourceWindow
-	top := func(kind string) []SourceCount {
+func (f *memFraud) report(step time.Duration, now time.Time, n int) vote.SourceWindow {
+	var w vote.SourceWindow
+	top := func(kind string) []vote.SourceCount {
 		cur, prev := f.bucket(kind, step, now)
 		seen := map[string]bool{}
-		var out []SourceCount
+		var out []vote.SourceCount
 		for _, b := range []srcBucket{cur, prev} {
 			for m := range f.buckets[b] {
 				if m == "" || seen[m] {
@@ -106,42 +101,42 @@ func (f *memFraud) report(step time.Duration, now time.Time, n int) SourceWindow
 				}
 				seen[m] = true
 				if c := f.window(kind, step, m, now); c > 0 {
-					out = append(out, SourceCount{Hash: m, Ballots: c})
+					out = append(out, vote.SourceCount{Hash: m, Ballots: c})
 				}
 			}
 		}
-		slices.SortFunc(out, func(a, b SourceCount) int {
+		slices.SortFunc(out, func(a, b vote.SourceCount) int {
 			return cmp.Or(cmp.Compare(b.Ballots, a.Ballots), cmp.Compare(a.Hash, b.Hash))
 		})
-		return append([]SourceCount{}, out[:min(n, len(out))]...)
+		return append([]vote.SourceCount{}, out[:min(n, len(out))]...)
 	}
 	w.IPs, w.Subnets = top("ip"), top("net")
 	w.Ballots = f.window("net", step, "", now)
 	return w
 }
 
-func (f *memFraud) counts() FraudCounts {
-	c := FraudCounts{Results: map[string]int64{}, Signals: map[string]int64{}}
+func (f *memFraud) counts() vote.FraudCounts {
+	c := vote.FraudCounts{Results: map[string]int64{}, Signals: map[string]int64{}}
 	maps.Copy(c.Results, f.results)
 	maps.Copy(c.Signals, f.signals)
 	return c
 }
 
 // Sources implements Store.
-func (m *MemoryStore) Sources(ctx context.Context, p *Poll, now time.Time, n int) (SourceReport, error) {
+func (m *Store) Sources(ctx context.Context, p *vote.Poll, now time.Time, n int) (vote.SourceReport, error) {
 	if err := ctx.Err(); err != nil {
-		return SourceReport{}, errUnavailable(err)
+		return vote.SourceReport{}, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f := &m.poll(p).fraud
-	return SourceReport{Minute: f.report(time.Minute, now, n), Hour: f.report(time.Hour, now, n)}, nil
+	return vote.SourceReport{Minute: f.report(time.Minute, now, n), Hour: f.report(time.Hour, now, n)}, nil
 }
 
 // Trusted implements Store.
-func (m *MemoryStore) Trusted(ctx context.Context, p *Poll) ([]string, error) {
+func (m *Store) Trusted(ctx context.Context, p *vote.Poll) ([]string, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, errUnavailable(err)
+		return nil, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -149,9 +144,9 @@ func (m *MemoryStore) Trusted(ctx context.Context, p *Poll) ([]string, error) {
 }
 
 // SetTrusted implements Store.
-func (m *MemoryStore) SetTrusted(ctx context.Context, p *Poll, subnet string, trusted bool) ([]string, error) {
+func (m *Store) SetTrusted(ctx context.Context, p *vote.Poll, subnet string, trusted bool) ([]string, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, errUnavailable(err)
+		return nil, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -168,9 +163,9 @@ func (m *MemoryStore) SetTrusted(ctx context.Context, p *Poll, subnet string, tr
 }
 
 // AddFraudCounts implements Store.
-func (m *MemoryStore) AddFraudCounts(ctx context.Context, p *Poll, c FraudCounts) error {
+func (m *Store) AddFraudCounts(ctx context.Context, p *vote.Poll, c vote.FraudCounts) error {
 	if err := ctx.Err(); err != nil {
-		return errUnavailable(err)
+		return vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

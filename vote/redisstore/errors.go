@@ -1,4 +1,4 @@
-package vote
+package redisstore
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 // Errors returns how many Redis commands have failed since the store opened: no answer, a
 // broken connection, or an error reply (a missing key, redis.Nil, is not a failure). For metrics.
-func (s *RedisStore) Errors() uint64 { return s.errs.Load() }
+func (s *Store) Errors() uint64 { return s.errs.Load() }
 
 // errorHook counts failed commands, one by one and in pipelines.
 type errorHook struct{ n *atomic.Uint64 }

@@ -1,6 +1,7 @@
-package vote_test
+package memstore_test
 
 import (
+	"github.com/livevote/livevote/vote/memstore"
 	"testing"
 
 	"github.com/livevote/livevote/vote"
@@ -8,6 +9,6 @@ import (
 )
 
 func TestMemoryStoreContract(t *testing.T) {
-	s := vote.NewMemoryStore()
+	s := memstore.New()
 	votetest.Contract(t, func(*testing.T) vote.Store { return s })
 }

@@ -1,0 +1,171 @@
+package vote
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Booth is the vote workflow: it takes one vote attempt, as the facts of its request, to a
+// recorded ballot (counted or held for review) or to the error that refuses it. The HTTP handler
+// parses the request, calls Cast and renders the result. Its fields are its dependencies; all but
+// Surging are required. A Booth is safe for concurrent use when they are.
+type Booth struct {
+	// Ballots records the ballots.
+	Ballots Ballots
+	// State returns a poll's state with its status Effective now (it may be a cache of the
+	// store's States).
+	State func(ctx context.Context, p *Poll) (State, error)
+	// Judge gives an attempt its verdict before the store sees it (fraud.Judge).
+	Judge func(FraudPolicy, Attempt) Verdict
+	// Surging reports whether one of the chosen candidates of p is surging (fraud.Velocity's
+	// Surging); nil: none ever is.
+	Surging func(p *Poll, choices []string) bool
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// Request is one vote attempt as its request shows it.
+type Request struct {
+	Poll *Poll
+	// Voter is the keyed hash of the voter id (what the store keeps).
+	Voter   string
+	Choices []string
+	// Proof is the attempt's proof of work; nil when it sent none.
+	Proof Proof
+	// From is where the attempt came from (zero: the address is unknown).
+	From Origin
+	// Attempt is what the request shows the fraud checks (honeypot, Accept-Language, User-Agent,
+	// what the page reports); Cast fills in the challenge's part and Surging.
+	Attempt Attempt
+}
+
+// Proof is an attempt's proof of work, as the caller checks it (the server: its signed
+// challenges).
+type Proof interface {
+	// Check reports whether the proof solves a challenge issued for the poll and the voter (keyed
+	// hash), of at least difficulty, unexpired at now, and returns that challenge. It does not
+	// know whether the challenge was used before: the store does.
+	Check(p *Poll, voter string, difficulty int, now time.Time) (Challenge, bool)
+}
+
+// Challenge is a solved proof-of-work challenge: its id (what the store remembers as used), when
+// it was issued and when it expires.
+type Challenge struct {
+	ID              string
+	Issued, Expires time.Time
+}
+
+// Origin is where an attempt came from, as the fraud checks count it: keyed hashes of its IP
+// address and of its subnet (empty when the address is unknown), and whether the organiser
+// trusts the subnet.
+type Origin struct {
+	IP, Subnet string
+	Trusted    bool
+}
+
+// Result is what came of an attempt.
+type Result struct {
+	// Receipt and Choices are the recorded ballot's (set when Cast returns nil).
+	Receipt string
+	Choices []string
+	// Judged is true when the attempt got a verdict, even when it was refused after: its
+	// Verdict's signals are then to be reported (counted), once.
+	Judged  bool
+	Verdict Verdict
+	// RetryAfter is, with ErrSourceCapped, how long until the IP address has room again at the
+	// latest: the hour's ballots leave the sliding window as the next hour goes by.
+	RetryAfter time.Duration
+}
+
+// Held reports whether the ballot was recorded held for review (it is answered as accepted).
+func (r Result) Held() bool { return r.Verdict.Action == Hold }
+
+// Cast runs one vote attempt. It refuses, in this order: with the State's error, with
+// ErrVotingClosed when the poll is not open, with ErrChallengeFailed when the verdict refuses (a
+// failed proof of work, a filled honeypot), with an error wrapping ErrInvalidChoice for choices
+// the poll does not take, then with what the store refuses (ErrSourceCapped, ErrVotingClosed,
+// ErrChallengeFailed for a challenge used before, ErrAlreadyVoted). An attempt refused before the
+// store still uses up its good challenge. When the store fails in a way that may have recorded
+// the ballot (ErrUnavailable), Cast sends the same ballot once more: Ballots.Cast is idempotent
+// per receipt, so the answer is then definite unless the store is still down. Cast returns nil
+// only once the store recorded the ballot.
+func (bo *Booth) Cast(ctx context.Context, r Request) (Result, error) {
+	var res Result
+	p := r.Poll
+	st, err := bo.State(ctx, p)
+	if err != nil {
+		return res, err
+	}
+	now := bo.Now()
+	if st.Status != StatusOpen {
+		return res, ErrVotingClosed
+	}
+	b := Ballot{
+		Receipt: strings.ToLower(rand.Text()),
+		Voter:   r.Voter,
+		Period:  p.Period(now),
+		Choices: r.Choices,
+		At:      now.Truncate(time.Millisecond), // what the Redis store keeps
+	}
+	a := r.Attempt
+	a.Surging = bo.Surging != nil && bo.Surging(p, r.Choices)
+	if st.Difficulty > 0 {
+		var ch Challenge
+		ok := r.Proof != nil
+		if ok {
+			ch, ok = r.Proof.Check(p, b.Voter, st.Difficulty, now)
+		}
+		if ok {
+			b.Challenge, b.ChallengeUntil = ch.ID, ch.Expires
+			a.ChallengeAge = max(now.Sub(ch.Issued), time.Nanosecond)
+		}
+		a.ChallengeFailed = !ok
+	}
+	res.Verdict, res.Judged = bo.Judge(p.Fraud, a), true
+	if res.Verdict.Action == Refuse {
+		return res, bo.refuse(ctx, p, b, res.Verdict.Err())
+	}
+	if err := p.CheckChoices(r.Choices); err != nil {
+		return res, bo.refuse(ctx, p, b, err)
+	}
+	b.Held = res.Verdict.Action == Hold
+	if r.From.IP != "" {
+		b.Source = &Source{IP: r.From.IP, Subnet: r.From.Subnet, Caps: Caps(p.Fraud, r.From.Trusted)}
+	}
+	err = bo.cast(ctx, p, b)
+	switch {
+	case errors.Is(err, ErrSourceCapped):
+		res.Verdict = res.Verdict.WithCap()
+		res.RetryAfter = now.Truncate(time.Hour).Add(time.Hour).Sub(now)
+	case err == nil && b.Source != nil:
+		res.Verdict = res.Verdict.WithSource(p.Fraud, r.From.Trusted, b.Source.Counts, b.Source.Held)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Receipt, res.Choices = b.Receipt, b.Choices
+	return res, nil
+}
+
+// refuse answers an attempt refused before the store with err; the attempt used its challenge,
+// if it had a good one, so the challenge is consumed first.
+func (bo *Booth) refuse(ctx context.Context, p *Poll, b Ballot, err error) error {
+	if b.Challenge != "" {
+		if uerr := bo.Ballots.UseChallenge(ctx, p, b.Challenge, b.ChallengeUntil); uerr != nil {
+			return uerr
+		}
+	}
+	return err
+}
+
+// cast records the ballot, sending it once more after an ambiguous failure (see Cast).
+func (bo *Booth) cast(ctx context.Context, p *Poll, b Ballot) error {
+	err := bo.Ballots.Cast(ctx, p, b)
+	if err == nil || !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
+		return err
+	}
+	return bo.Ballots.Cast(ctx, p, b)
+}

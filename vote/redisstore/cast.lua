@@ -1,0 +1,214 @@
+-- Cast: records a batch of ballots of one poll, all recorded in the same minute, in one atomic
+-- step (Store.Cast; the contract is vote.Ballots.Cast, and each ballot is answered as if it had
+-- been cast alone, in the batch's order). Every key is under the poll's hash tag {lv:<poll>}, so
+-- the script runs on one Redis Cluster node. castArgs (args.go) lays out KEYS and ARGV;
+-- castReply reads each ballot's answer.
+--
+-- Per ballot the script does only what is per ballot: the voter and challenge checks (one HMGET
+-- and one MGET for the whole batch), the challenge's SET and the log's XADD. Everything else is
+-- counted in the script and written once per batch: the voters and receipts (one variadic HSET
+-- each), the tallies, totals and turnout buckets, and the sources' window counters.
+--
+-- KEYS and ARGV: the layout is castArgs's (args.go), bound to names at the top of the script
+-- (a field's number here is its Go constant plus one).
+-- Returns one answer per ballot: "ok" (counted) or "held", each followed for a ballot with a
+-- source by its counts " <IP minute> <IP hour> <subnet minute> <subnet hour>"; or "capped",
+-- "closed", "challenge" or "voted".
+--
+-- The script is idempotent for one receipt: go-redis may send it again after a timeout or a lost
+-- connection, and a ballot that was recorded must then read as recorded (ok or held), never as
+-- refused (already voted, challenge used, capped or closed since) and never be counted twice.
+
+-- KEYS: the poll's keys, the source counters of the batch's minute and hour (sorted sets: source
+-- hash -> ballots; the subnet sets also count every ballot under the member "": the total), then
+-- one challenge key per ballot (challenge_key).
+local state_key, voters_key, receipts_key, tally_key, heldtally_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local ballots_key, held_key, minutes_key, hours_key, log_key = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local pending_key = KEYS[11] -- held ballots awaiting review (sorted set, score: accepted at)
+local ip_minute_key, ip_minute_prev_key = KEYS[12], KEYS[13]
+local net_minute_key, net_minute_prev_key = KEYS[14], KEYS[15]
+local ip_hour_key, ip_hour_prev_key = KEYS[16], KEYS[17]
+local net_hour_key, net_hour_prev_key = KEYS[18], KEYS[19]
+local KEYS_HEAD = 19
+
+-- ARGV: the head, then FIELDS arguments per ballot, read with arg(i, FIELD).
+local initial_status, minute_bucket, hour_bucket = ARGV[1], ARGV[2], ARGV[3]
+local ARGS_HEAD, FIELDS = 3, 18
+local VOTER_FIELD, RECEIPT, AT, STATE, VOTER, PERIOD = 1, 2, 3, 4, 5, 6
+local CHALLENGE, CHALLENGE_TTL, CHOICES, IP, SUBNET = 7, 8, 9, 10, 11
+local MINUTE_WEIGHT, HOUR_WEIGHT = 12, 13 -- share of the bucket before still in the sliding window
+local IP_MINUTE_CAP, IP_HOUR_CAP, SUBNET_MINUTE_CAP, SUBNET_HOUR_CAP = 14, 15, 16, 17 -- soft; 0: none
+local IP_HARD_CAP = 18 -- IP an hour; 0: none
+
+local n = (#ARGV - ARGS_HEAD) / FIELDS
+local function arg(i, field)
+  return ARGV[ARGS_HEAD + FIELDS * (i - 1) + field]
+end
+local function challenge_key(i)
+  return KEYS[KEYS_HEAD + i]
+end
+
+local status = redis.call('HGET', state_key, 'status') or initial_status
+
+local fields, ckeys = {}, {}
+for i = 1, n do
+  fields[i] = arg(i, VOTER_FIELD)
+  if arg(i, CHALLENGE) ~= '' then
+    ckeys[#ckeys + 1] = challenge_key(i)
+  end
+end
+local prior = redis.call('HMGET', voters_key, unpack(fields))
+local used = {} -- challenge key -> the receipt that used it
+if #ckeys > 0 then
+  local v = redis.call('MGET', unpack(ckeys))
+  for j = 1, #ckeys do
+    used[ckeys[j]] = v[j]
+  end
+end
+
+-- The sources' windows: w = 1 IP minute, 2 IP hour, 3 subnet minute, 4 subnet hour, each with
+-- its key of this bucket and of the bucket before; read once per source, counted here.
+local cur = {ip_minute_key, ip_hour_key, net_minute_key, net_hour_key}
+local prev = {ip_minute_prev_key, ip_hour_prev_key, net_minute_prev_key, net_hour_prev_key}
+local caps = {IP_MINUTE_CAP, IP_HOUR_CAP, SUBNET_MINUTE_CAP, SUBNET_HOUR_CAP}
+local win = {{}, {}, {}, {}}
+local function source(w, member)
+  local e = win[w][member]
+  if not e then
+    e = {cur = tonumber(redis.call('ZSCORE', cur[w], member) or '0'),
+      prev = tonumber(redis.call('ZSCORE', prev[w], member) or '0'), inc = 0}
+    win[w][member] = e
+  end
+  return e
+end
+local function window(e, weight)
+  return math.floor(e.cur + e.inc + e.prev * weight)
+end
+
+local seen = {} -- voters field -> {receipt, answer word} of this batch's ballots
+local vpairs, rpairs, ppairs = {}, {}, {}
+local tally, heldtally = {}, {}
+local counted, held, sourced = 0, 0, 0
+
+local function cast(i, field, receipt)
+  local ip, net = arg(i, IP), arg(i, SUBNET)
+  local wmin, whour = tonumber(arg(i, MINUTE_WEIGHT)), tonumber(arg(i, HOUR_WEIGHT))
+  local hard = tonumber(arg(i, IP_HARD_CAP))
+  if ip ~= '' and hard > 0 and window(source(2, ip), whour) >= hard then
+    return 'capped'
+  end
+  if status ~= 'open' then
+    return 'closed'
+  end
+  if arg(i, CHALLENGE) ~= '' then
+    local key = challenge_key(i)
+    local u = used[key]
+    if u and u ~= receipt then
+      return 'challenge'
+    end
+    if not u then
+      redis.call('SET', key, receipt, 'PX', arg(i, CHALLENGE_TTL))
+      used[key] = receipt
+    end
+  end
+  if prior[i] or seen[field] then
+    return 'voted'
+  end
+
+  local state, counts = arg(i, STATE), ''
+  if ip ~= '' then
+    -- count the source in each window, this ballot included; over a soft cap, hold it
+    local members, weights, n = {ip, ip, net, net}, {wmin, whour, wmin, whour}, {}
+    for w = 1, 4 do
+      local e = source(w, members[w])
+      e.inc = e.inc + 1
+      n[w] = window(e, weights[w])
+      local cap = tonumber(arg(i, caps[w]))
+      if cap > 0 and n[w] > cap then
+        state = 'held'
+      end
+    end
+    sourced = sourced + 1
+    counts = ' ' .. n[1] .. ' ' .. n[2] .. ' ' .. n[3] .. ' ' .. n[4]
+  end
+
+  local at, joined = arg(i, AT), arg(i, CHOICES)
+  local word, t = 'ok', tally
+  if state == 'held' then
+    word, t = 'held', heldtally
+    held = held + 1
+    ppairs[#ppairs + 1] = at
+    ppairs[#ppairs + 1] = receipt
+  else
+    counted = counted + 1
+  end
+  seen[field] = {receipt, word}
+  vpairs[#vpairs + 1] = field
+  vpairs[#vpairs + 1] = receipt
+  rpairs[#rpairs + 1] = receipt
+  rpairs[#rpairs + 1] = at .. '|' .. state .. '|' .. joined
+  redis.call('XADD', log_key, '*', 'receipt', receipt, 'at', at, 'voter', arg(i, VOTER),
+    'period', arg(i, PERIOD), 'choices', joined, 'state', state)
+  for c in string.gmatch(joined, '[^,]+') do
+    t[c] = (t[c] or 0) + 1
+  end
+  return word .. counts
+end
+
+local out = {}
+for i = 1, n do
+  local field, receipt = arg(i, VOTER_FIELD), arg(i, RECEIPT)
+  local mine = seen[field]
+  if prior[i] == receipt then
+    -- a retry of the attempt that recorded this ballot
+    local rec = redis.call('HGET', receipts_key, receipt)
+    if rec and string.find(rec, '|held|', 1, true) then
+      out[i] = 'held'
+    else
+      out[i] = 'ok'
+    end
+  elseif mine and mine[1] == receipt then
+    out[i] = mine[2] -- the same attempt twice in one batch
+  else
+    out[i] = cast(i, field, receipt)
+  end
+end
+
+if #vpairs > 0 then
+  redis.call('HSET', voters_key, unpack(vpairs))
+  redis.call('HSET', receipts_key, unpack(rpairs))
+end
+for c, k in pairs(tally) do
+  redis.call('HINCRBY', tally_key, c, k)
+end
+for c, k in pairs(heldtally) do
+  redis.call('HINCRBY', heldtally_key, c, k)
+end
+if counted > 0 then
+  redis.call('INCRBY', ballots_key, counted)
+  redis.call('HINCRBY', minutes_key, minute_bucket, counted)
+  redis.call('HINCRBY', hours_key, hour_bucket, counted)
+end
+if held > 0 then
+  redis.call('INCRBY', held_key, held)
+  redis.call('ZADD', pending_key, unpack(ppairs))
+end
+for w = 1, 4 do
+  for member, e in pairs(win[w]) do
+    if e.inc > 0 then
+      redis.call('ZINCRBY', cur[w], e.inc, member)
+    end
+  end
+end
+if sourced > 0 then
+  -- the first ballots of a bucket create its sets: they live for two buckets and a half
+  if tonumber(redis.call('ZINCRBY', net_minute_key, sourced, '')) == sourced then
+    redis.call('PEXPIRE', ip_minute_key, 150000)
+    redis.call('PEXPIRE', net_minute_key, 150000)
+  end
+  if tonumber(redis.call('ZINCRBY', net_hour_key, sourced, '')) == sourced then
+    redis.call('PEXPIRE', ip_hour_key, 9000000)
+    redis.call('PEXPIRE', net_hour_key, 9000000)
+  end
+end
+return out

@@ -1,0 +1,231 @@
+package vote
+
+import "time"
+
+// The fraud policy types: what a vote attempt showed (Signal), how the policy weighs it
+// (Severity, Decide) and what is done with the attempt (Verdict). Package fraud detects the
+// signals (fraud.Judge) and says what each means; the store decides the source signals in the
+// same atomic step that records a ballot (Caps gives it the caps, WithSource completes the
+// verdict with what it counted).
+
+// Signal names one thing an attempt showed. Names are stable: metrics and the organiser's
+// signals overview use them.
+type Signal string
+
+// The signals, in the order a verdict lists them.
+const (
+	SignalHoneypot     Signal = "honeypot"
+	SignalChallenge    Signal = "challenge"
+	SignalIPCap        Signal = "ip_cap"
+	SignalWebdriver    Signal = "webdriver"
+	SignalToolAgent    Signal = "tool_agent"
+	SignalIPMinute     Signal = "ip_minute"
+	SignalIPHour       Signal = "ip_hour"
+	SignalSubnetMinute Signal = "subnet_minute"
+	SignalSubnetHour   Signal = "subnet_hour"
+	SignalTooFast      Signal = "too_fast"
+	SignalNoLanguage   Signal = "no_language"
+	SignalSurge        Signal = "velocity" // a chosen candidate is surging (see fraud.Velocity)
+)
+
+// Signals lists every signal, in the order a verdict lists them.
+var Signals = []Signal{SignalHoneypot, SignalChallenge, SignalIPCap, SignalWebdriver, SignalToolAgent, SignalIPMinute, SignalIPHour,
+	SignalSubnetMinute, SignalSubnetHour, SignalTooFast, SignalNoLanguage, SignalSurge}
+
+// Severity is how much a signal weighs in the verdict.
+type Severity int
+
+// The severities.
+const (
+	Weak     Severity = iota + 1 // holds together with others (FraudPolicy.WeakToHold)
+	Strong                       // holds
+	Definite                     // refuses
+)
+
+// Severity returns the signal's severity.
+func (s Signal) Severity() Severity {
+	switch s {
+	case SignalHoneypot, SignalChallenge, SignalIPCap:
+		return Definite
+	case SignalWebdriver, SignalToolAgent, SignalIPMinute, SignalIPHour, SignalSubnetMinute, SignalSubnetHour:
+		return Strong
+	}
+	return Weak
+}
+
+// Action is what to do with an attempt.
+type Action int
+
+// The actions.
+const (
+	Accept Action = iota // count the ballot
+	Hold                 // record it held for review; answer as if accepted
+	Refuse               // refuse it with Verdict.Err; record nothing
+)
+
+func (a Action) String() string {
+	switch a {
+	case Hold:
+		return "hold"
+	case Refuse:
+		return "refuse"
+	}
+	return "accept"
+}
+
+// Attempt is what is known of one vote attempt before the store sees it. Zero values
+// mean "nothing to report".
+type Attempt struct {
+	// Honeypot is what the ballot page's hidden field held.
+	Honeypot string
+	// ChallengeFailed: the poll asks for proof of work and this attempt's is missing or wrong.
+	ChallengeFailed bool
+	// ChallengeAge is the time from issuing the attempt's challenge to the vote (0: no challenge).
+	ChallengeAge time.Duration
+	// Elapsed is the time from showing the ballot to the vote as the page reports it (0: not
+	// reported). A script may lie here; a page does not.
+	Elapsed time.Duration
+	// AcceptLanguage: the request had an Accept-Language header.
+	AcceptLanguage bool
+	UserAgent      string
+	// Webdriver: the page reports navigator.webdriver.
+	Webdriver bool
+	// Surging: a chosen candidate is surging (fraud.Velocity.Surging).
+	Surging bool
+}
+
+// Verdict is the outcome for one attempt.
+type Verdict struct {
+	Action Action
+	// Signals lists every signal the attempt showed, in the order of Signals (a signal that did
+	// not decide anything is listed too: it is counted and reported).
+	Signals []Signal
+	// Reason is the signal that decided a refusal or a hold ("" when accepted).
+	Reason Signal
+}
+
+// Err is the error that answers a refused attempt (nil unless the action is Refuse):
+// ErrChallengeFailed for a failed challenge or a filled honeypot (403 challenge_failed),
+// ErrSourceCapped for the hard cap (429 rate_limited).
+func (v Verdict) Err() error {
+	if v.Action != Refuse {
+		return nil
+	}
+	if v.Reason == SignalIPCap {
+		return ErrSourceCapped
+	}
+	return ErrChallengeFailed
+}
+
+// Decide returns the verdict of an attempt that showed signals (in the order of Signals) under
+// pol: refuse when a definite signal shows; otherwise, when the policy holds, hold on a strong
+// signal or on pol.WeakToHold weak ones together; otherwise accept.
+func Decide(pol FraudPolicy, signals []Signal) Verdict {
+	v := Verdict{Signals: signals}
+	v.decide(pol)
+	return v
+}
+
+// decide sets the action and the reason from the signals.
+func (v *Verdict) decide(pol FraudPolicy) {
+	v.Action, v.Reason = Accept, ""
+	weak, firstWeak, firstStrong := 0, Signal(""), Signal("")
+	for _, s := range v.Signals {
+		switch s.Severity() {
+		case Definite:
+			v.Action, v.Reason = Refuse, s
+			return
+		case Strong:
+			if firstStrong == "" {
+				firstStrong = s
+			}
+		case Weak:
+			if weak++; firstWeak == "" {
+				firstWeak = s
+			}
+		}
+	}
+	switch {
+	case !pol.Hold:
+	case firstStrong != "":
+		v.Action, v.Reason = Hold, firstStrong
+	case pol.WeakToHold > 0 && weak >= pol.WeakToHold:
+		v.Action, v.Reason = Hold, firstWeak
+	}
+}
+
+// Caps returns the caps the store applies to an attempt from a source: none for a subnet the
+// organiser trusts; the soft caps only when the policy holds; the hard cap always.
+func Caps(pol FraudPolicy, trusted bool) SourceCaps {
+	if trusted {
+		return SourceCaps{}
+	}
+	c := SourceCaps{IPHard: pol.IPHardCap}
+	if pol.Hold {
+		c.IPMinute, c.IPHour, c.SubnetMinute, c.SubnetHour = pol.IPPerMinute, pol.IPPerHour, pol.SubnetPerMinute, pol.SubnetPerHour
+	}
+	return c
+}
+
+// SourceSignals returns the source signals of counts under pol: each count over its soft cap.
+// A trusted source shows none.
+func SourceSignals(pol FraudPolicy, trusted bool, c SourceCounts) []Signal {
+	if trusted {
+		return nil
+	}
+	var out []Signal
+	for _, x := range []struct {
+		s          Signal
+		count, cap int64
+	}{
+		{SignalIPMinute, c.IPMinute, pol.IPPerMinute}, {SignalIPHour, c.IPHour, pol.IPPerHour},
+		{SignalSubnetMinute, c.SubnetMinute, pol.SubnetPerMinute}, {SignalSubnetHour, c.SubnetHour, pol.SubnetPerHour},
+	} {
+		if x.cap > 0 && x.count > x.cap {
+			out = append(out, x.s)
+		}
+	}
+	return out
+}
+
+// WithSource completes the verdict of an attempt the store recorded: it adds the source signals of
+// the store's counts (SourceSignals) and decides again, and holds when the store held the ballot
+// (held: Source.Held), which it does exactly when the verdict or a soft cap said so.
+func (v Verdict) WithSource(pol FraudPolicy, trusted bool, c SourceCounts, held bool) Verdict {
+	src := SourceSignals(pol, trusted, c)
+	if len(src) > 0 {
+		merged := make([]Signal, 0, len(v.Signals)+len(src))
+		for _, s := range Signals {
+			if contains(v.Signals, s) || contains(src, s) {
+				merged = append(merged, s)
+			}
+		}
+		v.Signals = merged
+		v.decide(pol)
+	}
+	if held && v.Action == Accept {
+		v.Action = Hold // the store held it on counts this instance does not see as over (a policy change)
+	}
+	return v
+}
+
+func contains(list []Signal, s Signal) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// WithCap is the verdict of an attempt the store refused at the hard cap.
+func (v Verdict) WithCap() Verdict {
+	merged := make([]Signal, 0, len(v.Signals)+1)
+	for _, s := range Signals {
+		if s == SignalIPCap || contains(v.Signals, s) {
+			merged = append(merged, s)
+		}
+	}
+	v.Signals, v.Action, v.Reason = merged, Refuse, SignalIPCap
+	return v
+}
