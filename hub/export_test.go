@@ -15,3 +15,22 @@ func (h *Hub) Unthrottle() { h.noThrottle = true }
 // SetQuietAfter sets how long a poll's content must stay the same for its connections' writers
 // to end (a second otherwise). Call it before any Serve.
 func (h *Hub) SetQuietAfter(d time.Duration) { h.quietAfter = d }
+
+// Writers returns how many of the hub's connections have a writer, running or waiting for the
+// next signal: as the connections' gates know it, which is how many goroutines (or timer
+// callbacks) run a writer, not a guess from stack traces.
+func (h *Hub) Writers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, p := range h.polls {
+		for _, cs := range p.clients {
+			for _, c := range cs {
+				if c.gate.busy() {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
