@@ -16,6 +16,13 @@ func (h *Hub) Unthrottle() { h.noThrottle = true }
 // to end (a second otherwise). Call it before any Serve.
 func (h *Hub) SetQuietAfter(d time.Duration) { h.quietAfter = d }
 
+// busy reports whether a writer runs or waits.
+func (g *gate) busy() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.state == gateRunning || g.state == gateWaiting
+}
+
 // Writers returns how many of the hub's connections have a writer, running or waiting for the
 // next signal: as the connections' gates know it, which is how many goroutines (or timer
 // callbacks) run a writer, not a guess from stack traces.

@@ -109,13 +109,6 @@ func (g *gate) release() {
 	}
 }
 
-// busy reports whether a writer runs or waits.
-func (g *gate) busy() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.state == gateRunning || g.state == gateWaiting
-}
-
 // writer is the writer: it looks while there is something to look at, waits while linger says
 // so, and ends otherwise. Only the caller that enter told to run it does.
 func (g *gate) writer() {
