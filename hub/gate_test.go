@@ -21,6 +21,9 @@ type probe struct {
 	entered chan struct{} // when not nil, look sends on it as it starts
 	fail    int           // the call of look that reports false (0: none)
 
+	// goroutines counts the writer goroutines the gate started and has not seen end.
+	goroutines atomic.Int32
+
 	// Owned by the writer.
 	looks int   // calls of look
 	seen  int64 // gen when the last call began
@@ -49,9 +52,16 @@ func (p *probe) look() bool {
 
 func (p *probe) linger() bool { return p.lingers.Load() }
 
+// newGate returns a gate over p's look and linger, whose writer goroutines p counts.
 func newGate(p *probe) *gate {
 	g := new(gate)
 	g.init(p.look, p.linger)
+	writer := g.run
+	g.run = func() {
+		p.goroutines.Add(1)
+		defer p.goroutines.Add(-1)
+		writer()
+	}
 	return g
 }
 
@@ -96,7 +106,8 @@ func TestGateOneWriterNoLostWakeUp(t *testing.T) {
 			g.release()
 			wg.Wait()
 			synctest.Wait()
-			if g.busy() { // (its lock orders the last writer's changes before the reads below)
+			// (busy's lock also orders the last writer's changes before the reads below.)
+			if g.busy() || p.goroutines.Load() != 0 {
 				t.Fatalf("round %d: a writer is left once linger is false and the gate released", round)
 			}
 			if p.seen != p.gen.Load() {
@@ -114,8 +125,9 @@ func TestGateRunHereRunsInTheCaller(t *testing.T) {
 	p := &probe{t: t}
 	g := newGate(p)
 	g.runHere()
-	if p.looks != 1 || g.busy() {
-		t.Errorf("after runHere: %d looks, busy %v; want 1 and not busy", p.looks, g.busy())
+	if p.looks != 1 || g.busy() || p.goroutines.Load() != 0 {
+		t.Errorf("after runHere: %d looks, busy %v, %d writer goroutines; want 1, not busy, 0",
+			p.looks, g.busy(), p.goroutines.Load())
 	}
 }
 
@@ -127,14 +139,13 @@ func TestGateSignalsWhileLookingLookOnceMore(t *testing.T) {
 		g := newGate(p)
 		g.signal()
 		<-p.entered // the writer is in look, blocked
-		base := runtime.NumGoroutine()
 		p.gen.Add(1)
 		g.signal()
 		p.gen.Add(1)
 		g.runHere() // returns at once: a writer runs
 		g.release()
-		if n := runtime.NumGoroutine(); n != base {
-			t.Errorf("%d goroutines after signals to a busy writer, want %d: none started", n, base)
+		if n := p.goroutines.Load(); n != 1 {
+			t.Errorf("%d writer goroutines after signals to a busy writer, want 1: none started", n)
 		}
 		p.block <- struct{}{}
 		<-p.entered // the one more look
@@ -156,10 +167,9 @@ func TestGateWriterWaitsWhileLingerThenEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := &probe{t: t}
 		g := newGate(p)
-		base := runtime.NumGoroutine()
 		g.release()
 		synctest.Wait()
-		if busy := g.busy(); p.looks != 0 || busy || runtime.NumGoroutine() != base {
+		if busy := g.busy(); p.looks != 0 || busy || p.goroutines.Load() != 0 {
 			t.Fatalf("release of an idle gate: %d looks, busy %v; want 0, idle and no goroutine", p.looks, busy)
 		}
 
@@ -168,9 +178,9 @@ func TestGateWriterWaitsWhileLingerThenEnds(t *testing.T) {
 			p.gen.Add(1)
 			g.signal()
 			synctest.Wait()
-			if busy := g.busy(); p.looks != i || !busy || runtime.NumGoroutine() != base+1 {
-				t.Fatalf("signal %d with linger true: %d looks, busy %v, %d goroutines; want %d, busy, %d",
-					i, p.looks, busy, runtime.NumGoroutine(), i, base+1)
+			if busy := g.busy(); p.looks != i || !busy || p.goroutines.Load() != 1 {
+				t.Fatalf("signal %d with linger true: %d looks, busy %v, %d writer goroutines; want %d, busy, 1",
+					i, p.looks, busy, p.goroutines.Load(), i)
 			}
 		}
 		g.release()
@@ -181,9 +191,9 @@ func TestGateWriterWaitsWhileLingerThenEnds(t *testing.T) {
 		p.lingers.Store(false)
 		g.release()
 		synctest.Wait()
-		if busy := g.busy(); p.looks != 3 || busy || runtime.NumGoroutine() != base {
-			t.Errorf("release with linger false: %d looks, busy %v, %d goroutines; want 3, ended, %d",
-				p.looks, busy, runtime.NumGoroutine(), base)
+		if busy := g.busy(); p.looks != 3 || busy || p.goroutines.Load() != 0 {
+			t.Errorf("release with linger false: %d looks, busy %v, %d writer goroutines; want 3, ended, 0",
+				p.looks, busy, p.goroutines.Load())
 		}
 	})
 }
@@ -195,7 +205,6 @@ func TestGateClosesWhenLookEnds(t *testing.T) {
 		p := &probe{t: t, fail: 2}
 		p.lingers.Store(true)
 		g := newGate(p)
-		base := runtime.NumGoroutine()
 		g.signal()
 		synctest.Wait()
 		select {
@@ -214,9 +223,9 @@ func TestGateClosesWhenLookEnds(t *testing.T) {
 		g.runHere()
 		g.release()
 		synctest.Wait()
-		if busy := g.busy(); p.looks != 2 || busy || runtime.NumGoroutine() != base {
-			t.Errorf("after closing: %d looks, busy %v, %d goroutines; want 2, not busy, %d",
-				p.looks, busy, runtime.NumGoroutine(), base)
+		if busy := g.busy(); p.looks != 2 || busy || p.goroutines.Load() != 0 {
+			t.Errorf("after closing: %d looks, busy %v, %d writer goroutines; want 2, not busy, 0",
+				p.looks, busy, p.goroutines.Load())
 		}
 	})
 }
