@@ -153,7 +153,10 @@ func TestHzBoundsMessagesWhileSnapshotChanges100PerSecond(t *testing.T) {
 	})
 }
 
-// TestHzBoundRealClock checks the hz=1 bound on the real clock, allowing for a little jitter.
+// TestHzBoundRealClock checks the hz=1 bound on the real clock, allowing for the half tick (50
+// ms at 10 Hz) by which a message may follow the one before it early (client.wait: pacing keeps
+// to when messages were read, and a late tick or a late write moves the send times). A bound of
+// 995 ms failed now and then on a loaded machine, before and after the writer gate alike.
 func TestHzBoundRealClock(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes 3 s")
@@ -169,7 +172,7 @@ func TestHzBoundRealClock(t *testing.T) {
 	if len(fs) < 3 || len(fs) > 4 {
 		t.Errorf("hz=1: %d messages in 3.2 s, want 3 or 4", len(fs))
 	}
-	checkIntervals(t, "hz=1", fs, time.Second-5*time.Millisecond)
+	checkIntervals(t, "hz=1", fs, time.Second-50*time.Millisecond)
 }
 
 func TestNoMessageWhenNothingChanged(t *testing.T) {
