@@ -30,6 +30,7 @@ func (d *discardConn) NextReader() (int, io.Reader, error) {
 	return 0, nil, errDiscardClosed
 }
 func (d *discardConn) SetReadLimit(int64)                        {}
+func (d *discardConn) SetPingHandler(func(string) error)         {}
 func (d *discardConn) SetPongHandler(func(string) error)         {}
 func (d *discardConn) SetWriteDeadline(time.Time) error          { return nil }
 func (d *discardConn) WriteControl(int, []byte, time.Time) error { return nil }

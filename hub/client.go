@@ -28,9 +28,9 @@ const (
 	// maxMessageSize is the largest message a client may send; clients have nothing to say.
 	maxMessageSize = 512
 
-	// floodRate and floodBurst bound what a client may send: a bucket of floodBurst messages,
-	// refilled at floodRate messages a second. A client that empties it (more than floodRate
-	// messages a second, sustained) is closed with 1008.
+	// floodRate and floodBurst bound what a client may send: a bucket of floodBurst frames,
+	// refilled at floodRate frames a second. Every message, ping and pong from the client takes one;
+	// a client that empties it (more than floodRate frames a second, sustained) is closed with 1008.
 	floodRate  = 20
 	floodBurst = 2 * floodRate
 
@@ -58,9 +58,10 @@ const (
 //
 // The first message, a full snapshot, goes out at once; then a message goes whenever the content
 // changed since the connection's last message and 1/hz has passed since it. Messages from the
-// client are discarded; a flood of them closes the connection with 1008. The connection ends when
-// the client goes away or stops answering pings, when a write to it does not finish in time, when
-// ctx is done or the hub shuts down (both close it with 1001, going away).
+// client are discarded and its pings answered (by the writer); a flood of messages, pings or pongs
+// closes the connection with 1008. The connection ends when the client goes away or stops
+// answering pings, when a write to it does not finish in time, when ctx is done or the hub shuts
+// down (both close it with 1001, going away).
 //
 // Serve returns nil when the client went away, ctx was done or the hub shut down; ErrFull (after
 // closing with 1013, try again later) over Options.MaxConns; ErrClosed (after closing with 1001)
@@ -71,19 +72,20 @@ func (h *Hub) Serve(ctx context.Context, conn Conn, poll string, aud Audience, h
 		return fmt.Errorf("hub: unknown audience %d", aud)
 	}
 	c := &client{
-		hub:  h,
-		conn: conn,
-		aud:  aud,
-		hz:   clampHz(hz),
-		wake: make(chan struct{}, 1),
-		done: make(chan struct{}),
+		hub:         h,
+		conn:        conn,
+		aud:         aud,
+		hz:          clampHz(hz),
+		floodTokens: floodBurst,
+		floodAt:     time.Now(),
 	}
-	c.writer = c.write
+	c.gate.init(c.look, c.flowing)
 	if !h.noThrottle {
 		c.interval = time.Second / time.Duration(c.hz)
 	}
 	conn.SetReadLimit(maxMessageSize)
-	conn.SetPongHandler(c.pong)
+	conn.SetPingHandler(c.onPing)
+	conn.SetPongHandler(c.onPong)
 	if err := c.extendRead(); err != nil {
 		return err
 	}
@@ -102,7 +104,7 @@ func (h *Hub) Serve(ctx context.Context, conn Conn, poll string, aud Audience, h
 	err := c.read()
 	stop()
 	c.stop(0, "")
-	<-c.done
+	<-c.gate.done
 	c.ping.Stop()
 	if c.hold != nil {
 		c.hold.Stop()
@@ -130,19 +132,7 @@ func clampHz(hz int) int {
 	return hz
 }
 
-// The states of a connection's writer (client.state). A connection has at most one writer at any
-// time: one is started only by the change from writerIdle to writerRunning; only the writer itself
-// leaves writerRunning and writerSignalled; a parked writer goes on only after whoever moved it
-// from writerParked to writerRunning sends it the token on wake.
-const (
-	writerIdle      = iota // no writer: the next signal starts one
-	writerRunning          // a writer is looking at the mailbox
-	writerSignalled        // the same, and signalled since it began looking: it looks again
-	writerParked           // a writer waits on wake for the next signal (its poll is flowing)
-	writerEnded            // the writer ended the connection: signals start nothing any more
-)
-
-// client is one served connection: its mailbox, its writer's state, and how it ends.
+// client is one served connection: its mailbox, its writer, and how it ends.
 type client struct {
 	hub      *Hub
 	conn     Conn
@@ -155,17 +145,15 @@ type client struct {
 	poll *pollState
 	idx  int
 
-	// The mailbox: slot holds the newest message not yet taken (latest wins). Whoever changes
-	// what the writer looks at (the slot, pingDue, stopped) then signals it.
-	slot    atomic.Pointer[message]
-	pingDue atomic.Bool // set when a ping is due
+	// gate runs the writer (look) whenever there is something to write, never two at a time.
+	gate gate
 
-	// state is the writer's (one of the writer states above); wake carries the token that ends a
-	// parked writer's wait; writer is c.write, made once, so that starting a writer goroutine
-	// allocates nothing.
-	state  atomic.Uint32
-	wake   chan struct{}
-	writer func()
+	// The mailbox: slot holds the newest message not yet taken (latest wins); pingDue is set when
+	// a ping is due; pongDue holds the data of the newest ping from the client not yet answered.
+	// Whoever changes what the writer looks at (these, stopped) then signals the gate.
+	slot    atomic.Pointer[message]
+	pingDue atomic.Bool
+	pongDue atomic.Pointer[string]
 
 	// stopped is set, once, to end the writer; closeCode (not 0) and closeText are then the close
 	// frame it writes first. They are set before stopped.
@@ -174,22 +162,24 @@ type client struct {
 	closeCode int
 	closeText string
 
-	// done is closed when the writer has ended the connection; err is then why it did, if it
-	// was not asked to (an eviction).
-	done chan struct{}
-	err  error
+	// err is why the writer ended the connection, if it was not asked to (an eviction); it is set
+	// before gate.done is closed.
+	err error
 
 	// readMu orders the reader's read deadline extensions after the writer's cut: once cut is set,
 	// the read deadline is never pushed back again, so the blocked reader surely returns.
 	readMu sync.Mutex
 	cut    bool
 
+	// Owned by the reader: the flood limit's bucket (frames left, and when it was last counted).
+	floodTokens float64
+	floodAt     time.Time
+
 	// ping is the ping timer: Serve sets it once the connection has joined and stops it once the
 	// writer has ended; the writer resets it after each ping.
 	ping *time.Timer
 
-	// Owned by the writer. Successive writers see each other's changes: a writer's last change of
-	// state (to writerIdle) happens before the change that starts the next one.
+	// Owned by the writer (the gate orders one writer's changes before the next one's).
 	seq  uint64
 	last *message    // the last message sent
 	sent time.Time   // when it was sent
@@ -200,63 +190,18 @@ type client struct {
 // blocks.
 func (c *client) offer(m *message) {
 	c.slot.Store(m)
-	c.signal()
+	c.gate.signal()
 }
 
-// signal makes a writer look at the mailbox after the call: it wakes the writer when it waits,
-// starts a writer goroutine when none runs, and otherwise makes the running one look again before
-// it waits or returns. It does nothing once the connection is ended, and never blocks.
-func (c *client) signal() {
-	if c.claim() {
-		go c.writer()
-	}
-}
-
-// writeNow is signal for a goroutine that has nothing else to do (a timer's): when no writer runs,
-// it becomes the writer itself rather than start one.
-func (c *client) writeNow() {
-	if c.claim() {
-		c.write()
-	}
-}
-
-// claim records that the writer has something to look at, waking it when it waits. It reports
-// true when no writer runs: the caller must then run one (c.write), the only one until it returns.
-// The token it sends never blocks: a writer parks only with wake empty.
-func (c *client) claim() bool {
-	for {
-		switch c.state.Load() {
-		case writerIdle:
-			if c.state.CompareAndSwap(writerIdle, writerRunning) {
-				return true
-			}
-		case writerParked:
-			if c.state.CompareAndSwap(writerParked, writerRunning) {
-				c.wake <- struct{}{}
-				return false
-			}
-		case writerRunning:
-			if c.state.CompareAndSwap(writerRunning, writerSignalled) {
-				return false
-			}
-		default: // writerSignalled or writerEnded
-			return false
-		}
-	}
-}
-
-// release wakes the writer if it waits, so that it ends (its poll went quiet). Unlike signal, it
-// never starts a writer. It never blocks.
-func (c *client) release() {
-	if c.state.CompareAndSwap(writerParked, writerRunning) {
-		c.wake <- struct{}{}
-	}
-}
+// flowing is the gate's linger: a writer with nothing to do waits for the next message while the
+// poll's content changes from tick to tick (waking a waiting goroutine costs less than starting
+// one), and ends once it is quiet (Hub.quiet then releases the gate).
+func (c *client) flowing() bool { return c.poll.flowing.Load() }
 
 // pingNow is the ping timer's function: a ping is due.
 func (c *client) pingNow() {
 	c.pingDue.Store(true)
-	c.writeNow()
+	c.gate.runHere()
 }
 
 // stop asks the writer to end the connection, first writing a close frame with code when code is
@@ -265,31 +210,56 @@ func (c *client) stop(code int, text string) {
 	c.stopOnce.Do(func() {
 		c.closeCode, c.closeText = code, text
 		c.stopped.Store(true)
-		c.signal()
+		c.gate.signal()
 	})
 }
 
 // read is the reader loop: it discards the client's messages and returns the error that ended
-// the reading, or ErrFlood after asking the writer to close the connection with 1008.
+// the reading (ErrFlood when the client sent too much: see received).
 func (c *client) read() error {
-	tokens, last := float64(floodBurst), time.Now()
 	for {
 		if _, _, err := c.conn.NextReader(); err != nil {
 			return err
 		}
-		now := time.Now()
-		tokens = min(floodBurst, tokens+now.Sub(last).Seconds()*floodRate) - 1
-		last = now
-		if tokens < 0 {
-			c.hub.stats.floods.Add(1)
-			c.stop(closePolicyViolation, "too many messages")
-			return ErrFlood
+		if err := c.received(); err != nil {
+			return err
 		}
 	}
 }
 
-// pong is the connection's pong handler: the client is alive.
-func (c *client) pong(string) error { return c.extendRead() }
+// received counts one frame from the client (a message, a ping or a pong) toward the flood
+// limit. Over the limit it asks the writer to close the connection with 1008 and returns
+// ErrFlood. Only the reader calls it (the ping and pong handlers run inside NextReader).
+func (c *client) received() error {
+	now := time.Now()
+	c.floodTokens = min(floodBurst, c.floodTokens+now.Sub(c.floodAt).Seconds()*floodRate) - 1
+	c.floodAt = now
+	if c.floodTokens >= 0 {
+		return nil
+	}
+	c.hub.stats.floods.Add(1)
+	c.stop(closePolicyViolation, "too many messages")
+	return ErrFlood
+}
+
+// onPing is the connection's ping handler: the writer answers the client's ping (only the newest
+// when several wait, as RFC 6455 allows), so that nothing but the writer writes to the socket.
+func (c *client) onPing(data string) error {
+	if err := c.received(); err != nil {
+		return err
+	}
+	c.pongDue.Store(&data)
+	c.gate.signal()
+	return nil
+}
+
+// onPong is the connection's pong handler: the client is alive.
+func (c *client) onPong(string) error {
+	if err := c.received(); err != nil {
+		return err
+	}
+	return c.extendRead()
+}
 
 // extendRead pushes the read deadline pongWait ahead, unless the writer has cut the connection.
 func (c *client) extendRead() error {
@@ -301,46 +271,10 @@ func (c *client) extendRead() error {
 	return c.conn.SetReadDeadline(time.Now().Add(pongWait))
 }
 
-// write is the connection's writer, run (by signal, in a goroutine of its own, or by writeNow) when
-// no writer runs. It looks at the mailbox until nothing more was signalled; then, while its poll
-// is flowing (pollState.flowing), it waits for the next signal, and otherwise returns, so that the
-// connections of a quiet poll hold no writer goroutine. It ends the connection (stop, or a write
-// that failed) by moving to writerEnded and closing done.
-func (c *client) write() {
-	for {
-		// What was signalled before this point is seen by the look below; a signal after it
-		// makes the loop look again.
-		if c.state.Load() == writerSignalled {
-			c.state.Store(writerRunning)
-		}
-		if !c.look() {
-			c.state.Store(writerEnded)
-			close(c.done)
-			return
-		}
-		if !c.poll.flowing.Load() {
-			if c.state.CompareAndSwap(writerRunning, writerIdle) {
-				return
-			}
-			continue
-		}
-		if !c.state.CompareAndSwap(writerRunning, writerParked) {
-			continue
-		}
-		// The poll may have gone quiet since flowing was read, and its release found this
-		// writer not parked yet: then the writer goes on by itself, unless a signal just woke
-		// it (and sent the token).
-		if !c.poll.flowing.Load() && c.state.CompareAndSwap(writerParked, writerRunning) {
-			continue
-		}
-		<-c.wake
-	}
-}
-
-// look does what the writer has to do now: end the connection when stopped, ping when a ping is
-// due, and send the mailbox's message when it differs from the last one sent and 1/hz has passed
-// since that one (else the hold timer runs a writer when it may go). It reports false when it
-// ended the connection.
+// look is the writer (the gate's look): it does what is to write now: end the connection when
+// stopped, ping when a ping is due, answer the client's ping, and send the mailbox's message when
+// it differs from the last one sent and 1/hz has passed since that one (else the hold timer runs a
+// writer when it may go). It reports false when it ended the connection.
 func (c *client) look() bool {
 	if c.stopped.Load() {
 		if c.closeCode != 0 {
@@ -357,6 +291,12 @@ func (c *client) look() bool {
 		}
 		c.ping.Reset(pingPeriod)
 	}
+	if data := c.pongDue.Swap(nil); data != nil {
+		if err := c.conn.WriteControl(pongMessage, []byte(*data), time.Now().Add(writeWait)); err != nil {
+			c.evict(err)
+			return false
+		}
+	}
 	m := c.slot.Load()
 	if m == nil {
 		return true
@@ -364,7 +304,7 @@ func (c *client) look() bool {
 	now := time.Now()
 	if wait := c.wait(c.last, m, c.sent, now); wait > 0 {
 		if c.hold == nil {
-			c.hold = time.AfterFunc(wait, c.writeNow)
+			c.hold = time.AfterFunc(wait, c.gate.runHere)
 		} else {
 			c.hold.Reset(wait)
 		}

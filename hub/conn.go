@@ -12,18 +12,20 @@ import (
 // Serve without an adapter.
 //
 // Who calls what (the contract an implementation may rely on, and must honour):
-//   - The goroutine that called Serve (the reader) calls SetReadLimit, SetPongHandler and
-//     SetReadDeadline before anything else, then NextReader in a loop; the pong handler runs inside
-//     NextReader and calls SetReadDeadline. Before the writer starts, and only when Serve refuses
-//     the connection, the reader writes one close frame with WriteControl.
-//   - The connection's writer calls WriteMessage, WriteControl and SetWriteDeadline, and, to end
-//     the connection, SetReadDeadline(time.Now()) and Close while the reader may be blocked in
-//     NextReader. Both must be safe to call then, and SetReadDeadline(time.Now()) must make a
-//     blocked NextReader return an error promptly (Close alone need not). The writer is not always
-//     the same goroutine (the connection of a quiet poll holds none, and its next write comes
-//     from a new one), but there is never more than one at a time, and each one's calls happen
-//     after the previous one's (in the sense of the Go memory model): a Conn that allows one
-//     concurrent writer, as fasthttp/websocket's does, needs nothing more.
+//   - The goroutine that called Serve (the reader) calls SetReadLimit, SetPingHandler,
+//     SetPongHandler and SetReadDeadline before anything else, then NextReader in a loop; the ping
+//     and pong handlers run inside NextReader, and the pong handler calls SetReadDeadline. The
+//     ping handler writes nothing (the writer answers pings). Before the writer starts, and only
+//     when Serve refuses the connection, the reader writes one close frame with WriteControl.
+//   - The connection's writer calls WriteMessage, WriteControl (ping, pong, close) and
+//     SetWriteDeadline, and, to end the connection, SetReadDeadline(time.Now()) and Close while
+//     the reader may be blocked in NextReader. Both must be safe to call then, and
+//     SetReadDeadline(time.Now()) must make a blocked NextReader return an error promptly (Close
+//     alone need not). The writer is not always the same goroutine (the connection of a quiet poll
+//     holds none, and its next write comes from a new one), but there is never more than one at a
+//     time, and each one's calls happen after the previous one's (in the sense of the Go memory
+//     model; the hub's gate sees to it): a Conn that allows one concurrent writer, as
+//     fasthttp/websocket's does, needs nothing more.
 //   - No method is called after Serve returns.
 //
 // Writes must honour their deadline: a write that cannot complete by it fails. WriteMessage must
@@ -36,7 +38,11 @@ type Conn interface {
 	SetReadLimit(limit int64)
 	// SetReadDeadline sets when a blocked or future read fails.
 	SetReadDeadline(t time.Time) error
-	// SetPongHandler sets the function called, inside NextReader, for each pong from the client.
+	// SetPingHandler sets the function called, inside NextReader, for each ping from the client,
+	// instead of answering it: the handler's error, if any, is NextReader's.
+	SetPingHandler(h func(appData string) error)
+	// SetPongHandler sets the function called, inside NextReader, for each pong from the client;
+	// the handler's error, if any, is NextReader's.
 	SetPongHandler(h func(appData string) error)
 
 	// WriteMessage writes one data message (the hub writes text messages only).
@@ -54,6 +60,7 @@ const (
 	textMessage  = 1
 	closeMessage = 8
 	pingMessage  = 9
+	pongMessage  = 10
 )
 
 // WebSocket close codes (RFC 6455, section 7.4.1) the hub sends.

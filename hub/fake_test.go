@@ -22,6 +22,7 @@ const (
 	opText  = 1
 	opClose = 8
 	opPing  = 9
+	opPong  = 10
 )
 
 // frame is one frame the hub wrote to a fakeConn.
@@ -42,7 +43,7 @@ func (f frame) closeCode() int {
 var errClosed = errors.New("fake: use of closed connection")
 
 // fakeConn is an in-memory hub.Conn. It records the frames written with their time, delivers
-// the messages and pongs the test sends, honours read and write deadlines like a net.Conn (but,
+// the messages, pings and pongs the test sends, honours read and write deadlines like a net.Conn (but,
 // like a hijacked fasthttp connection, Close does not unblock a read: only the deadline does), and
 // reports misuse: concurrent writes (fasthttp/websocket panics on them) and any call after the
 // test marked the connection released (contrib/websocket reuses a Conn once its handler returns).
@@ -57,6 +58,7 @@ type fakeConn struct {
 	autoPong bool
 
 	inbox    chan struct{} // messages from the client
+	pings    chan string   // pings from the client, with their data
 	pongs    chan struct{} // pongs from the client
 	gone     chan struct{} // closed when the client goes away
 	goneOnce sync.Once
@@ -70,6 +72,7 @@ type fakeConn struct {
 	frames   []frame
 	readDL   time.Time
 	writeDL  time.Time
+	onPing   func(string) error
 	onPong   func(string) error
 	limit    int64
 	closes   int // Close calls
@@ -80,6 +83,7 @@ func newFakeConn(t testing.TB) *fakeConn {
 	return &fakeConn{
 		t:        t,
 		inbox:    make(chan struct{}, 1024),
+		pings:    make(chan string, 4096),
 		pongs:    make(chan struct{}, 16),
 		gone:     make(chan struct{}),
 		closed:   make(chan struct{}),
@@ -130,7 +134,8 @@ func (f *fakeConn) NextReader() (int, io.Reader, error) {
 	}
 }
 
-// nextReader waits for one event; again when it was a pong or a change of the read deadline.
+// nextReader waits for one event; again when it was a ping, a pong or a change of the read
+// deadline. Like fasthttp/websocket, it calls the ping and pong handlers, and returns their error.
 func (f *fakeConn) nextReader() (op int, again bool, err error) {
 	f.mu.Lock()
 	dl := f.readDL
@@ -148,6 +153,20 @@ func (f *fakeConn) nextReader() (op int, again bool, err error) {
 	select {
 	case <-f.inbox:
 		return opText, false, nil
+	case data := <-f.pings:
+		f.mu.Lock()
+		h := f.onPing
+		f.mu.Unlock()
+		if h == nil { // fasthttp/websocket's default: answer at once, from the reader
+			f.mu.Lock()
+			f.frames = append(f.frames, frame{op: opPong, data: []byte(data), at: time.Now()})
+			f.mu.Unlock()
+			return 0, true, nil
+		}
+		if err := h(data); err != nil {
+			return 0, false, err
+		}
+		return 0, true, nil
 	case <-f.pongs:
 		f.mu.Lock()
 		h := f.onPong
@@ -184,6 +203,13 @@ func (f *fakeConn) SetReadDeadline(t time.Time) error {
 	default:
 	}
 	return nil
+}
+
+func (f *fakeConn) SetPingHandler(h func(string) error) {
+	f.check("SetPingHandler")
+	f.mu.Lock()
+	f.onPing = h
+	f.mu.Unlock()
 }
 
 func (f *fakeConn) SetPongHandler(h func(string) error) {
@@ -256,6 +282,9 @@ func (f *fakeConn) Close() error {
 
 // send delivers one message from the client.
 func (f *fakeConn) send() { f.inbox <- struct{}{} }
+
+// ping delivers one ping from the client, with data.
+func (f *fakeConn) ping(data string) { f.pings <- data }
 
 // stall makes the client stop reading: every write from now on blocks until its deadline.
 func (f *fakeConn) stall() { f.stalled.Store(true) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -152,7 +153,10 @@ func TestHzBoundsMessagesWhileSnapshotChanges100PerSecond(t *testing.T) {
 	})
 }
 
-// TestHzBoundRealClock checks the hz=1 bound on the real clock, allowing for a little jitter.
+// TestHzBoundRealClock checks the hz=1 bound on the real clock, allowing for the half tick (50
+// ms at 10 Hz) by which a message may follow the one before it early (client.wait: pacing keeps
+// to when messages were read, and a late tick or a late write moves the send times). A bound of
+// 995 ms failed now and then on a loaded machine, before and after the writer gate alike.
 func TestHzBoundRealClock(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes 3 s")
@@ -168,7 +172,7 @@ func TestHzBoundRealClock(t *testing.T) {
 	if len(fs) < 3 || len(fs) > 4 {
 		t.Errorf("hz=1: %d messages in 3.2 s, want 3 or 4", len(fs))
 	}
-	checkIntervals(t, "hz=1", fs, time.Second-5*time.Millisecond)
+	checkIntervals(t, "hz=1", fs, time.Second-50*time.Millisecond)
 }
 
 func TestNoMessageWhenNothingChanged(t *testing.T) {
@@ -439,43 +443,118 @@ func TestFullRefusesWithErrFull(t *testing.T) {
 	})
 }
 
-// flood sends messages from the client every period until the returned stop is called.
-func flood(c *served, period time.Duration) (stop func()) {
-	return every(period, func() {
-		select {
-		case c.inbox <- struct{}{}:
-		default:
-		}
-	})
+// frameKinds are the frames a client can send, each of which the flood limit counts: send sends
+// one (data is a ping's data) without blocking, dropping it when the fake's queue is full.
+var frameKinds = []struct {
+	name string
+	send func(f *fakeConn, data string)
+}{
+	{"messages", func(f *fakeConn, _ string) { tryPut(f.inbox, struct{}{}) }},
+	{"pings", func(f *fakeConn, data string) { tryPut(f.pings, data) }},
+	{"pongs", func(f *fakeConn, _ string) { tryPut(f.pongs, struct{}{}) }},
 }
 
+// tryPut sends v on ch unless ch is full.
+func tryPut[T any](ch chan T, v T) {
+	select {
+	case ch <- v:
+	default:
+	}
+}
+
+// flood makes the client send a frame with send every period until the returned stop is called,
+// and returns how many it sent by then (numbered from 1: the data of the nth frame is n).
+func flood(c *served, period time.Duration, send func(*fakeConn, string)) (stop func() int) {
+	n := 0
+	stopEvery := every(period, func() {
+		n++
+		send(c.fakeConn, strconv.Itoa(n))
+	})
+	return func() int {
+		stopEvery()
+		return n
+	}
+}
+
+// A client that sends more than 20 frames a second, sustained, is closed with 1008, whether it
+// sends messages, pings or pongs (3,000 pings in a second were all answered once); one that sends
+// 15 a second is served, and its pings answered.
 func TestFloodingClientIsClosed(t *testing.T) {
+	for _, kind := range frameKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				hs := start(t, hub.Options{}, "p")
+				defer hs.stop()
+				noisy := hs.serve("p", hub.Public, 4)
+				chatty := hs.serve("p", hub.Public, 4) // 15 frames a second: tolerated
+				stopNoisy := flood(noisy, 10*time.Millisecond, kind.send)
+				defer stopNoisy()
+				stopChatty := flood(chatty, time.Second/15, kind.send)
+				defer stopChatty()
+
+				if err := noisy.wait(t, time.Minute); !errors.Is(err, hub.ErrFlood) {
+					t.Errorf("Serve of a flooding client returned %v, want ErrFlood", err)
+				}
+				if d := noisy.ended.Sub(noisy.joined); d > time.Second {
+					t.Errorf("flooding client (100/s) closed after %v, want within 1 s", d)
+				}
+				fs := noisy.all()
+				if last := fs[len(fs)-1]; last.closeCode() != 1008 {
+					t.Errorf("last frame to the flooding client: %d %q, want close 1008", last.op, last.data)
+				}
+				time.Sleep(10 * time.Second)
+				sent := stopChatty()
+				synctest.Wait()
+				if !chatty.running() {
+					t.Errorf("a client sending 15 %s a second was closed", kind.name)
+				}
+				if n := hs.h.Stats().Floods; n != 1 {
+					t.Errorf("Stats().Floods = %d, want 1", n)
+				}
+				if kind.name != "pings" {
+					return
+				}
+				var pongs []string
+				for _, f := range chatty.all() {
+					if f.op == opPong {
+						pongs = append(pongs, string(f.data))
+					}
+				}
+				if len(pongs) != sent || sent == 0 || pongs[sent-1] != strconv.Itoa(sent) {
+					t.Errorf("%d pings answered by %d pongs (%q), want each answered, the last with %q",
+						sent, len(pongs), pongs, strconv.Itoa(sent))
+				}
+			})
+		})
+	}
+}
+
+// A burst of 3,000 pings is closed with 1008 once the bucket (40 frames) is empty: no more than 40
+// of them are answered.
+func TestPingBurstIsClosed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		hs := start(t, hub.Options{}, "p")
 		defer hs.stop()
-		noisy := hs.serve("p", hub.Public, 4)
-		chatty := hs.serve("p", hub.Public, 4) // 15 messages a second: tolerated
-		stopNoisy := flood(noisy, 10*time.Millisecond)
-		defer stopNoisy()
-		stopChatty := flood(chatty, time.Second/15)
-		defer stopChatty()
-
-		if err := noisy.wait(t, time.Minute); !errors.Is(err, hub.ErrFlood) {
-			t.Errorf("Serve of a flooding client returned %v, want ErrFlood", err)
+		c := hs.serve("p", hub.Public, 4)
+		synctest.Wait()
+		for i := range 3000 {
+			c.ping(strconv.Itoa(i))
 		}
-		if d := noisy.ended.Sub(noisy.joined); d > time.Second {
-			t.Errorf("flooding client (100/s) closed after %v, want within 1 s", d)
+		if err := c.wait(t, time.Second); !errors.Is(err, hub.ErrFlood) {
+			t.Errorf("Serve of a client sending 3,000 pings at once returned %v, want ErrFlood", err)
 		}
-		fs := noisy.all()
+		fs := c.all()
 		if last := fs[len(fs)-1]; last.closeCode() != 1008 {
-			t.Errorf("last frame to the flooding client: %d %q, want close 1008", last.op, last.data)
+			t.Errorf("last frame to the client: %d %q, want close 1008", last.op, last.data)
 		}
-		time.Sleep(10 * time.Second)
-		if !chatty.running() {
-			t.Errorf("a client sending 15 messages a second was closed")
+		pongs := 0
+		for _, f := range fs {
+			if f.op == opPong {
+				pongs++
+			}
 		}
-		if n := hs.h.Stats().Floods; n != 1 {
-			t.Errorf("Stats().Floods = %d, want 1", n)
+		if pongs > 40 {
+			t.Errorf("%d of 3,000 pings at once answered, want at most 40 (the flood limit's burst)", pongs)
 		}
 	})
 }

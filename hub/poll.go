@@ -175,7 +175,7 @@ func (h *Hub) quiet(p *pollState) {
 	p.flowing.Store(false)
 	for _, cs := range p.clients {
 		for _, c := range cs {
-			c.release()
+			c.gate.release()
 		}
 	}
 }

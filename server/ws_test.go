@@ -11,6 +11,7 @@ import (
 	"github.com/livevote/livevote/vote/redisstore"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -388,4 +389,62 @@ func manyCandidates(t *testing.T, n int) *vote.Poll {
 		t.Fatal(err)
 	}
 	return polls[0]
+}
+
+// TestLivePingFloodIsClosed: pings from a client count toward the flood limit like messages (3,000
+// pings in a second were once all answered): a burst of them is closed with 1008, and no more than
+// the limit's burst (40) are answered. A ping now and then is answered with a pong carrying its
+// data.
+func TestLivePingFloodIsClosed(t *testing.T) {
+	e := newEnv(t, vote.NewMemoryStore(), nil)
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(e.URL, "http")+"/ws/polls/"+e.Poll.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	pongs := make(chan string, 3001)
+	conn.SetPongHandler(func(data string) error { pongs <- data; return nil })
+	ended := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				ended <- err
+				return
+			}
+		}
+	}()
+	ping := func(data string) error {
+		return conn.WriteControl(websocket.PingMessage, []byte(data), time.Now().Add(time.Second))
+	}
+
+	if err := ping("hello"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case data := <-pongs:
+		if data != "hello" {
+			t.Errorf("pong with %q, want the ping's data %q", data, "hello")
+		}
+	case err := <-ended:
+		t.Fatalf("connection ended after one ping: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no pong to one ping within 5 s")
+	}
+
+	for i := range 3000 {
+		if ping(strconv.Itoa(i)) != nil {
+			break // closed by the server
+		}
+	}
+	select {
+	case err := <-ended:
+		if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+			t.Errorf("connection ended with %v after 3,000 pings, want close 1008", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("connection still open 10 s after 3,000 pings; %d answered", len(pongs))
+	}
+	if n := len(pongs); n > 40 {
+		t.Errorf("%d of 3,000 pings answered, want at most 40 (the flood limit's burst)", n)
+	}
 }
