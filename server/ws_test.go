@@ -396,7 +396,7 @@ func manyCandidates(t *testing.T, n int) *vote.Poll {
 // the limit's burst (40) are answered. A ping now and then is answered with a pong carrying its
 // data.
 func TestLivePingFloodIsClosed(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil)
+	e := newEnv(t, memstore.New(), nil)
 	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(e.URL, "http")+"/ws/polls/"+e.Poll.ID, nil)
 	if err != nil {
 		t.Fatal(err)
