@@ -120,7 +120,8 @@ func (c *Client) Cast(ctx context.Context, poll string, choices ...string) (Rece
 }
 
 // Results reads the organiser's results of a poll (with the token): how many ballots are
-// recorded.
+// recorded. The server answers anyone the counted ballots; the held ones only with a valid token
+// (else Held is 0).
 func (c *Client) Results(ctx context.Context, poll string) (Counts, error) {
 	var n Counts
 	err := c.call(ctx, http.MethodGet, PollPath(poll)+"/results", true, nil, http.StatusOK, &n)

@@ -24,8 +24,9 @@ type api struct {
 	hc   *fasthttp.HostClient
 	// org is the organiser's client: setup and the accounting check.
 	org *apiclient.Client
-	// voters are the settings of each voter's client: one transport for all.
+	// voters are the settings of each voter's client: one transport for all (tr).
 	voters apiclient.Options
+	tr     *http.Transport
 }
 
 func newAPI(base, addr, token string, conns int, timeout time.Duration) (*api, error) {
@@ -36,7 +37,7 @@ func newAPI(base, addr, token string, conns int, timeout time.Duration) (*api, e
 	if err != nil {
 		return nil, err
 	}
-	return &api{base: base, org: org, voters: apiclient.Options{Header: header, Transport: tr, Timeout: timeout},
+	return &api{base: base, org: org, voters: apiclient.Options{Header: header, Transport: tr, Timeout: timeout}, tr: tr,
 		hc: &fasthttp.HostClient{
 			Addr:                          addr,
 			Name:                          userAgent,
@@ -48,6 +49,12 @@ func newAPI(base, addr, token string, conns int, timeout time.Duration) (*api, e
 			DisableHeaderNamesNormalizing: true,
 			ReadBufferSize:                16 << 10,
 		}}, nil
+}
+
+// close closes the idle connections of both clients.
+func (a *api) close() {
+	a.tr.CloseIdleConnections()
+	a.hc.CloseIdleConnections()
 }
 
 // voter returns a new voter's client (no cookie yet).

@@ -23,7 +23,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -213,7 +212,7 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer a.voters.Transport.(*http.Transport).CloseIdleConnections()
+	defer a.close()
 	r := &Report{Target: c.target, Poll: c.poll, Conns: c.conns, Duration: c.duration, Rate: c.rate,
 		Dashboards: c.dashboards, Hz: c.hz, Errors: map[string]int64{}}
 	voting := c.target == targetVote && c.rate > 0

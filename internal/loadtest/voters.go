@@ -77,9 +77,6 @@ type phase struct {
 
 const revoteHash = 2654435761
 
-// voterCookie is the name of the voter cookie, as the hot path sets it.
-var voterCookie = []byte(apiclient.VoterCookie)
-
 func (p *phase) run(w *worker) {
 	req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -173,7 +170,7 @@ func (p *phase) vote(req *fasthttp.Request, res *fasthttp.Response, v voter, bod
 	req.SetRequestURI(p.api.base + apiclient.VotesPath(p.poll))
 	req.Header.Set("Accept-Language", "en")
 	req.Header.SetContentType("application/json")
-	req.Header.SetCookieBytesKV(voterCookie, v.cookie)
+	req.Header.SetCookieBytesKV([]byte(apiclient.VoterCookie), v.cookie)
 	req.SetBodyRaw(body)
 	return p.api.hc.Do(req, res)
 }
