@@ -219,8 +219,10 @@ func (e *env) mustAdmin(what string, v any) {
 func (c *client) solve() map[string]any {
 	c.e.t.Helper()
 	ch, err := c.api.Challenge(context.Background(), c.e.Poll.ID)
-	if err != nil {
+	if _, refused := errors.AsType[*apiclient.Error](err); refused {
 		return nil
+	} else if err != nil {
+		c.e.t.Fatal(err)
 	}
 	return solved(c.e.t, ch)
 }

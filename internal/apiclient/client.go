@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -80,10 +81,10 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, heade
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range c.header {
-		req.Header[k] = v
+		req.Header[k] = slices.Clone(v)
 	}
 	for k, v := range header {
-		req.Header[k] = v
+		req.Header[k] = slices.Clone(v)
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
