@@ -57,6 +57,10 @@ func (a *api) close() {
 	a.hc.CloseIdleConnections()
 }
 
+// prepared closes the voters' idle connections once they are prepared, so that the timed window
+// loads the server through the fasthttp connections only.
+func (a *api) prepared() { a.tr.CloseIdleConnections() }
+
 // voter returns a new voter's client (no cookie yet).
 func (a *api) voter() *apiclient.Client {
 	c, _ := apiclient.New(a.base, a.voters) // a.base was accepted by newAPI
@@ -81,12 +85,18 @@ func (a *api) call(req *fasthttp.Request, res *fasthttp.Response, method, path s
 // difficulty is not 0, fetches and solves a challenge.
 func (a *api) newVoter(ctx context.Context, poll string, difficulty int) (voter, error) {
 	c := a.voter()
-	if _, err := c.Poll(ctx, poll); err != nil {
+	// Only the cookie is needed: the answer is not decoded (thousands of voters are prepared).
+	path := apiclient.PollPath(poll)
+	res, err := c.Do(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
 		return voter{}, err
+	}
+	if res.Status != http.StatusOK {
+		return voter{}, fmt.Errorf("GET %s: %d", path, res.Status)
 	}
 	v := voter{cookie: []byte(c.Voter())}
 	if len(v.cookie) == 0 {
-		return voter{}, fmt.Errorf("GET %s set no %s cookie", apiclient.PollPath(poll), apiclient.VoterCookie)
+		return voter{}, fmt.Errorf("GET %s set no %s cookie", path, apiclient.VoterCookie)
 	}
 	if difficulty == 0 {
 		return v, nil

@@ -254,6 +254,7 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 				return nil, err
 			}
 			p.voters = v
+			a.prepared()
 			tell(fmt.Sprintf("prepared %d voters in %s", len(v), time.Since(start).Round(time.Millisecond)))
 		}
 	}
