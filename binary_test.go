@@ -7,11 +7,13 @@ import (
 	"testing"
 )
 
-// loadTool are the packages of the load generator (cmd/loadtest), which the server binary must
-// not contain: they are a separate program.
+// loadTool are the packages of the load generator (cmd/loadtest) and its API client, which the
+// server binary must not contain: they are a separate program (the client serves it and the
+// tests).
 var loadTool = []string{
 	"github.com/livevote/livevote/cmd/loadtest",
 	"github.com/livevote/livevote/internal/loadtest",
+	"github.com/livevote/livevote/internal/apiclient",
 }
 
 // TestBinaryHasNoLoadTool checks that the server program (this package) does not link the load
