@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -28,6 +24,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/livevote/livevote/internal/apiclient"
+	"github.com/livevote/livevote/internal/pow"
 	"github.com/livevote/livevote/vote/votetest"
 )
 
@@ -283,7 +281,7 @@ func testBallot(t *testing.T, b *browser) {
 				const w = new Worker('/static/pow.js');
 				w.onmessage = (e) => { if ('number' in e.data) resolve(e.data.number); };
 				w.postMessage({salt: %q, challenge: %q, max: 5000, js: %t});
-			})`, salt, sha256Hex(salt+strconv.Itoa(n)), js))
+			})`, salt, pow.Digest(salt, int64(n)), js))
 			if got != n {
 				t.Errorf("pow.js (fallback %t) found %d, want %d", js, got, n)
 			}
@@ -295,7 +293,7 @@ func testBallot(t *testing.T, b *browser) {
 		// A challenge whose answer is at the end of the largest range: the worker takes a while.
 		salt, n := "slow?poll="+builtinPoll, 10_000_000
 		challenge, _ := json.Marshal(map[string]any{
-			"algorithm": "SHA-256", "challenge": sha256Hex(salt + strconv.Itoa(n)), "salt": salt, "max_number": n, "signature": "00",
+			"algorithm": "SHA-256", "challenge": pow.Digest(salt, int64(n)), "salt": salt, "max_number": n, "signature": "00",
 		})
 		tab.beforeScripts(`{
 			const real = window.fetch;
@@ -582,72 +580,30 @@ var phoneHeaders = http.Header{
 	"Accept-Language": {"zh-CN,zh;q=0.9,en;q=0.8"},
 }
 
-// phoneTransport is an http.RoundTripper that adds phoneHeaders.
-type phoneTransport struct{}
-
-func (phoneTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	for k, v := range phoneHeaders {
-		r.Header[k] = v
+// newClient is a new browser of the program at base, through the project's API client.
+func newClient(t *testing.T, base string, o apiclient.Options) *apiclient.Client {
+	t.Helper()
+	c, err := apiclient.New(base, o)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return http.DefaultTransport.RoundTrip(r)
+	return c
 }
 
 // castVote votes for candidate as a new voter with a phone, through the API, solving the
 // proof-of-work.
 func castVote(t *testing.T, base, candidate string) {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: phoneTransport{}}
-	poll := base + "/api/v1/polls/" + builtinPoll
-	res, err := c.Get(poll)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	res, err = c.Get(poll + "/challenge")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ch struct {
-		Algorithm, Challenge, Salt, Signature string
-		MaxNumber                             int `json:"max_number"`
-	}
-	json.NewDecoder(res.Body).Decode(&ch)
-	res.Body.Close()
-	body := map[string]any{"choices": []string{candidate}}
-	if ch.Algorithm == "SHA-256" {
-		n := 0
-		for n <= ch.MaxNumber && sha256Hex(ch.Salt+strconv.Itoa(n)) != ch.Challenge {
-			n++
-		}
-		body["pow"] = map[string]any{"algorithm": ch.Algorithm, "challenge": ch.Challenge, "number": n, "salt": ch.Salt, "signature": ch.Signature}
-	}
-	b, _ := json.Marshal(body)
-	res, err = c.Post(poll+"/votes", "application/json", strings.NewReader(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("vote for %s: %d %s", candidate, res.StatusCode, msg)
+	if _, err := newClient(t, base, apiclient.Options{Header: phoneHeaders}).Cast(t.Context(), builtinPoll, candidate); err != nil {
+		t.Fatalf("vote for %s: %v", candidate, err)
 	}
 }
 
 // setDifficulty sets the built-in poll's proof-of-work difficulty, as an organiser.
 func setDifficulty(t *testing.T, base string, n int) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", base+"/api/v1/admin/polls/"+builtinPoll+"/difficulty", strings.NewReader(fmt.Sprintf(`{"difficulty":%d}`, n)))
-	req.Header.Set("Authorization", "Bearer "+organiser)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := apiClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("set difficulty %d: %s", n, res.Status)
+	if err := newClient(t, base, apiclient.Options{Token: organiser}).SetDifficulty(t.Context(), builtinPoll, n); err != nil {
+		t.Fatalf("set difficulty %d: %v", n, err)
 	}
 }
 
@@ -656,58 +612,37 @@ func setDifficulty(t *testing.T, base string, n int) {
 // answers the receipt.
 func castHeldVote(t *testing.T, base, candidate string) string {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	poll := base + "/api/v1/polls/" + builtinPoll
-	do := func(method, u, body string) []byte {
-		req, _ := http.NewRequest(method, u, strings.NewReader(body))
-		req.Header.Set("User-Agent", "python-requests/2.31")
-		req.Header.Set("Accept-Language", "en")
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		res, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		msg, _ := io.ReadAll(res.Body)
-		if res.StatusCode/100 != 2 {
-			t.Fatalf("%s %s: %d %s", method, u, res.StatusCode, msg)
-		}
-		return msg
+	c := newClient(t, base, apiclient.Options{Header: http.Header{"User-Agent": {"python-requests/2.31"}, "Accept-Language": {"en"}}})
+	if _, err := c.Poll(t.Context(), builtinPoll); err != nil {
+		t.Fatal(err)
 	}
-	do("GET", poll, "")
-	var out struct{ Receipt string }
-	json.Unmarshal(do("POST", poll+"/votes", `{"choices":["`+candidate+`"]}`), &out)
-	if out.Receipt == "" {
-		t.Fatal("the held vote got no receipt")
-	}
-	return out.Receipt
-}
-
-func sha256Hex(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
-}
-
-// apiClient makes the tests' own API calls.
-var apiClient = &http.Client{Timeout: 10 * time.Second}
-
-// getJSON answers the JSON object at url (with the organiser token when given).
-func getJSON(t *testing.T, url, token string) map[string]any {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := apiClient.Do(req)
+	r, err := c.Vote(t.Context(), builtinPoll, apiclient.Ballot{Choices: []string{candidate}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
+	if r.Receipt == "" {
+		t.Fatal("the held vote got no receipt")
+	}
+	return r.Receipt
+}
+
+// getJSON answers the JSON object at the program's URL u (with the organiser token when given).
+func getJSON(t *testing.T, u, token string) map[string]any {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var header http.Header
+	if token != "" {
+		header = http.Header{"Authorization": {"Bearer " + token}}
+	}
+	res, err := newClient(t, p.Scheme+"://"+p.Host, apiclient.Options{}).Do(t.Context(), "GET", p.RequestURI(), nil, header)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out map[string]any
-	json.NewDecoder(res.Body).Decode(&out)
+	json.Unmarshal(res.Body, &out)
 	return out
 }
 

@@ -5,20 +5,21 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/livevote/livevote/loadtest"
+	"github.com/livevote/livevote/internal/apiclient"
+	"github.com/livevote/livevote/internal/loadtest"
 	"github.com/livevote/livevote/vote/votetest"
 )
 
-// TestLoadtestAccounting runs `livevote loadtest` for a few seconds against the real program (on
-// the memory store and on Redis, with and without proof of work) and checks the accounting
-// exactly: every acknowledged vote is recorded, nothing else is, no voter is acknowledged twice.
-// It is a correctness test: it asserts no timing.
+// TestLoadtestAccounting runs the load tool (cmd/loadtest's package internal/loadtest) for a few
+// seconds against the real program (on the memory store and on Redis, with and without proof of
+// work) and checks the accounting exactly: every acknowledged vote is recorded, nothing else is,
+// no voter is acknowledged twice. It is a correctness test: it asserts no timing. It lives here,
+// not beside the command, because it starts the server with this package's run.
 func TestLoadtestAccounting(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a load run of a few seconds")
@@ -59,9 +60,9 @@ func TestLoadtestAccounting(t *testing.T) {
 
 			report := filepath.Join(t.TempDir(), "report.json")
 			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), []string{"livevote", "loadtest", "-url", url, "-token", "tok",
+			err := loadtest.Run(context.Background(), []string{"-url", url, "-token", "tok",
 				"-difficulty", tc.difficulty, "-rate", tc.rate, "-duration", "2s", "-conns", "8",
-				"-dashboards", "3", "-hz", "10", "-revote", "0.1", "-json", report}, getenv(nil), &stdout, &stderr)
+				"-dashboards", "3", "-hz", "10", "-revote", "0.1", "-json", report}, &stdout, &stderr)
 			t.Logf("loadtest:\n%s", stdout.String())
 			if err != nil {
 				t.Fatalf("loadtest: %v\n%s", err, stderr.String())
@@ -87,18 +88,17 @@ func TestLoadtestAccounting(t *testing.T) {
 				t.Errorf("dashboards: %+v", r.Dash)
 			}
 
-			// The server's own count, read independently of the tool: the poll is new, so every
+			// The server's own count, read after the tool is done: the poll is new, so every
 			// ballot it holds is one the tool got a 201 for.
-			req, _ := http.NewRequest("GET", url+"/api/v1/polls/"+r.Poll+"/results", nil)
-			req.Header.Set("Authorization", "Bearer tok")
-			res, err := http.DefaultClient.Do(req)
+			org, err := apiclient.New(url, apiclient.Options{Token: "tok"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var counts struct{ Ballots, Held int64 }
-			json.NewDecoder(res.Body).Decode(&counts)
-			res.Body.Close()
-			if counts.Ballots+counts.Held != r.Acked {
+			counts, err := org.Results(context.Background(), r.Poll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts.Recorded() != r.Acked {
 				t.Errorf("server holds %d counted + %d held ballots; the tool was acknowledged %d", counts.Ballots, counts.Held, r.Acked)
 			}
 			if !strings.Contains(stdout.String(), "check                    OK") {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/livevote/livevote/hub"
-	"github.com/livevote/livevote/loadtest"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote"
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,11 +27,7 @@ const shutdownTimeout = 10 * time.Second
 
 // run is the whole program: it reads the configuration, opens the store, serves until ctx is done,
 // then shuts down gracefully (stops accepting, finishes in-flight requests, closes the store).
-// `livevote loadtest ...` runs the load generator instead (package loadtest).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 1 && args[1] == "loadtest" {
-		return loadtest.Run(ctx, args[2:], stdout, stderr)
-	}
 	cfg, err := parseConfig(args[1:], getenv, stderr)
 	if err != nil {
 		return err

@@ -3,7 +3,7 @@
 #
 # Starts its own redis-server (AOF on, fsync every second) on a free port and the server built from
 # this tree with bench/ballot.yaml (why that ballot: see its comment), then measures with
-# `livevote loadtest`, each phase with the same tool and settings:
+# the load tool (cmd/loadtest, built beside the server), each phase with the same tool and settings:
 #   1. /healthz:    the server's request rate at saturation (the ceiling of the HTTP stack here);
 #   2. votes, peak: acknowledged votes/s at saturation, and its ratio to the /healthz rate;
 #   3. votes, half: latency at half the peak rate;
@@ -55,7 +55,9 @@ free_port() {
 say() { printf '\n== %s\n' "$*"; }
 
 go build -o "$OUT/livevote" .
+go build -o "$OUT/loadtest" ./cmd/loadtest
 LV=$OUT/livevote
+LT=$OUT/loadtest
 
 REDIS_PORT=$(free_port)
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT" --save '' \
@@ -82,7 +84,7 @@ stop_server() {
 	wait "$SERVER_PID" 2>/dev/null || true
 }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
-load() { "$LV" loadtest -url "$URL" -token "$TOKEN" -quiet "$@"; }
+load() { "$LT" -url "$URL" -token "$TOKEN" -quiet "$@"; }
 
 start_server
 echo "bench: output in $OUT; redis :$REDIS_PORT (AOF, everysec), server $URL (pid $SERVER_PID), $(nproc) cores"

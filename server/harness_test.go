@@ -1,24 +1,20 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"github.com/livevote/livevote/vote/memstore"
 	"github.com/livevote/livevote/vote/redisstore"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/internal/apiclient"
+	"github.com/livevote/livevote/internal/pow"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/votetest"
@@ -122,10 +118,10 @@ func newEnv(t *testing.T, store vote.Store, pollYAML []string, opts ...option) *
 // withPoll serves p instead of a new test poll (for several instances of one deployment).
 func withPoll(p *vote.Poll) option { return func(c *server.Config) { c.Polls = []*vote.Poll{p} } }
 
-// client is one browser: it keeps its cookies.
+// client is one browser: it keeps its cookies. It speaks HTTP through the project's API client.
 type client struct {
-	e    *env
-	http *http.Client
+	e   *env
+	api *apiclient.Client
 }
 
 // voter returns a client that has opened the poll (and so holds a voter cookie).
@@ -137,8 +133,11 @@ func (e *env) voter() *client {
 
 // anonymous returns a client without cookies.
 func (e *env) anonymous() *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{e: e, http: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	api, err := apiclient.New(e.URL, apiclient.Options{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &client{e: e, api: api}
 }
 
 type response struct {
@@ -160,34 +159,25 @@ func (r response) JSON(t *testing.T) map[string]any {
 // Code is the error code of an error answer.
 func (r response) Code(t *testing.T) string {
 	t.Helper()
-	var e struct {
-		Error struct{ Code, Message string }
-	}
-	if err := json.Unmarshal(r.Body, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+	code, message := apiclient.ErrorCode(r.Body)
+	if code == "" || message == "" {
 		t.Fatalf("not an API error (%d): %q", r.Status, r.Body)
 	}
-	return e.Error.Code
+	return code
 }
 
+// do sends one request with the headers given as name, value pairs.
 func (c *client) do(method, path string, body []byte, header ...string) response {
 	c.e.t.Helper()
-	req, err := http.NewRequest(method, c.e.URL+path, bytes.NewReader(body))
-	if err != nil {
-		c.e.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	h := http.Header{}
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+		h.Set(header[i], header[i+1])
 	}
-	res, err := c.http.Do(req)
+	r, err := c.api.Do(context.Background(), method, path, body, h)
 	if err != nil {
 		c.e.t.Fatal(err)
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return response{Status: r.Status, Header: r.Header, Body: r.Body}
 }
 
 func (c *client) get(path string, header ...string) response {
@@ -226,40 +216,51 @@ func (e *env) mustAdmin(what string, v any) {
 	}
 }
 
-// challenge fetches a challenge and solves it.
+// solve fetches a challenge and solves it: the pow of a vote body (nil when the poll asks for
+// none, or when there is no challenge to get: the vote will be answered with the reason).
 func (c *client) solve() map[string]any {
 	c.e.t.Helper()
-	r := c.get("/api/v1/polls/" + c.e.Poll.ID + "/challenge")
-	if r.Status != 200 {
-		return nil // the vote will be answered with the reason
+	ch, err := c.api.Challenge(context.Background(), c.e.Poll.ID)
+	if _, refused := errors.AsType[*apiclient.Error](err); refused {
+		return nil
+	} else if err != nil {
+		c.e.t.Fatal(err)
 	}
-	return solveChallenge(c.e.t, r.JSON(c.e.t))
+	return solved(c.e.t, ch)
 }
 
-// solveChallenge finds the number of a challenge answer and returns the pow of a vote body (nil
-// when the poll asks for none).
+// solveChallenge solves the challenge answer ch (decoded as a map) and returns the pow of a vote
+// body (nil when the poll asks for none).
 func solveChallenge(t *testing.T, ch map[string]any) map[string]any {
 	t.Helper()
-	if ch["algorithm"] == "none" {
+	b, _ := json.Marshal(ch)
+	var c pow.Challenge
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatalf("challenge %s: %v", b, err)
+	}
+	return solved(t, c)
+}
+
+// solved solves ch with the project's solver and returns the pow of a vote body as a map, which
+// a test may change to send a wrong one (nil when the poll asks for none).
+func solved(t *testing.T, ch pow.Challenge) map[string]any {
+	t.Helper()
+	if !ch.Required() {
 		return nil
 	}
-	salt, want := ch["salt"].(string), ch["challenge"].(string)
-	for n := 0; n <= int(ch["max_number"].(float64)); n++ {
-		h := sha256.Sum256([]byte(salt + strconv.Itoa(n)))
-		if hex.EncodeToString(h[:]) == want {
-			return map[string]any{"algorithm": ch["algorithm"], "challenge": want, "number": n, "salt": salt, "signature": ch["signature"]}
-		}
+	sol, err := pow.Solve(ch)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("challenge has no solution")
-	return nil
+	return map[string]any{"algorithm": sol.Algorithm, "challenge": sol.Challenge, "number": int(sol.Number), "salt": sol.Salt, "signature": sol.Signature}
 }
 
 // vote posts a ballot with a solved challenge (when the poll asks for one).
 func (c *client) vote(choices ...string) response {
 	c.e.t.Helper()
 	body := map[string]any{"choices": choices}
-	if pow := c.solve(); pow != nil {
-		body["pow"] = pow
+	if solution := c.solve(); solution != nil {
+		body["pow"] = solution
 	}
 	return c.postJSON("/api/v1/polls/"+c.e.Poll.ID+"/votes", body)
 }

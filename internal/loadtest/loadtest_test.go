@@ -1,14 +1,12 @@
 package loadtest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"io"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/livevote/livevote/internal/apiclient"
 )
 
 func TestHistogramQuantiles(t *testing.T) {
@@ -36,25 +34,6 @@ func TestHistogramQuantiles(t *testing.T) {
 		if i := bucket(d); lowest(i) > d || (i+1 < len(h.counts) && lowest(i+1) <= d) {
 			t.Errorf("bucket(%d) = %d covers [%d, %d)", d, i, lowest(i), lowest(i+1))
 		}
-	}
-}
-
-func TestSolve(t *testing.T) {
-	salt, n := "abc?poll=p", 1234
-	sum := sha256.Sum256([]byte(salt + strconv.Itoa(n)))
-	pow, err := solve(challenge{Algorithm: "SHA-256", Challenge: hex.EncodeToString(sum[:]), Salt: salt, MaxNumber: 5000, Signature: "sig"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		Number    int
-		Signature string
-	}
-	if err := json.Unmarshal(pow, &got); err != nil || got.Number != n || got.Signature != "sig" {
-		t.Errorf("solve = %s (%v)", pow, err)
-	}
-	if _, err := solve(challenge{Challenge: hex.EncodeToString(sum[:]), Salt: salt, MaxNumber: 1000}); err == nil {
-		t.Error("solved a challenge whose number is over max_number")
 	}
 }
 
@@ -89,12 +68,12 @@ func TestCheck(t *testing.T) {
 		r    Report
 		ok   bool
 	}{
-		{"exact", Report{Acked: 10, Before: counts{Ballots: 5}, After: counts{Ballots: 12, Held: 3}}, true},
-		{"one too many recorded", Report{Acked: 10, After: counts{Ballots: 11}}, false},
-		{"one missing", Report{Acked: 10, After: counts{Ballots: 9}}, false},
-		{"unknown outcome", Report{Acked: 10, Unknown: 1, After: counts{Ballots: 10}}, false},
-		{"double acknowledgement", Report{Acked: 10, DoubleAcks: 1, After: counts{Ballots: 10}}, false},
-		{"repeated receipt", Report{Acked: 10, DupReceipts: 1, After: counts{Ballots: 10}}, false},
+		{"exact", Report{Acked: 10, Before: apiclient.Counts{Ballots: 5}, After: apiclient.Counts{Ballots: 12, Held: 3}}, true},
+		{"one too many recorded", Report{Acked: 10, After: apiclient.Counts{Ballots: 11}}, false},
+		{"one missing", Report{Acked: 10, After: apiclient.Counts{Ballots: 9}}, false},
+		{"unknown outcome", Report{Acked: 10, Unknown: 1, After: apiclient.Counts{Ballots: 10}}, false},
+		{"double acknowledgement", Report{Acked: 10, DoubleAcks: 1, After: apiclient.Counts{Ballots: 10}}, false},
+		{"repeated receipt", Report{Acked: 10, DupReceipts: 1, After: apiclient.Counts{Ballots: 10}}, false},
 	} {
 		c.r.check()
 		if !c.r.Checked || c.r.CheckOK != c.ok {

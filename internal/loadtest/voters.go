@@ -2,11 +2,12 @@ package loadtest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/livevote/livevote/internal/apiclient"
 
 	"github.com/valyala/fasthttp"
 )
@@ -18,73 +19,12 @@ type voter struct {
 	pow    []byte
 }
 
-// newVoter opens the poll as a browser does (which sets the voter cookie) and, when the poll's
-// difficulty is not 0, fetches and solves a challenge.
-func (a *api) newVoter(req *fasthttp.Request, res *fasthttp.Response, poll string, difficulty int) (voter, error) {
-	path := "/api/v1/polls/" + poll
-	if err := a.call(req, res, fasthttp.MethodGet, path, nil); err != nil {
-		return voter{}, err
-	}
-	if res.StatusCode() != fasthttp.StatusOK {
-		return voter{}, fmt.Errorf("GET %s: %d", path, res.StatusCode())
-	}
-	var v voter
-	res.Header.VisitAllCookie(func(key, value []byte) {
-		if string(key) != "lv_voter" {
-			return
-		}
-		var c fasthttp.Cookie
-		if c.ParseBytes(value) == nil {
-			v.cookie = append([]byte(nil), c.Value()...)
-		}
-	})
-	if v.cookie == nil {
-		return voter{}, fmt.Errorf("GET %s set no lv_voter cookie", path)
-	}
-	if difficulty == 0 {
-		return v, nil
-	}
-	pow, err := a.solveChallenge(req, res, poll, v.cookie)
-	if err != nil {
-		return voter{}, err
-	}
-	v.pow = pow
-	return v, nil
-}
-
-// solveChallenge fetches a challenge for the voter with this cookie and solves it; nil when the
-// poll asks for no proof of work.
-func (a *api) solveChallenge(req *fasthttp.Request, res *fasthttp.Response, poll string, cookie []byte) ([]byte, error) {
-	path := "/api/v1/polls/" + poll + "/challenge"
-	req.Reset()
-	req.Header.SetMethod(fasthttp.MethodGet)
-	req.SetRequestURI(a.base + path)
-	req.Header.SetCookieBytesKV([]byte("lv_voter"), cookie)
-	if err := a.hc.Do(req, res); err != nil {
-		return nil, err
-	}
-	if res.StatusCode() != fasthttp.StatusOK {
-		return nil, fmt.Errorf("GET %s: %d %s", path, res.StatusCode(), res.Body())
-	}
-	var ch challenge
-	if err := json.Unmarshal(res.Body(), &ch); err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
-	}
-	if ch.Algorithm == "none" {
-		return nil, nil
-	}
-	return solve(ch)
-}
-
 // prepare gets n voters (cookies, and solved challenges) with the given concurrency, telling
 // progress on tell.
 func (a *api) prepare(ctx context.Context, n, workers int, poll string, difficulty int, tell func(string)) ([]voter, error) {
 	voters := make([]voter, n)
 	err := forEach(ctx, n, workers, "preparing voters", tell, func(i int) error {
-		req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseRequest(req)
-		defer fasthttp.ReleaseResponse(res)
-		v, err := a.newVoter(req, res, poll, difficulty)
+		v, err := a.newVoter(ctx, poll, difficulty)
 		if err != nil {
 			return fmt.Errorf("preparing voters: %w", err)
 		}
@@ -117,6 +57,7 @@ type worker struct {
 // taken by the first free worker; an arrival a worker cannot start before the window ends is
 // missed (offered, never sent).
 type phase struct {
+	ctx        context.Context // ends the run
 	api        *api
 	target     string
 	poll       string
@@ -170,7 +111,7 @@ func (p *phase) run(w *worker) {
 			v = p.voters[i]
 		} else {
 			var err error
-			if v, err = p.api.newVoter(req, res, p.poll, p.difficulty); err != nil {
+			if v, err = p.api.newVoter(p.ctx, p.poll, p.difficulty); err != nil {
 				w.count(p, "prepare: "+err.Error())
 				continue
 			}
@@ -190,7 +131,7 @@ func (p *phase) run(w *worker) {
 // revote sends the second vote of voter v and counts its answer.
 func (w *worker) revote(p *phase, req *fasthttp.Request, res *fasthttp.Response, v voter, i int64) {
 	if v.pow != nil {
-		pow, err := p.api.solveChallenge(req, res, p.poll, v.cookie)
+		pow, err := p.api.resolve(p.ctx, p.poll, v.cookie)
 		if err != nil {
 			w.count(p, "revote: "+err.Error())
 			return
@@ -226,10 +167,10 @@ func (p *phase) voteBody(b []byte, i int64, v voter) []byte {
 func (p *phase) vote(req *fasthttp.Request, res *fasthttp.Response, v voter, body []byte) error {
 	req.Reset()
 	req.Header.SetMethod(fasthttp.MethodPost)
-	req.SetRequestURI(p.api.base + "/api/v1/polls/" + p.poll + "/votes")
+	req.SetRequestURI(p.api.base + apiclient.VotesPath(p.poll))
 	req.Header.Set("Accept-Language", "en")
 	req.Header.SetContentType("application/json")
-	req.Header.SetCookieBytesKV([]byte("lv_voter"), v.cookie)
+	req.Header.SetCookieBytesKV([]byte(apiclient.VoterCookie), v.cookie)
 	req.SetBodyRaw(body)
 	return p.api.hc.Do(req, res)
 }

@@ -1,4 +1,4 @@
-// Package loadtest is livevote's load generator, the `livevote loadtest` subcommand.
+// Package loadtest is livevote's load generator, the command cmd/loadtest.
 //
 // Voters arrive open loop: at a constant rate, whether or not earlier votes were answered, so a
 // slow server shows as latency (measured from each arrival's scheduled time: corrected for
@@ -30,6 +30,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/livevote/livevote/internal/apiclient"
 )
 
 // Targets of the timed phase.
@@ -65,7 +67,7 @@ type config struct {
 
 func parse(args []string, stderr io.Writer) (config, error) {
 	var c config
-	fs := flag.NewFlagSet("livevote loadtest", flag.ContinueOnError)
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "the server (loopback addresses only)")
 	fs.StringVar(&c.poll, "poll", "", "poll id; empty: the server's first poll")
@@ -159,11 +161,11 @@ type Report struct {
 	DoubleAcks    int64 `json:"double_acks"`
 	DupReceipts   int64 `json:"duplicate_receipts"`
 
-	Before  counts `json:"before"`
-	After   counts `json:"after"`
-	Checked bool   `json:"checked"`
-	CheckOK bool   `json:"check_ok"`
-	Check   string `json:"check"`
+	Before  apiclient.Counts `json:"before"`
+	After   apiclient.Counts `json:"after"`
+	Checked bool             `json:"checked"`
+	CheckOK bool             `json:"check_ok"`
+	Check   string           `json:"check"`
 
 	Dashboards int        `json:"dashboards"`
 	Hz         int        `json:"hz"`
@@ -175,7 +177,7 @@ type Report struct {
 	Tool   *procReport `json:"tool"`
 }
 
-// Run runs the load tool with the command-line arguments args (without the subcommand's name),
+// Run runs the load tool with the command-line arguments args (without the program name),
 // prints progress lines to stderr and the report to stdout, and returns an error when the run
 // could not be made or the accounting check failed.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -206,26 +208,27 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
-	a := newAPI(c.url, c.addr, c.token, c.conns, c.timeout)
+	a, err := newAPI(c.url, c.addr, c.token, c.conns, c.timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
 	r := &Report{Target: c.target, Poll: c.poll, Conns: c.conns, Duration: c.duration, Rate: c.rate,
 		Dashboards: c.dashboards, Hz: c.hz, Errors: map[string]int64{}}
 	voting := c.target == targetVote && c.rate > 0
-	var info pollInfo
+	var info apiclient.Poll
 	if c.target == targetVote || c.dashboards > 0 {
 		if r.Poll == "" {
-			var err error
-			if r.Poll, err = a.firstPoll(); err != nil {
+			if r.Poll, err = a.org.FirstPoll(ctx); err != nil {
 				return nil, err
 			}
 		}
 		if c.difficulty >= 0 {
-			var st struct{}
-			body := []byte(`{"difficulty":` + strconv.Itoa(c.difficulty) + `}`)
-			if err := a.sendJSON("POST", "/api/v1/admin/polls/"+r.Poll+"/difficulty", true, body, &st); err != nil {
+			if err := a.org.SetDifficulty(ctx, r.Poll, c.difficulty); err != nil {
 				return nil, err
 			}
 		}
-		if err := a.getJSON("/api/v1/polls/"+r.Poll, false, &info); err != nil {
+		if info, err = a.org.Poll(ctx, r.Poll); err != nil {
 			return nil, err
 		}
 		if voting && (info.Status != "open" || len(info.Candidates) == 0) {
@@ -235,12 +238,10 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 	}
 
 	arrivals := int64(math.Floor(c.rate * c.duration.Seconds()))
-	p := &phase{api: a, target: c.target, poll: r.Poll, difficulty: info.Difficulty, revote: int64(c.revote * 10000)}
+	p := &phase{ctx: ctx, api: a, target: c.target, poll: r.Poll, difficulty: info.Difficulty, revote: int64(c.revote * 10000)}
 	if c.target == targetVote {
 		for _, cand := range info.Candidates {
-			b, _ := json.Marshal(struct {
-				Choices []string `json:"choices"`
-			}{[]string{cand.ID}})
+			b, _ := json.Marshal(apiclient.Ballot{Choices: []string{cand.ID}})
 			p.bodies = append(p.bodies, b)
 		}
 		if c.voters > 0 {
@@ -253,6 +254,7 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 				return nil, err
 			}
 			p.voters = v
+			a.prepared()
 			tell(fmt.Sprintf("prepared %d voters in %s", len(v), time.Since(start).Round(time.Millisecond)))
 		}
 	}
@@ -263,7 +265,6 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 	if c.dashboards > 0 {
 		start := time.Now()
 		wsURL := "ws://" + c.addr + "/ws/polls/" + r.Poll + "?hz=" + strconv.Itoa(c.hz)
-		var err error
 		if ds, err = connect(ctx, wsURL, c.dashboards, tell); err != nil {
 			return nil, err
 		}
@@ -271,7 +272,7 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 		tell(fmt.Sprintf("connected %d dashboards in %s", c.dashboards, time.Since(start).Round(time.Millisecond)))
 	}
 	if voting {
-		if err := a.getJSON("/api/v1/polls/"+r.Poll+"/results", true, &r.Before); err != nil {
+		if r.Before, err = a.org.Results(ctx, r.Poll); err != nil {
 			return nil, err
 		}
 	}
@@ -408,7 +409,7 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 		r.Redis = p.report(r.Dash.Messages, r.Acked)
 	}
 	if voting {
-		if err := a.getJSON("/api/v1/polls/"+r.Poll+"/results", true, &r.After); err != nil {
+		if r.After, err = a.org.Results(ctx, r.Poll); err != nil {
 			return nil, err
 		}
 		r.check()
@@ -419,7 +420,7 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 // check compares the acknowledgements with what the server recorded.
 func (r *Report) check() {
 	r.Checked = true
-	delta := r.After.recorded() - r.Before.recorded()
+	delta := r.After.Recorded() - r.Before.Recorded()
 	var faults []string
 	if delta != r.Acked {
 		faults = append(faults, fmt.Sprintf("acknowledged %d, but the server recorded %d ballots", r.Acked, delta))
@@ -444,7 +445,7 @@ func (r *Report) check() {
 
 // print writes the report's table.
 func (r *Report) print(w io.Writer) {
-	fmt.Fprintf(w, "\nlivevote loadtest: target %s, poll %s, difficulty %d, %d connections, %s at %s/s offered\n",
+	fmt.Fprintf(w, "\nloadtest: target %s, poll %s, difficulty %d, %d connections, %s at %s/s offered\n",
 		r.Target, r.Poll, r.Difficulty, r.Conns, r.Duration, num(r.Rate))
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "  %-24s "+format+"\n", append([]any{k}, a...)...) }
 	unit := "votes/s"
