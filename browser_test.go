@@ -26,6 +26,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/livevote/livevote/internal/apiclient"
 	"github.com/livevote/livevote/internal/pow"
+	"github.com/livevote/livevote/vote"
+	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote/votetest"
 )
 
@@ -43,13 +45,6 @@ const (
 
 // ballotReady is true once the ballot page shows its form with the built-in poll's 15 initiatives.
 const ballotReady = `!document.getElementById('ballot').hidden && document.querySelectorAll('input[name=choice]').length === 15`
-
-// apiErrorCodes are the error codes of API.md; the pages have a sentence for each, in each language.
-var apiErrorCodes = []string{
-	"invalid_request", "voter_token_required", "unauthorized", "challenge_failed", "voting_closed",
-	"poll_not_found", "already_voted", "body_too_large", "invalid_choice", "rate_limited",
-	"receipt_not_found", "unavailable",
-}
 
 func TestBrowser(t *testing.T) {
 	b := newBrowser(t)
@@ -261,13 +256,35 @@ func testBallot(t *testing.T, b *browser) {
 	})
 
 	t.Run("every API error has a sentence in both languages", func(t *testing.T) {
+		// The lists are the server's (codes.js, made from the Go tables); the sentences are the
+		// pages': messages.js for every error code, the console's for every signal and every
+		// result that refuses a vote.
 		tab := b.tab(t, phone, "en-US")
 		tab.navigate(p.url + "/receipt/x")
-		codes, _ := json.Marshal(apiErrorCodes)
-		missing := evaluate[[]string](tab, `import('/static/messages.js').then(({messages}) =>
-			`+string(codes)+`.flatMap(c => ['en', 'zh'].filter(l => !messages[l][c]).map(l => l + ':' + c)))`)
-		if len(missing) > 0 {
-			t.Errorf("no sentence for %v", missing)
+		got := evaluate[struct {
+			Missing []string `json:"missing"`
+			Codes   int      `json:"codes"`
+			Results int      `json:"results"`
+			Signals int      `json:"signals"`
+		}](tab, `Promise.all([import('/static/codes.js'), import('/static/messages.js'), import('/static/organiser-strings.js')])
+			.then(([codes, {messages}, {S}]) => {
+				const missing = (file, list, dict) => list.flatMap((k) => ['en', 'zh'].filter((l) => !dict(l)[k]).map((l) => file + ' ' + l + ': ' + k));
+				const refusals = codes.voteResults.filter((r) => r !== 'accepted' && r !== 'held');
+				return {
+					missing: [
+						...missing('messages.js', codes.errorCodes, (l) => messages[l]),
+						...missing('organiser-strings.js reason', refusals, (l) => S[l].reason),
+						...missing('organiser-strings.js sig', codes.signals.map((s) => s.name), (l) => S[l].sig),
+					],
+					codes: codes.errorCodes.length, results: codes.voteResults.length, signals: codes.signals.length,
+				};
+			})`)
+		if len(got.Missing) > 0 {
+			t.Errorf("no sentence for %v", got.Missing)
+		}
+		if got.Codes != len(server.ErrorCodes()) || got.Results != len(server.VoteResults()) || got.Signals != len(vote.Signals) {
+			t.Errorf("codes.js has %d codes, %d results, %d signals; Go has %d, %d, %d", got.Codes, got.Results, got.Signals,
+				len(server.ErrorCodes()), len(server.VoteResults()), len(vote.Signals))
 		}
 		tab.expectText(`#answer`, "No ballot has this receipt. Please check the code.")
 	})

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/monitoring"
+	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/redisstore"
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,7 +13,8 @@ import (
 // each scrape.
 func newMetrics(reg prometheus.Registerer, polls []*vote.Poll, live *hub.Hub, st vote.Pinger) *monitoring.Metrics {
 	opts := monitoring.Options{
-		Polls: polls,
+		Polls:   polls,
+		Results: server.VoteResults(),
 		Hub: func() monitoring.HubStats {
 			s := live.Stats()
 			out := monitoring.HubStats{

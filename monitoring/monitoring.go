@@ -22,11 +22,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Results are the results of a vote attempt as livevote_votes_total counts them: accepted, held,
-// and every error code a vote can be answered with (API.md).
-var Results = []string{"accepted", "held", "rate_limited", "body_too_large", "poll_not_found",
-	"invalid_request", "voter_token_required", "voting_closed", "challenge_failed",
-	"invalid_choice", "already_voted", "unavailable", "internal"}
+// unknownPollResults are the results an attempt on an unknown poll can end with (of
+// Options.Results): the rate limit and the body size come before the poll.
+var unknownPollResults = map[string]bool{"poll_not_found": true, "rate_limited": true, "body_too_large": true}
 
 // Buckets of the latency histograms (seconds): a vote is a few milliseconds, a slow one hundreds.
 var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
@@ -60,6 +58,10 @@ type PoolStats struct {
 type Options struct {
 	// Polls are the polls of the ballot: their series are made at start.
 	Polls []*vote.Poll
+	// Results are the results a vote attempt can end with (server.VoteResults: accepted, held,
+	// the error codes), a small fixed set: livevote_votes_total's series for each are made at
+	// start. A result not listed gets its series when it is first reported.
+	Results []string
 	// Hub returns the hub's figures at each scrape (nil: no hub metrics).
 	Hub func() HubStats
 	// Store are the store's figures (zero: no store metrics).
@@ -169,9 +171,9 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 	}
 	for _, id := range ids {
 		ps := &pollSeries{votes: map[string]prometheus.Counter{}}
-		for _, r := range Results {
-			if id == "" && r != "poll_not_found" && r != "rate_limited" && r != "body_too_large" {
-				continue // what an attempt on an unknown poll can end with
+		for _, r := range opts.Results {
+			if id == "" && !unknownPollResults[r] {
+				continue
 			}
 			ps.votes[r] = m.votes.WithLabelValues(id, r)
 		}

@@ -15,12 +15,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 )
 
+// results are what the server passes as Options.Results (server.VoteResults), in part.
+var results = []string{"accepted", "held", "rate_limited", "poll_not_found", "challenge_failed", "already_voted", "internal"}
+
 func newMetrics(t *testing.T, up *bool) (*monitoring.Metrics, *prometheus.Registry, *vote.Poll) {
 	t.Helper()
 	p := votetest.Poll(t)
 	reg := prometheus.NewPedanticRegistry()
 	m := monitoring.New(reg, monitoring.Options{
-		Polls: []*vote.Poll{p},
+		Polls:   []*vote.Poll{p},
+		Results: results,
 		Hub: func() monitoring.HubStats {
 			return monitoring.HubStats{
 				Conns: map[string]int{"public": 3, "organiser": 1}, Messages: map[string]uint64{"public": 30, "organiser": 10},
@@ -64,6 +68,8 @@ func TestMetrics(t *testing.T) {
 		`livevote_votes_total{poll="` + p.ID + `",result="already_voted"}`:                              1,
 		`livevote_votes_total{poll="` + p.ID + `",result="challenge_failed"}`:                           0,
 		`livevote_votes_total{poll="",result="poll_not_found"}`:                                         1,
+		`livevote_votes_total{poll="",result="rate_limited"}`:                                           0,
+		`livevote_votes_total{poll="",result="already_voted"}`:                                          -1, // not for an unknown poll
 		`livevote_vote_duration_seconds_count{poll="` + p.ID + `"}`:                                     2,
 		`livevote_fraud_signals_total{signal="tool_agent"}`:                                             2,
 		`livevote_fraud_signals_total{signal="honeypot"}`:                                               0,
@@ -164,7 +170,7 @@ func value(t *testing.T, reg prometheus.Gatherer, series string) float64 {
 func BenchmarkVote(b *testing.B) {
 	reg := prometheus.NewRegistry()
 	p := votetest.Poll(b)
-	m := monitoring.New(reg, monitoring.Options{Polls: []*vote.Poll{p}})
+	m := monitoring.New(reg, monitoring.Options{Polls: []*vote.Poll{p}, Results: results})
 	for b.Loop() {
 		m.Vote(p.ID, "accepted", time.Millisecond)
 		m.Request("/api/v1/polls/:poll/votes", "POST", 201, time.Millisecond)

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"slices"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/vote"
@@ -55,6 +56,37 @@ var codes = []struct {
 	{vote.ErrUnavailable, fiber.StatusServiceUnavailable, "unavailable"},
 	{errTooManyLive, fiber.StatusServiceUnavailable, "unavailable"},
 	{errUpgradeRequired, fiber.StatusUpgradeRequired, "upgrade_required"},
+}
+
+// notVote are the errors that only requests other than a vote are answered with. Every other
+// error of codes is something a vote attempt can end with: a new error is a vote result unless it
+// is listed here.
+var notVote = []error{errUnauthorized, vote.ErrReceiptNotFound, vote.ErrNotHeld, errNotFound,
+	errMethodNotAllowed, errUpgradeRequired, errTooManyLive}
+
+// ErrorCodes returns every error code the API answers with, once each, in the order of the table
+// above, then "internal". The pages get the list from /static/codes.js (codes.go).
+func ErrorCodes() []string {
+	out := []string{}
+	for _, c := range codes {
+		if !slices.Contains(out, c.code) {
+			out = append(out, c.code)
+		}
+	}
+	return append(out, "internal")
+}
+
+// VoteResults returns the results a vote attempt can end with, a small fixed set: "accepted",
+// "held", every code of the table that a vote can be refused with (all but those of notVote),
+// then "internal". Metrics (livevote_votes_total) and the fraud counters count by these.
+func VoteResults() []string {
+	out := []string{"accepted", "held"}
+	for _, c := range codes {
+		if !slices.Contains(out, c.code) && !slices.Contains(notVote, c.err) {
+			out = append(out, c.code)
+		}
+	}
+	return append(out, "internal")
 }
 
 // Code returns the API error code for err ("internal" for errors the API does not name).

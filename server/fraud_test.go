@@ -31,7 +31,7 @@ func withProxy() option {
 func withMetrics(t *testing.T, url *string) option {
 	return func(c *server.Config) {
 		reg := prometheus.NewRegistry()
-		c.Observer = monitoring.New(reg, monitoring.Options{Polls: c.Polls})
+		c.Observer = monitoring.New(reg, monitoring.Options{Polls: c.Polls, Results: server.VoteResults()})
 		srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		t.Cleanup(srv.Close)
 		*url = srv.URL

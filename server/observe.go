@@ -53,11 +53,8 @@ func (s *server) observeHTTP() fiber.Handler {
 	}
 }
 
-// voteResults are the results of a vote attempt, as the fraud counters keep them per poll:
-// accepted, held, or the error code that refused it (every code a vote can get).
-var voteResults = []string{"accepted", "held", "rate_limited", "body_too_large", "invalid_request",
-	"voter_token_required", "voting_closed", "challenge_failed", "invalid_choice", "already_voted",
-	"unavailable", "internal"}
+// voteResults are the results of a vote attempt, as the fraud counters keep them per poll.
+var voteResults = VoteResults()
 
 var voteResultIndex = func() map[string]int {
 	m := make(map[string]int, len(voteResults))

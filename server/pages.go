@@ -35,13 +35,14 @@ type asset struct {
 	etag        string
 }
 
-// loadAssets reads every file of fsys (a flat folder) and compresses it.
+// loadAssets reads every file of fsys (a flat folder) and compresses it, and adds the module the
+// server makes from its Go lists (codes.go).
 func loadAssets(fsys fs.FS) (map[string]*asset, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("pages: %w", err)
 	}
-	out := make(map[string]*asset, len(entries))
+	out := make(map[string]*asset, len(entries)+1)
 	for _, e := range entries {
 		if e.IsDir() {
 			continue
@@ -50,25 +51,34 @@ func loadAssets(fsys fs.FS) (map[string]*asset, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pages: %w", err)
 		}
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		zw.Write(body)
-		zw.Close()
-		sum := sha256.Sum256(body)
-		ctype := mime.TypeByExtension(path.Ext(e.Name()))
-		switch path.Ext(e.Name()) {
-		case ".js":
-			ctype = "text/javascript; charset=utf-8"
-		case ".svg":
-			ctype = "image/svg+xml"
-		}
-		a := &asset{body: body, contentType: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
-		if gz.Len() < len(body) {
-			a.gzip = gz.Bytes()
-		}
-		out[e.Name()] = a
+		out[e.Name()] = newAsset(e.Name(), body)
 	}
+	if _, ok := out[codesModule]; ok {
+		return nil, fmt.Errorf("pages: %s is made by the server: the static files must not hold one", codesModule)
+	}
+	out[codesModule] = newAsset(codesModule, codesJS())
 	return out, nil
+}
+
+// newAsset makes the asset of the file name with the given content.
+func newAsset(name string, body []byte) *asset {
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(body)
+	zw.Close()
+	sum := sha256.Sum256(body)
+	ctype := mime.TypeByExtension(path.Ext(name))
+	switch path.Ext(name) {
+	case ".js":
+		ctype = "text/javascript; charset=utf-8"
+	case ".svg":
+		ctype = "image/svg+xml"
+	}
+	a := &asset{body: body, contentType: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+	if gz.Len() < len(body) {
+		a.gzip = gz.Bytes()
+	}
+	return a
 }
 
 // send answers the asset: 304 when the client holds this version (unless the answer is an error

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"github.com/livevote/livevote/vote/memstore"
+	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/server"
 )
 
@@ -32,6 +35,7 @@ func TestPagesAreServed(t *testing.T) {
 		{"/static/pow.js", "text/javascript", "SHA-256", 200},
 		{"/static/app.css", "text/css", ":root", 200},
 		{"/static/icon.svg", "image/svg+xml", "<svg", 200},
+		{"/static/codes.js", "text/javascript", "export const errorCodes = [", 200},
 	} {
 		r := e.anonymous().get(tc.path)
 		if r.Status != tc.status || !strings.HasPrefix(r.Header.Get("Content-Type"), tc.contentType) || !bytes.Contains(r.Body, []byte(tc.contains)) {
@@ -86,6 +90,83 @@ func TestAssetsAreGzippedAndRevalidated(t *testing.T) {
 	}
 	if r := c.get("/static/vote.js", "If-None-Match", zipped.Header.Get("ETag"), "Accept-Encoding", "gzip"); r.Status != http.StatusNotModified || len(r.Body) != 0 {
 		t.Errorf("revalidation = %d, %d bytes; want 304", r.Status, len(r.Body))
+	}
+}
+
+// TestCodesModule: /static/codes.js gives the pages the Go lists (error codes, vote results, fraud
+// signals with their severity), under the pages' policy, gzipped and revalidated like the files.
+func TestCodesModule(t *testing.T) {
+	e := newEnv(t, memstore.New(), nil)
+	c := e.anonymous()
+	r := c.mustGet("/static/codes.js", 200, "Accept-Encoding", "identity")
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+	if r := c.get("/static/codes.js", "If-None-Match", r.Header.Get("ETag"), "Accept-Encoding", "identity"); r.Status != http.StatusNotModified {
+		t.Errorf("revalidation = %d, want 304", r.Status)
+	}
+	var got struct {
+		ErrorCodes, VoteResults []string
+		Signals                 []struct{ Name, Severity string }
+	}
+	exports := map[string]any{"errorCodes": &got.ErrorCodes, "voteResults": &got.VoteResults, "signals": &got.Signals}
+	for _, m := range regexp.MustCompile(`(?m)^export const (\w+) = (.*);$`).FindAllSubmatch(r.Body, -1) {
+		v, ok := exports[string(m[1])]
+		if !ok {
+			t.Errorf("codes.js exports %s", m[1])
+			continue
+		}
+		delete(exports, string(m[1]))
+		if err := json.Unmarshal(m[2], v); err != nil {
+			t.Errorf("codes.js: %s: %v", m[1], err)
+		}
+	}
+	if len(exports) > 0 {
+		t.Fatalf("codes.js lacks %v:\n%s", exports, r.Body)
+	}
+	if !slices.Equal(got.ErrorCodes, server.ErrorCodes()) || !slices.Equal(got.VoteResults, server.VoteResults()) {
+		t.Errorf("codes.js: errorCodes %v, voteResults %v", got.ErrorCodes, got.VoteResults)
+	}
+	if len(got.Signals) != len(vote.Signals) {
+		t.Fatalf("codes.js: signals %v, want %v", got.Signals, vote.Signals)
+	}
+	for i, s := range got.Signals {
+		want := map[vote.Severity]string{vote.Definite: "definite", vote.Strong: "strong", vote.Weak: "weak"}[vote.Signals[i].Severity()]
+		if s.Name != string(vote.Signals[i]) || s.Severity != want {
+			t.Errorf("codes.js: signal %d is %v, want %s (%s)", i, s, vote.Signals[i], want)
+		}
+	}
+}
+
+// TestErrorLists: the lists of codes hold each code once; a vote's results are accepted, held
+// and codes of the API, not those only other requests get.
+func TestErrorLists(t *testing.T) {
+	codes, results := server.ErrorCodes(), server.VoteResults()
+	for _, list := range [][]string{codes, results} {
+		if len(slices.Compact(slices.Sorted(slices.Values(list)))) != len(list) {
+			t.Errorf("a code twice in %v", list)
+		}
+	}
+	for _, want := range []string{"invalid_request", "unauthorized", "already_voted", "not_held", "internal"} {
+		if !slices.Contains(codes, want) {
+			t.Errorf("ErrorCodes() = %v, without %s", codes, want)
+		}
+	}
+	for _, r := range results[2:] {
+		if !slices.Contains(codes, r) {
+			t.Errorf("vote result %s is not an error code (%v)", r, codes)
+		}
+	}
+	for _, want := range []string{"accepted", "held", "rate_limited", "body_too_large", "poll_not_found", "invalid_request",
+		"voter_token_required", "voting_closed", "challenge_failed", "invalid_choice", "already_voted", "unavailable", "internal"} {
+		if !slices.Contains(results, want) {
+			t.Errorf("VoteResults() = %v, without %s", results, want)
+		}
+	}
+	for _, other := range []string{"unauthorized", "receipt_not_found", "not_held", "not_found", "upgrade_required"} {
+		if slices.Contains(results, other) {
+			t.Errorf("VoteResults() = %v: a vote never ends with %s", results, other)
+		}
 	}
 }
 

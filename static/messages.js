@@ -1,6 +1,7 @@
-// messages.js: every error code of the API (API.md, "Errors"), and "network" for a server that
-// cannot be reached, as a sentence for people, in English and in Chinese. {s} is the number of
-// seconds of Retry-After.
+// messages.js: every error code of the API (API.md, "Errors"; the server's list is codes.js, and
+// the browser test checks that each has a sentence here), and "network" for a server that cannot
+// be reached, as a sentence for people, in English and in Chinese. {s} is the number of seconds
+// of Retry-After.
 
 export const messages = {
   en: {
@@ -18,6 +19,9 @@ export const messages = {
     rate_limited_short: 'Too many attempts from your network just now. Please wait a moment, then try again.',
     receipt_not_found: 'No ballot has this receipt. Please check the code.',
     not_held: 'This ballot is no longer awaiting review: it was released or voided already.',
+    not_found: 'The server has no such thing. Please reload the page.',
+    method_not_allowed: 'The server does not take this request. Please reload the page and try again.',
+    upgrade_required: 'This address serves live updates only. Please reload the page.',
     unavailable: 'Your vote could not be recorded just now, and nothing was recorded. Please try again.',
     network: 'The server cannot be reached. Check your connection, then try again.',
     internal: 'Something went wrong on our side. Please try again.',
@@ -37,6 +41,9 @@ export const messages = {
     rate_limited_short: '您所在网络的请求过于频繁。请稍候片刻再试。',
     receipt_not_found: '没有与此凭证对应的选票，请核对编号。',
     not_held: '此选票已不在待审核状态：它已被放行或作废。',
+    not_found: '服务器上没有所请求的内容。请刷新页面。',
+    method_not_allowed: '服务器不接受此请求。请刷新页面后重试。',
+    upgrade_required: '此地址只提供实时更新。请刷新页面。',
     unavailable: '暂时无法记录您的投票，本次未记录任何内容。请重试。',
     network: '无法连接服务器。请检查网络连接后重试。',
     internal: '服务器出现问题，请重试。',
