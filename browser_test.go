@@ -26,8 +26,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/livevote/livevote/internal/apiclient"
 	"github.com/livevote/livevote/internal/pow"
-	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/votetest"
 )
 

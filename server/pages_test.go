@@ -3,8 +3,8 @@ package server_test
 import (
 	"bytes"
 	"compress/gzip"
-	"github.com/livevote/livevote/vote/memstore"
 	"encoding/json"
+	"github.com/livevote/livevote/vote/memstore"
 	"io"
 	"net/http"
 	"regexp"
@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/vote"
 )
 
 func TestPagesAreServed(t *testing.T) {
