@@ -204,7 +204,7 @@ type service struct {
 	Ports       []string
 	Volumes     []string
 	Environment map[string]string
-	Networks    map[string]attachment
+	Networks    networks
 	DependsOn   any    `yaml:"depends_on"`
 	Healthcheck any    `yaml:"healthcheck"`
 	StopGrace   string `yaml:"stop_grace_period"`
@@ -215,31 +215,23 @@ type attachment struct {
 	IPv4Address string `yaml:"ipv4_address"`
 }
 
-// UnmarshalYAML reads a service whose networks may be a list of names or a map.
-func (s *service) UnmarshalYAML(n *yaml.Node) error {
-	type plain service
-	var raw struct {
-		plain    `yaml:",inline"`
-		Networks yaml.Node
-	}
-	if err := n.Decode(&raw); err != nil {
-		return err
-	}
-	*s = service(raw.plain)
-	s.Networks = map[string]attachment{}
-	switch raw.Networks.Kind {
-	case yaml.SequenceNode:
+// networks are a service's networks: a list of names or a map of attachments in compose.yaml.
+type networks map[string]attachment
+
+// UnmarshalYAML reads either form.
+func (ns *networks) UnmarshalYAML(n *yaml.Node) error {
+	*ns = networks{}
+	if n.Kind == yaml.SequenceNode {
 		var names []string
-		if err := raw.Networks.Decode(&names); err != nil {
+		if err := n.Decode(&names); err != nil {
 			return err
 		}
 		for _, name := range names {
-			s.Networks[name] = attachment{}
+			(*ns)[name] = attachment{}
 		}
-	case yaml.MappingNode:
-		return raw.Networks.Decode(&s.Networks)
+		return nil
 	}
-	return nil
+	return n.Decode((*map[string]attachment)(ns))
 }
 
 // readCompose parses compose.yaml (YAML anchors and merge keys resolved, as compose does).
