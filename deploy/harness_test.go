@@ -5,9 +5,7 @@
 package deploy_test
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -16,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,6 +86,7 @@ func mustBinary(t *testing.T) string {
 type instance struct {
 	URL     string // its public listener, http://127.0.0.1:port
 	Metrics string // its metrics listener, http://127.0.0.1:port
+	Stop    func() // SIGTERM, as a container engine stops it, and wait until it has exited
 }
 
 var (
@@ -94,54 +94,76 @@ var (
 	metricsLine = regexp.MustCompile(`metrics on http://(\S+)/metrics`)
 )
 
-// startInstance runs the built binary on loopback with env added to the environment, waits until
-// it says where it serves and stops it (SIGTERM) when the test ends.
-func startInstance(t *testing.T, env ...string) instance {
+// startInstance runs the built binary with its public listener on addr (127.0.0.1:0: any free
+// port) and env added to the environment, waits until it says where it serves, and stops it when
+// the test ends.
+func startInstance(t *testing.T, addr string, env ...string) instance {
 	t.Helper()
-	cmd := exec.Command(mustBinary(t), "-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0")
+	cmd := exec.Command(mustBinary(t), "-addr", addr, "-metrics-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	exited, stop := startProcess(t, cmd)
+	deadline := time.Now().Add(startWait)
+	for {
+		s := out.String()
+		serving, metrics := servingLine.FindStringSubmatch(s), metricsLine.FindStringSubmatch(s)
+		if serving != nil && metrics != nil {
+			return instance{URL: "http://" + serving[1], Metrics: "http://" + metrics[1], Stop: stop}
+		}
+		select {
+		case <-exited:
+			t.Fatalf("livevote exited:\n%s", out)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("livevote did not start within %s:\n%s", startWait, out)
+		}
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+}
+
+// stopWait bounds how long a program may take to exit after SIGTERM before it is killed.
+const stopWait = 15 * time.Second
+
+// startProcess starts cmd and returns a channel closed once it has exited and a function that
+// stops it (SIGTERM, as a container engine stops a container, then SIGKILL after stopWait) and
+// waits for that; the test's end stops it too.
+func startProcess(t *testing.T, cmd *exec.Cmd) (exited <-chan struct{}, stop func()) {
+	t.Helper()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	stop = sync.OnceFunc(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-done:
-		case <-time.After(15 * time.Second):
+		case <-time.After(stopWait):
 			cmd.Process.Kill()
 			<-done
 		}
 	})
-	found := make(chan instance, 1)
-	go func() {
-		var in instance
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
-				in.URL = "http://" + m[1]
-			}
-			if m := metricsLine.FindStringSubmatch(sc.Text()); m != nil {
-				in.Metrics = "http://" + m[1]
-				found <- in
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case in := <-found:
-		return in
-	case <-time.After(startWait):
-		t.Fatalf("livevote did not start within %s:\n%s", startWait, stderr.String())
-		return instance{}
-	}
+	t.Cleanup(stop)
+	return done, stop
+}
+
+// lockedBuffer is an output buffer that a process writes and a test reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // freePort returns a loopback TCP port nobody listens on.

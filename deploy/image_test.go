@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestImage builds the Dockerfile's final image with Debian's buildah, offline, and runs it. The
@@ -115,23 +114,9 @@ func TestImage(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	server := exec.Command(bin, append(slices.Clone(store), "run", "--isolation", "chroot", run, "--",
 		dst, "-addr", addr, "-metrics-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))))...)
-	var log bytes.Buffer
-	server.Stdout, server.Stderr = &log, &log
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { server.Wait(); close(exited) }()
-	stop := func() {
-		server.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			server.Process.Kill()
-			<-exited
-		}
-	}
-	t.Cleanup(stop)
+	log := &lockedBuffer{}
+	server.Stdout, server.Stderr = log, log
+	exited, stop := startProcess(t, server)
 	waitListening(t, addr, exited, log.String)
 	if uid := uidOf(t, dst, addr); uid != strings.Split(img.User, ":")[0] {
 		t.Errorf("the server in the image runs as uid %s, the image's USER is %s", uid, img.User)

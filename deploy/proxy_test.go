@@ -43,17 +43,8 @@ const liveWait = 10 * time.Second
 // `livevote healthcheck`. Without nginx it is skipped, or fails with LIVEVOTE_REQUIRE_PROXY=1.
 func TestProxy(t *testing.T) {
 	nginx := tool(t, "nginx", "LIVEVOTE_REQUIRE_PROXY")
-	rs := votetest.StartRedis(t)
-	ballot := filepath.Join(t.TempDir(), "ballot.yaml")
-	// Proof of work on (a small difficulty: the test solves it), the default fraud policy off
-	// (Go's HTTP client is a tool: its ballots would be held, which is not what this tests).
-	if err := os.WriteFile(ballot, []byte(votetest.PollYAML("difficulty: 2000")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	const token = "proxy-test-token"
-	env := []string{"LIVEVOTE_REDIS_URL=" + rs.URL(), "LIVEVOTE_BALLOT=" + ballot, "LIVEVOTE_SECRET=proxy-test-secret",
-		"LIVEVOTE_ADMIN_TOKEN=" + token, "LIVEVOTE_TRUSTED_PROXIES=" + proxyAddr}
-	instances := []instance{startInstance(t, env...), startInstance(t, env...)}
+	env := instanceEnv(t)
+	instances := []instance{startInstance(t, "127.0.0.1:0", env...), startInstance(t, "127.0.0.1:0", env...)}
 
 	for _, in := range instances {
 		res, err := http.Get(in.URL + "/readyz")
@@ -76,7 +67,7 @@ func TestProxy(t *testing.T) {
 
 	// The organiser trusts voter A's address: the signals overview then marks A's source
 	// trusted, which is how this test sees which address livevote took for a voter.
-	a.admin("POST", "/api/v1/admin/polls/"+poll+"/trusted", `{"subnet":"`+voterA+`/32"}`, token)
+	a.admin("POST", "/api/v1/admin/polls/"+poll+"/trusted", `{"subnet":"`+voterA+`/32"}`)
 
 	dash := dialLive(t, proxy, poll)
 	first := dash.next(t)
@@ -87,7 +78,7 @@ func TestProxy(t *testing.T) {
 	if code := a.get("/api/v1/receipts/" + receipt); code != http.StatusOK {
 		t.Errorf("receipt through the proxy: %d", code)
 	}
-	ips := a.sources(poll, token)
+	ips := a.sources(poll)
 	if len(ips) != 1 || ips[0].Ballots != 1 || !ips[0].Trusted {
 		t.Fatalf("after voter A's ballot livevote saw the sources %+v; want one address, A's (trusted): "+
 			"nginx must append the address it saw to X-Forwarded-For", ips)
@@ -95,7 +86,7 @@ func TestProxy(t *testing.T) {
 	seenA := ips[0].Hash
 	// B claims to be A: a client's own X-Forwarded-For must not be believed.
 	b.vote(poll, "b", http.Header{"X-Forwarded-For": {voterA}})
-	ips = a.sources(poll, token)
+	ips = a.sources(poll)
 	if len(ips) != 2 || ips[0].Ballots != 1 || ips[1].Ballots != 1 {
 		t.Fatalf("after voter B's ballot livevote saw the sources %+v; want two addresses with a ballot each: "+
 			"B's forged X-Forwarded-For was believed", ips)
@@ -123,6 +114,24 @@ func TestProxy(t *testing.T) {
 	if res.StatusCode == http.StatusOK || strings.Contains(string(body), "livevote_") {
 		t.Errorf("GET /metrics through the proxy = %s:\n%.300s", res.Status, body)
 	}
+}
+
+// adminToken is the organiser token of the proxy tests' instances.
+const adminToken = "proxy-test-token"
+
+// instanceEnv returns the environment of the proxy tests' instances: one private Redis, a test
+// poll with proof of work on (a small difficulty: the test solves it) and the fraud policy's
+// holds off (Go's HTTP client is a tool: its ballots would be held, which is not what these tests
+// are about), and nginx's address trusted as the proxy.
+func instanceEnv(t *testing.T) []string {
+	t.Helper()
+	rs := votetest.StartRedis(t)
+	ballot := filepath.Join(t.TempDir(), "ballot.yaml")
+	if err := os.WriteFile(ballot, []byte(votetest.PollYAML("difficulty: 2000")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"LIVEVOTE_REDIS_URL=" + rs.URL(), "LIVEVOTE_BALLOT=" + ballot, "LIVEVOTE_SECRET=proxy-test-secret",
+		"LIVEVOTE_ADMIN_TOKEN=" + adminToken, "LIVEVOTE_TRUSTED_PROXIES=" + proxyAddr}
 }
 
 // upstreamServer and listenLine are the lines of deploy/nginx.conf the proxy test replaces:
@@ -190,21 +199,7 @@ http {
 	if out, err := exec.Command(bin, "-t", "-p", dir, "-c", conf, "-e", filepath.Join(dir, "error.log")).CombinedOutput(); err != nil {
 		t.Fatalf("nginx -t: %v\n%s\n%s", err, out, log())
 	}
-	cmd := exec.Command(bin, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "error.log"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
+	exited, _ := startProcess(t, exec.Command(bin, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "error.log")))
 	waitListening(t, listen, exited, log)
 	return "http://" + listen
 }
@@ -226,11 +221,11 @@ func newVoter(t *testing.T, proxy, from string) *voter {
 	}}
 }
 
-func (v *voter) do(method, path, body string, header http.Header) (int, []byte) {
-	v.t.Helper()
+// send makes one request through the proxy.
+func (v *voter) send(method, path, body string, header http.Header) (int, []byte, error) {
 	req, err := http.NewRequest(method, v.proxy+path, strings.NewReader(body))
 	if err != nil {
-		v.t.Fatal(err)
+		return 0, nil, err
 	}
 	for k, vs := range header {
 		req.Header[k] = vs
@@ -240,14 +235,21 @@ func (v *voter) do(method, path, body string, header http.Header) (int, []byte) 
 	}
 	res, err := v.client.Do(req)
 	if err != nil {
-		v.t.Fatal(err)
+		return 0, nil, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
+}
+
+// do is send, failing the test when no answer comes.
+func (v *voter) do(method, path, body string, header http.Header) (int, []byte) {
+	v.t.Helper()
+	code, b, err := v.send(method, path, body, header)
 	if err != nil {
-		v.t.Fatal(err)
+		v.t.Fatalf("%s %s through the proxy: %v", method, path, err)
 	}
-	return res.StatusCode, b
+	return code, b
 }
 
 func (v *voter) get(path string) int {
@@ -277,9 +279,9 @@ func (v *voter) firstPoll() string {
 	return list.Polls[0].ID
 }
 
-func (v *voter) admin(method, path, body, token string) {
+func (v *voter) admin(method, path, body string) {
 	v.t.Helper()
-	if code, b := v.do(method, path, body, http.Header{"Authorization": {"Bearer " + token}}); code != http.StatusOK {
+	if code, b := v.do(method, path, body, http.Header{"Authorization": {"Bearer " + adminToken}}); code != http.StatusOK {
 		v.t.Fatalf("%s %s = %d %s", method, path, code, b)
 	}
 }
@@ -292,12 +294,12 @@ type source struct {
 }
 
 // sources returns the addresses of the poll's ballots of the last minute, as livevote saw them.
-func (v *voter) sources(poll, token string) []source {
+func (v *voter) sources(poll string) []source {
 	v.t.Helper()
 	var sig struct {
 		Sources struct{ Minute struct{ IPs []source } }
 	}
-	v.getJSON("/api/v1/admin/polls/"+poll+"/signals", http.Header{"Authorization": {"Bearer " + token}}, &sig)
+	v.getJSON("/api/v1/admin/polls/"+poll+"/signals", http.Header{"Authorization": {"Bearer " + adminToken}}, &sig)
 	return sig.Sources.Minute.IPs
 }
 
@@ -305,36 +307,57 @@ func (v *voter) sources(poll, token string) []source {
 // for choice; it returns the receipt.
 func (v *voter) vote(poll, choice string, header http.Header) string {
 	v.t.Helper()
-	var p struct{ ID string }
-	v.getJSON("/api/v1/polls/"+poll, header, &p)
+	code, receipt, err := v.cast(poll, choice, header)
+	if err != nil || code != http.StatusCreated {
+		v.t.Fatalf("vote through the proxy = %d %v", code, err)
+	}
+	return receipt
+}
+
+// cast is vote without failing the test: code is the vote's status, 0 when it was not sent or
+// no answer came (err says why).
+func (v *voter) cast(poll, choice string, header http.Header) (code int, receipt string, err error) {
+	if _, _, err := v.send("GET", "/api/v1/polls/"+poll, "", header); err != nil {
+		return 0, "", err
+	}
+	_, raw, err := v.send("GET", "/api/v1/polls/"+poll+"/challenge", "", header)
+	if err != nil {
+		return 0, "", err
+	}
 	var ch struct {
 		Algorithm, Challenge, Salt, Signature string
 		MaxNumber                             int `json:"max_number"`
 	}
-	v.getJSON("/api/v1/polls/"+poll+"/challenge", header, &ch)
-	n := solve(v.t, ch.Salt, ch.Challenge, ch.MaxNumber)
+	if err := json.Unmarshal(raw, &ch); err != nil {
+		return 0, "", fmt.Errorf("challenge %s: %w", raw, err)
+	}
+	n, ok := solve(ch.Salt, ch.Challenge, ch.MaxNumber)
+	if !ok {
+		return 0, "", fmt.Errorf("challenge %s has no solution", raw)
+	}
 	body, _ := json.Marshal(map[string]any{"choices": []string{choice}, "pow": map[string]any{
 		"algorithm": ch.Algorithm, "challenge": ch.Challenge, "number": n, "salt": ch.Salt, "signature": ch.Signature}})
-	code, res := v.do("POST", "/api/v1/polls/"+poll+"/votes", string(body), header)
-	if code != http.StatusCreated {
-		v.t.Fatalf("vote through the proxy = %d %s", code, res)
+	code, res, err := v.send("POST", "/api/v1/polls/"+poll+"/votes", string(body), header)
+	if err != nil {
+		return 0, "", err
 	}
 	var r struct{ Receipt string }
 	json.Unmarshal(res, &r)
-	return r.Receipt
+	if code != http.StatusCreated {
+		return code, "", fmt.Errorf("%s", res)
+	}
+	return code, r.Receipt, nil
 }
 
 // solve finds n in 0..max with hex(SHA-256(salt + n)) == challenge (the ALTCHA scheme, README).
-func solve(t *testing.T, salt, challenge string, max int) int {
-	t.Helper()
+func solve(salt, challenge string, max int) (int, bool) {
 	for n := 0; n <= max; n++ {
 		h := sha256.Sum256([]byte(salt + strconv.Itoa(n)))
 		if hex.EncodeToString(h[:]) == challenge {
-			return n
+			return n, true
 		}
 	}
-	t.Fatal("challenge has no solution")
-	return 0
+	return 0, false
 }
 
 // live is a dashboard's WebSocket through the proxy.
