@@ -105,14 +105,18 @@ func TestProxy(t *testing.T) {
 		}
 	}
 
-	res, err := a.client.Get(proxy + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode == http.StatusOK || strings.Contains(string(body), "livevote_") {
-		t.Errorf("GET /metrics through the proxy = %s:\n%.300s", res.Status, body)
+	// The metrics are there, on the instances' metrics listeners, and not through the proxy.
+	for _, url := range []string{instances[0].Metrics + "/metrics", proxy + "/metrics"} {
+		res, err := a.client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		served := res.StatusCode == http.StatusOK && strings.Contains(string(body), "livevote_votes_total")
+		if want := url != proxy+"/metrics"; served != want {
+			t.Errorf("GET %s = %s, metrics served: %v, want %v:\n%.300s", url, res.Status, served, want, body)
+		}
 	}
 }
 
