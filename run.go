@@ -27,7 +27,11 @@ const shutdownTimeout = 10 * time.Second
 
 // run is the whole program: it reads the configuration, opens the store, serves until ctx is done,
 // then shuts down gracefully (stops accepting, finishes in-flight requests, closes the store).
+// `livevote healthcheck` asks the local instance's /readyz (healthcheck.go).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[1] == "healthcheck" {
+		return healthcheck(ctx, args[2:], getenv, stdout, stderr)
+	}
 	cfg, err := parseConfig(args[1:], getenv, stderr)
 	if err != nil {
 		return err
