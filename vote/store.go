@@ -134,7 +134,9 @@ func (s BallotState) Counts() bool { return s == BallotCounted || s == BallotRel
 
 // LogEntry is one entry of a poll's ballot log. Cast appends the ballot (State counted or held,
 // with its voter hash, period and choices); Review appends the review of a held ballot (State
-// released or void, naming the Receipt, At the time of review, no voter or choices).
+// released or void, naming the Receipt, At the time of review, no voter or choices); LogAction
+// appends an organiser's or operator's action (State LogAdmin, with Action, Value and Role, no
+// receipt).
 type LogEntry struct {
 	ID      string      `json:"id"` // position in the log, increasing
 	Receipt string      `json:"receipt"`
@@ -143,6 +145,23 @@ type LogEntry struct {
 	Period  string      `json:"period,omitempty"`
 	Choices []string    `json:"choices,omitempty"`
 	State   BallotState `json:"state"`
+	Action  string      `json:"action,omitempty"`
+	Value   string      `json:"value,omitempty"`
+	Role    string      `json:"role,omitempty"`
+}
+
+// LogAdmin is the State of a log entry that records an action of an organiser or an operator,
+// not a ballot.
+const LogAdmin BallotState = "admin"
+
+// Action is an organiser's or operator's change to a poll, as the log records it: Action names
+// what changed ("status", "results", "difficulty", "trusted", "untrusted", ...), Value is the new
+// value as text, Role who did it ("organiser" or "operator").
+type Action struct {
+	Action string
+	Value  string
+	Role   string
+	At     time.Time
 }
 
 // Snapshot is the state and the counts of a poll at one moment, whoever may see which part of it.

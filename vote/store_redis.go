@@ -502,7 +502,8 @@ func (s *RedisStore) Log(ctx context.Context, p *Poll, after string, limit int) 
 			return nil, errUnavailable(fmt.Errorf("poll %s: log entry %s: at %q", p.ID, m.ID, field("at")))
 		}
 		e := LogEntry{ID: m.ID, Receipt: field("receipt"), At: time.UnixMilli(ms).UTC(), Voter: field("voter"),
-			Period: field("period"), State: BallotState(field("state"))}
+			Period: field("period"), State: BallotState(field("state")),
+			Action: field("action"), Value: field("value"), Role: field("role")}
 		if c := field("choices"); c != "" {
 			e.Choices = strings.Split(c, ",")
 		}
