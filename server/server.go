@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/static"
+	"github.com/livevote/livevote/translog"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -29,6 +30,7 @@ type Store interface {
 	Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.Receipt, error)
 	Review(ctx context.Context, p *vote.Poll, receipt string, release bool, at time.Time) (vote.Receipt, error)
 	Log(ctx context.Context, p *vote.Poll, after string, limit int) ([]vote.LogEntry, error)
+	LogAction(ctx context.Context, p *vote.Poll, a vote.Action) error
 	Sources(ctx context.Context, p *vote.Poll, now time.Time, n int) (vote.SourceReport, error)
 	Trusted(ctx context.Context, p *vote.Poll) ([]string, error)
 	SetTrusted(ctx context.Context, p *vote.Poll, subnet string, trusted bool) ([]string, error)
@@ -42,6 +44,16 @@ type Config struct {
 	Store      Store
 	Secret     []byte // signs voter cookies and challenges; shared by every instance
 	AdminToken string
+	// OperatorToken (the big screen's operator: results visibility only) and AuditorToken (every
+	// organiser read, no change) are optional further roles (roles.go); empty: no such role.
+	OperatorToken string
+	AuditorToken  string
+	// LogKey signs the ballot logs' checkpoints (package translog); nil: derived from Secret
+	// under the name "livevote". Every instance must have the same.
+	LogKey *translog.Key
+	// LogEvery is how often each instance reads the new log entries into its tree (0:
+	// translog.DefaultEvery).
+	LogEvery time.Duration
 	// TrustedProxies lists IPs and CIDR prefixes whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	// PublicURL is where voters reach the ballot; empty: derived from the request.
@@ -75,7 +87,8 @@ type server struct {
 	store   Store
 	states  *stateCache
 	keys    keys
-	admin   string
+	tokens  tokens // the bearer tokens of the roles (roles.go)
+	seq     *translog.Sequencer
 	proxies proxies
 	public  string
 	limit   int
@@ -103,7 +116,7 @@ func New(cfg Config) (*fiber.App, error) {
 		order:   cfg.Polls,
 		store:   cfg.Store,
 		keys:    newKeys(cfg.Secret),
-		admin:   cfg.AdminToken,
+		tokens:  tokens{organiser: cfg.AdminToken, operator: cfg.OperatorToken, auditor: cfg.AuditorToken},
 		proxies: px,
 		public:  cfg.PublicURL,
 		limit:   cfg.RateLimit,
@@ -132,6 +145,18 @@ func New(cfg Config) (*fiber.App, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.states = newStateCache(cfg.Store, s.now)
+	key := cfg.LogKey
+	if key == nil {
+		if key, err = translog.DeriveKey(cfg.Secret, "livevote"); err != nil {
+			return nil, err
+		}
+	}
+	if s.seq, err = translog.New(cfg.Store, key, cfg.Polls); err != nil {
+		return nil, err
+	}
+	go s.seq.Run(s.ctx, cfg.LogEvery, func(p *vote.Poll, err error) {
+		s.log.Warn("ballot log: cannot read new entries into the tree", "poll", p.ID, "err", err)
+	})
 	if s.assets, err = loadAssets(static.FS()); err != nil {
 		return nil, err
 	}

@@ -93,7 +93,7 @@ func (s *Sequencer) Run(ctx context.Context, every time.Duration, onErr func(p *
 	defer t.Stop()
 	for {
 		for _, l := range s.logs {
-			if err := s.Sync(ctx, l.poll); err != nil && ctx.Err() == nil && onErr != nil {
+			if _, err := s.Sync(ctx, l.poll); err != nil && ctx.Err() == nil && onErr != nil {
 				onErr(l.poll, err)
 			}
 		}
@@ -106,26 +106,27 @@ func (s *Sequencer) Run(ctx context.Context, every time.Duration, onErr func(p *
 }
 
 // Sync reads p's log from where the tree ends to the end of the log, appends every entry as a leaf
-// in log order and publishes a signed checkpoint after each page read. This is the one place where
-// log order becomes tree order: a poll spread over several streams (shards) would merge them
-// here, in an order every instance derives alike.
-func (s *Sequencer) Sync(ctx context.Context, p *vote.Poll) error {
+// in log order and publishes a signed checkpoint after each page read. It returns the tree size
+// it reached: every entry in the log when Sync started is in the tree of that size. This is the
+// one place where log order becomes tree order: a poll spread over several streams (shards)
+// would merge them here, in an order every instance derives alike.
+func (s *Sequencer) Sync(ctx context.Context, p *vote.Poll) (int64, error) {
 	l := s.log(p)
 	l.sync.Lock()
 	defer l.sync.Unlock()
 	for {
 		l.mu.RLock()
-		after := l.last
+		after, size := l.last, l.tree.Size()
 		l.mu.RUnlock()
 		entries, err := s.src.Log(ctx, p, after, page)
 		if err != nil {
-			return err
+			return size, err
 		}
 		if len(entries) == 0 {
-			return nil
+			return size, nil
 		}
 		if err := l.append(entries, s.key); err != nil {
-			return err
+			return size, err
 		}
 	}
 }
@@ -171,6 +172,25 @@ func (s *Sequencer) Checkpoint(p *vote.Poll) (Checkpoint, []byte) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	return l.cp, l.signed
+}
+
+// CheckpointAt returns p's signed checkpoint of size n (at most the latest checkpoint's size):
+// the same bytes every instance signs at that size.
+func (s *Sequencer) CheckpointAt(p *vote.Poll, n int64) ([]byte, error) {
+	l := s.log(p)
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if n == l.cp.Size {
+		return l.signed, nil
+	}
+	if n < 0 || n > l.cp.Size {
+		return nil, ErrNotInCheckpoint
+	}
+	root, err := l.tree.Root(n)
+	if err != nil {
+		return nil, err
+	}
+	return s.key.Sign(Checkpoint{Origin: l.origin, Size: n, Root: root})
 }
 
 // Inclusion is the proof that one entry is in a signed checkpoint, as the API answers it.

@@ -67,7 +67,7 @@ func (f *fixture) sequencer(t *testing.T) *translog.Sequencer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Sync(context.Background(), f.poll); err != nil {
+	if _, err := s.Sync(context.Background(), f.poll); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -135,7 +135,7 @@ func TestLaterCheckpointsAreConsistentWithEarlier(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Sync(ctx, f.poll); err != nil {
+	if _, err := s.Sync(ctx, f.poll); err != nil {
 		t.Fatal(err)
 	}
 	cur, _ := s.Checkpoint(f.poll)
@@ -162,7 +162,7 @@ func TestPendingUntilSequenced(t *testing.T) {
 	if cp, _ := s.Checkpoint(f.poll); cp.Size != 0 {
 		t.Fatalf("checkpoint of %d before the log was read", cp.Size)
 	}
-	if err := s.Sync(context.Background(), f.poll); err != nil {
+	if _, err := s.Sync(context.Background(), f.poll); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Prove(f.poll, r); err != nil {

@@ -69,6 +69,9 @@ type Store interface {
 	// Log returns up to limit entries of the poll's ballot log that come after the entry with id
 	// after ("" for the first), oldest first. An empty result means the end of the log.
 	Log(ctx context.Context, p *Poll, after string, limit int) ([]LogEntry, error)
+	// LogAction appends an organiser's or operator's action to the poll's log (an entry of State
+	// LogAdmin). It changes nothing else: the caller logs an action before it applies it.
+	LogAction(ctx context.Context, p *Poll, a Action) error
 
 	// Sources reports the busiest sources (at most n of each kind) of the ballots recorded with a
 	// Source in the last minute and the last hour before now.
