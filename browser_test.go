@@ -48,7 +48,7 @@ const ballotReady = `!document.getElementById('ballot').hidden && document.query
 
 // apiErrorCodes are the error codes of API.md; the pages have a sentence for each, in each language.
 var apiErrorCodes = []string{
-	"invalid_request", "voter_token_required", "unauthorized", "challenge_failed", "voting_closed",
+	"invalid_request", "voter_token_required", "unauthorized", "forbidden", "challenge_failed", "voting_closed",
 	"poll_not_found", "already_voted", "body_too_large", "invalid_choice", "rate_limited",
 	"receipt_not_found", "unavailable",
 }
@@ -64,6 +64,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("several choices", func(t *testing.T) { testSeveralChoices(t, b) })
 	t.Run("screen", func(t *testing.T) { testScreen(t, b) })
 	t.Run("screen sign-in", func(t *testing.T) { testScreenSignIn(t, b) })
+	t.Run("receipt log proof", func(t *testing.T) { testReceiptLog(t, b) })
 }
 
 // testScreenSignIn covers the big screen opened without a token: R asks for one, a wrong one is
