@@ -57,4 +57,19 @@ func testReceiptLog(t *testing.T, b *browser) {
 		}
 		tab.screenshot("receipt-log-tampered.png", false)
 	})
+
+	t.Run("the screen and the live page show the checkpoint", func(t *testing.T) {
+		tab := b.tab(t, bigScreen, "en-US")
+		tab.navigate(p.url + "/screen/" + builtinPoll)
+		tab.waitTrue(`document.getElementById('log').dataset.size === '3'`)
+		if got := tab.text(`#log`); !strings.HasPrefix(got, "日志 log 3 · ") || len(got) != len("日志 log 3 · ")+12 {
+			t.Errorf("the screen's checkpoint corner says %q", got)
+		}
+		tab.screenshot("screen-checkpoint.png", false)
+		tab.navigate(p.url + "/live/" + builtinPoll)
+		tab.waitTrue(`document.getElementById('log').dataset.size === '3'`)
+		if got := tab.text(`#log`); !strings.HasPrefix(got, "Public log: 3 entries, root ") {
+			t.Errorf("the live page's checkpoint says %q", got)
+		}
+	})
 }
