@@ -233,3 +233,17 @@ func TestCheckpointsAcrossInstancesKillAndRedisRestart(t *testing.T) {
 		t.Fatalf("verify of an export with a changed tally: %v", err)
 	}
 }
+
+func TestVerifyCommandUsage(t *testing.T) {
+	for _, args := range [][]string{{}, {"-key", "livevote+00000000+AQ"}, {"export.json"}} {
+		var stderr strings.Builder
+		err := run(context.Background(), append([]string{"livevote", "verify"}, args...), nil, io.Discard, &stderr)
+		if err == nil || !strings.Contains(stderr.String(), "usage: livevote verify -key VKEY EXPORT.json") {
+			t.Errorf("verify %q: %v, %q", args, err, stderr.String())
+		}
+	}
+	err := run(context.Background(), []string{"livevote", "verify", "-key", "livevote+00000000+AQ", filepath.Join(t.TempDir(), "none.json")}, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("verify of a missing file: %v", err)
+	}
+}

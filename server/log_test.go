@@ -240,7 +240,11 @@ func TestRoleRights(t *testing.T) {
 
 // TestActionsAreLogged: each organiser or operator action is a log entry naming its role.
 func TestActionsAreLogged(t *testing.T) {
-	e := newEnv(t, vote.NewMemoryStore(), nil, withRoles())
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) { testActionsAreLogged(t, newStore(t)) })
+}
+
+func testActionsAreLogged(t *testing.T, store vote.Store) {
+	e := newEnv(t, store, nil, withRoles())
 	op := e.anonymous().postJSON("/api/v1/admin/polls/"+e.Poll.ID+"/results", map[string]any{"results": "live"}, "Authorization", "Bearer "+operatorToken)
 	if op.Status != 200 {
 		t.Fatalf("operator reveal = %d %s", op.Status, op.Body)

@@ -127,7 +127,7 @@ func TestProofsVerifyIndependently(t *testing.T) {
 func TestLaterCheckpointsAreConsistentWithEarlier(t *testing.T) {
 	f := newFixture(t, 7)
 	s := f.sequencer(t)
-	old, _ := s.Checkpoint(f.poll)
+	old, oldSigned := s.Checkpoint(f.poll)
 	ctx := context.Background()
 	for i := range 30 {
 		b := vote.Ballot{Receipt: fmt.Sprintf("later-%d", i), Voter: fmt.Sprintf("later-%d", i), Choices: []string{"b"}, At: time.Now()}
@@ -139,6 +139,13 @@ func TestLaterCheckpointsAreConsistentWithEarlier(t *testing.T) {
 		t.Fatal(err)
 	}
 	cur, _ := s.Checkpoint(f.poll)
+	again, err := s.CheckpointAt(f.poll, old.Size)
+	if err != nil || string(again) != string(oldSigned) {
+		t.Fatalf("the checkpoint at %d signed again: %v\n%s\nwant\n%s", old.Size, err, again, oldSigned)
+	}
+	if _, err := s.CheckpointAt(f.poll, cur.Size+1); !errors.Is(err, translog.ErrNotInCheckpoint) {
+		t.Errorf("a checkpoint beyond the tree: %v", err)
+	}
 	hs, err := s.Consistency(f.poll, old.Size, cur.Size)
 	if err != nil {
 		t.Fatal(err)
@@ -207,5 +214,45 @@ func TestDeriveKey(t *testing.T) {
 	}
 	if _, err := translog.DeriveKey(nil, "livevote"); err == nil {
 		t.Error("a key from an empty secret")
+	}
+}
+
+// rewritten is a store whose log, once rewrite is set, says another choice for every ballot.
+type rewritten struct {
+	*vote.MemoryStore
+	rewrite bool
+}
+
+func (r *rewritten) Log(ctx context.Context, p *vote.Poll, after string, limit int) ([]vote.LogEntry, error) {
+	entries, err := r.MemoryStore.Log(ctx, p, after, limit)
+	for i := range entries {
+		if r.rewrite && entries[i].Choices != nil {
+			entries[i].Choices = []string{"c"}
+		}
+	}
+	return entries, err
+}
+
+// TestEntriesRefuseARewrittenLog: a log changed in the store after it was sequenced is never
+// served as the tree's leaves.
+func TestEntriesRefuseARewrittenLog(t *testing.T) {
+	f := newFixture(t, 5)
+	store := &rewritten{MemoryStore: f.store}
+	s, err := translog.New(store, f.key, []*vote.Poll{f.poll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sync(context.Background(), f.poll); err != nil {
+		t.Fatal(err)
+	}
+	read := func() error {
+		return s.Entries(context.Background(), f.poll, 0, 100, func(int64, vote.LogEntry, []byte) error { return nil })
+	}
+	if err := read(); err != nil {
+		t.Fatalf("the log as sequenced: %v", err)
+	}
+	store.rewrite = true
+	if err := read(); err == nil || !strings.Contains(err.Error(), "is not leaf 0 of the tree") {
+		t.Fatalf("a rewritten log read as: %v", err)
 	}
 }
