@@ -1,9 +1,12 @@
 package vote
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // LogAction appends an organiser's or operator's action to the poll's ballot log (an entry of
-// State LogAdmin). The caller logs the action before it applies it, so that no applied change is
+// State LogAdmin), its time to the millisecond as the Redis store keeps it. The caller logs the action before it applies it, so that no applied change is
 // missing from the log.
 func (m *MemoryStore) LogAction(ctx context.Context, p *Poll, a Action) error {
 	if err := ctx.Err(); err != nil {
@@ -11,6 +14,6 @@ func (m *MemoryStore) LogAction(ctx context.Context, p *Poll, a Action) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.poll(p).appendLog(LogEntry{At: a.At, State: LogAdmin, Action: a.Action, Value: a.Value, Role: a.Role})
+	m.poll(p).appendLog(LogEntry{At: a.At.Truncate(time.Millisecond), State: LogAdmin, Action: a.Action, Value: a.Value, Role: a.Role})
 	return nil
 }
