@@ -6,8 +6,8 @@ import (
 )
 
 // LogAction appends an organiser's or operator's action to the poll's ballot log (an entry of
-// State LogAdmin), its time to the millisecond as the Redis store keeps it. The caller logs the action before it applies it, so that no applied change is
-// missing from the log.
+// State LogAdmin), its time to the millisecond as the Redis store keeps it. The caller logs the
+// action before it applies it, so that no applied change is missing from the log.
 func (m *MemoryStore) LogAction(ctx context.Context, p *Poll, a Action) error {
 	if err := ctx.Err(); err != nil {
 		return errUnavailable(err)
