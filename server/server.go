@@ -155,7 +155,11 @@ func New(cfg Config) (*fiber.App, error) {
 		return nil, err
 	}
 	go s.seq.Run(s.ctx, cfg.LogEvery, func(p *vote.Poll, err error) {
-		s.log.Warn("ballot log: cannot read new entries into the tree", "poll", p.ID, "err", err)
+		if err != nil {
+			s.log.Warn("ballot log: cannot read new entries into the tree; checkpoints wait", "poll", p.ID, "err", err)
+			return
+		}
+		s.log.Info("ballot log: reading new entries into the tree again", "poll", p.ID)
 	})
 	if s.assets, err = loadAssets(static.FS()); err != nil {
 		return nil, err

@@ -83,19 +83,26 @@ func (s *Sequencer) log(p *vote.Poll) *pollLog {
 }
 
 // Run follows every poll's log: it syncs each poll at once (rebuilding the trees after a start)
-// and then every every (DefaultEvery when 0), until ctx is done. A failed sync is reported to
-// onErr (when not nil) and tried again at the next tick.
+// and then every every (DefaultEvery when 0), until ctx is done. A failed sync is tried again at
+// the next tick; the first failure of a poll after a success is reported to onErr (when not nil),
+// and so is the next success (err nil), so that an outage of the store is reported once.
 func (s *Sequencer) Run(ctx context.Context, every time.Duration, onErr func(p *vote.Poll, err error)) {
 	if every <= 0 {
 		every = DefaultEvery
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	failing := map[string]bool{}
 	for {
 		for _, l := range s.logs {
-			if _, err := s.Sync(ctx, l.poll); err != nil && ctx.Err() == nil && onErr != nil {
+			_, err := s.Sync(ctx, l.poll)
+			if ctx.Err() != nil {
+				return
+			}
+			if failing[l.poll.ID] != (err != nil) && onErr != nil {
 				onErr(l.poll, err)
 			}
+			failing[l.poll.ID] = err != nil
 		}
 		select {
 		case <-ctx.Done():

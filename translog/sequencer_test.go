@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -254,5 +255,49 @@ func TestEntriesRefuseARewrittenLog(t *testing.T) {
 	store.rewrite = true
 	if err := read(); err == nil || !strings.Contains(err.Error(), "is not leaf 0 of the tree") {
 		t.Fatalf("a rewritten log read as: %v", err)
+	}
+}
+
+// flaky is a log source that fails its first fails reads.
+type flaky struct {
+	*vote.MemoryStore
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flaky) Log(ctx context.Context, p *vote.Poll, after string, limit int) ([]vote.LogEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fails > 0 {
+		f.fails--
+		return nil, vote.ErrUnavailable
+	}
+	return f.MemoryStore.Log(ctx, p, after, limit)
+}
+
+// TestRunReportsAnOutageOnce: a store that fails several reads in a row is reported once, and
+// once again when it answers; the tree then catches up.
+func TestRunReportsAnOutageOnce(t *testing.T) {
+	f := newFixture(t, 4)
+	src := &flaky{MemoryStore: f.store, fails: 5}
+	s, err := translog.New(src, f.key, []*vote.Poll{f.poll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	reports := make(chan error, 10)
+	done := make(chan struct{})
+	go func() {
+		s.Run(ctx, time.Millisecond, func(_ *vote.Poll, err error) { reports <- err })
+		close(done)
+	}()
+	first, second := <-reports, <-reports
+	cancel()
+	<-done
+	if !errors.Is(first, vote.ErrUnavailable) || second != nil || len(reports) != 0 {
+		t.Fatalf("reports: %v, %v and %d more", first, second, len(reports))
+	}
+	if cp, _ := s.Checkpoint(f.poll); cp.Size != 5 {
+		t.Errorf("after the outage the tree has %d entries, want 5", cp.Size)
 	}
 }
