@@ -221,8 +221,11 @@ func TestCheckpointsAcrossInstancesKillAndRedisRestart(t *testing.T) {
 	export := filepath.Join(t.TempDir(), "export.json")
 	body := a.get(t, "/api/v1/admin/polls/"+d.poll+"/export")
 	os.WriteFile(export, body, 0o600)
+	keptFile := filepath.Join(t.TempDir(), "kept.txt")
+	_, keptNote := a.checkpoint(t, d.poll, vkey)
+	os.WriteFile(keptFile, []byte(keptNote), 0o600)
 	var out strings.Builder
-	if err := run(context.Background(), []string{"livevote", "verify", "-key", vkey, export}, nil, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"livevote", "verify", "-key", vkey, "-kept", keptFile, export}, nil, &out, io.Discard); err != nil {
 		t.Fatalf("verify of an untouched export: %v", err)
 	}
 	t.Logf("livevote verify:\n%s", out.String())
@@ -238,7 +241,7 @@ func TestVerifyCommandUsage(t *testing.T) {
 	for _, args := range [][]string{{}, {"-key", "livevote+00000000+AQ"}, {"export.json"}} {
 		var stderr strings.Builder
 		err := run(context.Background(), append([]string{"livevote", "verify"}, args...), nil, io.Discard, &stderr)
-		if err == nil || !strings.Contains(stderr.String(), "usage: livevote verify -key VKEY EXPORT.json") {
+		if err == nil || !strings.Contains(stderr.String(), "usage: livevote verify -key VKEY [-kept CHECKPOINT]... EXPORT.json") {
 			t.Errorf("verify %q: %v, %q", args, err, stderr.String())
 		}
 	}

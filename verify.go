@@ -15,15 +15,21 @@ import (
 
 // runVerify is `livevote verify -key VKEY FILE`: it checks a poll's JSON export offline
 // (translog.VerifyExport: the checkpoint's signature, the root rebuilt from the leaves, the
-// recount against the export's tally) and prints what it established. VKEY is the note verifier
+// recount against the export's tally, and that the log extends every checkpoint given with -kept)
+// and prints what it established. VKEY is the note verifier
 // key that GET /api/v1/log-key serves (or, with @, a file holding it). The error names the first
 // entry or figure that fails.
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("livevote verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	key := fs.String("key", "", "the log's note verifier key (GET /api/v1/log-key), or @file holding it")
+	var kept []string
+	fs.Func("kept", "a signed checkpoint kept earlier (GET .../checkpoint saved to a file) that the export must extend; repeatable", func(name string) error {
+		kept = append(kept, name)
+		return nil
+	})
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: livevote verify -key VKEY EXPORT.json")
+		fmt.Fprintln(stderr, "usage: livevote verify -key VKEY [-kept CHECKPOINT]... EXPORT.json")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -45,7 +51,15 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	v, err := translog.VerifyExport(data, strings.TrimSpace(vkey))
+	var notes [][]byte
+	for _, name := range kept {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		notes = append(notes, b)
+	}
+	v, err := translog.VerifyExport(data, strings.TrimSpace(vkey), notes...)
 	if err != nil {
 		return fmt.Errorf("verify %s: FAILED: %w", fs.Arg(0), err)
 	}

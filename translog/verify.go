@@ -31,9 +31,10 @@ type Verified struct {
 // verifier key vkey; that the checkpoint is the log of the export's poll (its origin ends in
 // "/<poll>"); that there are exactly as many leaves as the checkpoint's size and each is an
 // entry; that the leaves rebuild the checkpoint's root; and that recounting them gives the
-// export's ballots, held and tally. The error names the first entry (by leaf index) or figure
-// that fails.
-func VerifyExport(data []byte, vkey string) (Verified, error) {
+// export's ballots, held and tally; and, for each earlier signed checkpoint given in kept (one
+// somebody kept: from the big screen, a page, an earlier export), that the export's log extends
+// it. The error names the first entry (by leaf index), figure or kept checkpoint that fails.
+func VerifyExport(data []byte, vkey string, kept ...[]byte) (Verified, error) {
 	var x Export
 	if err := json.Unmarshal(data, &x); err != nil {
 		return Verified{}, fmt.Errorf("not a JSON export: %w", err)
@@ -93,6 +94,18 @@ func VerifyExport(data []byte, vkey string) (Verified, error) {
 	}
 	if root != cp.Root {
 		return Verified{}, fmt.Errorf("the %d leaves do not rebuild the checkpoint's root (entries changed, reordered or replaced)", cp.Size)
+	}
+	for _, k := range kept {
+		old, err := OpenCheckpoint(k, vkey)
+		if err != nil {
+			return Verified{}, fmt.Errorf("the kept checkpoint: %w", err)
+		}
+		if old.Origin != cp.Origin || old.Size > cp.Size {
+			return Verified{}, fmt.Errorf("the kept checkpoint (%s, %d entries) is not of this log up to %d entries", old.Origin, old.Size, cp.Size)
+		}
+		if root, err := tree.Root(old.Size); err != nil || root != old.Root {
+			return Verified{}, fmt.Errorf("the export's log does not extend the kept checkpoint of %d entries: its first %d entries were changed", old.Size, old.Size)
+		}
 	}
 	if rc.Ballots != x.Ballots {
 		return Verified{}, fmt.Errorf("ballots: the export says %d, the leaves count %d", x.Ballots, rc.Ballots)

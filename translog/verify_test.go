@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,34 @@ func TestVerifyExport(t *testing.T) {
 				t.Fatalf("got %v, want an error naming %q", err, tc.want)
 			}
 		})
+	}
+	// A checkpoint somebody kept earlier: the export extends it; a rewritten history does not.
+	b, _ := json.Marshal(good)
+	early, err := s.CheckpointAt(f.poll, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := translog.VerifyExport(b, vkey, early); err != nil {
+		t.Errorf("an export that extends a kept checkpoint: %v", err)
+	}
+	if _, err := translog.VerifyExport(b, vkey, []byte(otherExport.Checkpoint)); err == nil || !strings.Contains(err.Error(), "not of this log") {
+		t.Errorf("a kept checkpoint of another log: %v", err)
+	}
+	// Another history of the same poll, signed by the same key (a fork).
+	fork := vote.NewMemoryStore()
+	for i := range 12 {
+		r := fmt.Sprintf("fork-%d", i)
+		if err := fork.Cast(context.Background(), f.poll, vote.Ballot{Receipt: r, Voter: r, Choices: []string{"c"}, At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs, _ := translog.New(fork, f.key, []*vote.Poll{f.poll})
+	if _, err := fs.Sync(context.Background(), f.poll); err != nil {
+		t.Fatal(err)
+	}
+	forked, _ := fs.CheckpointAt(f.poll, 10)
+	if _, err := translog.VerifyExport(b, vkey, forked); err == nil || !strings.Contains(err.Error(), "does not extend the kept checkpoint of 10 entries") {
+		t.Errorf("an export that does not extend a kept checkpoint: %v", err)
 	}
 	if err := verify(t, good, otherExport.Checkpoint[:0]+"livevote.test+00000000+AQ"); err == nil {
 		t.Error("verified with a broken key")
