@@ -26,6 +26,7 @@ import (
 type instance struct {
 	cmd *exec.Cmd
 	url string
+	out *lineWriter // what it printed
 }
 
 // deployment starts livevote processes of one deployment: one binary, ballot, Redis and secret.
@@ -58,7 +59,7 @@ func (d *deployment) start() *instance {
 		d.t.Fatal(err)
 	}
 	d.t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	in := &instance{cmd: cmd, url: out.waitAddr(d.t)}
+	in := &instance{cmd: cmd, url: out.waitAddr(d.t), out: out}
 	if d.poll == "" {
 		var list struct{ Polls []struct{ ID string } }
 		in.getJSON(d.t, "/api/v1/polls", &list)
@@ -153,6 +154,9 @@ func TestCheckpointsAcrossInstancesKillAndRedisRestart(t *testing.T) {
 	vkey := strings.TrimSpace(string(a.get(t, "/api/v1/log-key")))
 	if other := strings.TrimSpace(string(b.get(t, "/api/v1/log-key"))); other != vkey {
 		t.Fatalf("two instances serve two keys: %s, %s", vkey, other)
+	}
+	if !strings.Contains(a.out.String(), "ballot log verifier key (GET /api/v1/log-key): "+vkey+"\n") {
+		t.Errorf("the verifier key is not printed at start:\n%s", a.out.String())
 	}
 
 	// Both instances take ballots; their checkpoints are equal once both read the whole log.
