@@ -301,3 +301,36 @@ func TestRunReportsAnOutageOnce(t *testing.T) {
 		t.Errorf("after the outage the tree has %d entries, want 5", cp.Size)
 	}
 }
+
+// TestEntriesFromAnyIndex: reading leaves from any index (past the kept store positions) gives
+// the same leaves as reading the whole log.
+func TestEntriesFromAnyIndex(t *testing.T) {
+	f := newFixture(t, 2345)
+	s := f.sequencer(t)
+	cp, _ := s.Checkpoint(f.poll)
+	read := func(from, n int64) []string {
+		var out []string
+		err := s.Entries(context.Background(), f.poll, from, n, func(i int64, _ vote.LogEntry, leaf []byte) error {
+			if want := from + int64(len(out)); i != want {
+				t.Fatalf("leaf index %d, want %d", i, want)
+			}
+			out = append(out, string(leaf))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	all := read(0, cp.Size+10)
+	if int64(len(all)) != cp.Size {
+		t.Fatalf("%d leaves, checkpoint %d", len(all), cp.Size)
+	}
+	for _, r := range [][2]int64{{999, 3}, {1000, 1}, {1500, 1000}, {2340, 100}, {cp.Size, 5}} {
+		got := read(r[0], r[1])
+		want := all[min(r[0], cp.Size):min(r[0]+r[1], cp.Size)]
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("from %d, %d: %d leaves differ from the whole log's", r[0], r[1], len(got))
+		}
+	}
+}
