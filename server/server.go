@@ -154,13 +154,6 @@ func New(cfg Config) (*fiber.App, error) {
 	if s.seq, err = translog.New(cfg.Store, key, cfg.Polls); err != nil {
 		return nil, err
 	}
-	go s.seq.Run(s.ctx, cfg.LogEvery, func(p *vote.Poll, err error) {
-		if err != nil {
-			s.log.Warn("ballot log: cannot read new entries into the tree; checkpoints wait", "poll", p.ID, "err", err)
-			return
-		}
-		s.log.Info("ballot log: reading new entries into the tree again", "poll", p.ID)
-	})
 	if s.assets, err = loadAssets(static.FS()); err != nil {
 		return nil, err
 	}
@@ -188,6 +181,13 @@ func New(cfg Config) (*fiber.App, error) {
 		every = defaultSampleEvery
 	}
 	go s.sample(s.ctx, every)
+	go s.seq.Run(s.ctx, cfg.LogEvery, func(p *vote.Poll, err error) {
+		if err != nil {
+			s.log.Warn("ballot log: cannot read new entries into the tree; checkpoints wait", "poll", p.ID, "err", err)
+			return
+		}
+		s.log.Info("ballot log: reading new entries into the tree again", "poll", p.ID)
+	})
 	return app, nil
 }
 
