@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"strings"
 
@@ -48,20 +49,36 @@ func (r role) can(x right) bool {
 	return false
 }
 
-// tokens are the bearer tokens of the roles; an empty token names no one.
+// tokens are the bearer tokens of the roles, kept as their SHA-256 so that comparing takes the
+// same time whatever the lengths; a role without a token has none.
 type tokens struct {
-	organiser, operator, auditor string
+	organiser, operator, auditor *[sha256.Size]byte
+}
+
+func newTokens(organiser, operator, auditor string) tokens {
+	digest := func(t string) *[sha256.Size]byte {
+		if t == "" {
+			return nil
+		}
+		d := sha256.Sum256([]byte(t))
+		return &d
+	}
+	return tokens{organiser: digest(organiser), operator: digest(operator), auditor: digest(auditor)}
 }
 
 // roleOf returns the role whose token is token (rolePublic for none). Every configured token is
 // compared, each in constant time.
 func (t tokens) roleOf(token string) role {
+	if token == "" {
+		return rolePublic
+	}
+	d := sha256.Sum256([]byte(token))
 	r := rolePublic
 	for _, c := range []struct {
-		token string
-		role  role
+		digest *[sha256.Size]byte
+		role   role
 	}{{t.operator, roleOperator}, {t.auditor, roleAuditor}, {t.organiser, roleOrganiser}} {
-		if token != "" && c.token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(c.token)) == 1 {
+		if c.digest != nil && subtle.ConstantTimeCompare(d[:], c.digest[:]) == 1 {
 			r = c.role
 		}
 	}

@@ -116,7 +116,7 @@ func New(cfg Config) (*fiber.App, error) {
 		order:   cfg.Polls,
 		store:   cfg.Store,
 		keys:    newKeys(cfg.Secret),
-		tokens:  tokens{organiser: cfg.AdminToken, operator: cfg.OperatorToken, auditor: cfg.AuditorToken},
+		tokens:  newTokens(cfg.AdminToken, cfg.OperatorToken, cfg.AuditorToken),
 		proxies: px,
 		public:  cfg.PublicURL,
 		limit:   cfg.RateLimit,
