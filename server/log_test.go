@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -303,4 +304,21 @@ func TestExportVerifies(t *testing.T) {
 			t.Errorf("verify of a changed ballots figure: %v", err)
 		}
 	})
+}
+
+// TestLiveRoles: organiser live updates (the hidden tally) are an organiser read: the auditor
+// gets them, the operator is refused with 403.
+func TestLiveRoles(t *testing.T) {
+	e := newEnv(t, vote.NewMemoryStore(), nil, withRoles())
+	if _, err := e.dial("?token="+operatorToken, nil); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Errorf("operator's organiser live updates: %v, want 403", err)
+	}
+	if _, err := e.dial("", http.Header{"Authorization": {"Bearer " + operatorToken}}); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Errorf("operator's organiser live updates (header): %v, want 403", err)
+	}
+	aud := e.mustDial("?hz=10&token="+auditorToken, nil)
+	e.voter().mustVote("b")
+	if m := aud.waitFor(t, 2*time.Second, func(m liveMsg) bool { return m.Ballots == 1 }).Msg; m.Tally["b"] != 1 || m.Held == nil {
+		t.Errorf("auditor's live message while hidden = %+v", m)
+	}
 }
