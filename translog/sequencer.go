@@ -71,9 +71,6 @@ func New(src Source, key *Key, polls []*vote.Poll) (*Sequencer, error) {
 // VerifierKey returns the note verifier key of the checkpoints.
 func (s *Sequencer) VerifierKey() string { return s.key.VerifierKey() }
 
-// Origin returns the origin line of p's checkpoints.
-func (s *Sequencer) Origin(p *vote.Poll) string { return s.log(p).origin }
-
 func (s *Sequencer) log(p *vote.Poll) *pollLog {
 	l, ok := s.logs[p.ID]
 	if !ok {
