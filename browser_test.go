@@ -57,6 +57,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("several choices", func(t *testing.T) { testSeveralChoices(t, b) })
 	t.Run("screen", func(t *testing.T) { testScreen(t, b) })
 	t.Run("screen sign-in", func(t *testing.T) { testScreenSignIn(t, b) })
+	t.Run("receipt log proof", func(t *testing.T) { testReceiptLog(t, b) })
 }
 
 // testScreenSignIn covers the big screen opened without a token: R asks for one, a wrong one is

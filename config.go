@@ -16,6 +16,10 @@ type config struct {
 	RedisURL       string
 	Ballot         string
 	AdminToken     string
+	OperatorToken  string
+	AuditorToken   string
+	LogKey         string
+	LogName        string
 	Secret         string
 	TrustedProxies []string
 	PublicURL      string
@@ -40,6 +44,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&cfg.RedisURL, "redis-url", env("LIVEVOTE_REDIS_URL", ""), "redis:// URL, or host:port,host:port,... of a Redis Cluster; empty: embedded in-memory store (LIVEVOTE_REDIS_URL)")
 	fs.StringVar(&cfg.Ballot, "ballot", env("LIVEVOTE_BALLOT", ""), "ballot file (YAML or JSON); empty: the built-in Guangzhou 2023 ballot (LIVEVOTE_BALLOT)")
 	fs.StringVar(&cfg.AdminToken, "admin-token", env("LIVEVOTE_ADMIN_TOKEN", ""), "organiser bearer token; empty: generated and printed (LIVEVOTE_ADMIN_TOKEN)")
+	fs.StringVar(&cfg.OperatorToken, "operator-token", env("LIVEVOTE_OPERATOR_TOKEN", ""), "big-screen operator bearer token: results visibility only; empty: no operator (LIVEVOTE_OPERATOR_TOKEN)")
+	fs.StringVar(&cfg.AuditorToken, "auditor-token", env("LIVEVOTE_AUDITOR_TOKEN", ""), "auditor bearer token: every organiser read, no change; empty: no auditor (LIVEVOTE_AUDITOR_TOKEN)")
+	fs.StringVar(&cfg.LogKey, "log-key", env("LIVEVOTE_LOG_KEY", ""), "secret the ballot log's signing key is derived from, shared by all instances; empty: LIVEVOTE_SECRET (LIVEVOTE_LOG_KEY)")
+	fs.StringVar(&cfg.LogName, "log-name", env("LIVEVOTE_LOG_NAME", "livevote"), "name of the log key and start of each poll's log origin (<name>/<poll>), e.g. vote.example.org (LIVEVOTE_LOG_NAME)")
 	fs.StringVar(&cfg.Secret, "secret", env("LIVEVOTE_SECRET", ""), "key for voter cookies and challenges, shared by all instances; empty: generated (LIVEVOTE_SECRET)")
 	proxies := fs.String("trusted-proxies", env("LIVEVOTE_TRUSTED_PROXIES", ""), "comma-separated IPs/CIDRs whose X-Forwarded-For is believed (LIVEVOTE_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("LIVEVOTE_PUBLIC_URL", ""), "URL voters use, for the QR code; empty: from the request (LIVEVOTE_PUBLIC_URL)")

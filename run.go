@@ -16,6 +16,7 @@ import (
 
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/translog"
 	"github.com/livevote/livevote/vote"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -28,9 +29,13 @@ const shutdownTimeout = 10 * time.Second
 // run is the whole program: it reads the configuration, opens the store, serves until ctx is done,
 // then shuts down gracefully (stops accepting, finishes in-flight requests, closes the store).
 // `livevote healthcheck` asks the local instance's /readyz (healthcheck.go).
+// `livevote verify ...` checks an export offline (verify.go).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 1 && args[1] == "healthcheck" {
 		return healthcheck(ctx, args[2:], getenv, stdout, stderr)
+	}
+	if len(args) > 1 && args[1] == "verify" {
+		return runVerify(args[2:], stdout, stderr)
 	}
 	cfg, err := parseConfig(args[1:], getenv, stderr)
 	if err != nil {
@@ -50,6 +55,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.Secret = rand.Text() + rand.Text()
 		log.Warn("LIVEVOTE_SECRET is not set: generated one; voters' cookies stop working at restart and several instances cannot share voters")
 	}
+
+	logKey, err := deriveLogKey(cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "livevote: ballot log verifier key (GET /api/v1/log-key): %s\n", logKey.VerifierKey())
 
 	store, err := openStore(ctx, cfg.RedisURL, log)
 	if err != nil {
@@ -76,6 +87,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Store:          store,
 		Secret:         []byte(cfg.Secret),
 		AdminToken:     cfg.AdminToken,
+		OperatorToken:  cfg.OperatorToken,
+		AuditorToken:   cfg.AuditorToken,
+		LogKey:         logKey,
 		TrustedProxies: cfg.TrustedProxies,
 		PublicURL:      cfg.PublicURL,
 		RateLimit:      cfg.RateLimit,
@@ -131,6 +145,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_ = metrics.Shutdown(sctx)
 	}
 	return err
+}
+
+// deriveLogKey derives the key that signs the ballot logs' checkpoints from LIVEVOTE_LOG_KEY, or
+// from LIVEVOTE_SECRET when that is not set; every instance of a deployment derives the same.
+func deriveLogKey(cfg config) (*translog.Key, error) {
+	secret := cfg.LogKey
+	if secret == "" {
+		secret = cfg.Secret
+	}
+	return translog.DeriveKey([]byte(secret), cfg.LogName)
 }
 
 // loadPolls reads the ballot file, or the built-in ballot when path is empty.

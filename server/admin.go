@@ -1,19 +1,11 @@
 package server
 
 import (
+	"strconv"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/vote"
 )
-
-// requireAdmin lets only requests with the organiser token through.
-func (s *server) requireAdmin() fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if !s.isAdmin(c) {
-			return errUnauthorized
-		}
-		return c.Next()
-	}
-}
 
 // stateView is a poll's state as the organiser endpoints answer it.
 type stateView struct {
@@ -23,9 +15,12 @@ type stateView struct {
 	Difficulty int             `json:"difficulty"`
 }
 
-// adminChange makes a handler that reads a strict JSON body into a fresh B, and applies it with
-// set, which returns the poll's new state.
-func adminChange[B any](s *server, set func(c *fiber.Ctx, p *vote.Poll, body B) (vote.State, error)) fiber.Handler {
+// adminChange makes a handler that reads a strict JSON body into a fresh B, checks it with value
+// (the new value as the log records it, false when the body is not valid), appends the action
+// named action to the poll's log, and then applies it with set, which returns the poll's new
+// state. The action is logged before it is applied, so that no applied change is missing from
+// the log (a change that then fails is logged as tried).
+func adminChange[B any](s *server, action string, value func(B) (string, bool), set func(c *fiber.Ctx, p *vote.Poll, body B) (vote.State, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p, err := s.poll(c)
 		if err != nil {
@@ -33,6 +28,13 @@ func adminChange[B any](s *server, set func(c *fiber.Ctx, p *vote.Poll, body B) 
 		}
 		var body B
 		if err := decodeStrict(c.Body(), &body); err != nil {
+			return err
+		}
+		v, ok := value(body)
+		if !ok {
+			return errInvalidRequest
+		}
+		if err := s.logAction(c, p, action, v); err != nil {
 			return err
 		}
 		st, err := set(c, p, body)
@@ -45,35 +47,41 @@ func adminChange[B any](s *server, set func(c *fiber.Ctx, p *vote.Poll, body B) 
 	}
 }
 
+// logAction appends an action of the request's role to p's log.
+func (s *server) logAction(c *fiber.Ctx, p *vote.Poll, action, value string) error {
+	return s.store.LogAction(c.UserContext(), p, vote.AdminAction{Action: action, Value: value, Role: s.role(c).String(), At: s.now()})
+}
+
 func (s *server) handleSetStatus() fiber.Handler {
-	return adminChange(s, func(c *fiber.Ctx, p *vote.Poll, body struct {
+	type body struct {
 		Status vote.Status `json:"status"`
-	}) (vote.State, error) {
-		if !body.Status.Settable() {
-			return vote.State{}, errInvalidRequest
-		}
-		return s.store.SetStatus(c.UserContext(), p, body.Status)
-	})
+	}
+	return adminChange(s, "status", func(b body) (string, bool) { return string(b.Status), b.Status.Settable() },
+		func(c *fiber.Ctx, p *vote.Poll, b body) (vote.State, error) {
+			return s.store.SetStatus(c.UserContext(), p, b.Status)
+		})
 }
 
 func (s *server) handleSetResults() fiber.Handler {
-	return adminChange(s, func(c *fiber.Ctx, p *vote.Poll, body struct {
+	type body struct {
 		Results vote.Visibility `json:"results"`
-	}) (vote.State, error) {
-		if !body.Results.Valid() {
-			return vote.State{}, errInvalidRequest
-		}
-		return s.store.SetResults(c.UserContext(), p, body.Results)
-	})
+	}
+	return adminChange(s, "results", func(b body) (string, bool) { return string(b.Results), b.Results.Valid() },
+		func(c *fiber.Ctx, p *vote.Poll, b body) (vote.State, error) {
+			return s.store.SetResults(c.UserContext(), p, b.Results)
+		})
 }
 
 func (s *server) handleSetDifficulty() fiber.Handler {
-	return adminChange(s, func(c *fiber.Ctx, p *vote.Poll, body struct {
+	type body struct {
 		Difficulty *int `json:"difficulty"`
-	}) (vote.State, error) {
-		if body.Difficulty == nil || *body.Difficulty < 0 || *body.Difficulty > vote.MaxDifficulty {
-			return vote.State{}, errInvalidRequest
+	}
+	return adminChange(s, "difficulty", func(b body) (string, bool) {
+		if b.Difficulty == nil || *b.Difficulty < 0 || *b.Difficulty > vote.MaxDifficulty {
+			return "", false
 		}
-		return s.store.SetDifficulty(c.UserContext(), p, *body.Difficulty)
+		return strconv.Itoa(*b.Difficulty), true
+	}, func(c *fiber.Ctx, p *vote.Poll, b body) (vote.State, error) {
+		return s.store.SetDifficulty(c.UserContext(), p, *b.Difficulty)
 	})
 }

@@ -14,6 +14,7 @@ var (
 	errInvalidRequest   = errors.New("the request is not valid JSON of the expected shape")
 	errVoterToken       = errors.New("no valid voter cookie: open the poll first to get one")
 	errUnauthorized     = errors.New("a valid organiser token is required")
+	errForbidden        = errors.New("this token's role may not do this")
 	errBodyTooLarge     = errors.New("the request body is too large")
 	errRateLimited      = errors.New("too many requests: try again shortly")
 	errNotFound         = errors.New("no such API path")
@@ -48,6 +49,7 @@ var codes = []struct {
 	{errInvalidRequest, fiber.StatusBadRequest, "invalid_request"},
 	{errVoterToken, fiber.StatusUnauthorized, "voter_token_required"},
 	{errUnauthorized, fiber.StatusUnauthorized, "unauthorized"},
+	{errForbidden, fiber.StatusForbidden, "forbidden"},
 	{vote.ErrVotingClosed, fiber.StatusForbidden, "voting_closed"},
 	{vote.ErrChallengeFailed, fiber.StatusForbidden, "challenge_failed"},
 	{vote.ErrInvalidChoice, fiber.StatusUnprocessableEntity, "invalid_choice"},

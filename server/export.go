@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"strconv"
@@ -15,8 +16,13 @@ import (
 
 // handleExport answers the final tally and the whole ballot log as JSON or CSV (?format=).
 // Nothing in it is an IP address or a raw voter id: voters appear as the keyed hash the store
-// keeps. The log is streamed page by page; a store failure after the first page ends the stream
-// early (a JSON export is then not valid JSON; a CSV export ends with an "error" record).
+// keeps. The JSON export also carries the signed checkpoint of the log as exported ("checkpoint",
+// "tree_size") and every leaf's bytes in log order ("leaves", base64), so that `livevote verify`
+// can check it offline. The tally is read so that it matches the exported log: counters before
+// and after reading the log to its end are compared, up to three times ("settled": true when they
+// matched; a poll that takes ballots all the while may export an unsettled tally). The log is
+// streamed page by page; a store failure after the first page ends the stream early (a JSON
+// export is then not valid JSON; a CSV export ends with an "error" record).
 func (s *server) handleExport() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p, err := s.poll(c)
@@ -28,87 +34,120 @@ func (s *server) handleExport() fiber.Handler {
 			return errInvalidRequest
 		}
 		ctx := context.WithoutCancel(c.UserContext())
-		snap, err := s.store.Snapshot(ctx, p, s.now())
-		if err != nil {
-			return err
+		var snap vote.Snapshot
+		var size int64
+		settled := false
+		for range 3 {
+			before, err := s.store.Snapshot(ctx, p, s.now())
+			if err != nil {
+				return err
+			}
+			if size, err = s.seq.Sync(ctx, p); err != nil {
+				return err
+			}
+			if snap, err = s.store.Snapshot(ctx, p, s.now()); err != nil {
+				return err
+			}
+			if settled = len(differences(countOf(before), countOf(snap))) == 0; settled {
+				break
+			}
 		}
-		first, err := s.store.Log(ctx, p, "", logPage)
+		signed, err := s.seq.CheckpointAt(p, size)
 		if err != nil {
 			return err
 		}
 		name := p.ID + "-" + snap.At.UTC().Format("20060102T150405Z") + "." + format
 		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		pages := func(yield func([]vote.LogEntry) error) error {
-			for page := first; len(page) > 0; {
-				if err := yield(page); err != nil {
-					return err
-				}
-				var err error
-				if page, err = s.store.Log(ctx, p, page[len(page)-1].ID, logPage); err != nil {
-					return err
-				}
-			}
-			return nil
+		entries := func(yield func(e vote.LogEntry, leaf []byte) error) error {
+			return s.seq.Entries(ctx, p, 0, size, func(_ int64, e vote.LogEntry, leaf []byte) error { return yield(e, leaf) })
 		}
 		if format == "csv" {
 			c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-			c.Context().SetBodyStreamWriter(func(w *bufio.Writer) { s.exportCSV(w, p, snap, pages) })
+			c.Context().SetBodyStreamWriter(func(w *bufio.Writer) { s.exportCSV(w, p, snap, entries) })
 			return nil
 		}
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) { s.exportJSON(w, p, snap, pages) })
+		head := map[string]any{
+			"poll": p.ID, "exported_at": snap.At.UTC().Format(time.RFC3339Nano), "status": snap.State.Status,
+			"results": snap.State.Results, "ballots": snap.Ballots, "held": snap.Held, "tally": snap.Tally,
+			"settled": settled, "tree_size": size, "checkpoint": string(signed),
+		}
+		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) { s.exportJSON(w, p, head, entries) })
 		return nil
 	}
 }
 
-type pager func(yield func([]vote.LogEntry) error) error
+// entryReader reads the exported log entries, each with its leaf bytes, in log order.
+type entryReader func(yield func(e vote.LogEntry, leaf []byte) error) error
 
-func (s *server) exportJSON(w *bufio.Writer, p *vote.Poll, snap vote.Snapshot, pages pager) {
-	head, _ := json.Marshal(map[string]any{
-		"poll": p.ID, "exported_at": snap.At.UTC().Format(time.RFC3339Nano), "status": snap.State.Status,
-		"results": snap.State.Results, "ballots": snap.Ballots, "held": snap.Held, "tally": snap.Tally,
-	})
-	w.Write(head[:len(head)-1])
-	w.WriteString(`,"log":[`)
-	n := 0
-	err := pages(func(page []vote.LogEntry) error {
-		for _, e := range page {
+// exportJSON writes head, then "log" (the entries) and "leaves" (their leaf bytes, base64), each
+// in one pass over the log.
+func (s *server) exportJSON(w *bufio.Writer, p *vote.Poll, head map[string]any, entries entryReader) {
+	b, _ := json.Marshal(head)
+	w.Write(b[:len(b)-1])
+	for _, part := range []struct {
+		name  string
+		write func(e vote.LogEntry, leaf []byte)
+	}{
+		{"log", func(e vote.LogEntry, _ []byte) {
+			b, _ := json.Marshal(e)
+			w.Write(b)
+		}},
+		{"leaves", func(_ vote.LogEntry, leaf []byte) {
+			w.WriteByte('"')
+			w.WriteString(base64.StdEncoding.EncodeToString(leaf))
+			w.WriteByte('"')
+		}},
+	} {
+		w.WriteString(`,"` + part.name + `":[`)
+		n := 0
+		err := entries(func(e vote.LogEntry, leaf []byte) error {
 			if n > 0 {
 				w.WriteByte(',')
 			}
 			n++
-			b, _ := json.Marshal(e)
-			w.Write(b)
+			part.write(e, leaf)
 			w.WriteByte('\n')
+			if n%logPage == 0 {
+				return w.Flush()
+			}
+			return nil
+		})
+		if err != nil {
+			s.log.Warn("export ended early", "poll", p.ID, "err", err)
+			w.Flush()
+			return
 		}
-		return w.Flush()
-	})
-	if err != nil {
-		s.log.Warn("export ended early", "poll", p.ID, "err", err)
-		return
+		w.WriteString("]")
 	}
-	w.WriteString("]}\n")
+	w.WriteString("}\n")
 	w.Flush()
 }
 
-// exportCSV writes one record per row: "tally" rows (candidate, count), then "ballot" and
-// "review" rows of the log.
-func (s *server) exportCSV(w *bufio.Writer, p *vote.Poll, snap vote.Snapshot, pages pager) {
+// exportCSV writes one record per row: "tally" rows (candidate, count), then "ballot", "review"
+// and "admin" rows of the log (an admin row gives the action in state, its value in choices and
+// the role in candidate).
+func (s *server) exportCSV(w *bufio.Writer, p *vote.Poll, snap vote.Snapshot, entries entryReader) {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"record", "id", "receipt", "at", "voter", "period", "choices", "state", "candidate", "count"})
 	at := snap.At.UTC().Format(time.RFC3339Nano)
 	for _, cand := range p.Candidates {
 		cw.Write([]string{"tally", "", "", at, "", "", "", "", cand.ID, strconv.FormatInt(snap.Tally[cand.ID], 10)})
 	}
-	err := pages(func(page []vote.LogEntry) error {
-		for _, e := range page {
-			kind := "ballot"
-			if e.State == vote.BallotReleased || e.State == vote.BallotVoid {
-				kind = "review"
-			}
-			cw.Write([]string{kind, e.ID, e.Receipt, e.At.UTC().Format(time.RFC3339Nano), e.Voter, e.Period,
-				strings.Join(e.Choices, " "), string(e.State), "", ""})
+	n := 0
+	err := entries(func(e vote.LogEntry, _ []byte) error {
+		at := e.At.UTC().Format(time.RFC3339Nano)
+		switch e.State {
+		case vote.LogAdmin:
+			cw.Write([]string{"admin", e.ID, "", at, "", "", e.Value, e.Action, e.Role, ""})
+		case vote.BallotReleased, vote.BallotVoid:
+			cw.Write([]string{"review", e.ID, e.Receipt, at, "", "", "", string(e.State), "", ""})
+		default:
+			cw.Write([]string{"ballot", e.ID, e.Receipt, at, e.Voter, e.Period, strings.Join(e.Choices, " "), string(e.State), "", ""})
+		}
+		if n++; n%logPage != 0 {
+			return nil
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {

@@ -1,8 +1,7 @@
 package server
 
 import (
-	"crypto/subtle"
-	"strings"
+	"context"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -105,7 +104,7 @@ func (s *server) handleResults() fiber.Handler {
 			"poll": p.ID, "status": snap.State.Status, "results": snap.State.Results,
 			"ballots": snap.Ballots, "updated_at": snap.At.UTC().Format(time.RFC3339Nano),
 		}
-		organiser := s.isAdmin(c)
+		organiser := s.role(c).can(rightRead)
 		if organiser || snap.State.Results.Public() {
 			out["tally"] = snap.Tally
 		}
@@ -163,33 +162,27 @@ func (s *server) handleTurnout() fiber.Handler {
 // handleReceipt answers whether a receipt is recorded, in whichever poll it is.
 func (s *server) handleReceipt() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id := c.Params("receipt")
-		if len(id) > 64 {
-			return vote.ErrReceiptNotFound
+		r, err := s.findReceipt(c.UserContext(), c.Params("receipt"))
+		if err != nil {
+			return err
 		}
-		for _, p := range s.order {
-			r, err := s.store.Receipt(c.UserContext(), p, id)
-			if err == vote.ErrReceiptNotFound {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			// A held ballot reads as counted here: a voter is never shown that a ballot was
-			// held for review. Only a ballot voided by the organisers reads as not counted.
-			return c.JSON(fiber.Map{"poll": r.Poll, "recorded_at": r.RecordedAt.UTC().Format(time.RFC3339Nano), "counted": r.State != vote.BallotVoid})
-		}
-		return vote.ErrReceiptNotFound
+		// A held ballot reads as counted here: a voter is never shown that a ballot was held
+		// for review. Only a ballot voided by the organisers reads as not counted.
+		return c.JSON(fiber.Map{"poll": r.Poll, "recorded_at": r.RecordedAt.UTC().Format(time.RFC3339Nano), "counted": r.State != vote.BallotVoid})
 	}
 }
 
-// isAdmin reports whether the request carries the organiser token as a bearer token.
-func (s *server) isAdmin(c *fiber.Ctx) bool {
-	token, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	return ok && s.isAdminToken(token)
-}
-
-// isAdminToken reports whether token is the organiser token.
-func (s *server) isAdminToken(token string) bool {
-	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.admin)) == 1
+// findReceipt returns the receipt id in whichever poll it is, or vote.ErrReceiptNotFound.
+func (s *server) findReceipt(ctx context.Context, id string) (vote.Receipt, error) {
+	if len(id) > 64 {
+		return vote.Receipt{}, vote.ErrReceiptNotFound
+	}
+	for _, p := range s.order {
+		r, err := s.store.Receipt(ctx, p, id)
+		if err == vote.ErrReceiptNotFound {
+			continue
+		}
+		return r, err
+	}
+	return vote.Receipt{}, vote.ErrReceiptNotFound
 }

@@ -17,19 +17,29 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/polls/:poll/turnout", s.handleTurnout())
 	api.Get("/receipts/:receipt", s.handleReceipt())
 
-	admin := api.Group("/admin", s.requireAdmin())
-	admin.Post("/polls/:poll/status", s.handleSetStatus())
-	admin.Post("/polls/:poll/results", s.handleSetResults())
-	admin.Post("/polls/:poll/difficulty", s.handleSetDifficulty())
-	admin.Get("/polls/:poll/held", s.handleHeld())
-	admin.Post("/polls/:poll/held", s.handleBulkReview())
-	admin.Post("/polls/:poll/held/:receipt", s.handleReview())
-	admin.Get("/polls/:poll/export", s.handleExport())
-	admin.Get("/polls/:poll/audit", s.handleAudit())
-	admin.Get("/polls/:poll/signals", s.handleSignals())
-	admin.Get("/polls/:poll/trusted", s.handleTrusted())
-	admin.Post("/polls/:poll/trusted", s.handleSetTrusted(true))
-	admin.Delete("/polls/:poll/trusted", s.handleSetTrusted(false))
+	// The transparency log (log.go, proof.go): public, except a poll's log while its results
+	// are hidden (organiser and auditor only).
+	api.Get("/log-key", s.handleLogKey())
+	api.Get("/polls/:poll/checkpoint", s.handleCheckpoint())
+	api.Get("/polls/:poll/consistency", s.handleConsistency())
+	api.Get("/polls/:poll/log", s.handleLog())
+	api.Get("/receipts/:receipt/proof", s.handleProof())
+
+	// Organiser routes, each with the right it needs (roles.go): read (organiser, auditor),
+	// results (organiser, operator), change (organiser).
+	admin := api.Group("/admin", s.requireToken())
+	admin.Post("/polls/:poll/status", s.require(rightChange), s.handleSetStatus())
+	admin.Post("/polls/:poll/results", s.require(rightResults), s.handleSetResults())
+	admin.Post("/polls/:poll/difficulty", s.require(rightChange), s.handleSetDifficulty())
+	admin.Get("/polls/:poll/held", s.require(rightRead), s.handleHeld())
+	admin.Post("/polls/:poll/held", s.require(rightChange), s.handleBulkReview())
+	admin.Post("/polls/:poll/held/:receipt", s.require(rightChange), s.handleReview())
+	admin.Get("/polls/:poll/export", s.require(rightRead), s.handleExport())
+	admin.Get("/polls/:poll/audit", s.require(rightRead), s.handleAudit())
+	admin.Get("/polls/:poll/signals", s.require(rightRead), s.handleSignals())
+	admin.Get("/polls/:poll/trusted", s.require(rightRead), s.handleTrusted())
+	admin.Post("/polls/:poll/trusted", s.require(rightChange), s.handleSetTrusted(true))
+	admin.Delete("/polls/:poll/trusted", s.require(rightChange), s.handleSetTrusted(false))
 
 	app.Get("/ws/polls/:poll", s.handleWSUpgrade(), s.handleWS())
 

@@ -12,6 +12,7 @@ import (
 	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/static"
+	"github.com/livevote/livevote/translog"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -33,6 +34,16 @@ type Config struct {
 	Store      Store
 	Secret     []byte // signs voter cookies and challenges; shared by every instance
 	AdminToken string
+	// OperatorToken (the big screen's operator: results visibility only) and AuditorToken (every
+	// organiser read, no change) are optional further roles (roles.go); empty: no such role.
+	OperatorToken string
+	AuditorToken  string
+	// LogKey signs the ballot logs' checkpoints (package translog); nil: derived from Secret
+	// under the name "livevote". Every instance must have the same.
+	LogKey *translog.Key
+	// LogEvery is how often each instance reads the new log entries into its tree (0:
+	// translog.DefaultEvery).
+	LogEvery time.Duration
 	// TrustedProxies lists IPs and CIDR prefixes whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	// PublicURL is where voters reach the ballot; empty: derived from the request.
@@ -67,7 +78,8 @@ type server struct {
 	states  *stateCache
 	booth   *vote.Booth // the vote workflow (votes.go)
 	keys    keys
-	admin   string
+	tokens  tokens // the bearer tokens of the roles (roles.go)
+	seq     *translog.Sequencer
 	proxies proxies
 	public  string
 	limit   int
@@ -95,7 +107,7 @@ func New(cfg Config) (*fiber.App, error) {
 		order:   cfg.Polls,
 		store:   cfg.Store,
 		keys:    newKeys(cfg.Secret),
-		admin:   cfg.AdminToken,
+		tokens:  newTokens(cfg.AdminToken, cfg.OperatorToken, cfg.AuditorToken),
 		proxies: px,
 		public:  cfg.PublicURL,
 		limit:   cfg.RateLimit,
@@ -131,6 +143,15 @@ func New(cfg Config) (*fiber.App, error) {
 		Surging: func(p *vote.Poll, choices []string) bool { return s.fraud[p.ID].velocity.Surging(choices) },
 		Now:     s.now,
 	}
+	key := cfg.LogKey
+	if key == nil {
+		if key, err = translog.DeriveKey(cfg.Secret, "livevote"); err != nil {
+			return nil, err
+		}
+	}
+	if s.seq, err = translog.New(cfg.Store, key, cfg.Polls); err != nil {
+		return nil, err
+	}
 	if s.assets, err = loadAssets(static.FS()); err != nil {
 		return nil, err
 	}
@@ -158,6 +179,13 @@ func New(cfg Config) (*fiber.App, error) {
 		every = defaultSampleEvery
 	}
 	go s.sample(s.ctx, every)
+	go s.seq.Run(s.ctx, cfg.LogEvery, func(p *vote.Poll, err error) {
+		if err != nil {
+			s.log.Warn("ballot log: cannot read new entries into the tree; checkpoints wait", "poll", p.ID, "err", err)
+			return
+		}
+		s.log.Info("ballot log: reading new entries into the tree again", "poll", p.ID)
+	})
 	return app, nil
 }
 

@@ -91,6 +91,13 @@ func (s *server) handleSetTrusted(trusted bool) fiber.Handler {
 				return errInvalidRequest
 			}
 		}
+		action := "untrusted"
+		if trusted {
+			action = "trusted"
+		}
+		if err := s.logAction(c, p, action, subnet.String()); err != nil {
+			return err
+		}
 		list, err := s.store.SetTrusted(c.UserContext(), p, subnet.String(), trusted)
 		if err != nil {
 			return err

@@ -53,7 +53,8 @@ type wsRequest struct {
 const wsLocal = "livevote.ws"
 
 // handleWSUpgrade checks a live-updates request before the upgrade: the poll exists, the token
-// (query or header) when given is the organiser's, the hub has room. The token is never logged.
+// (query or header) when given has the organiser reads (organiser or auditor), the hub has
+// room. The token is never logged.
 func (s *server) handleWSUpgrade() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
@@ -67,9 +68,13 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 		if hz, err := strconv.Atoi(c.Query("hz")); err == nil {
 			req.hz = min(max(hz, 1), hub.MaxHz)
 		}
-		if token := c.Query("token"); token != "" || c.Get(fiber.HeaderAuthorization) != "" {
-			if !s.isAdmin(c) && !s.isAdminToken(token) {
-				return errUnauthorized
+		token, sent := bearer(c)
+		if q := c.Query("token"); q != "" {
+			token, sent = q, true
+		}
+		if sent {
+			if err := authorise(s.tokens.roleOf(token), rightRead); err != nil {
+				return err
 			}
 			req.audience = hub.Organiser
 		}

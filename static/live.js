@@ -3,6 +3,7 @@
 import { api, langButton, live, num, pollFromPath, t as tr, text, time, translate } from './common.js';
 import { bars } from './bars.js';
 import { chart } from './chart.js';
+import { showCheckpoint } from './checkpoint.js';
 
 const S = {
   en: {
@@ -24,6 +25,7 @@ const S = {
     closed: 'Voting is closed.',
     connected: 'live',
     reconnecting: 'reconnecting…',
+    log: 'Public log: {n} entries, root {root}…',
   },
   zh: {
     brand: '参与情况',
@@ -44,6 +46,7 @@ const S = {
     closed: '投票已结束。',
     connected: '实时',
     reconnecting: '正在重新连接…',
+    log: '公开日志：{n} 条记录，根哈希 {root}…',
   },
 };
 const t = (k, v) => tr(S, k, v);
@@ -82,6 +85,7 @@ async function start() {
   });
   turnout();
   setInterval(turnout, 30000);
+  showCheckpoint($('log'), pollId, (n, root) => t('log', { n: num(n), root }), 15000);
 }
 
 async function turnout() {

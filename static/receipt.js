@@ -1,6 +1,8 @@
 // receipt.js: checks a receipt (/receipt/{receipt}) with GET /api/v1/receipts/{receipt}. It says
-// whether the ballot is recorded, and nothing more: a ballot held for review looks the same.
+// whether the ballot is recorded, and nothing more: a ballot held for review looks the same. Then
+// it checks, in the browser (logproof.js), that the ballot is in the signed public log.
 import { api, lang, langButton, t as tr, text, time, translate } from './common.js';
+import { LogError, verifyInclusion } from './logproof.js';
 import { message } from './messages.js';
 
 const S = {
@@ -13,6 +15,13 @@ const S = {
     recorded: 'Your ballot is recorded.',
     recorded_at: 'Recorded {t}, in “{p}”.',
     checking: 'Checking…',
+    log_checking: 'Checking the public log…',
+    log_ok: 'Checked in your browser: your ballot is entry {i} of {n} in the public log, root {root}…',
+    log_ok_detail: 'The log’s checkpoint is signed by {key}, the key this site publishes at /api/v1/log-key.',
+    log_pending: 'Your ballot will be in the public log’s next checkpoint within seconds. Checking again…',
+    log_later: 'Your ballot is not in the public log’s checkpoint yet. Please check again later.',
+    log_failed: 'Warning: the public log’s proof for this ballot did not verify ({why}). Please tell the organisers.',
+    log_unsupported: 'This browser cannot check the public log’s signature (Ed25519). Try a current browser.',
   },
   zh: {
     brand: '投票凭证',
@@ -23,11 +32,20 @@ const S = {
     recorded: '您的选票已记录。',
     recorded_at: '已于 {t} 记录在“{p}”中。',
     checking: '正在查询…',
+    log_checking: '正在核验公开日志…',
+    log_ok: '已在您的浏览器中核验：您的选票是公开日志 {n} 条记录中的第 {i} 条，根哈希 {root}…',
+    log_ok_detail: '日志检查点由 {key} 签名，即本网站在 /api/v1/log-key 公布的密钥。',
+    log_pending: '几秒钟内，您的选票将出现在公开日志的下一个检查点中。正在重新核验…',
+    log_later: '您的选票尚未出现在公开日志的检查点中。请稍后再查。',
+    log_failed: '警告：此选票在公开日志中的证明未通过核验（{why}）。请告知组织者。',
+    log_unsupported: '此浏览器无法核验公开日志的签名（Ed25519）。请使用新版浏览器。',
   },
 };
 const t = (k, v) => tr(S, k, v);
 const $ = (id) => document.getElementById(id);
 let answer = null; // a failed API answer ({code}), or {ok, receipt, data, title}
+let logState = null; // {state: checking|pending|later|ok|failed|unsupported, ...}
+let checkId = 0; // the latest check; an older one's results are dropped
 
 langButton($('lang'), render);
 render();
@@ -44,8 +62,10 @@ $('check').addEventListener('submit', (e) => {
 });
 
 async function check(code, focus) {
+  const id = ++checkId;
   $('answer').className = 'notice';
   $('answer').textContent = t('checking');
+  logState = null;
   const res = await api(`/api/v1/receipts/${encodeURIComponent(code)}`);
   answer = res.ok ? { ok: true, receipt: code, data: res.data } : res;
   if (res.ok) {
@@ -54,12 +74,64 @@ async function check(code, focus) {
   }
   render();
   if (focus) $('answer').focus();
+  if (res.ok) checkLog(code, id);
+}
+
+// checkLog fetches the ballot's inclusion proof and the log key, and verifies them; while the
+// ballot is not yet in a checkpoint (202) it asks again a few times.
+async function checkLog(code, id) {
+  for (let tries = 0; id === checkId; tries++) {
+    logState = { state: tries ? 'pending' : 'checking' };
+    render();
+    const [proof, key] = await Promise.all([
+      api(`/api/v1/receipts/${encodeURIComponent(code)}/proof`),
+      fetch('/api/v1/log-key', { cache: 'no-store' }).then((r) => (r.ok ? r.text() : '')).catch(() => ''),
+    ]);
+    if (id !== checkId) return;
+    if (proof.status === 202 && tries < 8) {
+      await new Promise((ok) => setTimeout(ok, 1500));
+      continue;
+    }
+    if (proof.status === 202) logState = { state: 'later' };
+    else if (!proof.ok || !key) logState = { state: 'failed', why: proof.code || 'key' };
+    else {
+      try {
+        logState = { state: 'ok', key: key.trim().split('+')[0], ...(await verifyInclusion(code, proof.data, key)) };
+      } catch (e) {
+        const why = e instanceof LogError ? e.reason : 'root';
+        logState = why === 'unsupported' ? { state: 'unsupported' } : { state: 'failed', why };
+      }
+    }
+    if (id === checkId) render();
+    return;
+  }
+}
+
+function renderLog() {
+  const box = $('log');
+  box.textContent = '';
+  box.className = 'notice';
+  delete box.dataset.root;
+  if (!logState) return;
+  const s = logState;
+  if (s.state === 'ok') {
+    box.className = 'notice ok';
+    box.append(
+      Object.assign(document.createElement('p'), { textContent: t('log_ok', { i: s.index + 1, n: s.size, root: s.root.slice(0, 12) }) }),
+      Object.assign(document.createElement('p'), { textContent: t('log_ok_detail', { key: s.key }) }),
+    );
+    box.dataset.root = s.root;
+    return;
+  }
+  box.className = s.state === 'failed' ? 'notice error' : 'notice info';
+  box.textContent = t('log_' + s.state, { why: s.why });
 }
 
 function render() {
   translate(S);
   document.title = t('title');
   const box = $('answer');
+  renderLog();
   if (!answer) return;
   box.textContent = '';
   if (answer.ok) {

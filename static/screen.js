@@ -11,6 +11,7 @@
 // Then R, pressed twice, reveals the results.
 import { api, live, num, pollFromPath } from './common.js';
 import { bars } from './bars.js';
+import { showCheckpoint } from './checkpoint.js';
 
 const $ = (id) => document.getElementById(id);
 const pollId = pollFromPath();
@@ -208,4 +209,5 @@ async function loadQR() {
 if (token) hint('组织者 · Organiser: R reveal, Space next', 6000);
 loadPoll();
 loadQR();
+showCheckpoint($('log'), pollId, (n, root) => `日志 log ${num(n)} · ${root}`);
 live(`/ws/polls/${encodeURIComponent(pollId)}?hz=10`, { onMessage: (m) => { if (poll || m.results === 'hidden') onSnapshot(m); else last = m; }, onState, maxDelay: 4000 });

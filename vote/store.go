@@ -93,6 +93,9 @@ type Records interface {
 	// Log returns up to limit entries of the poll's ballot log that come after the entry with id
 	// after ("" for the first), oldest first. An empty result means the end of the log.
 	Log(ctx context.Context, p *Poll, after string, limit int) ([]LogEntry, error)
+	// LogAction appends an organiser's or operator's action to the poll's log (an entry of State
+	// LogAdmin). It changes nothing else: the caller logs an action before it applies it.
+	LogAction(ctx context.Context, p *Poll, a AdminAction) error
 }
 
 // Sources reports where recent ballots came from and keeps the subnets the organiser trusts.
@@ -166,7 +169,9 @@ func (s BallotState) Counts() bool { return s == BallotCounted || s == BallotRel
 
 // LogEntry is one entry of a poll's ballot log. Cast appends the ballot (State counted or held,
 // with its voter hash, period and choices); Review appends the review of a held ballot (State
-// released or void, naming the Receipt, At the time of review, no voter or choices).
+// released or void, naming the Receipt, At the time of review, no voter or choices); LogAction
+// appends an organiser's or operator's action (State LogAdmin, with Action, Value and Role, no
+// receipt).
 type LogEntry struct {
 	ID      string      `json:"id"` // position in the log, increasing
 	Receipt string      `json:"receipt"`
@@ -175,6 +180,23 @@ type LogEntry struct {
 	Period  string      `json:"period,omitempty"`
 	Choices []string    `json:"choices,omitempty"`
 	State   BallotState `json:"state"`
+	Action  string      `json:"action,omitempty"`
+	Value   string      `json:"value,omitempty"`
+	Role    string      `json:"role,omitempty"`
+}
+
+// LogAdmin is the State of a log entry that records an action of an organiser or an operator,
+// not a ballot.
+const LogAdmin BallotState = "admin"
+
+// AdminAction is an organiser's or operator's change to a poll, as the log records it: Action names
+// what changed ("status", "results", "difficulty", "trusted", "untrusted", ...), Value is the new
+// value as text, Role who did it ("organiser" or "operator").
+type AdminAction struct {
+	Action string
+	Value  string
+	Role   string
+	At     time.Time
 }
 
 // Snapshot is the state and the counts of a poll at one moment, whoever may see which part of it.

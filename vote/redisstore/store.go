@@ -452,7 +452,8 @@ func (s *Store) Log(ctx context.Context, p *vote.Poll, after string, limit int) 
 			return nil, vote.Unavailable(fmt.Errorf("poll %s: log entry %s: at %q", p.ID, m.ID, field("at")))
 		}
 		e := vote.LogEntry{ID: m.ID, Receipt: field("receipt"), At: time.UnixMilli(ms).UTC(), Voter: field("voter"),
-			Period: field("period"), State: vote.BallotState(field("state"))}
+			Period: field("period"), State: vote.BallotState(field("state")),
+			Action: field("action"), Value: field("value"), Role: field("role")}
 		if c := field("choices"); c != "" {
 			e.Choices = strings.Split(c, ",")
 		}

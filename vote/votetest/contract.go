@@ -493,4 +493,5 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 	})
 
 	contractFraud(t, store)
+	contractLog(t, store)
 }

@@ -1,0 +1,131 @@
+package translog
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/livevote/livevote/vote"
+)
+
+// The types of log entries, as the "type" field of a leaf names them.
+const (
+	TypeBallot  = "ballot"
+	TypeRelease = "release"
+	TypeVoid    = "void"
+	TypeAdmin   = "admin"
+)
+
+// atFormat is the time of a leaf: RFC 3339 in UTC with milliseconds.
+const atFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// Leaf is one log entry as its leaf bytes carry it. It identifies no voter and no address: a
+// ballot or a review names its receipt only by the receipt's SHA-256 (so a voter can find their
+// own ballot, nobody else can link it to a person).
+type Leaf struct {
+	Type        string   `json:"type"`
+	ReceiptHash string   `json:"receipt_hash,omitempty"`
+	At          string   `json:"at"`
+	Choices     []string `json:"choices,omitempty"`
+	Held        *bool    `json:"held,omitempty"`
+	Action      string   `json:"action,omitempty"`
+	Value       *string  `json:"value,omitempty"`
+	Role        string   `json:"role,omitempty"`
+}
+
+// ReceiptHash is the hex SHA-256 of a receipt id, the name of its ballot in the log.
+func ReceiptHash(receipt string) string {
+	h := sha256.Sum256([]byte(receipt))
+	return hex.EncodeToString(h[:])
+}
+
+// LeafOf returns the leaf of a log entry. The bytes are canonical: the same entry gives the same
+// bytes on every instance (fields in a fixed order, times in UTC to the millisecond), so the same
+// log gives the same tree.
+func LeafOf(e vote.LogEntry) Leaf {
+	l := Leaf{At: e.At.UTC().Format(atFormat)}
+	switch e.State {
+	case vote.BallotCounted, vote.BallotHeld:
+		held := e.State == vote.BallotHeld
+		l.Type, l.ReceiptHash, l.Choices, l.Held = TypeBallot, ReceiptHash(e.Receipt), e.Choices, &held
+		if l.Choices == nil {
+			l.Choices = []string{}
+		}
+	case vote.BallotReleased:
+		l.Type, l.ReceiptHash = TypeRelease, ReceiptHash(e.Receipt)
+	case vote.BallotVoid:
+		l.Type, l.ReceiptHash = TypeVoid, ReceiptHash(e.Receipt)
+	case vote.LogAdmin:
+		value := e.Value
+		l.Type, l.Action, l.Value, l.Role = TypeAdmin, e.Action, &value, e.Role
+	default:
+		l.Type = string(e.State) // unknown to this version: still a leaf, never counted
+	}
+	return l
+}
+
+// Bytes returns the leaf's canonical JSON (no trailing newline).
+func (l Leaf) Bytes() []byte {
+	b, err := json.Marshal(l)
+	if err != nil {
+		panic("translog: a leaf does not encode: " + err.Error()) // strings and bools only
+	}
+	return b
+}
+
+// EntryBytes returns the leaf bytes of a log entry.
+func EntryBytes(e vote.LogEntry) []byte { return LeafOf(e).Bytes() }
+
+// ReceiptLeaf returns the leaf bytes of the ballot entry of a recorded receipt: the store keeps
+// everything the ballot's leaf holds (recording time, choices, whether it was recorded held), so
+// a proof needs no copy of the leaves.
+func ReceiptLeaf(r vote.Receipt) []byte {
+	state := vote.BallotHeld
+	if r.State == vote.BallotCounted {
+		state = vote.BallotCounted
+	}
+	return EntryBytes(vote.LogEntry{Receipt: r.ID, At: r.RecordedAt, Choices: r.Choices, State: state})
+}
+
+// ParseLeaf reads leaf bytes back into a log entry for recounting: Receipt (and Voter, so that no
+// two ballots look like one voter's) is the receipt hash; admin entries come back as vote.LogAdmin.
+func ParseLeaf(b []byte) (vote.LogEntry, error) {
+	var l Leaf
+	if err := json.Unmarshal(b, &l); err != nil {
+		return vote.LogEntry{}, fmt.Errorf("not a log entry: %w", err)
+	}
+	at, err := time.Parse(time.RFC3339Nano, l.At)
+	if err != nil {
+		return vote.LogEntry{}, fmt.Errorf("entry time %q: %w", l.At, err)
+	}
+	e := vote.LogEntry{Receipt: l.ReceiptHash, Voter: l.ReceiptHash, At: at, Choices: l.Choices}
+	switch l.Type {
+	case TypeBallot:
+		if l.Held == nil || l.ReceiptHash == "" {
+			return vote.LogEntry{}, errors.New("a ballot without receipt_hash or held")
+		}
+		e.State = vote.BallotCounted
+		if *l.Held {
+			e.State = vote.BallotHeld
+		}
+	case TypeRelease, TypeVoid:
+		if l.ReceiptHash == "" {
+			return vote.LogEntry{}, errors.New("a review without receipt_hash")
+		}
+		e.State = vote.BallotReleased
+		if l.Type == TypeVoid {
+			e.State = vote.BallotVoid
+		}
+	case TypeAdmin:
+		e.State, e.Action, e.Role = vote.LogAdmin, l.Action, l.Role
+		if l.Value != nil {
+			e.Value = *l.Value
+		}
+	default:
+		return vote.LogEntry{}, fmt.Errorf("unknown entry type %q", l.Type)
+	}
+	return e, nil
+}
