@@ -203,6 +203,9 @@ func testConsoleRecords(t *testing.T, b *browser) {
 	tab.expectText(`#audit-verdict`, "计数正确：重新统计记录的结果与实时计数完全一致。")
 	tab.click(`#lang`)
 	tab.expectText(`#audit-verdict`, "The count is right: recounting the log gives exactly the live counts.")
+	tab.screenshot("organiser-records.png", true)
+	tab.checkContrast("organiser's console with the audit")
+	checkAxe(tab, "organiser's console with the audit")
 	checkFirstScreen(t, tab)
 }
 
@@ -232,6 +235,7 @@ func testConsoleControls(t *testing.T, b *browser) {
 	tab.waitTrue(`!document.getElementById('confirm-warn').hidden && document.getElementById('confirm-warn').textContent.startsWith('Voting is still open: people who have not voted yet will see the results')`)
 	tab.screenshot("organiser-reveal-open.png", false)
 	tab.checkContrast("organiser's reveal warning")
+	checkAxe(tab, "organiser's reveal warning")
 	tab.click(`#confirm button[value=cancel]`)
 	tab.waitTrue(`!document.getElementById('confirm').open`)
 	if r := results(); r != "hidden" {
@@ -315,7 +319,7 @@ func (c *clockedProgram) cast(t *testing.T, header http.Header, candidate string
 }
 
 // testConsoleFlags creates, through the API, what must stand out: ballots held (an HTTP
-// library's User-Agent), one candidate surging far above its baseline, and every ballot of the
+// library's User-Agent, more than the held list shows without scrolling), one candidate surging far above its baseline, and every ballot of the
 // last minute from one address. Each shows at the top as a sentence with the action to take, the
 // action leads to its panel, and a flag goes once its cause is gone.
 func testConsoleFlags(t *testing.T, b *browser) {
@@ -337,21 +341,22 @@ func testConsoleFlags(t *testing.T, b *browser) {
 	for range 24 {
 		c.cast(t, phoneHeaders, "a")
 	}
-	c.cast(t, tool, "b")
-	c.cast(t, tool, "c")
+	for _, cand := range []string{"b", "c", "b", "c", "b", "c"} {
+		c.cast(t, tool, cand)
+	}
 	c.advance(time.Second) // the server samples the rush (a sample at the time of the last one is ignored)
 
 	flag := func(id string) string { return fmt.Sprintf(`document.querySelector('#flags li[data-flag=%q] p')`, id) }
 	tab.waitTrue(flag("held") + ` !== null`)
-	tab.expectText(`#flags li[data-flag=held] p`, "2 ballots are held and wait for your review. Release those from real voters; void the rest.")
+	tab.expectText(`#flags li[data-flag=held] p`, "6 ballots are held and wait for your review. Release those from real voters; void the rest.")
 	tab.waitTrue(flag("surge-a") + ` !== null`)
 	tab.waitTrue(flag("surge-a") + `.textContent.startsWith('City a is getting 25× its usual rate (25 a minute against a baseline of 1).')`)
 	tab.waitTrue(flag("subnet") + ` !== null`)
-	tab.expectText(`#flags li[data-flag=subnet] p`, "100% of the last minute’s 26 ballots came from one subnet (one network: a venue’s Wi-Fi, a campus, an office). If it is your venue, trust it; if not, raise the difficulty.")
+	tab.expectText(`#flags li[data-flag=subnet] p`, "100% of the last minute’s 30 ballots came from one subnet (one network: a venue’s Wi-Fi, a campus, an office). If it is your venue, trust it; if not, raise the difficulty.")
 	tab.waitTrue(`document.getElementById('all-clear').hidden`)
 	// A flag that appears is announced (the last ones to appear, here).
 	tab.waitTrue(`['ballots are held', 'its usual rate', 'from one subnet'].some((s) => document.getElementById('announce').textContent.includes(s))`)
-	tab.waitTrue(`document.querySelectorAll('#held-list > li').length === 2`)
+	tab.waitTrue(`document.querySelectorAll('#held-list > li').length === 6`)
 
 	// Each action leads to its panel.
 	for id, target := range map[string]string{"held": "h-held-list", "surge-a": "h-velocity", "subnet": "h-sources"} {
@@ -361,16 +366,18 @@ func testConsoleFlags(t *testing.T, b *browser) {
 	tab.waitTrue(`(scrollTo(0, 0), document.activeElement.blur(), true)`)
 	tab.screenshot("organiser-console.png", false)
 	tab.checkContrast("organiser's console with flags")
+	checkAxe(tab, "organiser's console with flags")
 	checkFirstScreen(t, tab)
 	tab.screenshot("organiser-console-full.png", true)
 
 	tab.click(`#lang`)
-	tab.waitTrue(flag("held") + `.textContent === '2 张选票被暂扣，等待您审核。请放行来自真实选民的选票，作废其余选票。'`)
+	tab.waitTrue(flag("held") + `.textContent === '6 张选票被暂扣，等待您审核。请放行来自真实选民的选票，作废其余选票。'`)
 	tab.waitTrue(flag("surge-a") + `.textContent.startsWith('城a的得票速度是平时的 25 倍（每分钟 25 票，基线为 1）')`)
 	tab.expectText(`#conn`, "已连接")
 	tab.waitTrue(`(scrollTo(0, 0), true)`)
 	tab.screenshot("organiser-console-zh.png", false)
 	tab.checkContrast("organiser's console in Chinese")
+	checkAxe(tab, "organiser's console in Chinese")
 	checkFirstScreen(t, tab)
 	tab.click(`#lang`)
 
@@ -379,4 +386,29 @@ func testConsoleFlags(t *testing.T, b *browser) {
 	tab.waitTrue(`document.getElementById('confirm').open`)
 	tab.click(`#confirm-ok`)
 	tab.waitTrue(flag("held") + ` === null && ` + flag("surge-a") + ` !== null`)
+}
+
+// checkAxe runs axe-core (the file named by LIVEVOTE_AXE, e.g. from `npm install axe-core`) on
+// the tab's page and fails the test for each violation. Without LIVEVOTE_AXE it does nothing: the
+// pages hold no third-party code, and the tests fetch none.
+func checkAxe(tab *tab, page string) {
+	tab.t.Helper()
+	file := os.Getenv("LIVEVOTE_AXE")
+	if file == "" {
+		return
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		tab.t.Fatalf("LIVEVOTE_AXE: %v", err)
+	}
+	evaluate[bool](tab, string(src)+";true")
+	got := evaluate[struct {
+		Passes     int      `json:"passes"`
+		Violations []string `json:"violations"`
+	}](tab, `axe.run(document).then((r) => ({passes: r.passes.length,
+		violations: r.violations.map((v) => v.id + ': ' + v.help + ' ' + v.nodes.map((n) => n.target.join(' ')).join(', '))}))`)
+	tab.t.Logf("%s: axe: %d rules passed, %d violated", page, got.Passes, len(got.Violations))
+	for _, v := range got.Violations {
+		tab.t.Errorf("%s: axe: %s", page, v)
+	}
 }
