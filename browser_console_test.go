@@ -211,7 +211,7 @@ func testConsoleRecords(t *testing.T, b *browser) {
 
 // testConsoleControls covers the confirmations of the controls: the difficulty set shows on the
 // page, revealing while voting is open warns so (and not once closed), and the connection reads
-// "Connected", not "live".
+// "Connected", not "live", and is flagged once lost.
 func testConsoleControls(t *testing.T, b *browser) {
 	p := startProgram(t, "127.0.0.1:0", map[string]string{
 		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
@@ -255,6 +255,12 @@ func testConsoleControls(t *testing.T, b *browser) {
 	if r := results(); r != "revealed" {
 		t.Errorf("after Reveal the results are %v", r)
 	}
+
+	// The server goes away: the header says so at once, the attention strip after a few seconds.
+	p.stop()
+	tab.expectText(`#conn`, "Not connected: reconnecting…")
+	tab.waitTrue(`document.querySelector('#flags li[data-flag=conn] p') !== null`)
+	tab.expectText(`#flags li[data-flag=conn] p`, "The console is not connected to the server: the numbers here are not updating. It reconnects by itself; if this lasts, check the network.")
 }
 
 // clockedProgram is a server of one test poll on the memory store whose clock the test sets, and
