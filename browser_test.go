@@ -436,7 +436,7 @@ func testBallot(t *testing.T, b *browser) {
 		// Proof-of-work difficulty, live.
 		org.do(chromedp.SetValue(chromedp.CSS(`#difficulty`), "60000"))
 		org.click(`#pow-form button`)
-		org.expectText(`#announce`, "Difficulty is now 60,000.")
+		org.waitTrue(`document.getElementById('pow-status').textContent.startsWith('Difficulty is now 60,000.')`)
 		if d := getJSON(t, p.url+"/api/v1/polls/"+builtinPoll, "")["difficulty"]; d != 60000.0 {
 			t.Errorf("difficulty after Set on the console: %v", d)
 		}

@@ -75,8 +75,9 @@ export function time(d, opts = { dateStyle: 'medium', timeStyle: 'short' }) {
 }
 
 // api calls the JSON API. It never throws: it answers {ok, status, data, code, retryAfter}, where
-// code is the API's error code, or "network" when the server could not be reached.
-export async function api(path, { method = 'GET', body, token } = {}) {
+// code is the API's error code, or "network" when the server could not be reached. With file, a
+// successful answer's data is its body as a Blob, and name the file name the server suggests.
+export async function api(path, { method = 'GET', body, token, file = false } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = 'Bearer ' + token;
@@ -88,6 +89,14 @@ export async function api(path, { method = 'GET', body, token } = {}) {
     });
   } catch (e) {
     return { ok: false, status: 0, code: 'network' };
+  }
+  if (file && res.ok) {
+    const name = (res.headers.get('Content-Disposition') || '').match(/filename="([^"]+)"/);
+    try {
+      return { ok: true, status: res.status, data: await res.blob(), name: name ? name[1] : '' };
+    } catch (e) {
+      return { ok: false, status: 0, code: 'network' };
+    }
   }
   let data = null;
   try { data = await res.json(); } catch (e) { /* not JSON */ }

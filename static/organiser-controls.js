@@ -1,17 +1,20 @@
 // organiser-controls.js: the console's controls: voting status (open, pause, close) and results
-// visibility (hidden, live, revealed), each after a confirmation, and the proof-of-work difficulty.
-import { num } from './common.js';
+// visibility (hidden, live, revealed), each after a confirmation (revealing while voting is open
+// warns so), and the proof-of-work difficulty, confirmed on the page once the server took it.
+import { num, time } from './common.js';
 
 // controls wires the controls of the console to ctx (organiser.js).
 export function controls(ctx) {
   const { t, $ } = ctx;
   let difficulty = null; // as the server last answered; null until signed in
+  let setAt = null; // when this console last set it
 
   for (const b of document.querySelectorAll('[data-set]')) {
     b.addEventListener('click', async () => {
       const { set, value } = b.dataset;
       if (ctx.snap && ctx.snap[set] === value) return;
-      if (!(await ctx.confirmed('c_' + value, {}, value === 'closed' || value === 'revealed'))) return b.focus();
+      const key = value === 'revealed' && ctx.snap && ctx.snap.status === 'open' ? 'c_revealed_open' : 'c_' + value;
+      if (!(await ctx.confirmed(key, {}, value === 'closed' || value === 'revealed'))) return b.focus();
       const res = await ctx.call(`${ctx.admin}/${set}`, { method: 'POST', body: { [set]: value } });
       b.focus();
       if (!res.ok) return ctx.error(res);
@@ -25,12 +28,13 @@ export function controls(ctx) {
     e.preventDefault();
     const n = Number($('difficulty').value);
     if (!Number.isInteger(n) || n < 0 || n > 10000000) return ctx.error({ code: 'invalid_request' });
+    $('pow-status').textContent = '';
     const res = await ctx.call(`${ctx.admin}/difficulty`, { method: 'POST', body: { difficulty: n } });
     if (!res.ok) return ctx.error(res);
     ctx.error(null);
     difficulty = res.data.difficulty;
+    setAt = new Date();
     ctx.render();
-    ctx.announce(t('pow_set', { n: num(difficulty) }));
   });
 
   return {
@@ -38,6 +42,10 @@ export function controls(ctx) {
     render() {
       if (difficulty === null && ctx.poll) difficulty = ctx.poll.difficulty;
       $('difficulty').value = difficulty ?? '';
+      // The confirmation stays in view: what the server took, and when.
+      $('pow-status').textContent = setAt
+        ? `${t('pow_set', { n: num(difficulty) })} ${t('pow_set_at', { t: time(setAt, { timeStyle: 'medium' }) })}`
+        : '';
     },
   };
 }

@@ -37,7 +37,10 @@ export function fraudPanel(ctx) {
       do {
         again = false;
         const [sig] = await Promise.all([ctx.call(`${ctx.admin}/signals`), held.load()]);
-        if (sig.ok) signals = { data: sig.data, at: new Date() };
+        if (sig.ok) {
+          signals = { data: sig.data, at: new Date() };
+          ctx.noticed('signals', sig.data);
+        }
         else if (sig.status === 404) signals = { missing: true };
         render();
       } while (again);

@@ -5,9 +5,11 @@
 //
 // This module is the session: sign-in, the live connection, the "now" figures and the tally. The
 // features are modules of their own, each given the context made here (no state is shared between
-// them otherwise): organiser-controls.js (status, visibility, difficulty), organiser-turnout.js,
+// them otherwise): organiser-attention.js (the flags at the top), organiser-controls.js (status,
+// visibility, difficulty), organiser-turnout.js, organiser-records.js (export, audit),
 // organiser-fraud.js (the fraud panel) with organiser-held.js and organiser-trusted.js; the
-// sentences are in organiser-strings.js.
+// sentences are in organiser-strings.js. The layout (organiser.css) puts what an organiser
+// watches during the night on the first screen.
 import { api, lang, langButton, live, num, pollFromPath, t as tr, text, translate } from './common.js';
 import { message } from './messages.js';
 import { bars } from './bars.js';
@@ -16,6 +18,8 @@ import { confirmer } from './organiser-confirm.js';
 import { controls } from './organiser-controls.js';
 import { turnout } from './organiser-turnout.js';
 import { fraudPanel } from './organiser-fraud.js';
+import { records } from './organiser-records.js';
+import { attention } from './organiser-attention.js';
 
 const t = (k, v) => tr(S, k, v);
 const $ = (id) => document.getElementById(id);
@@ -26,7 +30,9 @@ const base = `/api/v1/polls/${encodeURIComponent(pollId)}`;
 const session = { token: '', poll: null, snap: null, conn: '', failure: null, started: false };
 
 // ctx is what every feature gets: the sentences, the API (as the organiser), the console's error
-// line, announcements, confirmations, and read-only views of the poll and its last snapshot.
+// line, announcements, confirmations, read-only views of the poll and its last snapshot, and
+// noticed(kind, data), by which features tell the attention strip what they learned ('signals':
+// the fraud overview; 'audit': the last audit's answer).
 const ctx = {
   t, $, base,
   admin: `/api/v1/admin/polls/${encodeURIComponent(pollId)}`,
@@ -53,10 +59,12 @@ const ctx = {
   announce(s) { $('announce').textContent = s; },
   confirmed: confirmer($('confirm'), t),
   render: () => render(),
+  noticed: (kind, data) => flags.noticed(kind, data),
 };
 
+const flags = attention(ctx);
 const fraud = fraudPanel(ctx);
-const features = [controls(ctx), turnout(ctx), fraud]; // each: start() once signed in, render()
+const features = [flags, controls(ctx), turnout(ctx), records(ctx), fraud]; // each: start() once signed in, render()
 const tally = bars($('tally'), {
   labels: (c) => ({ name: text(c.city), sub: text(c.initiative) }),
   leaderText: () => t('leader'),
@@ -132,7 +140,7 @@ async function signIn(v) {
       session.snap = m;
       renderNow();
     },
-    onState: (s) => { session.conn = s; renderConn(); },
+    onState: (s) => { session.conn = s; renderConn(); flags.connection(s); },
   });
   for (const f of features) f.start();
   return true;
@@ -164,6 +172,7 @@ function renderNow() {
   $('ballots').textContent = num(snap.ballots);
   $('rate').textContent = num(snap.rate || 0, 1);
   $('held').textContent = num(snap.held || 0);
+  $('held-stat').classList.toggle('attn', snap.held > 0);
   for (const [k, v] of [['status', snap.status], ['results', snap.results]]) {
     $(k).textContent = t(v);
     $(k).className = 'badge ' + v;
@@ -171,4 +180,5 @@ function renderNow() {
   }
   $('tally-note').textContent = snap.results === 'hidden' ? t('tally_hidden') : t('tally_public');
   tally.update(snap.tally || {}, poll.candidates);
+  flags.render();
 }

@@ -13,10 +13,11 @@
 // Modules the pages share: common.js (language, API calls, the live connection), messages.js
 // (every API error code as a sentence in English and Chinese), bars.js and chart.js (results
 // bars and turnout charts for the dashboards). The console is organiser.js (the session) and a
-// module per feature: organiser-controls.js, organiser-turnout.js, organiser-fraud.js with
-// organiser-held.js and organiser-trusted.js, helpers in organiser-view.js and
-// organiser-confirm.js, the sentences in organiser-strings.js. Styles: app.css (every page; all
-// the ballot needs), dash.css (dashboards and results bars), screen.css (the big screen).
+// module per feature: organiser-attention.js, organiser-controls.js, organiser-turnout.js,
+// organiser-records.js, organiser-fraud.js with organiser-held.js and organiser-trusted.js,
+// helpers in organiser-view.js and organiser-confirm.js, the sentences in organiser-strings.js.
+// Styles: app.css (every page; all the ballot needs), dash.css (dashboards and results bars),
+// organiser.css (the console's layout), screen.css (the big screen).
 //
 // codes.js is not here: the server makes it at start from the lists defined in Go (the error
 // codes, the results of a vote, the fraud signals), and the pages import it from /static/ as

@@ -1,0 +1,420 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/internal/apiclient"
+	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/vote"
+	"github.com/livevote/livevote/vote/memstore"
+	"github.com/livevote/livevote/vote/votetest"
+)
+
+// The organiser's console at the size it is used on the night: a laptop at 1440x900.
+var consoleScreen = viewport{1440, 900, 1, false}
+
+// TestConsole covers the organiser's console: export and audit, the attention flags, the
+// confirmations of the controls, and the first screen at 1440x900.
+func TestConsole(t *testing.T) {
+	b := newBrowser(t)
+	os.MkdirAll(screenshotDir, 0o755)
+	t.Run("export and audit", func(t *testing.T) { testConsoleRecords(t, b) })
+	t.Run("difficulty confirmed, reveal warns while open", func(t *testing.T) { testConsoleControls(t, b) })
+	t.Run("attention flags", func(t *testing.T) { testConsoleFlags(t, b) })
+}
+
+// signIn opens the console of poll at base and signs in with the organiser token.
+func signIn(t *testing.T, b *browser, base, poll, locale string) *tab {
+	t.Helper()
+	tab := b.tab(t, consoleScreen, locale)
+	tab.navigate(base + "/organiser/" + poll)
+	tab.waitTrue(`!document.getElementById('login-box').hidden`)
+	tab.sendKeys(`#token`, organiser+"\r")
+	tab.waitTrue(`!document.getElementById('console').hidden && document.getElementById('conn').textContent !== ''`)
+	return tab
+}
+
+// watchedPanels are the parts of the console an organiser watches during the night.
+var watchedPanels = []string{"#attention", ".now", "#h-status", "#h-results", "#pow-form", "#held-card"}
+
+// checkFirstScreen fails the test for every watched panel that does not fit the first screen
+// (no scrolling), and for a page wider than the screen.
+func checkFirstScreen(t *testing.T, tab *tab) {
+	t.Helper()
+	sels, _ := json.Marshal(watchedPanels)
+	got := evaluate[struct {
+		Out    []string `json:"out"`
+		Height int      `json:"height"`
+		Width  int      `json:"width"`
+	}](tab, `(() => {
+		scrollTo(0, 0);
+		const out = [];
+		for (const s of `+string(sels)+`) {
+			const e = document.querySelector(s);
+			const r = e.closest('section, form').getBoundingClientRect();
+			if (!r.height || r.bottom > innerHeight || r.right > innerWidth) out.push(s + ' ends at ' + Math.round(r.bottom) + ' px');
+		}
+		return { out, height: document.documentElement.scrollHeight, width: document.documentElement.scrollWidth };
+	})()`)
+	t.Logf("console at %dx%d: page %d px high", consoleScreen.w, consoleScreen.h, got.Height)
+	for _, o := range got.Out {
+		t.Errorf("not on the first screen of %dx%d: %s", consoleScreen.w, consoleScreen.h, o)
+	}
+	if got.Width > int(consoleScreen.w) {
+		t.Errorf("the console is %d px wide on a %d px screen", got.Width, consoleScreen.w)
+	}
+}
+
+// downloads saves the tab's downloads in a folder of the test and answers, for each, the file
+// name the page gave it and its content.
+func downloads(t *testing.T, tab *tab) func() (string, []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	yes := true
+	ctx := tab.ctx
+	names := chromedp.BrowserEvents(ctx, cdpbrowser.DownloadWillBegin)
+	progress := chromedp.BrowserEvents(ctx, cdpbrowser.DownloadProgress)
+	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: &yes,
+		BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
+	}); err != nil {
+		t.Fatalf("download behaviour: %v", err)
+	}
+	var mu sync.Mutex
+	suggested := map[string]string{}
+	done := make(chan string, 4)
+	go func() {
+		for ev, err := range names {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			suggested[ev.GUID] = ev.SuggestedFilename
+			mu.Unlock()
+		}
+	}()
+	go func() {
+		for ev, err := range progress {
+			if err != nil {
+				return
+			}
+			if ev.State == cdpbrowser.DownloadProgressStateCompleted {
+				done <- ev.GUID
+			}
+		}
+	}()
+	return func() (string, []byte) {
+		t.Helper()
+		select {
+		case guid := <-done:
+			body, err := os.ReadFile(filepath.Join(dir, guid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return suggested[guid], body
+		case <-time.After(stepTimeout):
+			tab.fail("no download finished")
+			return "", nil
+		}
+	}
+}
+
+// testConsoleRecords downloads both exports from the console and checks them against the API,
+// and runs the audit, whose verdict shows in words in both languages.
+func testConsoleRecords(t *testing.T, b *browser) {
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
+	})
+	setDifficulty(t, p.url, 0)
+	for _, c := range []string{"kazan", "kazan", "bogota"} {
+		castVote(t, p.url, c)
+	}
+	held := castHeldVote(t, p.url, "gwangju")
+
+	tab := signIn(t, b, p.url, builtinPoll, "en-US")
+	tab.waitTrue(`document.getElementById('ballots').textContent === '3'`)
+	next := downloads(t, tab)
+
+	tab.click(`#export-json`)
+	name, body := next()
+	if !strings.HasPrefix(name, builtinPoll+"-") || !strings.HasSuffix(name, ".json") {
+		t.Errorf("JSON export saved as %q", name)
+	}
+	var export struct {
+		Poll    string           `json:"poll"`
+		Ballots int              `json:"ballots"`
+		Held    int              `json:"held"`
+		Tally   map[string]int   `json:"tally"`
+		Log     []map[string]any `json:"log"`
+	}
+	if err := json.Unmarshal(body, &export); err != nil {
+		t.Fatalf("the JSON export is not JSON: %v\n%s", err, body)
+	}
+	if export.Poll != builtinPoll || export.Ballots != 3 || export.Held != 1 || export.Tally["kazan"] != 2 || len(export.Log) != 4 {
+		t.Errorf("JSON export: poll %q, %d ballots, %d held, tally %v, %d log entries; want 3 ballots (2 Kazan), 1 held, 4 entries",
+			export.Poll, export.Ballots, export.Held, export.Tally, len(export.Log))
+	}
+	tab.waitTrue(`/^Downloaded guangzhou-2023-.*\.json \(\d+ kB\)\.$/.test(document.getElementById('export-status').textContent)`)
+
+	tab.click(`#export-csv`)
+	name, body = next()
+	if !strings.HasSuffix(name, ".csv") {
+		t.Errorf("CSV export saved as %q", name)
+	}
+	records, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("the CSV export is not CSV: %v\n%s", err, body)
+	}
+	kinds := map[string]int{}
+	receipts := map[string]bool{}
+	for _, r := range records[1:] {
+		kinds[r[0]]++
+		receipts[r[2]] = true
+		if r[0] == "tally" && r[8] == "kazan" && r[9] != "2" {
+			t.Errorf("CSV export: Kazan's tally row %v", r)
+		}
+	}
+	if records[0][0] != "record" || kinds["tally"] != 15 || kinds["ballot"] != 4 || !receipts[held] {
+		t.Errorf("CSV export: header %v, records %v, held receipt %s listed %v", records[0], kinds, held, receipts[held])
+	}
+	tab.waitTrue(`document.getElementById('export-status').textContent.endsWith('.csv (1 kB).')`)
+
+	tab.click(`#audit-run`)
+	tab.expectText(`#audit-verdict`, "The count is right: recounting the log gives exactly the live counts.")
+	tab.waitTrue(`document.getElementById('audit-detail').textContent.startsWith('3 ballots counted and 1 held in the log (4 entries)')`)
+	tab.waitTrue(`!document.getElementById('audit-result').classList.contains('bad')`)
+	tab.click(`#lang`)
+	tab.expectText(`#audit-verdict`, "计数正确：重新统计记录的结果与实时计数完全一致。")
+	tab.click(`#lang`)
+	tab.expectText(`#audit-verdict`, "The count is right: recounting the log gives exactly the live counts.")
+	tab.screenshot("organiser-records.png", true)
+	tab.checkContrast("organiser's console with the audit")
+	checkAxe(tab, "organiser's console with the audit")
+	checkFirstScreen(t, tab)
+}
+
+// testConsoleControls covers the confirmations of the controls: the difficulty set shows on the
+// page, revealing while voting is open warns so (and not once closed), and the connection reads
+// "Connected", not "live", and is flagged once lost.
+func testConsoleControls(t *testing.T, b *browser) {
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
+	})
+	results := func() any { return getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", "")["results"] }
+	tab := signIn(t, b, p.url, builtinPoll, "en-US")
+	tab.expectText(`#conn`, "Connected")
+
+	tab.expectText(`#pow-status`, "")
+	tab.do(chromedp.SetValue(chromedp.CSS(`#difficulty`), "60000"))
+	tab.click(`#pow-form button`)
+	tab.waitTrue(`/^Difficulty is now 60,000\. Set at .+; new ballots need it from now on\.$/.test(document.getElementById('pow-status').textContent)`)
+	tab.waitTrue(`getComputedStyle(document.getElementById('pow-status')).display !== 'none'`)
+	if d := getJSON(t, p.url+"/api/v1/polls/"+builtinPoll, "")["difficulty"]; d != 60000.0 {
+		t.Errorf("difficulty after Set on the console: %v", d)
+	}
+
+	tab.click(`button[data-value=revealed]`)
+	tab.waitTrue(`document.getElementById('confirm').open`)
+	tab.expectText(`#confirm-title`, "Reveal the results while voting is open?")
+	tab.waitTrue(`!document.getElementById('confirm-warn').hidden && document.getElementById('confirm-warn').textContent.startsWith('Voting is still open: people who have not voted yet will see the results')`)
+	tab.screenshot("organiser-reveal-open.png", false)
+	tab.checkContrast("organiser's reveal warning")
+	checkAxe(tab, "organiser's reveal warning")
+	tab.click(`#confirm button[value=cancel]`)
+	tab.waitTrue(`!document.getElementById('confirm').open`)
+	if r := results(); r != "hidden" {
+		t.Errorf("after Cancel the results are %v", r)
+	}
+
+	tab.click(`button[data-value=closed]`)
+	tab.waitTrue(`document.getElementById('confirm').open && document.getElementById('confirm-warn').hidden`)
+	tab.click(`#confirm-ok`)
+	tab.expectText(`#status`, "closed")
+	tab.click(`button[data-value=revealed]`)
+	tab.waitTrue(`document.getElementById('confirm').open`)
+	tab.expectText(`#confirm-title`, "Reveal the results?")
+	tab.waitTrue(`document.getElementById('confirm-warn').hidden`)
+	tab.click(`#confirm-ok`)
+	tab.expectText(`#results`, "revealed")
+	if r := results(); r != "revealed" {
+		t.Errorf("after Reveal the results are %v", r)
+	}
+
+	// The server goes away: the header says so at once, the attention strip after a few seconds.
+	p.stop()
+	tab.expectText(`#conn`, "Not connected: reconnecting…")
+	tab.waitTrue(`document.querySelector('#flags li[data-flag=conn] p') !== null`)
+	tab.expectText(`#flags li[data-flag=conn] p`, "The console is not connected to the server: the numbers here are not updating. It reconnects by itself; if this lasts, check the network.")
+}
+
+// clockedProgram is a server of one test poll on the memory store whose clock the test sets, and
+// which samples its poll (velocity) every 50 ms: minutes of a vote pass in a second.
+type clockedProgram struct {
+	url  string
+	poll *vote.Poll
+	mu   sync.Mutex
+	now  time.Time
+}
+
+func (c *clockedProgram) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// advance moves the clock on by d and waits for the server to sample the poll at the new time.
+func (c *clockedProgram) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+	time.Sleep(200 * time.Millisecond)
+}
+
+func startClocked(t *testing.T, pollYAML ...string) *clockedProgram {
+	t.Helper()
+	c := &clockedProgram{poll: votetest.Poll(t, pollYAML...), now: time.Now()}
+	ctx, cancel := context.WithCancel(context.Background())
+	store := memstore.New()
+	polls := []*vote.Poll{c.poll}
+	live := hub.New(server.Snapshots(polls, store), hub.Options{})
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- live.Run(ctx) }()
+	app, err := server.New(server.Config{
+		Polls: polls, Store: store, Secret: []byte("browser-test-secret"), AdminToken: organiser,
+		Hub: live, Ctx: ctx, Now: c.Now, SampleEvery: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := server.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go app.Listener(ln)
+	t.Cleanup(func() {
+		cancel()
+		<-hubDone
+		app.Shutdown()
+	})
+	c.url = "http://" + ln.Addr().String()
+	return c
+}
+
+// cast votes for candidate in the clocked program's poll as a new voter sending header.
+func (c *clockedProgram) cast(t *testing.T, header http.Header, candidate string) {
+	t.Helper()
+	if _, err := newClient(t, c.url, apiclient.Options{Header: header}).Cast(t.Context(), c.poll.ID, candidate); err != nil {
+		t.Fatalf("vote for %s: %v", candidate, err)
+	}
+}
+
+// testConsoleFlags creates, through the API, what must stand out: ballots held (an HTTP
+// library's User-Agent, more than the held list shows without scrolling), one candidate surging far above its baseline, and every ballot of the
+// last minute from one address. Each shows at the top as a sentence with the action to take, the
+// action leads to its panel, and a flag goes once its cause is gone.
+func testConsoleFlags(t *testing.T, b *browser) {
+	c := startClocked(t, "fraud: {hold: true, ip_per_minute: 0, ip_per_hour: 0, subnet_per_minute: 0, subnet_per_hour: 0, min_vote_time: 0s, velocity_ratio: 5, velocity_min_rate: 10}")
+	tool := http.Header{"User-Agent": {"python-requests/2.31"}, "Accept-Language": {"en"}}
+
+	tab := signIn(t, b, c.url, c.poll.ID, "en-US")
+	tab.waitTrue(`!document.getElementById('fraud-body').hidden`)
+	tab.waitTrue(`!document.getElementById('all-clear').hidden && document.querySelectorAll('#flags li').length === 0`)
+	tab.expectText(`#all-clear`, "✓ All clear: nothing needs your attention now.")
+
+	// Six minutes of quiet voting (a baseline: City a one ballot a minute), then a rush for City a.
+	c.cast(t, phoneHeaders, "b")
+	c.cast(t, phoneHeaders, "c")
+	for range 6 {
+		c.cast(t, phoneHeaders, "a")
+		c.advance(time.Minute)
+	}
+	for range 24 {
+		c.cast(t, phoneHeaders, "a")
+	}
+	for _, cand := range []string{"b", "c", "b", "c", "b", "c"} {
+		c.cast(t, tool, cand)
+	}
+	c.advance(time.Second) // the server samples the rush (a sample at the time of the last one is ignored)
+
+	flag := func(id string) string { return fmt.Sprintf(`document.querySelector('#flags li[data-flag=%q] p')`, id) }
+	tab.waitTrue(flag("held") + ` !== null`)
+	tab.expectText(`#flags li[data-flag=held] p`, "6 ballots are held and wait for your review. Release those from real voters; void the rest.")
+	tab.waitTrue(flag("surge-a") + ` !== null`)
+	tab.waitTrue(flag("surge-a") + `.textContent.startsWith('City a is getting 25× its usual rate (25 a minute against a baseline of 1).')`)
+	tab.waitTrue(flag("subnet") + ` !== null`)
+	tab.expectText(`#flags li[data-flag=subnet] p`, "100% of the last minute’s 30 ballots came from one subnet (one network: a venue’s Wi-Fi, a campus, an office). If it is your venue, trust it; if not, raise the difficulty.")
+	tab.waitTrue(`document.getElementById('all-clear').hidden`)
+	// A flag that appears is announced (the last ones to appear, here).
+	tab.waitTrue(`['ballots are held', 'its usual rate', 'from one subnet'].some((s) => document.getElementById('announce').textContent.includes(s))`)
+	tab.waitTrue(`document.querySelectorAll('#held-list > li').length === 6`)
+
+	// Each action leads to its panel.
+	for id, target := range map[string]string{"held": "h-held-list", "surge-a": "h-velocity", "subnet": "h-sources"} {
+		tab.click(fmt.Sprintf(`#flags li[data-flag=%q] button`, id))
+		tab.waitTrue(fmt.Sprintf(`document.activeElement.id === %q`, target))
+	}
+	tab.waitTrue(`(scrollTo(0, 0), document.activeElement.blur(), true)`)
+	tab.screenshot("organiser-console.png", false)
+	tab.checkContrast("organiser's console with flags")
+	checkAxe(tab, "organiser's console with flags")
+	checkFirstScreen(t, tab)
+	tab.screenshot("organiser-console-full.png", true)
+
+	tab.click(`#lang`)
+	tab.waitTrue(flag("held") + `.textContent === '6 张选票被暂扣，等待您审核。请放行来自真实选民的选票，作废其余选票。'`)
+	tab.waitTrue(flag("surge-a") + `.textContent.startsWith('城a的得票速度是平时的 25 倍（每分钟 25 票，基线为 1）')`)
+	tab.expectText(`#conn`, "已连接")
+	tab.waitTrue(`(scrollTo(0, 0), true)`)
+	tab.screenshot("organiser-console-zh.png", false)
+	tab.checkContrast("organiser's console in Chinese")
+	checkAxe(tab, "organiser's console in Chinese")
+	checkFirstScreen(t, tab)
+	tab.click(`#lang`)
+
+	// Released, the held ballots' flag goes.
+	tab.click(`#release-all`)
+	tab.waitTrue(`document.getElementById('confirm').open`)
+	tab.click(`#confirm-ok`)
+	tab.waitTrue(flag("held") + ` === null && ` + flag("surge-a") + ` !== null`)
+}
+
+// checkAxe runs axe-core (the file named by LIVEVOTE_AXE, e.g. from `npm install axe-core`) on
+// the tab's page and fails the test for each violation. Without LIVEVOTE_AXE it does nothing: the
+// pages hold no third-party code, and the tests fetch none.
+func checkAxe(tab *tab, page string) {
+	tab.t.Helper()
+	file := os.Getenv("LIVEVOTE_AXE")
+	if file == "" {
+		return
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		tab.t.Fatalf("LIVEVOTE_AXE: %v", err)
+	}
+	evaluate[bool](tab, string(src)+";true")
+	got := evaluate[struct {
+		Passes     int      `json:"passes"`
+		Violations []string `json:"violations"`
+	}](tab, `axe.run(document).then((r) => ({passes: r.passes.length,
+		violations: r.violations.map((v) => v.id + ': ' + v.help + ' ' + v.nodes.map((n) => n.target.join(' ')).join(', '))}))`)
+	tab.t.Logf("%s: axe: %d rules passed, %d violated", page, got.Passes, len(got.Violations))
+	for _, v := range got.Violations {
+		tab.t.Errorf("%s: axe: %s", page, v)
+	}
+}
