@@ -40,7 +40,7 @@ func (nopObserver) Request(string, string, int, time.Duration) {}
 func (nopObserver) Vote(string, string, time.Duration)         {}
 func (nopObserver) Signal(string)                              {}
 func (nopObserver) Poll(vote.Snapshot)                         {}
-func (nopObserver) Fraud(string, float64, int)                {}
+func (nopObserver) Fraud(string, float64, int)                 {}
 
 // observeHTTP reports every request to the observer by its route template. It runs first, so it
 // sees the error a handler returned (which the error handler answers after it).
