@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"strconv"
@@ -79,6 +80,19 @@ type env struct {
 type option func(*server.Config)
 
 func withRateLimit(n int) option { return func(c *server.Config) { c.RateLimit = n } }
+
+// withProxies trusts the X-Forwarded-For of these peers.
+func withProxies(list ...string) option { return func(c *server.Config) { c.TrustedProxies = list } }
+
+// withOrigins allows only these Origin values to open live updates.
+func withOrigins(list ...string) option { return func(c *server.Config) { c.WSOrigins = list } }
+
+// withLog writes the server's log to w, at every level.
+func withLog(w io.Writer) option {
+	return func(c *server.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+}
 
 // newEnv serves one test poll (votetest.Poll with the given extra YAML lines) on store.
 func newEnv(t *testing.T, store vote.Store, pollYAML []string, opts ...option) *env {

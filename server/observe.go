@@ -50,7 +50,7 @@ func (s *server) observeHTTP() fiber.Handler {
 		err := c.Next()
 		status := c.Response().StatusCode()
 		if err != nil {
-			status, _ = classify(err)
+			status, _, _ = classify(err)
 		}
 		s.obs.Request(c.Route().Path, c.Method(), status, time.Since(start))
 		return err

@@ -3,6 +3,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -60,6 +61,9 @@ type Config struct {
 	// SampleEvery is how often each poll is sampled (velocity, metrics, sharing the fraud
 	// counters with other instances) until Ctx is done; 0: every 5 s.
 	SampleEvery time.Duration
+	// ReadTimeout bounds reading one request, headers and body (0: 30 s); a client that sends
+	// part of a request and stops is answered 408 request_timeout.
+	ReadTimeout time.Duration
 	// Now is the clock (time.Now when nil); tests inject their own.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -148,10 +152,11 @@ func New(cfg Config) (*fiber.App, error) {
 		// client IPs come from proxies.clientIP.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
-		ReadTimeout:             30 * time.Second,
+		ReadTimeout:             cmp.Or(cfg.ReadTimeout, 30*time.Second),
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             120 * time.Second,
 	})
+	guardMethods(app, s.obs)
 	app.Use(s.observeHTTP())
 	s.routes(app)
 	every := cfg.SampleEvery

@@ -3,7 +3,7 @@ package server
 import (
 	"context"
 	"errors"
-	"strconv"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,22 +52,31 @@ type wsRequest struct {
 
 const wsLocal = "livevote.ws"
 
-// handleWSUpgrade checks a live-updates request before the upgrade: the poll exists, the token
-// (query or header) when given is the organiser's, the hub has room. The token is never logged.
+// handleWSUpgrade checks a live-updates request before the upgrade: the Origin is allowed (when
+// LIVEVOTE_WS_ORIGINS lists some), the poll exists, hz is 1 to hub.MaxHz, the token (query or
+// header) when given is the organiser's, the hub has room. The token is never logged.
 func (s *server) handleWSUpgrade() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
 			return errUpgradeRequired
 		}
+		if len(s.origins) > 0 && !slices.Contains(s.origins, c.Get(fiber.HeaderOrigin)) {
+			return errOriginNotAllowed
+		}
 		p, err := s.poll(c)
 		if err != nil {
 			return err
 		}
-		req := wsRequest{poll: p.ID, audience: hub.Public, hz: hub.DefaultHz}
-		if hz, err := strconv.Atoi(c.Query("hz")); err == nil {
-			req.hz = min(max(hz, 1), hub.MaxHz)
+		hz, err := queryInt(c, "hz", hub.DefaultHz, 1, hub.MaxHz)
+		if err != nil {
+			return err
 		}
-		if token := c.Query("token"); token != "" || c.Get(fiber.HeaderAuthorization) != "" {
+		token, err := queryValue(c, "token", "")
+		if err != nil {
+			return err
+		}
+		req := wsRequest{poll: p.ID, audience: hub.Public, hz: hz}
+		if token != "" || c.Get(fiber.HeaderAuthorization) != "" {
 			if !s.isAdmin(c) && !s.isAdminToken(token) {
 				return errUnauthorized
 			}
