@@ -49,6 +49,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("LIVEVOTE_SECRET is not set: generated one; voters' cookies stop working at restart and several instances cannot share voters")
 	}
 
+	if cfg.PublicURL == "" {
+		log.Warn("LIVEVOTE_PUBLIC_URL is not set: the ballot's QR code takes its host from each request's Host header (only well-formed hosts are accepted); set it to the URL voters use")
+	}
+
 	store, err := openStore(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return err
