@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Hub:            live,
 		Ctx:            hubCtx,
 		WSOrigins:      cfg.WSOrigins,
+		Live:           server.LiveLimits{MaxConns: cfg.WSMaxConns, Reserved: cfg.WSOrganiser, PerSource: cfg.WSPerSource},
 		Observer:       observer,
 		Logger:         log,
 	})

@@ -69,17 +69,18 @@ type Options struct {
 
 // Metrics holds livevote's metrics. Create it with New; its methods are safe for concurrent use.
 type Metrics struct {
-	votes      *prometheus.CounterVec
-	voteTime   *prometheus.HistogramVec
-	ballots    *prometheus.GaugeVec
-	open       *prometheus.GaugeVec
-	candidates *prometheus.GaugeVec
-	held       *prometheus.GaugeVec
-	share      *prometheus.GaugeVec
-	surging    *prometheus.GaugeVec
-	signals    *prometheus.CounterVec
-	requests   *prometheus.CounterVec
-	reqTime    *prometheus.HistogramVec
+	votes       *prometheus.CounterVec
+	voteTime    *prometheus.HistogramVec
+	ballots     *prometheus.GaugeVec
+	open        *prometheus.GaugeVec
+	candidates  *prometheus.GaugeVec
+	held        *prometheus.GaugeVec
+	share       *prometheus.GaugeVec
+	surging     *prometheus.GaugeVec
+	signals     *prometheus.CounterVec
+	liveRefused *prometheus.CounterVec
+	requests    *prometheus.CounterVec
+	reqTime     *prometheus.HistogramVec
 
 	// Series of the vote path, made at start: by poll ("" for an unknown poll), then result or
 	// signal. Read only after New.
@@ -145,6 +146,10 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 			Name: "livevote_fraud_signals_total",
 			Help: "Vote attempts that showed each fraud signal.",
 		}, []string{"signal"}),
+		liveRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livevote_ws_admission_refused_total",
+			Help: "Live-update connections the server refused, by reason: full (every connection taken), reserved (the rest is kept for organisers), source (one source's allowance), origin (not in LIVEVOTE_WS_ORIGINS).",
+		}, []string{"reason"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livevote_http_requests_total",
 			Help: "HTTP requests by route template, method and status code.",
@@ -159,7 +164,7 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 		http:        map[httpKey]httpSeries{},
 	}
 	reg.MustRegister(m.votes, m.voteTime, m.ballots, m.open, m.candidates, m.held, m.share,
-		m.surging, m.signals, m.requests, m.reqTime)
+		m.surging, m.signals, m.liveRefused, m.requests, m.reqTime)
 	ids := []string{""}
 	for _, p := range opts.Polls {
 		ids = append(ids, p.ID)
@@ -283,6 +288,11 @@ func (m *Metrics) Poll(s vote.Snapshot) {
 func (m *Metrics) Fraud(poll string, topSubnetShare float64, surging int) {
 	m.share.WithLabelValues(poll).Set(topSubnetShare)
 	m.surging.WithLabelValues(poll).Set(float64(surging))
+}
+
+// LiveRefused implements server.Observer. The reasons are the server's small fixed set.
+func (m *Metrics) LiveRefused(reason string) {
+	m.liveRefused.WithLabelValues(reason).Inc()
 }
 
 // collector is a prometheus.Collector that reads its figures once per scrape.

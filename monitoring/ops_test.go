@@ -19,6 +19,7 @@ func exposed(t *testing.T) map[string]bool {
 	m.Request("/", "GET", 200, time.Millisecond)
 	m.Poll(vote.Snapshot{Poll: p.ID, State: vote.State{Results: vote.ResultsLive}, Tally: map[string]int64{"a": 1}})
 	m.Fraud(p.ID, 0, 0)
+	m.LiveRefused("full")
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

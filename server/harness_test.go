@@ -106,7 +106,7 @@ func newEnv(t *testing.T, store vote.Store, pollYAML []string, opts ...option) *
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg.Hub = hub.New(server.Snapshots(cfg.Polls, store), hub.Options{})
+	cfg.Hub = hub.New(server.Snapshots(cfg.Polls, store), hub.Options{MaxConns: cfg.Live.MaxConns})
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- cfg.Hub.Run(ctx) }()
 	app, err := server.New(cfg)

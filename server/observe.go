@@ -31,6 +31,9 @@ type Observer interface {
 	// without saying which: a candidate's velocity is its recent count, and would tell a hidden
 	// tally (the organisers read it in the signals overview).
 	Fraud(poll string, topSubnetShare float64, surging int)
+	// LiveRefused reports a live-updates connection refused, by reason: "full", "reserved",
+	// "source" or "origin" (liveslots.go).
+	LiveRefused(reason string)
 }
 
 // nopObserver is the Observer of a server configured without one.
@@ -41,6 +44,7 @@ func (nopObserver) Vote(string, string, time.Duration)         {}
 func (nopObserver) Signal(string)                              {}
 func (nopObserver) Poll(vote.Snapshot)                         {}
 func (nopObserver) Fraud(string, float64, int)                 {}
+func (nopObserver) LiveRefused(string)                         {}
 
 // observeHTTP reports every request to the observer by its route template. It runs first, so it
 // sees the error a handler returned (which the error handler answers after it).

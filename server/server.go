@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -56,6 +57,8 @@ type Config struct {
 	Ctx context.Context
 	// WSOrigins, when not empty, lists the Origin values allowed to open live updates.
 	WSOrigins []string
+	// Live shares the hub's connections between organisers and the public (liveslots.go).
+	Live LiveLimits
 	// Observer receives what the server measures (package monitoring); nil: nothing.
 	Observer Observer
 	// SampleEvery is how often each poll is sampled (velocity, metrics, sharing the fraud
@@ -67,6 +70,35 @@ type Config struct {
 	// Now is the clock (time.Now when nil); tests inject their own.
 	Now    func() time.Time
 	Logger *slog.Logger
+}
+
+// LiveLimits share the live-update connections (liveslots.go); zero values take the defaults.
+type LiveLimits struct {
+	// MaxConns is the hub's Options.MaxConns (0: hub.DefaultMaxConns).
+	MaxConns int
+	// Reserved of them are kept for organiser connections (0: 1 % of MaxConns, at least 1 and at
+	// most 100); it must be less than MaxConns.
+	Reserved int
+	// PerSource is the most public connections of one source, an IPv4 address or an IPv6 /64
+	// (0: a quarter of MaxConns); a subnet the organiser trusts has no such limit.
+	PerSource int
+}
+
+// withDefaults fills the zero values of l.
+func (l LiveLimits) withDefaults() (LiveLimits, error) {
+	if l.MaxConns <= 0 {
+		l.MaxConns = hub.DefaultMaxConns
+	}
+	if l.Reserved <= 0 {
+		l.Reserved = min(max(l.MaxConns/100, 1), 100)
+	}
+	if l.PerSource <= 0 {
+		l.PerSource = max(l.MaxConns/4, 1)
+	}
+	if l.Reserved >= l.MaxConns {
+		return l, fmt.Errorf("server: %d live connections reserved for organisers, of %d: keep some for the public", l.Reserved, l.MaxConns)
+	}
+	return l, nil
 }
 
 // maxVoteBody is the largest vote request body; a real vote is far smaller.
@@ -86,6 +118,7 @@ type server struct {
 	hub     *hub.Hub
 	ctx     context.Context
 	origins []string
+	slots   *liveSlots // the live-update connections (liveslots.go)
 	now     func() time.Time
 	log     *slog.Logger
 	obs     Observer
@@ -102,6 +135,10 @@ func New(cfg Config) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	live, err := cfg.Live.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	s := &server{
 		polls:   make(map[string]*vote.Poll, len(cfg.Polls)),
 		order:   cfg.Polls,
@@ -114,6 +151,7 @@ func New(cfg Config) (*fiber.App, error) {
 		hub:     cfg.Hub,
 		ctx:     cfg.Ctx,
 		origins: cfg.WSOrigins,
+		slots:   newLiveSlots(live.MaxConns, live.Reserved, live.PerSource),
 		now:     cfg.Now,
 		log:     cfg.Logger,
 		obs:     cfg.Observer,

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -48,19 +49,23 @@ type wsRequest struct {
 	poll     string
 	audience hub.Audience
 	hz       int
+	source   netip.Prefix // what a public connection counts against (liveSource)
+	exempt   bool         // the source is in a subnet the organiser trusts: no allowance
 }
 
 const wsLocal = "livevote.ws"
 
 // handleWSUpgrade checks a live-updates request before the upgrade: the Origin is allowed (when
 // LIVEVOTE_WS_ORIGINS lists some), the poll exists, hz is 1 to hub.MaxHz, the token (query or
-// header) when given is the organiser's, the hub has room. The token is never logged.
+// header) when given is the organiser's, there is a slot for it (liveslots.go). The token is
+// never logged.
 func (s *server) handleWSUpgrade() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
 			return errUpgradeRequired
 		}
 		if len(s.origins) > 0 && !slices.Contains(s.origins, c.Get(fiber.HeaderOrigin)) {
+			s.obs.LiveRefused(refusedOrigin)
 			return errOriginNotAllowed
 		}
 		p, err := s.poll(c)
@@ -82,7 +87,10 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 			}
 			req.audience = hub.Organiser
 		}
-		if s.hub.Full() {
+		a := s.proxies.clientIP(c)
+		req.source, req.exempt = liveSource(a), s.fraud[p.ID].isTrusted(a)
+		if reason := s.slots.allow(req.audience, req.source, req.exempt); reason != "" {
+			s.obs.LiveRefused(reason)
 			return errTooManyLive
 		}
 		c.Locals(wsLocal, req)
@@ -90,10 +98,19 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 	}
 }
 
-// handleWS serves one live-updates connection for its whole life.
+// handleWS serves one live-updates connection for its whole life, in a slot of its own: when
+// upgrades that passed handleWSUpgrade's check at once leave none, it closes with 1013 (try again
+// later), as the hub does when it is full.
 func (s *server) handleWS() fiber.Handler {
 	return websocket.New(func(conn *websocket.Conn) {
 		req := conn.Locals(wsLocal).(wsRequest)
+		release, reason := s.slots.acquire(req.audience, req.source, req.exempt)
+		if reason != "" {
+			s.obs.LiveRefused(reason)
+			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too many live connections"), time.Now().Add(time.Second))
+			return
+		}
+		defer release()
 		err := s.hub.Serve(s.ctx, conn, req.poll, req.audience, req.hz)
 		if err != nil && !errors.Is(err, hub.ErrEvicted) {
 			s.log.Debug("live connection ended", "poll", req.poll, "audience", req.audience.String(), "err", err)
