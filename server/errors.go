@@ -94,11 +94,15 @@ var fiberErrors = map[int]error{
 func classify(err error) (int, string, error) {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
-		if known, ok := fiberErrors[fe.Code]; ok {
-			status, code, _ := classify(known)
-			return status, code, known
+		known, ok := fiberErrors[fe.Code]
+		switch {
+		case !ok && fe.Code < fiber.StatusInternalServerError:
+			known = errInvalidRequest // another fault of the client's HTTP
+		case !ok:
+			known = errInternal
 		}
-		return fiber.StatusInternalServerError, "internal", errInternal
+		status, code, _ := classify(known)
+		return status, code, known
 	}
 	for _, c := range codes {
 		if errors.Is(err, c.err) {
@@ -116,7 +120,11 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, code, known := classify(err)
 		msg := known.Error()
-		if status == fiber.StatusInternalServerError {
+		var fe *fiber.Error
+		switch {
+		case status == fiber.StatusInternalServerError && errors.As(err, &fe):
+			log.Error("request failed", "route", c.Route().Path, "status", fe.Code) // its text may quote the request
+		case status == fiber.StatusInternalServerError:
 			log.Error("request failed", "route", c.Route().Path, "err", err)
 		}
 		if errors.Is(err, vote.ErrUnavailable) {
