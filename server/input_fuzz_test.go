@@ -144,8 +144,8 @@ func FuzzForwardedFor(f *testing.F) {
 }
 
 // FuzzQuery sends arbitrary query strings to every API path that reads query parameters (the
-// organiser's with the token) and to live updates: the answer is never a 5xx, and every 4xx is
-// the API's JSON error.
+// organiser's with the token) and to live updates (up to the upgrade): the answer is never a
+// 5xx, and every 4xx is the API's JSON error.
 func FuzzQuery(f *testing.F) {
 	for _, s := range []string{"limit=10", "limit=abc", "limit=0", "limit=1001", "limit=10&limit=20", "step=1h",
 		"step=7s", "format=csv", "format=xml", "hz=4", "hz=abc", "hz=0", "hz=11", "hz=%00", "token=wrong",
@@ -167,7 +167,10 @@ func FuzzQuery(f *testing.F) {
 		f.Fatal(err)
 	}
 	admin := []string{"Authorization", "Bearer t"}
-	upgrade := []string{"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}
+	// A handshake of a WebSocket version nobody speaks: the server's checks before the upgrade
+	// (hz, token, slots) run, then the upgrade fails with 426, so that no connection is hijacked
+	// from app.Test's (which cannot be read and written at once).
+	upgrade := []string{"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "12", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}
 	f.Fuzz(func(t *testing.T, query string) {
 		for _, r := range []struct {
 			method, path string
