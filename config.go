@@ -25,6 +25,8 @@ type config struct {
 	PublicURL      string
 	RateLimit      int
 	WSMaxConns     int
+	WSOrganiser    int
+	WSPerSource    int
 	WSOrigins      []string
 }
 
@@ -61,6 +63,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, fmt.Errorf("LIVEVOTE_WS_MAX_CONNS: %w", err)
 	}
 	fs.IntVar(&cfg.WSMaxConns, "ws-max-conns", conns, "most live-update WebSocket connections per instance (LIVEVOTE_WS_MAX_CONNS)")
+	organiser, err := strconv.Atoi(env("LIVEVOTE_WS_ORGANISER_CONNS", "0"))
+	if err != nil {
+		return cfg, fmt.Errorf("LIVEVOTE_WS_ORGANISER_CONNS: %w", err)
+	}
+	fs.IntVar(&cfg.WSOrganiser, "ws-organiser-conns", organiser, "live-update connections kept for organisers, of ws-max-conns; 0: 1% (1 to 100) (LIVEVOTE_WS_ORGANISER_CONNS)")
+	perSource, err := strconv.Atoi(env("LIVEVOTE_WS_MAX_PER_SOURCE", "0"))
+	if err != nil {
+		return cfg, fmt.Errorf("LIVEVOTE_WS_MAX_PER_SOURCE: %w", err)
+	}
+	fs.IntVar(&cfg.WSPerSource, "ws-max-per-source", perSource, "most public live-update connections of one IPv4 address or IPv6 /64 (trusted subnets: no limit); 0: a quarter of ws-max-conns (LIVEVOTE_WS_MAX_PER_SOURCE)")
 	origins := fs.String("ws-origins", env("LIVEVOTE_WS_ORIGINS", ""), "comma-separated Origin values allowed to open live updates; empty: any (LIVEVOTE_WS_ORIGINS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

@@ -95,7 +95,7 @@ func TestRunServesBuiltinBallotAndShutsDown(t *testing.T) {
 	if !strings.Contains(out.String(), "generated organiser token") {
 		t.Errorf("no generated token printed:\n%s", out)
 	}
-	for _, want := range []string{"in-memory store", "LIVEVOTE_SECRET is not set"} {
+	for _, want := range []string{"in-memory store", "LIVEVOTE_SECRET is not set", "LIVEVOTE_PUBLIC_URL is not set"} {
 		if !strings.Contains(errs.String(), want) {
 			t.Errorf("start-up log lacks %q:\n%s", want, errs)
 		}

@@ -52,26 +52,7 @@ func sample(page, series string) float64 {
 // metrics listener only, accepted by `promtool check metrics`, and the main series move with
 // traffic (a vote, a refusal, a fraud signal, a live connection's requests).
 func TestMetrics(t *testing.T) {
-	ballot := filepath.Join(t.TempDir(), "ballot.yaml")
-	os.WriteFile(ballot, []byte(votetest.PollYAML("results: live")), 0o600)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := newLineWriter()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"livevote", "-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0"}, getenv(map[string]string{
-			"LIVEVOTE_BALLOT": ballot, "LIVEVOTE_SECRET": "s", "LIVEVOTE_ADMIN_TOKEN": "t",
-		}), out, io.Discard)
-	}()
-	var url, metricsURL string
-	for deadline := time.Now().Add(20 * time.Second); metricsURL == ""; time.Sleep(10 * time.Millisecond) {
-		printed := out.String()
-		if m, n := servingLine.FindStringSubmatch(printed), metricsLine.FindStringSubmatch(printed); m != nil && n != nil {
-			url, metricsURL = m[1], n[1]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("no addresses printed:\n%s", printed)
-		}
-	}
+	url, metricsURL, stop := startWithMetrics(t, "results: live")
 	res, err := http.Get(url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +119,7 @@ func TestMetrics(t *testing.T) {
 		`livevote_ws_connections{audience="public"}`, `livevote_ws_messages_total{audience="organiser"}`,
 		`livevote_ws_evictions_total`, `livevote_ws_tick_seconds`, `livevote_ws_snapshot_read_seconds`,
 		`livevote_store_up`, `livevote_fraud_held_pending{poll="` + id + `"}`, `livevote_poll_open{poll="` + id + `"}`,
-		`livevote_fraud_top_subnet_share{poll="` + id + `"}`, `livevote_fraud_velocity_ratio{candidate="a",poll="` + id + `"}`,
+		`livevote_fraud_top_subnet_share{poll="` + id + `"}`, `livevote_fraud_candidates_surging{poll="` + id + `"}`,
 	} {
 		if sample(after, series) < 0 {
 			t.Errorf("no series %s", series)
@@ -154,10 +135,83 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("the metrics name an address or a voter")
 	}
 	promtoolCheckMetrics(t, after)
+	stop()
+}
 
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("run: %v", err)
+// startWithMetrics runs the program with the memory store on a ballot of one test poll (with the
+// extra YAML lines) and returns its public and metrics URLs, and a function that stops it and
+// reports run's error.
+func startWithMetrics(t *testing.T, pollYAML ...string) (url, metricsURL string, stop func()) {
+	t.Helper()
+	ballot := filepath.Join(t.TempDir(), "ballot.yaml")
+	os.WriteFile(ballot, []byte(votetest.PollYAML(pollYAML...)), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := newLineWriter()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"livevote", "-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0"}, getenv(map[string]string{
+			"LIVEVOTE_BALLOT": ballot, "LIVEVOTE_SECRET": "s", "LIVEVOTE_ADMIN_TOKEN": "t",
+		}), out, io.Discard)
+	}()
+	stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); metricsURL == ""; time.Sleep(10 * time.Millisecond) {
+		printed := out.String()
+		if m, n := servingLine.FindStringSubmatch(printed), metricsLine.FindStringSubmatch(printed); m != nil && n != nil {
+			url, metricsURL = m[1], n[1]
+		} else if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("no addresses printed:\n%s", printed)
+		}
+	}
+	return url, metricsURL, stop
+}
+
+// TestMetricsHiddenResults: with results hidden, after votes, no exposed series names a
+// candidate (the tally must not leave the process while hidden: no counts, no velocity), and
+// the per-poll surge gauge is there instead.
+func TestMetricsHiddenResults(t *testing.T) {
+	url, metricsURL, stop := startWithMetrics(t, "results: hidden")
+	defer stop()
+	id := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(scrape(t, url+"/api/v1/polls"))[1]
+	for _, choice := range []string{"a", "a", "b"} {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		res, err := c.Get(url + "/api/v1/polls/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		res, err = c.Post(url+"/api/v1/polls/"+id+"/votes", "application/json", strings.NewReader(`{"choices":["`+choice+`"]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 201 {
+			t.Fatalf("vote = %d", res.StatusCode)
+		}
+	}
+	var page string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		page = scrape(t, metricsURL) // the poll's gauges are sampled every 5 s
+		if sample(page, `livevote_ballots{poll="`+id+`"}`) == 3 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if v := sample(page, `livevote_ballots{poll="`+id+`"}`); v != 3 {
+		t.Fatalf("livevote_ballots = %v, want 3 (not sampled yet?)", v)
+	}
+	for line := range strings.Lines(page) {
+		if !strings.HasPrefix(line, "#") && strings.Contains(line, `candidate="`) {
+			t.Errorf("a per-candidate series while results are hidden: %s", strings.TrimSpace(line))
+		}
+	}
+	if v := sample(page, `livevote_fraud_candidates_surging{poll="`+id+`"}`); v != 0 {
+		t.Errorf("livevote_fraud_candidates_surging = %v, want 0", v)
 	}
 }
 

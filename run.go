@@ -56,6 +56,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("LIVEVOTE_SECRET is not set: generated one; voters' cookies stop working at restart and several instances cannot share voters")
 	}
 
+	if cfg.PublicURL == "" {
+		log.Warn("LIVEVOTE_PUBLIC_URL is not set: the ballot's QR code takes its host from each request's Host header (only well-formed hosts are accepted); set it to the URL voters use")
+	}
 	logKey, err := deriveLogKey(cfg)
 	if err != nil {
 		return err
@@ -96,6 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Hub:            live,
 		Ctx:            hubCtx,
 		WSOrigins:      cfg.WSOrigins,
+		Live:           server.LiveLimits{MaxConns: cfg.WSMaxConns, Reserved: cfg.WSOrganiser, PerSource: cfg.WSPerSource},
 		Observer:       observer,
 		Logger:         log,
 	})

@@ -35,7 +35,7 @@ const (
 // restart (Warmup). Per-candidate buckets in the store would survive restarts for one more write
 // per choice on every ballot.
 //
-// Observe is called by one goroutine; Rates and Surging by any, concurrently.
+// Observe is called by one goroutine; Rates, Surging and SurgingCount by any, concurrently.
 type Velocity struct {
 	pol   vote.FraudPolicy
 	ids   []string
@@ -149,6 +149,19 @@ func (v *Velocity) Observe(at time.Time, tally map[string]int64) {
 // Rates returns every candidate's velocity as of the last Observe, in ballot order.
 func (v *Velocity) Rates() []Rate {
 	return append([]Rate(nil), *v.rates.Load()...)
+}
+
+// SurgingCount returns how many candidates are surging as of the last Observe. It names no
+// candidate and no count, so that it may leave the process (metrics) while results are hidden;
+// Rates, which tells each candidate's ballots a minute, is for organisers only.
+func (v *Velocity) SurgingCount() int {
+	n := 0
+	for _, s := range *v.surging.Load() {
+		if s {
+			n++
+		}
+	}
+	return n
 }
 
 // Surging reports whether any of the chosen candidates is surging. It takes no lock and does not

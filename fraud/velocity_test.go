@@ -2,6 +2,7 @@ package fraud_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,6 +66,9 @@ func TestVelocity(t *testing.T) {
 			feed(t, v, start, map[string]int64{}, tt.phases...)
 			if got := surging(v); got != tt.want {
 				t.Errorf("surging %s, want %s; rates %+v", got, tt.want, v.Rates())
+			}
+			if n, want := v.SurgingCount(), strings.Count(tt.want, "a"); n != want {
+				t.Errorf("SurgingCount() = %d, want %d", n, want)
 			}
 			for _, c := range []string{"a", "b", "c"} {
 				if v.Surging([]string{c}) != (tt.want == "[a]" && c == "a") {

@@ -2,8 +2,9 @@
 // (none is global) and receives what the server measures: Metrics implements server.Observer.
 // The names and labels of API.md's minimum set are fixed (dashboards and alert rules use them);
 // label values are route templates, methods, status codes, poll and candidate ids from the ballot
-// file, results, audiences and signal names only: never an IP address, a voter, a receipt or free
-// text. The ops files beside this package (prometheus.yml, alerts.yml, grafana-dashboard.json)
+// file, results, audiences, signal names and refusal reasons only: never an IP address, a voter,
+// a receipt or free text. Only livevote_candidate_ballots is per candidate, and only while the
+// poll's results are public. The ops files beside this package (prometheus.yml, alerts.yml, grafana-dashboard.json)
 // use these metrics; README.md lists them.
 //
 // monitoring imports vote and the Prometheus client only: main adapts the hub's and the store's
@@ -17,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/vote"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -70,17 +70,18 @@ type Options struct {
 
 // Metrics holds livevote's metrics. Create it with New; its methods are safe for concurrent use.
 type Metrics struct {
-	votes      *prometheus.CounterVec
-	voteTime   *prometheus.HistogramVec
-	ballots    *prometheus.GaugeVec
-	open       *prometheus.GaugeVec
-	candidates *prometheus.GaugeVec
-	held       *prometheus.GaugeVec
-	share      *prometheus.GaugeVec
-	velocity   *prometheus.GaugeVec
-	signals    *prometheus.CounterVec
-	requests   *prometheus.CounterVec
-	reqTime    *prometheus.HistogramVec
+	votes       *prometheus.CounterVec
+	voteTime    *prometheus.HistogramVec
+	ballots     *prometheus.GaugeVec
+	open        *prometheus.GaugeVec
+	candidates  *prometheus.GaugeVec
+	held        *prometheus.GaugeVec
+	share       *prometheus.GaugeVec
+	surging     *prometheus.GaugeVec
+	signals     *prometheus.CounterVec
+	liveRefused *prometheus.CounterVec
+	requests    *prometheus.CounterVec
+	reqTime     *prometheus.HistogramVec
 
 	// Series of the vote path, made at start: by poll ("" for an unknown poll), then result or
 	// signal. Read only after New.
@@ -138,14 +139,18 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 			Name: "livevote_fraud_top_subnet_share",
 			Help: "Share of the last minute's ballots that came from the busiest subnet (/24 or /48), 0 to 1 (sampled).",
 		}, []string{"poll"}),
-		velocity: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "livevote_fraud_velocity_ratio",
-			Help: "A candidate's ballots a minute over its own trailing baseline (0 until 5 minutes of history; sampled).",
-		}, []string{"poll", "candidate"}),
+		surging: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livevote_fraud_candidates_surging",
+			Help: "Candidates whose ballots a minute surge against their own baseline and the rest of the poll (0 until 5 minutes of history; sampled). Which ones: the signals overview.",
+		}, []string{"poll"}),
 		signals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livevote_fraud_signals_total",
 			Help: "Vote attempts that showed each fraud signal.",
 		}, []string{"signal"}),
+		liveRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livevote_ws_admission_refused_total",
+			Help: "Live-update connections the server refused, by reason: full (every connection taken), reserved (the rest is kept for organisers), source (one source's allowance), origin (not in LIVEVOTE_WS_ORIGINS).",
+		}, []string{"reason"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livevote_http_requests_total",
 			Help: "HTTP requests by route template, method and status code.",
@@ -160,7 +165,7 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 		http:        map[httpKey]httpSeries{},
 	}
 	reg.MustRegister(m.votes, m.voteTime, m.ballots, m.open, m.candidates, m.held, m.share,
-		m.velocity, m.signals, m.requests, m.reqTime)
+		m.surging, m.signals, m.liveRefused, m.requests, m.reqTime)
 	ids := []string{""}
 	for _, p := range opts.Polls {
 		ids = append(ids, p.ID)
@@ -168,6 +173,7 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 		m.held.WithLabelValues(p.ID)
 		m.share.WithLabelValues(p.ID)
 		m.open.WithLabelValues(p.ID)
+		m.surging.WithLabelValues(p.ID)
 	}
 	for _, id := range ids {
 		ps := &pollSeries{votes: map[string]prometheus.Counter{}}
@@ -276,12 +282,18 @@ func (m *Metrics) Poll(s vote.Snapshot) {
 	}
 }
 
-// Fraud implements server.Observer.
-func (m *Metrics) Fraud(poll string, topSubnetShare float64, velocity []fraud.Rate) {
+// Fraud implements server.Observer. No series is per candidate: a candidate's velocity is its
+// count of the last minute, which must not leave the process while results are hidden, and a
+// series once scraped cannot be taken back at a reveal, so velocity is never per candidate here
+// (organisers read it in the signals overview, behind the token).
+func (m *Metrics) Fraud(poll string, topSubnetShare float64, surging int) {
 	m.share.WithLabelValues(poll).Set(topSubnetShare)
-	for _, r := range velocity {
-		m.velocity.WithLabelValues(poll, r.Candidate).Set(r.Ratio)
-	}
+	m.surging.WithLabelValues(poll).Set(float64(surging))
+}
+
+// LiveRefused implements server.Observer. The reasons are the server's small fixed set.
+func (m *Metrics) LiveRefused(reason string) {
+	m.liveRefused.WithLabelValues(reason).Inc()
 }
 
 // collector is a prometheus.Collector that reads its figures once per scrape.

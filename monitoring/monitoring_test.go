@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/monitoring"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/votetest"
@@ -60,7 +59,8 @@ func TestMetrics(t *testing.T) {
 	m.Request("/api/v1/polls/:poll/votes", "BREW", 405, time.Millisecond)
 	m.Poll(vote.Snapshot{Poll: p.ID, State: vote.State{Status: vote.StatusOpen, Results: vote.ResultsLive},
 		Ballots: 1, Held: 1, Tally: map[string]int64{"a": 1, "b": 0, "c": 0}})
-	m.Fraud(p.ID, 0.25, []fraud.Rate{{Candidate: "a", Ratio: 6.5}})
+	m.Fraud(p.ID, 0.25, 2)
+	m.LiveRefused("reserved")
 
 	for series, want := range map[string]float64{
 		`livevote_votes_total{poll="` + p.ID + `",result="accepted"}`:                                   1,
@@ -81,7 +81,8 @@ func TestMetrics(t *testing.T) {
 		`livevote_fraud_held_pending{poll="` + p.ID + `"}`:                                              1,
 		`livevote_candidate_ballots{candidate="a",poll="` + p.ID + `"}`:                                 1,
 		`livevote_fraud_top_subnet_share{poll="` + p.ID + `"}`:                                          0.25,
-		`livevote_fraud_velocity_ratio{candidate="a",poll="` + p.ID + `"}`:                              6.5,
+		`livevote_fraud_candidates_surging{poll="` + p.ID + `"}`:                                        2,
+		`livevote_ws_admission_refused_total{reason="reserved"}`:                                        1,
 		`livevote_ws_connections{audience="public"}`:                                                    3,
 		`livevote_ws_messages_total{audience="organiser"}`:                                              10,
 		`livevote_ws_evictions_total`:                                                                   2,

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -19,7 +18,8 @@ func exposed(t *testing.T) map[string]bool {
 	m, reg, p := newMetrics(t, &up)
 	m.Request("/", "GET", 200, time.Millisecond)
 	m.Poll(vote.Snapshot{Poll: p.ID, State: vote.State{Results: vote.ResultsLive}, Tally: map[string]int64{"a": 1}})
-	m.Fraud(p.ID, 0, []fraud.Rate{{Candidate: "a"}})
+	m.Fraud(p.ID, 0, 0)
+	m.LiveRefused("full")
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

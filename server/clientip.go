@@ -47,7 +47,9 @@ func (ps proxies) trusted(a netip.Addr) bool {
 
 // clientIP is the address of the client: the socket peer, unless the peer is a trusted proxy; then
 // X-Forwarded-For is read from the right, skipping trusted proxies, and the first other address
-// is the client (what a client writes at the left of the header is never believed).
+// is the client (what a client writes at the left of the header is never believed). The address
+// has no zone: fe80::1%eth0 and fe80::1%eth1 are one client (a zone is the proxy's interface, or
+// whatever the client wrote, and must not make new sources).
 func (ps proxies) clientIP(c *fiber.Ctx) netip.Addr {
 	peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
 	peer = peer.Unmap()
@@ -60,7 +62,7 @@ func (ps proxies) clientIP(c *fiber.Ctx) netip.Addr {
 		if err != nil {
 			return peer
 		}
-		if a = a.Unmap(); !ps.trusted(a) {
+		if a = a.Unmap().WithZone(""); !ps.trusted(a) {
 			return a
 		}
 	}

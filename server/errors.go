@@ -22,6 +22,10 @@ var (
 	errInternal         = errors.New("internal error")
 	errUpgradeRequired  = errors.New("this path serves WebSocket connections only")
 	errTooManyLive      = errors.New("too many live connections: try again shortly")
+	errOriginNotAllowed = errors.New("live updates are not open to pages of this origin")
+	errBadHost          = errors.New("the Host header is not a host name or an IP address with an optional port")
+	errHeadersTooLarge  = errors.New("the request line or headers are too large")
+	errRequestTimeout   = errors.New("the request was not received in time")
 )
 
 // apiError is the body of every 4xx and 5xx answer under /api/.
@@ -47,6 +51,10 @@ var codes = []struct {
 	{errNotFound, fiber.StatusNotFound, "not_found"},
 	{errMethodNotAllowed, fiber.StatusMethodNotAllowed, "method_not_allowed"},
 	{errInvalidRequest, fiber.StatusBadRequest, "invalid_request"},
+	{errBadHost, fiber.StatusBadRequest, "invalid_host"},
+	{errRequestTimeout, fiber.StatusRequestTimeout, "request_timeout"},
+	{errHeadersTooLarge, fiber.StatusRequestHeaderFieldsTooLarge, "headers_too_large"},
+	{errOriginNotAllowed, fiber.StatusForbidden, "origin_not_allowed"},
 	{errVoterToken, fiber.StatusUnauthorized, "voter_token_required"},
 	{errUnauthorized, fiber.StatusUnauthorized, "unauthorized"},
 	{errForbidden, fiber.StatusForbidden, "forbidden"},
@@ -93,45 +101,65 @@ func VoteResults() []string {
 
 // Code returns the API error code for err ("internal" for errors the API does not name).
 func Code(err error) string {
-	_, code := classify(err)
+	_, code, _ := classify(err)
 	return code
 }
 
-func classify(err error) (int, string) {
-	for _, c := range codes {
-		if errors.Is(err, c.err) {
-			return c.status, c.code
-		}
-	}
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
-		switch fe.Code {
-		case fiber.StatusRequestEntityTooLarge:
-			return classify(errBodyTooLarge)
-		case fiber.StatusNotFound:
-			return classify(errNotFound)
-		case fiber.StatusMethodNotAllowed:
-			return classify(errMethodNotAllowed)
-		case fiber.StatusTooManyRequests:
-			return classify(errRateLimited)
-		case fiber.StatusBadRequest:
-			return classify(errInvalidRequest)
-		case fiber.StatusUpgradeRequired:
-			return classify(errUpgradeRequired)
-		}
-	}
-	return fiber.StatusInternalServerError, "internal"
+// fiberErrors are the errors of Fiber and of fasthttp below it (which Fiber's server error
+// handler turns into *fiber.Error: 431 for a request line or headers over the read buffer, 408
+// for a read timeout, 400 with the parser's text for malformed HTTP), by status.
+var fiberErrors = map[int]error{
+	fiber.StatusRequestEntityTooLarge:       errBodyTooLarge,
+	fiber.StatusNotFound:                    errNotFound,
+	fiber.StatusMethodNotAllowed:            errMethodNotAllowed,
+	fiber.StatusTooManyRequests:             errRateLimited,
+	fiber.StatusBadRequest:                  errInvalidRequest,
+	fiber.StatusUpgradeRequired:             errUpgradeRequired,
+	fiber.StatusRequestHeaderFieldsTooLarge: errHeadersTooLarge,
+	fiber.StatusRequestTimeout:              errRequestTimeout,
+	// A network error while reading the request: the client went away (no one reads the answer).
+	fiber.StatusBadGateway: errInvalidRequest,
 }
 
-// errorHandler answers every error a handler returns. Under /api/ the answer is the JSON error of
-// API.md; the message is the error's text except for internal errors, which are logged instead.
+// classify returns err's status and code, and the error of this package whose text is the
+// answer's message: err itself when it is (or wraps) one of the table's errors, else the
+// table's error for a Fiber status, else errInternal. A *fiber.Error's own text is never
+// used: fasthttp's parser puts the raw request in it (cookies, tokens).
+func classify(err error) (int, string, error) {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		known, ok := fiberErrors[fe.Code]
+		switch {
+		case !ok && fe.Code < fiber.StatusInternalServerError:
+			known = errInvalidRequest // another fault of the client's HTTP
+		case !ok:
+			known = errInternal
+		}
+		status, code, _ := classify(known)
+		return status, code, known
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.status, c.code, err
+		}
+	}
+	return fiber.StatusInternalServerError, "internal", errInternal
+}
+
+// errorHandler answers every error a handler returns, and the faults of a client's HTTP that
+// Fiber and fasthttp find below the handlers. The answer is the JSON error of API.md. The message
+// is the text of one of this package's errors, never the request's bytes; internal errors are
+// logged at ERROR, a client's faults are not.
 func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
-		status, code := classify(err)
-		msg := err.Error()
-		if status == fiber.StatusInternalServerError {
+		status, code, known := classify(err)
+		msg := known.Error()
+		var fe *fiber.Error
+		switch {
+		case status == fiber.StatusInternalServerError && errors.As(err, &fe):
+			log.Error("request failed", "route", c.Route().Path, "status", fe.Code) // its text may quote the request
+		case status == fiber.StatusInternalServerError:
 			log.Error("request failed", "route", c.Route().Path, "err", err)
-			msg = errInternal.Error()
 		}
 		if errors.Is(err, vote.ErrUnavailable) {
 			log.Warn("store unavailable", "route", c.Route().Path, "err", err)

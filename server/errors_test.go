@@ -80,6 +80,17 @@ func TestErrorCodes(t *testing.T) {
 			{"bad admin value", nil, func(e *env) response { return e.admin("status", map[string]any{"status": "scheduled"}) }, 400, "invalid_request"},
 			{"bad difficulty", nil, func(e *env) response { return e.admin("difficulty", map[string]any{"difficulty": -5}) }, 400, "invalid_request"},
 			{"bad turnout step", nil, func(e *env) response { return e.anonymous().get("/api/v1/polls/" + e.Poll.ID + "/turnout?step=7s") }, 400, "invalid_request"},
+			{"held limit not a number", nil, func(e *env) response { return e.adminGet("/held?limit=abc") }, 400, "invalid_request"},
+			{"held limit zero", nil, func(e *env) response { return e.adminGet("/held?limit=0") }, 400, "invalid_request"},
+			{"held limit with trailing text", nil, func(e *env) response { return e.adminGet("/held?limit=10x") }, 400, "invalid_request"},
+			{"held limit twice", nil, func(e *env) response { return e.adminGet("/held?limit=10&limit=abc") }, 400, "invalid_request"},
+			{"export format", nil, func(e *env) response { return e.adminGet("/export?format=xml") }, 400, "invalid_request"},
+			{"turnout step twice", nil, func(e *env) response {
+				return e.anonymous().get("/api/v1/polls/" + e.Poll.ID + "/turnout?step=1m&step=7s")
+			}, 400, "invalid_request"},
+			{"untrust no subnet", nil, func(e *env) response {
+				return e.anonymous().do("DELETE", "/api/v1/admin/polls/"+e.Poll.ID+"/trusted?subnet=abc", nil, "Authorization", "Bearer "+adminToken)
+			}, 400, "invalid_request"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -29,7 +29,10 @@ func (s *server) handleExport() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		format := c.Query("format", "json")
+		format, err := queryValue(c, "format", "json")
+		if err != nil {
+			return err
+		}
 		if format != "json" && format != "csv" {
 			return errInvalidRequest
 		}

@@ -108,10 +108,13 @@ func (s *server) sourceOf(c *fiber.Ctx, pf *pollFraud) vote.Origin {
 }
 
 // subnetOf is the /24 (IPv4) or /48 (IPv6) an address is counted in.
-func subnetOf(a netip.Addr) netip.Prefix {
-	bits := 24
+func subnetOf(a netip.Addr) netip.Prefix { return prefixOf(a, 24, 48) }
+
+// prefixOf is the prefix of a of v4 bits (IPv4) or v6 bits (IPv6).
+func prefixOf(a netip.Addr, v4, v6 int) netip.Prefix {
+	bits := v4
 	if a.Is6() {
-		bits = 48
+		bits = v6
 	}
 	p, _ := a.Prefix(bits)
 	return p

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"github.com/livevote/livevote/vote/memstore"
 	"github.com/livevote/livevote/vote/redisstore"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -78,6 +80,19 @@ type option func(*server.Config)
 
 func withRateLimit(n int) option { return func(c *server.Config) { c.RateLimit = n } }
 
+// withProxies trusts the X-Forwarded-For of these peers.
+func withProxies(list ...string) option { return func(c *server.Config) { c.TrustedProxies = list } }
+
+// withOrigins allows only these Origin values to open live updates.
+func withOrigins(list ...string) option { return func(c *server.Config) { c.WSOrigins = list } }
+
+// withLog writes the server's log to w, at every level.
+func withLog(w io.Writer) option {
+	return func(c *server.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+}
+
 // newEnv serves one test poll (votetest.Poll with the given extra YAML lines) on store.
 func newEnv(t *testing.T, store vote.Store, pollYAML []string, opts ...option) *env {
 	t.Helper()
@@ -90,7 +105,7 @@ func newEnv(t *testing.T, store vote.Store, pollYAML []string, opts ...option) *
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg.Hub = hub.New(server.Snapshots(cfg.Polls, store), hub.Options{})
+	cfg.Hub = hub.New(server.Snapshots(cfg.Polls, store), hub.Options{MaxConns: cfg.Live.MaxConns})
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- cfg.Hub.Run(ctx) }()
 	app, err := server.New(cfg)

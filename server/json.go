@@ -3,19 +3,42 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // decodeStrict fills v from a JSON body that must hold exactly one object with only known fields.
+// Its errors wrap errInvalidRequest and say what is wrong in the API's words (the field of v, the
+// byte offset), never with the body's bytes: an error's text is the answer's message.
 func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %v", errInvalidRequest, err)
+		return fmt.Errorf("%w: %s", errInvalidRequest, jsonProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("%w: data after the JSON object", errInvalidRequest)
 	}
 	return nil
+}
+
+// jsonProblem describes a decoding error without quoting the input.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("not JSON (at byte %d)", syntax.Offset)
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Sprintf("field %q has the wrong type", typ.Field) // a field of v: the API's name
+	case errors.As(err, &typ):
+		return "not a JSON object"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends too early"
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return "an unknown field"
+	}
+	return "not JSON of the expected shape"
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/base64"
 	"fmt"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/vote"
@@ -36,19 +35,6 @@ func (s *server) handleCheckpoint() fiber.Handler {
 	}
 }
 
-// queryInt reads a non-negative integer query parameter, def when absent.
-func queryInt(c *fiber.Ctx, name string, def int64) (int64, error) {
-	v := c.Query(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%w: %s must be a whole number of at least 0", errInvalidRequest, name)
-	}
-	return n, nil
-}
-
 // handleConsistency answers the RFC 6962 consistency proof between the poll's trees of sizes from
 // and to (to: the latest checkpoint's size when absent): {"from","to","hashes":[base64...]}.
 func (s *server) handleConsistency() fiber.Handler {
@@ -58,11 +44,11 @@ func (s *server) handleConsistency() fiber.Handler {
 			return err
 		}
 		cp, _ := s.seq.Checkpoint(p)
-		from, err := queryInt(c, "from", 0)
+		from, err := queryIndex(c, "from", 0)
 		if err != nil {
 			return err
 		}
-		to, err := queryInt(c, "to", cp.Size)
+		to, err := queryIndex(c, "to", cp.Size)
 		if err != nil {
 			return err
 		}
@@ -96,11 +82,11 @@ func (s *server) handleLog() fiber.Handler {
 				return err
 			}
 		}
-		after, err := queryInt(c, "after", 0)
+		after, err := queryIndex(c, "after", 0)
 		if err != nil {
 			return err
 		}
-		limit, err := queryInt(c, "limit", maxLogLimit)
+		limit, err := queryIndex(c, "limit", maxLogLimit)
 		if err != nil {
 			return err
 		}

@@ -4,14 +4,15 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/vote"
 )
 
 // Observer receives what the server measures, for metrics (package monitoring implements it).
 // Every method must be safe for concurrent use and cheap: Request runs for every request, Vote
 // and Signal on the vote path. Label values are route templates, poll and candidate ids of the
-// ballot file, results and signal names: never an IP address, a voter, a receipt or free text.
+// ballot file, results, signal names and live-update refusal reasons: never an IP address, a
+// voter, a receipt or free text. Nothing per candidate is reported but the counts of a snapshot
+// (Poll), which an Observer must expose only while the snapshot's results are public.
 type Observer interface {
 	// Request reports one HTTP request: its route template (never the raw path), method, status
 	// and how long the handlers took.
@@ -25,8 +26,13 @@ type Observer interface {
 	// Poll reports a poll's state as sampled (every Config.SampleEvery).
 	Poll(s vote.Snapshot)
 	// Fraud reports a poll's fraud figures as sampled: the busiest subnet's share of the last
-	// minute's ballots (0 without ballots) and each candidate's velocity.
-	Fraud(poll string, topSubnetShare float64, velocity []fraud.Rate)
+	// minute's ballots (0 without ballots) and how many candidates are surging (fraud.Velocity),
+	// without saying which: a candidate's velocity is its recent count, and would tell a hidden
+	// tally (the organisers read it in the signals overview).
+	Fraud(poll string, topSubnetShare float64, surging int)
+	// LiveRefused reports a live-updates connection refused, by reason: "full", "reserved",
+	// "source" or "origin" (liveslots.go).
+	LiveRefused(reason string)
 }
 
 // nopObserver is the Observer of a server configured without one.
@@ -36,7 +42,8 @@ func (nopObserver) Request(string, string, int, time.Duration) {}
 func (nopObserver) Vote(string, string, time.Duration)         {}
 func (nopObserver) Signal(string)                              {}
 func (nopObserver) Poll(vote.Snapshot)                         {}
-func (nopObserver) Fraud(string, float64, []fraud.Rate)        {}
+func (nopObserver) Fraud(string, float64, int)                 {}
+func (nopObserver) LiveRefused(string)                         {}
 
 // observeHTTP reports every request to the observer by its route template. It runs first, so it
 // sees the error a handler returned (which the error handler answers after it).
@@ -46,7 +53,7 @@ func (s *server) observeHTTP() fiber.Handler {
 		err := c.Next()
 		status := c.Response().StatusCode()
 		if err != nil {
-			status, _ = classify(err)
+			status, _, _ = classify(err)
 		}
 		s.obs.Request(c.Route().Path, c.Method(), status, time.Since(start))
 		return err

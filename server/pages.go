@@ -159,7 +159,11 @@ func (s *server) handleQR() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		svg, err := qrSVG(s.ballotURL(c, p))
+		u, err := s.ballotURL(c, p)
+		if err != nil {
+			return err
+		}
+		svg, err := qrSVG(u)
 		if err != nil {
 			return err
 		}
@@ -172,11 +176,12 @@ func (s *server) handleQR() fiber.Handler {
 
 // ballotURL is where voters find the poll's ballot. Without a configured public URL it is derived
 // from the request: its Host, and https when the request came over TLS. X-Forwarded-Proto and
-// X-Forwarded-Host are believed only from a trusted proxy.
-func (s *server) ballotURL(c *fiber.Ctx, p *vote.Poll) string {
+// X-Forwarded-Host are believed only from a trusted proxy. A host that is not one (validHost), or
+// none, is errBadHost.
+func (s *server) ballotURL(c *fiber.Ctx, p *vote.Poll) (string, error) {
 	base := strings.TrimRight(s.public, "/")
 	if base == "" {
-		scheme, host := "http", string(c.Request().URI().Host())
+		scheme, host := "http", string(c.Request().Header.Host())
 		if c.Context().IsTLS() {
 			scheme = "https"
 		}
@@ -189,9 +194,12 @@ func (s *server) ballotURL(c *fiber.Ctx, p *vote.Poll) string {
 				host = v
 			}
 		}
+		if !validHost(host) {
+			return "", errBadHost
+		}
 		base = scheme + "://" + host
 	}
-	return base + "/vote/" + url.PathEscape(p.ID)
+	return base + "/vote/" + url.PathEscape(p.ID), nil
 }
 
 // firstValue is the first item of a comma-separated header value.

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"github.com/livevote/livevote/vote/memstore"
 	"io"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/livevote/livevote/vote/memstore"
 
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote"
@@ -199,6 +200,49 @@ func TestQRCodeOfTheBallot(t *testing.T) {
 			}
 			if !bytes.Contains(r.Body, []byte(`<path fill="#000" d="M`)) {
 				t.Errorf("no modules drawn: %.300s", r.Body)
+			}
+		})
+	}
+}
+
+// TestQRCodeHost: without LIVEVOTE_PUBLIC_URL the QR code is drawn from the Host header, so a Host
+// (or a trusted proxy's X-Forwarded-Host) that is not a host name or an IP address, with an
+// optional port, is refused with 400 invalid_host: it never ends up in the code.
+func TestQRCodeHost(t *testing.T) {
+	for _, tc := range []struct {
+		name, host, forwarded string
+		status                int
+	}{
+		{"a name", "vote.example.org", "", 200},
+		{"a name and a port", "vote.example.org:8443", "", 200},
+		{"an IPv4 address", "192.0.2.7:8080", "", 200},
+		{"an IPv6 address", "[2001:db8::1]:8080", "", 200},
+		{"a path", "evil.example/phish?x=", "", 400},
+		{"user info", "user@evil.example", "", 400},
+		{"a quote", `evil.example"onload="x`, "", 400},
+		{"a bad port", "vote.example.org:http", "", 400},
+		{"a label too long", strings.Repeat("a", 64) + ".example", "", 400},
+		{"too long for a QR code", strings.Repeat("abcdefghij.", 300) + "example", "", 400},
+		{"a bad forwarded host", "vote.example.org", "evil.example/phish", 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, memstore.New(), nil, withProxies("127.0.0.1"))
+			req := "GET /qr/" + e.Poll.ID + ".svg HTTP/1.1\r\nHost: " + tc.host + "\r\n"
+			if tc.forwarded != "" {
+				req += "X-Forwarded-Host: " + tc.forwarded + "\r\n"
+			}
+			r := e.raw(req + "Connection: close\r\n\r\n")
+			if r.Status != tc.status {
+				t.Fatalf("Host %.60q: %d %.200s, want %d", tc.host, r.Status, r.Body, tc.status)
+			}
+			if tc.status == 400 {
+				if code := r.Code(t); code != "invalid_host" {
+					t.Errorf("code %s, want invalid_host", code)
+				}
+				return
+			}
+			if m := qrURL.FindSubmatch(r.Body); m == nil || string(m[1]) != "http://"+tc.host+"/vote/"+e.Poll.ID {
+				t.Errorf("QR code of %q", m)
 			}
 		})
 	}

@@ -132,7 +132,10 @@ func (s *server) handleTurnout() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		name := c.Query("step", "1m")
+		name, err := queryValue(c, "step", "1m")
+		if err != nil {
+			return err
+		}
 		w, ok := turnoutWindow[name]
 		if !ok {
 			return errInvalidRequest

@@ -28,9 +28,9 @@ func (s *server) handleHeld() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		limit := c.QueryInt("limit", 100)
-		if limit < 1 || limit > 1000 {
-			return errInvalidRequest
+		limit, err := queryInt(c, "limit", 100, 1, 1000)
+		if err != nil {
+			return err
 		}
 		held, err := s.store.Held(c.UserContext(), p, limit)
 		if err != nil {

@@ -55,5 +55,5 @@ func (s *server) sampleOne(ctx context.Context, pf *pollFraud) {
 	if src, err := s.store.Sources(ctx, p, now, 1); err == nil && src.Minute.Ballots > 0 && len(src.Minute.Subnets) > 0 {
 		share = float64(src.Minute.Subnets[0].Ballots) / float64(src.Minute.Ballots)
 	}
-	s.obs.Fraud(p.ID, share, pf.velocity.Rates())
+	s.obs.Fraud(p.ID, share, pf.velocity.SurgingCount())
 }

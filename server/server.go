@@ -3,8 +3,10 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -57,14 +59,48 @@ type Config struct {
 	Ctx context.Context
 	// WSOrigins, when not empty, lists the Origin values allowed to open live updates.
 	WSOrigins []string
+	// Live shares the hub's connections between organisers and the public (liveslots.go).
+	Live LiveLimits
 	// Observer receives what the server measures (package monitoring); nil: nothing.
 	Observer Observer
 	// SampleEvery is how often each poll is sampled (velocity, metrics, sharing the fraud
 	// counters with other instances) until Ctx is done; 0: every 5 s.
 	SampleEvery time.Duration
+	// ReadTimeout bounds reading one request, headers and body (0: 30 s); a client that sends
+	// part of a request and stops is answered 408 request_timeout.
+	ReadTimeout time.Duration
 	// Now is the clock (time.Now when nil); tests inject their own.
 	Now    func() time.Time
 	Logger *slog.Logger
+}
+
+// LiveLimits share the live-update connections (liveslots.go); zero values take the defaults.
+type LiveLimits struct {
+	// MaxConns is the hub's Options.MaxConns (0: hub.DefaultMaxConns).
+	MaxConns int
+	// Reserved of them are kept for organiser connections (0: 1 % of MaxConns, at least 1 and at
+	// most 100); it must be less than MaxConns.
+	Reserved int
+	// PerSource is the most public connections of one source, an IPv4 address or an IPv6 /64
+	// (0: a quarter of MaxConns); a subnet the organiser trusts has no such limit.
+	PerSource int
+}
+
+// withDefaults fills the zero values of l.
+func (l LiveLimits) withDefaults() (LiveLimits, error) {
+	if l.MaxConns <= 0 {
+		l.MaxConns = hub.DefaultMaxConns
+	}
+	if l.Reserved <= 0 {
+		l.Reserved = min(max(l.MaxConns/100, 1), 100)
+	}
+	if l.PerSource <= 0 {
+		l.PerSource = max(l.MaxConns/4, 1)
+	}
+	if l.Reserved >= l.MaxConns {
+		return l, fmt.Errorf("server: %d live connections reserved for organisers, of %d: keep some for the public", l.Reserved, l.MaxConns)
+	}
+	return l, nil
 }
 
 // maxVoteBody is the largest vote request body; a real vote is far smaller.
@@ -86,6 +122,7 @@ type server struct {
 	hub     *hub.Hub
 	ctx     context.Context
 	origins []string
+	slots   *liveSlots // the live-update connections (liveslots.go)
 	now     func() time.Time
 	log     *slog.Logger
 	obs     Observer
@@ -102,6 +139,10 @@ func New(cfg Config) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	live, err := cfg.Live.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	s := &server{
 		polls:   make(map[string]*vote.Poll, len(cfg.Polls)),
 		order:   cfg.Polls,
@@ -114,6 +155,7 @@ func New(cfg Config) (*fiber.App, error) {
 		hub:     cfg.Hub,
 		ctx:     cfg.Ctx,
 		origins: cfg.WSOrigins,
+		slots:   newLiveSlots(live.MaxConns, live.Reserved, live.PerSource),
 		now:     cfg.Now,
 		log:     cfg.Logger,
 		obs:     cfg.Observer,
@@ -168,10 +210,11 @@ func New(cfg Config) (*fiber.App, error) {
 		// client IPs come from proxies.clientIP.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
-		ReadTimeout:             30 * time.Second,
+		ReadTimeout:             cmp.Or(cfg.ReadTimeout, 30*time.Second),
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             120 * time.Second,
 	})
+	guardMethods(app, s.obs)
 	app.Use(s.observeHTTP())
 	s.routes(app)
 	every := cfg.SampleEvery

@@ -68,7 +68,10 @@ func (s *server) handleSetTrusted(trusted bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		raw := c.Query("subnet")
+		raw, err := queryValue(c, "subnet", "")
+		if err != nil {
+			return err
+		}
 		if trusted {
 			var body struct {
 				Subnet string `json:"subnet"`

@@ -3,7 +3,8 @@ package server
 import (
 	"context"
 	"errors"
-	"strconv"
+	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,28 +49,40 @@ type wsRequest struct {
 	poll     string
 	audience hub.Audience
 	hz       int
+	source   netip.Prefix // what a public connection counts against (liveSource)
+	exempt   bool         // the source is in a subnet the organiser trusts: no allowance
 }
 
 const wsLocal = "livevote.ws"
 
-// handleWSUpgrade checks a live-updates request before the upgrade: the poll exists, the token
-// (query or header) when given has the organiser reads (organiser or auditor), the hub has
-// room. The token is never logged.
+// handleWSUpgrade checks a live-updates request before the upgrade: the Origin is allowed (when
+// LIVEVOTE_WS_ORIGINS lists some), the poll exists, hz is 1 to hub.MaxHz, the token (query or
+// header) when given has the organiser reads (organiser or auditor), there is a slot for it
+// (liveslots.go). The token is never logged.
 func (s *server) handleWSUpgrade() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
 			return errUpgradeRequired
 		}
+		if len(s.origins) > 0 && !slices.Contains(s.origins, c.Get(fiber.HeaderOrigin)) {
+			s.obs.LiveRefused(refusedOrigin)
+			return errOriginNotAllowed
+		}
 		p, err := s.poll(c)
 		if err != nil {
 			return err
 		}
-		req := wsRequest{poll: p.ID, audience: hub.Public, hz: hub.DefaultHz}
-		if hz, err := strconv.Atoi(c.Query("hz")); err == nil {
-			req.hz = min(max(hz, 1), hub.MaxHz)
+		hz, err := queryInt(c, "hz", hub.DefaultHz, 1, hub.MaxHz)
+		if err != nil {
+			return err
 		}
+		q, err := queryValue(c, "token", "")
+		if err != nil {
+			return err
+		}
+		req := wsRequest{poll: p.ID, audience: hub.Public, hz: hz}
 		token, sent := bearer(c)
-		if q := c.Query("token"); q != "" {
+		if q != "" {
 			token, sent = q, true
 		}
 		if sent {
@@ -78,7 +91,10 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 			}
 			req.audience = hub.Organiser
 		}
-		if s.hub.Full() {
+		a := s.proxies.clientIP(c)
+		req.source, req.exempt = liveSource(a), s.fraud[p.ID].isTrusted(a)
+		if reason := s.slots.allow(req.audience, req.source, req.exempt); reason != "" {
+			s.obs.LiveRefused(reason)
 			return errTooManyLive
 		}
 		c.Locals(wsLocal, req)
@@ -86,10 +102,19 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 	}
 }
 
-// handleWS serves one live-updates connection for its whole life.
+// handleWS serves one live-updates connection for its whole life, in a slot of its own: when
+// upgrades that passed handleWSUpgrade's check at once leave none, it closes with 1013 (try again
+// later), as the hub does when it is full.
 func (s *server) handleWS() fiber.Handler {
 	return websocket.New(func(conn *websocket.Conn) {
 		req := conn.Locals(wsLocal).(wsRequest)
+		release, reason := s.slots.acquire(req.audience, req.source, req.exempt)
+		if reason != "" {
+			s.obs.LiveRefused(reason)
+			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too many live connections"), time.Now().Add(time.Second))
+			return
+		}
+		defer release()
 		err := s.hub.Serve(s.ctx, conn, req.poll, req.audience, req.hz)
 		if err != nil && !errors.Is(err, hub.ErrEvicted) {
 			s.log.Debug("live connection ended", "poll", req.poll, "audience", req.audience.String(), "err", err)

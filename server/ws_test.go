@@ -455,3 +455,41 @@ func TestLivePingFloodIsClosed(t *testing.T) {
 		t.Errorf("%d of 3,000 pings answered, want at most 40 (the flood limit's burst)", n)
 	}
 }
+
+// wsGet asks for live updates with a plain HTTP client (the WebSocket handshake's headers), to
+// read an answer that refuses the upgrade.
+func (e *env) wsGet(query string, header ...string) response {
+	e.t.Helper()
+	return e.anonymous().get("/ws/polls/"+e.Poll.ID+query, append([]string{
+		"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13",
+		"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==",
+	}, header...)...)
+}
+
+// TestLiveBadRequests: an Origin not in LIVEVOTE_WS_ORIGINS is 403 origin_not_allowed, a bad hz
+// is 400 invalid_request, both in the JSON error format and before the upgrade.
+func TestLiveBadRequests(t *testing.T) {
+	e := newEnv(t, memstore.New(), nil, withOrigins("https://vote.example.org"))
+	for _, tc := range []struct {
+		name   string
+		query  string
+		header []string
+		status int
+		code   string
+	}{
+		{"foreign origin", "", []string{"Origin", "https://evil.example"}, 403, "origin_not_allowed"},
+		{"foreign origin with the organiser token", "?token=" + adminToken, []string{"Origin", "https://evil.example"}, 403, "origin_not_allowed"},
+		{"hz not a number", "?hz=abc", []string{"Origin", "https://vote.example.org"}, 400, "invalid_request"},
+		{"hz zero", "?hz=0", []string{"Origin", "https://vote.example.org"}, 400, "invalid_request"},
+		{"hz over 10", "?hz=11", []string{"Origin", "https://vote.example.org"}, 400, "invalid_request"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.wsGet(tc.query, tc.header...)
+			if r.Status != tc.status || r.Code(t) != tc.code {
+				t.Errorf("got %d %s, want %d %s", r.Status, r.Body, tc.status, tc.code)
+			}
+		})
+	}
+	l := e.mustDial("?hz=10", http.Header{"Origin": {"https://vote.example.org"}})
+	l.waitFor(t, 2*time.Second, func(m liveMsg) bool { return m.Type == "snapshot" })
+}

@@ -26,6 +26,10 @@ export const messages = {
     unavailable: 'Your vote could not be recorded just now, and nothing was recorded. Please try again.',
     network: 'The server cannot be reached. Check your connection, then try again.',
     internal: 'Something went wrong on our side. Please try again.',
+    invalid_host: 'This address is not valid. Please open the vote from its link or QR code.',
+    headers_too_large: 'Your browser sent too much data with this request. Please clear this site\'s cookies, then reload the page.',
+    request_timeout: 'The request took too long to arrive. Check your connection, then try again.',
+    origin_not_allowed: 'Live updates are not available on this page. Please open the vote from its own link.',
   },
   zh: {
     invalid_request: '请求有误。请刷新页面后重试。',
@@ -49,6 +53,10 @@ export const messages = {
     unavailable: '暂时无法记录您的投票，本次未记录任何内容。请重试。',
     network: '无法连接服务器。请检查网络连接后重试。',
     internal: '服务器出现问题，请重试。',
+    invalid_host: '此网址无效。请通过投票链接或二维码打开。',
+    headers_too_large: '您的浏览器随请求发送的数据过多。请清除本网站的 Cookie，然后刷新页面。',
+    request_timeout: '请求未能及时送达。请检查网络连接后重试。',
+    origin_not_allowed: '此页面无法接收实时更新。请通过投票本身的链接打开。',
   },
 };
 

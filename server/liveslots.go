@@ -1,0 +1,96 @@
+package server
+
+import (
+	"net/netip"
+	"sync"
+
+	"github.com/livevote/livevote/hub"
+)
+
+// Reasons a live-updates connection is refused, as Observer.LiveRefused reports them (a small
+// fixed set: metric label values).
+const (
+	refusedFull     = "full"     // every connection of the hub is taken
+	refusedReserved = "reserved" // the public's share is taken: the rest is kept for organisers
+	refusedSource   = "source"   // the client's source has its allowance of connections
+	refusedOrigin   = "origin"   // an Origin LIVEVOTE_WS_ORIGINS does not list
+)
+
+// liveSlots shares the hub's connections (LIVEVOTE_WS_MAX_CONNS) between audiences and sources,
+// so that no client can lock the big screen and the organiser console out:
+//
+//   - organisers keep a reserve: public connections may take all but `reserved` of max;
+//     organiser connections may take any free one;
+//   - one source (an IPv4 address, an IPv6 /64) may hold at most perSource public connections.
+//     The allowance is far above a household's (a few screens) so that a venue of thousands of
+//     phones behind one address still watches; a subnet the organiser trusts for the poll (the
+//     venue's Wi-Fi, as for the rate limit) has none.
+//
+// The server asks allow before the upgrade (to answer with an HTTP error) and acquire once the
+// connection is upgraded (the count that holds: two upgrades may pass allow at once); release
+// returns the slot when the connection's handler ends. Safe for concurrent use.
+type liveSlots struct {
+	max, reserved, perSource int
+
+	mu        sync.Mutex
+	public    int
+	organiser int
+	bySource  map[netip.Prefix]int
+}
+
+// newLiveSlots shares max connections; reserved and perSource as in LiveLimits.
+func newLiveSlots(max, reserved, perSource int) *liveSlots {
+	return &liveSlots{max: max, reserved: reserved, perSource: perSource, bySource: map[netip.Prefix]int{}}
+}
+
+// liveSource is the source a public connection counts against: the client's address, its /64
+// for IPv6 (what one subscriber gets).
+func liveSource(a netip.Addr) netip.Prefix { return prefixOf(a, 32, 64) }
+
+// refusal returns why a connection of aud from src (exempt: no source allowance) cannot be
+// admitted now, or "". s.mu must be held.
+func (s *liveSlots) refusal(aud hub.Audience, src netip.Prefix, exempt bool) string {
+	switch {
+	case s.public+s.organiser >= s.max:
+		return refusedFull
+	case aud == hub.Organiser:
+		return ""
+	case s.public >= s.max-s.reserved:
+		return refusedReserved
+	case !exempt && s.bySource[src] >= s.perSource:
+		return refusedSource
+	}
+	return ""
+}
+
+// allow reports why a connection would be refused now ("" when it would be admitted); it takes
+// no slot.
+func (s *liveSlots) allow(aud hub.Audience, src netip.Prefix, exempt bool) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refusal(aud, src, exempt)
+}
+
+// acquire takes a slot for a connection of aud from src, or returns why it cannot. A taken slot
+// must be given back with release, once.
+func (s *liveSlots) acquire(aud hub.Audience, src netip.Prefix, exempt bool) (release func(), reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if reason := s.refusal(aud, src, exempt); reason != "" {
+		return nil, reason
+	}
+	if aud == hub.Organiser {
+		s.organiser++
+		return func() { s.mu.Lock(); s.organiser--; s.mu.Unlock() }, ""
+	}
+	s.public++
+	s.bySource[src]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.public--
+		if s.bySource[src]--; s.bySource[src] <= 0 {
+			delete(s.bySource, src)
+		}
+	}, ""
+}

@@ -1,0 +1,52 @@
+package server
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// The query parameters of the API: each is read with these, so that a bad value is 400
+// invalid_request rather than a silent default.
+
+// queryValue returns the query parameter name, def when it is absent or empty, and
+// errInvalidRequest when it is given more than once (which one would be meant?).
+func queryValue(c *fiber.Ctx, name, def string) (string, error) {
+	values := c.Context().QueryArgs().PeekMulti(name)
+	switch {
+	case len(values) > 1:
+		return "", errInvalidRequest
+	case len(values) == 0 || len(values[0]) == 0:
+		return def, nil
+	}
+	return string(values[0]), nil
+}
+
+// queryInt returns the query parameter name as a decimal integer from lo to hi, def when it is
+// absent or empty; anything else (not a number, out of range, given twice) is errInvalidRequest.
+func queryInt(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
+	v, err := queryValue(c, name, "")
+	if err != nil || v == "" {
+		return def, err
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi || v[0] == '+' {
+		return 0, errInvalidRequest
+	}
+	return n, nil
+}
+
+// queryIndex returns the query parameter name as a position or size in a log (a decimal integer of
+// at least 0), def when it is absent or empty; anything else is errInvalidRequest.
+func queryIndex(c *fiber.Ctx, name string, def int64) (int64, error) {
+	v, err := queryValue(c, name, "")
+	if err != nil || v == "" {
+		return def, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || v[0] == '+' {
+		return 0, fmt.Errorf("%w: %s must be a whole number of at least 0", errInvalidRequest, name)
+	}
+	return n, nil
+}
