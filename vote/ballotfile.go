@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -50,6 +51,7 @@ type filePoll struct {
 	Results     Visibility      `yaml:"results"`
 	Difficulty  *int            `yaml:"difficulty"`
 	Fraud       *fileFraud      `yaml:"fraud"`
+	Branding    *fileBranding   `yaml:"branding"`
 	Candidates  []fileCandidate `yaml:"candidates"`
 }
 
@@ -69,7 +71,7 @@ const DefaultDifficulty = 50_000
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Parse validates a ballot file's contents. name says where they came from; every error names it,
-// and the poll and the field at fault.
+// and the poll and the field at fault. A logo given as a file name is read from name's folder.
 func Parse(data []byte, name string) ([]*Poll, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -86,7 +88,7 @@ func Parse(data []byte, name string) ([]*Poll, error) {
 	polls := make([]*Poll, 0, len(f.Polls))
 	seen := map[string]bool{}
 	for i, fp := range f.Polls {
-		p, err := fp.poll()
+		p, err := fp.poll(filepath.Dir(name))
 		if err != nil {
 			who := fp.ID
 			if who == "" {
@@ -103,7 +105,8 @@ func Parse(data []byte, name string) ([]*Poll, error) {
 	return polls, nil
 }
 
-func (fp filePoll) poll() (*Poll, error) {
+// poll checks and builds one poll; dir is the ballot file's folder, where a logo file is read.
+func (fp filePoll) poll(dir string) (*Poll, error) {
 	if !idPattern.MatchString(fp.ID) {
 		return nil, fmt.Errorf("id: %q must be 1-63 lowercase letters, digits and dashes", fp.ID)
 	}
@@ -161,6 +164,9 @@ func (fp filePoll) poll() (*Poll, error) {
 		return nil, err
 	}
 	p.Fraud = fraud
+	if p.Branding, err = fp.Branding.branding(dir); err != nil {
+		return nil, err
+	}
 	if len(fp.Candidates) == 0 {
 		return nil, errors.New("candidates: at least one candidate is required")
 	}
