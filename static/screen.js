@@ -41,9 +41,10 @@ const board = bars($('bars'), {
 });
 
 // leaderWord is the mark of the first place: "Leader" while voting may go on, final once closed.
+// (Two lines: the mark stands in the narrow rank column.)
 function leaderWord(n) {
-  if (last && last.status === 'closed') return n > 1 ? '并列第一 · Tied first' : '获胜 · Winner';
-  return n > 1 ? '并列领先 · Tied lead' : '领先 · Leader';
+  if (last && last.status === 'closed') return n > 1 ? '并列第一\nTied first' : '获胜\nWinner';
+  return n > 1 ? '并列领先\nTied lead' : '领先\nLeader';
 }
 
 function stored(key) {
