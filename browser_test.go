@@ -504,7 +504,7 @@ func testScreen(t *testing.T, b *browser) {
 	// The organiser, signed in on the screen through the fragment, reveals with R twice; Space
 	// steps through the staged reveal.
 	tab.keys("r")
-	tab.waitTrue(`!document.getElementById('org').hidden`)
+	tab.waitTrue(`document.getElementById('org').textContent.includes('Press R again')`) // (in the operator overlay, off)
 	tab.keys("r")
 	tab.waitTrue(`document.body.classList.contains('mode-results')`)
 	tab.waitTrue(`document.querySelectorAll('#bars li').length >= 1`)

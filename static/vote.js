@@ -111,8 +111,6 @@ let unsure = false; // a vote was sent but no answer came back: it may be record
 
 const boot = readBoot();
 if (boot && boot.challenge) startPow(boot.challenge); // first: the worker's script loads meanwhile
-langButton($('lang'), render);
-start();
 
 // readBoot returns the page's boot block ({poll, me, challenge}), or null.
 function readBoot() {
@@ -442,3 +440,7 @@ function finish() {
 function announce(s) {
   $('announce').textContent = s;
 }
+
+// Last, once every declaration above is initialised (with the boot block start runs at once).
+langButton($('lang'), render);
+start();
