@@ -599,6 +599,12 @@ func testLivePage(t *testing.T, b *browser) {
 		tab.screenshot("live-desktop-"+lang[:2]+".png", true)
 		tab.checkContrast("live page " + lang)
 	}
+	for _, lang := range []string{"en-US", "zh-CN"} { // phones: the cities whole as well
+		tab := b.tab(t, phone320, lang)
+		tab.navigate(p.url + "/live/" + builtinPoll)
+		tab.waitTrue(`document.querySelectorAll('#bars li').length === 15`)
+		tab.expectWhole("live at 320 px "+lang, `#bars .b-name, #bars .b-num, #bars .b-share`)
+	}
 	// Someone who voted gets no Vote button, but their receipt.
 	voter := b.tab(t, phone390, "en-US")
 	voter.navigate(p.url + "/vote/" + builtinPoll)
@@ -650,7 +656,7 @@ func testScreenshots(t *testing.T, b *browser) {
 				tab.navigate(p.url + pg.path)
 				tab.waitTrue(pg.ready)
 				name := fmt.Sprintf("page-%s-%s-%s.png", pg.name, lang[:2], s.name)
-				tab.screenshot(name, pg.name != "screen")
+				tab.screenshot(name, pg.name != "screen" && pg.name != "vote") // the ballot as a phone shows it, with its Submit bar
 				if w := evaluate[[]int](tab, `[document.documentElement.scrollWidth, innerWidth]`); w[0] > w[1] {
 					t.Errorf("%s: %d px wide on a %d px screen", name, w[0], w[1])
 				}
