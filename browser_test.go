@@ -226,7 +226,7 @@ func testBallot(t *testing.T, b *browser) {
 		second.click(`#submit`)
 		second.waitTrue(`!document.getElementById('result').hidden`)
 		second.expectText(`#result-title`, "You have already voted")
-		second.expectText(`#result-text`, "You have already voted. Each person votes once.")
+		second.expectText(`#result-text`, "Each person votes once. Your ballot is safely stored.")
 		if a, b := first.text(`#receipt`), second.text(`#receipt`); a != b {
 			t.Errorf("the already-voted page shows receipt %q, the vote got %q", b, a)
 		}
@@ -314,10 +314,17 @@ func testBallot(t *testing.T, b *browser) {
 			"algorithm": "SHA-256", "challenge": pow.Digest(salt, int64(n)), "salt": salt, "max_number": n, "signature": "00",
 		})
 		tab.beforeScripts(`{
+			const slow = ` + strconv.Quote(string(challenge)) + `;
 			const real = window.fetch;
 			window.fetch = (u, o) => String(u).endsWith('/challenge')
-				? Promise.resolve(new Response(` + strconv.Quote(string(challenge)) + `, {headers: {'Content-Type': 'application/json'}}))
+				? Promise.resolve(new Response(slow, {headers: {'Content-Type': 'application/json'}}))
 				: real(u, o);
+			// The page carries its first challenge: that one too (before the page's module runs).
+			document.addEventListener('readystatechange', () => {
+				const boot = document.getElementById('boot');
+				if (document.readyState !== 'interactive' || !boot) return;
+				boot.textContent = JSON.stringify({ ...JSON.parse(boot.textContent), challenge: JSON.parse(slow) });
+			});
 		}`)
 		tab.navigate(ballotURL)
 		tab.waitTrue(ballotReady)
@@ -520,7 +527,7 @@ func testScreen(t *testing.T, b *browser) {
 	// The organiser, signed in on the screen through the fragment, reveals with R twice; Space
 	// steps through the staged reveal.
 	tab.keys("r")
-	tab.waitTrue(`!document.getElementById('org').hidden`)
+	tab.waitTrue(`document.getElementById('org').textContent.includes('Press R again')`) // (in the operator overlay, off)
 	tab.keys("r")
 	tab.waitTrue(`document.body.classList.contains('mode-results')`)
 	tab.waitTrue(`document.querySelectorAll('#bars li').length >= 1`)

@@ -3,8 +3,10 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io/fs"
@@ -17,6 +19,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/vote"
 	qrcode "github.com/skip2/go-qrcode"
+	"github.com/valyala/fasthttp"
 )
 
 // The web pages (package static) are plain files: every page is a shell that its JavaScript module
@@ -106,8 +109,7 @@ func (a *asset) send(c *fiber.Ctx) error {
 }
 
 // handlePage serves one page. With forPoll the page is about the poll named by :poll, and an
-// unknown poll gets the "no such vote" page (404). The ballot page gives a new voter the voter
-// cookie at once, as GET /api/v1/polls/{poll} does.
+// unknown poll gets the "not found" page (404). (The ballot has handleBallotPage.)
 func (s *server) handlePage(name string, forPoll bool) fiber.Handler {
 	page, missing := s.assets[name], s.assets["notfound.html"]
 	if page == nil || missing == nil {
@@ -120,9 +122,6 @@ func (s *server) handlePage(name string, forPoll bool) fiber.Handler {
 				c.Status(fiber.StatusNotFound)
 				return missing.send(c)
 			}
-		}
-		if name == "vote.html" {
-			s.keys.ensureVoter(c)
 		}
 		return page.send(c)
 	}
@@ -237,4 +236,136 @@ func qrSVG(content string) ([]byte, error) {
 	}
 	b.WriteString(`"/></svg>`)
 	return b.Bytes(), nil
+}
+
+// ballotBoot is what the ballot page carries for its first paint, in a
+// <script type="application/json" id="boot"> block: the poll as GET /api/v1/polls/{poll} answers
+// it, the voter's own ballot as GET .../me does, and a proof-of-work challenge as GET .../challenge
+// does (absent unless the poll is open and the voter has not voted). With it the ballot shows and
+// the proof of work starts without another round trip on a slow network.
+type ballotBoot struct {
+	Poll      pollView   `json:"poll"`
+	Me        meView     `json:"me"`
+	Challenge *challenge `json:"challenge,omitempty"`
+}
+
+// handleBallotPage serves the ballot (vote.html) with its ballotBoot: for the poll named by :poll
+// (an unknown one gets the "not found" page, 404), or without forPoll for the first open poll (else
+// the first poll). It gives a new voter the voter cookie, as GET /api/v1/polls/{poll} does. When
+// the store cannot answer, the page goes out without its boot block and loads what it needs itself.
+// The page is the voter's own: it is never cached.
+func (s *server) handleBallotPage(forPoll bool) fiber.Handler {
+	page, missing := s.assets["vote.html"], s.assets["notfound.html"]
+	head := bytes.Index(page.body, []byte("</head>"))
+	if head < 0 || missing == nil {
+		panic("server: embedded ballot page missing or without </head>")
+	}
+	return func(c *fiber.Ctx) error {
+		pageHeaders(c)
+		var p *vote.Poll
+		if forPoll {
+			var err error
+			if p, err = s.poll(c); err != nil {
+				c.Status(fiber.StatusNotFound)
+				return missing.send(c)
+			}
+		}
+		voter := s.keys.ensureVoter(c)
+		boot, err := s.ballotBoot(c.UserContext(), p, voter)
+		if err != nil {
+			s.log.Warn("ballot page without its boot block", "err", err)
+			return page.send(c)
+		}
+		data, err := json.Marshal(boot) // escapes <, > and &: safe inside <script>
+		if err != nil {
+			return err
+		}
+		body := make([]byte, 0, len(page.body)+len(data)+64)
+		body = append(body, page.body[:head]...)
+		body = append(body, `<script type="application/json" id="boot">`...)
+		body = append(body, data...)
+		body = append(body, "</script>\n"...)
+		body = append(body, page.body[head:]...)
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		c.Set(fiber.HeaderContentType, page.contentType)
+		if strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
+			c.Set(fiber.HeaderContentEncoding, "gzip")
+			body = fasthttp.AppendGzipBytesLevel(nil, body, fasthttp.CompressBestSpeed)
+		}
+		return c.Send(body)
+	}
+}
+
+// ballotBoot gathers the ballot page's boot block for poll p (nil: the first open poll, else the
+// first) and the voter with id.
+func (s *server) ballotBoot(ctx context.Context, p *vote.Poll, voter string) (*ballotBoot, error) {
+	if p == nil {
+		p = s.order[0]
+		for _, q := range s.order {
+			st, err := s.states.get(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			if st.Status == vote.StatusOpen {
+				p = q
+				break
+			}
+		}
+	}
+	st, err := s.states.get(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	me, err := s.me(ctx, p, voter)
+	if err != nil {
+		return nil, err
+	}
+	b := &ballotBoot{Poll: newPollView(p, st), Me: me}
+	if st.Status == vote.StatusOpen && !me.Voted {
+		if st.Difficulty == 0 {
+			b.Challenge = &challenge{Algorithm: "none"}
+		} else {
+			ch := s.keys.newChallenge(p.ID, s.keys.voterKey(voter), st.Difficulty, s.now())
+			b.Challenge = &ch
+		}
+	}
+	return b, nil
+}
+
+// handleNotFound answers every path no route serves: a person's browser (one that accepts
+// text/html) gets the "not found" page, anything else, and every path under /api/, the API's JSON
+// error.
+func (s *server) handleNotFound() fiber.Handler {
+	missing := s.assets["notfound.html"]
+	return func(c *fiber.Ctx) error {
+		if strings.HasPrefix(c.Path(), "/api/") || !strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
+			return errNotFound
+		}
+		pageHeaders(c)
+		c.Status(fiber.StatusNotFound)
+		return missing.send(c)
+	}
+}
+
+// logoCSP keeps a logo inert when opened on its own: an SVG may carry script.
+const logoCSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+// handleLogo serves the poll's logo from its ballot file (404 when it has none).
+func (s *server) handleLogo() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := s.poll(c)
+		if err != nil {
+			return err
+		}
+		if p.Branding.Logo == nil {
+			return fiber.ErrNotFound
+		}
+		c.Set(fiber.HeaderContentSecurityPolicy, logoCSP)
+		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+		c.Set(fiber.HeaderContentType, p.Branding.LogoType)
+		return c.Send(p.Branding.Logo)
+	}
 }

@@ -26,10 +26,10 @@ func TestPagesAreServed(t *testing.T) {
 	}{
 		{"/", "text/html", `src="/static/vote.js"`, 200},
 		{"/vote/" + id, "text/html", `src="/static/vote.js"`, 200},
-		{"/vote/no-such-poll", "text/html", "This vote does not exist.", 404},
+		{"/vote/no-such-poll", "text/html", "This page does not exist.", 404},
 		{"/receipt/abc", "text/html", `src="/static/receipt.js"`, 200},
 		{"/screen/" + id, "text/html", `src="/static/screen.js"`, 200},
-		{"/screen/no-such-poll", "text/html", "This vote does not exist.", 404},
+		{"/screen/no-such-poll", "text/html", "This page does not exist.", 404},
 		{"/organiser/" + id, "text/html", `src="/static/organiser.js"`, 200},
 		{"/live/" + id, "text/html", `src="/static/live.js"`, 200},
 		{"/static/vote.js", "text/javascript", "import", 200},

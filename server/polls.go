@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/url"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -22,6 +23,14 @@ type pollView struct {
 	Results     vote.Visibility  `json:"results"`
 	Difficulty  int              `json:"difficulty"`
 	Candidates  []vote.Candidate `json:"candidates"`
+	Branding    *brandingView    `json:"branding,omitempty"`
+}
+
+// brandingView is a poll's branding: the path of its logo, its colours (#rrggbb); each optional.
+type brandingView struct {
+	Logo       string `json:"logo,omitempty"`
+	Background string `json:"background,omitempty"`
+	Accent     string `json:"accent,omitempty"`
 }
 
 func (s *server) handlePolls() fiber.Handler {
@@ -57,12 +66,24 @@ func (s *server) handlePoll() fiber.Handler {
 		}
 		s.keys.ensureVoter(c)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.JSON(pollView{
-			ID: p.ID, Title: p.Title, Description: p.Description, MaxChoices: p.MaxChoices,
-			Limit: p.Limit, TimeZone: p.Location.String(), OpensAt: p.OpensAt, ClosesAt: p.ClosesAt,
-			Status: st.Status, Results: st.Results, Difficulty: st.Difficulty, Candidates: p.Candidates,
-		})
+		return c.JSON(newPollView(p, st))
 	}
+}
+
+// newPollView is poll p in state st as the API shows it.
+func newPollView(p *vote.Poll, st vote.State) pollView {
+	v := pollView{
+		ID: p.ID, Title: p.Title, Description: p.Description, MaxChoices: p.MaxChoices,
+		Limit: p.Limit, TimeZone: p.Location.String(), OpensAt: p.OpensAt, ClosesAt: p.ClosesAt,
+		Status: st.Status, Results: st.Results, Difficulty: st.Difficulty, Candidates: p.Candidates,
+	}
+	if b := p.Branding; b.Logo != nil || b.Background != "" || b.Accent != "" {
+		v.Branding = &brandingView{Background: b.Background, Accent: b.Accent}
+		if b.Logo != nil {
+			v.Branding.Logo = "/branding/" + url.PathEscape(p.ID) + "/logo"
+		}
+	}
+	return v
 }
 
 // handleMe answers whether this voter has a ballot in the poll (in the current period).
@@ -73,19 +94,36 @@ func (s *server) handleMe() fiber.Handler {
 			return err
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		id := s.keys.voter(c)
-		if id == "" {
-			return c.JSON(fiber.Map{"voted": false, "receipt": nil, "choices": []string{}})
-		}
-		r, err := s.store.VoterBallot(c.UserContext(), p, s.keys.voterKey(id), p.Period(s.now()))
-		switch {
-		case err == vote.ErrReceiptNotFound:
-			return c.JSON(fiber.Map{"voted": false, "receipt": nil, "choices": []string{}})
-		case err != nil:
+		me, err := s.me(c.UserContext(), p, s.keys.voter(c))
+		if err != nil {
 			return err
 		}
-		return c.JSON(fiber.Map{"voted": true, "receipt": r.ID, "choices": r.Choices, "recorded_at": r.RecordedAt})
+		return c.JSON(me)
 	}
+}
+
+// meView is the answer of GET /api/v1/polls/{poll}/me.
+type meView struct {
+	Voted      bool       `json:"voted"`
+	Receipt    *string    `json:"receipt"`
+	Choices    []string   `json:"choices"`
+	RecordedAt *time.Time `json:"recorded_at,omitempty"`
+}
+
+// me says whether the voter with id (none: "") has a ballot in p in the current period.
+func (s *server) me(ctx context.Context, p *vote.Poll, id string) (meView, error) {
+	none := meView{Choices: []string{}}
+	if id == "" {
+		return none, nil
+	}
+	r, err := s.store.VoterBallot(ctx, p, s.keys.voterKey(id), p.Period(s.now()))
+	switch {
+	case err == vote.ErrReceiptNotFound:
+		return none, nil
+	case err != nil:
+		return meView{}, err
+	}
+	return meView{Voted: true, Receipt: &r.ID, Choices: r.Choices, RecordedAt: &r.RecordedAt}, nil
 }
 
 // handleResults answers the counts; the tally only when the public may see it or the caller is an

@@ -48,13 +48,17 @@ func (s *server) routes(app *fiber.App) {
 	app.Use("/api", func(*fiber.Ctx) error { return errNotFound })
 
 	// Pages (pages.go, files in static/): the ballot, a receipt, the big screen, the organiser's
-	// console, public participation; their files; the QR code of the ballot for the big screen.
-	app.Get("/", s.handlePage("vote.html", false))
-	app.Get("/vote/:poll", s.handlePage("vote.html", true))
+	// console, public participation; their files; the QR code of the ballot for the big screen;
+	// the poll's logo (branding in the ballot file).
+	app.Get("/", s.handleBallotPage(false))
+	app.Get("/vote/:poll", s.handleBallotPage(true))
+	app.Get("/receipt", s.handlePage("receipt.html", false))
 	app.Get("/receipt/:receipt", s.handlePage("receipt.html", false))
 	app.Get("/screen/:poll", s.handlePage("screen.html", true))
 	app.Get("/organiser/:poll", s.handlePage("organiser.html", true))
 	app.Get("/live/:poll", s.handlePage("live.html", true))
 	app.Get("/static/:name", s.handleAsset())
 	app.Get("/qr/:poll.svg", s.handleQR())
+	app.Get("/branding/:poll/logo", s.handleLogo())
+	app.Use(s.handleNotFound()) // any other path: a page for people, JSON for programs
 }

@@ -2,9 +2,11 @@
 // new place and bars grow when counts change (the big screen, the live page, the organiser).
 import { el, num } from './common.js';
 
-// bars draws into list (an <ol>). labels(c) gives a candidate's {name, sub}; leaderText() the
-// word for the leader's mark.
-export function bars(list, { labels, leaderText, votesText = () => '' }) {
+// bars draws into list (an <ol>). labels(c) gives a candidate's {name, sub}; leaderText(n) the
+// word for the leader's mark, where n is how many share the lead (a tie when n > 1). With columns
+// > 1 the places run down the first column, then the next (the big screen); the row's CSS width is
+// then its column's.
+export function bars(list, { labels, leaderText, votesText = () => '', columns = 1 }) {
   const rows = new Map();
   list.classList.add('bars');
   return {
@@ -15,7 +17,10 @@ export function bars(list, { labels, leaderText, votesText = () => '' }) {
       const sorted = [...candidates].sort((a, b) => count(b) - count(a) || a.id.localeCompare(b.id));
       const max = Math.max(0, ...sorted.map(count));
       const total = sorted.reduce((s, c) => s + count(c), 0);
-      list.style.setProperty('--rows', sorted.length);
+      const leaders = max > 0 ? sorted.filter((c) => count(c) === max).length : 0;
+      const per = Math.ceil(sorted.length / columns);
+      const place = (i) => (columns > 1 ? `translate(${Math.floor(i / per) * 100}%, ${(i % per) * 100}%)` : `translateY(${i * 100}%)`);
+      list.style.setProperty('--rows', per);
       sorted.forEach((c, i) => {
         let r = rows.get(c.id);
         if (shown && !shown.has(c.id)) {
@@ -38,7 +43,7 @@ export function bars(list, { labels, leaderText, votesText = () => '' }) {
             el('span', { class: 'b-label' }, r.name, r.lead, r.sub),
             el('span', { class: 'b-track', 'aria-hidden': 'true' }, r.fill),
             el('span', { class: 'b-val' }, r.val, r.votes, r.share));
-          r.li.style.transform = `translateY(${i * 100}%)`;
+          r.li.style.transform = place(i);
           list.append(r.li);
           rows.set(c.id, r);
           void r.li.offsetWidth; // start the bar at zero so that it grows
@@ -49,13 +54,13 @@ export function bars(list, { labels, leaderText, votesText = () => '' }) {
         r.sub.textContent = l.sub;
         const leads = max > 0 && n === max;
         r.rank.textContent = leads ? '★' : String(1 + sorted.filter((x) => count(x) > n).length);
-        r.li.style.transform = `translateY(${i * 100}%)`;
+        r.li.style.transform = place(i);
         r.fill.style.width = max ? `${(n / max) * 100}%` : '0%';
         r.val.textContent = num(n);
         r.votes.textContent = ' ' + votesText(n);
         r.share.textContent = total ? `${num((n / total) * 100, 1)}%` : '';
         r.li.classList.toggle('leader', leads);
-        r.lead.textContent = leads ? leaderText() : '';
+        r.lead.textContent = leads ? leaderText(leaders) : '';
       });
     },
     clear() {

@@ -1,5 +1,6 @@
 // live.js: public participation (/live/{poll}): ballots so far, the rate and turnout over time,
-// and the results once they are public (live or revealed).
+// and the results once they are public (live or revealed). The Vote button shows only to people
+// who have not voted; those who have get a link to their receipt.
 import { api, langButton, live, num, pollFromPath, t as tr, text, time, translate } from './common.js';
 import { bars } from './bars.js';
 import { chart } from './chart.js';
@@ -9,14 +10,20 @@ const S = {
   en: {
     brand: 'Participation',
     ballots: 'Ballots cast',
-    rate: '{n} per minute in the last minute',
+    rate: 'About {n} ballots a minute just now.',
+    rate_none: 'No new ballots in the last minute.',
     vote: 'Vote',
+    voted: 'You have voted.',
+    my_receipt: 'Check your receipt',
     turnout: 'Turnout',
     per_minute: 'Ballots per minute, last hour',
     per_hour: 'Ballots per hour, last 48 hours',
     chart_text: 'Peak {n} at {t}; {total} in this period.',
     results: 'Results',
     leader: 'Leader',
+    tied: 'Tied',
+    winner: 'Winner',
+    tied_first: 'Tied first',
     votes: 'votes',
     open: 'Voting is open. The result stays secret until it is revealed.',
     open_public: 'Voting is open.',
@@ -30,14 +37,20 @@ const S = {
   zh: {
     brand: '参与情况',
     ballots: '已投票数',
-    rate: '最近一分钟每分钟 {n} 票',
+    rate: '目前每分钟约 {n} 票。',
+    rate_none: '最近一分钟没有新选票。',
     vote: '去投票',
+    voted: '您已投票。',
+    my_receipt: '查询投票凭证',
     turnout: '投票人数',
     per_minute: '每分钟票数（最近一小时）',
     per_hour: '每小时票数（最近 48 小时）',
     chart_text: '峰值 {n}，时间 {t}；此期间共 {total}。',
     results: '投票结果',
     leader: '领先',
+    tied: '并列领先',
+    winner: '获胜',
+    tied_first: '并列第一',
     votes: '票',
     open: '投票进行中。结果揭晓前保密。',
     open_public: '投票进行中。',
@@ -61,9 +74,10 @@ let minute = null;
 let hour = null;
 let lastBallots = -1;
 let turnoutAt = 0;
+let me = null; // this visitor's ballot (GET .../me), once known
 const board = bars($('bars'), {
   labels: (c) => ({ name: text(c.city), sub: text(c.initiative) }),
-  leaderText: () => t('leader'),
+  leaderText: (n) => (snap && snap.status === 'closed' ? t(n > 1 ? 'tied_first' : 'winner') : t(n > 1 ? 'tied' : 'leader')),
   votesText: () => t('votes'),
 });
 
@@ -72,8 +86,9 @@ render();
 start();
 
 async function start() {
-  const p = await api(base);
+  const [p, m] = await Promise.all([api(base), api(`${base}/me`)]);
   if (p.ok) poll = p.data;
+  if (m.ok) me = m.data;
   render();
   live(`/ws/polls/${encodeURIComponent(pollId)}?hz=2`, {
     onMessage: (m) => {
@@ -113,10 +128,13 @@ function renderNow() {
   $('conn').textContent = conn === 'open' ? t('connected') : conn ? t('reconnecting') : '';
   if (!snap) return;
   $('ballots').textContent = num(snap.ballots);
-  $('rate').textContent = t('rate', { n: num(snap.rate, 1) });
+  $('rate').textContent = snap.rate > 0 ? t('rate', { n: num(snap.rate, snap.rate < 10 ? 1 : 0) }) : t('rate_none');
   const pub = !!snap.tally && snap.results !== 'hidden';
   $('state-text').textContent = snap.status === 'open' ? t(pub ? 'open_public' : 'open') : t(snap.status);
-  $('to-vote').hidden = snap.status !== 'open';
+  const voted = !!(me && me.voted);
+  $('to-vote').hidden = snap.status !== 'open' || !me || voted;
+  $('voted').hidden = !voted;
+  if (voted) $('my-receipt').href = `/receipt/${encodeURIComponent(me.receipt)}`;
   $('results').hidden = !pub;
   if (pub && poll) board.update(snap.tally, poll.candidates);
   else board.clear();

@@ -22,6 +22,11 @@ const S = {
     log_later: 'Your ballot is not in the public log’s checkpoint yet. Please check again later.',
     log_failed: 'Warning: the public log’s proof for this ballot did not verify ({why}). Please tell the organisers.',
     log_unsupported: 'This browser cannot check the public log’s signature (Ed25519). Try a current browser.',
+    copy: 'Copy the code',
+    copied: 'Copied.',
+    copy_failed: 'Could not copy: select the code and copy it.',
+    to_ballot: 'Back to the ballot',
+    to_live: 'Follow the vote live',
   },
   zh: {
     brand: '投票凭证',
@@ -30,7 +35,7 @@ const S = {
     hint: '投票后获得的编号。',
     check: '查询',
     recorded: '您的选票已记录。',
-    recorded_at: '已于 {t} 记录在“{p}”中。',
+    recorded_at: '已于 {t} 记录在《{p}》中。',
     checking: '正在查询…',
     log_checking: '正在核验公开日志…',
     log_ok: '已在您的浏览器中核验：您的选票是公开日志 {n} 条记录中的第 {i} 条，根哈希 {root}…',
@@ -39,6 +44,11 @@ const S = {
     log_later: '您的选票尚未出现在公开日志的检查点中。请稍后再查。',
     log_failed: '警告：此选票在公开日志中的证明未通过核验（{why}）。请告知组织者。',
     log_unsupported: '此浏览器无法核验公开日志的签名（Ed25519）。请使用新版浏览器。',
+    copy: '复制编号',
+    copied: '已复制。',
+    copy_failed: '无法复制：请选中编号后手动复制。',
+    to_ballot: '返回投票页面',
+    to_live: '查看实时投票情况',
   },
 };
 const t = (k, v) => tr(S, k, v);
@@ -49,13 +59,43 @@ let checkId = 0; // the latest check; an older one's results are dropped
 
 langButton($('lang'), render);
 render();
-const first = decodeURIComponent(location.pathname.split('/')[2] || '');
+const first = normalise(decodeURIComponent(location.pathname.split('/')[2] || ''));
 $('code').value = first;
 if (first) check(first, false);
+$('copy').addEventListener('click', copy);
+
+// normalise turns what a person typed or pasted into a receipt code: receipts are lowercase
+// base32 (a-z, 2-7), so capitals become small letters, spaces, dashes and other marks go, and the
+// digits 0 and 1, which receipts never have, are read as the letters o and l.
+function normalise(s) {
+  return s.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/0/g, 'o').replace(/1/g, 'l');
+}
+
+// copy puts the code on the clipboard (or, where the page may not, asks the person to).
+async function copy() {
+  let ok = false;
+  try {
+    await navigator.clipboard.writeText($('code').value);
+    ok = true;
+  } catch (e) {
+    $('code').select();
+    ok = document.execCommand && document.execCommand('copy');
+  }
+  $('copy-done').textContent = ok ? t('copied') : t('copy_failed');
+}
+
+// links points back to the ballot and the live page of poll (unknown: "", the ballot's start).
+function links(poll) {
+  const id = encodeURIComponent(poll);
+  $('to-ballot').href = poll ? `/vote/${id}` : '/';
+  $('to-live').href = `/live/${id}`;
+  $('to-live-item').hidden = !poll;
+}
 
 $('check').addEventListener('submit', (e) => {
   e.preventDefault();
-  const code = $('code').value.trim();
+  const code = normalise($('code').value);
+  $('code').value = code;
   if (!code) return;
   history.replaceState(null, '', `/receipt/${encodeURIComponent(code)}`);
   check(code, true);
@@ -72,6 +112,7 @@ async function check(code, focus) {
     const p = await api(`/api/v1/polls/${encodeURIComponent(res.data.poll)}`);
     answer.title = p.ok ? p.data.title : { en: res.data.poll, zh: res.data.poll };
   }
+  links(res.ok ? res.data.poll : '');
   render();
   if (focus) $('answer').focus();
   if (res.ok) checkLog(code, id);
@@ -132,6 +173,7 @@ function render() {
   document.title = t('title');
   const box = $('answer');
   renderLog();
+  $('copy-done').textContent = '';
   if (!answer) return;
   box.textContent = '';
   if (answer.ok) {

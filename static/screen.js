@@ -1,15 +1,22 @@
 // screen.js: the big screen at the ceremony (/screen/{poll}), in Chinese and English at once.
 //
 // It watches the poll as the public does (so that a hidden tally never reaches it, whoever runs
-// it): the ballot count rising smoothly, the rate, the QR code of the ballot; once the results are
-// revealed, a bar per candidate. A reveal seen live is staged: the candidates appear from the last
-// place up, the top three one by one, the leader last; Space or → moves to the next step at once.
+// it): the ballot count rising smoothly, the rate, the QR code of the ballot while voting is open;
+// once the results are public, a bar per candidate in two columns. Whenever the results become
+// revealed (from hidden or from live) the reveal is staged: the candidates appear from the last
+// place up, the top three one by one (a tie at one step), the leader last; then the winner view
+// (the initiative, its city, its share; a tie shows every winner). Space or → moves to the next
+// step at once, and after the reveal switches between the winner view and the bars. While voting
+// is open the first place is "Leader"; once closed, "Winner". The poll's branding (logo, colours)
+// comes from its ballot file.
 //
-// An organiser may drive the reveal from the screen's keyboard: the token comes in the URL
-// fragment (/screen/{poll}#token=...), which browsers never send to the server, or from the
-// dialog that O opens; it is kept in sessionStorage and sent only in an Authorization header.
-// Then R, pressed twice, reveals the results.
-import { api, live, num, pollFromPath } from './common.js';
+// Nothing meant for the organiser shows on the projected image unless they ask: an organiser may
+// drive the reveal from the screen's keyboard with a token from the URL fragment
+// (/screen/{poll}#token=...), which browsers never send to the server, or from the dialog that O
+// opens; it is kept in sessionStorage and sent only in an Authorization header. R, pressed twice,
+// reveals the results. H (signed in) shows or hides a small operator overlay with the keys and
+// the answers to them; it is off by default.
+import { api, el, live, num, pollFromPath } from './common.js';
 import { bars } from './bars.js';
 import { showCheckpoint } from './checkpoint.js';
 
@@ -22,23 +29,40 @@ const STATUS = {
 };
 
 let token = takeToken();
+let overlay = !!token && stored('lv_overlay') === '1';
 let poll = null;
 let last = null; // the last snapshot shown
-let staging = null; // {shown: Set, order: [ids, last place first], timer}
+let staging = null; // {shown: Set, steps: [[ids], last place first], next, timer}
+const winner = { on: false, timer: 0, seen: false }; // the winner view: shown, pending, shown once
 const board = bars($('bars'), {
-  labels: (c) => ({ name: `${c.city.zh} ${c.city.en}`, sub: '' }),
-  leaderText: () => '领先 · Leader',
+  labels: (c) => ({ name: `${c.city.zh} ${c.city.en}`, sub: `${c.initiative.zh} · ${c.initiative.en}` }),
+  leaderText: (n) => leaderWord(n),
   votesText: () => 'votes',
+  columns: 2,
 });
+
+// leaderWord is the mark of the first place: "Leader" while voting may go on, final once closed.
+// (Two lines: the mark stands in the narrow rank column.)
+function leaderWord(n) {
+  if (last && last.status === 'closed') return n > 1 ? '并列第一\nTied first' : '获胜\nWinner';
+  return n > 1 ? '并列领先\nTied lead' : '领先\nLeader';
+}
+
+function stored(key) {
+  try { return sessionStorage.getItem(key); } catch (e) { return null; }
+}
+function store(key, v) {
+  try { sessionStorage.setItem(key, v); } catch (e) { /* private mode */ }
+}
 
 // takeToken moves an organiser token from the URL fragment to sessionStorage and out of the URL.
 function takeToken() {
   const m = location.hash.match(/token=([^&]+)/);
   if (m) {
-    try { sessionStorage.setItem('lv_token', decodeURIComponent(m[1])); } catch (e) { /* private mode */ }
+    store('lv_token', decodeURIComponent(m[1]));
     history.replaceState(null, '', location.pathname + location.search);
   }
-  try { return sessionStorage.getItem('lv_token') || ''; } catch (e) { return m ? decodeURIComponent(m[1]) : ''; }
+  return stored('lv_token') || (m ? decodeURIComponent(m[1]) : '');
 }
 
 // The count glides to each new value.
@@ -79,31 +103,53 @@ function onSnapshot(m) {
   $('rate').textContent = num(m.rate, m.rate < 10 ? 1 : 0);
   $('status').hidden = !STATUS[m.status];
   $('status').textContent = STATUS[m.status] || '';
-  $('qr-box').hidden = m.status === 'closed';
-  if (m.results === 'hidden' || !m.tally) {
+  const pub = m.results !== 'hidden' && !!m.tally;
+  // The QR code asks people to vote: only while they can, and not over the results.
+  $('qr-box').hidden = m.status !== 'open' || pub;
+  if (!pub) {
     stopStaging();
+    hideWinner();
+    winner.seen = false;
     board.clear();
     setMode('hidden');
     return;
   }
   setMode('results');
-  if (m.results === 'revealed' && before && before.results !== 'revealed') $('org').hidden = true;
-  if (m.results === 'revealed' && before && before.results === 'hidden' && !staging) startStaging(m.tally);
+  if (m.results === 'revealed' && before && before.results !== 'revealed' && !staging) {
+    hideWinner();
+    winner.seen = false;
+    board.clear();
+    startStaging(m.tally);
+  }
+  if (m.results !== 'revealed') {
+    hideWinner();
+    winner.seen = false;
+  } else if (!staging && !winner.seen && !winner.timer) {
+    winner.timer = setTimeout(showWinner, 1500); // opened after the reveal
+  }
   board.update(m.tally, poll ? poll.candidates : [], staging ? staging.shown : undefined);
+  if (winner.on) renderWinner();
 }
 
 function setMode(mode) {
   document.body.classList.toggle('mode-hidden', mode === 'hidden');
   document.body.classList.toggle('mode-results', mode === 'results');
-  $('results').hidden = mode !== 'results';
+  $('results').hidden = mode !== 'results' || winner.on;
 }
 
-// The staged reveal: the last places appear one after the other, then third, second, first.
+// The staged reveal: the places from the last up, one step each, a tie among the first three at
+// one step (a tie is shown as one), the first place last.
 function startStaging(tally) {
-  const order = [...poll.candidates]
-    .sort((a, b) => (tally[a.id] || 0) - (tally[b.id] || 0) || b.id.localeCompare(a.id))
-    .map((c) => c.id);
-  staging = { shown: new Set(), order, timer: 0 };
+  const count = (c) => tally[c.id] || 0;
+  const asc = [...poll.candidates].sort((a, b) => count(a) - count(b) || b.id.localeCompare(a.id));
+  const steps = [];
+  for (const c of asc) {
+    const rank = 1 + asc.filter((x) => count(x) > count(c)).length;
+    const prev = steps[steps.length - 1];
+    if (rank <= 3 && prev && count(poll.candidates.find((x) => x.id === prev[0])) === count(c)) prev.push(c.id);
+    else steps.push([c.id]);
+  }
+  staging = { shown: new Set(), steps, next: 0, timer: 0 };
   $('bars').classList.remove('final');
   schedule(1200);
 }
@@ -114,10 +160,14 @@ function schedule(ms) {
 function step() {
   if (!staging) return;
   const s = staging;
-  s.shown.add(s.order[s.shown.size]);
-  const left = s.order.length - s.shown.size;
+  for (const id of s.steps[s.next++]) s.shown.add(id);
+  const left = s.steps.length - s.next;
   if (last && last.tally) board.update(last.tally, poll.candidates, s.shown);
-  if (left === 0) return stopStaging();
+  if (left === 0) {
+    stopStaging();
+    winner.timer = setTimeout(showWinner, 3500);
+    return;
+  }
   schedule(left > 3 ? 700 : left === 3 ? 2600 : 3200);
 }
 function stopStaging() {
@@ -128,16 +178,67 @@ function stopStaging() {
   if (last && last.tally) board.update(last.tally, poll.candidates);
 }
 
-// Keys: Space or → next step of the reveal; O organiser sign-in; R twice: reveal (organiser).
+// The winner view: the first place (every one of them in a tie) in large type.
+function showWinner() {
+  clearTimeout(winner.timer);
+  winner.timer = 0;
+  if (!last || last.results !== 'revealed' || !last.tally || !poll) return;
+  winner.on = true;
+  winner.seen = true;
+  renderWinner();
+}
+function hideWinner() {
+  clearTimeout(winner.timer);
+  winner.timer = 0;
+  winner.on = false;
+  document.body.classList.remove('mode-winner');
+  $('winner').hidden = true;
+  $('results').hidden = !document.body.classList.contains('mode-results');
+}
+function renderWinner() {
+  const count = (c) => last.tally[c.id] || 0;
+  const max = Math.max(0, ...poll.candidates.map(count));
+  const total = poll.candidates.reduce((s, c) => s + count(c), 0);
+  const first = max > 0 ? poll.candidates.filter((c) => count(c) === max) : [];
+  if (!first.length) return hideWinner();
+  const closed = last.status === 'closed';
+  const tie = first.length > 1;
+  $('w-kicker').textContent = closed
+    ? (tie ? '并列第一 · Tied for first place' : '获胜者 · The winner')
+    : (tie ? '目前并列领先 · Tied for the lead so far' : '目前领先 · Leading so far');
+  $('w-list').className = 'w-list' + (tie ? ' tie' : '');
+  $('w-list').replaceChildren(...first.map((c) => el('div', { class: 'w-one', 'data-id': c.id },
+    el('p', { class: 'w-city', lang: 'zh-CN' }, c.city.zh, el('span', { class: 'w-city-en', lang: 'en' }, `${c.city.en} · ${c.country.en}`)),
+    el('p', { class: 'w-ini', lang: 'zh-CN' }, c.initiative.zh),
+    el('p', { class: 'w-ini-en', lang: 'en' }, c.initiative.en),
+    el('p', { class: 'w-share' }, `${num((max / total) * 100, 1)}%`,
+      el('span', { class: 'w-votes' }, el('span', { lang: 'zh-CN' }, `${num(max)} 票`), ' ', el('span', { lang: 'en' }, `${num(max)} votes`))))));
+  document.body.classList.add('mode-winner');
+  $('winner').hidden = false;
+  $('results').hidden = true;
+}
+
+// Keys: Space or → next step of the reveal, then winner view ⇄ bars; O organiser sign-in; R twice:
+// reveal (organiser); H the operator overlay (organiser).
 let armed = 0;
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('dialog[open]')) return; // typing the token; once closed, keys count even before focus leaves it
-  if ((e.key === ' ' || e.key === 'ArrowRight') && staging) {
-    e.preventDefault();
-    step();
+  if (e.key === ' ' || e.key === 'ArrowRight') {
+    if (staging) {
+      e.preventDefault();
+      step();
+    } else if (last && last.results === 'revealed' && last.tally) {
+      e.preventDefault();
+      if (winner.on) hideWinner();
+      else showWinner();
+    }
   } else if (e.key === 'o' || e.key === 'O') {
     e.preventDefault(); // else the key lands in the token field the dialog focuses
     $('login').showModal();
+  } else if ((e.key === 'h' || e.key === 'H') && token) {
+    overlay = !overlay;
+    store('lv_overlay', overlay ? '1' : '0');
+    showOverlay();
   } else if ((e.key === 'r' || e.key === 'R') && last && last.results !== 'revealed') {
     if (!token) {
       e.preventDefault();
@@ -145,7 +246,7 @@ document.addEventListener('keydown', (e) => {
     }
     if (Date.now() - armed > 5000) {
       armed = Date.now();
-      return hint('再按 R 揭晓结果 · Press R again to reveal the results', 5000);
+      return hint('再按 R 揭晓结果 · Press R again to reveal the results');
     }
     armed = 0;
     reveal();
@@ -156,21 +257,25 @@ $('login').addEventListener('close', () => {
   $('login-token').value = '';
   if ($('login').returnValue !== 'ok' || !v) return;
   token = v;
-  try { sessionStorage.setItem('lv_token', v); } catch (e) { /* private mode */ }
-  hint('组织者已登录 · Organiser signed in: R reveal, Space next', 6000);
+  store('lv_token', v);
+  hint('组织者已登录 · Organiser signed in');
 });
 
 async function reveal() {
   const res = await api(`/api/v1/admin/polls/${encodeURIComponent(pollId)}/results`, { method: 'POST', body: { results: 'revealed' }, token });
-  if (!res.ok) hint(res.code === 'unauthorized' ? '令牌无效 · Token not accepted' : '未能揭晓 · Reveal failed: ' + res.code, 6000);
+  hint(res.ok ? '已揭晓 · Revealed' : res.code === 'unauthorized' ? '令牌无效 · Token not accepted' : '未能揭晓 · Reveal failed: ' + res.code);
 }
 
-let hintTimer = 0;
-function hint(s, ms) {
-  $('org').textContent = s;
-  $('org').hidden = false;
-  clearTimeout(hintTimer);
-  hintTimer = setTimeout(() => { $('org').hidden = true; }, ms);
+// The operator overlay: the keys and the last answer to one, only while the organiser has it on.
+function hint(s) {
+  $('org').dataset.last = s;
+  showOverlay();
+}
+function showOverlay() {
+  const keys = '组织者 · Organiser: R R reveal · Space next · H hide';
+  const msg = $('org').dataset.last;
+  $('org').textContent = msg ? `${msg} — ${keys}` : keys;
+  $('org').hidden = !(overlay && token);
 }
 
 // Until the first snapshot, and whenever the connection is lost, a discreet mark says so; what
@@ -188,7 +293,20 @@ async function loadPoll() {
   $('title-zh').textContent = poll.title.zh || poll.title.en;
   $('title-en').textContent = poll.title.en;
   document.title = `${poll.title.zh || ''} · ${poll.title.en}`;
+  brand(poll.branding);
   if (last) onSnapshot(last);
+}
+
+// brand dresses the screen in the poll's logo and colours (served by livevote: the API gives a
+// path of this origin).
+function brand(b) {
+  if (!b) return;
+  if (b.logo && b.logo.startsWith('/')) {
+    $('logo').src = b.logo;
+    $('logo').hidden = false;
+  }
+  if (b.background) document.documentElement.style.setProperty('--s-bg', b.background);
+  if (b.accent) document.documentElement.style.setProperty('--s-accent', b.accent);
 }
 
 async function loadQR() {
@@ -206,7 +324,7 @@ async function loadQR() {
   }
 }
 
-if (token) hint('组织者 · Organiser: R reveal, Space next', 6000);
+showOverlay();
 loadPoll();
 loadQR();
 showCheckpoint($('log'), pollId, (n, root) => `日志 log ${num(n)} · ${root}`);

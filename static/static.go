@@ -3,12 +3,13 @@
 //
 // The pages, each a shell that its module fills from the public API and the live WebSocket:
 //
-//	vote.html       the ballot (/ and /vote/{poll}); vote.js, pow.js (the Web Worker)
-//	receipt.html    a receipt check (/receipt/{receipt})
+//	vote.html       the ballot (/ and /vote/{poll}); vote.js, pow.js (the Web Worker); the server
+//	                writes the poll, the voter's ballot and a challenge into it (its boot block)
+//	receipt.html    a receipt check (/receipt and /receipt/{receipt})
 //	screen.html     the big screen at the ceremony (/screen/{poll})
 //	organiser.html  the organiser's console (/organiser/{poll})
 //	live.html       public participation and, once revealed, the results (/live/{poll})
-//	notfound.html   the answer for a poll that does not exist
+//	notfound.html   the answer for a page or a poll that does not exist (to browsers)
 //
 // Modules the pages share: common.js (language, API calls, the live connection), messages.js
 // (every API error code as a sentence in English and Chinese), bars.js and chart.js (results

@@ -1,13 +1,18 @@
-// vote.js: the ballot (/ and /vote/{poll}). It loads the poll (which gives a new voter the voter
-// cookie), solves the proof-of-work in a Web Worker while the voter reads, sends the vote on an
-// explicit Submit, and answers with the receipt or a sentence for the error; the number of ballots
-// cast comes live from the public WebSocket.
+// vote.js: the ballot (/ and /vote/{poll}). The page itself carries the poll, the voter's ballot
+// and a first proof-of-work challenge (the boot block the server writes into it), so that on a slow
+// network the ballot shows and the proof of work starts without another round trip; without the
+// block it loads them from the API (which gives a new voter the voter cookie). It solves the
+// proof-of-work in a Web Worker while the voter reads, sends the vote on an explicit Submit, and
+// answers with the receipt or a sentence for the error; the number of ballots cast comes live from
+// the public WebSocket. A Submit that fails for the network keeps the choice; the next tap sends
+// it again (a new challenge where the last one may be used: the server never counts a voter twice).
 import { api, el, lang, langButton, live, num, pollFromPath, t as tr, text, time, translate } from './common.js';
 import { message } from './messages.js';
 
 const S = {
   en: {
     skip: 'Skip to the ballot',
+    skip_result: 'Skip to your receipt',
     count: '{n} ballots cast',
     count_one: '1 ballot cast',
     legend_one: 'Choose one initiative',
@@ -28,6 +33,11 @@ const S = {
     thanks: 'Thank you! Your vote is recorded.',
     thanks_text: 'Your ballot is safely stored. The result stays secret until it is announced.',
     already: 'You have already voted',
+    already_text: 'Each person votes once. Your ballot is safely stored.',
+    already_text_daily: 'You can vote again tomorrow. Today’s ballot is safely stored.',
+    offline: 'Your vote was not sent: there is no connection. Your choice is kept: press “Submit my vote” again once you are back online.',
+    why_paused: 'Submitting is off while voting is paused. Your choice is kept.',
+    why_scheduled: 'Submitting opens when voting opens.',
     you_chose: 'You chose: {c}',
     receipt_label: 'Your receipt',
     receipt_help: 'Keep this code: with it you can check that your ballot is recorded.',
@@ -44,6 +54,7 @@ const S = {
   },
   zh: {
     skip: '跳到选票',
+    skip_result: '跳到您的投票凭证',
     count: '已有 {n} 张选票',
     count_one: '已有 1 张选票',
     legend_one: '请选择一个项目',
@@ -64,6 +75,11 @@ const S = {
     thanks: '谢谢！您的投票已记录。',
     thanks_text: '您的选票已安全保存。投票结果将在揭晓前保密。',
     already: '您已经投过票了',
+    already_text: '每人限投一次。您的选票已安全保存。',
+    already_text_daily: '明天可以再投。今天的选票已安全保存。',
+    offline: '您的投票未能发送：网络未连接。您的选择已保留，恢复网络后请再次点击“提交投票”。',
+    why_paused: '投票暂停期间无法提交。您的选择已保留。',
+    why_scheduled: '投票开始后即可提交。',
     you_chose: '您的选择：{c}',
     receipt_label: '您的投票凭证',
     receipt_help: '请保存此编号，可凭它查询您的选票是否已记录。',
@@ -89,13 +105,27 @@ let results = '';
 let ballots = null;
 let done = null; // {kind: "thanks" | "already", receipt, choices, text}
 let failure = null; // the last failed answer, shown in #error
-let pow = null; // the current proof-of-work: {at, promise, progress, worker}
+let pow = null; // the current proof-of-work: {at, promise, progress, worker, failed}
 let sending = false;
+let unsure = false; // a vote was sent but no answer came back: it may be recorded
 
-langButton($('lang'), render);
-start();
+const boot = readBoot();
+if (boot && boot.challenge) startPow(boot.challenge); // first: the worker's script loads meanwhile
+
+// readBoot returns the page's boot block ({poll, me, challenge}), or null.
+function readBoot() {
+  try {
+    return JSON.parse($('boot').textContent);
+  } catch (e) {
+    return null;
+  }
+}
 
 async function start() {
+  if (boot) {
+    pollId = boot.poll.id;
+    return show(boot.poll, boot.me, false);
+  }
   if (!pollId) {
     const list = await api('/api/v1/polls');
     if (!list.ok) return loadFailed(list);
@@ -104,15 +134,22 @@ async function start() {
   }
   const res = await api(`/api/v1/polls/${encodeURIComponent(pollId)}`);
   if (!res.ok) return loadFailed(res);
-  poll = res.data;
+  const me = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/me`);
+  show(res.data, me.ok ? me.data : null, true);
+}
+
+// show builds the ballot of p for a voter whose ballot is me (null: unknown), and follows the poll
+// live. With fetchPow it fetches a challenge; else one came with the page (or none is needed).
+function show(p, me, fetchPow) {
+  poll = p;
   status = poll.status;
   results = poll.results;
   buildBallot();
-  const me = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/me`);
-  if (me.ok && me.data.voted) done = { kind: 'already', receipt: me.data.receipt, choices: me.data.choices };
+  if (me && me.voted) done = { kind: 'already', receipt: me.receipt, choices: me.choices };
   $('ballot').hidden = !!done;
   render();
-  if (status === 'open' && !done) startPow();
+  if (status === 'open' && !done && (fetchPow || !pow)) startPow();
+  if (done && pow) stopPow();
   live(`/ws/polls/${encodeURIComponent(pollId)}?hz=1`, {
     onMessage: onSnapshot,
     onState: (s) => $('live').querySelector('.dot').classList.toggle('off', s !== 'open'),
@@ -137,10 +174,7 @@ function onSnapshot(m) {
   if (changed) {
     render();
     if (status === 'open' && !done && !pow) startPow();
-    if (status !== 'open' && pow && !sending) {
-      if (pow.worker) pow.worker.terminate();
-      pow = null;
-    }
+    if (status !== 'open' && pow && !sending) stopPow();
   } else {
     renderCount();
   }
@@ -192,6 +226,7 @@ function render() {
   $('legend').textContent = status === 'closed' ? t('legend_closed') : many ? t('legend_many', { n: poll.max_choices }) : t('legend_one');
   $('rule').hidden = status === 'closed';
   $('send').hidden = status === 'closed';
+  $('why').textContent = status === 'paused' ? t('why_paused') : status === 'scheduled' ? t('why_scheduled') : '';
   $('rule').textContent = (many ? t('rule_many', { n: poll.max_choices }) : t('rule_one')) +
     (poll.limit === 'daily' ? ' ' + t('rule_daily') : '');
   for (const c of poll.candidates) {
@@ -226,10 +261,13 @@ function renderChoice() {
 function renderResult() {
   const box = $('result');
   box.hidden = !done;
+  const skip = document.querySelector('.skip');
+  skip.href = done ? '#result' : '#ballot';
+  skip.textContent = done ? t('skip_result') : t('skip');
   if (!done) return;
   box.classList.toggle('already', done.kind === 'already');
   $('result-title').textContent = done.kind === 'thanks' ? t('thanks') : t('already');
-  $('result-text').textContent = done.kind === 'thanks' ? t('thanks_text') : message(lang, { code: 'already_voted' }, poll.limit === 'daily');
+  $('result-text').textContent = done.kind === 'thanks' ? t('thanks_text') : t(poll.limit === 'daily' ? 'already_text_daily' : 'already_text');
   $('result-choice').textContent = done.choices && done.choices.length ? t('you_chose', { c: done.choices.map(name).join('; ') }) : '';
   $('receipt-box').hidden = !done.receipt;
   $('receipt-link-item').hidden = !done.receipt;
@@ -253,18 +291,23 @@ function showFailure(res, focus = true) {
   failure = res;
   const box = $('error');
   if (!res) { box.textContent = ''; return; }
-  box.textContent = res.code === 'none_chosen' ? t('none_chosen') : message(lang, res, poll.limit === 'daily');
+  box.textContent = res.code === 'none_chosen' ? t('none_chosen') : res.code === 'network' ? t('offline') : message(lang, res, poll.limit === 'daily');
   if (focus) box.focus();
 }
 
-// startPow fetches a challenge for one vote attempt and solves it in a Web Worker.
-function startPow() {
-  if (pow && pow.worker) pow.worker.terminate();
-  const job = { at: Date.now(), progress: 0, worker: null, onProgress: null };
+// startPow solves a challenge for one vote attempt in a Web Worker: the given one, else one it
+// fetches. A job that failed (no challenge, for the network or a pause) is marked failed, so that
+// the next Submit starts a new one instead of repeating the failure.
+function startPow(given) {
+  stopPow();
+  const job = { at: Date.now(), progress: 0, worker: null, onProgress: null, failed: false };
   job.promise = (async () => {
-    const res = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/challenge`);
-    if (!res.ok) throw res;
-    const c = res.data;
+    let c = given;
+    if (!c) {
+      const res = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/challenge`);
+      if (!res.ok) throw res;
+      c = res.data;
+    }
     if (c.algorithm === 'none') return null;
     const number = await new Promise((resolve, reject) => {
       const w = new Worker('/static/pow.js');
@@ -285,16 +328,23 @@ function startPow() {
     });
     return { algorithm: c.algorithm, challenge: c.challenge, number, salt: c.salt, signature: c.signature };
   })();
-  job.promise.catch(() => {}); // answered at Submit
+  job.promise.then(() => { if (pow === job) $('ballot').dataset.ready = 'true'; }, () => { job.failed = true; }); // errors: answered at Submit
   pow = job;
+}
+
+function stopPow() {
+  if (pow && pow.worker) pow.worker.terminate();
+  pow = null;
+  delete $('ballot').dataset.ready;
 }
 
 // solution waits for the proof-of-work of this attempt; when that takes more than a moment it
 // shows how far it got.
 async function solution() {
-  if (!pow || Date.now() - pow.at > 9 * 60 * 1000) startPow(); // a challenge lives 10 minutes
+  if (!pow || pow.failed || Date.now() - pow.at > 9 * 60 * 1000) startPow(); // a challenge lives 10 minutes
   const job = pow;
   pow = null; // a challenge is good for one attempt
+  delete $('ballot').dataset.ready;
   const bar = $('progress-bar');
   const show = () => {
     $('progress').hidden = false;
@@ -322,6 +372,7 @@ async function submit(e) {
   sending = true;
   setBusy(true);
   let res;
+  let sent = null; // the proof of work of the last request
   try {
     for (let attempt = 0; ; attempt++) {
       let pw;
@@ -339,7 +390,9 @@ async function submit(e) {
         client: { webdriver: navigator.webdriver === true, elapsed_ms: Math.round(performance.now()) },
       };
       if (pw) body.pow = pw;
+      sent = { pw, at: Date.now() };
       res = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/votes`, { method: 'POST', body });
+      if (res.code === 'network') unsure = true;
       // A challenge may have expired or the organiser may have raised the difficulty: once, the
       // vote is sent again with a new one.
       if (!res.ok && res.code === 'challenge_failed' && attempt === 0) continue;
@@ -355,7 +408,10 @@ async function submit(e) {
   }
   if (res.code === 'already_voted') {
     const me = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/me`);
-    done = { kind: 'already', receipt: me.ok ? me.data.receipt : '', choices: me.ok ? me.data.choices : [] };
+    const mine = me.ok ? me.data.choices : [];
+    // An earlier Submit of these very choices whose answer was lost reached the server after all.
+    const ours = unsure && mine.length === choices.length && mine.every((c) => choices.includes(c));
+    done = { kind: ours ? 'thanks' : 'already', receipt: me.ok ? me.data.receipt : '', choices: mine };
     return finish();
   }
   if (res.code === 'voting_closed') {
@@ -364,12 +420,17 @@ async function submit(e) {
     render();
   }
   showFailure(res);
-  if (status === 'open') startPow();
+  if (status !== 'open') return;
+  if (res.code === 'network' && sent) { // maybe it never arrived: the next tap sends the same proof again
+    pow = { at: sent.at, progress: 1, worker: null, failed: false, promise: Promise.resolve(sent.pw) };
+    $('ballot').dataset.ready = 'true';
+  } else {
+    startPow();
+  }
 }
 
 function finish() {
-  if (pow && pow.worker) pow.worker.terminate();
-  pow = null;
+  stopPow();
   failure = null;
   $('ballot').hidden = true;
   render();
@@ -379,3 +440,7 @@ function finish() {
 function announce(s) {
   $('announce').textContent = s;
 }
+
+// Last, once every declaration above is initialised (with the boot block start runs at once).
+langButton($('lang'), render);
+start();

@@ -93,6 +93,8 @@ type Poll struct {
 	Initial State
 	// Fraud is the poll's fraud policy (DefaultFraudPolicy unless the ballot file says otherwise).
 	Fraud FraudPolicy
+	// Branding is the organisers' logo and colours for the pages (zero: livevote's own look).
+	Branding Branding
 
 	index map[string]int // candidate id -> index in Candidates (NewPoll)
 }
@@ -106,6 +108,19 @@ func NewPoll(p Poll) *Poll {
 		p.index[c.ID] = i
 	}
 	return &p
+}
+
+// Branding is how the organisers dress the big screen and the pages: an optional logo and two
+// optional colours. Everything is served by livevote itself, never by a third party.
+type Branding struct {
+	// Logo is the image's bytes and LogoType its media type (image/svg+xml, image/png, image/jpeg
+	// or image/webp); nil when the poll has no logo.
+	Logo     []byte
+	LogoType string
+	// Background and Accent are colours as #rrggbb ("" for the default): the big screen's
+	// background, and the colour of the leader's bar and the winner. Dark text is drawn on the
+	// accent, so it must be light.
+	Background, Accent string
 }
 
 // State is the part of a poll that organisers change while it runs. Every instance reads it from

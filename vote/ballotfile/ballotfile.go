@@ -10,6 +10,7 @@ import (
 	"github.com/livevote/livevote/vote"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -53,6 +54,7 @@ type filePoll struct {
 	Results     vote.Visibility `yaml:"results"`
 	Difficulty  *int            `yaml:"difficulty"`
 	Fraud       *fileFraud      `yaml:"fraud"`
+	Branding    *fileBranding   `yaml:"branding"`
 	Candidates  []fileCandidate `yaml:"candidates"`
 }
 
@@ -72,7 +74,7 @@ const DefaultDifficulty = 50_000
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Parse validates a ballot file's contents. name says where they came from; every error names it,
-// and the poll and the field at fault.
+// and the poll and the field at fault. A logo given as a file name is read from name's folder.
 func Parse(data []byte, name string) ([]*vote.Poll, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -89,7 +91,7 @@ func Parse(data []byte, name string) ([]*vote.Poll, error) {
 	polls := make([]*vote.Poll, 0, len(f.Polls))
 	seen := map[string]bool{}
 	for i, fp := range f.Polls {
-		p, err := fp.poll()
+		p, err := fp.poll(filepath.Dir(name))
 		if err != nil {
 			who := fp.ID
 			if who == "" {
@@ -106,7 +108,8 @@ func Parse(data []byte, name string) ([]*vote.Poll, error) {
 	return polls, nil
 }
 
-func (fp filePoll) poll() (*vote.Poll, error) {
+// poll checks and builds one poll; dir is the ballot file's folder, where a logo file is read.
+func (fp filePoll) poll(dir string) (*vote.Poll, error) {
 	if !idPattern.MatchString(fp.ID) {
 		return nil, fmt.Errorf("id: %q must be 1-63 lowercase letters, digits and dashes", fp.ID)
 	}
@@ -163,6 +166,9 @@ func (fp filePoll) poll() (*vote.Poll, error) {
 		return nil, err
 	}
 	p.Fraud = fraud
+	if p.Branding, err = fp.Branding.branding(dir); err != nil {
+		return nil, err
+	}
 	if len(fp.Candidates) == 0 {
 		return nil, errors.New("candidates: at least one candidate is required")
 	}
