@@ -42,7 +42,7 @@ func testReceiptLog(t *testing.T, b *browser) {
 		}
 		tab.expectText(`#answer strong`, "Your ballot is recorded.")
 		tab.screenshot("receipt-log.png", false)
-		tab.checkContrast("receipt with log check")
+		tab.checkAccessible("receipt with log check")
 		tab.click(`#lang`)
 		tab.waitTrue(`document.getElementById('log').textContent.includes('您的选票是公开日志 3 条记录中的第 3 条')`)
 	})

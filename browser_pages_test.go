@@ -165,7 +165,7 @@ func testScreenNamesWhole(t *testing.T, b *browser) {
 		if vp.name == "1920" && (sizes[0] < 36 || sizes[1] < 40) {
 			t.Errorf("screen %s: names %.0f px, counts %.0f px at 1080 px high", vp.name, sizes[0], sizes[1])
 		}
-		tab.checkContrast("big screen with live results " + vp.name)
+		tab.checkAccessible("big screen with live results " + vp.name)
 	}
 
 	// Revealed (staged from live): the winner view, whole at both sizes.
@@ -192,7 +192,7 @@ func testScreenNamesWhole(t *testing.T, b *browser) {
 		tab.waitTrue(`document.querySelector('.w-one[data-id="pimpri-chinchwad"]') && document.getElementById('w-list').textContent.includes('50%')`)
 		tab.expectWhole("winner "+vp.name, `#winner p, #winner span`)
 		tab.screenshot("screen-winner-"+vp.name+".png", false)
-		tab.checkContrast("winner view " + vp.name)
+		tab.checkAccessible("winner view " + vp.name)
 		tab.keys(" ") // back to the bars, with the final wording
 		tab.waitTrue(`!document.getElementById('results').hidden && document.getElementById('winner').hidden`)
 		tab.expectText(`#bars li.leader .b-lead`, "获胜\nWinner")
@@ -277,7 +277,7 @@ func testScreenRevealFromLive(t *testing.T, b *browser) {
 	tab.waitTrue(`document.getElementById('w-list').textContent.includes('咸宁') && document.getElementById('w-list').textContent.includes('Kazan')`)
 	tab.expectWhole("tie", `#winner p, #winner span`)
 	tab.screenshot("screen-winner-tie.png", false)
-	tab.checkContrast("winner view, tie")
+	tab.checkAccessible("winner view, tie")
 	tab.keys(" ")
 	tab.expectText(`#bars li[data-id=kazan] .b-lead`, "并列第一\nTied first")
 	if shown := tab.visibleText(); strings.Contains(shown, "Leader") || strings.Contains(shown, "领先") {
@@ -288,7 +288,7 @@ func testScreenRevealFromLive(t *testing.T, b *browser) {
 func testScreenBranding(t *testing.T, b *browser) {
 	dir := t.TempDir()
 	// A ballot file beside its logo: the built-in ballot with branding added.
-	builtin, err := os.ReadFile("vote/guangzhou-2023.yaml")
+	builtin, err := os.ReadFile("vote/ballotfile/guangzhou-2023.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,7 @@ func testScreenBranding(t *testing.T, b *browser) {
 	tab.waitTrue(`(i => i.complete && i.naturalWidth > 0 && !i.hidden)(document.getElementById('logo'))`)
 	tab.waitTrue(`getComputedStyle(document.body).backgroundColor === 'rgb(43, 15, 58)' && getComputedStyle(document.getElementById('count')).color === 'rgb(127, 224, 198)'`)
 	tab.screenshot("screen-branded.png", false)
-	tab.checkContrast("branded screen")
+	tab.checkAccessible("branded screen")
 	_, urls := net.summary()
 	for _, u := range urls {
 		if !sameOrigin(u, p.url) {
@@ -464,7 +464,7 @@ func testBallotPaused(t *testing.T, b *browser) {
 		// Beside the grey Submit: in view with it, at the bottom of the screen.
 		tab.waitTrue(`(s => s.bottom <= innerHeight && s.top >= 0)(document.getElementById('why').getBoundingClientRect())`)
 		tab.screenshot("ballot-paused-"+lang[:2]+".png", false)
-		tab.checkContrast("paused ballot " + lang)
+		tab.checkAccessible("paused ballot " + lang)
 		adminPost(t, p.url, "status", `{"status":"open"}`)
 		tab.waitTrue(`!document.getElementById('submit').disabled && document.getElementById('why').textContent === ''`)
 	}
@@ -499,7 +499,7 @@ func testBallotLargeText(t *testing.T, b *browser) {
 			t.Errorf("%s: the page is %d px wide on a %d px screen", lang, w[0], w[1])
 		}
 		tab.screenshot("ballot-320-large-text-"+lang[:2]+".png", false)
-		tab.checkContrast("ballot at 320 px, 200% text " + lang)
+		tab.checkAccessible("ballot at 320 px, 200% text " + lang)
 	}
 	// After voting the skip link leads to the receipt, and "already voted" does not repeat itself.
 	tab := b.tab(t, phone320, "en-US")
@@ -545,7 +545,7 @@ func testReceiptTyped(t *testing.T, b *browser) {
 	tab.click(`#copy`)
 	tab.waitTrue(`['Copied.', 'Could not copy: select the code and copy it.'].includes(document.getElementById('copy-done').textContent)`)
 	tab.screenshot("receipt-typed.png", false)
-	tab.checkContrast("receipt")
+	tab.checkAccessible("receipt")
 
 	zh := b.tab(t, phone390, "zh-CN")
 	zh.navigate(p.url + "/receipt/" + strings.ToUpper(receipt))
@@ -555,7 +555,7 @@ func testReceiptTyped(t *testing.T, b *browser) {
 		t.Errorf("the Chinese answer quotes the title badly: %q", got)
 	}
 	zh.screenshot("receipt-zh.png", false)
-	zh.checkContrast("receipt in Chinese")
+	zh.checkAccessible("receipt in Chinese")
 }
 
 func testNotFoundPages(t *testing.T, b *browser) {
@@ -567,7 +567,7 @@ func testNotFoundPages(t *testing.T, b *browser) {
 		tab.expectText(`h1`, "This page does not exist.")
 	}
 	tab.screenshot("notfound.png", false)
-	tab.checkContrast("not found page")
+	tab.checkAccessible("not found page")
 	tab.navigate(p.url + "/receipt")
 	tab.waitTrue(`document.getElementById('code') !== null && document.getElementById('answer').textContent === ''`)
 	// A program keeps JSON.
@@ -601,7 +601,7 @@ func testLivePage(t *testing.T, b *browser) {
 		}
 		tab.waitTrue(`document.getElementById('to-vote').checkVisibility()`) // not voted yet
 		tab.screenshot("live-desktop-"+lang[:2]+".png", true)
-		tab.checkContrast("live page " + lang)
+		tab.checkAccessible("live page " + lang)
 	}
 	for _, lang := range []string{"en-US", "zh-CN"} { // phones: the cities whole as well
 		tab := b.tab(t, phone320, lang)
@@ -664,7 +664,7 @@ func testScreenshots(t *testing.T, b *browser) {
 				if w := evaluate[[]int](tab, `[document.documentElement.scrollWidth, innerWidth]`); w[0] > w[1] {
 					t.Errorf("%s: %d px wide on a %d px screen", name, w[0], w[1])
 				}
-				tab.checkContrast(name)
+				tab.checkAccessible(name)
 			}
 		}
 	}

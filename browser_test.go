@@ -160,7 +160,7 @@ func testBallot(t *testing.T, b *browser) {
 		tab.waitTrue(`document.documentElement.lang === 'en' && document.getElementById('legend').textContent === 'Choose one initiative'`)
 		tab.waitTrue(`document.getElementById('count').textContent === '0 ballots cast'`)
 		tab.screenshot("ballot-en.png", false)
-		tab.checkContrast("ballot")
+		tab.checkAccessible("ballot")
 		tab.click(`label[for=c-kazan]`)
 		tab.waitTrue(`document.getElementById('chosen').textContent.includes('Kazan')`)
 		tab.click(`#submit`)
@@ -173,7 +173,7 @@ func testBallot(t *testing.T, b *browser) {
 		}
 		tab.waitTrue(`document.getElementById('count').textContent === '1 ballot cast'`)
 		tab.screenshot("ballot-en-receipt.png", false)
-		tab.checkContrast("ballot with receipt")
+		tab.checkAccessible("ballot with receipt")
 
 		size, urls := net.summary()
 		t.Logf("ballot page, from load to receipt: %d requests, %d bytes over the wire", len(urls), size)
@@ -190,7 +190,7 @@ func testBallot(t *testing.T, b *browser) {
 		tab.waitTrue(`document.querySelector('#answer.ok') !== null`)
 		tab.expectText(`#answer strong`, "Your ballot is recorded.")
 		tab.screenshot("receipt.png", false)
-		tab.checkContrast("receipt")
+		tab.checkAccessible("receipt")
 	})
 
 	t.Run("Chinese vote follows the browser language", func(t *testing.T) {
@@ -201,7 +201,7 @@ func testBallot(t *testing.T, b *browser) {
 		tab.expectText(`#legend`, "请选择一个项目")
 		tab.expectText(`#c-xianning-t`, "儿童友好的校园周边交通安全")
 		tab.screenshot("ballot-zh.png", false)
-		tab.checkContrast("ballot in Chinese")
+		tab.checkAccessible("ballot in Chinese")
 		tab.click(`label[for=c-xianning]`)
 		tab.click(`#submit`)
 		tab.waitTrue(`!document.getElementById('result').hidden`)
@@ -368,7 +368,7 @@ func testBallot(t *testing.T, b *browser) {
 		org.expectText(`#f-held-attempts`, "1")
 		org.waitTrue(`!document.getElementById('f-sources').textContent.includes('No ballot in this period.')`)
 		org.screenshot("organiser.png", true)
-		org.checkContrast("organiser")
+		org.checkAccessible("organiser")
 		panelShot := func(name string) { // the panel alone, once what moves has come to rest
 			t.Helper()
 			org.screenshot(name, false)
@@ -386,7 +386,7 @@ func testBallot(t *testing.T, b *browser) {
 		org.expectText(`#held-list > li [data-action=release]`, "放行")
 		org.waitTrue(`document.querySelector('#held-list > li .choices').textContent.includes('光州')`)
 		panelShot("organiser-fraud-zh.png")
-		org.checkContrast("organiser in Chinese")
+		org.checkAccessible("organiser in Chinese")
 		org.click(`#lang`)
 		org.expectText(`#h-held-list`, "Held ballots")
 		ballots := getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", organiser)["ballots"]
@@ -452,7 +452,7 @@ func testBallot(t *testing.T, b *browser) {
 		org.waitTrue(`document.getElementById('confirm').open`)
 		org.expectText(`#confirm-title`, "Close voting?")
 		org.screenshot("organiser-confirm.png", false)
-		org.checkContrast("organiser's confirmation")
+		org.checkAccessible("organiser's confirmation")
 		org.click(`#confirm-ok`)
 		org.waitTrue(`!document.getElementById('confirm').open`)
 		org.expectText(`#status`, "closed")
@@ -460,7 +460,7 @@ func testBallot(t *testing.T, b *browser) {
 		voter.expectText(`#notice`, "Voting is closed. Thank you for your interest.")
 		voter.waitTrue(`document.getElementById('submit').disabled && document.getElementById('fields').disabled`)
 		voter.screenshot("ballot-closed.png", false)
-		voter.checkContrast("closed ballot")
+		voter.checkAccessible("closed ballot")
 		late := b.tab(t, phone, "zh-CN")
 		late.navigate(ballotURL)
 		late.expectText(`#notice`, "投票已结束，感谢您的关注。")
@@ -510,7 +510,7 @@ func testScreen(t *testing.T, b *browser) {
 	}
 	noTally("after 3 votes")
 	tab.screenshot("screen-participation.png", false)
-	tab.checkContrast("big screen")
+	tab.checkAccessible("big screen")
 
 	// The server restarts: the screen keeps its numbers, marks the lost connection, and recovers.
 	addr := strings.TrimPrefix(p.url, "http://")
@@ -542,7 +542,7 @@ func testScreen(t *testing.T, b *browser) {
 	tab.waitTrue(`document.querySelectorAll('#bars li.leader').length === 1`)
 	tab.expectText(`#bars li[data-id=kazan] .b-num`, "1")
 	tab.screenshot("screen-results.png", false)
-	tab.checkContrast("big screen with results")
+	tab.checkAccessible("big screen with results")
 	revealed := false
 	for _, f := range frames.all() {
 		revealed = revealed || strings.Contains(f, `"results":"revealed"`) && strings.Contains(f, `"xianning":2`)
@@ -558,7 +558,7 @@ func testScreen(t *testing.T, b *browser) {
 	livePage.expectText(`#bars li.leader .b-name`, "Xianning")
 	livePage.waitTrue(`document.querySelector('#chart-minute svg rect') !== null`)
 	livePage.screenshot("live.png", true)
-	livePage.checkContrast("live page")
+	livePage.checkAccessible("live page")
 }
 
 // program is the livevote program running in this test process.
@@ -1029,11 +1029,35 @@ const contrastJS = `(() => {
 	return bad;
 })()`
 
-// checkContrast fails the test for every text on the page under WCAG AA contrast.
-func (tb *tab) checkContrast(page string) {
+// checkAccessible fails the test for every text on the page under WCAG AA contrast, and for every
+// violation axe-core finds (the script named by LIVEVOTE_AXE, which .ci/run installs from npm; the
+// pages hold no third-party code, so the test injects it). Without LIVEVOTE_AXE only the contrast
+// is checked, unless LIVEVOTE_REQUIRE_BROWSER is set: then it fails.
+func (tb *tab) checkAccessible(page string) {
 	tb.t.Helper()
 	for _, bad := range evaluate[[]string](tb, contrastJS) {
 		tb.t.Errorf("%s: contrast under WCAG AA: %s", page, bad)
+	}
+	file := os.Getenv("LIVEVOTE_AXE")
+	if file == "" {
+		if os.Getenv("LIVEVOTE_REQUIRE_BROWSER") != "" {
+			tb.t.Fatal("LIVEVOTE_AXE is not set: the accessibility check needs axe-core (npm install axe-core)")
+		}
+		return
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		tb.t.Fatalf("LIVEVOTE_AXE: %v", err)
+	}
+	evaluate[bool](tb, string(src)+";true")
+	got := evaluate[struct {
+		Passes     int      `json:"passes"`
+		Violations []string `json:"violations"`
+	}](tb, `axe.run(document).then((r) => ({passes: r.passes.length,
+		violations: r.violations.map((v) => v.id + ': ' + v.help + ' ' + v.nodes.map((n) => n.target.join(' ')).join(', '))}))`)
+	tb.t.Logf("%s: axe: %d rules passed, %d violated", page, got.Passes, len(got.Violations))
+	for _, v := range got.Violations {
+		tb.t.Errorf("%s: axe: %s", page, v)
 	}
 }
 

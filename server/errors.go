@@ -72,7 +72,8 @@ var codes = []struct {
 // error of codes is something a vote attempt can end with: a new error is a vote result unless it
 // is listed here.
 var notVote = []error{errUnauthorized, vote.ErrReceiptNotFound, vote.ErrNotHeld, errNotFound,
-	errMethodNotAllowed, errUpgradeRequired, errTooManyLive}
+	errMethodNotAllowed, errUpgradeRequired, errTooManyLive, errForbidden, errOriginNotAllowed,
+	errBadHost, errHeadersTooLarge, errRequestTimeout}
 
 // ErrorCodes returns every error code the API answers with, once each, in the order of the table
 // above, then "internal". The pages get the list from /static/codes.js (codes.go).
