@@ -27,6 +27,9 @@ type Observer interface {
 	// Fraud reports a poll's fraud figures as sampled: the busiest subnet's share of the last
 	// minute's ballots (0 without ballots) and each candidate's velocity.
 	Fraud(poll string, topSubnetShare float64, velocity []fraud.Rate)
+	// Settled reports one settling pass of a poll's pending ballots: how many were released
+	// automatically and how many stay held for a skewed source.
+	Settled(poll string, released, skewed int)
 }
 
 // nopObserver is the Observer of a server configured without one.
@@ -37,6 +40,7 @@ func (nopObserver) Vote(string, string, time.Duration)         {}
 func (nopObserver) Signal(string)                              {}
 func (nopObserver) Poll(vote.Snapshot)                         {}
 func (nopObserver) Fraud(string, float64, []fraud.Rate)        {}
+func (nopObserver) Settled(string, int, int)                   {}
 
 // observeHTTP reports every request to the observer by its route template. It runs first, so it
 // sees the error a handler returned (which the error handler answers after it).

@@ -23,6 +23,8 @@ func (s *server) routes(app *fiber.App) {
 	admin.Post("/polls/:poll/difficulty", s.handleSetDifficulty())
 	admin.Get("/polls/:poll/held", s.handleHeld())
 	admin.Post("/polls/:poll/held", s.handleBulkReview())
+	admin.Get("/polls/:poll/held/groups", s.handleHeldGroups())
+	admin.Post("/polls/:poll/held/groups", s.handleGroupReview())
 	admin.Post("/polls/:poll/held/:receipt", s.handleReview())
 	admin.Get("/polls/:poll/export", s.handleExport())
 	admin.Get("/polls/:poll/audit", s.handleAudit())

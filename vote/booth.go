@@ -131,7 +131,7 @@ func (bo *Booth) Cast(ctx context.Context, r Request) (Result, error) {
 	if err := p.CheckChoices(r.Choices); err != nil {
 		return res, bo.refuse(ctx, p, b, err)
 	}
-	b.Held = res.Verdict.Action == Hold
+	b.Held, b.Signals = res.Verdict.Action == Hold, res.Verdict.Signals
 	if r.From.IP != "" {
 		b.Source = &Source{IP: r.From.IP, Subnet: r.From.Subnet, Caps: Caps(p.Fraud, r.From.Trusted)}
 	}
@@ -141,7 +141,7 @@ func (bo *Booth) Cast(ctx context.Context, r Request) (Result, error) {
 		res.Verdict = res.Verdict.WithCap()
 		res.RetryAfter = now.Truncate(time.Hour).Add(time.Hour).Sub(now)
 	case err == nil && b.Source != nil:
-		res.Verdict = res.Verdict.WithSource(p.Fraud, r.From.Trusted, b.Source.Counts, b.Source.Held)
+		res.Verdict = res.Verdict.WithSource(p.Fraud, r.From.Trusted, *b.Source)
 	}
 	if err != nil {
 		return res, err

@@ -3,8 +3,10 @@ package redisstore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"github.com/livevote/livevote/vote"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,6 +85,59 @@ func (s *Store) Sources(ctx context.Context, p *vote.Poll, now time.Time, n int)
 		}
 		win.Subnets = list
 		win.Ballots = int64(reads[i].total.Val() + reads[i].prev0.Val()*weight)
+	}
+	return out, nil
+}
+
+// Choices implements Store. It is one MULTI/EXEC round trip: for the poll and each source, its
+// fields of this hour's and the last hour's choice counters.
+func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, sources []string) (vote.ChoiceCounts, error) {
+	k := s.keysOf(p)
+	hour := now.Truncate(time.Hour).Unix()
+	members := append([]string{""}, sources...)
+	fields := make([]string, 0, len(members)*(1+len(p.Candidates)))
+	for _, m := range members {
+		fields = append(fields, m+"|")
+		for _, c := range p.Candidates {
+			fields = append(fields, m+"|"+c.ID)
+		}
+	}
+	var cur, prev *redis.SliceCmd
+	if _, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		cur, prev = pipe.HMGet(ctx, k.choices(hour), fields...), pipe.HMGet(ctx, k.choices(hour-3600), fields...)
+		return nil
+	}); err != nil {
+		return vote.ChoiceCounts{}, vote.Unavailable(err)
+	}
+	w := vote.SlidingWeight(now, time.Hour)
+	window := func(i int) (int64, error) {
+		c, err1 := count(cur.Val()[i])
+		b, err2 := count(prev.Val()[i])
+		return int64(math.Floor(float64(c) + float64(b)*w)), errors.Join(err1, err2)
+	}
+	out := vote.ChoiceCounts{Sources: make(map[string]vote.ChoiceCount, len(sources))}
+	i := 0
+	for _, m := range members {
+		cc := vote.ChoiceCount{Tally: map[string]int64{}}
+		n, err := window(i)
+		if err != nil {
+			return out, err
+		}
+		cc.Ballots, i = n, i+1
+		for _, c := range p.Candidates {
+			n, err := window(i)
+			if err != nil {
+				return out, err
+			}
+			if i++; n > 0 {
+				cc.Tally[c.ID] = n
+			}
+		}
+		if m == "" {
+			out.Poll = cc
+		} else {
+			out.Sources[m] = cc
+		}
 	}
 	return out, nil
 }
