@@ -142,7 +142,7 @@ func TestBoothCast(t *testing.T) {
 			got = append(got, fmt.Sprintf("%v %v %s %v", err, res.Verdict.Action, res.Verdict.Signals, res.RetryAfter))
 		}
 		capped := fmt.Sprintf("%v refuse [ip_cap] %v", vote.ErrSourceCapped, 29*time.Minute+45*time.Second)
-		want := []string{"<nil> accept [] 0s", "<nil> hold [ip_minute] 0s", capped}
+		want := []string{"<nil> accept [] 0s", "<nil> hold [ip_minute shared_source] 0s", capped}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("three ballots from one address:\n got %q\nwant %q", got, want)
 		}
