@@ -250,7 +250,7 @@ func runScenario(t *testing.T, st scenarioStore) {
 	for _, h := range held {
 		o := kinds[ballots[h.ID].kind]
 		o.held++
-		o.reasons[reasonOf(&p, h.Signals)]++
+		o.reasons[vote.HeldFor(p.Fraud, h.Signals)]++
 	}
 
 	// The table (README.md, "Fraud signals"), and the targets.
@@ -293,9 +293,4 @@ func runScenario(t *testing.T, st scenarioStore) {
 	if v := kinds[kindVenue]; v.held > 0 || v.public[(len(v.public)*99+99)/100-1] > 10*time.Second {
 		t.Errorf("venue: %d held, p99 to the public count %v; want none held, within 10 s", v.held, v.public[(len(v.public)*99+99)/100-1])
 	}
-}
-
-// reasonOf is the signal that decided a held ballot's hold.
-func reasonOf(p *vote.Poll, signals []vote.Signal) vote.Signal {
-	return vote.Decide(p.Fraud, signals).Reason
 }

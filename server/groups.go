@@ -17,7 +17,8 @@ import (
 const maxGroupScan = 10000
 
 // heldGroup is the held ballots of one source (a subnet's keyed hash; "" for ballots recorded
-// without a source) held for one reason (the signal that decided the hold), as the organiser
+// without a source) held for one reason (the signal that decided the hold, vote.HeldFor; "none"
+// for ballots recorded held without signals), as the organiser
 // reviews them: how many, from how many addresses, over what time, what they chose beside the
 // poll's last hour (organisers see choices whatever the results' visibility), how many still
 // wait for the choice test, and what the test says of the source now.
@@ -41,17 +42,6 @@ type groupKey struct {
 	signal vote.Signal
 }
 
-// reasonOf is the signal that held a ballot with these signals under pol.
-func reasonOf(pol vote.FraudPolicy, signals []vote.Signal) vote.Signal {
-	if r := vote.Decide(pol, signals).Reason; r != "" {
-		return r
-	}
-	if len(signals) > 0 {
-		return signals[0]
-	}
-	return "none" // held by an earlier policy, or recorded held without signals
-}
-
 // heldByGroup reads up to maxGroupScan held ballots of p and groups them.
 func (s *server) heldByGroup(c *fiber.Ctx, p *vote.Poll) (map[groupKey][]vote.HeldBallot, error) {
 	held, err := s.store.Held(c.UserContext(), p, maxGroupScan)
@@ -60,7 +50,7 @@ func (s *server) heldByGroup(c *fiber.Ctx, p *vote.Poll) (map[groupKey][]vote.He
 	}
 	out := map[groupKey][]vote.HeldBallot{}
 	for _, b := range held {
-		k := groupKey{b.Subnet, reasonOf(p.Fraud, b.Signals)}
+		k := groupKey{b.Subnet, cmp.Or(vote.HeldFor(p.Fraud, b.Signals), "none")}
 		out[k] = append(out[k], b)
 	}
 	return out, nil

@@ -246,6 +246,20 @@ func contains(list []Signal, s Signal) bool {
 	return false
 }
 
+// HeldFor returns the signal that held a ballot recorded held with signals under pol (the one
+// Decide would give as the reason were pol to hold; the first signal when none would decide;
+// "" without signals). The organiser reviews held ballots grouped by it.
+func HeldFor(pol FraudPolicy, signals []Signal) Signal {
+	pol.Hold = true
+	if r := Decide(pol, signals).Reason; r != "" {
+		return r
+	}
+	if len(signals) > 0 {
+		return signals[0]
+	}
+	return ""
+}
+
 // MergeSignals returns the signals of a and b, each once, in the order of Signals.
 func MergeSignals(a, b []Signal) []Signal {
 	out := make([]Signal, 0, len(a)+len(b))
