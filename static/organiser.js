@@ -16,6 +16,7 @@ import { confirmer } from './organiser-confirm.js';
 import { controls } from './organiser-controls.js';
 import { turnout } from './organiser-turnout.js';
 import { fraudPanel } from './organiser-fraud.js';
+import { heldGroups } from './organiser-groups.js';
 
 const t = (k, v) => tr(S, k, v);
 const $ = (id) => document.getElementById(id);
@@ -56,7 +57,7 @@ const ctx = {
 };
 
 const fraud = fraudPanel(ctx);
-const features = [controls(ctx), turnout(ctx), fraud]; // each: start() once signed in, render()
+const features = [controls(ctx), turnout(ctx), fraud, heldGroups(ctx)]; // each: start() once signed in, render()
 const tally = bars($('tally'), {
   labels: (c) => ({ name: text(c.city), sub: text(c.initiative) }),
   leaderText: () => t('leader'),
