@@ -15,8 +15,8 @@ import (
 // buckets), the trusted subnets and the fraud counters. Its methods run under the store's lock.
 type memFraud struct {
 	buckets map[srcBucket]map[string]int64 // source hash -> ballots; "" in net buckets: the total
-	// choices are the choice test's counters per hour (start, Unix seconds): "<source>|" ->
-	// ballots, "<source>|<candidate>" -> ballots that chose it; source "" is the poll.
+	// choices are the choice test's counters per hour (start, Unix seconds): "<source>|<candidate>"
+	// -> ballots that chose it; source "" is the poll. A source's ballots are its hour's counts.
 	choices map[int64]map[string]int64
 	sweepAt time.Time
 	trusted map[string]bool
@@ -79,7 +79,6 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 		f.choices[hour] = ch
 	}
 	for _, m := range []string{src.IP, src.Subnet, ""} {
-		ch[m+"|"]++
 		for _, c := range b.Choices {
 			ch[m+"|"+c]++
 		}
@@ -113,7 +112,11 @@ func (f *memFraud) choiceCount(p *vote.Poll, m string, now time.Time) vote.Choic
 	start := now.Truncate(time.Hour).Unix()
 	cur, prev, w := f.choices[start], f.choices[start-3600], vote.SlidingWeight(now, time.Hour)
 	window := func(k string) int64 { return int64(math.Floor(float64(cur[k]) + float64(prev[k])*w)) }
-	out := vote.ChoiceCount{Ballots: window(m + "|"), Tally: map[string]int64{}}
+	kind := "ip"
+	if m == "" || f.window("net", time.Hour, m, now) > 0 {
+		kind = "net" // a subnet's hash, or the poll's total ("")
+	}
+	out := vote.ChoiceCount{Ballots: f.window(kind, time.Hour, m, now), Tally: map[string]int64{}}
 	for _, c := range p.Candidates {
 		if n := window(m + "|" + c.ID); n > 0 {
 			out.Tally[c.ID] = n

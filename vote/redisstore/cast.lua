@@ -27,7 +27,7 @@ local ballots_key, held_key, minutes_key, hours_key, log_key = KEYS[6], KEYS[7],
 local pending_key = KEYS[11] -- held ballots awaiting review (sorted set, score: accepted at)
 local waiting_key = KEYS[12] -- the pending ones of them: held for their source alone (sorted set)
 local why_key = KEYS[13] -- held receipt -> "<IP hash>|<subnet hash>|<signals a,b>"
-local choices_key = KEYS[14] -- this hour's choice counters: "<source>|" and "<source>|<candidate>"
+local choices_key = KEYS[14] -- this hour's choice counters: "<source>|<candidate>" -> ballots
 local ip_minute_key, ip_minute_prev_key = KEYS[15], KEYS[16]
 local net_minute_key, net_minute_prev_key = KEYS[17], KEYS[18]
 local ip_hour_key, ip_hour_prev_key = KEYS[19], KEYS[20]
@@ -137,11 +137,12 @@ local function cast(i, field, receipt)
         signals = signals .. ',' .. cap_signals[w]
       end
     end
-    -- the choice test's counters: ballots and choices of the IP, the subnet and the poll ("")
-    for _, m in ipairs({ip, net, ''}) do
-      choices[m .. '|'] = (choices[m .. '|'] or 0) + 1
-      for c in string.gmatch(joined, '[^,]+') do
-        choices[m .. '|' .. c] = (choices[m .. '|' .. c] or 0) + 1
+    -- the choice test's counters: choices of the IP, the subnet and the poll (""); their ballots
+    -- are the hour's source counts
+    for c in string.gmatch(joined, '[^,]+') do
+      for _, m in ipairs({ip, net, ''}) do
+        local f = m .. '|' .. c
+        choices[f] = (choices[f] or 0) + 1
       end
     end
     local shared = arg(i, SHARED) == '1' and (n[2] > 1 or n[4] > 1)
@@ -227,10 +228,12 @@ if held > 0 then
     redis.call('ZADD', waiting_key, unpack(wpairs))
   end
 end
+local fresh = false
 for f, k in pairs(choices) do
-  if tonumber(redis.call('HINCRBY', choices_key, f, k)) == k and f == '|' then
-    redis.call('PEXPIRE', choices_key, 9000000) -- the hour's first ballots: two hours and a half
-  end
+  fresh = tonumber(redis.call('HINCRBY', choices_key, f, k)) == k or fresh
+end
+if fresh then
+  redis.call('PEXPIRE', choices_key, 9000000) -- a new field: the hash lives two hours and a half
 end
 for w = 1, 4 do
   for member, e in pairs(win[w]) do

@@ -59,8 +59,8 @@ const (
 //	{lv:P}:pending    zset   held ballots awaiting review (score: recorded at, Unix ms)
 //	{lv:P}:waiting    zset   the pending ones of them (held for their source alone)
 //	{lv:P}:why        hash   held receipt -> "<IP hash>|<subnet hash>|<signals a,b>"
-//	{lv:P}:ch:h:T     hash   the choice counters of the hour from T: "<source>|" -> ballots,
-//	                         "<source>|<candidate>" -> ballots that chose it (source "": the poll)
+//	{lv:P}:ch:h:T     hash   the choice counters of the hour from T: "<source>|<candidate>" ->
+//	                         ballots that chose it (source "": the poll)
 //	{lv:P}:pow:C      string used challenge C (value: the receipt that used it, or "-"), expires
 //
 // Cast is one Lua script, shared by the casts of one poll and minute sent together
