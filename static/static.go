@@ -14,7 +14,7 @@
 // (every API error code as a sentence in English and Chinese), bars.js and chart.js (results
 // bars and turnout charts for the dashboards). The console is organiser.js (the session) and a
 // module per feature: organiser-controls.js, organiser-turnout.js, organiser-fraud.js with
-// organiser-held.js and organiser-trusted.js, helpers in organiser-view.js and
+// organiser-held.js and organiser-trusted.js, organiser-groups.js (held ballots by source), helpers in organiser-view.js and
 // organiser-confirm.js, the sentences in organiser-strings.js. Styles: app.css (every page; all
 // the ballot needs), dash.css (dashboards and results bars), screen.css (the big screen).
 //
