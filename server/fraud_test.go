@@ -220,6 +220,65 @@ func TestVenue(t *testing.T) {
 	})
 }
 
+// TestSkewedSource: careful bots (a phone's headers, a language, a person's reading time) on five
+// addresses of one /24, every ballot for one candidate, beside 60 voters on their own lines.
+// Their ballots after the first are pending, and the server's settling finds the subnet skewed
+// once it has 20 ballots: they stay held, grouped by source for the organiser, counted as the
+// skewed signal in the overview and the metrics. The public count includes them all.
+func TestSkewedSource(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		var metrics string
+		e := newEnv(t, newStore(t), []string{"fraud: {}", "difficulty: 0"}, withProxy(), withMetrics(t, &metrics))
+		cast := func(ip, choice string) {
+			t.Helper()
+			p := e.phone(ip)
+			pow := p.open()
+			e.Clock.Set(e.Clock.Now().Add(100 * time.Millisecond))
+			if r := p.send(pow, page, choice); r.Status != 201 {
+				t.Fatalf("vote from %s = %d %s", ip, r.Status, r.Body)
+			}
+		}
+		for i := range 60 {
+			cast(fmt.Sprintf("198.18.%d.7", i), string(rune('a'+i%3)))
+		}
+		for i := range 25 {
+			cast(fmt.Sprintf("203.0.113.%d", 10+i%5), "a")
+		}
+		var groups []any
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			groups = e.adminGet("/held/groups").JSON(t)["groups"].([]any)
+			if len(groups) == 1 && groups[0].(map[string]any)["signal"] == "skewed" && groups[0].(map[string]any)["pending"] == 0.0 {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if len(groups) != 1 {
+			t.Fatalf("groups = %v, want the farm's", groups)
+		}
+		g := groups[0].(map[string]any)
+		if g["signal"] != "skewed" || g["count"] != 24.0 || g["ips"] != 5.0 || g["pending"] != 0.0 || g["judgement"] != "skewed" ||
+			fmt.Sprint(g["choices"]) != "map[a:24]" || strings.Contains(fmt.Sprint(g), "203.0.113") {
+			t.Errorf("the farm's group = %v", g)
+		}
+		res := e.results("Authorization", "Bearer "+adminToken)
+		if res["ballots"] != 85.0 || res["counted"] != 61.0 || res["held"] != 24.0 || fmt.Sprint(res["tally"]) != "map[a:21 b:20 c:20]" {
+			t.Errorf("results = %v: want the farm's first ballot counted, the rest held, all 85 public", res)
+		}
+		if n := e.signals()["signals"].(map[string]any)["skewed"]; n != 24.0 {
+			t.Errorf("skewed signal counted %v times, want 24", n)
+		}
+		for series, want := range map[string]float64{
+			`livevote_fraud_skewed_total{poll="` + e.Poll.ID + `"}`: 24,
+			`livevote_fraud_signals_total{signal="skewed"}`:        24,
+		} {
+			if got := metric(t, metrics, series); got != want {
+				t.Errorf("%s = %v, want %v", series, got, want)
+			}
+		}
+	})
+}
+
 // TestScriptedAttacker: a script on three addresses that keeps no cookies, says it is
 // python-requests, sends no Accept-Language and submits as soon as it has a challenge, next to
 // honest phones. None of the script's ballots is in the public tally: each is refused or held;
