@@ -270,7 +270,7 @@ func TestSkewedSource(t *testing.T) {
 		}
 		for series, want := range map[string]float64{
 			`livevote_fraud_skewed_total{poll="` + e.Poll.ID + `"}`: 24,
-			`livevote_fraud_signals_total{signal="skewed"}`:        24,
+			`livevote_fraud_signals_total{signal="skewed"}`:         24,
 		} {
 			if got := metric(t, metrics, series); got != want {
 				t.Errorf("%s = %v, want %v", series, got, want)
