@@ -10,7 +10,8 @@ import (
 
 // Limits of one settling pass (Settle).
 const (
-	// settleMax is the most pending ballots one pass looks at (the oldest): a pass reads the
+	// settleMax is the most pending ballots one pass looks at (the newest: under a backlog the
+	// latest ballots are public first, the older wait in the held list): a pass reads the
 	// choice counters of their addresses and subnets (at most twice as many sources, each a field
 	// per candidate), so this bounds a pass's cost to the store; 2,000 every 2 s is a thousand
 	// releases a second per instance, far beyond a ceremony's rush.

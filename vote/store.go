@@ -87,9 +87,10 @@ type Records interface {
 	// Held lists up to limit ballots awaiting review (pending ones included), oldest first, each
 	// with why it is held.
 	Held(ctx context.Context, p *Poll, limit int) ([]HeldBallot, error)
-	// Pending lists up to limit pending ballots, oldest first: ballots that Cast held for their
-	// source alone (a soft cap or a shared source, SourceCaps) and not for the caller's verdict,
-	// which wait for the choice test (package fraud) and have been neither settled nor kept.
+	// Pending lists up to limit pending ballots, newest first (under a backlog the latest ballots
+	// are settled first): ballots that Cast held for their source alone (a soft cap or a shared
+	// source, SourceCaps) and not for the caller's verdict, which wait for the choice test
+	// (package fraud) and have been neither settled nor kept.
 	Pending(ctx context.Context, p *Poll, limit int) ([]HeldBallot, error)
 	// Keep takes the listed ballots off the pending list: they stay held for the organiser. When
 	// signal is not empty it is added to each one's signals (the choice test's verdict, skewed).

@@ -190,7 +190,11 @@ func (m *Store) Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.HeldB
 
 // Pending implements Store.
 func (m *Store) Pending(ctx context.Context, p *vote.Poll, limit int) ([]vote.HeldBallot, error) {
-	return m.list(ctx, p, limit, func(mp *memPoll) []string { return mp.waiting })
+	return m.list(ctx, p, limit, func(mp *memPoll) []string {
+		newest := slices.Clone(mp.waiting)
+		slices.Reverse(newest)
+		return newest
+	})
 }
 
 // list lists up to limit of the held ballots of p that which names.

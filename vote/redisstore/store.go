@@ -400,18 +400,23 @@ func parseReceipt(p *vote.Poll, id string, v any) (vote.Receipt, error) {
 
 // Held implements Store.
 func (s *Store) Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.HeldBallot, error) {
-	return s.list(ctx, p, s.keysOf(p).pending, limit)
+	return s.list(ctx, p, s.keysOf(p).pending, limit, false)
 }
 
 // Pending implements Store.
 func (s *Store) Pending(ctx context.Context, p *vote.Poll, limit int) ([]vote.HeldBallot, error) {
-	return s.list(ctx, p, s.keysOf(p).waiting, limit)
+	return s.list(ctx, p, s.keysOf(p).waiting, limit, true)
 }
 
-// list reads up to limit held ballots of the sorted set key, oldest first, with why each is held.
-func (s *Store) list(ctx context.Context, p *vote.Poll, key string, limit int) ([]vote.HeldBallot, error) {
+// list reads up to limit held ballots of the sorted set key, oldest first (newest first when rev),
+// with why each is held.
+func (s *Store) list(ctx context.Context, p *vote.Poll, key string, limit int, rev bool) ([]vote.HeldBallot, error) {
 	k := s.keysOf(p)
-	ids, err := s.client.ZRange(ctx, key, 0, int64(limit)-1).Result()
+	read := s.client.ZRange
+	if rev {
+		read = s.client.ZRevRange
+	}
+	ids, err := read(ctx, key, 0, int64(limit)-1).Result()
 	if err != nil {
 		return nil, vote.Unavailable(err)
 	}

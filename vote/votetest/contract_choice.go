@@ -90,6 +90,9 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 			pend = append(pend, cast(t, s, p, from("ip1", "net1", at.Add(time.Duration(i+1)*time.Second), "b")).Receipt)
 		}
 		later := at.Add(time.Minute)
+		if list, _ := s.Pending(ctx, p, 3); len(list) != 3 || list[0].ID != pend[3] || list[2].ID != pend[1] {
+			t.Errorf("Pending(limit 3) = %+v; want the newest three, newest first", list)
+		}
 		if err := s.Keep(ctx, p, pend[:1], vote.SignalSkewed); err != nil {
 			t.Fatal(err)
 		}
