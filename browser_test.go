@@ -58,6 +58,76 @@ func TestBrowser(t *testing.T) {
 	t.Run("screen", func(t *testing.T) { testScreen(t, b) })
 	t.Run("screen sign-in", func(t *testing.T) { testScreenSignIn(t, b) })
 	t.Run("receipt log proof", func(t *testing.T) { testReceiptLog(t, b) })
+	t.Run("organiser groups", func(t *testing.T) { testHeldGroups(t, b) })
+}
+
+// testHeldGroups covers the console's held ballots by source (issue 12): ballots held for one
+// reason from one source show as one group with its count, addresses and choices beside the
+// poll's; Release, confirmed, counts the whole group; Void, confirmed, voids the next one; the
+// audit replays both.
+func testHeldGroups(t *testing.T, b *browser) {
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
+	})
+	setDifficulty(t, p.url, 0)
+	castVote(t, p.url, "xianning") // a ballot counted, for the poll's hour
+	for _, c := range []string{"kampala", "kampala", "gwangju"} {
+		castHeldVote(t, p.url, c)
+	}
+	results := func() map[string]any { return getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", organiser) }
+	if r := results(); r["counted"] != 1.0 || r["held"] != 3.0 || r["ballots"] != 4.0 {
+		t.Fatalf("before review: %v", r)
+	}
+
+	org := b.tab(t, desktop, "en-US")
+	org.navigate(p.url + "/organiser/" + builtinPoll + "#token=" + organiser)
+	org.waitTrue(`!document.getElementById('console').hidden`)
+	org.waitTrue(`document.querySelectorAll('#groups-list > li').length === 1`)
+	org.expectText(`#h-groups`, "Held ballots by source")
+	org.expectText(`#groups-list > li .group-signal`, "tool_agent")
+	org.waitTrue(`document.querySelector('#groups-list > li .group-facts').textContent.startsWith('3 ballots from 1 addresses')`)
+	// the group's choices (2 Kampala, 1 Gwangju) beside the poll's hour (4 ballots: 1 Xianning)
+	org.waitTrue(`[...document.querySelectorAll('#groups-list > li .group-choices tbody tr')].map(r => r.textContent).join('|') === 'Kampala2 · 67%50%|Gwangju1 · 33%25%'`)
+	org.screenshot("organiser-groups.png", true)
+	shotCtx, cancel := context.WithTimeout(org.ctx, stepTimeout)
+	img, err := chromedp.Run(shotCtx, chromedp.Screenshot(chromedp.CSS(`#held-groups`)))
+	cancel()
+	if err != nil {
+		t.Fatalf("screenshot of the groups: %v", err)
+	}
+	os.WriteFile(filepath.Join(screenshotDir, "organiser-groups-panel.png"), img, 0o644)
+	org.checkAccessible("organiser groups")
+	org.click(`#lang`)
+	org.expectText(`#h-groups`, "按来源分组的暂扣选票")
+	org.expectText(`#groups-list > li [data-action=release]`, "全部放行（3）")
+	org.click(`#lang`)
+
+	org.click(`#groups-list > li [data-action=release]`)
+	org.waitTrue(`document.getElementById('confirm').open`)
+	org.expectText(`#confirm-title`, "Release this group?")
+	org.click(`#confirm-ok`)
+	org.expectText(`#announce`, "3 ballots of the group released: they are counted.")
+	org.waitTrue(`document.querySelectorAll('#groups-list > li').length === 0 && !document.getElementById('groups-empty').hidden`)
+	if r := results(); r["counted"] != 4.0 || r["held"] != 0.0 {
+		t.Errorf("after releasing the group: %v", r)
+	}
+
+	castHeldVote(t, p.url, "kazan")
+	castHeldVote(t, p.url, "kazan")
+	org.waitTrue(`document.querySelectorAll('#groups-list > li').length === 1`)
+	org.expectText(`#groups-list > li [data-action=void]`, "Void all 2")
+	org.click(`#groups-list > li [data-action=void]`)
+	org.waitTrue(`document.getElementById('confirm').open`)
+	org.expectText(`#confirm-title`, "Void this group?")
+	org.click(`#confirm-ok`)
+	org.expectText(`#announce`, "2 ballots of the group voided.")
+	org.waitTrue(`document.querySelectorAll('#groups-list > li').length === 0`)
+	if r := results(); r["counted"] != 4.0 || r["held"] != 0.0 || r["ballots"] != 4.0 {
+		t.Errorf("after voiding the group: %v", r)
+	}
+	if a := getJSON(t, p.url+"/api/v1/admin/polls/"+builtinPoll+"/audit", organiser); a["consistent"] != true {
+		t.Errorf("audit after the group actions: %v", a)
+	}
 }
 
 // testScreenSignIn covers the big screen opened without a token: R asks for one, a wrong one is
@@ -389,7 +459,7 @@ func testBallot(t *testing.T, b *browser) {
 		org.checkAccessible("organiser in Chinese")
 		org.click(`#lang`)
 		org.expectText(`#h-held-list`, "Held ballots")
-		ballots := getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", organiser)["ballots"]
+		ballots := getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", organiser)["counted"]
 		org.click(`#held-list > li [data-action=release]`)
 		org.waitTrue(`document.getElementById('confirm').open`)
 		org.expectText(`#confirm-title`, "Release this ballot?")
@@ -400,8 +470,8 @@ func testBallot(t *testing.T, b *browser) {
 		org.expectText(`#f-held`, "0")
 		org.expectText(`#held`, "0")
 		res := getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", organiser)
-		if res["ballots"] != ballots.(float64)+1 || res["held"] != 0.0 {
-			t.Errorf("after Release: ballots %v (before %v), held %v", res["ballots"], ballots, res["held"])
+		if res["counted"] != ballots.(float64)+1 || res["held"] != 0.0 {
+			t.Errorf("after Release: counted %v (before %v), held %v", res["counted"], ballots, res["held"])
 		}
 		// Two more held ballots: "Release all listed", confirmed, counts both in one request.
 		setDifficulty(t, p.url, 0)
@@ -418,8 +488,8 @@ func testBallot(t *testing.T, b *browser) {
 		org.expectText(`#announce`, "2 ballots released: they are counted.")
 		org.waitTrue(`document.querySelectorAll('#held-list > li').length === 0 && document.getElementById('held-bulk').hidden`)
 		res = getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", organiser)
-		if res["ballots"] != ballots.(float64)+3 || res["held"] != 0.0 {
-			t.Errorf("after Release all: ballots %v (before both releases %v), held %v", res["ballots"], ballots, res["held"])
+		if res["counted"] != ballots.(float64)+3 || res["held"] != 0.0 {
+			t.Errorf("after Release all: counted %v (before both releases %v), held %v", res["counted"], ballots, res["held"])
 		}
 		// Trusted subnets: a bad one gets a sentence; a good one is listed, then removed.
 		org.sendKeys(`#subnet`, "203.0.113.0/4\r")

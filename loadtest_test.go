@@ -99,7 +99,7 @@ func TestLoadtestAccounting(t *testing.T) {
 				t.Fatal(err)
 			}
 			if counts.Recorded() != r.Acked {
-				t.Errorf("server holds %d counted + %d held ballots; the tool was acknowledged %d", counts.Ballots, counts.Held, r.Acked)
+				t.Errorf("server holds %d counted + %d held ballots; the tool was acknowledged %d", counts.Counted, counts.Held, r.Acked)
 			}
 			if !strings.Contains(stdout.String(), "check                    OK") {
 				t.Errorf("the printed table has no OK check line")

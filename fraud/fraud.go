@@ -8,10 +8,14 @@
 //   - Definite (refuse): honeypot (the ballot page's hidden field was filled in: a form-filling
 //     script), challenge (the proof of work is missing, wrong, expired or replayed), ip_cap (the
 //     IP address is at the poll's hard cap, when one is set).
-//   - Strong (hold): webdriver (the page reports navigator.webdriver: the browser says it is
-//     automated), tool_agent (the User-Agent is an HTTP library, a command-line tool, a headless
-//     browser or a crawler, or is missing), ip_minute, ip_hour, subnet_minute, subnet_hour (the
-//     source went over a soft cap; never for a subnet the organiser trusts).
+//   - Strong (hold for the organiser): webdriver (the page reports navigator.webdriver: the
+//     browser says it is automated), tool_agent (the User-Agent is an HTTP library, a command-line
+//     tool, a headless browser or a crawler, or is missing), skewed (the source votes far unlike
+//     the rest of the poll: the choice test, Skew).
+//   - Pending (hold until the choice test has judged the source, then release it automatically
+//     unless skewed; see Settle): ip_minute, ip_hour, subnet_minute, subnet_hour (the source went
+//     over a soft cap), shared_source (the address or subnet had another ballot in the hour);
+//     never for a subnet the organiser trusts.
 //   - Weak (hold when WeakToHold of them come together): too_fast (less than MinVoteTime from the
 //     challenge, or from showing the ballot as the page reports it, to the vote), no_language
 //     (no Accept-Language header: every browser sends one), velocity (a chosen candidate is
@@ -21,6 +25,10 @@
 // (so that every instance applies the caps to the same counts): Caps gives the store the caps for
 // an attempt, and WithSource completes the verdict with what the store counted (both in package
 // vote, with the other fraud policy types, so that the vote workflow, vote.Booth, can use them).
+//
+// The choice test (skew.go) and the settling of pending ballots (settle.go, which the server's
+// sampler runs every few seconds on every instance) read the store's per-source choice counters
+// through a small interface.
 //
 // fraud imports vote only: no web framework, no store, no metrics.
 package fraud

@@ -108,7 +108,7 @@ func TestJudgePolicy(t *testing.T) {
 func TestSources(t *testing.T) {
 	pol := vote.DefaultFraudPolicy()
 	pol.IPHardCap = 500
-	if c := vote.Caps(pol, false); c != (vote.SourceCaps{IPMinute: 20, IPHour: 100, SubnetMinute: 100, SubnetHour: 1000, IPHard: 500}) {
+	if c := vote.Caps(pol, false); c != (vote.SourceCaps{IPMinute: 20, IPHour: 100, SubnetMinute: 100, SubnetHour: 1000, IPHard: 500, Shared: true}) {
 		t.Errorf("caps = %+v", c)
 	}
 	if c := vote.Caps(pol, true); c != (vote.SourceCaps{}) {
@@ -135,13 +135,18 @@ func TestSources(t *testing.T) {
 		{"IP over an hour's cap", false, vote.SourceCounts{IPMinute: 2, IPHour: 101, SubnetMinute: 2, SubnetHour: 101}, true, "[ip_hour]", vote.Hold},
 		{"subnet over both", false, vote.SourceCounts{IPMinute: 1, IPHour: 1, SubnetMinute: 101, SubnetHour: 1001}, true, "[subnet_minute subnet_hour]", vote.Hold},
 		{"the venue, trusted", true, vote.SourceCounts{IPMinute: 400, IPHour: 500, SubnetMinute: 400, SubnetHour: 500}, false, "[]", vote.Accept},
+		{"a shared source, pending", false, vote.SourceCounts{IPMinute: 2, IPHour: 2, SubnetMinute: 2, SubnetHour: 2}, true, "[shared_source]", vote.Hold},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			v := person.WithSource(pol, tt.trusted, tt.counts, tt.held)
+			src := vote.Source{Counts: tt.counts, Held: tt.held, Shared: tt.signals == "[shared_source]"}
+			v := person.WithSource(pol, tt.trusted, src)
 			if fmt.Sprint(v.Signals) != tt.signals || v.Action != tt.action {
 				t.Errorf("verdict %v %s, want %s %s", v.Signals, v.Action, tt.signals, tt.action)
 			}
-			if got := fmt.Sprint(vote.SourceSignals(pol, tt.trusted, tt.counts)); got != tt.signals {
+			if v.Pends() != (tt.action == vote.Hold) {
+				t.Errorf("pends = %v: held for its source alone, it waits for the choice test", v.Pends())
+			}
+			if got := fmt.Sprint(vote.SourceSignals(pol, tt.trusted, src)); got != tt.signals {
 				t.Errorf("SourceSignals = %s", got)
 			}
 		})
@@ -149,8 +154,8 @@ func TestSources(t *testing.T) {
 	// The source signals merge into the attempt's in their order; a refusal at the cap.
 	curl := browser()
 	curl.UserAgent, curl.AcceptLanguage = "Wget/1.21", false
-	v := fraud.Judge(pol, curl).WithSource(pol, false, vote.SourceCounts{IPMinute: 30}, true)
-	if fmt.Sprint(v.Signals) != "[tool_agent ip_minute no_language]" || v.Action != vote.Hold || v.Reason != vote.SignalToolAgent {
+	v := fraud.Judge(pol, curl).WithSource(pol, false, vote.Source{Counts: vote.SourceCounts{IPMinute: 30}, Held: true})
+	if fmt.Sprint(v.Signals) != "[tool_agent ip_minute no_language]" || v.Action != vote.Hold || v.Reason != vote.SignalToolAgent || v.Pends() {
 		t.Errorf("tool over the IP cap = %v %s %s", v.Signals, v.Action, v.Reason)
 	}
 	v = fraud.Judge(pol, curl).WithCap()

@@ -353,7 +353,7 @@ func newFakeSource(polls ...string) *fakeSource {
 		s.snaps[p] = vote.Snapshot{
 			Poll:    p,
 			State:   vote.State{Status: vote.StatusOpen, Results: vote.ResultsHidden},
-			Ballots: 3,
+			Ballots: 2, // counted; with the held one, 3 received: the public "ballots"
 			Held:    1,
 			Tally:   map[string]int64{"a": 2, "b": 1, "c": 0},
 			Rate:    1.25,

@@ -198,28 +198,39 @@ func TestNoMessageWhenNothingChanged(t *testing.T) {
 			t.Errorf("rate 1.25 -> 1.26: %d public and %d organiser messages, want 1 each", n, m)
 		}
 
-		// A held ballot changes what organisers see, not what the public sees.
+		// A held ballot is a ballot received: everyone sees the count move (no oracle).
 		hs.src.update("p", func(s *vote.Snapshot) { s.Held++ })
 		time.Sleep(time.Second)
 		synctest.Wait()
-		if n, m := len(pub.texts()), len(org.texts()); n != 1 || m != 2 {
-			t.Errorf("one more held ballot: %d public and %d organiser messages, want 1 and 2", n, m)
+		if n, m := len(pub.texts()), len(org.texts()); n != 2 || m != 2 {
+			t.Errorf("one more held ballot: %d public and %d organiser messages, want 2 each", n, m)
 		}
+		if m := decode(t, pub.texts()[1]); m.Ballots != 4 || m.Held != nil {
+			t.Errorf("public message %s: want ballots 4 (held included), no held", pub.texts()[1].data)
+		}
+		// Its release moves it from held to counted: the public count stays.
+		hs.src.update("p", func(s *vote.Snapshot) { s.Held--; s.Ballots++ })
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n, m := len(pub.texts()), len(org.texts()); n != 2 || m != 3 {
+			t.Errorf("a release: %d public and %d organiser messages, want 2 and 3", n, m)
+		}
+
 		if m := decode(t, org.texts()[1]); m.Held == nil || *m.Held != 2 {
 			t.Errorf("organiser message %s: want held 2", org.texts()[1].data)
 		}
 
-		// So does a fraud counter.
+		// A fraud counter changes what organisers see only.
 		hs.src.update("p", func(s *vote.Snapshot) {
 			s.Fraud = vote.FraudCounts{Results: map[string]int64{"held": 2}, Signals: map[string]int64{"tool_agent": 2}}
 		})
 		time.Sleep(time.Second)
 		synctest.Wait()
-		if n, m := len(pub.texts()), len(org.texts()); n != 1 || m != 3 {
-			t.Errorf("fraud counters changed: %d public and %d organiser messages, want 1 and 3", n, m)
+		if n, m := len(pub.texts()), len(org.texts()); n != 2 || m != 4 {
+			t.Errorf("fraud counters changed: %d public and %d organiser messages, want 2 and 4", n, m)
 		}
-		if m := decode(t, org.texts()[2]); m.Fraud == nil || m.Fraud.Signals["tool_agent"] != 2 {
-			t.Errorf("organiser message %s: want the fraud counters", org.texts()[2].data)
+		if m := decode(t, org.texts()[3]); m.Fraud == nil || m.Fraud.Signals["tool_agent"] != 2 {
+			t.Errorf("organiser message %s: want the fraud counters", org.texts()[3].data)
 		}
 	})
 }

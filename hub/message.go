@@ -55,7 +55,7 @@ func encode(s vote.Snapshot, a Audience, readAt time.Time) (*message, error) {
 		Poll:    s.Poll,
 		Status:  s.State.Status,
 		Results: s.State.Results,
-		Ballots: s.Ballots,
+		Ballots: s.Received(), // held included: the public count is no oracle (vote.Snapshot.Received)
 		Rate:    round1(s.Rate),
 	}
 	tally := s.Tally

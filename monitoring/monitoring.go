@@ -76,6 +76,9 @@ type Metrics struct {
 	open        *prometheus.GaugeVec
 	candidates  *prometheus.GaugeVec
 	held        *prometheus.GaugeVec
+	pending     *prometheus.GaugeVec
+	released    *prometheus.CounterVec
+	skewed      *prometheus.CounterVec
 	share       *prometheus.GaugeVec
 	surging     *prometheus.GaugeVec
 	signals     *prometheus.CounterVec
@@ -135,6 +138,18 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 			Name: "livevote_fraud_held_pending",
 			Help: "Ballots held for review and not yet released or voided (sampled).",
 		}, []string{"poll"}),
+		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livevote_fraud_pending",
+			Help: "Held ballots that wait for the choice test to judge their source (part of livevote_fraud_held_pending; sampled).",
+		}, []string{"poll"}),
+		released: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livevote_fraud_auto_released_total",
+			Help: "Pending ballots released automatically by this instance: their source votes like the rest of the poll.",
+		}, []string{"poll"}),
+		skewed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livevote_fraud_skewed_total",
+			Help: "Pending ballots this instance left held for the organiser because their source is skewed.",
+		}, []string{"poll"}),
 		share: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "livevote_fraud_top_subnet_share",
 			Help: "Share of the last minute's ballots that came from the busiest subnet (/24 or /48), 0 to 1 (sampled).",
@@ -164,13 +179,16 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 		signalCount: map[string]prometheus.Counter{},
 		http:        map[httpKey]httpSeries{},
 	}
-	reg.MustRegister(m.votes, m.voteTime, m.ballots, m.open, m.candidates, m.held, m.share,
+	reg.MustRegister(m.votes, m.voteTime, m.ballots, m.open, m.candidates, m.held, m.pending, m.released, m.skewed, m.share,
 		m.surging, m.signals, m.liveRefused, m.requests, m.reqTime)
 	ids := []string{""}
 	for _, p := range opts.Polls {
 		ids = append(ids, p.ID)
 		m.ballots.WithLabelValues(p.ID)
 		m.held.WithLabelValues(p.ID)
+		m.pending.WithLabelValues(p.ID)
+		m.released.WithLabelValues(p.ID)
+		m.skewed.WithLabelValues(p.ID)
 		m.share.WithLabelValues(p.ID)
 		m.open.WithLabelValues(p.ID)
 		m.surging.WithLabelValues(p.ID)
@@ -268,6 +286,7 @@ func (m *Metrics) Signal(signal string) {
 func (m *Metrics) Poll(s vote.Snapshot) {
 	m.ballots.WithLabelValues(s.Poll).Set(float64(s.Ballots))
 	m.held.WithLabelValues(s.Poll).Set(float64(s.Held))
+	m.pending.WithLabelValues(s.Poll).Set(float64(s.Pending))
 	open := 0.0
 	if s.State.Status == vote.StatusOpen {
 		open = 1
@@ -294,6 +313,14 @@ func (m *Metrics) Fraud(poll string, topSubnetShare float64, surging int) {
 // LiveRefused implements server.Observer. The reasons are the server's small fixed set.
 func (m *Metrics) LiveRefused(reason string) {
 	m.liveRefused.WithLabelValues(reason).Inc()
+}
+
+// Settled implements server.Observer. The ballots kept for a skewed source count as the signal
+// skewed too.
+func (m *Metrics) Settled(poll string, released, skewed int) {
+	m.released.WithLabelValues(poll).Add(float64(released))
+	m.skewed.WithLabelValues(poll).Add(float64(skewed))
+	m.signalCount[string(vote.SignalSkewed)].Add(float64(skewed))
 }
 
 // collector is a prometheus.Collector that reads its figures once per scrape.

@@ -58,9 +58,11 @@ func TestMetrics(t *testing.T) {
 	m.Request("/api/v1/polls/:poll/votes", "POST", 201, 3*time.Millisecond)
 	m.Request("/api/v1/polls/:poll/votes", "BREW", 405, time.Millisecond)
 	m.Poll(vote.Snapshot{Poll: p.ID, State: vote.State{Status: vote.StatusOpen, Results: vote.ResultsLive},
-		Ballots: 1, Held: 1, Tally: map[string]int64{"a": 1, "b": 0, "c": 0}})
+		Ballots: 1, Held: 1, Pending: 1, Tally: map[string]int64{"a": 1, "b": 0, "c": 0}})
 	m.Fraud(p.ID, 0.25, 2)
 	m.LiveRefused("reserved")
+	m.Settled(p.ID, 5, 0)
+	m.Settled(p.ID, 2, 3)
 
 	for series, want := range map[string]float64{
 		`livevote_votes_total{poll="` + p.ID + `",result="accepted"}`:                                   1,
@@ -79,6 +81,10 @@ func TestMetrics(t *testing.T) {
 		`livevote_ballots{poll="` + p.ID + `"}`:                                                         1,
 		`livevote_poll_open{poll="` + p.ID + `"}`:                                                       1,
 		`livevote_fraud_held_pending{poll="` + p.ID + `"}`:                                              1,
+		`livevote_fraud_pending{poll="` + p.ID + `"}`:                                                   1,
+		`livevote_fraud_auto_released_total{poll="` + p.ID + `"}`:                                       7,
+		`livevote_fraud_skewed_total{poll="` + p.ID + `"}`:                                              3,
+		`livevote_fraud_signals_total{signal="skewed"}`:                                                 3,
 		`livevote_candidate_ballots{candidate="a",poll="` + p.ID + `"}`:                                 1,
 		`livevote_fraud_top_subnet_share{poll="` + p.ID + `"}`:                                          0.25,
 		`livevote_fraud_candidates_surging{poll="` + p.ID + `"}`:                                        2,

@@ -13,14 +13,14 @@ import (
 const codesModule = "codes.js"
 
 // signalView is a fraud signal as the pages get it: its name and its severity ("definite",
-// "strong" or "weak").
+// "strong", "weak" or "pending").
 type signalView struct {
 	Name     string `json:"name"`
 	Severity string `json:"severity"`
 }
 
 // severities names each vote.Severity for the pages.
-var severities = map[vote.Severity]string{vote.Definite: "definite", vote.Strong: "strong", vote.Weak: "weak"}
+var severities = map[vote.Severity]string{vote.Definite: "definite", vote.Strong: "strong", vote.Weak: "weak", vote.Pending: "pending"}
 
 // codesJS makes the ES module /static/codes.js, once at start, from the Go lists: the API's error
 // codes (ErrorCodes), the results of a vote attempt (VoteResults) and the fraud signals

@@ -104,7 +104,7 @@ func (s *server) sourceOf(c *fiber.Ctx, pf *pollFraud) vote.Origin {
 	if !a.IsValid() {
 		return vote.Origin{}
 	}
-	return vote.Origin{IP: s.keys.sourceHash("ip", a), Subnet: s.keys.subnetHash(a), Trusted: pf.isTrusted(a)}
+	return vote.Origin{IP: s.keys.sourceHash("ip", a), Subnet: s.keys.subnetHash(a), Trusted: pf.isTrusted(a), Local: a.IsLoopback()}
 }
 
 // subnetOf is the /24 (IPv4) or /48 (IPv6) an address is counted in.

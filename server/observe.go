@@ -33,6 +33,9 @@ type Observer interface {
 	// LiveRefused reports a live-updates connection refused, by reason: "full", "reserved",
 	// "source" or "origin" (liveslots.go).
 	LiveRefused(reason string)
+	// Settled reports one settling pass of a poll's pending ballots: how many were released
+	// automatically and how many stay held for a skewed source.
+	Settled(poll string, released, skewed int)
 }
 
 // nopObserver is the Observer of a server configured without one.
@@ -44,6 +47,7 @@ func (nopObserver) Signal(string)                              {}
 func (nopObserver) Poll(vote.Snapshot)                         {}
 func (nopObserver) Fraud(string, float64, int)                 {}
 func (nopObserver) LiveRefused(string)                         {}
+func (nopObserver) Settled(string, int, int)                   {}
 
 // observeHTTP reports every request to the observer by its route template. It runs first, so it
 // sees the error a handler returned (which the error handler answers after it).

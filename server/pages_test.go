@@ -132,7 +132,7 @@ func TestCodesModule(t *testing.T) {
 		t.Fatalf("codes.js: signals %v, want %v", got.Signals, vote.Signals)
 	}
 	for i, s := range got.Signals {
-		want := map[vote.Severity]string{vote.Definite: "definite", vote.Strong: "strong", vote.Weak: "weak"}[vote.Signals[i].Severity()]
+		want := map[vote.Severity]string{vote.Definite: "definite", vote.Strong: "strong", vote.Weak: "weak", vote.Pending: "pending"}[vote.Signals[i].Severity()]
 		if s.Name != string(vote.Signals[i]) || s.Severity != want {
 			t.Errorf("codes.js: signal %d is %v, want %s (%s)", i, s, vote.Signals[i], want)
 		}

@@ -140,14 +140,14 @@ func (s *server) handleResults() fiber.Handler {
 		}
 		out := fiber.Map{
 			"poll": p.ID, "status": snap.State.Status, "results": snap.State.Results,
-			"ballots": snap.Ballots, "updated_at": snap.At.UTC().Format(time.RFC3339Nano),
+			"ballots": snap.Received(), "updated_at": snap.At.UTC().Format(time.RFC3339Nano),
 		}
 		organiser := s.role(c).can(rightRead)
 		if organiser || snap.State.Results.Public() {
 			out["tally"] = snap.Tally
 		}
 		if organiser {
-			out["held"] = snap.Held
+			out["held"], out["counted"] = snap.Held, snap.Ballots
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(out)

@@ -9,16 +9,26 @@ import (
 	"github.com/livevote/livevote/vote"
 )
 
-// heldView is a held ballot as organisers review it.
+// heldView is a held ballot as organisers review it: with the keyed hashes of its source (its
+// subnet's and its address's, never an address) and the signals it was held with, while held.
 type heldView struct {
 	Receipt    string           `json:"receipt"`
 	RecordedAt time.Time        `json:"recorded_at"`
 	Choices    []string         `json:"choices"`
 	State      vote.BallotState `json:"state"`
+	Source     string           `json:"source,omitempty"`
+	IP         string           `json:"ip,omitempty"`
+	Signals    []vote.Signal    `json:"signals,omitempty"`
 }
 
 func viewHeld(r vote.Receipt) heldView {
 	return heldView{Receipt: r.ID, RecordedAt: r.RecordedAt, Choices: r.Choices, State: r.State}
+}
+
+func viewHeldBallot(b vote.HeldBallot) heldView {
+	v := viewHeld(b.Receipt)
+	v.Source, v.IP, v.Signals = b.Subnet, b.IP, b.Signals
+	return v
 }
 
 // handleHeld lists ballots awaiting review, oldest first (?limit=, default 100, at most 1000).
@@ -42,7 +52,7 @@ func (s *server) handleHeld() fiber.Handler {
 		}
 		out := make([]heldView, 0, len(held))
 		for _, r := range held {
-			out = append(out, viewHeld(r))
+			out = append(out, viewHeldBallot(r))
 		}
 		return c.JSON(fiber.Map{"poll": p.ID, "count": snap.Held, "held": out})
 	}

@@ -45,7 +45,7 @@ func TestHeldReview(t *testing.T) {
 		if list["count"] != 2.0 || len(held) != 2 || held[0].(map[string]any)["receipt"] != h1 {
 			t.Fatalf("held = %v", list)
 		}
-		if res := e.results("Authorization", "Bearer "+adminToken); res["ballots"] != 1.0 || res["held"] != 2.0 {
+		if res := e.results("Authorization", "Bearer "+adminToken); res["ballots"] != 3.0 || res["counted"] != 1.0 || res["held"] != 2.0 {
 			t.Errorf("results with two held = %v", res)
 		}
 		review := func(id, action string) response {
@@ -104,7 +104,7 @@ func TestHeldBulkReview(t *testing.T) {
 			t.Errorf("bulk release answered %s", r.Body)
 		}
 		res := e.results(admin...)
-		if res["ballots"] != 3.0 || res["held"] != 1.0 || fmt.Sprint(res["tally"]) != "map[a:1 b:2 c:0]" {
+		if res["counted"] != 3.0 || res["ballots"] != 4.0 || res["held"] != 1.0 || fmt.Sprint(res["tally"]) != "map[a:1 b:2 c:0]" {
 			t.Errorf("results after the bulk release = %v", res)
 		}
 		if r := bulk(map[string]any{"action": "void", "receipts": []string{held[3]}}, admin...); r.Status != 200 ||
@@ -220,4 +220,83 @@ func (s tampered) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vo
 	snap, err := s.Store.Snapshot(ctx, p, now)
 	snap.Tally["a"]++
 	return snap, err
+}
+
+// TestHeldGroups: held ballots grouped by source and the signal that held them, each group with
+// its count, addresses, time span and choices beside the poll's hour; one action settles a whole
+// group, up to the last ballot the organiser saw.
+func TestHeldGroups(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		e := newEnv(t, newStore(t), nil)
+		ctx, at := context.Background(), e.Clock.Now().Truncate(time.Millisecond)
+		cast := func(ip, subnet string, held bool, signals []vote.Signal, at time.Time, choice string) string {
+			t.Helper()
+			b := vote.Ballot{Receipt: strings.ToLower(rand.Text()), Voter: rand.Text(), Choices: []string{choice}, At: at,
+				Held: held, Signals: signals, Source: &vote.Source{IP: ip, Subnet: subnet, Caps: vote.SourceCaps{Shared: true}}}
+			if err := e.Store.Cast(ctx, e.Poll, b); err != nil {
+				t.Fatal(err)
+			}
+			return b.Receipt
+		}
+		tool := []vote.Signal{vote.SignalToolAgent}
+		for i := range 4 { // a script on two addresses of one subnet
+			cast(fmt.Sprintf("s%d", i%2), "script-net", true, tool, at.Add(time.Duration(i)*time.Second), "a")
+		}
+		cast("h1", "home-net", false, nil, at, "b") // counted: the first of its subnet
+		var farm []string
+		for i := range 3 { // a farm's pending ballots, then found skewed
+			farm = append(farm, cast("f1", "farm-net", false, nil, at.Add(time.Duration(10+i)*time.Second), "c"))
+		}
+		farm = farm[1:] // the first of its subnet was counted
+		if err := e.Store.Keep(ctx, e.Poll, farm, vote.SignalSkewed); err != nil {
+			t.Fatal(err)
+		}
+
+		got := e.adminGet("/held/groups").JSON(t)
+		groups := got["groups"].([]any)
+		if len(groups) != 2 {
+			t.Fatalf("groups = %v", got)
+		}
+		script, skewed := groups[0].(map[string]any), groups[1].(map[string]any)
+		if script["source"] != "script-net" || script["signal"] != "tool_agent" || script["count"] != 4.0 || script["ips"] != 2.0 ||
+			fmt.Sprint(script["choices"]) != "map[a:4]" || script["pending"] != 0.0 || fmt.Sprint(script["signals"]) != "[tool_agent shared_source]" {
+			t.Errorf("script's group = %v", script)
+		}
+		if skewed["source"] != "farm-net" || skewed["signal"] != "skewed" || skewed["count"] != 2.0 || skewed["judgement"] != "undecided" {
+			t.Errorf("farm's group = %v", skewed)
+		}
+		if hour := got["hour"].(map[string]any); hour["ballots"] != 8.0 || fmt.Sprint(hour["choices"]) != "map[a:4 b:1 c:3]" {
+			t.Errorf("the poll's hour = %v", hour)
+		}
+		if first, _ := time.Parse(time.RFC3339Nano, script["first"].(string)); !first.Equal(at) {
+			t.Errorf("script's group starts %v, want %v", script["first"], at)
+		}
+
+		group := func(body map[string]any) response {
+			return e.anonymous().postJSON("/api/v1/admin/polls/"+e.Poll.ID+"/held/groups", body, "Authorization", "Bearer "+adminToken)
+		}
+		if r := group(map[string]any{"source": "farm-net", "signal": "skewed", "action": "release"}); r.Status != 400 {
+			t.Errorf("group action without until = %d %s", r.Status, r.Body)
+		}
+		// A ballot of the script's group arrives after the organiser looked: it is not settled.
+		late := cast("s0", "script-net", true, tool, at.Add(time.Minute), "a")
+		r := group(map[string]any{"source": "script-net", "signal": "tool_agent", "action": "void", "until": script["last"]})
+		if r.Status != 200 || r.JSON(t)["reviewed"] != 4.0 {
+			t.Fatalf("void the script's group = %d %s", r.Status, r.Body)
+		}
+		r = group(map[string]any{"source": "farm-net", "signal": "skewed", "action": "release", "until": skewed["last"]})
+		if r.Status != 200 || r.JSON(t)["reviewed"] != 2.0 {
+			t.Fatalf("release the farm's group = %d %s", r.Status, r.Body)
+		}
+		res := e.results("Authorization", "Bearer "+adminToken)
+		if res["counted"] != 4.0 || res["held"] != 1.0 || fmt.Sprint(res["tally"]) != "map[a:0 b:1 c:3]" {
+			t.Errorf("results after the group actions = %v", res)
+		}
+		if held := e.adminGet("/held").JSON(t)["held"].([]any); len(held) != 1 || held[0].(map[string]any)["receipt"] != late {
+			t.Errorf("held after the group actions = %v", held)
+		}
+		if audit := e.adminGet("/audit").JSON(t); audit["consistent"] != true {
+			t.Errorf("audit = %v", audit)
+		}
+	})
 }

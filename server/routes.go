@@ -35,6 +35,8 @@ func (s *server) routes(app *fiber.App) {
 	admin.Post("/polls/:poll/difficulty", s.require(rightChange), s.handleSetDifficulty())
 	admin.Get("/polls/:poll/held", s.require(rightRead), s.handleHeld())
 	admin.Post("/polls/:poll/held", s.require(rightChange), s.handleBulkReview())
+	admin.Get("/polls/:poll/held/groups", s.require(rightRead), s.handleHeldGroups())
+	admin.Post("/polls/:poll/held/groups", s.require(rightChange), s.handleGroupReview())
 	admin.Post("/polls/:poll/held/:receipt", s.require(rightChange), s.handleReview())
 	admin.Get("/polls/:poll/export", s.require(rightRead), s.handleExport())
 	admin.Get("/polls/:poll/audit", s.require(rightRead), s.handleAudit())

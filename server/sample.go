@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 	"time"
+
+	"github.com/livevote/livevote/fraud"
+	"github.com/livevote/livevote/vote"
 )
 
 // Sampling of the polls (the sampler goroutine, see sample).
@@ -11,12 +14,18 @@ const (
 	defaultSampleEvery = 5 * time.Second
 	// sampleTimeout bounds each store call of a sample.
 	sampleTimeout = 2 * time.Second
+	// settleEvery is how often each poll's pending ballots are settled (at most: the sample's
+	// interval when shorter): a pending ballot of a source that votes like the rest of the poll
+	// is public within about this much after its source has enough ballots.
+	settleEvery = 2 * time.Second
 )
 
 // sample runs until ctx is done: every interval, for every poll, it adds this instance's fraud
 // counts to the store, reads the poll's snapshot (the candidates' velocity, metrics), its trusted
 // subnets and its busiest sources (the top subnet's share, for metrics).
+// It also starts settling the pending ballots (settle).
 func (s *server) sample(ctx context.Context, every time.Duration) {
+	go s.settle(ctx, min(every, settleEvery))
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -56,4 +65,36 @@ func (s *server) sampleOne(ctx context.Context, pf *pollFraud) {
 		share = float64(src.Minute.Subnets[0].Ballots) / float64(src.Minute.Ballots)
 	}
 	s.obs.Fraud(p.ID, share, pf.velocity.SurgingCount())
+}
+
+// settle runs until ctx is done: every interval, for every poll, it runs the choice test over the
+// sources of the pending ballots and releases those of sources that vote like the rest of the
+// poll (fraud.Settle). Every instance runs it; the store settles each ballot once.
+func (s *server) settle(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, p := range s.order {
+			s.settleOne(ctx, s.fraud[p.ID])
+		}
+	}
+}
+
+func (s *server) settleOne(ctx context.Context, pf *pollFraud) {
+	ctx, cancel := context.WithTimeout(ctx, sampleTimeout)
+	defer cancel()
+	done, err := fraud.Settle(ctx, s.store, pf.poll, s.now())
+	if err != nil {
+		s.log.Debug("pending ballots not settled", "poll", pf.poll.ID, "err", err)
+	}
+	if done.Skewed > 0 {
+		pf.signals[signalIndex[vote.SignalSkewed]].Add(int64(done.Skewed))
+		s.log.Info("skewed sources: their pending ballots stay held", "poll", pf.poll.ID, "ballots", done.Skewed, "sources", len(done.SkewedSources))
+	}
+	s.obs.Settled(pf.poll.ID, done.Released, done.Skewed)
 }

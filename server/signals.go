@@ -223,9 +223,11 @@ type policyView struct {
 	VelocityRatio   float64 `json:"velocity_ratio"`
 	VelocityMinRate float64 `json:"velocity_min_rate"`
 	WeakToHold      int     `json:"weak_signals_to_hold"`
+	SkewMinBallots  int64   `json:"skew_min_ballots"`
+	SkewAlpha       float64 `json:"skew_alpha"`
 }
 
 func policyOf(f vote.FraudPolicy) policyView {
 	return policyView{f.Hold, f.IPPerMinute, f.IPPerHour, f.SubnetPerMinute, f.SubnetPerHour, f.IPHardCap,
-		f.MinVoteTime.String(), f.VelocityRatio, f.VelocityMinRate, f.WeakToHold}
+		f.MinVoteTime.String(), f.VelocityRatio, f.VelocityMinRate, f.WeakToHold, f.SkewMinBallots, f.SkewAlpha}
 }

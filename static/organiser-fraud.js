@@ -10,7 +10,7 @@ import { trustedList } from './organiser-trusted.js';
 import { candidateName, rows, setText } from './organiser-view.js';
 
 // effects are the sentences (and classes) of each signal severity's effect.
-const effects = { definite: 'f_refuses', strong: 'f_holds', weak: 'f_weak' };
+const effects = { definite: 'f_refuses', strong: 'f_holds', weak: 'f_weak', pending: 'f_pending' };
 
 // fraudPanel runs the fraud panel with ctx (organiser.js).
 export function fraudPanel(ctx) {

@@ -20,6 +20,7 @@ import { turnout } from './organiser-turnout.js';
 import { fraudPanel } from './organiser-fraud.js';
 import { records } from './organiser-records.js';
 import { attention } from './organiser-attention.js';
+import { heldGroups } from './organiser-groups.js';
 
 const t = (k, v) => tr(S, k, v);
 const $ = (id) => document.getElementById(id);
@@ -64,7 +65,7 @@ const ctx = {
 
 const flags = attention(ctx);
 const fraud = fraudPanel(ctx);
-const features = [flags, controls(ctx), turnout(ctx), records(ctx), fraud]; // each: start() once signed in, render()
+const features = [flags, controls(ctx), turnout(ctx), records(ctx), fraud, heldGroups(ctx)]; // each: start() once signed in, render()
 const tally = bars($('tally'), {
   labels: (c) => ({ name: text(c.city), sub: text(c.initiative) }),
   leaderText: () => t('leader'),

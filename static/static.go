@@ -16,6 +16,7 @@
 // bars and turnout charts for the dashboards). The console is organiser.js (the session) and a
 // module per feature: organiser-attention.js, organiser-controls.js, organiser-turnout.js,
 // organiser-records.js, organiser-fraud.js with organiser-held.js and organiser-trusted.js,
+// organiser-groups.js (held ballots by source),
 // helpers in organiser-view.js and organiser-confirm.js, the sentences in organiser-strings.js.
 // Styles: app.css (every page; all the ballot needs), dash.css (dashboards and results bars),
 // organiser.css (the console's layout), screen.css (the big screen).

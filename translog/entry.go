@@ -34,6 +34,9 @@ type Leaf struct {
 	Action      string   `json:"action,omitempty"`
 	Value       *string  `json:"value,omitempty"`
 	Role        string   `json:"role,omitempty"`
+	// By names who settled a review when it was not an organiser ("system": an automatic release
+	// of a pending ballot whose source votes like the rest of the poll).
+	By string `json:"by,omitempty"`
 }
 
 // ReceiptHash is the hex SHA-256 of a receipt id, the name of its ballot in the log.
@@ -55,9 +58,9 @@ func LeafOf(e vote.LogEntry) Leaf {
 			l.Choices = []string{}
 		}
 	case vote.BallotReleased:
-		l.Type, l.ReceiptHash = TypeRelease, ReceiptHash(e.Receipt)
+		l.Type, l.ReceiptHash, l.By = TypeRelease, ReceiptHash(e.Receipt), e.By
 	case vote.BallotVoid:
-		l.Type, l.ReceiptHash = TypeVoid, ReceiptHash(e.Receipt)
+		l.Type, l.ReceiptHash, l.By = TypeVoid, ReceiptHash(e.Receipt), e.By
 	case vote.LogAdmin:
 		value := e.Value
 		l.Type, l.Action, l.Value, l.Role = TypeAdmin, e.Action, &value, e.Role
@@ -115,7 +118,7 @@ func ParseLeaf(b []byte) (vote.LogEntry, error) {
 		if l.ReceiptHash == "" {
 			return vote.LogEntry{}, errors.New("a review without receipt_hash")
 		}
-		e.State = vote.BallotReleased
+		e.State, e.By = vote.BallotReleased, l.By
 		if l.Type == TypeVoid {
 			e.State = vote.BallotVoid
 		}

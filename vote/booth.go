@@ -59,11 +59,14 @@ type Challenge struct {
 }
 
 // Origin is where an attempt came from, as the fraud checks count it: keyed hashes of its IP
-// address and of its subnet (empty when the address is unknown), and whether the organiser
-// trusts the subnet.
+// address and of its subnet (empty when the address is unknown), whether the organiser trusts the
+// subnet, and whether the address is the server's own machine (Local: loopback, a local try
+// without a proxy, where every voter shares the address: the caps apply, the shared-source hold
+// does not).
 type Origin struct {
 	IP, Subnet string
 	Trusted    bool
+	Local      bool
 }
 
 // Result is what came of an attempt.
@@ -131,9 +134,10 @@ func (bo *Booth) Cast(ctx context.Context, r Request) (Result, error) {
 	if err := p.CheckChoices(r.Choices); err != nil {
 		return res, bo.refuse(ctx, p, b, err)
 	}
-	b.Held = res.Verdict.Action == Hold
+	b.Held, b.Signals = res.Verdict.Action == Hold, res.Verdict.Signals
 	if r.From.IP != "" {
 		b.Source = &Source{IP: r.From.IP, Subnet: r.From.Subnet, Caps: Caps(p.Fraud, r.From.Trusted)}
+		b.Source.Caps.Shared = b.Source.Caps.Shared && !r.From.Local
 	}
 	err = bo.cast(ctx, p, b)
 	switch {
@@ -141,7 +145,7 @@ func (bo *Booth) Cast(ctx context.Context, r Request) (Result, error) {
 		res.Verdict = res.Verdict.WithCap()
 		res.RetryAfter = now.Truncate(time.Hour).Add(time.Hour).Sub(now)
 	case err == nil && b.Source != nil:
-		res.Verdict = res.Verdict.WithSource(p.Fraud, r.From.Trusted, b.Source.Counts, b.Source.Held)
+		res.Verdict = res.Verdict.WithSource(p.Fraud, r.From.Trusted, *b.Source)
 	}
 	if err != nil {
 		return res, err

@@ -142,7 +142,7 @@ func TestBoothCast(t *testing.T) {
 			got = append(got, fmt.Sprintf("%v %v %s %v", err, res.Verdict.Action, res.Verdict.Signals, res.RetryAfter))
 		}
 		capped := fmt.Sprintf("%v refuse [ip_cap] %v", vote.ErrSourceCapped, 29*time.Minute+45*time.Second)
-		want := []string{"<nil> accept [] 0s", "<nil> hold [ip_minute] 0s", capped}
+		want := []string{"<nil> accept [] 0s", "<nil> hold [ip_minute shared_source] 0s", capped}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("three ballots from one address:\n got %q\nwant %q", got, want)
 		}
@@ -150,6 +150,25 @@ func TestBoothCast(t *testing.T) {
 		r.From = vote.Origin{IP: "ip1", Subnet: "net1", Trusted: true}
 		if res, err := booth(s, now).Cast(ctx, r); err != nil || res.Held() {
 			t.Errorf("from a trusted subnet: %+v, %v; want counted", res, err)
+		}
+	})
+
+	t.Run("sources: a shared source pends, a local one does not", func(t *testing.T) {
+		s, p := memstore.New(), votetest.Poll(t, "fraud: {}")
+		var got []string
+		for _, from := range []vote.Origin{{IP: "ip1", Subnet: "net1"}, {IP: "ip2", Subnet: "net1"},
+			{IP: "lo", Subnet: "lo/24", Local: true}, {IP: "lo", Subnet: "lo/24", Local: true}} {
+			r := request(p, "a")
+			r.From, r.Attempt.AcceptLanguage = from, true
+			res, err := booth(s, now).Cast(ctx, r)
+			got = append(got, fmt.Sprintf("%v %v %s %v", err, res.Verdict.Action, res.Verdict.Signals, res.Verdict.Pends()))
+		}
+		want := []string{"<nil> accept [] false", "<nil> hold [shared_source] true", "<nil> accept [] false", "<nil> accept [] false"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("two ballots of one subnet, two from loopback:\n got %q\nwant %q", got, want)
+		}
+		if list, _ := s.Pending(ctx, p, 10); len(list) != 1 {
+			t.Errorf("%d pending, want 1", len(list))
 		}
 	})
 

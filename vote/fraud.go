@@ -30,6 +30,15 @@ type FraudPolicy struct {
 	VelocityMinRate float64
 	// WeakToHold is how many weak signals together hold a ballot; 0: weak signals never hold.
 	WeakToHold int
+	// SkewMinBallots turns the choice test on (0: off): a ballot whose IP address or subnet has
+	// another ballot in the last hour is pending (held, signal shared_source) until the test
+	// judges its source; a source of at least SkewMinBallots ballots in the hour whose choices
+	// differ from the rest of the poll's at the level SkewAlpha is skewed, and its ballots stay
+	// held for the organiser. Package fraud (Skew) states the test.
+	SkewMinBallots int64
+	// SkewAlpha is the test's false-positive rate per source and check (Bonferroni-corrected
+	// over the candidates).
+	SkewAlpha float64
 }
 
 // DefaultFraudPolicy returns the policy of a poll whose ballot file has no `fraud:` block (and
@@ -50,6 +59,9 @@ type FraudPolicy struct {
 //     explain.
 //   - Two weak signals hold: each alone has honest explanations (a fast voter, a privacy
 //     browser without Accept-Language, a city that mobilises); two together rarely do.
+//   - The choice test from 20 ballots at 1e-6 per source and check: 20 ballots for one
+//     candidate are skewed unless that candidate has about half of the rest of the poll;
+//     README.md ("The choice test") gives the arithmetic.
 func DefaultFraudPolicy() FraudPolicy {
 	return FraudPolicy{
 		Hold:            true,
@@ -61,6 +73,8 @@ func DefaultFraudPolicy() FraudPolicy {
 		VelocityRatio:   5,
 		VelocityMinRate: 30,
 		WeakToHold:      2,
+		SkewMinBallots:  20,
+		SkewAlpha:       1e-6,
 	}
 }
 
@@ -76,14 +90,22 @@ type Source struct {
 	// recorded before); Held is whether the ballot is recorded held, for whatever reason.
 	Counts SourceCounts
 	Held   bool
+	// Shared: the store held the ballot pending the choice test (see SourceCaps.Shared).
+	Shared bool
 }
 
 // SourceCaps are the caps Cast applies to a ballot with a Source. A ballot that makes a count
 // exceed its soft cap is recorded held; a ballot from an IP address that has IPHard ballots in the
 // last hour already is refused with ErrSourceCapped and not recorded. 0 means no cap.
+//
+// Shared turns on the choice test's part of the store: the ballot is counted per candidate for
+// its IP address, its subnet and the poll in the hour (Choices reads them), and a ballot whose IP
+// address or subnet already has a ballot in the hour is recorded held, pending the test
+// (Source.Shared; Records.Pending lists it).
 type SourceCaps struct {
 	IPMinute, IPHour, SubnetMinute, SubnetHour int64
 	IPHard                                     int64
+	Shared                                     bool
 }
 
 // SourceCounts are a source's ballots (counted or held) in sliding windows: the bucket (minute or

@@ -37,11 +37,13 @@ type Ballots interface {
 	// ErrVotingClosed when the poll's stored status is not open, with ErrChallengeFailed when b.Challenge is set and was
 	// used before (the challenge is consumed by this attempt either way), and with ErrAlreadyVoted
 	// when the voter has a ballot in b.Period. Otherwise it records the voter, the ballot in the log
-	// and under its receipt, and counts it: into the tally, the ballot total and the turnout
-	// buckets, or, when b.Held, into the held tally only. With b.Source set, it also counts the
-	// ballot for its IP address and subnet in the sliding windows of a minute and an hour, holds
-	// it when a count exceeds its soft cap, and reports the counts and whether the ballot is held
-	// in *b.Source (see Source). When Cast returns nil the ballot is
+	// and under its receipt, and counts it: into the turnout buckets, and into the tally and the
+	// ballot total or, when held, into the held tally only. With b.Source set, it also counts the
+	// ballot for its IP address and subnet in the sliding windows of a minute and an hour (and
+	// per candidate, with SourceCaps.Shared), holds it when a count exceeds its soft cap or its
+	// source is shared (pending: see Pending), and reports the counts and whether the ballot is
+	// held in *b.Source (see Source). A held ballot is recorded with its source's hashes and its
+	// signals (b.Signals and the source's; see HeldBallot). When Cast returns nil the ballot is
 	// durable as far as the store is; when it returns an error the ballot is not recorded, except
 	// after an ambiguous failure wrapping ErrUnavailable (timeout after sending). Cast is idempotent
 	// per receipt: a ballot whose receipt is already recorded for its voter and period returns nil
@@ -69,7 +71,8 @@ type Snapshots interface {
 	// Snapshot reads the poll's state and counts at one moment; now is the time of reading (it
 	// dates the snapshot and places the rate window). Status in the snapshot is Effective at now.
 	Snapshot(ctx context.Context, p *Poll, now time.Time) (Snapshot, error)
-	// Turnout returns the counted ballots per step (time.Minute or time.Hour) as a map from the
+	// Turnout returns the ballots received (counted or held, not void: so that the public numbers
+	// never tell whether a ballot was held) per step (time.Minute or time.Hour) as a map from the
 	// step's start (Unix seconds, UTC) to a count; steps without ballots are absent.
 	Turnout(ctx context.Context, p *Poll, step time.Duration) (map[int64]int64, error)
 }
@@ -81,11 +84,25 @@ type Records interface {
 	VoterBallot(ctx context.Context, p *Poll, voter, period string) (Receipt, error)
 	// Receipt returns the receipt with the given id in the poll, or ErrReceiptNotFound.
 	Receipt(ctx context.Context, p *Poll, id string) (Receipt, error)
-	// Held lists up to limit ballots awaiting review, oldest first.
-	Held(ctx context.Context, p *Poll, limit int) ([]Receipt, error)
+	// Held lists up to limit ballots awaiting review (pending ones included), oldest first, each
+	// with why it is held.
+	Held(ctx context.Context, p *Poll, limit int) ([]HeldBallot, error)
+	// Pending lists up to limit pending ballots, newest first (under a backlog the latest ballots
+	// are settled first): ballots that Cast held for their source alone (a soft cap or a shared
+	// source, SourceCaps) and not for the caller's verdict, which wait for the choice test
+	// (package fraud) and have been neither settled nor kept.
+	Pending(ctx context.Context, p *Poll, limit int) ([]HeldBallot, error)
+	// Keep takes the listed ballots off the pending list: they stay held for the organiser. When
+	// signal is not empty it is added to each one's signals (the choice test's verdict, skewed).
+	// Ballots not pending (settled or kept before, unknown) are skipped: Keep is idempotent.
+	Keep(ctx context.Context, p *Poll, receipts []string, signal Signal) error
+	// Release releases the listed pending ballots, in one atomic step, as Review does, each with a
+	// log entry of the release By "system" At at; ballots not pending (settled, kept, unknown) are
+	// skipped, so that any number of instances may run it. It returns how many it released.
+	Release(ctx context.Context, p *Poll, receipts []string, at time.Time) (int, error)
 	// Review settles a held ballot in one atomic step: release moves it from the held tally into
-	// the tally, the ballot total and the turnout buckets of its recording time; void takes it
-	// out of the held tally only. Either way the ballot's state changes and the log gets an entry
+	// the tally and the ballot total; void takes it out of the held tally and out of the turnout
+	// buckets of its recording time (which count every ballot received, see Turnout). Either way the ballot's state changes and the log gets an entry
 	// (State released or void, At the time of review). ErrReceiptNotFound for an unknown
 	// receipt, ErrNotHeld for a ballot not awaiting review. Review returns the receipt as it is
 	// now.
@@ -108,6 +125,23 @@ type Sources interface {
 	// instance and returns the new list; the caller validated and normalised the prefix.
 	Trusted(ctx context.Context, p *Poll) ([]string, error)
 	SetTrusted(ctx context.Context, p *Poll, subnet string, trusted bool) ([]string, error)
+	// Choices reads the choice test's counters (SourceCaps.Shared): for the sliding hour before
+	// now, the ballots and the ballots per candidate of the poll and of each listed source (IP or
+	// subnet hash), weighted as SourceCounts are. A source without ballots reads as zero.
+	Choices(ctx context.Context, p *Poll, now time.Time, sources []string) (ChoiceCounts, error)
+}
+
+// ChoiceCounts are what Sources.Choices reads: the poll's and some sources' choices in the hour.
+type ChoiceCounts struct {
+	Poll    ChoiceCount
+	Sources map[string]ChoiceCount
+}
+
+// ChoiceCount is the ballots of a source (or of the poll) in a window, and how many of them chose
+// each candidate (candidates without ballots absent).
+type ChoiceCount struct {
+	Ballots int64
+	Tally   map[string]int64
 }
 
 // FraudCounters sums the fraud counters of every instance.
@@ -136,6 +170,8 @@ type Ballot struct {
 	ChallengeUntil time.Time
 	// Held puts the ballot into the held tally for review instead of the public count.
 	Held bool
+	// Signals are the caller's verdict's signals, recorded with the ballot if it is held.
+	Signals []Signal
 	// Source, when not nil, is where the ballot came from: Cast counts it and applies its caps,
 	// and fills in its results.
 	Source *Source
@@ -150,6 +186,15 @@ type Receipt struct {
 	State      BallotState `json:"state"`
 	// Counted is true while the ballot is in the tally (counted or released).
 	Counted bool `json:"counted"`
+}
+
+// HeldBallot is a held ballot and why it is held: the keyed hashes of its source (empty when it
+// had none) and the signals it was held with (Verdict.Signals, the source's, and what the choice
+// test added; in the order of Signals).
+type HeldBallot struct {
+	Receipt
+	IP, Subnet string
+	Signals    []Signal
 }
 
 // BallotState is where a recorded ballot stands.
@@ -183,6 +228,9 @@ type LogEntry struct {
 	Action  string      `json:"action,omitempty"`
 	Value   string      `json:"value,omitempty"`
 	Role    string      `json:"role,omitempty"`
+	// By names who settled a review when it was not an organiser: "system" for an automatic
+	// release (Records.Release).
+	By string `json:"by,omitempty"`
 }
 
 // LogAdmin is the State of a log entry that records an action of an organiser or an operator,
@@ -199,17 +247,27 @@ type AdminAction struct {
 	At     time.Time
 }
 
+// ReleasedBy is LogEntry.By of an automatic release.
+const ReleasedBy = "system"
+
+// Received is the public number of ballots: every ballot recorded and not void, counted or held,
+// so that it never tells whether one ballot was held (the tally waits for review).
+func (s Snapshot) Received() int64 { return s.Ballots + s.Held }
+
 // Snapshot is the state and the counts of a poll at one moment, whoever may see which part of it.
 type Snapshot struct {
 	Poll  string
 	State State // Status is Effective at At
 	At    time.Time
-	// Ballots is the number of counted ballots; Held awaits review.
+	// Ballots is the number of counted ballots; Held awaits review (Pending of them wait for the
+	// choice test).
 	Ballots int64
 	Held    int64
+	Pending int64
 	// Tally is counted choices per candidate id (every candidate present, zero included).
 	Tally map[string]int64
-	// Rate is counted ballots per minute over the last minute (a sliding estimate).
+	// Rate is ballots received (counted or held, not void) per minute over the last minute (a
+	// sliding estimate).
 	Rate float64
 	// Fraud holds the poll's fraud counters as of the last AddFraudCounts of every instance
 	// (organisers only; maps present, maybe empty).

@@ -23,6 +23,8 @@ const (
 	SignalIPHour       Signal = "ip_hour"
 	SignalSubnetMinute Signal = "subnet_minute"
 	SignalSubnetHour   Signal = "subnet_hour"
+	SignalShared       Signal = "shared_source" // the address or subnet had other ballots in the hour
+	SignalSkewed       Signal = "skewed"        // the source votes unlike the rest of the poll (the choice test)
 	SignalTooFast      Signal = "too_fast"
 	SignalNoLanguage   Signal = "no_language"
 	SignalSurge        Signal = "velocity" // a chosen candidate is surging (see fraud.Velocity)
@@ -30,7 +32,7 @@ const (
 
 // Signals lists every signal, in the order a verdict lists them.
 var Signals = []Signal{SignalHoneypot, SignalChallenge, SignalIPCap, SignalWebdriver, SignalToolAgent, SignalIPMinute, SignalIPHour,
-	SignalSubnetMinute, SignalSubnetHour, SignalTooFast, SignalNoLanguage, SignalSurge}
+	SignalSubnetMinute, SignalSubnetHour, SignalShared, SignalSkewed, SignalTooFast, SignalNoLanguage, SignalSurge}
 
 // Severity is how much a signal weighs in the verdict.
 type Severity int
@@ -40,6 +42,9 @@ const (
 	Weak     Severity = iota + 1 // holds together with others (FraudPolicy.WeakToHold)
 	Strong                       // holds
 	Definite                     // refuses
+	// Pending holds a ballot only until the choice test has judged its source: released
+	// automatically when the source votes like the rest of the poll (see FraudPolicy.SkewMinBallots).
+	Pending
 )
 
 // Severity returns the signal's severity.
@@ -47,8 +52,10 @@ func (s Signal) Severity() Severity {
 	switch s {
 	case SignalHoneypot, SignalChallenge, SignalIPCap:
 		return Definite
-	case SignalWebdriver, SignalToolAgent, SignalIPMinute, SignalIPHour, SignalSubnetMinute, SignalSubnetHour:
+	case SignalWebdriver, SignalToolAgent, SignalSkewed:
 		return Strong
+	case SignalIPMinute, SignalIPHour, SignalSubnetMinute, SignalSubnetHour, SignalShared:
+		return Pending
 	}
 	return Weak
 }
@@ -119,7 +126,8 @@ func (v Verdict) Err() error {
 
 // Decide returns the verdict of an attempt that showed signals (in the order of Signals) under
 // pol: refuse when a definite signal shows; otherwise, when the policy holds, hold on a strong
-// signal or on pol.WeakToHold weak ones together; otherwise accept.
+// signal or on pol.WeakToHold weak ones together, and hold (pending) on a pending signal;
+// otherwise accept.
 func Decide(pol FraudPolicy, signals []Signal) Verdict {
 	v := Verdict{Signals: signals}
 	v.decide(pol)
@@ -129,7 +137,7 @@ func Decide(pol FraudPolicy, signals []Signal) Verdict {
 // decide sets the action and the reason from the signals.
 func (v *Verdict) decide(pol FraudPolicy) {
 	v.Action, v.Reason = Accept, ""
-	weak, firstWeak, firstStrong := 0, Signal(""), Signal("")
+	weak, firstWeak, firstStrong, firstPending := 0, Signal(""), Signal(""), Signal("")
 	for _, s := range v.Signals {
 		switch s.Severity() {
 		case Definite:
@@ -143,6 +151,10 @@ func (v *Verdict) decide(pol FraudPolicy) {
 			if weak++; firstWeak == "" {
 				firstWeak = s
 			}
+		case Pending:
+			if firstPending == "" {
+				firstPending = s
+			}
 		}
 	}
 	switch {
@@ -151,7 +163,16 @@ func (v *Verdict) decide(pol FraudPolicy) {
 		v.Action, v.Reason = Hold, firstStrong
 	case pol.WeakToHold > 0 && weak >= pol.WeakToHold:
 		v.Action, v.Reason = Hold, firstWeak
+	case firstPending != "":
+		v.Action, v.Reason = Hold, firstPending
 	}
+}
+
+// Pends reports whether a ballot held with these signals waits only for the choice test: its
+// hold is decided by a Pending signal alone (no strong signal, too few weak ones), so it is
+// released automatically once its source is judged to vote like the rest of the poll.
+func (v Verdict) Pends() bool {
+	return v.Action == Hold && v.Reason.Severity() == Pending
 }
 
 // Caps returns the caps the store applies to an attempt from a source: none for a subnet the
@@ -163,44 +184,51 @@ func Caps(pol FraudPolicy, trusted bool) SourceCaps {
 	c := SourceCaps{IPHard: pol.IPHardCap}
 	if pol.Hold {
 		c.IPMinute, c.IPHour, c.SubnetMinute, c.SubnetHour = pol.IPPerMinute, pol.IPPerHour, pol.SubnetPerMinute, pol.SubnetPerHour
+		c.Shared = pol.SkewMinBallots > 0
 	}
 	return c
 }
 
-// SourceSignals returns the source signals of counts under pol: each count over its soft cap.
-// A trusted source shows none.
-func SourceSignals(pol FraudPolicy, trusted bool, c SourceCounts) []Signal {
+// SourceSignals returns the source signals of src under pol (see Source.Signals, with the caps
+// of pol). A trusted source shows none.
+func SourceSignals(pol FraudPolicy, trusted bool, src Source) []Signal {
 	if trusted {
 		return nil
 	}
+	src.Caps = Caps(pol, false)
+	return src.Signals()
+}
+
+// Signals returns the source signals of s as the store counted it: each count over its soft cap
+// in s.Caps, and shared_source when the store held the ballot for sharing its source (Shared).
+func (s Source) Signals() []Signal {
 	var out []Signal
+	c := s.Counts
 	for _, x := range []struct {
 		s          Signal
 		count, cap int64
 	}{
-		{SignalIPMinute, c.IPMinute, pol.IPPerMinute}, {SignalIPHour, c.IPHour, pol.IPPerHour},
-		{SignalSubnetMinute, c.SubnetMinute, pol.SubnetPerMinute}, {SignalSubnetHour, c.SubnetHour, pol.SubnetPerHour},
+		{SignalIPMinute, c.IPMinute, s.Caps.IPMinute}, {SignalIPHour, c.IPHour, s.Caps.IPHour},
+		{SignalSubnetMinute, c.SubnetMinute, s.Caps.SubnetMinute}, {SignalSubnetHour, c.SubnetHour, s.Caps.SubnetHour},
 	} {
 		if x.cap > 0 && x.count > x.cap {
 			out = append(out, x.s)
 		}
 	}
+	if s.Shared {
+		out = append(out, SignalShared)
+	}
 	return out
 }
 
-// WithSource completes the verdict of an attempt the store recorded: it adds the source signals of
-// the store's counts (SourceSignals) and decides again, and holds when the store held the ballot
-// (held: Source.Held), which it does exactly when the verdict or a soft cap said so.
-func (v Verdict) WithSource(pol FraudPolicy, trusted bool, c SourceCounts, held bool) Verdict {
-	src := SourceSignals(pol, trusted, c)
+// WithSource completes the verdict of an attempt the store recorded from src: it adds the source
+// signals (SourceSignals) and decides again, and holds when the store held the ballot
+// (Source.Held), which it does exactly when the verdict, a soft cap or a shared source said so.
+func (v Verdict) WithSource(pol FraudPolicy, trusted bool, from Source) Verdict {
+	held := from.Held
+	src := SourceSignals(pol, trusted, from)
 	if len(src) > 0 {
-		merged := make([]Signal, 0, len(v.Signals)+len(src))
-		for _, s := range Signals {
-			if contains(v.Signals, s) || contains(src, s) {
-				merged = append(merged, s)
-			}
-		}
-		v.Signals = merged
+		v.Signals = MergeSignals(v.Signals, src)
 		v.decide(pol)
 	}
 	if held && v.Action == Accept {
@@ -216,6 +244,31 @@ func contains(list []Signal, s Signal) bool {
 		}
 	}
 	return false
+}
+
+// HeldFor returns the signal that held a ballot recorded held with signals under pol (the one
+// Decide would give as the reason were pol to hold; the first signal when none would decide;
+// "" without signals). The organiser reviews held ballots grouped by it.
+func HeldFor(pol FraudPolicy, signals []Signal) Signal {
+	pol.Hold = true
+	if r := Decide(pol, signals).Reason; r != "" {
+		return r
+	}
+	if len(signals) > 0 {
+		return signals[0]
+	}
+	return ""
+}
+
+// MergeSignals returns the signals of a and b, each once, in the order of Signals.
+func MergeSignals(a, b []Signal) []Signal {
+	out := make([]Signal, 0, len(a)+len(b))
+	for _, s := range Signals {
+		if contains(a, s) || contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // WithCap is the verdict of an attempt the store refused at the hard cap.

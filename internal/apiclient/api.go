@@ -31,14 +31,16 @@ type Receipt struct {
 	Choices []string `json:"choices"`
 }
 
-// Counts is what the organiser's results say of the recorded ballots.
+// Counts is what the organiser's results say of the recorded ballots: Ballots is every ballot
+// received and not void (counted and held), Counted and Held its two parts (organisers only).
 type Counts struct {
 	Ballots int64 `json:"ballots"`
+	Counted int64 `json:"counted"`
 	Held    int64 `json:"held"`
 }
 
 // Recorded is every ballot the server holds: counted and held for review.
-func (c Counts) Recorded() int64 { return c.Ballots + c.Held }
+func (c Counts) Recorded() int64 { return c.Ballots }
 
 // PollPath is the API path of a poll; VotesPath where its votes are posted.
 func PollPath(poll string) string  { return "/api/v1/polls/" + url.PathEscape(poll) }
@@ -120,8 +122,8 @@ func (c *Client) Cast(ctx context.Context, poll string, choices ...string) (Rece
 }
 
 // Results reads the organiser's results of a poll (with the token): how many ballots are
-// recorded. The server answers anyone the counted ballots; the held ones only with a valid token
-// (else Held is 0).
+// recorded. The server answers anyone the ballots received; how many of them are counted and held
+// only with a valid token (else Counted and Held are 0).
 func (c *Client) Results(ctx context.Context, poll string) (Counts, error) {
 	var n Counts
 	err := c.call(ctx, http.MethodGet, PollPath(poll)+"/results", true, nil, http.StatusOK, &n)

@@ -440,7 +440,7 @@ func (r *Report) check() {
 	}
 	r.CheckOK = true
 	r.Check = fmt.Sprintf("acknowledged %d == recorded %d (counted %+d, held %+d); no voter acknowledged twice (%d revotes, %d refused); receipts distinct",
-		r.Acked, delta, r.After.Ballots-r.Before.Ballots, r.After.Held-r.Before.Held, r.Revotes, r.RevoteRefused)
+		r.Acked, delta, r.After.Counted-r.Before.Counted, r.After.Held-r.Before.Held, r.Revotes, r.RevoteRefused)
 }
 
 // print writes the report's table.

@@ -68,7 +68,7 @@ func TestCheck(t *testing.T) {
 		r    Report
 		ok   bool
 	}{
-		{"exact", Report{Acked: 10, Before: apiclient.Counts{Ballots: 5}, After: apiclient.Counts{Ballots: 12, Held: 3}}, true},
+		{"exact", Report{Acked: 10, Before: apiclient.Counts{Ballots: 5, Counted: 5}, After: apiclient.Counts{Ballots: 15, Counted: 12, Held: 3}}, true},
 		{"one too many recorded", Report{Acked: 10, After: apiclient.Counts{Ballots: 11}}, false},
 		{"one missing", Report{Acked: 10, After: apiclient.Counts{Ballots: 9}}, false},
 		{"unknown outcome", Report{Acked: 10, Unknown: 1, After: apiclient.Counts{Ballots: 10}}, false},

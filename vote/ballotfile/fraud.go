@@ -19,6 +19,8 @@ type fileFraud struct {
 	VelocityRatio   *float64       `yaml:"velocity_ratio"`
 	VelocityMinRate *float64       `yaml:"velocity_min_rate"`
 	WeakToHold      *int           `yaml:"weak_signals_to_hold"`
+	SkewMinBallots  *int64         `yaml:"skew_min_ballots"`
+	SkewAlpha       *float64       `yaml:"skew_alpha"`
 }
 
 // policy applies the block to DefaultFraudPolicy() and validates the result.
@@ -46,6 +48,7 @@ func (ff *fileFraud) policy() (vote.FraudPolicy, error) {
 		set(&fp.SubnetPerMinute, ff.SubnetPerMinute, "subnet_per_minute"),
 		set(&fp.SubnetPerHour, ff.SubnetPerHour, "subnet_per_hour"),
 		set(&fp.IPHardCap, ff.IPHardCap, "ip_hard_cap"),
+		set(&fp.SkewMinBallots, ff.SkewMinBallots, "skew_min_ballots"),
 	); err != nil {
 		return fp, err
 	}
@@ -72,6 +75,12 @@ func (ff *fileFraud) policy() (vote.FraudPolicy, error) {
 			return fp, fmt.Errorf("fraud: weak_signals_to_hold: %d must be between 0 (never) and 10", *n)
 		}
 		fp.WeakToHold = *n
+	}
+	if a := ff.SkewAlpha; a != nil {
+		if *a <= 0 || *a > 0.01 {
+			return fp, fmt.Errorf("fraud: skew_alpha: %g must be above 0 and at most 0.01 (false positives per source and check)", *a)
+		}
+		fp.SkewAlpha = *a
 	}
 	return fp, nil
 }

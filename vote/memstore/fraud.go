@@ -15,6 +15,9 @@ import (
 // buckets), the trusted subnets and the fraud counters. Its methods run under the store's lock.
 type memFraud struct {
 	buckets map[srcBucket]map[string]int64 // source hash -> ballots; "" in net buckets: the total
+	// choices are the choice test's counters per hour (start, Unix seconds): "<source>|<candidate>"
+	// -> ballots that chose it; source "" is the poll. A source's ballots are its hour's counts.
+	choices map[int64]map[string]int64
 	sweepAt time.Time
 	trusted map[string]bool
 	results map[string]int64
@@ -46,15 +49,15 @@ func (f *memFraud) capped(b vote.Ballot) bool {
 	return src != nil && src.IP != "" && src.Caps.IPHard > 0 && f.window("ip", time.Hour, src.IP, b.At) >= src.Caps.IPHard
 }
 
-// count counts b for its source (when it has one), sets b.Source.Counts, and reports whether a
-// count exceeds its soft cap.
+// count counts b for its source (when it has one), sets b.Source.Counts and Shared, and reports
+// whether a count exceeds its soft cap or the source is shared (SourceCaps.Shared).
 func (f *memFraud) count(b vote.Ballot) (over bool) {
 	src := b.Source
 	if src == nil || src.IP == "" {
 		return false
 	}
 	if f.buckets == nil {
-		f.buckets = map[srcBucket]map[string]int64{}
+		f.buckets, f.choices = map[srcBucket]map[string]int64{}, map[int64]map[string]int64{}
 	}
 	if b.At.After(f.sweepAt) {
 		for k := range f.buckets {
@@ -62,7 +65,23 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 				delete(f.buckets, k)
 			}
 		}
+		for start := range f.choices {
+			if start+2*3600 <= b.At.Unix() {
+				delete(f.choices, start)
+			}
+		}
 		f.sweepAt = b.At.Add(time.Minute)
+	}
+	hour := b.At.Truncate(time.Hour).Unix()
+	ch := f.choices[hour]
+	if ch == nil {
+		ch = map[string]int64{}
+		f.choices[hour] = ch
+	}
+	for _, m := range []string{src.IP, src.Subnet, ""} {
+		for _, c := range b.Choices {
+			ch[m+"|"+c]++
+		}
 	}
 	counts := [4]*int64{&src.Counts.IPMinute, &src.Counts.IPHour, &src.Counts.SubnetMinute, &src.Counts.SubnetHour}
 	caps := [4]int64{src.Caps.IPMinute, src.Caps.IPHour, src.Caps.SubnetMinute, src.Caps.SubnetHour}
@@ -84,7 +103,41 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 			over = true
 		}
 	}
-	return over
+	src.Shared = src.Caps.Shared && (src.Counts.IPHour > 1 || src.Counts.SubnetHour > 1)
+	return over || src.Shared
+}
+
+// choiceCount is the ChoiceCount of source m ("" the poll) of poll p in the sliding hour at now.
+func (f *memFraud) choiceCount(p *vote.Poll, m string, now time.Time) vote.ChoiceCount {
+	start := now.Truncate(time.Hour).Unix()
+	cur, prev, w := f.choices[start], f.choices[start-3600], vote.SlidingWeight(now, time.Hour)
+	window := func(k string) int64 { return int64(math.Floor(float64(cur[k]) + float64(prev[k])*w)) }
+	kind := "ip"
+	if m == "" || f.window("net", time.Hour, m, now) > 0 {
+		kind = "net" // a subnet's hash, or the poll's total ("")
+	}
+	out := vote.ChoiceCount{Ballots: f.window(kind, time.Hour, m, now), Tally: map[string]int64{}}
+	for _, c := range p.Candidates {
+		if n := window(m + "|" + c.ID); n > 0 {
+			out.Tally[c.ID] = n
+		}
+	}
+	return out
+}
+
+// Choices implements Store.
+func (m *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, sources []string) (vote.ChoiceCounts, error) {
+	if err := ctx.Err(); err != nil {
+		return vote.ChoiceCounts{}, vote.Unavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := &m.poll(p).fraud
+	out := vote.ChoiceCounts{Poll: f.choiceCount(p, "", now), Sources: make(map[string]vote.ChoiceCount, len(sources))}
+	for _, s := range sources {
+		out.Sources[s] = f.choiceCount(p, s, now)
+	}
+	return out, nil
 }
 
 // report is the SourceWindow of kind "ip" and "net" with step at now, n of each.

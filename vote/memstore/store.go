@@ -34,8 +34,10 @@ type memPoll struct {
 	heldN    int64
 	buckets  map[time.Duration]map[int64]int64
 	log      []vote.LogEntry
-	pending  []string // held receipts awaiting review, oldest first
-	fraud    memFraud // sources, trusted subnets, counters (fraud.go)
+	pending  []string                   // held receipts awaiting review, oldest first
+	waiting  []string                   // the pending ones of them (Records.Pending), oldest first
+	why      map[string]vote.HeldBallot // held receipt -> why it is held
+	fraud    memFraud                   // sources, trusted subnets, counters (fraud.go)
 }
 
 // New returns an empty Store.
@@ -52,6 +54,7 @@ func (m *Store) poll(p *vote.Poll) *memPoll {
 			receipts: map[string]vote.Receipt{},
 			tally:    map[string]int64{},
 			held:     map[string]int64{},
+			why:      map[string]vote.HeldBallot{},
 			buckets:  map[time.Duration]map[int64]int64{time.Minute: {}, time.Hour: {}},
 		}
 		m.polls[p.ID] = mp
@@ -117,9 +120,8 @@ func (m *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
 	if _, dup := mp.voters[key]; dup {
 		return vote.ErrAlreadyVoted
 	}
-	if mp.fraud.count(b) {
-		b.Held = true
-	}
+	pends := mp.fraud.count(b) && !b.Held
+	b.Held = b.Held || pends
 	if b.Source != nil {
 		b.Source.Held = b.Held
 	}
@@ -131,26 +133,48 @@ func (m *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
 	mp.voters[key] = b.Receipt
 	mp.receipts[b.Receipt] = r
 	mp.appendLog(vote.LogEntry{Receipt: b.Receipt, At: b.At, Voter: b.Voter, Period: b.Period, Choices: r.Choices, State: state})
+	mp.turnout(b.At, 1)
 	if b.Held {
 		mp.pending = append(mp.pending, b.Receipt)
+		if pends {
+			mp.waiting = append(mp.waiting, b.Receipt)
+		}
+		mp.why[b.Receipt] = vote.HeldBallot{Receipt: r, Signals: heldSignals(b)}
+		if b.Source != nil {
+			hb := mp.why[b.Receipt]
+			hb.IP, hb.Subnet = b.Source.IP, b.Source.Subnet
+			mp.why[b.Receipt] = hb
+		}
 		mp.heldN++
 		for _, c := range b.Choices {
 			mp.held[c]++
 		}
 		return nil
 	}
-	mp.count(b.Choices, b.At)
+	mp.count(b.Choices)
 	return nil
 }
 
-// count adds a ballot to the tally, the total and the turnout buckets of its time.
-func (mp *memPoll) count(choices []string, at time.Time) {
+// heldSignals are the signals a held ballot is recorded with: the caller's and its source's.
+func heldSignals(b vote.Ballot) []vote.Signal {
+	if b.Source == nil {
+		return b.Signals
+	}
+	return vote.MergeSignals(b.Signals, b.Source.Signals())
+}
+
+// count adds a ballot to the tally and the total.
+func (mp *memPoll) count(choices []string) {
 	mp.ballots++
 	for _, c := range choices {
 		mp.tally[c]++
 	}
+}
+
+// turnout adds n to the turnout buckets of at (every ballot received and not void).
+func (mp *memPoll) turnout(at time.Time, n int64) {
 	for step, counts := range mp.buckets {
-		counts[at.Truncate(step).Unix()]++
+		counts[at.Truncate(step).Unix()] += n
 	}
 }
 
@@ -160,18 +184,75 @@ func (mp *memPoll) appendLog(e vote.LogEntry) {
 }
 
 // Held implements Store.
-func (m *Store) Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.Receipt, error) {
+func (m *Store) Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.HeldBallot, error) {
+	return m.list(ctx, p, limit, func(mp *memPoll) []string { return mp.pending })
+}
+
+// Pending implements Store.
+func (m *Store) Pending(ctx context.Context, p *vote.Poll, limit int) ([]vote.HeldBallot, error) {
+	return m.list(ctx, p, limit, func(mp *memPoll) []string {
+		newest := slices.Clone(mp.waiting)
+		slices.Reverse(newest)
+		return newest
+	})
+}
+
+// list lists up to limit of the held ballots of p that which names.
+func (m *Store) list(ctx context.Context, p *vote.Poll, limit int, which func(*memPoll) []string) ([]vote.HeldBallot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mp := m.poll(p)
-	out := make([]vote.Receipt, 0, min(limit, len(mp.pending)))
-	for _, id := range mp.pending[:min(limit, len(mp.pending))] {
-		out = append(out, mp.receipts[id])
+	ids := which(mp)
+	out := make([]vote.HeldBallot, 0, min(limit, len(ids)))
+	for _, id := range ids[:min(limit, len(ids))] {
+		hb := mp.why[id]
+		hb.Receipt, hb.Signals = mp.receipts[id], slices.Clone(hb.Signals)
+		out = append(out, hb)
 	}
 	return out, nil
+}
+
+// Keep implements Store.
+func (m *Store) Keep(ctx context.Context, p *vote.Poll, receipts []string, signal vote.Signal) error {
+	if err := ctx.Err(); err != nil {
+		return vote.Unavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mp := m.poll(p)
+	for _, id := range receipts {
+		if !slices.Contains(mp.waiting, id) {
+			continue
+		}
+		mp.waiting = slices.DeleteFunc(mp.waiting, func(x string) bool { return x == id })
+		if signal != "" {
+			hb := mp.why[id]
+			hb.Signals = vote.MergeSignals(hb.Signals, []vote.Signal{signal})
+			mp.why[id] = hb
+		}
+	}
+	return nil
+}
+
+// Release implements Store.
+func (m *Store) Release(ctx context.Context, p *vote.Poll, receipts []string, at time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, vote.Unavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mp := m.poll(p)
+	n := 0
+	for _, id := range receipts {
+		if slices.Contains(mp.waiting, id) {
+			mp.settle(id, true, at, vote.ReleasedBy)
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Review implements Store.
@@ -189,7 +270,15 @@ func (m *Store) Review(ctx context.Context, p *vote.Poll, receipt string, releas
 	if r.State != vote.BallotHeld {
 		return vote.Receipt{}, vote.ErrNotHeld
 	}
-	mp.pending = slices.DeleteFunc(mp.pending, func(id string) bool { return id == receipt })
+	return mp.settle(receipt, release, at, ""), nil
+}
+
+// settle releases or voids the held ballot receipt, logged at at by by.
+func (mp *memPoll) settle(receipt string, release bool, at time.Time, by string) vote.Receipt {
+	r := mp.receipts[receipt]
+	drop := func(id string) bool { return id == receipt }
+	mp.pending, mp.waiting = slices.DeleteFunc(mp.pending, drop), slices.DeleteFunc(mp.waiting, drop)
+	delete(mp.why, receipt)
 	mp.heldN--
 	for _, c := range r.Choices {
 		mp.held[c]--
@@ -197,12 +286,14 @@ func (m *Store) Review(ctx context.Context, p *vote.Poll, receipt string, releas
 	r.State = vote.BallotVoid
 	if release {
 		r.State = vote.BallotReleased
-		mp.count(r.Choices, r.RecordedAt)
+		mp.count(r.Choices)
+	} else {
+		mp.turnout(r.RecordedAt, -1)
 	}
 	r.Counted = r.State.Counts()
 	mp.receipts[receipt] = r
-	mp.appendLog(vote.LogEntry{Receipt: receipt, At: at, State: r.State})
-	return r, nil
+	mp.appendLog(vote.LogEntry{Receipt: receipt, At: at, State: r.State, By: by})
+	return r
 }
 
 // Log implements Store.
@@ -274,7 +365,7 @@ func (m *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mp := m.poll(p)
-	s := vote.Snapshot{Poll: p.ID, State: mp.stateOf(p), At: now, Ballots: mp.ballots, Held: mp.heldN,
+	s := vote.Snapshot{Poll: p.ID, State: mp.stateOf(p), At: now, Ballots: mp.ballots, Held: mp.heldN, Pending: int64(len(mp.waiting)),
 		Tally: make(map[string]int64, len(p.Candidates))}
 	s.State.Status = p.Effective(s.State.Status, now)
 	for _, c := range p.Candidates {

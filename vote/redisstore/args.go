@@ -28,6 +28,9 @@ const (
 	castKeyHours
 	castKeyLog
 	castKeyPending
+	castKeyWaiting                      // pending ballots (held for their source alone)
+	castKeyWhy                          // why each held ballot is held
+	castKeyChoices                      // the choice counters of the batch's hour
 	castKeySources                      // 8 keys: IP and subnet, this minute and the one before, this hour and the one before
 	castKeysHead   = castKeySources + 7 // the keys before the first ballot's challenge key
 )
@@ -60,6 +63,8 @@ const (
 	castSubnetMinuteCap        //
 	castSubnetHourCap          //
 	castIPHardCap              // hard cap, IP an hour (0: none)
+	castSignals                // the caller's verdict's signals, comma-joined
+	castShared                 // "1": hold a ballot of a shared source pending the choice test
 	castFields                 // how many arguments are per ballot
 )
 
@@ -82,9 +87,13 @@ func (a *castArgs) set(k *pollKeys, p *vote.Poll, b vote.Ballot) {
 	var ip, subnet string
 	var wMinute, wHour float64
 	var caps vote.SourceCaps
+	shared := "0"
 	if src := b.Source; src != nil && src.IP != "" {
 		ip, subnet, caps = src.IP, src.Subnet, src.Caps
 		wMinute, wHour = vote.SlidingWeight(b.At, time.Minute), vote.SlidingWeight(b.At, time.Hour)
+		if caps.Shared {
+			shared = "1"
+		}
 	}
 	a.keys, a.poll, a.minute, a.challenge = k, p, b.At.Truncate(time.Minute).Unix(), k.challenge(b.Challenge)
 	a.fields = [castFields]any{
@@ -94,6 +103,7 @@ func (a *castArgs) set(k *pollKeys, p *vote.Poll, b vote.Ballot) {
 		castIP: ip, castSubnet: subnet, castMinuteWeight: wMinute, castHourWeight: wHour,
 		castIPMinuteCap: caps.IPMinute, castIPHourCap: caps.IPHour,
 		castSubnetMinuteCap: caps.SubnetMinute, castSubnetHourCap: caps.SubnetHour, castIPHardCap: caps.IPHard,
+		castSignals: joinSignals(b.Signals), castShared: shared,
 	}
 }
 
@@ -101,8 +111,9 @@ func (a *castArgs) set(k *pollKeys, p *vote.Poll, b vote.Ballot) {
 func (a *castArgs) head(keys []string, args []any) ([]string, []any) {
 	k := a.keys
 	keys = append(keys, k.state, k.voters, k.receipts, k.tally, k.heldTally, k.ballots, k.held,
-		k.minutes, k.hours, k.log, k.pending)
+		k.minutes, k.hours, k.log, k.pending, k.waiting, k.why)
 	hour := time.Unix(a.minute, 0).Truncate(time.Hour).Unix()
+	keys = append(keys, k.choices(hour))
 	keys = append(keys, k.sourceKeys(a.minute, hour)[:]...)
 	return keys, append(args, string(a.poll.Initial.Status), a.minute, hour)
 }
@@ -110,4 +121,16 @@ func (a *castArgs) head(keys []string, args []any) ([]string, []any) {
 // ballot appends a's ballot to keys and args, after the head and the ballots before it.
 func (a *castArgs) ballot(keys []string, args []any) ([]string, []any) {
 	return append(keys, a.challenge), append(args, a.fields[:]...)
+}
+
+// joinSignals joins signals with commas (the cast script's SIGNALS).
+func joinSignals(signals []vote.Signal) string {
+	var b strings.Builder
+	for i, s := range signals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(string(s))
+	}
+	return b.String()
 }

@@ -114,20 +114,22 @@ func answer(err error, b vote.Ballot) string {
 // the public), and reports what the cast script costs Redis per ballot (INFO commandstats: the
 // script's own time, its commands included) next to the time per batch seen from Go.
 func BenchmarkRedisCastBatch(b *testing.B) {
-	for _, distinct := range []bool{false, true} {
-		name := "one-source"
-		if distinct {
-			name = "distinct-sources"
-		}
-		b.Run(name, func(b *testing.B) { benchmarkRedisCastBatch(b, distinct) })
+	for _, c := range []struct {
+		name             string
+		distinct, shared bool
+	}{{"one-source", false, false}, {"distinct-sources", true, false}, {"one-source-pending", false, true}} {
+		b.Run(c.name, func(b *testing.B) { benchmarkRedisCastBatch(b, c.distinct, c.shared) })
 	}
 }
 
-func benchmarkRedisCastBatch(b *testing.B, distinct bool) {
+// benchmarkRedisCastBatch casts batches of 32 from one source or each from its own; with shared,
+// under the choice test's shared-source hold (one source: every ballot after the first pending,
+// the costliest path).
+func benchmarkRedisCastBatch(b *testing.B, distinct, shared bool) {
 	ctx := context.Background()
 	srv := votetest.StartRedis(b, "--appendonly", "yes", "--appendfsync", "everysec")
 	s, p := openRedis(b, srv.URL()), votetest.Poll(b)
-	caps := vote.SourceCaps{IPMinute: 1 << 40, IPHour: 1 << 40, SubnetMinute: 1 << 40, SubnetHour: 1 << 40}
+	caps := vote.SourceCaps{IPMinute: 1 << 40, IPHour: 1 << 40, SubnetMinute: 1 << 40, SubnetHour: 1 << 40, Shared: shared}
 	const n = 32
 	batch := make([]vote.Ballot, n)
 	if err := s.Client().ConfigResetStat(ctx).Err(); err != nil {

@@ -12,8 +12,8 @@
 -- KEYS and ARGV: the layout is castArgs's (args.go), bound to names at the top of the script
 -- (a field's number here is its Go constant plus one).
 -- Returns one answer per ballot: "ok" (counted) or "held", each followed for a ballot with a
--- source by its counts " <IP minute> <IP hour> <subnet minute> <subnet hour>"; or "capped",
--- "closed", "challenge" or "voted".
+-- source by its counts " <IP minute> <IP hour> <subnet minute> <subnet hour>" and " 1" when it is
+-- held for sharing its source (SHARED), else " 0"; or "capped", "closed", "challenge" or "voted".
 --
 -- The script is idempotent for one receipt: go-redis may send it again after a timeout or a lost
 -- connection, and a ballot that was recorded must then read as recorded (ok or held), never as
@@ -25,20 +25,25 @@
 local state_key, voters_key, receipts_key, tally_key, heldtally_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local ballots_key, held_key, minutes_key, hours_key, log_key = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local pending_key = KEYS[11] -- held ballots awaiting review (sorted set, score: accepted at)
-local ip_minute_key, ip_minute_prev_key = KEYS[12], KEYS[13]
-local net_minute_key, net_minute_prev_key = KEYS[14], KEYS[15]
-local ip_hour_key, ip_hour_prev_key = KEYS[16], KEYS[17]
-local net_hour_key, net_hour_prev_key = KEYS[18], KEYS[19]
-local KEYS_HEAD = 19
+local waiting_key = KEYS[12] -- the pending ones of them: held for their source alone (sorted set)
+local why_key = KEYS[13] -- held receipt -> "<IP hash>|<subnet hash>|<signals a,b>"
+local choices_key = KEYS[14] -- this hour's choice counters: "<source>|<candidate>" -> ballots
+local ip_minute_key, ip_minute_prev_key = KEYS[15], KEYS[16]
+local net_minute_key, net_minute_prev_key = KEYS[17], KEYS[18]
+local ip_hour_key, ip_hour_prev_key = KEYS[19], KEYS[20]
+local net_hour_key, net_hour_prev_key = KEYS[21], KEYS[22]
+local KEYS_HEAD = 22
 
 -- ARGV: the head, then FIELDS arguments per ballot, read with arg(i, FIELD).
 local initial_status, minute_bucket, hour_bucket = ARGV[1], ARGV[2], ARGV[3]
-local ARGS_HEAD, FIELDS = 3, 18
+local ARGS_HEAD, FIELDS = 3, 20
 local VOTER_FIELD, RECEIPT, AT, STATE, VOTER, PERIOD = 1, 2, 3, 4, 5, 6
 local CHALLENGE, CHALLENGE_TTL, CHOICES, IP, SUBNET = 7, 8, 9, 10, 11
 local MINUTE_WEIGHT, HOUR_WEIGHT = 12, 13 -- share of the bucket before still in the sliding window
 local IP_MINUTE_CAP, IP_HOUR_CAP, SUBNET_MINUTE_CAP, SUBNET_HOUR_CAP = 14, 15, 16, 17 -- soft; 0: none
 local IP_HARD_CAP = 18 -- IP an hour; 0: none
+local SIGNALS = 19 -- the caller's verdict's signals (a,b), kept with a held ballot
+local SHARED = 20 -- "1": hold (pending) a ballot whose IP or subnet has another in the hour
 
 local n = (#ARGV - ARGS_HEAD) / FIELDS
 local function arg(i, field)
@@ -71,6 +76,7 @@ end
 local cur = {ip_minute_key, ip_hour_key, net_minute_key, net_hour_key}
 local prev = {ip_minute_prev_key, ip_hour_prev_key, net_minute_prev_key, net_hour_prev_key}
 local caps = {IP_MINUTE_CAP, IP_HOUR_CAP, SUBNET_MINUTE_CAP, SUBNET_HOUR_CAP}
+local cap_signals = {'ip_minute', 'ip_hour', 'subnet_minute', 'subnet_hour'}
 local win = {{}, {}, {}, {}}
 local function source(w, member)
   local e = win[w][member]
@@ -86,8 +92,8 @@ local function window(e, weight)
 end
 
 local seen = {} -- voters field -> {receipt, answer word} of this batch's ballots
-local vpairs, rpairs, ppairs = {}, {}, {}
-local tally, heldtally = {}, {}
+local vpairs, rpairs, ppairs, wpairs, whypairs = {}, {}, {}, {}, {}
+local tally, heldtally, choices = {}, {}, {}
 local counted, held, sourced = 0, 0, 0
 
 local function cast(i, field, receipt)
@@ -115,9 +121,11 @@ local function cast(i, field, receipt)
     return 'voted'
   end
 
-  local state, counts = arg(i, STATE), ''
+  local state, counts, signals = arg(i, STATE), '', arg(i, SIGNALS)
+  local at, joined = arg(i, AT), arg(i, CHOICES)
+  local pends = false
   if ip ~= '' then
-    -- count the source in each window, this ballot included; over a soft cap, hold it
+    -- count the source in each window, this ballot included; over a soft cap, hold it (pending)
     local members, weights, n = {ip, ip, net, net}, {wmin, whour, wmin, whour}, {}
     for w = 1, 4 do
       local e = source(w, members[w])
@@ -125,20 +133,40 @@ local function cast(i, field, receipt)
       n[w] = window(e, weights[w])
       local cap = tonumber(arg(i, caps[w]))
       if cap > 0 and n[w] > cap then
-        state = 'held'
+        pends = true
+        signals = signals .. ',' .. cap_signals[w]
       end
     end
+    -- the choice test's counters: choices of the IP, the subnet and the poll (""); their ballots
+    -- are the hour's source counts
+    for c in string.gmatch(joined, '[^,]+') do
+      for _, m in ipairs({ip, net, ''}) do
+        local f = m .. '|' .. c
+        choices[f] = (choices[f] or 0) + 1
+      end
+    end
+    local shared = arg(i, SHARED) == '1' and (n[2] > 1 or n[4] > 1)
+    if shared then
+      pends = true
+      signals = signals .. ',shared_source'
+    end
     sourced = sourced + 1
-    counts = ' ' .. n[1] .. ' ' .. n[2] .. ' ' .. n[3] .. ' ' .. n[4]
+    counts = ' ' .. n[1] .. ' ' .. n[2] .. ' ' .. n[3] .. ' ' .. n[4] .. (shared and ' 1' or ' 0')
+  end
+  if pends and state ~= 'held' then
+    state = 'held'
+    wpairs[#wpairs + 1] = at
+    wpairs[#wpairs + 1] = receipt
   end
 
-  local at, joined = arg(i, AT), arg(i, CHOICES)
   local word, t = 'ok', tally
   if state == 'held' then
     word, t = 'held', heldtally
     held = held + 1
     ppairs[#ppairs + 1] = at
     ppairs[#ppairs + 1] = receipt
+    whypairs[#whypairs + 1] = receipt
+    whypairs[#whypairs + 1] = ip .. '|' .. net .. '|' .. signals
   else
     counted = counted + 1
   end
@@ -186,12 +214,26 @@ for c, k in pairs(heldtally) do
 end
 if counted > 0 then
   redis.call('INCRBY', ballots_key, counted)
-  redis.call('HINCRBY', minutes_key, minute_bucket, counted)
-  redis.call('HINCRBY', hours_key, hour_bucket, counted)
+end
+if counted + held > 0 then
+  -- the turnout counts every ballot received, held or not (the public numbers are no oracle)
+  redis.call('HINCRBY', minutes_key, minute_bucket, counted + held)
+  redis.call('HINCRBY', hours_key, hour_bucket, counted + held)
 end
 if held > 0 then
   redis.call('INCRBY', held_key, held)
   redis.call('ZADD', pending_key, unpack(ppairs))
+  redis.call('HSET', why_key, unpack(whypairs))
+  if #wpairs > 0 then
+    redis.call('ZADD', waiting_key, unpack(wpairs))
+  end
+end
+local fresh = false
+for f, k in pairs(choices) do
+  fresh = tonumber(redis.call('HINCRBY', choices_key, f, k)) == k or fresh
+end
+if fresh then
+  redis.call('PEXPIRE', choices_key, 9000000) -- a new field: the hash lives two hours and a half
 end
 for w = 1, 4 do
   for member, e in pairs(win[w]) do

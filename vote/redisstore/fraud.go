@@ -3,8 +3,10 @@ package redisstore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"github.com/livevote/livevote/vote"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,6 +85,69 @@ func (s *Store) Sources(ctx context.Context, p *vote.Poll, now time.Time, n int)
 		}
 		win.Subnets = list
 		win.Ballots = int64(reads[i].total.Val() + reads[i].prev0.Val()*weight)
+	}
+	return out, nil
+}
+
+// Choices implements Store. It is one MULTI/EXEC round trip: for the poll and each source, its
+// fields of this hour's and the last hour's choice counters, and its ballots in the hour's source
+// counts (a source is an IP address or a subnet: its hash is in one of the two; the poll's total
+// is the subnet sets' member "").
+func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, sources []string) (vote.ChoiceCounts, error) {
+	k := s.keysOf(p)
+	hour := now.Truncate(time.Hour).Unix()
+	members := append([]string{""}, sources...)
+	fields := make([]string, 0, len(members)*len(p.Candidates))
+	for _, m := range members {
+		for _, c := range p.Candidates {
+			fields = append(fields, m+"|"+c.ID)
+		}
+	}
+	type counts struct{ ip, net [2]*redis.FloatCmd }
+	var cur, prev *redis.SliceCmd
+	ballots := make([]counts, len(members))
+	if _, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		cur, prev = pipe.HMGet(ctx, k.choices(hour), fields...), pipe.HMGet(ctx, k.choices(hour-3600), fields...)
+		for i, m := range members {
+			for j, h := range []int64{hour, hour - 3600} {
+				ballots[i].net[j] = pipe.ZScore(ctx, k.sources("net", time.Hour, h), m)
+				if m != "" {
+					ballots[i].ip[j] = pipe.ZScore(ctx, k.sources("ip", time.Hour, h), m)
+				}
+			}
+		}
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return vote.ChoiceCounts{}, vote.Unavailable(err)
+	}
+	w := vote.SlidingWeight(now, time.Hour)
+	window := func(c, b float64) int64 { return int64(math.Floor(c + b*w)) }
+	out := vote.ChoiceCounts{Sources: make(map[string]vote.ChoiceCount, len(sources))}
+	i := 0
+	for mi, m := range members {
+		var score [2]float64
+		for j := range 2 {
+			score[j] = ballots[mi].net[j].Val()
+			if ip := ballots[mi].ip[j]; ip != nil {
+				score[j] += ip.Val()
+			}
+		}
+		cc := vote.ChoiceCount{Ballots: window(score[0], score[1]), Tally: map[string]int64{}}
+		for _, c := range p.Candidates {
+			a, err1 := count(cur.Val()[i])
+			b, err2 := count(prev.Val()[i])
+			if err := errors.Join(err1, err2); err != nil {
+				return out, err
+			}
+			if i++; window(float64(a), float64(b)) > 0 {
+				cc.Tally[c.ID] = window(float64(a), float64(b))
+			}
+		}
+		if m == "" {
+			out.Poll = cc
+		} else {
+			out.Sources[m] = cc
+		}
 	}
 	return out, nil
 }

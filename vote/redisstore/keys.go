@@ -13,7 +13,7 @@ type pollKeys struct {
 	poll                                                     *vote.Poll
 	tag                                                      string
 	state, voters, receipts, tally, heldTally, ballots, held string
-	minutes, hours, log, pending                             string
+	minutes, hours, log, pending, waiting, why               string
 
 	windows atomic.Pointer[sourceWindows] // the last source keys of the cast script
 }
@@ -33,6 +33,7 @@ func (s *Store) keysOf(p *vote.Poll) *pollKeys {
 		poll: p, tag: t, state: t + ":state", voters: t + ":voters", receipts: t + ":receipts",
 		tally: t + ":tally", heldTally: t + ":heldtally", ballots: t + ":ballots", held: t + ":held",
 		minutes: t + ":m", hours: t + ":h", log: t + ":log", pending: t + ":pending",
+		waiting: t + ":waiting", why: t + ":why",
 	}
 	actual, _ := s.keys.LoadOrStore(p, k)
 	s.lastKeys.Store(actual.(*pollKeys))
@@ -62,6 +63,9 @@ func (k *pollKeys) sourceKeys(minute, hour int64) *[8]string {
 }
 
 func (k *pollKeys) challenge(c string) string { return k.tag + ":pow:" + c }
+
+// choices is the key of the choice counters of the hour that starts at hour (Unix seconds).
+func (k *pollKeys) choices(hour int64) string { return k.tag + ":ch:h:" + strconv.FormatInt(hour, 10) }
 
 // sources is the key of the sorted set of the sources of kind ("ip" or "net") in the bucket of
 // length step (a minute or an hour) that starts at start (Unix seconds).

@@ -1,42 +1,75 @@
--- Review: settles one held ballot of one poll in one atomic step (Store.Review; the contract is
--- vote.Records.Review). Every key is under the poll's hash tag; Store.Review passes KEYS and
--- ARGV in the order bound below.
--- Returns "missing", "notheld", or the receipt's new record ("<ms>|<state>|<choices>").
+-- Review: settles held ballots of one poll, each in the same atomic step (Store.Review,
+-- Store.Release and Store.Keep; the contracts are vote.Records's). Every key is under the poll's
+-- hash tag; reviewArgs (store.go) passes KEYS and ARGV in the order bound below.
+-- Returns one answer per receipt: "missing", "notheld", "notpending" (with only_pending), "kept",
+-- or the receipt's new record ("<ms>|<state>|<choices>").
 
 local receipts_key, tally_key, heldtally_key, ballots_key, held_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local minutes_key, hours_key, log_key = KEYS[6], KEYS[7], KEYS[8]
 local pending_key = KEYS[9] -- held ballots awaiting review (sorted set)
-local receipt, state, reviewed_at = ARGV[1], ARGV[2], ARGV[3] -- "released" or "void"; Unix ms
+local waiting_key, why_key = KEYS[10], KEYS[11] -- the pending ones of them; why each is held
+-- action: "released", "void" or "keep" (off the pending list, still held); reviewed_at: Unix ms;
+-- by: who released ("" an organiser, "system"); only_pending: "1" settles pending ballots only;
+-- signal: added to a kept ballot's signals ("" none); then the receipts.
+local action, reviewed_at, by, only_pending, signal = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local RECEIPTS = 5
 
-local rec = redis.call('HGET', receipts_key, receipt)
-if not rec then
-  return 'missing'
-end
-local at, old, joined = string.match(rec, '^(%d+)|(%a+)|(.*)$')
-if old ~= 'held' then
-  return 'notheld'
-end
-
-local choices = {}
-for c in string.gmatch(joined, '[^,]+') do
-  choices[#choices + 1] = c
-end
-for _, c in ipairs(choices) do
-  redis.call('HINCRBY', heldtally_key, c, -1)
-end
-redis.call('DECR', held_key)
-if state == 'released' then
-  for _, c in ipairs(choices) do
-    redis.call('HINCRBY', tally_key, c, 1)
+local function settle(receipt)
+  if only_pending == '1' and not redis.call('ZSCORE', waiting_key, receipt) then
+    return 'notpending'
   end
-  redis.call('INCR', ballots_key)
-  local secs = math.floor(tonumber(at) / 1000)
-  redis.call('HINCRBY', minutes_key, secs - secs % 60, 1)
-  redis.call('HINCRBY', hours_key, secs - secs % 3600, 1)
+  if action == 'keep' then
+    redis.call('ZREM', waiting_key, receipt)
+    local why = redis.call('HGET', why_key, receipt)
+    if why and signal ~= '' then
+      redis.call('HSET', why_key, receipt, why .. ',' .. signal)
+    end
+    return 'kept'
+  end
+  local rec = redis.call('HGET', receipts_key, receipt)
+  if not rec then
+    return 'missing'
+  end
+  local at, old, joined = string.match(rec, '^(%d+)|(%a+)|(.*)$')
+  if old ~= 'held' then
+    return 'notheld'
+  end
+  local choices = {}
+  for c in string.gmatch(joined, '[^,]+') do
+    choices[#choices + 1] = c
+  end
+  for _, c in ipairs(choices) do
+    redis.call('HINCRBY', heldtally_key, c, -1)
+  end
+  redis.call('DECR', held_key)
+  if action == 'released' then
+    for _, c in ipairs(choices) do
+      redis.call('HINCRBY', tally_key, c, 1)
+    end
+    redis.call('INCR', ballots_key)
+  else
+    -- the turnout counts every ballot received and not void
+    local secs = math.floor(tonumber(at) / 1000)
+    redis.call('HINCRBY', minutes_key, secs - secs % 60, -1)
+    redis.call('HINCRBY', hours_key, secs - secs % 3600, -1)
+  end
+  redis.call('ZREM', pending_key, receipt)
+  redis.call('ZREM', waiting_key, receipt)
+  redis.call('HDEL', why_key, receipt)
+  rec = at .. '|' .. action .. '|' .. joined
+  redis.call('HSET', receipts_key, receipt, rec)
+  if by ~= '' then
+    redis.call('XADD', log_key, '*', 'receipt', receipt, 'at', reviewed_at, 'voter', '',
+      'period', '', 'choices', '', 'state', action, 'by', by)
+  else
+    redis.call('XADD', log_key, '*', 'receipt', receipt, 'at', reviewed_at, 'voter', '',
+      'period', '', 'choices', '', 'state', action)
+  end
+  return rec
 end
-redis.call('ZREM', pending_key, receipt)
-rec = at .. '|' .. state .. '|' .. joined
-redis.call('HSET', receipts_key, receipt, rec)
-redis.call('XADD', log_key, '*', 'receipt', receipt, 'at', reviewed_at, 'voter', '',
-  'period', '', 'choices', '', 'state', state)
-return rec
+
+local out = {}
+for i = RECEIPTS + 1, #ARGV do
+  out[#out + 1] = settle(ARGV[i])
+end
+return out

@@ -23,7 +23,7 @@ import (
 var castScript string
 
 //go:embed review.lua
-var reviewScript string
+var reviewLua string
 
 // Connection defaults of Open, used where the spec does not set them: a Redis that does not
 // answer turns into ErrUnavailable within a second or two, not after go-redis's defaults (5 s
@@ -53,9 +53,14 @@ const (
 //	{lv:P}:heldtally  hash   candidate -> held choices
 //	{lv:P}:ballots    string counted ballots
 //	{lv:P}:held       string held ballots
-//	{lv:P}:m, :h      hash   minute / hour start (Unix seconds) -> counted ballots
+//	{lv:P}:m, :h      hash   minute / hour start (Unix seconds) -> ballots received (not void)
 //	{lv:P}:log        stream one entry per ballot: receipt, at (Unix ms), voter (the keyed hash),
 //	                         period, choices (a,b), state (counted or held)
+//	{lv:P}:pending    zset   held ballots awaiting review (score: recorded at, Unix ms)
+//	{lv:P}:waiting    zset   the pending ones of them (held for their source alone)
+//	{lv:P}:why        hash   held receipt -> "<IP hash>|<subnet hash>|<signals a,b>"
+//	{lv:P}:ch:h:T     hash   the choice counters of the hour from T: "<source>|<candidate>" ->
+//	                         ballots that chose it (source "": the poll)
 //	{lv:P}:pow:C      string used challenge C (value: the receipt that used it, or "-"), expires
 //
 // Cast is one Lua script, shared by the casts of one poll and minute sent together
@@ -64,13 +69,13 @@ const (
 // library sends again after a lost reply never counts a ballot twice nor reports a recorded
 // ballot as refused. Any failure to get an answer from Redis wraps vote.ErrUnavailable.
 type Store struct {
-	client   redis.UniversalClient
-	cast     *redis.Script
-	review   *redis.Script
-	keys     sync.Map                 // *vote.Poll -> *pollKeys (keys.go)
-	lastKeys atomic.Pointer[pollKeys] // the keys keysOf returned last
-	batch    castBatcher              // sends Cast scripts in pipelines (batch.go)
-	errs     atomic.Uint64            // failed commands (errors.go)
+	client       redis.UniversalClient
+	cast         *redis.Script
+	reviewScript *redis.Script
+	keys         sync.Map                 // *vote.Poll -> *pollKeys (keys.go)
+	lastKeys     atomic.Pointer[pollKeys] // the keys keysOf returned last
+	batch        castBatcher              // sends Cast scripts in pipelines (batch.go)
+	errs         atomic.Uint64            // failed commands (errors.go)
 }
 
 var _ vote.Store = (*Store)(nil)
@@ -118,7 +123,7 @@ func Open(ctx context.Context, spec string) (*Store, error) {
 			ContextTimeoutEnabled: true,
 		})
 	}
-	s := &Store{client: client, cast: redis.NewScript(castScript), review: redis.NewScript(reviewScript)}
+	s := &Store{client: client, cast: redis.NewScript(castScript), reviewScript: redis.NewScript(reviewLua)}
 	client.AddHook(errorHook{&s.errs})
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Close()
@@ -161,9 +166,11 @@ func castReply(res string, b vote.Ballot) error {
 		if b.Source != nil {
 			b.Source.Held = word == "held"
 			b.Source.Counts = vote.SourceCounts{}
+			b.Source.Shared = false
 			if counts != "" {
 				c := &b.Source.Counts
-				for _, n := range []*int64{&c.IPMinute, &c.IPHour, &c.SubnetMinute, &c.SubnetHour} {
+				var shared int64
+				for _, n := range []*int64{&c.IPMinute, &c.IPHour, &c.SubnetMinute, &c.SubnetHour, &shared} {
 					var field string
 					field, counts, _ = strings.Cut(counts, " ")
 					v, err := strconv.ParseInt(field, 10, 64)
@@ -172,6 +179,7 @@ func castReply(res string, b vote.Ballot) error {
 					}
 					*n = v
 				}
+				b.Source.Shared = shared == 1
 			}
 		}
 		return nil
@@ -276,10 +284,12 @@ func (s *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 	}
 	minute := now.Truncate(time.Minute).Unix()
 	var state, totals, tally, buckets *redis.SliceCmd
+	var pending *redis.IntCmd
 	var fraud *redis.MapStringStringCmd
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		state = pipe.HMGet(ctx, k.state, stateFields...)
 		totals = pipe.MGet(ctx, k.ballots, k.held)
+		pending = pipe.ZCard(ctx, k.waiting)
 		tally = pipe.HMGet(ctx, k.tally, ids...)
 		buckets = pipe.HMGet(ctx, k.minutes, strconv.FormatInt(minute, 10), strconv.FormatInt(minute-60, 10))
 		fraud = pipe.HGetAll(ctx, k.fraud())
@@ -306,7 +316,7 @@ func (s *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 	if len(nums) != 2+len(ids)+2 {
 		return vote.Snapshot{}, vote.Unavailable(fmt.Errorf("poll %s: snapshot: %d numbers, want %d", p.ID, len(nums), 4+len(ids)))
 	}
-	snap.Ballots, snap.Held = nums[0], nums[1]
+	snap.Ballots, snap.Held, snap.Pending = nums[0], nums[1], pending.Val()
 	for i, id := range ids {
 		snap.Tally[id] = nums[2+i]
 	}
@@ -389,49 +399,130 @@ func parseReceipt(p *vote.Poll, id string, v any) (vote.Receipt, error) {
 }
 
 // Held implements Store.
-func (s *Store) Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.Receipt, error) {
+func (s *Store) Held(ctx context.Context, p *vote.Poll, limit int) ([]vote.HeldBallot, error) {
+	return s.list(ctx, p, s.keysOf(p).pending, limit, false)
+}
+
+// Pending implements Store.
+func (s *Store) Pending(ctx context.Context, p *vote.Poll, limit int) ([]vote.HeldBallot, error) {
+	return s.list(ctx, p, s.keysOf(p).waiting, limit, true)
+}
+
+// list reads up to limit held ballots of the sorted set key, oldest first (newest first when rev),
+// with why each is held.
+func (s *Store) list(ctx context.Context, p *vote.Poll, key string, limit int, rev bool) ([]vote.HeldBallot, error) {
 	k := s.keysOf(p)
-	ids, err := s.client.ZRange(ctx, k.pending, 0, int64(limit)-1).Result()
+	read := s.client.ZRange
+	if rev {
+		read = s.client.ZRevRange
+	}
+	ids, err := read(ctx, key, 0, int64(limit)-1).Result()
 	if err != nil {
 		return nil, vote.Unavailable(err)
 	}
 	if len(ids) == 0 {
-		return []vote.Receipt{}, nil
+		return []vote.HeldBallot{}, nil
 	}
-	recs, err := s.client.HMGet(ctx, k.receipts, ids...).Result()
-	if err != nil {
+	var recs, whys *redis.SliceCmd
+	if _, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		recs, whys = pipe.HMGet(ctx, k.receipts, ids...), pipe.HMGet(ctx, k.why, ids...)
+		return nil
+	}); err != nil {
 		return nil, vote.Unavailable(err)
 	}
-	out := make([]vote.Receipt, 0, len(ids))
-	for i, rec := range recs {
+	out := make([]vote.HeldBallot, 0, len(ids))
+	for i, rec := range recs.Val() {
 		r, err := parseReceipt(p, ids[i], rec)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		hb := vote.HeldBallot{Receipt: r}
+		if why, ok := whys.Val()[i].(string); ok {
+			f := strings.SplitN(why, "|", 3)
+			if len(f) == 3 {
+				hb.IP, hb.Subnet = f[0], f[1]
+				var sig []vote.Signal
+				for x := range strings.SplitSeq(f[2], ",") {
+					if x != "" {
+						sig = append(sig, vote.Signal(x))
+					}
+				}
+				hb.Signals = vote.MergeSignals(sig, nil)
+			}
+		}
+		out = append(out, hb)
 	}
 	return out, nil
 }
 
+// review runs the review script (review.lua) for receipts and returns its answers.
+func (s *Store) review(ctx context.Context, p *vote.Poll, action string, at time.Time, by string, onlyPending bool,
+	signal vote.Signal, receipts []string) ([]string, error) {
+	k := s.keysOf(p)
+	keys := []string{k.receipts, k.tally, k.heldTally, k.ballots, k.held, k.minutes, k.hours, k.log, k.pending, k.waiting, k.why}
+	only := "0"
+	if onlyPending {
+		only = "1"
+	}
+	args := make([]any, 0, 5+len(receipts))
+	args = append(args, action, at.UnixMilli(), by, only, string(signal))
+	for _, r := range receipts {
+		args = append(args, r)
+	}
+	res, err := s.reviewScript.Run(ctx, s.client, keys, args...).StringSlice()
+	if err != nil {
+		return nil, vote.Unavailable(err)
+	}
+	if len(res) != len(receipts) {
+		return nil, vote.Unavailable(fmt.Errorf("review script: %d answers for %d receipts", len(res), len(receipts)))
+	}
+	return res, nil
+}
+
 // Review implements Store.
 func (s *Store) Review(ctx context.Context, p *vote.Poll, receipt string, release bool, at time.Time) (vote.Receipt, error) {
-	k := s.keysOf(p)
 	state := vote.BallotVoid
 	if release {
 		state = vote.BallotReleased
 	}
-	keys := []string{k.receipts, k.tally, k.heldTally, k.ballots, k.held, k.minutes, k.hours, k.log, k.pending}
-	res, err := s.review.Run(ctx, s.client, keys, receipt, string(state), at.UnixMilli()).Text()
+	res, err := s.review(ctx, p, string(state), at, "", false, "", []string{receipt})
 	if err != nil {
-		return vote.Receipt{}, vote.Unavailable(err)
+		return vote.Receipt{}, err
 	}
-	switch res {
+	switch res[0] {
 	case "missing":
 		return vote.Receipt{}, vote.ErrReceiptNotFound
 	case "notheld":
 		return vote.Receipt{}, vote.ErrNotHeld
 	}
-	return parseReceipt(p, receipt, res)
+	return parseReceipt(p, receipt, res[0])
+}
+
+// Release implements Store.
+func (s *Store) Release(ctx context.Context, p *vote.Poll, receipts []string, at time.Time) (int, error) {
+	if len(receipts) == 0 {
+		return 0, nil
+	}
+	res, err := s.review(ctx, p, string(vote.BallotReleased), at, vote.ReleasedBy, true, "", receipts)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range res {
+		if strings.Contains(r, "|") {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Keep implements Store.
+func (s *Store) Keep(ctx context.Context, p *vote.Poll, receipts []string, signal vote.Signal) error {
+	if len(receipts) == 0 {
+		return nil
+	}
+	_, err := s.review(ctx, p, "keep", time.Time{}, "", true, signal, receipts)
+	return err
 }
 
 // Log implements Store.
@@ -453,7 +544,7 @@ func (s *Store) Log(ctx context.Context, p *vote.Poll, after string, limit int) 
 		}
 		e := vote.LogEntry{ID: m.ID, Receipt: field("receipt"), At: time.UnixMilli(ms).UTC(), Voter: field("voter"),
 			Period: field("period"), State: vote.BallotState(field("state")),
-			Action: field("action"), Value: field("value"), Role: field("role")}
+			Action: field("action"), Value: field("value"), Role: field("role"), By: field("by")}
 		if c := field("choices"); c != "" {
 			e.Choices = strings.Split(c, ",")
 		}

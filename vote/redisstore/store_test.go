@@ -345,7 +345,7 @@ func TestRedisStoreKeys(t *testing.T) {
 		}
 	}
 	var want []string
-	for _, k := range []string{"state", "voters", "receipts", "tally", "heldtally", "ballots", "held", "m", "h", "log", "pending",
+	for _, k := range []string{"state", "voters", "receipts", "tally", "heldtally", "ballots", "held", "m", "h", "log", "pending", "why",
 		"pow:" + counted.Challenge, "pow:{x}:y"} {
 		want = append(want, tag+":"+k)
 	}

@@ -266,8 +266,8 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		if r, err := s.Receipt(ctx, p, b.Receipt); err != nil || r.Counted {
 			t.Errorf("held receipt = %+v, %v; want recorded, not counted", r, err)
 		}
-		if tt, _ := s.Turnout(ctx, p, time.Minute); len(tt) != 0 {
-			t.Errorf("turnout counts a held ballot: %v", tt)
+		if tt, _ := s.Turnout(ctx, p, time.Minute); tt[at.Truncate(time.Minute).Unix()] != 1 || snap.Received() != 1 {
+			t.Errorf("turnout %v, received %d: a held ballot is a ballot received (no oracle)", tt, snap.Received())
 		}
 	})
 
@@ -316,8 +316,8 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		if list, _ := s.Held(ctx, p, 10); len(list) != 1 || list[0].ID != held[2].Receipt {
 			t.Errorf("Held after review = %+v", list)
 		}
-		if tt, _ := s.Turnout(ctx, p, time.Minute); tt[at.Truncate(time.Minute).Unix()] != 2 {
-			t.Errorf("turnout = %v: the released ballot counts at its recording time", tt)
+		if tt, _ := s.Turnout(ctx, p, time.Minute); tt[at.Truncate(time.Minute).Unix()] != 3 {
+			t.Errorf("turnout = %v: every ballot received counts at its recording time, the void one no more", tt)
 		}
 		if r, _ := s.Receipt(ctx, p, held[0].Receipt); r.State != vote.BallotVoid {
 			t.Errorf("receipt of the void ballot = %+v", r)
@@ -494,4 +494,5 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 
 	contractFraud(t, store)
 	contractLog(t, store)
+	contractChoice(t, store)
 }

@@ -1,0 +1,296 @@
+package fraud_test
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livevote/livevote/fraud"
+	"github.com/livevote/livevote/vote"
+	"github.com/livevote/livevote/vote/ballotfile"
+	"github.com/livevote/livevote/vote/memstore"
+	"github.com/livevote/livevote/vote/redisstore"
+	"github.com/livevote/livevote/vote/votetest"
+)
+
+// scenarioStore is what the scenario needs of a store.
+type scenarioStore interface {
+	vote.Ballots
+	vote.States
+	vote.Records
+	fraud.PendingStore
+}
+
+// TestScenario is issue 12's evening, measured (README.md, "Fraud signals", the table): an honest
+// venue of 400 phones behind one address, unconfigured; 3,000 honest voters elsewhere (carrier
+// NATs and home lines); and a farm on 48 addresses in two /24s voting for one candidate in three
+// styles. Every ballot goes through the vote workflow (vote.Booth with fraud.Judge) to the
+// store, and the pending ballots are settled every 2 s (fraud.Settle, as the server's sampler
+// does), on a simulated clock: the numbers do not depend on the machine.
+func TestScenario(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { runScenario(t, memstore.New()) })
+	t.Run("redis", func(t *testing.T) {
+		s, err := redisstore.Open(context.Background(), votetest.RedisURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		runScenario(t, s)
+	})
+}
+
+// A scenario's voter kinds.
+const (
+	kindVenue   = "venue"
+	kindCarrier = "carrier"
+	kindHome    = "home"
+	kindScript  = "farm: script"
+	kindNoLang  = "farm: browser, no language"
+	kindCareful = "farm: careful"
+)
+
+// attempt is one vote of the scenario.
+type attempt struct {
+	at      time.Duration // from the start
+	kind    string
+	ip, net string
+	choice  string
+	req     vote.Attempt
+}
+
+func (a attempt) farm() bool { return strings.HasPrefix(a.kind, "farm") }
+
+// scenario builds the evening's attempts, in time order, for a poll of candidates ids.
+func scenario(ids []string) []attempt {
+	r := rand.New(rand.NewPCG(12, 2023))
+	// the honest preference: a few leaders and a long tail, as the rest of a real poll
+	weights := []float64{22, 12, 10, 8, 7, 6, 6, 5, 5, 4, 4, 3, 3, 3, 2}
+	honest := func() string {
+		total := 0.0
+		for _, w := range weights {
+			total += w
+		}
+		x := r.Float64() * total
+		for i, w := range weights {
+			if x < w {
+				return ids[i]
+			}
+			x -= w
+		}
+		return ids[len(ids)-1]
+	}
+	phone := vote.Attempt{AcceptLanguage: true, UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"}
+	person := func() vote.Attempt {
+		a := phone
+		a.Elapsed = time.Duration(5+r.IntN(55)) * time.Second
+		return a
+	}
+	const span = 15 * time.Minute
+	var out []attempt
+	// the venue: 400 phones behind the hall's one address, in five minutes of the ceremony
+	for range 400 {
+		at := 5*time.Minute + time.Duration(r.Int64N(int64(5*time.Minute)))
+		out = append(out, attempt{at, kindVenue, "venue", "venue/24", honest(), person()})
+	}
+	// carriers: 2,100 phones behind 4 NAT pools (/24) of 50 addresses each, all evening
+	for range 2100 {
+		pool := r.IntN(4)
+		out = append(out, attempt{time.Duration(r.Int64N(int64(span))), kindCarrier,
+			fmt.Sprintf("carrier%d.%d", pool, r.IntN(50)), fmt.Sprintf("carrier%d/24", pool), honest(), person()})
+	}
+	// home lines: 900 voters, each on a line of one of 2,000 residential /24s
+	for range 900 {
+		net := r.IntN(2000)
+		out = append(out, attempt{time.Duration(r.Int64N(int64(span))), kindHome,
+			fmt.Sprintf("home%d.%d", net, r.IntN(250)), fmt.Sprintf("home%d/24", net), honest(), person()})
+	}
+	// the farm: 48 addresses in two /24s, every ballot for the same small candidate, fresh
+	// cookies each time
+	target := ids[13]
+	farmAddr := func() (string, string) {
+		net := r.IntN(2)
+		return fmt.Sprintf("farm%d.%d", net, r.IntN(24)), fmt.Sprintf("farm%d/24", net)
+	}
+	for i, style := range []struct {
+		kind string
+		n    int
+		req  func() vote.Attempt
+	}{
+		{kindScript, 200, func() vote.Attempt { return vote.Attempt{UserAgent: "python-requests/2.31.0"} }},
+		{kindNoLang, 200, func() vote.Attempt {
+			return vote.Attempt{UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/119.0 Safari/537.36"}
+		}},
+		{kindCareful, 400, person}, // a phone's headers, a language, a person's reading time
+	} {
+		for range style.n {
+			ip, net := farmAddr()
+			// the styles take turns: scripts first, then browsers, the careful ones all evening
+			at := time.Duration(r.Int64N(int64(span)))
+			if i < 2 {
+				at = time.Duration(i)*5*time.Minute + time.Duration(r.Int64N(int64(5*time.Minute)))
+			}
+			out = append(out, attempt{at, style.kind, ip, net, target, style.req()})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b attempt) int { return cmp.Compare(a.at, b.at) })
+	return out
+}
+
+// outcome is what became of one kind's ballots.
+type outcome struct {
+	cast, refused, counted, held int
+	public                       []time.Duration // time from the 201 to the public count
+	reasons                      map[vote.Signal]int
+}
+
+func runScenario(t *testing.T, st scenarioStore) {
+	ctx := context.Background()
+	polls, err := ballotfile.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := *polls[0]
+	p.ID = fmt.Sprintf("scenario-%x", rand.Uint64()) // its own keys in a shared Redis
+	p.Fraud = vote.DefaultFraudPolicy()              // unconfigured
+	if _, err := st.SetStatus(ctx, &p, vote.StatusOpen); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(p.Candidates))
+	for i, c := range p.Candidates {
+		ids[i] = c.ID
+	}
+	start := time.Date(2026, 12, 1, 19, 0, 0, 0, time.UTC)
+	now := start
+	booth := &vote.Booth{
+		Ballots: st,
+		State: func(context.Context, *vote.Poll) (vote.State, error) {
+			return vote.State{Status: vote.StatusOpen, Results: vote.ResultsHidden}, nil
+		},
+		Judge: fraud.Judge,
+		Now:   func() time.Time { return now },
+	}
+
+	const settleEvery = 2 * time.Second
+	nextSettle := start.Add(settleEvery)
+	settle := func(until time.Time) {
+		for ; !nextSettle.After(until); nextSettle = nextSettle.Add(settleEvery) {
+			if _, err := fraud.Settle(ctx, st, &p, nextSettle); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	kinds := map[string]*outcome{}
+	type castBallot struct {
+		kind string
+		at   time.Time
+	}
+	ballots := map[string]castBallot{}
+	for i, a := range scenario(ids) {
+		settle(start.Add(a.at))
+		now = start.Add(a.at)
+		o := kinds[a.kind]
+		if o == nil {
+			o = &outcome{reasons: map[vote.Signal]int{}}
+			kinds[a.kind] = o
+		}
+		res, err := booth.Cast(ctx, vote.Request{Poll: &p, Voter: fmt.Sprintf("voter-%d", i), Choices: []string{a.choice},
+			From: vote.Origin{IP: a.ip, Subnet: a.net}, Attempt: a.req})
+		o.cast++
+		if err != nil {
+			if errors.Is(err, vote.ErrUnavailable) {
+				t.Fatal(err)
+			}
+			o.refused++
+			continue
+		}
+		ballots[res.Receipt] = castBallot{a.kind, now.Truncate(time.Millisecond)}
+	}
+	settle(now.Add(30 * time.Second)) // the last ballots' passes
+
+	// What became of each ballot: the log (counted at once, or released when), then what stays held.
+	public := map[string]time.Time{}
+	for after := ""; ; {
+		page, err := st.Log(ctx, &p, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			switch e.State {
+			case vote.BallotCounted:
+				public[e.Receipt] = e.At
+			case vote.BallotReleased:
+				if e.By != vote.ReleasedBy {
+					t.Errorf("release of %s by %q, want the system's", e.Receipt, e.By)
+				}
+				public[e.Receipt] = e.At
+			}
+		}
+		after = page[len(page)-1].ID
+	}
+	held, err := st.Held(ctx, &p, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, b := range ballots {
+		o := kinds[b.kind]
+		if at, ok := public[id]; ok {
+			o.counted++
+			o.public = append(o.public, at.Sub(b.at))
+		}
+	}
+	for _, h := range held {
+		o := kinds[ballots[h.ID].kind]
+		o.held++
+		o.reasons[vote.HeldFor(p.Fraud, h.Signals)]++
+	}
+
+	// The table (README.md, "Fraud signals"), and the targets.
+	var honest, honestHeld, honestRefused, farm, farmCounted int
+	t.Logf("%-28s %6s %8s %8s %6s %12s  %s", "voters", "cast", "refused", "counted", "held", "public p99", "held by (the deciding signal)")
+	for _, k := range []string{kindVenue, kindCarrier, kindHome, kindScript, kindNoLang, kindCareful} {
+		o := kinds[k]
+		if o.counted+o.held != o.cast-o.refused {
+			t.Errorf("%s: %d counted and %d held of %d recorded", k, o.counted, o.held, o.cast-o.refused)
+		}
+		slices.Sort(o.public)
+		p99 := "-"
+		if len(o.public) > 0 {
+			p99 = o.public[(len(o.public)*99+99)/100-1].String()
+		}
+		var reasons []string
+		for _, s := range vote.Signals {
+			if n := o.reasons[s]; n > 0 {
+				reasons = append(reasons, fmt.Sprintf("%s %d", s, n))
+			}
+		}
+		t.Logf("%-28s %6d %8d %8d %6d %12s  %s", k, o.cast, o.refused, o.counted, o.held, p99, strings.Join(reasons, ", "))
+		if strings.HasPrefix(k, "farm") {
+			farm, farmCounted = farm+o.cast, farmCounted+o.counted
+		} else {
+			honest, honestHeld, honestRefused = honest+o.cast, honestHeld+o.held, honestRefused+o.refused
+		}
+	}
+	t.Logf("honest: %d, held %d (%.2f%%), refused %d; farm: %d, counted %d (%.2f%%)", honest, honestHeld,
+		100*float64(honestHeld)/float64(honest), honestRefused, farm, farmCounted, 100*float64(farmCounted)/float64(farm))
+	if honestRefused != 0 {
+		t.Errorf("%d honest ballots refused, want 0", honestRefused)
+	}
+	if float64(honestHeld) > 0.005*float64(honest) {
+		t.Errorf("%d of %d honest ballots held, want at most 0.5%%", honestHeld, honest)
+	}
+	if float64(farmCounted) > 0.01*float64(farm) {
+		t.Errorf("%d of %d farm ballots counted, want at most 1%%", farmCounted, farm)
+	}
+	if v := kinds[kindVenue]; v.held > 0 || v.public[(len(v.public)*99+99)/100-1] > 10*time.Second {
+		t.Errorf("venue: %d held, p99 to the public count %v; want none held, within 10 s", v.held, v.public[(len(v.public)*99+99)/100-1])
+	}
+}

@@ -1,0 +1,112 @@
+package fraud_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/livevote/livevote/fraud"
+	"github.com/livevote/livevote/vote"
+)
+
+func count(n int64, tally map[string]int64) vote.ChoiceCount {
+	return vote.ChoiceCount{Ballots: n, Tally: tally}
+}
+
+// TestSkewExact checks the test's arithmetic against sums done by hand.
+func TestSkewExact(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		src, rest  vote.ChoiceCount
+		candidates int
+		want       float64
+	}{
+		// 8 of 10 against 2 of 10: (C(10,8)C(10,2) + C(10,9)C(10,1) + 1) / C(20,10) = 2126/184756
+		{"8 of 10 vs 2 of 10", count(10, map[string]int64{"a": 8}), count(10, map[string]int64{"a": 2}), 1, 2126.0 / 184756},
+		// the same, Bonferroni over 3 candidates
+		{"three candidates", count(10, map[string]int64{"a": 8}), count(10, map[string]int64{"a": 2}), 3, 3 * 2126.0 / 184756},
+		// 20 of 20 against 1 in 15 of 1500: C(120,20)/C(1520,20), about 1e-22
+		{"a farm of 20", count(20, map[string]int64{"a": 20}), count(1500, map[string]int64{"a": 100}), 1, math.Exp(lc(120, 20) - lc(1520, 20))},
+		{"nothing chosen", count(5, nil), count(100, map[string]int64{"a": 50}), 15, 1},
+	} {
+		got := fraud.Skew(tt.src, tt.rest, tt.candidates)
+		if math.Abs(got-tt.want) > 1e-9*tt.want {
+			t.Errorf("%s: score %g, want %g", tt.name, got, tt.want)
+		}
+	}
+}
+
+func lc(n, k float64) float64 {
+	a, _ := math.Lgamma(n + 1)
+	b, _ := math.Lgamma(k + 1)
+	c, _ := math.Lgamma(n - k + 1)
+	return a - b - c
+}
+
+// TestSkewFalsePositives draws honest sources from the poll's own distribution (15 candidates,
+// one leading) and counts how often the test calls them skewed or keeps them from clear: at most
+// the stated rates (with the seeds fixed, the counts are what they are; the bounds are the
+// test's promises).
+func TestSkewFalsePositives(t *testing.T) {
+	pol := vote.DefaultFraudPolicy()
+	shares := []float64{0.25, 0.12, 0.1, 0.08, 0.07, 0.06, 0.05, 0.05, 0.04, 0.04, 0.04, 0.03, 0.03, 0.02, 0.02}
+	ids := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o"}
+	r := rand.New(rand.NewPCG(1, 2))
+	draw := func(n int64) vote.ChoiceCount {
+		c := vote.ChoiceCount{Ballots: n, Tally: map[string]int64{}}
+		for range n {
+			x, i := r.Float64(), 0
+			for ; i < len(shares)-1 && x >= shares[i]; i++ {
+				x -= shares[i]
+			}
+			c.Tally[ids[i]]++
+		}
+		return c
+	}
+	const sources = 4000
+	skewed, unclear := 0, 0
+	for i := range sources {
+		n := int64(20 + i%300) // sources of 20 to 320 ballots: a venue, a campus
+		j, _ := fraud.JudgeSource(pol, draw(n), draw(3000), len(ids))
+		switch j {
+		case fraud.Skewed:
+			skewed++
+		case fraud.Undecided:
+			unclear++
+		}
+	}
+	if skewed > 0 {
+		t.Errorf("%d of %d honest sources skewed (alpha 1e-6 each)", skewed, sources)
+	}
+	if rate := float64(unclear) / sources; rate > fraud.ClearAlpha {
+		t.Errorf("%.4f of honest sources not clear, want at most %g", rate, fraud.ClearAlpha)
+	}
+	t.Logf("%d honest sources: %d skewed, %d not yet clear", sources, skewed, unclear)
+}
+
+// TestSkewFarms: a source of at least SkewMinBallots that votes mostly for one candidate is
+// skewed, even for the poll's leading candidate; one of fewer ballots is undecided, never clear.
+func TestSkewFarms(t *testing.T) {
+	pol := vote.DefaultFraudPolicy()
+	rest := count(3000, map[string]int64{"a": 750, "b": 360, "c": 300, "d": 240, "o": 60})
+	for _, tt := range []struct {
+		name string
+		src  vote.ChoiceCount
+		want fraud.Judgement
+	}{
+		{"20 for a small candidate", count(20, map[string]int64{"o": 20}), fraud.Skewed},
+		{"20 for the leader", count(20, map[string]int64{"a": 20}), fraud.Skewed},
+		{"40, 80% for a small one", count(40, map[string]int64{"o": 32, "a": 8}), fraud.Skewed},
+		{"3 for a small candidate", count(3, map[string]int64{"o": 3}), fraud.Undecided},
+		{"19 for a small candidate", count(19, map[string]int64{"o": 19}), fraud.Undecided},
+		{"a household of 2", count(2, map[string]int64{"d": 2}), fraud.Clear},
+		{"like the rest", count(40, map[string]int64{"a": 10, "b": 5, "c": 4, "d": 3, "o": 1}), fraud.Clear},
+	} {
+		if got, score := fraud.JudgeSource(pol, tt.src, rest, 15); got != tt.want {
+			t.Errorf("%s: %s (score %g), want %s", tt.name, got, score, tt.want)
+		}
+	}
+	if got, _ := fraud.JudgeSource(pol, count(30, map[string]int64{"a": 8}), count(40, nil), 15); got != fraud.Undecided {
+		t.Errorf("against a rest of 40 ballots: %s, want undecided", got)
+	}
+}
