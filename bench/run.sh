@@ -12,12 +12,20 @@
 #                   (split over two tool processes: the open-file limit is per process);
 #   5. hub, live:   $DASHBOARDS dashboards at $HZ Hz while votes flow at $HUB_RATE/s: delivery
 #                   latency (from the snapshot's "at" to the client), the server's CPU per
-#                   delivered message, vote-to-visible.
+#                   delivered message, vote-to-visible;
+#   6. mixed:       for each N in $MIXED_DASHBOARDS, on a fresh server process and a fresh poll, N
+#                   dashboards at $HZ Hz while votes arrive at $MIXED_RATE/s: vote latency
+#                   p50/p90/p99, delivery p99, server CPU per delivered message; then the plot of
+#                   vote latency percentiles against N (mixed.svg, drawn by bench/plot).
 # Every vote phase ends with the tool's exact accounting check (acknowledged == recorded).
 #
 # Usage: bench/run.sh [output directory]    (default: a new directory under /tmp)
 # Settings (environment): DURATION (10s), CONNS (64), DASHBOARDS (10000), HZ (4), HUB_RATE (200),
-# SATURATE (200000: the offered rate of the saturation runs).
+# SATURATE (200000: the offered rate of the saturation runs), MIXED_DASHBOARDS ("1000 3000 10000"),
+# MIXED_RATE (500), PHASES ("all", or "mixed": phase 6 alone), SERVER_BIN (a livevote binary to
+# measure instead of the one built from this tree: a "before").
+# The server and each tool process need one file descriptor per dashboard: N dashboards need an
+# open-file limit (ulimit -n) above N + a few hundred for the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +35,9 @@ DASHBOARDS=${DASHBOARDS:-10000}
 HZ=${HZ:-4}
 HUB_RATE=${HUB_RATE:-200}
 SATURATE=${SATURATE:-200000}
+MIXED_DASHBOARDS=${MIXED_DASHBOARDS:-1000 3000 10000}
+MIXED_RATE=${MIXED_RATE:-500}
+PHASES=${PHASES:-all}
 OUT=${1:-$(mktemp -d /tmp/livevote-bench.XXXXXX)}
 mkdir -p "$OUT"
 TOKEN=bench-organiser
@@ -54,7 +65,8 @@ free_port() {
 
 say() { printf '\n== %s\n' "$*"; }
 
-go build -o "$OUT/livevote" .
+if [ -n "${SERVER_BIN:-}" ]; then cp "$SERVER_BIN" "$OUT/livevote"; else go build -o "$OUT/livevote" .; fi
+go build -o "$OUT/plot" ./bench/plot
 go build -o "$OUT/loadtest" ./cmd/loadtest
 LV=$OUT/livevote
 LT=$OUT/loadtest
@@ -71,9 +83,11 @@ METRICS_PORT=$(free_port) # metrics on, as in production
 URL=http://127.0.0.1:$PORT
 SERVER_PID=
 DB=0
+WS_MAX=$DASHBOARDS
+for n in $MIXED_DASHBOARDS; do ((n > WS_MAX)) && WS_MAX=$n; done
 start_server() {
 	LIVEVOTE_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/$DB LIVEVOTE_RATE_LIMIT=0 \
-		LIVEVOTE_ADMIN_TOKEN=$TOKEN LIVEVOTE_SECRET=bench-secret LIVEVOTE_BALLOT=bench/ballot.yaml LIVEVOTE_WS_MAX_CONNS=$((DASHBOARDS + 100)) LIVEVOTE_WS_MAX_PER_SOURCE=$((DASHBOARDS + 100)) \
+		LIVEVOTE_ADMIN_TOKEN=$TOKEN LIVEVOTE_SECRET=bench-secret LIVEVOTE_BALLOT=bench/ballot.yaml LIVEVOTE_WS_MAX_CONNS=$((WS_MAX + 100)) LIVEVOTE_WS_MAX_PER_SOURCE=$((WS_MAX + 100)) \
 		"$LV" -addr "127.0.0.1:$PORT" -metrics-addr "127.0.0.1:$METRICS_PORT" >>"$OUT/server.log" 2>&1 &
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
@@ -89,21 +103,79 @@ load() { "$LT" -url "$URL" -token "$TOKEN" -quiet "$@"; }
 start_server
 echo "bench: output in $OUT; redis :$REDIS_PORT (AOF, everysec), server $URL (pid $SERVER_PID), $(nproc) cores"
 
-HALF=$((DASHBOARDS / 2))
-# two_tools NAME RATE: two tool processes with HALF dashboards each, lined up on one start time;
-# the first also votes at RATE.
+# two_tools NAME RATE [N]: two tool processes with N/2 dashboards each (N: $DASHBOARDS), lined up
+# on one start time; the first also votes at RATE.
 two_tools() {
-	local name=$1 rate=$2 start
-	start=$(($(date +%s) + 20 + DASHBOARDS / 500))
-	load -dashboards "$HALF" -hz "$HZ" -rate "$rate" -duration "$DURATION" -start-at "$start" \
+	local name=$1 rate=$2 n=${3:-$DASHBOARDS} start
+	local half=$((n / 2))
+	start=$(($(date +%s) + 20 + n / 500))
+	load -dashboards "$half" -hz "$HZ" -rate "$rate" -duration "$DURATION" -start-at "$start" \
 		-server-pid "$SERVER_PID" -json "$OUT/$name-a.json" >"$OUT/$name-a.txt" 2>&1 &
 	local a=$!
-	load -dashboards "$((DASHBOARDS - HALF))" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
+	load -dashboards "$((n - half))" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
 		-server-pid "$SERVER_PID" -json "$OUT/$name-b.json" >"$OUT/$name-b.txt" 2>&1 &
 	local b=$!
 	wait "$a" "$b"
 	cat "$OUT/$name-a.txt" "$OUT/$name-b.txt"
 }
+
+ms() { jq -r "$1 / 1e6 * 100 | round / 100" "$2"; }
+# cpu FILE: CPU microseconds per acknowledged request: tool / server / Redis
+cpu() { jq -r '[.tool.cpu_us_per_request, .server.cpu_us_per_request, .redis.cpu_us_per_request] | map(. * 10 | round / 10) | join(" / ")' "$1"; }
+
+# mixed_tools NAME N: N dashboards over two tool processes (a, b) and the votes from a third (v),
+# lined up on one start time. The voter has a process of its own so that the vote latency it
+# measures is the server's, not its own process's busy scheduler reading a tick's messages.
+mixed_tools() {
+	local name=$1 n=$2 start
+	local half=$((n / 2))
+	start=$(($(date +%s) + 20 + n / 500))
+	load -rate "$MIXED_RATE" -duration "$DURATION" -start-at "$start" -server-pid "$SERVER_PID" \
+		-json "$OUT/$name-v.json" >"$OUT/$name-v.txt" 2>&1 &
+	local v=$!
+	load -dashboards "$half" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
+		-server-pid "$SERVER_PID" -json "$OUT/$name-a.json" >"$OUT/$name-a.txt" 2>&1 &
+	local a=$!
+	load -dashboards "$((n - half))" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
+		-server-pid "$SERVER_PID" -json "$OUT/$name-b.json" >"$OUT/$name-b.txt" 2>&1 &
+	local b=$!
+	wait "$v" "$a" "$b"
+	cat "$OUT/$name-v.txt" "$OUT/$name-a.txt" "$OUT/$name-b.txt"
+}
+
+# mixed_phase: phase 6, one fresh server and poll per number of dashboards, then the plot.
+mixed_phase() {
+	local n db=2 plotargs=()
+	for n in $MIXED_DASHBOARDS; do
+		stop_server
+		DB=$db
+		db=$((db + 1))
+		start_server
+		sleep 2
+		say "6. mixed: $n dashboards at $HZ Hz, votes at $MIXED_RATE/s"
+		mixed_tools "mixed-$n" "$n"
+		plotargs+=("$n=$OUT/mixed-$n-v.json")
+	done
+	say "mixed summary ($(nproc) cores; votes at $MIXED_RATE/s, dashboards at $HZ Hz)"
+	printf '%-11s %-26s %-18s %-16s %-12s %s\n' dashboards "vote p50/p90/p99 ms" "delivery p99 ms" "CPU us/message" delivered "accounting"
+	for n in $MIXED_DASHBOARDS; do
+		local a=$OUT/mixed-$n-a.json b=$OUT/mixed-$n-b.json v=$OUT/mixed-$n-v.json
+		printf '%-11s %-26s %-18s %-16s %-12s %s\n' \
+			"$(jq -s 'map(.dash.connected) | add' "$a" "$b")/$n" \
+			"$(ms .latency.p50_ns "$v") / $(ms .latency.p90_ns "$v") / $(ms .latency.p99_ns "$v")" \
+			"$(jq -rs 'map(.dash.delivery.p99_ns) | max / 1e6 * 100 | round / 100' "$a" "$b")" \
+			"$(jq -rs '(.[0].server.cpu_seconds * 1e6 / (map(.dash.messages) | add)) * 100 | round / 100' "$a" "$b")" \
+			"$(jq -s 'map(.dash.messages) | add' "$a" "$b")" \
+			"$(jq -r .check_ok "$v")"
+	done
+	"$OUT/plot" -o "$OUT/mixed.svg" -title "vote latency at $MIXED_RATE votes/s, dashboards at $HZ Hz" "${plotargs[@]}"
+	echo "plot: $OUT/mixed.svg"
+}
+
+if [ "$PHASES" = mixed ]; then
+	mixed_phase
+	exit 0
+fi
 
 say "1. /healthz at saturation"
 load -target healthz -rate "$SATURATE" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/healthz.json" | tee "$OUT/healthz.txt"
@@ -135,9 +207,6 @@ RSS1=$(jq '.server.rss_start_kib' "$OUT/hub-idle-a.json")
 say "5. hub, live: $DASHBOARDS dashboards at $HZ Hz, votes at $HUB_RATE/s"
 two_tools hub-live "$HUB_RATE"
 
-ms() { jq -r "$1 / 1e6 * 100 | round / 100" "$2"; }
-# cpu FILE: CPU microseconds per acknowledged request: tool / server / Redis
-cpu() { jq -r '[.tool.cpu_us_per_request, .server.cpu_us_per_request, .redis.cpu_us_per_request] | map(. * 10 | round / 10) | join(" / ")' "$1"; }
 # The ratio the CPU alone allows: what a /healthz request costs the machine over what a vote does.
 CPURATIO=$(jq -rs '((.[0].tool.cpu_us_per_request + .[0].server.cpu_us_per_request) / (.[1].tool.cpu_us_per_request + .[1].server.cpu_us_per_request + .[1].redis.cpu_us_per_request)) * 100 | round / 100' "$OUT/healthz.json" "$OUT/vote-peak.json")
 say "summary ($(nproc) cores; tool, Redis and server on the same machine)"
@@ -158,3 +227,5 @@ printf '%-44s %s\n' \
 	"hub: messages delivered in the window" "$(jq -s 'map(.dash.messages) | add' "$OUT"/hub-live-[ab].json)" \
 	"hub: server CPU per delivered message (us)" "$(jq -rs '(.[0].server.cpu_seconds * 1e6 / (map(.dash.messages) | add)) * 100 | round / 100' "$OUT"/hub-live-[ab].json) (all server CPU over the window, votes included)" \
 	"hub: server RSS idle, 0 -> $DASHBOARDS dashboards" "$((RSS0 / 1024)) MiB -> $((RSS1 / 1024)) MiB: $(jq -n "($RSS1 - $RSS0) * 1024 / $DASHBOARDS / 1000 * 10 | round / 10") KB per dashboard"
+
+mixed_phase

@@ -75,8 +75,7 @@ func BenchmarkFanout10k(b *testing.B) {
 		})
 	}
 	wrote.Wait() // every connection has its first message
-	// One change before timing: the poll is then flowing, as in every timed tick, and every
-	// connection's writer started (once) and waits for the next message.
+	// One change before timing, as in every timed tick.
 	src.vote("p")
 	wrote.Add(n)
 	h.Tick(ctx)

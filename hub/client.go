@@ -40,11 +40,6 @@ const (
 	// freshFor is how old a poll's latest snapshot may be to serve as a joining connection's first
 	// message; older, the joining connection reads one. A watched poll is read at least once a second.
 	freshFor = 2 * time.Second
-
-	// quietAfter is how long a poll's content must stay the same for the writers of its
-	// connections to end (Hub.quietAfter, which tests shorten). While it changes, a writer waits
-	// for the next message instead: waking a waiting goroutine costs less than starting one.
-	quietAfter = time.Second
 )
 
 // Serve serves one WebSocket connection watching poll for audience aud at most hz times a second
@@ -52,9 +47,9 @@ const (
 // after the upgrade: it blocks for the connection's life, as the connection's reader, and returns
 // once the connection is unregistered and nothing of the hub uses conn any more, so the handler may
 // return (and conn be reused) right after. The writes happen in another goroutine, the
-// connection's writer, which runs while the connection has something to write or its poll's
-// content changes from tick to tick; once the poll has been quiet for a second, the caller's
-// goroutine is the only one the connection holds.
+// connection's writer (one of the hub's pool of writers, or a timer's), which runs while the
+// connection has something to write; between writes the caller's goroutine is the only one the
+// connection holds.
 //
 // The first message, a full snapshot, goes out at once; then a message goes whenever the content
 // changed since the connection's last message and 1/hz has passed since it. Messages from the
@@ -79,7 +74,7 @@ func (h *Hub) Serve(ctx context.Context, conn Conn, poll string, aud Audience, h
 		floodTokens: floodBurst,
 		floodAt:     time.Now(),
 	}
-	c.gate.init(c.look, c.flowing)
+	c.gate.init(c.look, h.writers.run)
 	if !h.noThrottle {
 		c.interval = time.Second / time.Duration(c.hz)
 	}
@@ -192,11 +187,6 @@ func (c *client) offer(m *message) {
 	c.slot.Store(m)
 	c.gate.signal()
 }
-
-// flowing is the gate's linger: a writer with nothing to do waits for the next message while the
-// poll's content changes from tick to tick (waking a waiting goroutine costs less than starting
-// one), and ends once it is quiet (Hub.quiet then releases the gate).
-func (c *client) flowing() bool { return c.poll.flowing.Load() }
 
 // pingNow is the ping timer's function: a ping is due.
 func (c *client) pingNow() {

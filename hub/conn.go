@@ -21,8 +21,8 @@ import (
 //     SetWriteDeadline, and, to end the connection, SetReadDeadline(time.Now()) and Close while
 //     the reader may be blocked in NextReader. Both must be safe to call then, and
 //     SetReadDeadline(time.Now()) must make a blocked NextReader return an error promptly (Close
-//     alone need not). The writer is not always the same goroutine (the connection of a quiet poll
-//     holds none, and its next write comes from a new one), but there is never more than one at a
+//     alone need not). The writer is not always the same goroutine (a connection holds none between
+//     writes, and its next write comes from whichever of the hub's writers takes it), but there is never more than one at a
 //     time, and each one's calls happen after the previous one's (in the sense of the Go memory
 //     model; the hub's gate sees to it): a Conn that allows one concurrent writer, as
 //     fasthttp/websocket's does, needs nothing more.

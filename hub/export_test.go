@@ -1,9 +1,6 @@
 package hub
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // Tick runs one tick now, for benchmarks that drive the hub without Run.
 func (h *Hub) Tick(ctx context.Context) { h.tick(ctx) }
@@ -12,20 +9,15 @@ func (h *Hub) Tick(ctx context.Context) { h.tick(ctx) }
 // back to back. Call it before any Serve.
 func (h *Hub) Unthrottle() { h.noThrottle = true }
 
-// SetQuietAfter sets how long a poll's content must stay the same for its connections' writers
-// to end (a second otherwise). Call it before any Serve.
-func (h *Hub) SetQuietAfter(d time.Duration) { h.quietAfter = d }
-
-// busy reports whether a writer runs or waits.
+// busy reports whether a writer runs (or is queued to).
 func (g *gate) busy() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.state == gateRunning || g.state == gateWaiting
+	return g.state == gateRunning
 }
 
-// Writers returns how many of the hub's connections have a writer, running or waiting for the
-// next signal: as the connections' gates know it, which is how many goroutines (or timer
-// callbacks) run a writer, not a guess from stack traces.
+// Writers returns how many of the hub's connections have a writer, running or queued to run: as
+// the connections' gates know it, not a guess from stack traces.
 func (h *Hub) Writers() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -8,7 +8,7 @@ import (
 	"testing/synctest"
 )
 
-// probe is a gate's look and linger as a test sees them. look counts its calls in plain fields,
+// probe is a gate's look as a test sees it. look counts its calls in plain fields,
 // written by whichever goroutine is the writer: the race detector reports any two calls that the
 // gate does not order. It also reports overlapping calls itself, and records the newest signal it
 // saw (gen, counted up by the test before each signal).
@@ -16,7 +16,6 @@ type probe struct {
 	t       *testing.T
 	in      atomic.Int32  // calls of look under way
 	gen     atomic.Int64  // the test's signals, counted before each one
-	lingers atomic.Bool   // what linger reports
 	block   chan struct{} // when not nil, look waits for a token on it
 	entered chan struct{} // when not nil, look sends on it as it starts
 	fail    int           // the call of look that reports false (0: none)
@@ -50,26 +49,25 @@ func (p *probe) look() bool {
 	return p.looks != p.fail
 }
 
-func (p *probe) linger() bool { return p.lingers.Load() }
-
-// newGate returns a gate over p's look and linger, whose writer goroutines p counts.
+// newGate returns a gate over p's look that starts each writer in a goroutine of its own, which p
+// counts.
 func newGate(p *probe) *gate {
 	g := new(gate)
-	g.init(p.look, p.linger)
-	writer := g.run
-	g.run = func() {
+	g.init(p.look, func(writer func()) {
 		p.goroutines.Add(1)
-		defer p.goroutines.Add(-1)
-		writer()
-	}
+		go func() {
+			defer p.goroutines.Add(-1)
+			writer()
+		}()
+	})
 	return g
 }
 
-// Many goroutines signal (in a goroutine, or running the writer themselves) while another one
-// turns linger on and off and releases: whatever the interleaving, look never runs twice at once,
-// each call sees the signals of the calls before it (and the race detector finds no unordered
-// access to what look keeps), and at the end of each round the last signal was seen: no signal is
-// lost, whether the writer was looking, waiting or ending at that moment.
+// Many goroutines signal (starting a writer, or running it themselves): whatever the
+// interleaving, look never runs twice at once, each call sees the signals of the calls before it
+// (and the race detector finds no unordered access to what look keeps), and at the end of each
+// round the last signal was seen: no signal is lost, whether the writer was looking or ending at
+// that moment.
 func TestGateOneWriterNoLostWakeUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := &probe{t: t}
@@ -89,26 +87,16 @@ func TestGateOneWriterNoLostWakeUp(t *testing.T) {
 					}
 				})
 			}
-			wg.Go(func() {
-				for j := range signals {
-					p.lingers.Store(j%2 == round%2)
-					g.release()
-				}
-			})
-			// One more signal, once everything has settled: the writer then waits (linger
-			// left true, in even rounds; maybe in a runHere caller) or has ended, so this one
-			// finds it waiting or starts one.
+			// One more signal, once everything has settled: the writer has ended, so this one
+			// starts one.
+			wg.Wait()
 			synctest.Wait()
 			p.gen.Add(1)
 			g.signal()
-			// Then every writer ends: a waiting one at the release, a looking one after.
-			p.lingers.Store(false)
-			g.release()
-			wg.Wait()
 			synctest.Wait()
 			// (busy's lock also orders the last writer's changes before the reads below.)
 			if g.busy() || p.goroutines.Load() != 0 {
-				t.Fatalf("round %d: a writer is left once linger is false and the gate released", round)
+				t.Fatalf("round %d: a writer is left with nothing to look at", round)
 			}
 			if p.seen != p.gen.Load() {
 				t.Fatalf("round %d: the last look saw signal %d of %d: a signal was lost", round, p.seen, p.gen.Load())
@@ -143,7 +131,6 @@ func TestGateSignalsWhileLookingLookOnceMore(t *testing.T) {
 		g.signal()
 		p.gen.Add(1)
 		g.runHere() // returns at once: a writer runs
-		g.release()
 		if n := p.goroutines.Load(); n != 1 {
 			t.Errorf("%d writer goroutines after signals to a busy writer, want 1: none started", n)
 		}
@@ -152,7 +139,7 @@ func TestGateSignalsWhileLookingLookOnceMore(t *testing.T) {
 		p.block <- struct{}{}
 		synctest.Wait()
 		if g.busy() {
-			t.Errorf("the writer is left running with linger false")
+			t.Errorf("the writer is left running with nothing to look at")
 		}
 		if p.looks != 2 || p.seen != 2 {
 			t.Errorf("%d looks, the last seeing signal %d; want 2 and 2", p.looks, p.seen)
@@ -160,50 +147,11 @@ func TestGateSignalsWhileLookingLookOnceMore(t *testing.T) {
 	})
 }
 
-// While linger reports true the writer waits for the next signal (one goroutine, the same one),
-// release does not end it, and release after linger turns false does; release never starts a
-// writer.
-func TestGateWriterWaitsWhileLingerThenEnds(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p := &probe{t: t}
-		g := newGate(p)
-		g.release()
-		synctest.Wait()
-		if busy := g.busy(); p.looks != 0 || busy || p.goroutines.Load() != 0 {
-			t.Fatalf("release of an idle gate: %d looks, busy %v; want 0, idle and no goroutine", p.looks, busy)
-		}
-
-		p.lingers.Store(true)
-		for i := 1; i <= 3; i++ {
-			p.gen.Add(1)
-			g.signal()
-			synctest.Wait()
-			if busy := g.busy(); p.looks != i || !busy || p.goroutines.Load() != 1 {
-				t.Fatalf("signal %d with linger true: %d looks, busy %v, %d writer goroutines; want %d, busy, 1",
-					i, p.looks, busy, p.goroutines.Load(), i)
-			}
-		}
-		g.release()
-		synctest.Wait()
-		if busy := g.busy(); p.looks != 3 || !busy {
-			t.Fatalf("release with linger true: %d looks, busy %v; want 3 and still waiting", p.looks, busy)
-		}
-		p.lingers.Store(false)
-		g.release()
-		synctest.Wait()
-		if busy := g.busy(); p.looks != 3 || busy || p.goroutines.Load() != 0 {
-			t.Errorf("release with linger false: %d looks, busy %v, %d writer goroutines; want 3, ended, 0",
-				p.looks, busy, p.goroutines.Load())
-		}
-	})
-}
-
 // Once look returns false the gate is closed: done is closed, look never runs again, and no
-// signal starts a writer; a writer waiting at that moment (linger true) ends too.
+// signal starts a writer.
 func TestGateClosesWhenLookEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := &probe{t: t, fail: 2}
-		p.lingers.Store(true)
 		g := newGate(p)
 		g.signal()
 		synctest.Wait()
@@ -212,7 +160,7 @@ func TestGateClosesWhenLookEnds(t *testing.T) {
 			t.Fatalf("done closed before look returned false")
 		default:
 		}
-		g.signal() // the waiting writer's second look returns false
+		g.signal() // the second look returns false
 		synctest.Wait()
 		select {
 		case <-g.done:
@@ -221,7 +169,6 @@ func TestGateClosesWhenLookEnds(t *testing.T) {
 		}
 		g.signal()
 		g.runHere()
-		g.release()
 		synctest.Wait()
 		if busy := g.busy(); p.looks != 2 || busy || p.goroutines.Load() != 0 {
 			t.Errorf("after closing: %d looks, busy %v, %d writer goroutines; want 2, not busy, 0",

@@ -5,12 +5,12 @@
 // content changed encodes it once per audience and offers the same bytes to the one-slot mailbox
 // of every connection of that poll and audience (latest wins). A connection's writer empties its
 // mailbox no more often than the client's hz, pings, and cuts the connection off when a write does
-// not finish in time; the goroutine that called Serve is the connection's reader. The writer is a
-// goroutine, never more than one at a time per connection, started when the connection has
-// something to do (a message, a ping, its end); while the poll's content changes from tick to tick
-// it waits for the next message, and once the poll is quiet (unchanged for a second) it ends, so
-// that an idle connection holds no goroutine but its reader. Nothing on the tick path waits for a
-// client.
+// not finish in time; the goroutine that called Serve is the connection's reader. The writer runs,
+// never more than one at a time per connection, when the connection has something to do (a
+// message, a ping, its end), and ends when it is done, so that an idle connection holds no
+// goroutine but its reader. A tick's writers run on a bounded pool of goroutines (maxWriters), not
+// on one runnable goroutine per connection, so that the rest of the process (a vote) does not
+// queue behind a whole tick's writes. Nothing on the tick path waits for a client.
 //
 // hub imports the standard library and vote only: the server adapts the web framework's
 // connection to Conn (fasthttp/websocket's *Conn fits as it is) and the store to Source.
@@ -42,6 +42,13 @@ const (
 	MaxHz           = 10     // the most updates per second a client gets, and the fastest tick
 	DefaultMaxConns = 20_000 // Options.MaxConns when zero
 )
+
+// maxWriters is the most goroutines that run connections' writers at once (timers' writers
+// apart: a ping or a held message runs in its timer's goroutine). Enough that a few clients
+// blocked in a write (each for at most writeWait) hold up little; few enough that a tick adds at
+// most that many runnable goroutines to the scheduler's queues, so that a vote's goroutine waits
+// behind at most that many writes (BENCHMARKS.md, "Votes first").
+const maxWriters = 64
 
 // Errors Serve returns; callers test them with errors.Is.
 var (
@@ -77,12 +84,12 @@ type Hub struct {
 	rate chan struct{}
 	// noThrottle makes connections ignore their hz (benchmarks only; set before any Serve).
 	noThrottle bool
-	// quietAfter is the constant quietAfter but for tests, which shorten it before any Serve.
-	quietAfter time.Duration
 	// ids is the tick's scratch list of polls to read; only the tick uses it.
 	ids []string
 	// bufs holds the writers' message buffers (*[]byte): a writer takes one for a write only.
 	bufs sync.Pool
+	// writers runs the connections' writers that signals start.
+	writers writers
 
 	mu      sync.Mutex
 	polls   map[string]*pollState // polls with at least one connection
@@ -104,9 +111,8 @@ func New(src Source, opts Options) *Hub {
 		log:   opts.Logger,
 		rate:  make(chan struct{}, 1),
 		polls: make(map[string]*pollState),
-
-		quietAfter: quietAfter,
 	}
+	h.writers.max = maxWriters
 	h.bufs.New = func() any {
 		b := make([]byte, 0, 1024)
 		return &b

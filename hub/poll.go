@@ -3,7 +3,6 @@ package hub
 import (
 	"bytes"
 	"context"
-	"sync/atomic"
 	"time"
 
 	"github.com/livevote/livevote/vote"
@@ -21,13 +20,6 @@ type pollState struct {
 	last [numAudiences]*message
 	// failing is set while reads of the poll fail (so that only the change is logged).
 	failing bool
-	// flowing is set while the poll's content changes: from a read that found it changed (not
-	// the first read) until one that finds it unchanged for Hub.quietAfter, or fails. Meanwhile
-	// its connections' writers wait between messages; once it is cleared they end (quiet).
-	// changedAt is when the content last changed (the time of that read). flowing is written
-	// under Hub.mu and read by the writers without it.
-	flowing   atomic.Bool
-	changedAt time.Time
 }
 
 // join registers the connection c with the poll, or refuses it with ErrClosed or ErrFull, and
@@ -115,7 +107,6 @@ func (h *Hub) leave(c *client) {
 func (h *Hub) take(p *pollState, s vote.Snapshot, t time.Time, err error) (flipped bool) {
 	if err != nil {
 		flipped, p.failing = !p.failing, true
-		h.quiet(p)
 		return flipped
 	}
 	flipped, p.failing = p.failing, false
@@ -126,8 +117,7 @@ func (h *Hub) take(p *pollState, s vote.Snapshot, t time.Time, err error) (flipp
 // apply makes s, read at t, the poll's latest snapshot, unless a read begun later is in already,
 // and when its content changed offers each audience's connections one new message (only when
 // that audience's content changed: the public does not see held ballots, nor the tally while it
-// is hidden). A change (not the first read) makes the poll flowing, until its content has stayed
-// the same for h.quietAfter. The caller holds h.mu.
+// is hidden). The caller holds h.mu.
 func (h *Hub) apply(p *pollState, s vote.Snapshot, t time.Time) {
 	if !p.readAt.IsZero() && !t.After(p.readAt) {
 		return
@@ -136,14 +126,7 @@ func (h *Hub) apply(p *pollState, s vote.Snapshot, t time.Time) {
 	changed := first || !sameContent(p.snap, s)
 	p.snap, p.readAt = s, t
 	if !changed {
-		if t.Sub(p.changedAt) >= h.quietAfter {
-			h.quiet(p)
-		}
 		return
-	}
-	if !first {
-		p.changedAt = t
-		p.flowing.Store(true)
 	}
 	for a := range Audience(numAudiences) {
 		if len(p.clients[a]) == 0 {
@@ -162,20 +145,6 @@ func (h *Hub) apply(p *pollState, s vote.Snapshot, t time.Time) {
 		}
 		for _, c := range p.clients[a] {
 			c.offer(m)
-		}
-	}
-}
-
-// quiet marks the poll as no longer flowing and wakes its connections' waiting writers, which
-// then end. The caller holds h.mu.
-func (h *Hub) quiet(p *pollState) {
-	if !p.flowing.Load() {
-		return
-	}
-	p.flowing.Store(false)
-	for _, cs := range p.clients {
-		for _, c := range cs {
-			c.gate.release()
 		}
 	}
 }

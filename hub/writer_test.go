@@ -13,9 +13,8 @@ import (
 	"github.com/livevote/livevote/hub"
 )
 
-// TestIdleConnectionHoldsNoWriter: a connection's writer runs while it has something to do, waits
-// between messages while its poll's content changes, and ends once the poll is quiet (unchanged
-// for a second), so that an idle connection holds no goroutine but its reader (the one that
+// TestIdleConnectionHoldsNoWriter: a connection's writer runs while it has something to do and
+// ends once it is done, so that an idle connection holds no goroutine but its reader (the one that
 // called Serve). The pings still go every 20 s, a change after a long idle still reaches every
 // client with the next seq, and a client that stopped reading while idle is evicted at its next
 // write. Writers are counted by the connections' gates (Hub.Writers), against a figure that is
@@ -59,8 +58,8 @@ func TestIdleConnectionHoldsNoWriter(t *testing.T) {
 		changed := time.Now()
 		time.Sleep(300 * time.Millisecond)
 		synctest.Wait()
-		if n := hs.h.Writers(); n != 3 {
-			t.Errorf("%d writer goroutines while the poll changes, want 3 (two waiting, one writing)", n)
+		if n := hs.h.Writers(); n != 1 {
+			t.Errorf("%d writers once the change went out, want 1 (the one blocked writing to the stalled client)", n)
 		}
 		time.Sleep(1700 * time.Millisecond)
 		synctest.Wait()
@@ -92,16 +91,14 @@ func TestIdleConnectionHoldsNoWriter(t *testing.T) {
 }
 
 // TestWriterComesAndGoesInOrderRealClock: ticks back to back to many connections at once, some
-// bringing a change and some not, and a poll quiet as soon as it does not change: writers start,
-// wait, are woken and end all the time. Whatever the interleaving, no two writes to a connection
+// bringing a change and some not: writers are queued, run and end all the time. Whatever the interleaving, no two writes to a connection
 // overlap (the fake reports it), every connection's messages are in order with consecutive seq,
-// each gets the last change, the writers end once the poll is quiet, and nothing is left running.
+// each gets the last change, the writers end once they are done, and nothing is left running.
 func TestWriterComesAndGoesInOrderRealClock(t *testing.T) {
 	const conns, rounds = 20, 500
 	src := newFakeSource("p")
 	h := hub.New(src, hub.Options{})
 	h.Unthrottle()
-	h.SetQuietAfter(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	var served sync.WaitGroup
 	fakes := make([]*fakeConn, conns)
@@ -133,11 +130,9 @@ func TestWriterComesAndGoesInOrderRealClock(t *testing.T) {
 			}
 		}
 	}
-	time.Sleep(time.Millisecond)
-	h.Tick(ctx) // unchanged: the poll is quiet
 	for deadline := time.Now().Add(5 * time.Second); h.Writers() != 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d writer goroutines 5 s after the poll went quiet, want 0", h.Writers())
+			t.Fatalf("%d writers 5 s after the last change went out, want 0", h.Writers())
 		}
 	}
 	cancel()
