@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -16,9 +15,9 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
-	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/internal/apiclient"
 	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/server/servertest"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/memstore"
 	"github.com/livevote/livevote/vote/votetest"
@@ -288,30 +287,10 @@ func (c *clockedProgram) advance(d time.Duration) {
 func startClocked(t *testing.T, pollYAML ...string) *clockedProgram {
 	t.Helper()
 	c := &clockedProgram{poll: votetest.Poll(t, pollYAML...), now: time.Now()}
-	ctx, cancel := context.WithCancel(context.Background())
-	store := memstore.New()
-	polls := []*vote.Poll{c.poll}
-	live := hub.New(server.Snapshots(polls, store), hub.Options{})
-	hubDone := make(chan error, 1)
-	go func() { hubDone <- live.Run(ctx) }()
-	app, err := server.New(server.Config{
-		Polls: polls, Store: store, Secret: []byte("browser-test-secret"), AdminToken: organiser,
-		Hub: live, Ctx: ctx, Now: c.Now, SampleEvery: 50 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := server.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go app.Listener(ln)
-	t.Cleanup(func() {
-		cancel()
-		<-hubDone
-		app.Shutdown()
-	})
-	c.url = "http://" + ln.Addr().String()
+	c.url = servertest.Start(t, server.Config{
+		Polls: []*vote.Poll{c.poll}, Store: memstore.New(), Secret: []byte("browser-test-secret"),
+		AdminToken: organiser, Now: c.Now, SampleEvery: 50 * time.Millisecond,
+	}).URL
 	return c
 }
 

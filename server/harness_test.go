@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/livevote/livevote/vote/memstore"
-	"github.com/livevote/livevote/vote/redisstore"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +11,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/livevote/livevote/server/servertest"
+	"github.com/livevote/livevote/vote/memstore"
+	"github.com/livevote/livevote/vote/redisstore"
 
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/internal/apiclient"
@@ -97,37 +99,15 @@ func withLog(w io.Writer) option {
 func newEnv(t *testing.T, store vote.Store, pollYAML []string, opts ...option) *env {
 	t.Helper()
 	clk := &clock{t: time.Now()}
-	ctx, cancel := context.WithCancel(context.Background())
 	cfg := server.Config{
 		Polls: []*vote.Poll{votetest.Poll(t, pollYAML...)}, Store: store, Secret: []byte("test secret"),
-		AdminToken: adminToken, Now: clk.Now, Ctx: ctx,
+		AdminToken: adminToken, Now: clk.Now,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg.Hub = hub.New(server.Snapshots(cfg.Polls, store), hub.Options{MaxConns: cfg.Live.MaxConns})
-	hubDone := make(chan error, 1)
-	go func() { hubDone <- cfg.Hub.Run(ctx) }()
-	app, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := server.Listen(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go app.Listener(ln)
-	e := &env{t: t, URL: "http://" + ln.Addr().String(), Poll: cfg.Polls[0], Store: store, Clock: clk, Hub: cfg.Hub}
-	var once sync.Once
-	e.Stop = func() {
-		once.Do(func() {
-			cancel() // live connections close with 1001 and their handlers return
-			<-hubDone
-			app.Shutdown()
-		})
-	}
-	t.Cleanup(e.Stop)
-	return e
+	srv := servertest.Start(t, cfg)
+	return &env{t: t, URL: srv.URL, Poll: cfg.Polls[0], Store: store, Clock: clk, Hub: srv.Hub, Stop: srv.Close}
 }
 
 // withPoll serves p instead of a new test poll (for several instances of one deployment).

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/server/servertest"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/redisstore"
 	"github.com/livevote/livevote/vote/votetest"
@@ -29,22 +29,8 @@ func BenchmarkCheckpointLag(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer store.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	polls := []*vote.Poll{votetest.Poll(b)}
-	h := hub.New(server.Snapshots(polls, store), hub.Options{})
-	go h.Run(ctx)
-	app, err := server.New(server.Config{Polls: polls, Store: store, Secret: []byte("bench"), AdminToken: "tok", Hub: h, Ctx: ctx})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ln, err := server.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go app.Listener(ln)
-	defer app.Shutdown()
-	base := "http://" + ln.Addr().String() + "/api/v1"
+	base := servertest.Start(b, server.Config{Polls: polls, Store: store, Secret: []byte("bench"), AdminToken: "tok"}).URL + "/api/v1"
 
 	var mu sync.Mutex
 	var lags []time.Duration

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/internal/apiclient"
 	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/server/servertest"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/memstore"
 	"github.com/livevote/livevote/vote/votetest"
@@ -20,27 +20,9 @@ const token = "organiser"
 // sees HTTP only) and returns its URL and the poll's id.
 func serve(t *testing.T, pollYAML ...string) (string, string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	store := memstore.New()
-	polls := []*vote.Poll{votetest.Poll(t, pollYAML...)}
-	live := hub.New(server.Snapshots(polls, store), hub.Options{})
-	hubDone := make(chan error, 1)
-	go func() { hubDone <- live.Run(ctx) }()
-	app, err := server.New(server.Config{Polls: polls, Store: store, Secret: []byte("secret"), AdminToken: token, Hub: live, Ctx: ctx})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := server.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go app.Listener(ln)
-	t.Cleanup(func() {
-		cancel()
-		<-hubDone
-		app.Shutdown()
-	})
-	return "http://" + ln.Addr().String(), polls[0].ID
+	p := votetest.Poll(t, pollYAML...)
+	srv := servertest.Start(t, server.Config{Polls: []*vote.Poll{p}, Store: memstore.New(), Secret: []byte("secret"), AdminToken: token})
+	return srv.URL, p.ID
 }
 
 func newClient(t *testing.T, base string, o apiclient.Options) *apiclient.Client {
