@@ -33,3 +33,7 @@ func (h *Hub) Writers() int {
 	}
 	return n
 }
+
+// NoYield makes the writers run without pauses (see writers), for tests in a synctest bubble.
+// Call it before Run.
+func (h *Hub) NoYield() { h.noYield = true }

@@ -84,6 +84,9 @@ type Hub struct {
 	rate chan struct{}
 	// noThrottle makes connections ignore their hz (benchmarks only; set before any Serve).
 	noThrottle bool
+	// noYield runs the writers without pauses (tests in a synctest bubble, where a goroutine
+	// waiting on a pipe would never be durably blocked; set before Run).
+	noYield bool
 	// ids is the tick's scratch list of polls to read; only the tick uses it.
 	ids []string
 	// bufs holds the writers' message buffers (*[]byte): a writer takes one for a write only.
@@ -112,7 +115,7 @@ func New(src Source, opts Options) *Hub {
 		rate:  make(chan struct{}, 1),
 		polls: make(map[string]*pollState),
 	}
-	h.writers.max = maxWriters
+	h.writers.max, h.writers.every = maxWriters, yieldEvery
 	h.bufs.New = func() any {
 		b := make([]byte, 0, 1024)
 		return &b
@@ -144,6 +147,18 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	h.running = true
 	h.mu.Unlock()
+
+	if !h.noYield {
+		y, err := startYield(h.writers.resume)
+		if err != nil {
+			return err
+		}
+		h.writers.pauseWith(y)
+		defer func() {
+			h.writers.pauseWith(nil)
+			y.stop()
+		}()
+	}
 
 	hz := h.tickHz()
 	h.stats.tickHz.Store(int64(hz))

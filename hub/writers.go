@@ -15,19 +15,40 @@ import (
 // client reads, so without it a goroutine woken meanwhile (a vote's) waits behind every writer
 // that runs, up to whole time slices of writes.
 //
+// Yielding is not enough for a goroutine that waits on the network (a vote's handler waits for
+// the request, then for Redis's answer): the Go scheduler looks at the network only when a
+// processor runs out of runnable goroutines, or from its monitor every 10 ms, so while writers
+// keep every processor busy such a goroutine is not even runnable yet. Hence the pause (when
+// yield is set): after every `every` writers the goroutines stop taking writers and yield asks
+// the network poller to end the pause. The pause ends when the scheduler next polls the network,
+// which it does as soon as the processors have nothing else to run: by then every goroutine the
+// network made ready meanwhile is runnable, and runs before or beside the next writers (see
+// netYield).
+//
 // run never blocks (the queue grows as needed) and starts a goroutine only when fewer than max
 // run; each goroutine runs queued writers in order and ends as soon as the queue is empty, so
 // an idle hub holds none. A writer blocked on a slow client holds one of the goroutines for at
 // most writeWait (then it evicts the client): max such clients at once delay the others' writes
-// by as much. The zero value is not ready: set max.
+// by as much. A blocked writer does not delay the end of a pause. The zero value is not ready: set
+// max (and every, for pauses).
 type writers struct {
-	max int
+	max   int
+	every int // writers between two pauses (yieldEvery): set before pauseWith
 
 	mu      sync.Mutex
 	queue   []func() // queue[head:] waits to run
 	head    int
 	running int
+	yield   *netYield     // asks the network poller to end a pause; nil: no pauses
+	ran     int           // writers taken since the last pause
+	paused  chan struct{} // not nil during a pause: closed when it ends
 }
+
+// yieldEvery is how many writers run between two pauses. A write costs the server about 10 us
+// (BENCHMARKS.md, "Votes first"): a pause every 128 writes lets the network in at least every
+// millisecond or two of fan-out, for the cost of one pause (two system calls and waking the
+// goroutines) per 128 writes.
+const yieldEvery = 128
 
 // run queues f to run on one of the writers' goroutines, starting one when fewer than max run.
 func (w *writers) run(f func()) {
@@ -43,10 +64,16 @@ func (w *writers) run(f func()) {
 	}
 }
 
-// work runs queued functions until the queue is empty.
+// work runs queued functions until the queue is empty, waiting out the pauses.
 func (w *writers) work() {
 	for {
 		w.mu.Lock()
+		for w.paused != nil {
+			p := w.paused
+			w.mu.Unlock()
+			<-p
+			w.mu.Lock()
+		}
 		if w.head == len(w.queue) {
 			w.queue, w.head = w.queue[:0], 0
 			w.running--
@@ -56,8 +83,37 @@ func (w *writers) work() {
 		f := w.queue[w.head]
 		w.queue[w.head] = nil
 		w.head++
+		var y *netYield
+		if w.ran++; w.yield != nil && w.ran >= w.every {
+			y, w.ran, w.paused = w.yield, 0, make(chan struct{})
+		}
 		w.mu.Unlock()
 		f()
+		if y != nil && !y.ask() {
+			w.resume()
+		}
 		runtime.Gosched()
+	}
+}
+
+// resume ends the pause, if any.
+func (w *writers) resume() {
+	w.mu.Lock()
+	p := w.paused
+	w.paused = nil
+	w.mu.Unlock()
+	if p != nil {
+		close(p)
+	}
+}
+
+// pauseWith makes the writers pause every w.every writers, with y to end each pause; nil
+// stops the pauses (and ends one under way).
+func (w *writers) pauseWith(y *netYield) {
+	w.mu.Lock()
+	w.yield, w.ran = y, 0
+	w.mu.Unlock()
+	if y == nil {
+		w.resume()
 	}
 }

@@ -1,10 +1,13 @@
 package hub
 
 import (
+	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 )
 
 // The writers run everything queued, each once, on at most max goroutines at a time, in the order
@@ -65,4 +68,76 @@ func TestWritersBoundedAndEnd(t *testing.T) {
 			t.Errorf("one goroutine ran %v, want 0 to 4 in order", order)
 		}
 	})
+}
+
+// While the writers keep every processor busy, a goroutine waiting on a connection runs within a
+// few pauses of its data arriving: the pause lets the scheduler poll the network. Without the
+// pauses it would wait for the scheduler's monitor (10 ms, hundreds of these writers). Counted in
+// writers run, not timed.
+func TestPauseLetsTheNetworkIn(t *testing.T) {
+	const every, spin, busy = 8, 50 * time.Microsecond, 20_000
+	w := &writers{max: maxWriters, every: every}
+	y, err := startYield(w.resume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.pauseWith(y)
+	defer func() { w.pauseWith(nil); y.stop() }()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+
+	var ran atomic.Int64
+	stop := make(chan struct{})
+	var finished sync.WaitGroup
+	finished.Add(busy)
+	for range busy {
+		w.run(func() {
+			defer finished.Done()
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for start := time.Now(); time.Since(start) < spin; {
+			}
+			ran.Add(1)
+		})
+	}
+	woke := make(chan int64)
+	go func() {
+		var b [1]byte
+		_, _ = server.Read(b[:])
+		woke <- ran.Load()
+	}()
+	for ran.Load() < 100 {
+		runtime.Gosched()
+	}
+	sent := ran.Load()
+	if _, err := client.Write([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	got := <-woke
+	close(stop)
+	finished.Wait()
+	if got == busy {
+		t.Fatalf("the writers ran out before the test could measure (%d)", got)
+	}
+	if late, most := got-sent, int64(4*every+2*runtime.GOMAXPROCS(0)); late > most {
+		t.Errorf("the reader woke %d writers after its data arrived, want at most %d", late, most)
+	}
+	t.Logf("woke %d writers after its data arrived (pause every %d)", got-sent, every)
 }
