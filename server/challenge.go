@@ -51,7 +51,7 @@ func (k keys) newChallenge(poll, voterKey string, difficulty int, now time.Time)
 		Challenge: sha256Hex(salt + n.String()),
 		Salt:      salt,
 		MaxNumber: difficulty,
-		Signature: hex.EncodeToString(mac(k.challenge, salt, sha256Hex(salt+n.String()))),
+		Signature: hex.EncodeToString(k.challenge.sum(salt, sha256Hex(salt+n.String()))),
 	}
 }
 
@@ -84,7 +84,7 @@ func (k keys) verify(s *solution, poll, voterKey string, difficulty int, now tim
 		return time.Time{}, false
 	}
 	sig, err := hex.DecodeString(s.Signature)
-	if err != nil || !hmac.Equal(sig, mac(k.challenge, s.Salt, s.Challenge)) {
+	if err != nil || !hmac.Equal(sig, k.challenge.sum(s.Salt, s.Challenge)) {
 		return time.Time{}, false
 	}
 	if sha256Hex(s.Salt+strconv.FormatInt(s.Number, 10)) != s.Challenge {

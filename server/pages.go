@@ -244,9 +244,9 @@ func qrSVG(content string) ([]byte, error) {
 // does (absent unless the poll is open and the voter has not voted). With it the ballot shows and
 // the proof of work starts without another round trip on a slow network.
 type ballotBoot struct {
-	Poll      pollView   `json:"poll"`
-	Me        meView     `json:"me"`
-	Challenge *challenge `json:"challenge,omitempty"`
+	Poll      json.RawMessage `json:"poll"` // a pollView, as pollViews keeps it
+	Me        meView          `json:"me"`
+	Challenge *challenge      `json:"challenge,omitempty"`
 }
 
 // handleBallotPage serves the ballot (vote.html) with its ballotBoot: for the poll named by :poll
@@ -322,7 +322,11 @@ func (s *server) ballotBoot(ctx context.Context, p *vote.Poll, voter string) (*b
 	if err != nil {
 		return nil, err
 	}
-	b := &ballotBoot{Poll: newPollView(p, st), Me: me}
+	view, err := s.views.get(p, st)
+	if err != nil {
+		return nil, err
+	}
+	b := &ballotBoot{Poll: view, Me: me}
 	if st.Status == vote.StatusOpen && !me.Voted {
 		if st.Difficulty == 0 {
 			b.Challenge = &challenge{Algorithm: "none"}

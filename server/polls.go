@@ -64,9 +64,14 @@ func (s *server) handlePoll() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		body, err := s.views.get(p, st)
+		if err != nil {
+			return err
+		}
 		s.keys.ensureVoter(c)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.JSON(newPollView(p, st))
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(body)
 	}
 }
 

@@ -112,6 +112,7 @@ type server struct {
 	order   []*vote.Poll
 	store   Store
 	states  *stateCache
+	views   pollViews   // the encoded answers of GET /api/v1/polls/{poll} (pollviews.go)
 	booth   *vote.Booth // the vote workflow (votes.go)
 	keys    keys
 	tokens  tokens // the bearer tokens of the roles (roles.go)
@@ -178,6 +179,7 @@ func New(cfg Config) (*fiber.App, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.states = newStateCache(cfg.Store, s.now)
+	s.views = newPollViews(s.order)
 	s.booth = &vote.Booth{
 		Ballots: cfg.Store,
 		State:   s.states.get,
