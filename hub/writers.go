@@ -3,6 +3,7 @@ package hub
 import (
 	"runtime"
 	"sync"
+	"time"
 )
 
 // writers runs the connections' writers on a bounded number of goroutines: a tick that offers a
@@ -23,7 +24,8 @@ import (
 // the network poller to end the pause. The pause ends when the scheduler next polls the network,
 // which it does as soon as the processors have nothing else to run: by then every goroutine the
 // network made ready meanwhile is runnable, and runs before or beside the next writers (see
-// netYield).
+// netYield). A pause lasts at most maxPause: when the processors stay busy with other goroutines
+// (votes at saturation), the fan-out still gets its share.
 //
 // run never blocks (the queue grows as needed) and starts a goroutine only when fewer than max
 // run; each goroutine runs queued writers in order and ends as soon as the queue is empty, so
@@ -40,6 +42,7 @@ type writers struct {
 	head    int
 	running int
 	yield   *netYield     // asks the network poller to end a pause; nil: no pauses
+	bound   *time.Timer   // ends a pause that lasted maxPause
 	ran     int           // writers taken since the last pause
 	paused  chan struct{} // not nil during a pause: closed when it ends
 }
@@ -49,6 +52,10 @@ type writers struct {
 // millisecond or two of fan-out, for the cost of one pause (two system calls and waking the
 // goroutines) per 128 writes.
 const yieldEvery = 128
+
+// maxPause is the longest a pause lasts: a pause that the network poller has not ended by then
+// ends anyway. The writes between two pauses take about as long.
+const maxPause = time.Millisecond
 
 // run queues f to run on one of the writers' goroutines, starting one when fewer than max run.
 func (w *writers) run(f func()) {
@@ -89,8 +96,11 @@ func (w *writers) work() {
 		}
 		w.mu.Unlock()
 		f()
-		if y != nil && !y.ask() {
-			w.resume()
+		if y != nil {
+			w.bound.Reset(maxPause)
+			if !y.ask() {
+				w.resume()
+			}
 		}
 		runtime.Gosched()
 	}
@@ -112,8 +122,13 @@ func (w *writers) resume() {
 func (w *writers) pauseWith(y *netYield) {
 	w.mu.Lock()
 	w.yield, w.ran = y, 0
+	if w.bound == nil {
+		w.bound = time.AfterFunc(time.Hour, w.resume)
+		w.bound.Stop()
+	}
 	w.mu.Unlock()
 	if y == nil {
+		w.bound.Stop()
 		w.resume()
 	}
 }

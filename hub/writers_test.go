@@ -141,3 +141,28 @@ func TestPauseLetsTheNetworkIn(t *testing.T) {
 	}
 	t.Logf("woke %d writers after its data arrived (pause every %d)", got-sent, every)
 }
+
+// A pause the network poller does not end (here the poller's wake does nothing) ends by itself
+// after maxPause: the writers still run everything.
+func TestPauseEndsByItself(t *testing.T) {
+	w := &writers{max: 4, every: 1}
+	y, err := startYield(func() {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.pauseWith(y)
+	defer func() { w.pauseWith(nil); y.stop() }()
+	const n = 50
+	var done sync.WaitGroup
+	done.Add(n)
+	for range n {
+		w.run(done.Done)
+	}
+	ended := make(chan struct{})
+	go func() { done.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second): // 50 pauses of maxPause: far less
+		t.Fatal("the writers stalled in a pause nothing ended")
+	}
+}
