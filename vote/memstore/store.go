@@ -142,7 +142,7 @@ func (m *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
 		mp.why[b.Receipt] = vote.HeldBallot{Receipt: r, Signals: heldSignals(b)}
 		if b.Source != nil {
 			hb := mp.why[b.Receipt]
-			hb.IP, hb.Subnet = b.Source.IP, b.Source.Subnet
+			hb.IP, hb.Subnet, hb.Group = b.Source.IP, b.Source.Subnet, b.Source.Group
 			mp.why[b.Receipt] = hb
 		}
 		mp.heldN++
