@@ -106,7 +106,7 @@ func (s *server) handleHeldGroups() fiber.Handler {
 			g.IPs, g.Signals = len(ips), signals
 			if k.source != "" {
 				src := cc.Sources[k.source]
-				j, score := fraud.JudgeSource(p.Fraud, src, fraud.Rest(cc.Poll, src), len(p.Candidates))
+				j, score := fraud.JudgeSource(p.Fraud, src, fraud.Reference(cc, src), len(p.Candidates))
 				g.Judgment, g.Score = j.String(), &score
 			}
 			out = append(out, g)

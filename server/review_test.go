@@ -248,7 +248,7 @@ func TestHeldGroups(t *testing.T) {
 			farm = append(farm, cast("f1", "farm-net", false, nil, at.Add(time.Duration(10+i)*time.Second), "c"))
 		}
 		farm = farm[1:] // the first of its subnet was counted
-		if err := e.Store.Keep(ctx, e.Poll, farm, vote.SignalSkewed); err != nil {
+		if err := e.Store.Keep(ctx, e.Poll, farm, vote.SignalSkewed, at); err != nil {
 			t.Fatal(err)
 		}
 

@@ -96,8 +96,10 @@ type Records interface {
 	Pending(ctx context.Context, p *Poll, limit int) ([]HeldBallot, error)
 	// Keep takes the listed ballots off the pending list: they stay held for the organiser. When
 	// signal is not empty it is added to each one's signals (the choice test's verdict, skewed).
-	// Ballots not pending (settled or kept before, unknown) are skipped: Keep is idempotent.
-	Keep(ctx context.Context, p *Poll, receipts []string, signal Signal) error
+	// A kept ballot recorded in the hour bucket of at (the time of the settling pass) or the one
+	// before is added to the hour's held choices (see Sources.Choices). Ballots not pending
+	// (settled or kept before, unknown) are skipped: Keep is idempotent.
+	Keep(ctx context.Context, p *Poll, receipts []string, signal Signal, at time.Time) error
 	// Release releases the listed pending ballots, in one atomic step, as Review does, each with a
 	// log entry of the release By "system" At at; ballots not pending (settled, kept, unknown) are
 	// skipped, so that any number of instances may run it. It returns how many it released.
@@ -130,17 +132,20 @@ type Sources interface {
 	// Choices reads the choice test's counters: for the sliding hour before now, the ballots and
 	// the ballots per candidate of the poll and of each listed source (an IP address's, a
 	// subnet's or a group's hash), weighted as SourceCounts are (every ballot recorded with a
-	// Source counts, whatever its caps); and, in the same read, the poll's counted ballots and
-	// tally over its whole life (Snapshot's Ballots and Tally). A source without ballots reads as
-	// zero.
+	// Source counts, whatever its caps), and of the poll's ballots held for the organiser (those
+	// recorded with a Source and held by the caller, Ballot.Held, and those kept, Keep); and, in
+	// the same read, the poll's counted ballots and tally over its whole life (Snapshot's Ballots
+	// and Tally). A source without ballots reads as zero.
 	Choices(ctx context.Context, p *Poll, now time.Time, sources []string) (ChoiceCounts, error)
 }
 
 // ChoiceCounts are what Sources.Choices reads: the poll's and some sources' choices in the hour,
-// and the poll's counted ballots since it opened (Total: the choice test's longer reference).
+// the part of the poll's held for the organiser (Held: what the choice test leaves out of the rest
+// of the poll), and the poll's counted ballots since it opened (Total: the test's longer reference).
 type ChoiceCounts struct {
 	Poll    ChoiceCount
 	Sources map[string]ChoiceCount
+	Held    ChoiceCount
 	Total   ChoiceCount
 }
 

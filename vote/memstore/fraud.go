@@ -17,12 +17,25 @@ type memFraud struct {
 	buckets map[srcBucket]map[string]int64 // source hash -> ballots; "" in net buckets: the total
 	// (kinds "ip" and "net" by the minute and the hour, "grp" by the hour)
 	// choices are the choice test's counters per hour (start, Unix seconds): "<source>|<candidate>"
-	// -> ballots that chose it; source "" is the poll. A source's ballots are its hour's counts.
+	// -> ballots that chose it; source "" is the poll, heldSource its ballots held for the
+	// organiser (with "<heldSource>|" their number). A source's ballots are its hour's counts.
 	choices map[int64]map[string]int64
 	sweepAt time.Time
 	trusted map[string]bool
 	results map[string]int64
 	signals map[string]int64
+}
+
+// heldSource names the poll's ballots held for the organiser in the choice counters (no hash
+// is "!").
+const heldSource = "!"
+
+// addHeld counts a held ballot's choices into an hour's choice counters.
+func addHeld(ch map[string]int64, choices []string) {
+	ch[heldSource+"|"]++
+	for _, c := range choices {
+		ch[heldSource+"|"+c]++
+	}
 }
 
 // srcBucket names one bucket of source counts: kind "ip", "net" or "grp", a minute or an hour
@@ -96,6 +109,9 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 			ch[m+"|"+c]++
 		}
 	}
+	if b.Held { // held by the caller's verdict
+		addHeld(ch, b.Choices)
+	}
 	counts := [4]*int64{&src.Counts.IPMinute, &src.Counts.IPHour, &src.Counts.SubnetMinute, &src.Counts.SubnetHour}
 	caps := [4]int64{src.Caps.IPMinute, src.Caps.IPHour, src.Caps.SubnetMinute, src.Caps.SubnetHour}
 	for i, w := range vote.SlidingWindows() {
@@ -120,7 +136,8 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 	return over || src.Shared
 }
 
-// choiceCount is the ChoiceCount of source m ("" the poll) of poll p in the sliding hour at now.
+// choiceCount is the ChoiceCount of source m ("" the poll, heldSource its held ballots) of poll
+// p in the sliding hour at now.
 // Its ballots are its hour's counts, of whichever kind it is (as the Redis store reads them: the
 // sum of the kinds' buckets, weighed once; "" is the net buckets' total).
 func (f *memFraud) choiceCount(p *vote.Poll, m string, now time.Time) vote.ChoiceCount {
@@ -128,6 +145,9 @@ func (f *memFraud) choiceCount(p *vote.Poll, m string, now time.Time) vote.Choic
 	cur, prev, w := f.choices[start], f.choices[start-3600], vote.SlidingWeight(now, time.Hour)
 	window := func(k string) int64 { return int64(math.Floor(float64(cur[k]) + float64(prev[k])*w)) }
 	var inCur, inPrev int64
+	if m == heldSource {
+		inCur, inPrev = cur[m+"|"], prev[m+"|"]
+	}
 	for _, kind := range []string{"ip", "net", "grp"} {
 		this, before := f.bucket(kind, time.Hour, now)
 		inCur, inPrev = inCur+f.buckets[this][m], inPrev+f.buckets[before][m]
@@ -151,7 +171,7 @@ func (m *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, source
 	f := &m.poll(p).fraud
 	mp := m.poll(p)
 	out := vote.ChoiceCounts{Poll: f.choiceCount(p, "", now), Sources: make(map[string]vote.ChoiceCount, len(sources)),
-		Total: vote.ChoiceCount{Ballots: mp.ballots, Tally: map[string]int64{}}}
+		Held: f.choiceCount(p, heldSource, now), Total: vote.ChoiceCount{Ballots: mp.ballots, Tally: map[string]int64{}}}
 	for _, s := range sources {
 		out.Sources[s] = f.choiceCount(p, s, now)
 	}
@@ -257,4 +277,13 @@ func (m *Store) AddFraudCounts(ctx context.Context, p *vote.Poll, c vote.FraudCo
 	add(&f.results, c.Results)
 	add(&f.signals, c.Signals)
 	return nil
+}
+
+// keep counts the ballot r, kept at at, into the held choices of its hour, when that is the hour
+// of at or the one before (the hours the sliding window reads).
+func (f *memFraud) keep(r vote.Receipt, at time.Time) {
+	hour, now := r.RecordedAt.Truncate(time.Hour).Unix(), at.Truncate(time.Hour).Unix()
+	if ch := f.choices[hour]; ch != nil && (hour == now || hour == now-3600) {
+		addHeld(ch, r.Choices)
+	}
 }

@@ -29,6 +29,7 @@ local pending_key = KEYS[11] -- held ballots awaiting review (sorted set, score:
 local waiting_key = KEYS[12] -- the pending ones of them: held for their source alone (sorted set)
 local why_key = KEYS[13] -- held receipt -> "<IP hash>|<subnet hash>|<group hash>|<signals a,b>"
 local choices_key = KEYS[14] -- this hour's choice counters: "<source>|<candidate>" -> ballots
+-- (source "!": the poll's ballots held for the organiser, "!|" their number)
 local ip_minute_key, ip_minute_prev_key = KEYS[15], KEYS[16]
 local net_minute_key, net_minute_prev_key = KEYS[17], KEYS[18]
 local ip_hour_key, ip_hour_prev_key = KEYS[19], KEYS[20]
@@ -152,6 +153,11 @@ local function cast(i, field, receipt)
     end
     -- the choice test's counters: choices of the IP, the subnet, the poll ("") and the group;
     -- their ballots are the hour's source counts
+    if state == 'held' then
+      -- held by the caller's verdict: not in the rest of the poll the test compares with
+      members[#members + 1] = '!'
+      choices['!|'] = (choices['!|'] or 0) + 1
+    end
     for c in string.gmatch(joined, '[^,]+') do
       for _, m in ipairs(members) do
         local f = m .. '|' .. c

@@ -26,6 +26,10 @@ import (
 //	{lv:P}:trusted                   set          trusted subnets (CIDR prefixes)
 //	{lv:P}:fraud                     hash         "result:<result>" and "signal:<signal>" -> count
 
+// heldSource names the poll's ballots held for the organiser in the choice counters (cast.lua
+// and review.lua count them; no hash is "!").
+const heldSource = "!"
+
 func (k *pollKeys) trusted() string { return k.tag + ":trusted" }
 func (k *pollKeys) fraud() string   { return k.tag + ":fraud" }
 
@@ -92,16 +96,17 @@ func (s *Store) Sources(ctx context.Context, p *vote.Poll, now time.Time, n int)
 }
 
 // Choices implements Store. It is one MULTI/EXEC round trip: this hour's and the last hour's
-// choice counters of the poll and each source (HMGET), their ballots in the hour's source counts
-// (a source is an IP address, a subnet or a group: its hash is in one of the three kinds of sets,
-// read with one ZMSCORE per set; the poll's total is the subnet sets' member ""), and the poll's
-// counted ballots and tally.
+// choice counters of the poll, each source and the poll's held ballots (HMGET), their ballots in
+// the hour's source counts (a source is an IP address, a subnet or a group: its hash is in one of
+// the three kinds of sets, read with one ZMSCORE per set; the poll's total is the subnet sets'
+// member ""; the held ballots' number is the choice counters' field "!|"), and the poll's counted
+// ballots and tally.
 func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, sources []string) (vote.ChoiceCounts, error) {
 	k := s.keysOf(p)
 	hour := now.Truncate(time.Hour).Unix()
-	members := append([]string{""}, sources...)
+	members := append(append([]string{""}, sources...), heldSource)
 	ids := make([]string, len(p.Candidates))
-	fields := make([]string, 0, len(members)*len(p.Candidates))
+	fields := make([]string, 0, len(members)*len(p.Candidates)+1)
 	for i, c := range p.Candidates {
 		ids[i] = c.ID
 	}
@@ -110,6 +115,7 @@ func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, source
 			fields = append(fields, m+"|"+id)
 		}
 	}
+	fields = append(fields, heldSource+"|") // the held ballots' number
 	var cur, prev, tally *redis.SliceCmd
 	var ballots *redis.StringCmd
 	var scores [2][]*redis.FloatSliceCmd // this hour's and the last hour's sets, one per kind
@@ -138,6 +144,15 @@ func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, source
 				}
 			}
 		}
+		if m == heldSource {
+			for j, v := range []any{cur.Val()[len(fields)-1], prev.Val()[len(fields)-1]} {
+				n, err := count(v)
+				if err != nil {
+					return out, err
+				}
+				score[j] += float64(n)
+			}
+		}
 		cc := vote.ChoiceCount{Ballots: window(score[0], score[1]), Tally: map[string]int64{}}
 		for _, c := range p.Candidates {
 			a, err1 := count(cur.Val()[i])
@@ -149,9 +164,12 @@ func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, source
 				cc.Tally[c.ID] = window(float64(a), float64(b))
 			}
 		}
-		if m == "" {
+		switch m {
+		case "":
 			out.Poll = cc
-		} else {
+		case heldSource:
+			out.Held = cc
+		default:
 			out.Sources[m] = cc
 		}
 	}

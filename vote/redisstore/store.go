@@ -61,7 +61,8 @@ const (
 //	{lv:P}:why        hash   held receipt -> "<IP hash>|<subnet hash>|<group hash>|<signals a,b>"
 //	                         (recorded before groups: "<IP hash>|<subnet hash>|<signals a,b>")
 //	{lv:P}:ch:h:T     hash   the choice counters of the hour from T: "<source>|<candidate>" ->
-//	                         ballots that chose it (source "": the poll)
+//	                         ballots that chose it (source "": the poll; "!": its ballots held
+//	                         for the organiser, "!|" their number)
 //	{lv:P}:pow:C      string used challenge C (value: the receipt that used it, or "-"), expires
 //
 // Cast is one Lua script, shared by the casts of one poll and minute sent together
@@ -463,7 +464,9 @@ func (s *Store) list(ctx context.Context, p *vote.Poll, key string, limit int, r
 func (s *Store) review(ctx context.Context, p *vote.Poll, action string, at time.Time, by string, onlyPending bool,
 	signal vote.Signal, receipts []string) ([]string, error) {
 	k := s.keysOf(p)
-	keys := []string{k.receipts, k.tally, k.heldTally, k.ballots, k.held, k.minutes, k.hours, k.log, k.pending, k.waiting, k.why}
+	hour := at.Truncate(time.Hour).Unix()
+	keys := []string{k.receipts, k.tally, k.heldTally, k.ballots, k.held, k.minutes, k.hours, k.log, k.pending, k.waiting, k.why,
+		k.choices(hour), k.choices(hour - 3600)}
 	only := "0"
 	if onlyPending {
 		only = "1"
@@ -521,11 +524,11 @@ func (s *Store) Release(ctx context.Context, p *vote.Poll, receipts []string, at
 }
 
 // Keep implements Store.
-func (s *Store) Keep(ctx context.Context, p *vote.Poll, receipts []string, signal vote.Signal) error {
+func (s *Store) Keep(ctx context.Context, p *vote.Poll, receipts []string, signal vote.Signal, at time.Time) error {
 	if len(receipts) == 0 {
 		return nil
 	}
-	_, err := s.review(ctx, p, "keep", time.Time{}, "", true, signal, receipts)
+	_, err := s.review(ctx, p, "keep", at, "", true, signal, receipts)
 	return err
 }
 

@@ -63,7 +63,8 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 			t.Fatal(err)
 		}
 		checkChoices(t, cc, map[string]string{"poll": "4 map[a:2 b:2 c:1]", "net1": "3 map[a:2 b:2]",
-			"ip1": "2 map[a:1 b:1]", "nobody": "0 map[]", "total": "2 map[a:1 c:1]"}) // total: the snapshot's
+			"ip1": "2 map[a:1 b:1]", "nobody": "0 map[]", "total": "2 map[a:1 c:1]", // total: the snapshot's
+			"held": "1 map[b:1]"}) // the tool's ballot, held by the caller; the pending one is not
 		// An hour and a half on, the window holds half of the hour before.
 		cc, _ = s.Choices(ctx, p, at.Truncate(time.Hour).Add(90*time.Minute), []string{"net1"})
 		if got := fmt.Sprint(cc.Poll.Ballots, " ", cc.Sources["net1"].Tally); got != "2 map[a:1 b:1]" {
@@ -135,28 +136,35 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 		if list, _ := s.Pending(ctx, p, 3); len(list) != 3 || list[0].ID != pend[3] || list[2].ID != pend[1] {
 			t.Errorf("Pending(limit 3) = %+v; want the newest three, newest first", list)
 		}
-		if err := s.Keep(ctx, p, pend[:1], vote.SignalSkewed); err != nil {
+		if err := s.Keep(ctx, p, pend[:1], vote.SignalSkewed, at.Add(2*time.Hour)); err != nil {
+			t.Fatal(err) // kept two hours on: not in the held choices of the hour
+		}
+		if err := s.Keep(ctx, p, pend[1:2], vote.SignalSkewed, at.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
+		cc, _ := s.Choices(ctx, p, at.Add(time.Minute), nil)
+		checkChoices(t, cc, map[string]string{"poll": "5 map[a:1 b:4]", "held": "1 map[b:1]"})
 		n, err := s.Release(ctx, p, append(pend, "nope"), later)
-		if err != nil || n != 3 {
-			t.Fatalf("Release = %d, %v; want 3 (one kept, one unknown)", n, err)
+		if err != nil || n != 2 {
+			t.Fatalf("Release = %d, %v; want 2 (two kept, one unknown)", n, err)
 		}
 		if n, _ := s.Release(ctx, p, pend, later); n != 0 {
 			t.Errorf("Release again released %d", n)
 		}
-		if err := s.Keep(ctx, p, pend, vote.SignalSkewed); err != nil {
+		if err := s.Keep(ctx, p, pend, vote.SignalSkewed, later); err != nil {
 			t.Errorf("Keep of settled ballots: %v", err)
 		}
+		cc, _ = s.Choices(ctx, p, later, nil)
+		checkChoices(t, cc, map[string]string{"held": "1 map[b:1]"}) // kept once
 		held, _ := s.Held(ctx, p, 10)
-		if len(held) != 1 || held[0].ID != pend[0] || fmt.Sprint(held[0].Signals) != "[shared_source skewed]" {
-			t.Errorf("Held = %+v; want the kept ballot, skewed", held)
+		if len(held) != 2 || held[0].ID != pend[0] || held[1].ID != pend[1] || fmt.Sprint(held[0].Signals) != "[shared_source skewed]" {
+			t.Errorf("Held = %+v; want the kept ballots, skewed", held)
 		}
 		if list, _ := s.Pending(ctx, p, 10); len(list) != 0 {
 			t.Errorf("Pending = %+v, want none", list)
 		}
 		snap, _ := s.Snapshot(ctx, p, later)
-		if snap.Ballots != 4 || snap.Held != 1 || snap.Pending != 0 || snap.Tally["b"] != 3 {
+		if snap.Ballots != 3 || snap.Held != 2 || snap.Pending != 0 || snap.Tally["b"] != 2 {
 			t.Errorf("snapshot %+v", snap)
 		}
 		if tt, _ := s.Turnout(ctx, p, time.Minute); tt[at.Truncate(time.Minute).Unix()] != 5 {
@@ -172,8 +180,8 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 				}
 			}
 		}
-		if fmt.Sprint(by) != "[system system system]" {
-			t.Errorf("releases logged by %q, want the system's three", by)
+		if fmt.Sprint(by) != "[system system]" {
+			t.Errorf("releases logged by %q, want the system's two", by)
 		}
 		// The kept ballot is the organiser's now: Review settles it.
 		if r, err := s.Review(ctx, p, pend[0], false, later); err != nil || r.State != vote.BallotVoid {
@@ -183,7 +191,8 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 }
 
 // checkChoices compares what Choices read, as "<ballots> <tally>", with want: by source, and
-// "poll" and "total" for the poll's hour and its counted ballots.
+// "poll", "held" and "total" for the poll's hour, its held ballots of the hour and its counted
+// ballots.
 func checkChoices(t *testing.T, cc vote.ChoiceCounts, want map[string]string) {
 	t.Helper()
 	for name, w := range want {
@@ -191,6 +200,8 @@ func checkChoices(t *testing.T, cc vote.ChoiceCounts, want map[string]string) {
 		switch name {
 		case "poll":
 			c = cc.Poll
+		case "held":
+			c = cc.Held
 		case "total":
 			c = cc.Total
 		}
