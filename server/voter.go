@@ -20,7 +20,7 @@ const voterCookie = "lv_voter"
 // no two uses share a key.
 type keys struct {
 	cookie, voterHash, challenge, source []byte
-	sourceMACs                           *sync.Pool // of HMACs keyed with source (fraud.go)
+	sourceMACs                           *sync.Pool // of *sourceMACs keyed with source (fraud.go)
 }
 
 func newKeys(secret []byte) keys {
@@ -30,7 +30,7 @@ func newKeys(secret []byte) keys {
 		return m.Sum(nil)
 	}
 	k := keys{cookie: derive("cookie"), voterHash: derive("voter"), challenge: derive("challenge"), source: derive("source")}
-	k.sourceMACs = &sync.Pool{New: func() any { return hmac.New(sha256.New, k.source) }}
+	k.sourceMACs = &sync.Pool{New: func() any { return &sourceMAC{h: hmac.New(sha256.New, k.source)} }}
 	return k
 }
 
