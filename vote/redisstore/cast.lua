@@ -22,7 +22,8 @@
 
 -- KEYS: the poll's keys, the source counters of the batch's minute and hour (sorted sets: source
 -- hash -> ballots; the subnet sets also count every ballot under the member "": the total; the
--- group's by the hour only), then one challenge key per ballot (challenge_key).
+-- groups' by the hour only, in hashes: no report reads the busiest), then one challenge key per
+-- ballot (challenge_key).
 local state_key, voters_key, receipts_key, tally_key, heldtally_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local ballots_key, held_key, minutes_key, hours_key, log_key = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local pending_key = KEYS[11] -- held ballots awaiting review (sorted set, score: accepted at)
@@ -75,15 +76,13 @@ if #ckeys > 0 then
   end
 end
 
--- The sources' windows: w = 1 IP minute, 2 IP hour, 3 subnet minute, 4 subnet hour, 5 group
--- hour, each with its key of this bucket and of the bucket before; read once per source, counted
--- here.
-local cur = {ip_minute_key, ip_hour_key, net_minute_key, net_hour_key, grp_hour_key}
-local prev = {ip_minute_prev_key, ip_hour_prev_key, net_minute_prev_key, net_hour_prev_key, grp_hour_prev_key}
+-- The sources' windows: w = 1 IP minute, 2 IP hour, 3 subnet minute, 4 subnet hour, each with
+-- its key of this bucket and of the bucket before; read once per source, counted here.
+local cur = {ip_minute_key, ip_hour_key, net_minute_key, net_hour_key}
+local prev = {ip_minute_prev_key, ip_hour_prev_key, net_minute_prev_key, net_hour_prev_key}
 local caps = {IP_MINUTE_CAP, IP_HOUR_CAP, SUBNET_MINUTE_CAP, SUBNET_HOUR_CAP}
 local cap_signals = {'ip_minute', 'ip_hour', 'subnet_minute', 'subnet_hour'}
-local GROUP_HOUR = 5
-local win = {{}, {}, {}, {}, {}}
+local win = {{}, {}, {}, {}}
 local function source(w, member)
   local e = win[w][member]
   if not e then
@@ -95,6 +94,27 @@ local function source(w, member)
 end
 local function window(e, weight)
   return math.floor(e.cur + e.inc + e.prev * weight)
+end
+
+-- The groups' hour: every group of the batch read at once (one HMGET per bucket), written at
+-- once (one HSET of the new counts) after the batch.
+local groups = {} -- group hash -> {cur, prev, inc} like a window's
+do
+  local members = {}
+  for i = 1, n do
+    local g = arg(i, GROUP)
+    if g ~= '' and not groups[g] then
+      groups[g] = true
+      members[#members + 1] = g
+    end
+  end
+  if #members > 0 then
+    local c = redis.call('HMGET', grp_hour_key, unpack(members))
+    local p = redis.call('HMGET', grp_hour_prev_key, unpack(members))
+    for j, g in ipairs(members) do
+      groups[g] = {cur = tonumber(c[j] or '0'), prev = tonumber(p[j] or '0'), inc = 0}
+    end
+  end
 end
 
 local seen = {} -- voters field -> {receipt, answer word} of this batch's ballots
@@ -146,7 +166,7 @@ local function cast(i, field, receipt)
     -- the group, by the hour: no cap, only the choice test
     local members, ngrp = {ip, net, ''}, 0
     if grp ~= '' then
-      local e = source(GROUP_HOUR, grp)
+      local e = groups[grp]
       e.inc = e.inc + 1
       ngrp = window(e, whour)
       members[4] = grp
@@ -261,14 +281,20 @@ for w = 1, 4 do
     end
   end
 end
--- the group set has no total to tell a new bucket: a new member (re)sets its life, two hours and
--- a half
-local fresh_group = false
-for member, e in pairs(win[GROUP_HOUR]) do
-  fresh_group = tonumber(redis.call('ZINCRBY', grp_hour_key, e.inc, member)) == e.inc or fresh_group
+-- the groups' new counts; a new group (re)sets the hash's life, two hours and a half
+local counts, fresh_group = {}, false
+for g, e in pairs(groups) do
+  if e.inc > 0 then
+    counts[#counts + 1] = g
+    counts[#counts + 1] = e.cur + e.inc
+    fresh_group = fresh_group or e.cur == 0
+  end
 end
-if fresh_group then
-  redis.call('PEXPIRE', grp_hour_key, 9000000)
+if #counts > 0 then
+  redis.call('HSET', grp_hour_key, unpack(counts))
+  if fresh_group then
+    redis.call('PEXPIRE', grp_hour_key, 9000000)
+  end
 end
 if sourced > 0 then
   -- the first ballots of a bucket create its sets: they live for two buckets and a half

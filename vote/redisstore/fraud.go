@@ -21,8 +21,8 @@ import (
 //	                                 from T (Unix seconds); the net set counts every ballot under
 //	                                 the member "" too; each lives for two minutes and a half
 //	{lv:P}:src:ip:h:T, :src:net:h:T  the same per hour, living two hours and a half
-//	{lv:P}:src:grp:h:T               sorted set  group hash -> ballots recorded in the hour from
-//	                                 T, living two hours and a half from its last new member
+//	{lv:P}:src:grp:h:T               hash        group hash -> ballots recorded in the hour from
+//	                                 T, living two hours and a half from its last new group
 //	{lv:P}:trusted                   set          trusted subnets (CIDR prefixes)
 //	{lv:P}:fraud                     hash         "result:<result>" and "signal:<signal>" -> count
 
@@ -98,9 +98,9 @@ func (s *Store) Sources(ctx context.Context, p *vote.Poll, now time.Time, n int)
 // Choices implements Store. It is one MULTI/EXEC round trip: this hour's and the last hour's
 // choice counters of the poll, each source and the poll's held ballots (HMGET), their ballots in
 // the hour's source counts (a source is an IP address, a subnet or a group: its hash is in one of
-// the three kinds of sets, read with one ZMSCORE per set; the poll's total is the subnet sets'
-// member ""; the held ballots' number is the choice counters' field "!|"), and the poll's counted
-// ballots and tally.
+// the address and subnet sets, read with one ZMSCORE each, or the groups' hash, one HMGET; the
+// poll's total is the subnet sets' member ""; the held ballots' number is the choice counters'
+// field "!|"), and the poll's counted ballots and tally.
 func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, sources []string) (vote.ChoiceCounts, error) {
 	k := s.keysOf(p)
 	hour := now.Truncate(time.Hour).Unix()
@@ -119,12 +119,14 @@ func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, source
 	var cur, prev, tally *redis.SliceCmd
 	var ballots *redis.StringCmd
 	var scores [2][]*redis.FloatSliceCmd // this hour's and the last hour's sets, one per kind
+	var groups [2]*redis.SliceCmd        // this hour's and the last hour's groups
 	if _, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		cur, prev = pipe.HMGet(ctx, k.choices(hour), fields...), pipe.HMGet(ctx, k.choices(hour-3600), fields...)
 		for j, h := range []int64{hour, hour - 3600} {
-			for _, kind := range []string{"ip", "net", "grp"} {
+			for _, kind := range []string{"ip", "net"} {
 				scores[j] = append(scores[j], pipe.ZMScore(ctx, k.sources(kind, time.Hour, h), members...))
 			}
+			groups[j] = pipe.HMGet(ctx, k.sources("grp", time.Hour, h), members...)
 		}
 		ballots, tally = pipe.Get(ctx, k.ballots), pipe.HMGet(ctx, k.tally, ids...)
 		return nil
@@ -143,15 +145,15 @@ func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, source
 					score[j] += v[mi]
 				}
 			}
-		}
-		if m == heldSource {
-			for j, v := range []any{cur.Val()[len(fields)-1], prev.Val()[len(fields)-1]} {
-				n, err := count(v)
-				if err != nil {
-					return out, err
-				}
-				score[j] += float64(n)
+			more := groups[j].Val()[mi] // a group's ballots, or the held ballots' number
+			if m == heldSource {
+				more = [2]*redis.SliceCmd{cur, prev}[j].Val()[len(fields)-1]
 			}
+			n, err := count(more)
+			if err != nil {
+				return out, err
+			}
+			score[j] += float64(n)
 		}
 		cc := vote.ChoiceCount{Ballots: window(score[0], score[1]), Tally: map[string]int64{}}
 		for _, c := range p.Candidates {
