@@ -128,13 +128,16 @@ func Settle(ctx context.Context, st PendingStore, p *vote.Poll, now time.Time) (
 
 // judgeSources judges every source of the pending ballots list, each against its Reference less
 // the pending ballots left out: none at first; then, again while that changes (up to testRounds
-// rounds), those the last round would not release (a source of theirs skewed or undecided). A
-// farm's pending ballots, its subnets' and groups' undecided ones too, are so left out of what
-// the honest sources beside it are compared with, and of what its own other sources are: a farm
-// that has not yet shown itself does not pass for the rest of the poll. What is left out is a set
-// of ballots (each once, though a farm's address, subnet and group hold the same ones), less the
-// judged source's own (its ballots are left out once, as itself): a source compared with a rest
-// stripped of its own or a farm's ballots twice would look skewed towards what they chose.
+// rounds), those of which a source was suspect in the last round: skewed, or undecided with a
+// concentration (a score under ClearAlpha; not a source undecided only for want of a reference,
+// which would keep the reference from ever filling at the poll's start). A farm's pending
+// ballots, those of its subnets and groups still under SkewMinBallots too, are so left out of
+// what the honest sources beside it are compared with, and of what its own other sources are: a
+// farm that has not yet shown itself does not pass for the rest of the poll. What is left out is
+// a set of ballots (each once, though a farm's address, subnet and group hold the same ones),
+// less the judged source's own (its ballots are left out once, as itself): a source compared
+// with a rest stripped of its own or a farm's ballots twice would look skewed towards what they
+// chose.
 func judgeSources(p *vote.Poll, list []vote.HeldBallot, cc vote.ChoiceCounts) map[string]Judgement {
 	of := map[string][]int{} // source -> its ballots in list
 	var sources []string
@@ -156,13 +159,15 @@ func judgeSources(p *vote.Poll, list []vote.HeldBallot, cc vote.ChoiceCounts) ma
 	for range testRounds {
 		all := choicesOf(list, left, nil)
 		out = make(map[string]Judgement, len(sources))
+		suspect := map[string]bool{}
 		for _, s := range sources {
 			src := cc.Sources[s]
-			out[s], _ = JudgeSource(p.Fraud, src, Reference(cc, src, without(all, choicesOf(list, left, of[s]))), k)
+			j, score := JudgeSource(p.Fraud, src, Reference(cc, src, without(all, choicesOf(list, left, of[s]))), k)
+			out[s], suspect[s] = j, j == Skewed || j == Undecided && score < ClearAlpha
 		}
 		changed := false
 		for i, b := range list {
-			if l := !releasable(out, b); l != left[i] {
+			if l := suspect[b.IP] || suspect[b.Subnet] || suspect[b.Group]; l != left[i] {
 				left[i], changed = l, true
 			}
 		}
