@@ -133,9 +133,9 @@ type Sources interface {
 	// the ballots per candidate of the poll and of each listed source (an IP address's, a
 	// subnet's or a group's hash), weighted as SourceCounts are (every ballot recorded with a
 	// Source counts, whatever its caps), and of the poll's ballots held for the organiser (those
-	// recorded with a Source and held by the caller, Ballot.Held, and those kept, Keep); and, in
-	// the same read, the poll's counted ballots and tally over its whole life (Snapshot's Ballots
-	// and Tally). A source without ballots reads as zero.
+	// recorded with a Source and held by the caller, Ballot.Held, and those kept, Keep; a review
+	// later does not take them out); and, in the same read, the poll's counted ballots and tally
+	// over its whole life (Snapshot's Ballots and Tally). A source without ballots reads as zero.
 	Choices(ctx context.Context, p *Poll, now time.Time, sources []string) (ChoiceCounts, error)
 }
 
