@@ -36,15 +36,19 @@ type scenarioStore interface {
 // workflow (vote.Booth with fraud.Judge) to the store, and the pending ballots are settled every
 // 2 s (fraud.Settle, as the server's sampler does), on a simulated clock: the numbers do not
 // depend on the machine.
-func TestScenario(t *testing.T) {
-	t.Run("memory", func(t *testing.T) { runScenario(t, memstore.New()) })
+func TestScenario(t *testing.T) { onEachStore(t, runScenario) }
+
+// onEachStore runs test on a memory store and on a Redis store (LIVEVOTE_TEST_REDIS, or a private
+// redis-server).
+func onEachStore(t *testing.T, test func(t *testing.T, st scenarioStore)) {
+	t.Run("memory", func(t *testing.T) { test(t, memstore.New()) })
 	t.Run("redis", func(t *testing.T) {
 		s, err := redisstore.Open(context.Background(), votetest.RedisURL(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = s.Close() })
-		runScenario(t, s)
+		test(t, s)
 	})
 }
 
@@ -171,18 +175,26 @@ type outcome struct {
 	reasons                      map[vote.Signal]int
 }
 
-func runScenario(t *testing.T, st scenarioStore) {
-	ctx := context.Background()
+// builtinPoll returns the built-in poll under an id of its own (its own keys in a shared Redis),
+// open, with the default fraud policy (unconfigured).
+func builtinPoll(t *testing.T, st scenarioStore) vote.Poll {
+	t.Helper()
 	polls, err := ballotfile.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := *polls[0]
-	p.ID = fmt.Sprintf("scenario-%x", rand.Uint64()) // its own keys in a shared Redis
-	p.Fraud = vote.DefaultFraudPolicy()              // unconfigured
-	if _, err := st.SetStatus(ctx, &p, vote.StatusOpen); err != nil {
+	p.ID = fmt.Sprintf("scenario-%x", rand.Uint64())
+	p.Fraud = vote.DefaultFraudPolicy()
+	if _, err := st.SetStatus(context.Background(), &p, vote.StatusOpen); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func runScenario(t *testing.T, st scenarioStore) {
+	ctx := context.Background()
+	p := builtinPoll(t, st)
 	ids := make([]string, len(p.Candidates))
 	for i, c := range p.Candidates {
 		ids[i] = c.ID
@@ -236,28 +248,7 @@ func runScenario(t *testing.T, st scenarioStore) {
 	settle(now.Add(30 * time.Second)) // the last ballots' passes
 
 	// What became of each ballot: the log (counted at once, or released when), then what stays held.
-	public := map[string]time.Time{}
-	for after := ""; ; {
-		page, err := st.Log(ctx, &p, after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, e := range page {
-			switch e.State {
-			case vote.BallotCounted:
-				public[e.Receipt] = e.At
-			case vote.BallotReleased:
-				if e.By != vote.ReleasedBy {
-					t.Errorf("release of %s by %q, want the system's", e.Receipt, e.By)
-				}
-				public[e.Receipt] = e.At
-			}
-		}
-		after = page[len(page)-1].ID
-	}
+	public := publicAt(t, st, &p)
 	held, err := st.Held(ctx, &p, 100000)
 	if err != nil {
 		t.Fatal(err)
@@ -317,5 +308,33 @@ func runScenario(t *testing.T, st scenarioStore) {
 	}
 	if v := kinds[kindVenue]; v.held > 0 || v.public[(len(v.public)*99+99)/100-1] > 10*time.Second {
 		t.Errorf("venue: %d held, p99 to the public count %v; want none held, within 10 s", v.held, v.public[(len(v.public)*99+99)/100-1])
+	}
+}
+
+// publicAt reads p's log: when each ballot became public, counted when it was recorded or
+// released (by the system: an organiser released nothing here) later.
+func publicAt(t *testing.T, st scenarioStore, p *vote.Poll) map[string]time.Time {
+	t.Helper()
+	public := map[string]time.Time{}
+	for after := ""; ; {
+		page, err := st.Log(context.Background(), p, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			return public
+		}
+		for _, e := range page {
+			switch e.State {
+			case vote.BallotCounted:
+				public[e.Receipt] = e.At
+			case vote.BallotReleased:
+				if e.By != vote.ReleasedBy {
+					t.Errorf("release of %s by %q, want the system's", e.Receipt, e.By)
+				}
+				public[e.Receipt] = e.At
+			}
+		}
+		after = page[len(page)-1].ID
 	}
 }

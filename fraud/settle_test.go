@@ -11,10 +11,6 @@ import (
 
 	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/vote"
-	"github.com/livevote/livevote/vote/ballotfile"
-	"github.com/livevote/livevote/vote/memstore"
-	"github.com/livevote/livevote/vote/redisstore"
-	"github.com/livevote/livevote/vote/votetest"
 )
 
 // TestSettleColdStart: the poll had 2,000 ballots in the afternoon, and in the evening's hour the
@@ -23,30 +19,11 @@ import (
 // public within 10 s of their ballots, compared with the poll's counted ballots; a source of 40
 // ballots for one small candidate in the same hour stays held, skewed (but for its first one or
 // two, as anywhere).
-func TestSettleColdStart(t *testing.T) {
-	t.Run("memory", func(t *testing.T) { testSettleColdStart(t, memstore.New()) })
-	t.Run("redis", func(t *testing.T) {
-		s, err := redisstore.Open(context.Background(), votetest.RedisURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		testSettleColdStart(t, s)
-	})
-}
+func TestSettleColdStart(t *testing.T) { onEachStore(t, testSettleColdStart) }
 
 func testSettleColdStart(t *testing.T, st scenarioStore) {
 	ctx := context.Background()
-	polls, err := ballotfile.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := *polls[0]
-	p.ID = fmt.Sprintf("cold-%x", mrand.Uint64())
-	p.Fraud = vote.DefaultFraudPolicy()
-	if _, err := st.SetStatus(ctx, &p, vote.StatusOpen); err != nil {
-		t.Fatal(err)
-	}
+	p := builtinPoll(t, st)
 	r := mrand.New(mrand.NewPCG(3, 300))
 	weights := []int{22, 12, 10, 8, 7, 6, 6, 5, 5, 4, 4, 3, 3, 3, 2} // as the scenario's voters
 	honest := func() string {
@@ -118,22 +95,7 @@ func testSettleColdStart(t *testing.T, st scenarioStore) {
 		t.Fatalf("the hour has %d ballots beside the venue's; the test wants fewer than %d", cc.Poll.Ballots-cc.Held.Ballots-300, fraud.RestMinBallots)
 	}
 
-	public := map[string]time.Time{}
-	for after := ""; ; {
-		page, err := st.Log(ctx, &p, after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, e := range page {
-			if e.State == vote.BallotCounted || e.State == vote.BallotReleased {
-				public[e.Receipt] = e.At
-			}
-		}
-		after = page[len(page)-1].ID
-	}
+	public := publicAt(t, st, &p)
 	late, counted := 0, map[string]int{}
 	var worst time.Duration
 	for id, b := range ballots {
