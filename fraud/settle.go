@@ -46,10 +46,10 @@ type Settled struct {
 // group is skewed stays held for the organiser, with the signal skewed; one older than
 // PendingFor stays held as it is; the rest wait for the next pass. Each source is compared with
 // its Reference: the rest of the poll, which leaves out the ballots held for the organiser (a
-// farm's kept ones among them) and the pending ballots that the test does not release (see
-// judgeSources), so that a farm's other sources, and the honest sources beside it, are not
-// compared with the farm. Any number of instances may run Settle at once: the store settles each
-// ballot once. With the test off (SkewMinBallots 0) it does nothing.
+// farm's kept ones among them) and the pending ballots of suspect sources (see judgeSources),
+// so that a farm's other sources, and the honest sources beside it, are not compared with the
+// farm. Any number of instances may run Settle at once: the store settles each ballot once. With
+// the test off (SkewMinBallots 0) it does nothing.
 //
 // The group must be clear, not only not skewed: a farm spread one or two ballots per /24 over
 // many /24s has every address and subnet clear (one or two ballots say nothing), and its group
