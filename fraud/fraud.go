@@ -14,7 +14,8 @@
 //     the rest of the poll: the choice test, Skew).
 //   - Pending (hold until the choice test has judged the source, then release it automatically
 //     unless skewed; see Settle): ip_minute, ip_hour, subnet_minute, subnet_hour (the source went
-//     over a soft cap), shared_source (the address or subnet had another ballot in the hour);
+//     over a soft cap), shared_source (the address, subnet or group had another ballot in the
+//     hour; a group is the sources of one /16 or /32 whose browsers send the same headers);
 //     never for a subnet the organiser trusts.
 //   - Weak (hold when WeakToHold of them come together): too_fast (less than MinVoteTime from the
 //     challenge, or from showing the ballot as the page reports it, to the vote), no_language

@@ -3,6 +3,7 @@ package fraud_test
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -29,19 +30,25 @@ type scenarioStore interface {
 
 // TestScenario is issue 12's evening, measured (README.md, "Fraud signals", the table): an honest
 // venue of 400 phones behind one address, unconfigured; 3,000 honest voters elsewhere (carrier
-// NATs and home lines); and a farm on 48 addresses in two /24s voting for one candidate in three
-// styles. Every ballot goes through the vote workflow (vote.Booth with fraud.Judge) to the
-// store, and the pending ballots are settled every 2 s (fraud.Settle, as the server's sampler
-// does), on a simulated clock: the numbers do not depend on the machine.
-func TestScenario(t *testing.T) {
-	t.Run("memory", func(t *testing.T) { runScenario(t, memstore.New()) })
+// NATs and home lines); a farm on 48 addresses in two /24s voting for one candidate in three
+// styles; and a farm of careful bots spread over 150 /24s of one /16, one or two ballots each,
+// found only by its group (the /16 with the same headers). Every ballot goes through the vote
+// workflow (vote.Booth with fraud.Judge) to the store, and the pending ballots are settled every
+// 2 s (fraud.Settle, as the server's sampler does), on a simulated clock: the numbers do not
+// depend on the machine.
+func TestScenario(t *testing.T) { onEachStore(t, runScenario) }
+
+// onEachStore runs test on a memory store and on a Redis store (LIVEVOTE_TEST_REDIS, or a private
+// redis-server).
+func onEachStore(t *testing.T, test func(t *testing.T, st scenarioStore)) {
+	t.Run("memory", func(t *testing.T) { test(t, memstore.New()) })
 	t.Run("redis", func(t *testing.T) {
 		s, err := redisstore.Open(context.Background(), votetest.RedisURL(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = s.Close() })
-		runScenario(t, s)
+		test(t, s)
 	})
 }
 
@@ -53,15 +60,23 @@ const (
 	kindScript  = "farm: script"
 	kindNoLang  = "farm: browser, no language"
 	kindCareful = "farm: careful"
+	kindSpread  = "farm: spread"
 )
 
 // attempt is one vote of the scenario.
 type attempt struct {
-	at      time.Duration // from the start
-	kind    string
-	ip, net string
-	choice  string
-	req     vote.Attempt
+	at           time.Duration // from the start
+	kind         string
+	ip, net, grp string
+	choice       string
+	req          vote.Attempt
+}
+
+// groupOf is the scenario's group of a voter of the /16 sixteen who sends req's headers (the
+// server hashes the /16, the User-Agent and the Accept-Language value; every voter here that
+// sends a language sends the same one).
+func groupOf(sixteen string, req vote.Attempt) string {
+	return fmt.Sprintf("%s:%x:%v", sixteen, sha256.Sum256([]byte(req.UserAgent)), req.AcceptLanguage)[:len(sixteen)+18]
 }
 
 func (a attempt) farm() bool { return strings.HasPrefix(a.kind, "farm") }
@@ -96,19 +111,20 @@ func scenario(ids []string) []attempt {
 	// the venue: 400 phones behind the hall's one address, in five minutes of the ceremony
 	for range 400 {
 		at := 5*time.Minute + time.Duration(r.Int64N(int64(5*time.Minute)))
-		out = append(out, attempt{at, kindVenue, "venue", "venue/24", honest(), person()})
+		req := person()
+		out = append(out, attempt{at, kindVenue, "venue", "venue/24", groupOf("venue/16", req), honest(), req})
 	}
-	// carriers: 2,100 phones behind 4 NAT pools (/24) of 50 addresses each, all evening
+	// carriers: 2,100 phones behind 4 NAT pools (/24) of 50 addresses each, of one /16, all evening
 	for range 2100 {
-		pool := r.IntN(4)
+		pool, req := r.IntN(4), person()
 		out = append(out, attempt{time.Duration(r.Int64N(int64(span))), kindCarrier,
-			fmt.Sprintf("carrier%d.%d", pool, r.IntN(50)), fmt.Sprintf("carrier%d/24", pool), honest(), person()})
+			fmt.Sprintf("carrier%d.%d", pool, r.IntN(50)), fmt.Sprintf("carrier%d/24", pool), groupOf("carrier/16", req), honest(), req})
 	}
-	// home lines: 900 voters, each on a line of one of 2,000 residential /24s
+	// home lines: 900 voters, each on a line of one of 2,000 residential /24s (50 to a /16)
 	for range 900 {
-		net := r.IntN(2000)
+		net, req := r.IntN(2000), person()
 		out = append(out, attempt{time.Duration(r.Int64N(int64(span))), kindHome,
-			fmt.Sprintf("home%d.%d", net, r.IntN(250)), fmt.Sprintf("home%d/24", net), honest(), person()})
+			fmt.Sprintf("home%d.%d", net, r.IntN(250)), fmt.Sprintf("home%d/24", net), groupOf(fmt.Sprintf("home%d/16", net/50), req), honest(), req})
 	}
 	// the farm: 48 addresses in two /24s, every ballot for the same small candidate, fresh
 	// cookies each time
@@ -135,7 +151,17 @@ func scenario(ids []string) []attempt {
 			if i < 2 {
 				at = time.Duration(i)*5*time.Minute + time.Duration(r.Int64N(int64(5*time.Minute)))
 			}
-			out = append(out, attempt{at, style.kind, ip, net, target, style.req()})
+			req := style.req()
+			out = append(out, attempt{at, style.kind, ip, net, groupOf("farm/16", req), target, req})
+		}
+	}
+	// the spread farm: careful bots on 150 /24s of one /16, one or two ballots from each, all
+	// evening: every ballot the first or second of its address and its /24
+	for net := range 150 {
+		for range 1 + r.IntN(2) {
+			req := person()
+			out = append(out, attempt{time.Duration(r.Int64N(int64(span))), kindSpread,
+				fmt.Sprintf("spread%d.%d", net, r.IntN(250)), fmt.Sprintf("spread%d/24", net), groupOf("spread/16", req), target, req})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b attempt) int { return cmp.Compare(a.at, b.at) })
@@ -149,18 +175,26 @@ type outcome struct {
 	reasons                      map[vote.Signal]int
 }
 
-func runScenario(t *testing.T, st scenarioStore) {
-	ctx := context.Background()
+// builtinPoll returns the built-in poll under an id of its own (its own keys in a shared Redis),
+// open, with the default fraud policy (unconfigured).
+func builtinPoll(t *testing.T, st scenarioStore) vote.Poll {
+	t.Helper()
 	polls, err := ballotfile.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := *polls[0]
-	p.ID = fmt.Sprintf("scenario-%x", rand.Uint64()) // its own keys in a shared Redis
-	p.Fraud = vote.DefaultFraudPolicy()              // unconfigured
-	if _, err := st.SetStatus(ctx, &p, vote.StatusOpen); err != nil {
+	p.ID = fmt.Sprintf("scenario-%x", rand.Uint64())
+	p.Fraud = vote.DefaultFraudPolicy()
+	if _, err := st.SetStatus(context.Background(), &p, vote.StatusOpen); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func runScenario(t *testing.T, st scenarioStore) {
+	ctx := context.Background()
+	p := builtinPoll(t, st)
 	ids := make([]string, len(p.Candidates))
 	for i, c := range p.Candidates {
 		ids[i] = c.ID
@@ -200,7 +234,7 @@ func runScenario(t *testing.T, st scenarioStore) {
 			kinds[a.kind] = o
 		}
 		res, err := booth.Cast(ctx, vote.Request{Poll: &p, Voter: fmt.Sprintf("voter-%d", i), Choices: []string{a.choice},
-			From: vote.Origin{IP: a.ip, Subnet: a.net}, Attempt: a.req})
+			From: vote.Origin{IP: a.ip, Subnet: a.net, Group: a.grp}, Attempt: a.req})
 		o.cast++
 		if err != nil {
 			if errors.Is(err, vote.ErrUnavailable) {
@@ -214,28 +248,7 @@ func runScenario(t *testing.T, st scenarioStore) {
 	settle(now.Add(30 * time.Second)) // the last ballots' passes
 
 	// What became of each ballot: the log (counted at once, or released when), then what stays held.
-	public := map[string]time.Time{}
-	for after := ""; ; {
-		page, err := st.Log(ctx, &p, after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, e := range page {
-			switch e.State {
-			case vote.BallotCounted:
-				public[e.Receipt] = e.At
-			case vote.BallotReleased:
-				if e.By != vote.ReleasedBy {
-					t.Errorf("release of %s by %q, want the system's", e.Receipt, e.By)
-				}
-				public[e.Receipt] = e.At
-			}
-		}
-		after = page[len(page)-1].ID
-	}
+	public := publicAt(t, st, &p)
 	held, err := st.Held(ctx, &p, 100000)
 	if err != nil {
 		t.Fatal(err)
@@ -256,7 +269,7 @@ func runScenario(t *testing.T, st scenarioStore) {
 	// The table (README.md, "Fraud signals"), and the targets.
 	var honest, honestHeld, honestRefused, farm, farmCounted int
 	t.Logf("%-28s %6s %8s %8s %6s %12s  %s", "voters", "cast", "refused", "counted", "held", "public p99", "held by (the deciding signal)")
-	for _, k := range []string{kindVenue, kindCarrier, kindHome, kindScript, kindNoLang, kindCareful} {
+	for _, k := range []string{kindVenue, kindCarrier, kindHome, kindScript, kindNoLang, kindCareful, kindSpread} {
 		o := kinds[k]
 		if o.counted+o.held != o.cast-o.refused {
 			t.Errorf("%s: %d counted and %d held of %d recorded", k, o.counted, o.held, o.cast-o.refused)
@@ -275,6 +288,9 @@ func runScenario(t *testing.T, st scenarioStore) {
 		t.Logf("%-28s %6d %8d %8d %6d %12s  %s", k, o.cast, o.refused, o.counted, o.held, p99, strings.Join(reasons, ", "))
 		if strings.HasPrefix(k, "farm") {
 			farm, farmCounted = farm+o.cast, farmCounted+o.counted
+			if float64(o.counted) > 0.01*float64(o.cast) {
+				t.Errorf("%s: %d of %d ballots counted, want at most 1%%", k, o.counted, o.cast)
+			}
 		} else {
 			honest, honestHeld, honestRefused = honest+o.cast, honestHeld+o.held, honestRefused+o.refused
 		}
@@ -292,5 +308,33 @@ func runScenario(t *testing.T, st scenarioStore) {
 	}
 	if v := kinds[kindVenue]; v.held > 0 || v.public[(len(v.public)*99+99)/100-1] > 10*time.Second {
 		t.Errorf("venue: %d held, p99 to the public count %v; want none held, within 10 s", v.held, v.public[(len(v.public)*99+99)/100-1])
+	}
+}
+
+// publicAt reads p's log: when each ballot became public, counted when it was recorded or
+// released (by the system: an organiser released nothing here) later.
+func publicAt(t *testing.T, st scenarioStore, p *vote.Poll) map[string]time.Time {
+	t.Helper()
+	public := map[string]time.Time{}
+	for after := ""; ; {
+		page, err := st.Log(context.Background(), p, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			return public
+		}
+		for _, e := range page {
+			switch e.State {
+			case vote.BallotCounted:
+				public[e.Receipt] = e.At
+			case vote.BallotReleased:
+				if e.By != vote.ReleasedBy {
+					t.Errorf("release of %s by %q, want the system's", e.Receipt, e.By)
+				}
+				public[e.Receipt] = e.At
+			}
+		}
+		after = page[len(page)-1].ID
 	}
 }

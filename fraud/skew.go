@@ -6,7 +6,8 @@ import (
 	"github.com/livevote/livevote/vote"
 )
 
-// The choice test: does a source (an IP address or a subnet) vote like the rest of the poll?
+// The choice test: does a source (an IP address, a subnet, or a group: the sources of one /16 or
+// /32 whose browsers send the same headers) vote like the rest of the poll?
 //
 // For each candidate c, the source's ballots that chose c (k of its n ballots in the sliding hour)
 // are compared with the rest of the poll's (r of m) by Fisher's exact test, one-sided: the
@@ -23,12 +24,29 @@ import (
 //
 // A ballot with several choices counts once per candidate it chose; the test per candidate stays
 // exact (each ballot chose c or did not).
+//
+// The reference (Reference) is the rest of the poll in the same sliding hour. When that has fewer
+// than RestMinBallots ballots (the cold start: the ceremony's hall votes while the rest of the
+// world is quiet, and a venue's pending ballots would wait for the hour to fill), the source is
+// compared instead with the poll's counted ballots over its whole life (what the tally holds:
+// held ballots, a farm's among them, are not in it) less the source's ballots of the hour. The
+// tally may hold some of those (the source's counted and released ones) and not the pending
+// ones, so this can take a few of the others' ballots too: for a source that votes like the rest
+// that changes the reference's size, not its shape; for a skewed source it lowers its favourite's
+// share of the reference, which only makes the test stricter. The cost is that the reference is
+// the poll's whole evening, not this hour: a source that votes as the poll does now, when the mood
+// of the evening has moved, is compared with the earlier mood, and may wait (undecided) where the
+// hour would have cleared it; the skewed level (1e-6) stays far from what a drift of a few points
+// does to a source of a few hundred ballots. The choice of the counted tally, rather than keeping
+// every hour's counters, costs the store nothing: it is the snapshot's, read in the same round trip
+// as the hour's counters (vote.Sources.Choices).
 const (
 	// ClearAlpha is the score from which a source is clear: a source that votes like the rest
 	// scores under it in one check of a hundred at most, and then waits for the next check.
 	ClearAlpha = 0.01
-	// RestMinBallots is how many ballots the rest of the poll must have in the hour before a source
-	// can be clear: a distribution of fewer ballots says too little to compare with.
+	// RestMinBallots is how many ballots the reference (the rest of the poll in the hour, or the
+	// poll's counted ballots at a cold start) must have before a source can be clear: a
+	// distribution of fewer ballots says too little to compare with.
 	RestMinBallots = 50
 )
 
@@ -107,8 +125,27 @@ func lchoose(n, k int64) float64 {
 	return a - b - c
 }
 
-// Rest is the rest of the poll for a source: the poll's choices less the source's.
-func Rest(poll, src vote.ChoiceCount) vote.ChoiceCount { return without(poll, src) }
+// Reference returns what the choice test compares a source whose ballots in the hour are src
+// with, from the counts Choices read: the rest of the poll in the hour (cc.Poll less its ballots
+// held for the organiser, cc.Held, less src and less excluded: pending ballots of sources found
+// skewed), or, when that has fewer than RestMinBallots ballots and the poll's counted ballots
+// less src have more, those (the cold start; see above).
+//
+// Held ballots are left out because a farm's are, once found, most of what is held: a rest that
+// kept them would look like the farm, and a large honest source (a carrier's group, a venue)
+// would be skewed against it, towards everything the farm does not vote for. A source's own held
+// ballots are then taken out twice (with Held and with src): that lowers the reference's count
+// of what the source favours, and only for what was held of it.
+func Reference(cc vote.ChoiceCounts, src vote.ChoiceCount, excluded ...vote.ChoiceCount) vote.ChoiceCount {
+	rest := without(cc.Poll, append([]vote.ChoiceCount{cc.Held, src}, excluded...)...)
+	if rest.Ballots >= RestMinBallots {
+		return rest
+	}
+	if long := without(cc.Total, src); long.Ballots > rest.Ballots {
+		return long
+	}
+	return rest
+}
 
 // without returns a minus each of subs, per field, never below zero.
 func without(a vote.ChoiceCount, subs ...vote.ChoiceCount) vote.ChoiceCount {

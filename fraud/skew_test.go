@@ -1,6 +1,7 @@
 package fraud_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -108,5 +109,32 @@ func TestSkewFarms(t *testing.T) {
 	}
 	if got, _ := fraud.JudgeSource(pol, count(30, map[string]int64{"a": 8}), count(40, nil), 15); got != fraud.Undecided {
 		t.Errorf("against a rest of 40 ballots: %s, want undecided", got)
+	}
+}
+
+// TestReference: a source is compared with the rest of the poll in the hour less what is held and
+// what the caller leaves out, or, when that has fewer than RestMinBallots, with the poll's counted
+// ballots less the source.
+func TestReference(t *testing.T) {
+	src := count(10, map[string]int64{"a": 10})
+	for _, tt := range []struct {
+		name     string
+		cc       vote.ChoiceCounts
+		excluded []vote.ChoiceCount
+		want     string
+	}{
+		{"the hour", vote.ChoiceCounts{Poll: count(200, map[string]int64{"a": 50, "b": 150}), Held: count(30, map[string]int64{"a": 30}),
+			Total: count(5000, map[string]int64{"a": 2500, "b": 2500})}, nil, "160 map[a:10 b:150]"},
+		{"the hour, less what is left out", vote.ChoiceCounts{Poll: count(200, map[string]int64{"a": 50, "b": 150})},
+			[]vote.ChoiceCount{count(20, map[string]int64{"b": 20})}, "170 map[a:40 b:130]"},
+		{"a cold start: the poll's counted ballots", vote.ChoiceCounts{Poll: count(50, map[string]int64{"a": 20, "b": 30}),
+			Total: count(3000, map[string]int64{"a": 1000, "b": 2000})}, nil, "2990 map[a:990 b:2000]"},
+		{"a cold start of a new poll: the hour, small as it is", vote.ChoiceCounts{Poll: count(40, map[string]int64{"a": 20, "b": 20}),
+			Total: count(25, map[string]int64{"a": 5, "b": 20})}, nil, "30 map[a:10 b:20]"},
+	} {
+		ref := fraud.Reference(tt.cc, src, tt.excluded...)
+		if got := fmt.Sprint(ref.Ballots, " ", ref.Tally); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }

@@ -96,16 +96,31 @@ func (s *server) flush(ctx context.Context, pf *pollFraud) error {
 	return nil
 }
 
-// sourceOf hashes the client address of the request (see proxies.clientIP) and its /24 (IPv4) or
-// /48 (IPv6) with the deployment's secret: the store never sees an address, and every instance
-// computes the same hashes.
+// sourceOf hashes the client address of the request (see proxies.clientIP), its /24 (IPv4) or
+// /48 (IPv6), and its group (groupHash: its /16 or /32 with the request's User-Agent and
+// Accept-Language) with the deployment's secret: the store never sees an address nor a header,
+// and every instance computes the same hashes.
 func (s *server) sourceOf(c *fiber.Ctx, pf *pollFraud) vote.Origin {
 	a := s.proxies.clientIP(c)
 	if !a.IsValid() {
 		return vote.Origin{}
 	}
-	return vote.Origin{IP: s.keys.sourceHash("ip", a), Subnet: s.keys.subnetHash(a), Trusted: pf.isTrusted(a), Local: a.IsLoopback()}
+	return vote.Origin{IP: s.keys.sourceHash("ip", a), Subnet: s.keys.subnetHash(a),
+		Group:   s.keys.groupHash(a, c.Get(fiber.HeaderUserAgent), c.Get(fiber.HeaderAcceptLanguage)),
+		Trusted: pf.isTrusted(a), Local: a.IsLoopback()}
 }
+
+// Group hashes read at most this much of each header (a longer User-Agent is a tool's, held by
+// its other signals; no browser sends an Accept-Language this long).
+const (
+	groupAgentMax    = 512
+	groupLanguageMax = 128
+)
+
+// groupOf is the /16 (IPv4) or /32 (IPv6) of an address's group: a network large enough that a
+// farm spread over its /24s stays in it, small enough that one carrier's or provider's voters
+// do not all share one group with every other network.
+func groupOf(a netip.Addr) netip.Prefix { return prefixOf(a, 16, 32) }
 
 // subnetOf is the /24 (IPv4) or /48 (IPv6) an address is counted in.
 func subnetOf(a netip.Addr) netip.Prefix { return prefixOf(a, 24, 48) }
@@ -132,18 +147,34 @@ func (k keys) subnetHash(a netip.Addr) string {
 	return k.hashSource("net", subnetOf(a).AppendTo(buf[:0]))
 }
 
+// groupHash is the keyed hash (kind "grp") of the sources that behave alike: the address's /16
+// or /32 (groupOf), the User-Agent and the Accept-Language value, as the request sent them (the
+// first groupAgentMax and groupLanguageMax bytes). It allocates only the string it returns.
+func (k keys) groupHash(a netip.Addr, agent, language string) string {
+	var buf [64 + groupAgentMax + groupLanguageMax + 2]byte
+	text := append(groupOf(a).AppendTo(buf[:0]), 0)
+	text = append(append(text, agent[:min(len(agent), groupAgentMax)]...), 0)
+	text = append(text, language[:min(len(language), groupLanguageMax)]...)
+	return k.hashSource("grp", text)
+}
+
+// sourceMAC is an HMAC keyed with the source key and the buffers of one hash (pooled with it, so
+// that a hash allocates nothing but its string).
+type sourceMAC struct {
+	h   hash.Hash
+	msg [80 + groupAgentMax + groupLanguageMax]byte
+	sum [sha256.Size]byte
+}
+
 // hashSource is HMAC(source key, kind 0 text 0), the first 8 bytes in hex. It allocates only the
-// string it returns: the vote path calls it twice.
+// string it returns: the vote path calls it three times.
 func (k keys) hashSource(kind string, text []byte) string {
-	var msg [80]byte
-	m := append(append(append(append(msg[:0], kind...), 0), text...), 0)
-	h := k.sourceMACs.Get().(hash.Hash)
-	h.Reset()
-	h.Write(m)
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	k.sourceMACs.Put(h)
+	m := k.sourceMACs.Get().(*sourceMAC)
+	m.h.Reset()
+	m.h.Write(append(append(append(append(m.msg[:0], kind...), 0), text...), 0))
+	sum := m.h.Sum(m.sum[:0])
 	var out [16]byte
 	hex.Encode(out[:], sum[:8])
+	k.sourceMACs.Put(m)
 	return string(out[:])
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +21,52 @@ func TestSourceHashes(t *testing.T) {
 	}
 	if other := newKeys([]byte("other secret")); other.sourceHash("ip", a) == k.sourceHash("ip", a) {
 		t.Error("the hash does not depend on the secret")
+	}
+}
+
+// raceBuild is set in a build with the race detector (race_internal_test.go).
+var raceBuild bool
+
+// TestGroupHashes: a group is one /16 (/32) and one pair of headers, whoever of it sends them; a
+// source hash allocates only its string.
+func TestGroupHashes(t *testing.T) {
+	k := newKeys([]byte("secret"))
+	const phone, lang = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) Mobile/15E148 Safari/604.1", "en-GB,en;q=0.9"
+	group := func(addr, agent, language string) string {
+		return k.groupHash(netip.MustParseAddr(addr), agent, language)
+	}
+	base := group("203.0.113.7", phone, lang)
+	if len(base) != 16 || base == k.subnetHash(netip.MustParseAddr("203.0.113.7")) {
+		t.Errorf("group hash %q", base)
+	}
+	if group("203.0.200.9", phone, lang) != base || group("2001:db8:1:2::1", phone, lang) != group("2001:db8:ffff::9", phone, lang) {
+		t.Error("two /24s of one /16 (two /48s of one /32) are not one group")
+	}
+	for name, other := range map[string]string{
+		"another /16":      group("203.1.113.7", phone, lang),
+		"another agent":    group("203.0.113.7", phone+" ", lang),
+		"another language": group("203.0.113.7", phone, "zh-CN"),
+		"no language":      group("203.0.113.7", phone, ""),
+		"headers shifted":  group("203.0.113.7", phone+"\x00"+lang, ""),
+		"another secret":   newKeys([]byte("other secret")).groupHash(netip.MustParseAddr("203.0.113.7"), phone, lang),
+	} {
+		if other == base {
+			t.Errorf("%s: the same group", name)
+		}
+	}
+	long := strings.Repeat("x", 5000)
+	if group("203.0.113.7", long, long) != group("203.0.113.7", long[:groupAgentMax], long[:groupLanguageMax]) {
+		t.Error("long headers: not cut at their maximum")
+	}
+	if raceBuild {
+		return
+	}
+	a := netip.MustParseAddr("203.0.113.7")
+	for name, hash := range map[string]func(){"group": func() { k.groupHash(a, long, lang) },
+		"ip": func() { k.sourceHash("ip", a) }, "subnet": func() { k.subnetHash(a) }} {
+		if n := testing.AllocsPerRun(100, hash); n > 1 {
+			t.Errorf("%s hash: %v allocations, want 1 (its string)", name, n)
+		}
 	}
 }
 
@@ -49,5 +96,6 @@ func BenchmarkSourceHash(b *testing.B) {
 	for b.Loop() {
 		k.sourceHash("ip", a)
 		k.subnetHash(a)
+		k.groupHash(a, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) Mobile/15E148 Safari/604.1", "en-GB,en;q=0.9")
 	}
 }

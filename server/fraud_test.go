@@ -90,6 +90,10 @@ func (a *agent) send(pow map[string]any, extra map[string]any, choices ...string
 	return a.postJSON("/api/v1/polls/"+a.e.Poll.ID+"/votes", body, a.header...)
 }
 
+// ownLine is the address of the i-th of voters each on a line of their own: a /16 of its own too,
+// so that they share no source, not even a group (two phones alike in one /16 are one group).
+func ownLine(i int) string { return fmt.Sprintf("198.%d.0.7", 100+i) }
+
 // page is what the ballot page sends with a vote after a person took 8 s.
 var page = map[string]any{"website": "", "client": map[string]any{"webdriver": false, "elapsed_ms": 8000}}
 
@@ -136,7 +140,7 @@ func TestVenue(t *testing.T) {
 					e.mustAdmin("trusted", map[string]any{"subnet": "203.0.113.0/24"})
 				}
 				for i := range 60 { // the rest of the poll, each on a line of its own
-					p := e.phone(fmt.Sprintf("198.18.%d.7", i))
+					p := e.phone(ownLine(i))
 					pow := p.open()
 					if r := p.send(pow, page, string(rune('a'+i%3))); r.Status != 201 {
 						t.Fatalf("vote from a line of its own = %d %s", r.Status, r.Body)
@@ -220,12 +224,29 @@ func TestVenue(t *testing.T) {
 	})
 }
 
-// TestSkewedSource: careful bots (a phone's headers, a language, a person's reading time) on five
-// addresses of one /24, every ballot for one candidate, beside 60 voters on their own lines.
-// Their ballots after the first are pending, and the server's settling finds the subnet skewed
-// once it has 20 ballots: they stay held, grouped by source for the organiser, counted as the
-// skewed signal in the overview and the metrics. The public count includes them all.
+// TestSkewedSource: careful bots (a phone's headers, a language, a person's reading time), every
+// ballot for one candidate, beside 60 voters on their own lines: on five addresses of one /24, or
+// spread one ballot per /24 over 25 /24s of one /16. Their ballots after the first are pending
+// (the second of their address or /24, or of their group: the /16 with the same headers), and the
+// server's settling finds the subnet, or the group, skewed once it has 20 ballots: they stay
+// held, grouped by source for the organiser (the subnet, or the group across its subnets),
+// counted as the skewed signal in the overview and the metrics. The public count includes them
+// all.
 func TestSkewedSource(t *testing.T) {
+	for _, farm := range []struct {
+		name         string
+		addr         func(i int) string
+		by           string
+		ips, subnets float64
+	}{
+		{"one /24", func(i int) string { return fmt.Sprintf("203.0.113.%d", 10+i%5) }, "subnet", 5, 1},
+		{"spread over a /16", func(i int) string { return fmt.Sprintf("203.0.%d.9", i) }, "group", 24, 24},
+	} {
+		t.Run(farm.name, func(t *testing.T) { testSkewedSource(t, farm.addr, farm.by, farm.ips, farm.subnets) })
+	}
+}
+
+func testSkewedSource(t *testing.T, farm func(i int) string, by string, ips, subnets float64) {
 	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
 		var metrics string
 		e := newEnv(t, newStore(t), []string{"fraud: {}", "difficulty: 0"}, withProxy(), withMetrics(t, &metrics))
@@ -239,10 +260,10 @@ func TestSkewedSource(t *testing.T) {
 			}
 		}
 		for i := range 60 {
-			cast(fmt.Sprintf("198.18.%d.7", i), string(rune('a'+i%3)))
+			cast(ownLine(i), string(rune('a'+i%3)))
 		}
 		for i := range 25 {
-			cast(fmt.Sprintf("203.0.113.%d", 10+i%5), "a")
+			cast(farm(i), "a")
 		}
 		var groups []any
 		deadline := time.Now().Add(20 * time.Second)
@@ -257,8 +278,8 @@ func TestSkewedSource(t *testing.T) {
 			t.Fatalf("groups = %v, want the farm's", groups)
 		}
 		g := groups[0].(map[string]any)
-		if g["signal"] != "skewed" || g["count"] != 24.0 || g["ips"] != 5.0 || g["pending"] != 0.0 || g["judgement"] != "skewed" ||
-			fmt.Sprint(g["choices"]) != "map[a:24]" || strings.Contains(fmt.Sprint(g), "203.0.113") {
+		if g["signal"] != "skewed" || g["count"] != 24.0 || g["ips"] != ips || g["subnets"] != subnets || g["by"] != by ||
+			g["pending"] != 0.0 || g["judgement"] != "skewed" || fmt.Sprint(g["choices"]) != "map[a:24]" || strings.Contains(fmt.Sprint(g), "203.0.") {
 			t.Errorf("the farm's group = %v", g)
 		}
 		res := e.results("Authorization", "Bearer "+adminToken)
@@ -293,7 +314,7 @@ func TestScriptedAttacker(t *testing.T) {
 
 		var honest []string
 		for i := range 10 {
-			p := e.phone(fmt.Sprintf("192.0.%d.10", 2+i)) // each on a line of its own
+			p := e.phone(ownLine(i))
 			pow := p.open()
 			e.Clock.Set(e.Clock.Now().Add(5 * time.Second))
 			r := p.send(pow, page, "b")

@@ -16,18 +16,22 @@ import (
 // action settles; a larger backlog is settled by sending the action again.
 const maxGroupScan = 10000
 
-// heldGroup is the held ballots of one source (a subnet's keyed hash; "" for ballots recorded
-// without a source) held for one reason (the signal that decided the hold, vote.HeldFor; "none"
-// for ballots recorded held without signals), as the organiser
-// reviews them: how many, from how many addresses, over what time, what they chose beside the
+// heldGroup is the held ballots of one source held for one reason (the signal that decided the
+// hold, vote.HeldFor; "none" for ballots recorded held without signals), as the organiser reviews
+// them: how many, from how many addresses and subnets, over what time, what they chose beside the
 // poll's last hour (organisers see choices whatever the results' visibility), how many still
-// wait for the choice test, and what the test says of the source now.
+// wait for the choice test, and what the test says of the source now. The source is a keyed hash
+// (By names its level): a subnet's, or a group's when the group's held ballots come from more
+// than one subnet (a farm spread over many /24s is one group, not hundreds of small ones; see
+// sourceOfHeld); "" for ballots recorded without a source.
 type heldGroup struct {
 	Source   string           `json:"source"`
+	By       string           `json:"by"`
 	Signal   vote.Signal      `json:"signal"`
 	Signals  []vote.Signal    `json:"signals"`
 	Count    int              `json:"count"`
 	IPs      int              `json:"ips"`
+	Subnets  int              `json:"subnets"`
 	Pending  int              `json:"pending"`
 	First    time.Time        `json:"first"`
 	Last     time.Time        `json:"last"`
@@ -42,18 +46,47 @@ type groupKey struct {
 	signal vote.Signal
 }
 
-// heldByGroup reads up to maxGroupScan held ballots of p and groups them.
+// The levels of a heldGroup's source (By).
+const (
+	bySubnet = "subnet"
+	byGroup  = "group"
+)
+
+// heldByGroup reads up to maxGroupScan held ballots of p and groups them by source (see
+// sourceOfHeld) and reason.
 func (s *server) heldByGroup(c *fiber.Ctx, p *vote.Poll) (map[groupKey][]vote.HeldBallot, error) {
 	held, err := s.store.Held(c.UserContext(), p, maxGroupScan)
 	if err != nil {
 		return nil, err
 	}
+	source := sourceOfHeld(held)
 	out := map[groupKey][]vote.HeldBallot{}
 	for _, b := range held {
-		k := groupKey{b.Subnet, cmp.Or(vote.HeldFor(p.Fraud, b.Signals), "none")}
+		k := groupKey{source(b), cmp.Or(vote.HeldFor(p.Fraud, b.Signals), "none")}
 		out[k] = append(out[k], b)
 	}
 	return out, nil
+}
+
+// sourceOfHeld returns, for the held ballots held, the source each is reviewed under: its group's
+// hash when the group's held ballots come from more than one subnet, else its subnet's. Group and
+// subnet hashes are keyed hashes of different kinds: a source names its level.
+func sourceOfHeld(held []vote.HeldBallot) func(vote.HeldBallot) string {
+	subnets := map[string]map[string]bool{} // group -> its held ballots' subnets
+	for _, b := range held {
+		if b.Group != "" {
+			if subnets[b.Group] == nil {
+				subnets[b.Group] = map[string]bool{}
+			}
+			subnets[b.Group][b.Subnet] = true
+		}
+	}
+	return func(b vote.HeldBallot) string {
+		if len(subnets[b.Group]) > 1 {
+			return b.Group
+		}
+		return b.Subnet
+	}
 }
 
 // handleHeldGroups lists the held ballots grouped by source and reason, largest group first,
@@ -89,11 +122,14 @@ func (s *server) handleHeldGroups() fiber.Handler {
 		}
 		out := make([]heldGroup, 0, len(groups))
 		for k, list := range groups {
-			g := heldGroup{Source: k.source, Signal: k.signal, Count: len(list), Choices: map[string]int64{},
+			g := heldGroup{Source: k.source, By: bySubnet, Signal: k.signal, Count: len(list), Choices: map[string]int64{},
 				First: list[0].RecordedAt, Last: list[len(list)-1].RecordedAt}
-			ips, signals := map[string]bool{}, []vote.Signal{}
+			ips, subnets, signals := map[string]bool{}, map[string]bool{}, []vote.Signal{}
 			for _, b := range list {
-				ips[b.IP] = true
+				ips[b.IP], subnets[b.Subnet] = true, true
+				if k.source != "" && k.source == b.Group {
+					g.By = byGroup
+				}
 				signals = vote.MergeSignals(signals, b.Signals)
 				for _, ch := range b.Choices {
 					g.Choices[ch]++
@@ -103,10 +139,11 @@ func (s *server) handleHeldGroups() fiber.Handler {
 				}
 			}
 			delete(ips, "")
-			g.IPs, g.Signals = len(ips), signals
+			delete(subnets, "")
+			g.IPs, g.Subnets, g.Signals = len(ips), len(subnets), signals
 			if k.source != "" {
 				src := cc.Sources[k.source]
-				j, score := fraud.JudgeSource(p.Fraud, src, fraud.Rest(cc.Poll, src), len(p.Candidates))
+				j, score := fraud.JudgeSource(p.Fraud, src, fraud.Reference(cc, src), len(p.Candidates))
 				g.Judgment, g.Score = j.String(), &score
 			}
 			out = append(out, g)

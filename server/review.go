@@ -10,7 +10,8 @@ import (
 )
 
 // heldView is a held ballot as organisers review it: with the keyed hashes of its source (its
-// subnet's and its address's, never an address) and the signals it was held with, while held.
+// subnet's, its address's and its group's, never an address) and the signals it was held with,
+// while held.
 type heldView struct {
 	Receipt    string           `json:"receipt"`
 	RecordedAt time.Time        `json:"recorded_at"`
@@ -18,6 +19,7 @@ type heldView struct {
 	State      vote.BallotState `json:"state"`
 	Source     string           `json:"source,omitempty"`
 	IP         string           `json:"ip,omitempty"`
+	Group      string           `json:"group,omitempty"`
 	Signals    []vote.Signal    `json:"signals,omitempty"`
 }
 
@@ -27,7 +29,7 @@ func viewHeld(r vote.Receipt) heldView {
 
 func viewHeldBallot(b vote.HeldBallot) heldView {
 	v := viewHeld(b.Receipt)
-	v.Source, v.IP, v.Signals = b.Subnet, b.IP, b.Signals
+	v.Source, v.IP, v.Group, v.Signals = b.Subnet, b.IP, b.Group, b.Signals
 	return v
 }
 

@@ -248,7 +248,7 @@ func TestHeldGroups(t *testing.T) {
 			farm = append(farm, cast("f1", "farm-net", false, nil, at.Add(time.Duration(10+i)*time.Second), "c"))
 		}
 		farm = farm[1:] // the first of its subnet was counted
-		if err := e.Store.Keep(ctx, e.Poll, farm, vote.SignalSkewed); err != nil {
+		if err := e.Store.Keep(ctx, e.Poll, farm, vote.SignalSkewed, at); err != nil {
 			t.Fatal(err)
 		}
 
@@ -297,6 +297,45 @@ func TestHeldGroups(t *testing.T) {
 		}
 		if audit := e.adminGet("/audit").JSON(t); audit["consistent"] != true {
 			t.Errorf("audit = %v", audit)
+		}
+
+		// A farm spread over three subnets of one group is one group, by its group's hash; a group
+		// held in one subnet only stays with its subnet.
+		var spread []string
+		for i := range 6 {
+			b := vote.Ballot{Receipt: strings.ToLower(rand.Text()), Voter: rand.Text(), Choices: []string{"c"}, At: at.Add(time.Duration(i) * time.Second),
+				Source: &vote.Source{IP: fmt.Sprint("sp", i), Subnet: fmt.Sprint("spread-net", i%3), Group: "spread-grp", Caps: vote.SourceCaps{Shared: true}}}
+			if err := e.Store.Cast(ctx, e.Poll, b); err != nil {
+				t.Fatal(err)
+			}
+			if b.Source.Held {
+				spread = append(spread, b.Receipt)
+			}
+		}
+		cast("o1", "one-net", true, tool, at, "a")
+		if err := e.Store.Keep(ctx, e.Poll, spread, vote.SignalSkewed, at); err != nil {
+			t.Fatal(err)
+		}
+		var found map[string]any
+		for _, g := range e.adminGet("/held/groups").JSON(t)["groups"].([]any) {
+			g := g.(map[string]any)
+			switch g["source"] {
+			case "spread-grp":
+				found = g
+			case "one-net", "script-net":
+				if g["by"] != "subnet" || g["subnets"] != 1.0 {
+					t.Errorf("a subnet's group = %v", g)
+				}
+			default:
+				t.Errorf("group %v", g)
+			}
+		}
+		if found == nil || found["by"] != "group" || found["count"] != 5.0 || found["subnets"] != 3.0 || found["ips"] != 5.0 || found["signal"] != "skewed" {
+			t.Fatalf("the spread farm's group = %v; want by group, 5 ballots (the first was counted) of 3 subnets", found)
+		}
+		r = group(map[string]any{"source": "spread-grp", "signal": "skewed", "action": "void", "until": found["last"]})
+		if r.Status != 200 || r.JSON(t)["reviewed"] != 5.0 {
+			t.Errorf("void the spread farm's group = %d %s", r.Status, r.Body)
 		}
 	})
 }

@@ -23,7 +23,7 @@ const voterCookie = "lv_voter"
 type keys struct {
 	cookie, voterHash, challenge macs
 	source                       []byte
-	sourceMACs                   *sync.Pool // of HMACs keyed with source (fraud.go)
+	sourceMACs                   *sync.Pool // of *sourceMACs keyed with source (fraud.go)
 }
 
 func newKeys(secret []byte) keys {
@@ -33,7 +33,7 @@ func newKeys(secret []byte) keys {
 		return m.Sum(nil)
 	}
 	k := keys{cookie: newMACs(derive("cookie")), voterHash: newMACs(derive("voter")), challenge: newMACs(derive("challenge")), source: derive("source")}
-	k.sourceMACs = &sync.Pool{New: func() any { return hmac.New(sha256.New, k.source) }}
+	k.sourceMACs = &sync.Pool{New: func() any { return &sourceMAC{h: hmac.New(sha256.New, k.source)} }}
 	return k
 }
 

@@ -1,6 +1,7 @@
-// organiser-groups.js: held ballots by source and reason (GET .../held/groups): each group with
-// its count, addresses, time span, what the choice test says of its source now, and its choices
-// beside the poll's last hour; Release or Void a whole group with one confirmed action (POST
+// organiser-groups.js: held ballots by source and reason (GET .../held/groups): each group (a
+// subnet, or a group of sources spread over several subnets) with its count, addresses, time
+// span, what the choice test says of its source now, and its choices beside the poll's last
+// hour; Release or Void a whole group with one confirmed action (POST
 // .../held/groups, up to the group's last ballot as shown). Refreshed every 5 s while the page is
 // visible and after each action; the DOM is rebuilt only when the groups changed.
 import { el, lang, num, time } from './common.js';
@@ -50,8 +51,9 @@ export function heldGroups(ctx) {
   }
 
   function item(g, hour) {
-    const li = el('li', { 'data-source': g.source, 'data-signal': g.signal });
+    const li = el('li', { 'data-source': g.source, 'data-by': g.by, 'data-signal': g.signal });
     const facts = [t('g_count', { n: num(g.count), ips: num(g.ips) }), span(g)];
+    if (g.by === 'group') facts.push(t('g_by_group', { n: num(g.subnets) }));
     if (g.pending) facts.push(t('g_pending', { n: num(g.pending) }));
     if (g.judgement) facts.push(t('g_judgement_' + g.judgement));
     const sig = t('sig');

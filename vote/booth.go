@@ -59,14 +59,15 @@ type Challenge struct {
 }
 
 // Origin is where an attempt came from, as the fraud checks count it: keyed hashes of its IP
-// address and of its subnet (empty when the address is unknown), whether the organiser trusts the
-// subnet, and whether the address is the server's own machine (Local: loopback, a local try
+// address, of its subnet and of its group (see Source; empty when the address is unknown),
+// whether the organiser trusts the subnet (then nothing of it is capped or pending, the group
+// included), and whether the address is the server's own machine (Local: loopback, a local try
 // without a proxy, where every voter shares the address: the caps apply, the shared-source hold
 // does not).
 type Origin struct {
-	IP, Subnet string
-	Trusted    bool
-	Local      bool
+	IP, Subnet, Group string
+	Trusted           bool
+	Local             bool
 }
 
 // Result is what came of an attempt.
@@ -136,7 +137,7 @@ func (bo *Booth) Cast(ctx context.Context, r Request) (Result, error) {
 	}
 	b.Held, b.Signals = res.Verdict.Action == Hold, res.Verdict.Signals
 	if r.From.IP != "" {
-		b.Source = &Source{IP: r.From.IP, Subnet: r.From.Subnet, Caps: Caps(p.Fraud, r.From.Trusted)}
+		b.Source = &Source{IP: r.From.IP, Subnet: r.From.Subnet, Group: r.From.Group, Caps: Caps(p.Fraud, r.From.Trusted)}
 		b.Source.Caps.Shared = b.Source.Caps.Shared && !r.From.Local
 	}
 	err = bo.cast(ctx, p, b)

@@ -153,22 +153,26 @@ func TestBoothCast(t *testing.T) {
 		}
 	})
 
-	t.Run("sources: a shared source pends, a local one does not", func(t *testing.T) {
+	t.Run("sources: a shared source (address, subnet or group) pends, a local or trusted one does not", func(t *testing.T) {
 		s, p := memstore.New(), votetest.Poll(t, "fraud: {}")
 		var got []string
 		for _, from := range []vote.Origin{{IP: "ip1", Subnet: "net1"}, {IP: "ip2", Subnet: "net1"},
-			{IP: "lo", Subnet: "lo/24", Local: true}, {IP: "lo", Subnet: "lo/24", Local: true}} {
+			{IP: "lo", Subnet: "lo/24", Local: true}, {IP: "lo", Subnet: "lo/24", Local: true},
+			{IP: "ip3", Subnet: "net3", Group: "grp"}, {IP: "ip4", Subnet: "net4", Group: "grp"},
+			{IP: "ip5", Subnet: "net5", Group: "grp", Trusted: true}} {
 			r := request(p, "a")
 			r.From, r.Attempt.AcceptLanguage = from, true
 			res, err := booth(s, now).Cast(ctx, r)
 			got = append(got, fmt.Sprintf("%v %v %s %v", err, res.Verdict.Action, res.Verdict.Signals, res.Verdict.Pends()))
 		}
-		want := []string{"<nil> accept [] false", "<nil> hold [shared_source] true", "<nil> accept [] false", "<nil> accept [] false"}
+		want := []string{"<nil> accept [] false", "<nil> hold [shared_source] true", "<nil> accept [] false", "<nil> accept [] false",
+			"<nil> accept [] false", "<nil> hold [shared_source] true", "<nil> accept [] false"}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("two ballots of one subnet, two from loopback:\n got %q\nwant %q", got, want)
+			t.Errorf("two ballots of one subnet, two from loopback, three of one group (the last trusted):\n got %q\nwant %q", got, want)
 		}
-		if list, _ := s.Pending(ctx, p, 10); len(list) != 1 {
-			t.Errorf("%d pending, want 1", len(list))
+		list, _ := s.Pending(ctx, p, 10)
+		if len(list) != 2 || list[0].Group != "grp" {
+			t.Errorf("pending %+v, want 2, the newest of the group", list)
 		}
 	})
 

@@ -30,9 +30,9 @@ type FraudPolicy struct {
 	VelocityMinRate float64
 	// WeakToHold is how many weak signals together hold a ballot; 0: weak signals never hold.
 	WeakToHold int
-	// SkewMinBallots turns the choice test on (0: off): a ballot whose IP address or subnet has
-	// another ballot in the last hour is pending (held, signal shared_source) until the test
-	// judges its source; a source of at least SkewMinBallots ballots in the hour whose choices
+	// SkewMinBallots turns the choice test on (0: off): a ballot whose IP address, subnet or
+	// group (Source.Group) has another ballot in the last hour is pending (held, signal
+	// shared_source) until the test judges its sources; a source of at least SkewMinBallots ballots in the hour whose choices
 	// differ from the rest of the poll's at the level SkewAlpha is skewed, and its ballots stay
 	// held for the organiser. Package fraud (Skew) states the test.
 	SkewMinBallots int64
@@ -79,12 +79,14 @@ func DefaultFraudPolicy() FraudPolicy {
 }
 
 // Source is where a ballot came from, as the fraud checks count it: keyed hashes of the client's
-// IP address and of its subnet (/24 for IPv4, /48 for IPv6), never an address. Cast counts the
-// ballot for both in sliding windows of a minute and an hour, which every instance shares, and
-// applies Caps in the same atomic step.
+// IP address and of its subnet (/24 for IPv4, /48 for IPv6), never an address, and of its group:
+// the client's /16 (IPv4) or /32 (IPv6) with its browser's User-Agent and Accept-Language, the
+// sources that behave alike (empty: none). Cast counts the ballot for the address and the subnet
+// in sliding windows of a minute and an hour and for the group in the hour, which every instance
+// shares, and applies Caps in the same atomic step.
 type Source struct {
-	IP, Subnet string
-	Caps       SourceCaps
+	IP, Subnet, Group string
+	Caps              SourceCaps
 	// Cast sets the fields below when it records the ballot (or finds it recorded). Counts are
 	// this source's ballots in the windows, this one included (zero when the ballot had been
 	// recorded before); Held is whether the ballot is recorded held, for whatever reason.
@@ -99,9 +101,10 @@ type Source struct {
 // last hour already is refused with ErrSourceCapped and not recorded. 0 means no cap.
 //
 // Shared turns on the choice test's part of the store: the ballot is counted per candidate for
-// its IP address, its subnet and the poll in the hour (Choices reads them), and a ballot whose IP
-// address or subnet already has a ballot in the hour is recorded held, pending the test
-// (Source.Shared; Records.Pending lists it).
+// its IP address, its subnet, its group and the poll in the hour (Choices reads them), and a
+// ballot whose IP address, subnet or group already has a ballot in the hour is recorded held,
+// pending the test (Source.Shared; Records.Pending lists it). Without Shared the group is still
+// counted (its hour and choices), never capped.
 type SourceCaps struct {
 	IPMinute, IPHour, SubnetMinute, SubnetHour int64
 	IPHard                                     int64
@@ -110,9 +113,11 @@ type SourceCaps struct {
 
 // SourceCounts are a source's ballots (counted or held) in sliding windows: the bucket (minute or
 // hour) the time falls in plus the part of the bucket before that lies inside the window,
-// weighted by its share of it (as Rate does), rounded down.
+// weighted by its share of it (as Rate does), rounded down. GroupHour is the group's hour (zero
+// for a Source without a group).
 type SourceCounts struct {
 	IPMinute, IPHour, SubnetMinute, SubnetHour int64
+	GroupHour                                  int64
 }
 
 // SourceReport is what the store knows of the sources of a poll's recent ballots: the busiest IP
@@ -151,7 +156,8 @@ type SlidingWindow struct {
 	Step time.Duration
 }
 
-// SlidingWindows returns the four sliding windows of a source, in the order of SourceCounts.
+// SlidingWindows returns the four sliding windows of a source's address and subnet, in the order
+// of SourceCounts (the group's hour is counted apart: no cap and no report reads it).
 func SlidingWindows() [4]SlidingWindow {
 	return [4]SlidingWindow{{"ip", time.Minute}, {"ip", time.Hour}, {"net", time.Minute}, {"net", time.Hour}}
 }

@@ -39,11 +39,13 @@ type Ballots interface {
 	// when the voter has a ballot in b.Period. Otherwise it records the voter, the ballot in the log
 	// and under its receipt, and counts it: into the turnout buckets, and into the tally and the
 	// ballot total or, when held, into the held tally only. With b.Source set, it also counts the
-	// ballot for its IP address and subnet in the sliding windows of a minute and an hour (and
-	// per candidate, with SourceCaps.Shared), holds it when a count exceeds its soft cap or its
-	// source is shared (pending: see Pending), and reports the counts and whether the ballot is
-	// held in *b.Source (see Source). A held ballot is recorded with its source's hashes and its
-	// signals (b.Signals and the source's; see HeldBallot). When Cast returns nil the ballot is
+	// ballot for its IP address and subnet in the sliding windows of a minute and an hour, for its
+	// group (when b.Source.Group is set) in the sliding hour, and for each of them and the poll
+	// per candidate in the hour; holds it when a count exceeds its soft cap or, with
+	// SourceCaps.Shared, when its address, subnet or group has another ballot in the sliding hour
+	// (pending: see Pending); and reports the counts and whether the ballot is held in *b.Source
+	// (see Source). A held ballot is recorded with its source's hashes (address, subnet, group)
+	// and its signals (b.Signals and the source's; see HeldBallot). When Cast returns nil the ballot is
 	// durable as far as the store is; when it returns an error the ballot is not recorded, except
 	// after an ambiguous failure wrapping ErrUnavailable (timeout after sending). Cast is idempotent
 	// per receipt: a ballot whose receipt is already recorded for its voter and period returns nil
@@ -94,8 +96,10 @@ type Records interface {
 	Pending(ctx context.Context, p *Poll, limit int) ([]HeldBallot, error)
 	// Keep takes the listed ballots off the pending list: they stay held for the organiser. When
 	// signal is not empty it is added to each one's signals (the choice test's verdict, skewed).
-	// Ballots not pending (settled or kept before, unknown) are skipped: Keep is idempotent.
-	Keep(ctx context.Context, p *Poll, receipts []string, signal Signal) error
+	// A kept ballot recorded in the hour bucket of at (the time of the settling pass) or the one
+	// before is added to the hour's held choices (see Sources.Choices). Ballots not pending
+	// (settled or kept before, unknown) are skipped: Keep is idempotent.
+	Keep(ctx context.Context, p *Poll, receipts []string, signal Signal, at time.Time) error
 	// Release releases the listed pending ballots, in one atomic step, as Review does, each with a
 	// log entry of the release By "system" At at; ballots not pending (settled, kept, unknown) are
 	// skipped, so that any number of instances may run it. It returns how many it released.
@@ -125,16 +129,24 @@ type Sources interface {
 	// instance and returns the new list; the caller validated and normalised the prefix.
 	Trusted(ctx context.Context, p *Poll) ([]string, error)
 	SetTrusted(ctx context.Context, p *Poll, subnet string, trusted bool) ([]string, error)
-	// Choices reads the choice test's counters (SourceCaps.Shared): for the sliding hour before
-	// now, the ballots and the ballots per candidate of the poll and of each listed source (IP or
-	// subnet hash), weighted as SourceCounts are. A source without ballots reads as zero.
+	// Choices reads the choice test's counters: for the sliding hour before now, the ballots and
+	// the ballots per candidate of the poll and of each listed source (an IP address's, a
+	// subnet's or a group's hash), weighted as SourceCounts are (every ballot recorded with a
+	// Source counts, whatever its caps), and of the poll's ballots held for the organiser (those
+	// recorded with a Source and held by the caller, Ballot.Held, and those kept, Keep; a review
+	// later does not take them out); and, in the same read, the poll's counted ballots and tally
+	// over its whole life (Snapshot's Ballots and Tally). A source without ballots reads as zero.
 	Choices(ctx context.Context, p *Poll, now time.Time, sources []string) (ChoiceCounts, error)
 }
 
-// ChoiceCounts are what Sources.Choices reads: the poll's and some sources' choices in the hour.
+// ChoiceCounts are what Sources.Choices reads: the poll's and some sources' choices in the hour,
+// the part of the poll's held for the organiser (Held: what the choice test leaves out of the rest
+// of the poll), and the poll's counted ballots since it opened (Total: the test's longer reference).
 type ChoiceCounts struct {
 	Poll    ChoiceCount
 	Sources map[string]ChoiceCount
+	Held    ChoiceCount
+	Total   ChoiceCount
 }
 
 // ChoiceCount is the ballots of a source (or of the poll) in a window, and how many of them chose
@@ -189,12 +201,12 @@ type Receipt struct {
 }
 
 // HeldBallot is a held ballot and why it is held: the keyed hashes of its source (empty when it
-// had none) and the signals it was held with (Verdict.Signals, the source's, and what the choice
-// test added; in the order of Signals).
+// had none; Group empty too when its source had no group) and the signals it was held with
+// (Verdict.Signals, the source's, and what the choice test added; in the order of Signals).
 type HeldBallot struct {
 	Receipt
-	IP, Subnet string
-	Signals    []Signal
+	IP, Subnet, Group string
+	Signals           []Signal
 }
 
 // BallotState is where a recorded ballot stands.

@@ -23,7 +23,7 @@ const (
 	SignalIPHour       Signal = "ip_hour"
 	SignalSubnetMinute Signal = "subnet_minute"
 	SignalSubnetHour   Signal = "subnet_hour"
-	SignalShared       Signal = "shared_source" // the address or subnet had other ballots in the hour
+	SignalShared       Signal = "shared_source" // the address, subnet or group had other ballots in the hour
 	SignalSkewed       Signal = "skewed"        // the source votes unlike the rest of the poll (the choice test)
 	SignalTooFast      Signal = "too_fast"
 	SignalNoLanguage   Signal = "no_language"

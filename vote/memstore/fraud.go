@@ -15,8 +15,10 @@ import (
 // buckets), the trusted subnets and the fraud counters. Its methods run under the store's lock.
 type memFraud struct {
 	buckets map[srcBucket]map[string]int64 // source hash -> ballots; "" in net buckets: the total
+	// (kinds "ip" and "net" by the minute and the hour, "grp" by the hour)
 	// choices are the choice test's counters per hour (start, Unix seconds): "<source>|<candidate>"
-	// -> ballots that chose it; source "" is the poll. A source's ballots are its hour's counts.
+	// -> ballots that chose it; source "" is the poll, heldSource its ballots held for the
+	// organiser (with "<heldSource>|" their number). A source's ballots are its hour's counts.
 	choices map[int64]map[string]int64
 	sweepAt time.Time
 	trusted map[string]bool
@@ -24,7 +26,20 @@ type memFraud struct {
 	signals map[string]int64
 }
 
-// srcBucket names one bucket of source counts: kind "ip" or "net", a minute or an hour from start.
+// heldSource names the poll's ballots held for the organiser in the choice counters (no hash
+// is "!").
+const heldSource = "!"
+
+// addHeld counts a held ballot's choices into an hour's choice counters.
+func addHeld(ch map[string]int64, choices []string) {
+	ch[heldSource+"|"]++
+	for _, c := range choices {
+		ch[heldSource+"|"+c]++
+	}
+}
+
+// srcBucket names one bucket of source counts: kind "ip", "net" or "grp", a minute or an hour
+// from start.
 type srcBucket struct {
 	kind  string
 	step  time.Duration
@@ -50,7 +65,8 @@ func (f *memFraud) capped(b vote.Ballot) bool {
 }
 
 // count counts b for its source (when it has one), sets b.Source.Counts and Shared, and reports
-// whether a count exceeds its soft cap or the source is shared (SourceCaps.Shared).
+// whether a count exceeds its soft cap or the source is shared (SourceCaps.Shared): its address,
+// subnet or group had another ballot in the hour.
 func (f *memFraud) count(b vote.Ballot) (over bool) {
 	src := b.Source
 	if src == nil || src.IP == "" {
@@ -78,10 +94,23 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 		ch = map[string]int64{}
 		f.choices[hour] = ch
 	}
-	for _, m := range []string{src.IP, src.Subnet, ""} {
+	members := []string{src.IP, src.Subnet, ""}
+	if src.Group != "" {
+		members = append(members, src.Group)
+		cur, _ := f.bucket("grp", time.Hour, b.At)
+		if f.buckets[cur] == nil {
+			f.buckets[cur] = map[string]int64{}
+		}
+		f.buckets[cur][src.Group]++
+		src.Counts.GroupHour = f.window("grp", time.Hour, src.Group, b.At)
+	}
+	for _, m := range members {
 		for _, c := range b.Choices {
 			ch[m+"|"+c]++
 		}
+	}
+	if b.Held { // held by the caller's verdict
+		addHeld(ch, b.Choices)
 	}
 	counts := [4]*int64{&src.Counts.IPMinute, &src.Counts.IPHour, &src.Counts.SubnetMinute, &src.Counts.SubnetHour}
 	caps := [4]int64{src.Caps.IPMinute, src.Caps.IPHour, src.Caps.SubnetMinute, src.Caps.SubnetHour}
@@ -103,20 +132,27 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 			over = true
 		}
 	}
-	src.Shared = src.Caps.Shared && (src.Counts.IPHour > 1 || src.Counts.SubnetHour > 1)
+	src.Shared = src.Caps.Shared && (src.Counts.IPHour > 1 || src.Counts.SubnetHour > 1 || src.Counts.GroupHour > 1)
 	return over || src.Shared
 }
 
-// choiceCount is the ChoiceCount of source m ("" the poll) of poll p in the sliding hour at now.
+// choiceCount is the ChoiceCount of source m ("" the poll, heldSource its held ballots) of poll
+// p in the sliding hour at now.
+// Its ballots are its hour's counts, of whichever kind it is (as the Redis store reads them: the
+// sum of the kinds' buckets, weighed once; "" is the net buckets' total).
 func (f *memFraud) choiceCount(p *vote.Poll, m string, now time.Time) vote.ChoiceCount {
 	start := now.Truncate(time.Hour).Unix()
 	cur, prev, w := f.choices[start], f.choices[start-3600], vote.SlidingWeight(now, time.Hour)
 	window := func(k string) int64 { return int64(math.Floor(float64(cur[k]) + float64(prev[k])*w)) }
-	kind := "ip"
-	if m == "" || f.window("net", time.Hour, m, now) > 0 {
-		kind = "net" // a subnet's hash, or the poll's total ("")
+	var inCur, inPrev int64
+	if m == heldSource {
+		inCur, inPrev = cur[m+"|"], prev[m+"|"]
 	}
-	out := vote.ChoiceCount{Ballots: f.window(kind, time.Hour, m, now), Tally: map[string]int64{}}
+	for _, kind := range []string{"ip", "net", "grp"} {
+		this, before := f.bucket(kind, time.Hour, now)
+		inCur, inPrev = inCur+f.buckets[this][m], inPrev+f.buckets[before][m]
+	}
+	out := vote.ChoiceCount{Ballots: int64(math.Floor(float64(inCur) + float64(inPrev)*w)), Tally: map[string]int64{}}
 	for _, c := range p.Candidates {
 		if n := window(m + "|" + c.ID); n > 0 {
 			out.Tally[c.ID] = n
@@ -133,9 +169,16 @@ func (m *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, source
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f := &m.poll(p).fraud
-	out := vote.ChoiceCounts{Poll: f.choiceCount(p, "", now), Sources: make(map[string]vote.ChoiceCount, len(sources))}
+	mp := m.poll(p)
+	out := vote.ChoiceCounts{Poll: f.choiceCount(p, "", now), Sources: make(map[string]vote.ChoiceCount, len(sources)),
+		Held: f.choiceCount(p, heldSource, now), Total: vote.ChoiceCount{Ballots: mp.ballots, Tally: map[string]int64{}}}
 	for _, s := range sources {
 		out.Sources[s] = f.choiceCount(p, s, now)
+	}
+	for c, n := range mp.tally {
+		if n > 0 {
+			out.Total.Tally[c] = n
+		}
 	}
 	return out, nil
 }
@@ -234,4 +277,13 @@ func (m *Store) AddFraudCounts(ctx context.Context, p *vote.Poll, c vote.FraudCo
 	add(&f.results, c.Results)
 	add(&f.signals, c.Signals)
 	return nil
+}
+
+// keep counts the ballot r, kept at at, into the held choices of its hour, when that is the hour
+// of at or the one before (the hours the sliding window reads).
+func (f *memFraud) keep(r vote.Receipt, at time.Time) {
+	hour, now := r.RecordedAt.Truncate(time.Hour).Unix(), at.Truncate(time.Hour).Unix()
+	if ch := f.choices[hour]; ch != nil && (hour == now || hour == now-3600) {
+		addHeld(ch, r.Choices)
+	}
 }

@@ -142,7 +142,7 @@ func (m *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
 		mp.why[b.Receipt] = vote.HeldBallot{Receipt: r, Signals: heldSignals(b)}
 		if b.Source != nil {
 			hb := mp.why[b.Receipt]
-			hb.IP, hb.Subnet = b.Source.IP, b.Source.Subnet
+			hb.IP, hb.Subnet, hb.Group = b.Source.IP, b.Source.Subnet, b.Source.Group
 			mp.why[b.Receipt] = hb
 		}
 		mp.heldN++
@@ -216,7 +216,7 @@ func (m *Store) list(ctx context.Context, p *vote.Poll, limit int, which func(*m
 }
 
 // Keep implements Store.
-func (m *Store) Keep(ctx context.Context, p *vote.Poll, receipts []string, signal vote.Signal) error {
+func (m *Store) Keep(ctx context.Context, p *vote.Poll, receipts []string, signal vote.Signal, at time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return vote.Unavailable(err)
 	}
@@ -228,6 +228,7 @@ func (m *Store) Keep(ctx context.Context, p *vote.Poll, receipts []string, signa
 			continue
 		}
 		mp.waiting = slices.DeleteFunc(mp.waiting, func(x string) bool { return x == id })
+		mp.fraud.keep(mp.receipts[id], at)
 		if signal != "" {
 			hb := mp.why[id]
 			hb.Signals = vote.MergeSignals(hb.Signals, []vote.Signal{signal})

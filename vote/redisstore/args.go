@@ -11,7 +11,7 @@ import (
 // castArgs is the one Go type that knows it.
 //
 // KEYS: the poll's keys (castKeyState ... castKeyPending), then the source counters of the batch's
-// minute and hour (castKeySources, 8 keys, see pollKeys.sourceKeys), then one key per ballot, in
+// minute and hour (castKeySources, 10 keys, see pollKeys.sourceKeys), then one key per ballot, in
 // order: the key of its challenge (read only when the ballot has a challenge).
 //
 // ARGV: the batch's head (castArgStatus, castArgMinute, castArgHour), then castFields arguments
@@ -31,8 +31,8 @@ const (
 	castKeyWaiting                      // pending ballots (held for their source alone)
 	castKeyWhy                          // why each held ballot is held
 	castKeyChoices                      // the choice counters of the batch's hour
-	castKeySources                      // 8 keys: IP and subnet, this minute and the one before, this hour and the one before
-	castKeysHead   = castKeySources + 7 // the keys before the first ballot's challenge key
+	castKeySources                      // 10 keys: IP and subnet, this minute and the one before, this hour and the one before; group, this hour and the one before
+	castKeysHead   = castKeySources + 9 // the keys before the first ballot's challenge key
 )
 
 // The head of ARGV.
@@ -56,6 +56,7 @@ const (
 	castChoices                // the choices, comma-joined
 	castIP                     // the source IP's hash, or "" (no source)
 	castSubnet                 // the source subnet's hash
+	castGroupHash              // the source group's hash, or "" (none)
 	castMinuteWeight           // weight of the minute before (its share still in the sliding window)
 	castHourWeight             // weight of the hour before
 	castIPMinuteCap            // soft caps (0: none)
@@ -84,12 +85,12 @@ func (a *castArgs) set(k *pollKeys, p *vote.Poll, b vote.Ballot) {
 	if b.Held {
 		state = "held"
 	}
-	var ip, subnet string
+	var ip, subnet, group string
 	var wMinute, wHour float64
 	var caps vote.SourceCaps
 	shared := "0"
 	if src := b.Source; src != nil && src.IP != "" {
-		ip, subnet, caps = src.IP, src.Subnet, src.Caps
+		ip, subnet, group, caps = src.IP, src.Subnet, src.Group, src.Caps
 		wMinute, wHour = vote.SlidingWeight(b.At, time.Minute), vote.SlidingWeight(b.At, time.Hour)
 		if caps.Shared {
 			shared = "1"
@@ -100,7 +101,7 @@ func (a *castArgs) set(k *pollKeys, p *vote.Poll, b vote.Ballot) {
 		castVoterField: b.Voter + "|" + b.Period, castReceipt: b.Receipt, castAt: b.At.UnixMilli(),
 		castState: state, castVoter: b.Voter, castPeriod: b.Period, castChallenge: b.Challenge,
 		castChallengeTTL: challengeTTL(b.ChallengeUntil).Milliseconds(), castChoices: strings.Join(b.Choices, ","),
-		castIP: ip, castSubnet: subnet, castMinuteWeight: wMinute, castHourWeight: wHour,
+		castIP: ip, castSubnet: subnet, castGroupHash: group, castMinuteWeight: wMinute, castHourWeight: wHour,
 		castIPMinuteCap: caps.IPMinute, castIPHourCap: caps.IPHour,
 		castSubnetMinuteCap: caps.SubnetMinute, castSubnetHourCap: caps.SubnetHour, castIPHardCap: caps.IPHard,
 		castSignals: joinSignals(b.Signals), castShared: shared,

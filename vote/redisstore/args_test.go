@@ -35,7 +35,7 @@ func TestCastScriptLayout(t *testing.T) {
 		"KEYS_HEAD": castKeysHead, "ARGS_HEAD": castArgsHead, "FIELDS": castFields,
 		"VOTER_FIELD": castVoterField + 1, "RECEIPT": castReceipt + 1, "AT": castAt + 1, "STATE": castState + 1,
 		"VOTER": castVoter + 1, "PERIOD": castPeriod + 1, "CHALLENGE": castChallenge + 1,
-		"CHALLENGE_TTL": castChallengeTTL + 1, "CHOICES": castChoices + 1, "IP": castIP + 1, "SUBNET": castSubnet + 1,
+		"CHALLENGE_TTL": castChallengeTTL + 1, "CHOICES": castChoices + 1, "IP": castIP + 1, "SUBNET": castSubnet + 1, "GROUP": castGroupHash + 1,
 		"MINUTE_WEIGHT": castMinuteWeight + 1, "HOUR_WEIGHT": castHourWeight + 1,
 		"IP_MINUTE_CAP": castIPMinuteCap + 1, "IP_HOUR_CAP": castIPHourCap + 1,
 		"SUBNET_MINUTE_CAP": castSubnetMinuteCap + 1, "SUBNET_HOUR_CAP": castSubnetHourCap + 1, "IP_HARD_CAP": castIPHardCap + 1,
@@ -44,7 +44,7 @@ func TestCastScriptLayout(t *testing.T) {
 		"tally_key": castKeyTally, "heldtally_key": castKeyHeldTally, "ballots_key": castKeyBallots,
 		"held_key": castKeyHeld, "minutes_key": castKeyMinutes, "hours_key": castKeyHours, "log_key": castKeyLog,
 		"pending_key": castKeyPending, "waiting_key": castKeyWaiting, "why_key": castKeyWhy,
-		"choices_key": castKeyChoices, "ip_minute_key": castKeySources,
+		"choices_key": castKeyChoices, "ip_minute_key": castKeySources, "grp_hour_key": castKeySources + 8,
 		"initial_status": castArgStatus, "minute_bucket": castArgMinute, "hour_bucket": castArgHour,
 	}
 	got := map[string]int{}

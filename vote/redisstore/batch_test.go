@@ -25,7 +25,7 @@ func TestRedisCastBatchAsOneByOne(t *testing.T) {
 	ballot := func(voter, ip string, choices ...string) vote.Ballot {
 		b := vote.Ballot{Receipt: rand.Text(), Voter: voter, Choices: choices, At: at}
 		if ip != "" {
-			b.Source = &vote.Source{IP: ip, Subnet: "net1", Caps: caps}
+			b.Source = &vote.Source{IP: ip, Subnet: "net1", Group: "grp-" + ip, Caps: caps}
 		}
 		return b
 	}
@@ -110,7 +110,7 @@ func answer(err error, b vote.Ballot) string {
 }
 
 // BenchmarkRedisCastBatch casts batches of 32 ballots with sources (new voters) into a private
-// Redis with AOF, all from one IP address (as from the load tool) or each from its own (as from
+// Redis with AOF, all from one IP address and group (as from the load tool) or each from its own (as from
 // the public), and reports what the cast script costs Redis per ballot (INFO commandstats: the
 // script's own time, its commands included) next to the time per batch seen from Go.
 func BenchmarkRedisCastBatch(b *testing.B) {
@@ -139,12 +139,12 @@ func benchmarkRedisCastBatch(b *testing.B, distinct, shared bool) {
 	for b.Loop() {
 		at := time.Now()
 		for i := range batch {
-			ip, subnet := "ip", "net"
+			ip, subnet, group := "ip", "net", "grp"
 			if distinct {
-				ip, subnet = rand.Text(), rand.Text()
+				ip, subnet, group = rand.Text(), rand.Text(), rand.Text()
 			}
 			batch[i] = vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{"a"}, At: at,
-				Source: &vote.Source{IP: ip, Subnet: subnet, Caps: caps}}
+				Source: &vote.Source{IP: ip, Subnet: subnet, Group: group, Caps: caps}}
 		}
 		for _, err := range redisstore.CastTogether(s, p, batch) {
 			if err != nil {

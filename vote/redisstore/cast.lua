@@ -12,38 +12,43 @@
 -- KEYS and ARGV: the layout is castArgs's (args.go), bound to names at the top of the script
 -- (a field's number here is its Go constant plus one).
 -- Returns one answer per ballot: "ok" (counted) or "held", each followed for a ballot with a
--- source by its counts " <IP minute> <IP hour> <subnet minute> <subnet hour>" and " 1" when it is
--- held for sharing its source (SHARED), else " 0"; or "capped", "closed", "challenge" or "voted".
+-- source by its counts " <IP minute> <IP hour> <subnet minute> <subnet hour> <group hour>" and
+-- " 1" when it is held for sharing its source (SHARED), else " 0"; or "capped", "closed",
+-- "challenge" or "voted".
 --
 -- The script is idempotent for one receipt: go-redis may send it again after a timeout or a lost
 -- connection, and a ballot that was recorded must then read as recorded (ok or held), never as
 -- refused (already voted, challenge used, capped or closed since) and never be counted twice.
 
 -- KEYS: the poll's keys, the source counters of the batch's minute and hour (sorted sets: source
--- hash -> ballots; the subnet sets also count every ballot under the member "": the total), then
--- one challenge key per ballot (challenge_key).
+-- hash -> ballots; the subnet sets also count every ballot under the member "": the total; the
+-- groups' by the hour only, in hashes: no report reads the busiest), then one challenge key per
+-- ballot (challenge_key).
 local state_key, voters_key, receipts_key, tally_key, heldtally_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local ballots_key, held_key, minutes_key, hours_key, log_key = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local pending_key = KEYS[11] -- held ballots awaiting review (sorted set, score: accepted at)
 local waiting_key = KEYS[12] -- the pending ones of them: held for their source alone (sorted set)
-local why_key = KEYS[13] -- held receipt -> "<IP hash>|<subnet hash>|<signals a,b>"
+local why_key = KEYS[13] -- held receipt -> "<IP hash>|<subnet hash>|<group hash>|<signals a,b>"
 local choices_key = KEYS[14] -- this hour's choice counters: "<source>|<candidate>" -> ballots
+-- (source "!": the poll's ballots held for the organiser, "!|" their number)
 local ip_minute_key, ip_minute_prev_key = KEYS[15], KEYS[16]
 local net_minute_key, net_minute_prev_key = KEYS[17], KEYS[18]
 local ip_hour_key, ip_hour_prev_key = KEYS[19], KEYS[20]
 local net_hour_key, net_hour_prev_key = KEYS[21], KEYS[22]
-local KEYS_HEAD = 22
+local grp_hour_key, grp_hour_prev_key = KEYS[23], KEYS[24]
+local KEYS_HEAD = 24
 
 -- ARGV: the head, then FIELDS arguments per ballot, read with arg(i, FIELD).
 local initial_status, minute_bucket, hour_bucket = ARGV[1], ARGV[2], ARGV[3]
-local ARGS_HEAD, FIELDS = 3, 20
+local ARGS_HEAD, FIELDS = 3, 21
 local VOTER_FIELD, RECEIPT, AT, STATE, VOTER, PERIOD = 1, 2, 3, 4, 5, 6
 local CHALLENGE, CHALLENGE_TTL, CHOICES, IP, SUBNET = 7, 8, 9, 10, 11
-local MINUTE_WEIGHT, HOUR_WEIGHT = 12, 13 -- share of the bucket before still in the sliding window
-local IP_MINUTE_CAP, IP_HOUR_CAP, SUBNET_MINUTE_CAP, SUBNET_HOUR_CAP = 14, 15, 16, 17 -- soft; 0: none
-local IP_HARD_CAP = 18 -- IP an hour; 0: none
-local SIGNALS = 19 -- the caller's verdict's signals (a,b), kept with a held ballot
-local SHARED = 20 -- "1": hold (pending) a ballot whose IP or subnet has another in the hour
+local GROUP = 12 -- the group's hash; "": none
+local MINUTE_WEIGHT, HOUR_WEIGHT = 13, 14 -- share of the bucket before still in the sliding window
+local IP_MINUTE_CAP, IP_HOUR_CAP, SUBNET_MINUTE_CAP, SUBNET_HOUR_CAP = 15, 16, 17, 18 -- soft; 0: none
+local IP_HARD_CAP = 19 -- IP an hour; 0: none
+local SIGNALS = 20 -- the caller's verdict's signals (a,b), kept with a held ballot
+local SHARED = 21 -- "1": hold (pending) a ballot whose IP, subnet or group has another in the hour
 
 local n = (#ARGV - ARGS_HEAD) / FIELDS
 local function arg(i, field)
@@ -91,13 +96,34 @@ local function window(e, weight)
   return math.floor(e.cur + e.inc + e.prev * weight)
 end
 
+-- The groups' hour: every group of the batch read at once (one HMGET per bucket), written at
+-- once (one HSET of the new counts) after the batch.
+local groups = {} -- group hash -> {cur, prev, inc} like a window's
+do
+  local members = {}
+  for i = 1, n do
+    local g = arg(i, GROUP)
+    if g ~= '' and not groups[g] then
+      groups[g] = true
+      members[#members + 1] = g
+    end
+  end
+  if #members > 0 then
+    local c = redis.call('HMGET', grp_hour_key, unpack(members))
+    local p = redis.call('HMGET', grp_hour_prev_key, unpack(members))
+    for j, g in ipairs(members) do
+      groups[g] = {cur = tonumber(c[j] or '0'), prev = tonumber(p[j] or '0'), inc = 0}
+    end
+  end
+end
+
 local seen = {} -- voters field -> {receipt, answer word} of this batch's ballots
 local vpairs, rpairs, ppairs, wpairs, whypairs = {}, {}, {}, {}, {}
 local tally, heldtally, choices = {}, {}, {}
 local counted, held, sourced = 0, 0, 0
 
 local function cast(i, field, receipt)
-  local ip, net = arg(i, IP), arg(i, SUBNET)
+  local ip, net, grp = arg(i, IP), arg(i, SUBNET), arg(i, GROUP)
   local wmin, whour = tonumber(arg(i, MINUTE_WEIGHT)), tonumber(arg(i, HOUR_WEIGHT))
   local hard = tonumber(arg(i, IP_HARD_CAP))
   if ip ~= '' and hard > 0 and window(source(2, ip), whour) >= hard then
@@ -137,21 +163,34 @@ local function cast(i, field, receipt)
         signals = signals .. ',' .. cap_signals[w]
       end
     end
-    -- the choice test's counters: choices of the IP, the subnet and the poll (""); their ballots
-    -- are the hour's source counts
+    -- the group, by the hour: no cap, only the choice test
+    local members, ngrp = {ip, net, ''}, 0
+    if grp ~= '' then
+      local e = groups[grp]
+      e.inc = e.inc + 1
+      ngrp = window(e, whour)
+      members[4] = grp
+    end
+    -- the choice test's counters: choices of the IP, the subnet, the poll ("") and the group;
+    -- their ballots are the hour's source counts
+    if state == 'held' then
+      -- held by the caller's verdict: not in the rest of the poll the test compares with
+      members[#members + 1] = '!'
+      choices['!|'] = (choices['!|'] or 0) + 1
+    end
     for c in string.gmatch(joined, '[^,]+') do
-      for _, m in ipairs({ip, net, ''}) do
+      for _, m in ipairs(members) do
         local f = m .. '|' .. c
         choices[f] = (choices[f] or 0) + 1
       end
     end
-    local shared = arg(i, SHARED) == '1' and (n[2] > 1 or n[4] > 1)
+    local shared = arg(i, SHARED) == '1' and (n[2] > 1 or n[4] > 1 or ngrp > 1)
     if shared then
       pends = true
       signals = signals .. ',shared_source'
     end
     sourced = sourced + 1
-    counts = ' ' .. n[1] .. ' ' .. n[2] .. ' ' .. n[3] .. ' ' .. n[4] .. (shared and ' 1' or ' 0')
+    counts = ' ' .. n[1] .. ' ' .. n[2] .. ' ' .. n[3] .. ' ' .. n[4] .. ' ' .. ngrp .. (shared and ' 1' or ' 0')
   end
   if pends and state ~= 'held' then
     state = 'held'
@@ -166,7 +205,7 @@ local function cast(i, field, receipt)
     ppairs[#ppairs + 1] = at
     ppairs[#ppairs + 1] = receipt
     whypairs[#whypairs + 1] = receipt
-    whypairs[#whypairs + 1] = ip .. '|' .. net .. '|' .. signals
+    whypairs[#whypairs + 1] = ip .. '|' .. net .. '|' .. grp .. '|' .. signals
   else
     counted = counted + 1
   end
@@ -240,6 +279,21 @@ for w = 1, 4 do
     if e.inc > 0 then
       redis.call('ZINCRBY', cur[w], e.inc, member)
     end
+  end
+end
+-- the groups' new counts; a new group (re)sets the hash's life, two hours and a half
+local counts, fresh_group = {}, false
+for g, e in pairs(groups) do
+  if e.inc > 0 then
+    counts[#counts + 1] = g
+    counts[#counts + 1] = e.cur + e.inc
+    fresh_group = fresh_group or e.cur == 0
+  end
+end
+if #counts > 0 then
+  redis.call('HSET', grp_hour_key, unpack(counts))
+  if fresh_group then
+    redis.call('PEXPIRE', grp_hour_key, 9000000)
   end
 end
 if sourced > 0 then

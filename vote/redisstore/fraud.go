@@ -21,8 +21,14 @@ import (
 //	                                 from T (Unix seconds); the net set counts every ballot under
 //	                                 the member "" too; each lives for two minutes and a half
 //	{lv:P}:src:ip:h:T, :src:net:h:T  the same per hour, living two hours and a half
+//	{lv:P}:src:grp:h:T               hash        group hash -> ballots recorded in the hour from
+//	                                 T, living two hours and a half from its last new group
 //	{lv:P}:trusted                   set          trusted subnets (CIDR prefixes)
 //	{lv:P}:fraud                     hash         "result:<result>" and "signal:<signal>" -> count
+
+// heldSource names the poll's ballots held for the organiser in the choice counters (cast.lua
+// and review.lua count them; no hash is "!").
+const heldSource = "!"
 
 func (k *pollKeys) trusted() string { return k.tag + ":trusted" }
 func (k *pollKeys) fraud() string   { return k.tag + ":fraud" }
@@ -89,33 +95,40 @@ func (s *Store) Sources(ctx context.Context, p *vote.Poll, now time.Time, n int)
 	return out, nil
 }
 
-// Choices implements Store. It is one MULTI/EXEC round trip: for the poll and each source, its
-// fields of this hour's and the last hour's choice counters, and its ballots in the hour's source
-// counts (a source is an IP address or a subnet: its hash is in one of the two; the poll's total
-// is the subnet sets' member "").
+// Choices implements Store. It is one MULTI/EXEC round trip: this hour's and the last hour's
+// choice counters of the poll, each source and the poll's held ballots (HMGET), their ballots in
+// the hour's source counts (a source is an IP address, a subnet or a group: its hash is in one of
+// the address and subnet sets, read with one ZMSCORE each, or the groups' hash, one HMGET; the
+// poll's total is the subnet sets' member ""; the held ballots' number is the choice counters'
+// field "!|"), and the poll's counted ballots and tally.
 func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, sources []string) (vote.ChoiceCounts, error) {
 	k := s.keysOf(p)
 	hour := now.Truncate(time.Hour).Unix()
-	members := append([]string{""}, sources...)
-	fields := make([]string, 0, len(members)*len(p.Candidates))
+	members := append(append([]string{""}, sources...), heldSource)
+	ids := make([]string, len(p.Candidates))
+	fields := make([]string, 0, len(members)*len(p.Candidates)+1)
+	for i, c := range p.Candidates {
+		ids[i] = c.ID
+	}
 	for _, m := range members {
-		for _, c := range p.Candidates {
-			fields = append(fields, m+"|"+c.ID)
+		for _, id := range ids {
+			fields = append(fields, m+"|"+id)
 		}
 	}
-	type counts struct{ ip, net [2]*redis.FloatCmd }
-	var cur, prev *redis.SliceCmd
-	ballots := make([]counts, len(members))
+	fields = append(fields, heldSource+"|") // the held ballots' number
+	var cur, prev, tally *redis.SliceCmd
+	var ballots *redis.StringCmd
+	var scores [2][]*redis.FloatSliceCmd // this hour's and the last hour's sets, one per kind
+	var groups [2]*redis.SliceCmd        // this hour's and the last hour's groups
 	if _, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		cur, prev = pipe.HMGet(ctx, k.choices(hour), fields...), pipe.HMGet(ctx, k.choices(hour-3600), fields...)
-		for i, m := range members {
-			for j, h := range []int64{hour, hour - 3600} {
-				ballots[i].net[j] = pipe.ZScore(ctx, k.sources("net", time.Hour, h), m)
-				if m != "" {
-					ballots[i].ip[j] = pipe.ZScore(ctx, k.sources("ip", time.Hour, h), m)
-				}
+		for j, h := range []int64{hour, hour - 3600} {
+			for _, kind := range []string{"ip", "net"} {
+				scores[j] = append(scores[j], pipe.ZMScore(ctx, k.sources(kind, time.Hour, h), members...))
 			}
+			groups[j] = pipe.HMGet(ctx, k.sources("grp", time.Hour, h), members...)
 		}
+		ballots, tally = pipe.Get(ctx, k.ballots), pipe.HMGet(ctx, k.tally, ids...)
 		return nil
 	}); err != nil && !errors.Is(err, redis.Nil) {
 		return vote.ChoiceCounts{}, vote.Unavailable(err)
@@ -127,10 +140,20 @@ func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, source
 	for mi, m := range members {
 		var score [2]float64
 		for j := range 2 {
-			score[j] = ballots[mi].net[j].Val()
-			if ip := ballots[mi].ip[j]; ip != nil {
-				score[j] += ip.Val()
+			for _, kind := range scores[j] {
+				if v := kind.Val(); mi < len(v) {
+					score[j] += v[mi]
+				}
 			}
+			more := groups[j].Val()[mi] // a group's ballots, or the held ballots' number
+			if m == heldSource {
+				more = [2]*redis.SliceCmd{cur, prev}[j].Val()[len(fields)-1]
+			}
+			n, err := count(more)
+			if err != nil {
+				return out, err
+			}
+			score[j] += float64(n)
 		}
 		cc := vote.ChoiceCount{Ballots: window(score[0], score[1]), Tally: map[string]int64{}}
 		for _, c := range p.Candidates {
@@ -143,10 +166,28 @@ func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, source
 				cc.Tally[c.ID] = window(float64(a), float64(b))
 			}
 		}
-		if m == "" {
+		switch m {
+		case "":
 			out.Poll = cc
-		} else {
+		case heldSource:
+			out.Held = cc
+		default:
 			out.Sources[m] = cc
+		}
+	}
+	out.Total.Tally = map[string]int64{}
+	if v, err := ballots.Result(); err == nil { // redis.Nil: none counted yet
+		if out.Total.Ballots, err = count(v); err != nil {
+			return out, err
+		}
+	}
+	for j, v := range tally.Val() {
+		n, err := count(v)
+		if err != nil {
+			return out, err
+		}
+		if n > 0 {
+			out.Total.Tally[ids[j]] = n
 		}
 	}
 	return out, nil

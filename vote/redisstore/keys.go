@@ -40,23 +40,24 @@ func (s *Store) keysOf(p *vote.Poll) *pollKeys {
 	return actual.(*pollKeys)
 }
 
-// sourceWindows are the eight source keys of the cast script for one minute and hour bucket.
+// sourceWindows are the ten source keys of the cast script for one minute and hour bucket.
 type sourceWindows struct {
 	minute, hour int64
-	keys         [8]string
+	keys         [10]string
 }
 
 // sourceKeys returns the source keys of the cast script for the buckets starting at minute and
 // hour (Unix seconds); they change once a minute, so the last set is kept.
-func (k *pollKeys) sourceKeys(minute, hour int64) *[8]string {
+func (k *pollKeys) sourceKeys(minute, hour int64) *[10]string {
 	if w := k.windows.Load(); w != nil && w.minute == minute && w.hour == hour {
 		return &w.keys
 	}
-	w := &sourceWindows{minute: minute, hour: hour, keys: [8]string{
+	w := &sourceWindows{minute: minute, hour: hour, keys: [10]string{
 		k.sources("ip", time.Minute, minute), k.sources("ip", time.Minute, minute-60),
 		k.sources("net", time.Minute, minute), k.sources("net", time.Minute, minute-60),
 		k.sources("ip", time.Hour, hour), k.sources("ip", time.Hour, hour-3600),
 		k.sources("net", time.Hour, hour), k.sources("net", time.Hour, hour-3600),
+		k.sources("grp", time.Hour, hour), k.sources("grp", time.Hour, hour-3600),
 	}}
 	k.windows.Store(w)
 	return &w.keys
@@ -67,8 +68,9 @@ func (k *pollKeys) challenge(c string) string { return k.tag + ":pow:" + c }
 // choices is the key of the choice counters of the hour that starts at hour (Unix seconds).
 func (k *pollKeys) choices(hour int64) string { return k.tag + ":ch:h:" + strconv.FormatInt(hour, 10) }
 
-// sources is the key of the sorted set of the sources of kind ("ip" or "net") in the bucket of
-// length step (a minute or an hour) that starts at start (Unix seconds).
+// sources is the key of the sorted set of the sources of kind ("ip" or "net", or "grp" by the
+// hour only) in the bucket of length step (a minute or an hour) that starts at start (Unix
+// seconds).
 func (k *pollKeys) sources(kind string, step time.Duration, start int64) string {
 	w := ":m:"
 	if step == time.Hour {

@@ -8,11 +8,33 @@ local receipts_key, tally_key, heldtally_key, ballots_key, held_key = KEYS[1], K
 local minutes_key, hours_key, log_key = KEYS[6], KEYS[7], KEYS[8]
 local pending_key = KEYS[9] -- held ballots awaiting review (sorted set)
 local waiting_key, why_key = KEYS[10], KEYS[11] -- the pending ones of them; why each is held
+-- the choice counters of the hour of reviewed_at and of the hour before (a kept ballot's choices
+-- are added to its hour's held ones, "!|<candidate>" and "!|")
+local choices_key, choices_prev_key = KEYS[12], KEYS[13]
 -- action: "released", "void" or "keep" (off the pending list, still held); reviewed_at: Unix ms;
 -- by: who released ("" an organiser, "system"); only_pending: "1" settles pending ballots only;
 -- signal: added to a kept ballot's signals ("" none); then the receipts.
 local action, reviewed_at, by, only_pending, signal = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local RECEIPTS = 5
+
+-- keep_choices adds a kept ballot (its record "<ms>|<state>|<choices>") to the held choices of
+-- its hour, when that is the hour of reviewed_at or the one before and its counters exist.
+local this_hour = math.floor(tonumber(reviewed_at) / 3600000) * 3600
+local function keep_choices(rec)
+  if not rec then
+    return
+  end
+  local at, joined = string.match(rec, '^(%d+)|%a+|(.*)$')
+  local secs = math.floor(tonumber(at) / 1000)
+  local key = ({[this_hour] = choices_key, [this_hour - 3600] = choices_prev_key})[secs - secs % 3600]
+  if not key or redis.call('EXISTS', key) == 0 then
+    return
+  end
+  redis.call('HINCRBY', key, '!|', 1)
+  for c in string.gmatch(joined, '[^,]+') do
+    redis.call('HINCRBY', key, '!|' .. c, 1)
+  end
+end
 
 local function settle(receipt)
   if only_pending == '1' and not redis.call('ZSCORE', waiting_key, receipt) then
@@ -24,6 +46,7 @@ local function settle(receipt)
     if why and signal ~= '' then
       redis.call('HSET', why_key, receipt, why .. ',' .. signal)
     end
+    keep_choices(redis.call('HGET', receipts_key, receipt))
     return 'kept'
   end
   local rec = redis.call('HGET', receipts_key, receipt)

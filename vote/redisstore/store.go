@@ -58,9 +58,11 @@ const (
 //	                         period, choices (a,b), state (counted or held)
 //	{lv:P}:pending    zset   held ballots awaiting review (score: recorded at, Unix ms)
 //	{lv:P}:waiting    zset   the pending ones of them (held for their source alone)
-//	{lv:P}:why        hash   held receipt -> "<IP hash>|<subnet hash>|<signals a,b>"
+//	{lv:P}:why        hash   held receipt -> "<IP hash>|<subnet hash>|<group hash>|<signals a,b>"
+//	                         (recorded before groups: "<IP hash>|<subnet hash>|<signals a,b>")
 //	{lv:P}:ch:h:T     hash   the choice counters of the hour from T: "<source>|<candidate>" ->
-//	                         ballots that chose it (source "": the poll)
+//	                         ballots that chose it (source "": the poll; "!": its ballots held
+//	                         for the organiser, "!|" their number)
 //	{lv:P}:pow:C      string used challenge C (value: the receipt that used it, or "-"), expires
 //
 // Cast is one Lua script, shared by the casts of one poll and minute sent together
@@ -170,7 +172,7 @@ func castReply(res string, b vote.Ballot) error {
 			if counts != "" {
 				c := &b.Source.Counts
 				var shared int64
-				for _, n := range []*int64{&c.IPMinute, &c.IPHour, &c.SubnetMinute, &c.SubnetHour, &shared} {
+				for _, n := range []*int64{&c.IPMinute, &c.IPHour, &c.SubnetMinute, &c.SubnetHour, &c.GroupHour, &shared} {
 					var field string
 					field, counts, _ = strings.Cut(counts, " ")
 					v, err := strconv.ParseInt(field, 10, 64)
@@ -438,11 +440,14 @@ func (s *Store) list(ctx context.Context, p *vote.Poll, key string, limit int, r
 		}
 		hb := vote.HeldBallot{Receipt: r}
 		if why, ok := whys.Val()[i].(string); ok {
-			f := strings.SplitN(why, "|", 3)
-			if len(f) == 3 {
-				hb.IP, hb.Subnet = f[0], f[1]
+			f := strings.SplitN(why, "|", 4)
+			if len(f) == 3 { // recorded before groups
+				f = []string{f[0], f[1], "", f[2]}
+			}
+			if len(f) == 4 {
+				hb.IP, hb.Subnet, hb.Group = f[0], f[1], f[2]
 				var sig []vote.Signal
-				for x := range strings.SplitSeq(f[2], ",") {
+				for x := range strings.SplitSeq(f[3], ",") {
 					if x != "" {
 						sig = append(sig, vote.Signal(x))
 					}
@@ -459,7 +464,9 @@ func (s *Store) list(ctx context.Context, p *vote.Poll, key string, limit int, r
 func (s *Store) review(ctx context.Context, p *vote.Poll, action string, at time.Time, by string, onlyPending bool,
 	signal vote.Signal, receipts []string) ([]string, error) {
 	k := s.keysOf(p)
-	keys := []string{k.receipts, k.tally, k.heldTally, k.ballots, k.held, k.minutes, k.hours, k.log, k.pending, k.waiting, k.why}
+	hour := at.Truncate(time.Hour).Unix()
+	keys := []string{k.receipts, k.tally, k.heldTally, k.ballots, k.held, k.minutes, k.hours, k.log, k.pending, k.waiting, k.why,
+		k.choices(hour), k.choices(hour - 3600)}
 	only := "0"
 	if onlyPending {
 		only = "1"
@@ -517,11 +524,11 @@ func (s *Store) Release(ctx context.Context, p *vote.Poll, receipts []string, at
 }
 
 // Keep implements Store.
-func (s *Store) Keep(ctx context.Context, p *vote.Poll, receipts []string, signal vote.Signal) error {
+func (s *Store) Keep(ctx context.Context, p *vote.Poll, receipts []string, signal vote.Signal, at time.Time) error {
 	if len(receipts) == 0 {
 		return nil
 	}
-	_, err := s.review(ctx, p, "keep", time.Time{}, "", true, signal, receipts)
+	_, err := s.review(ctx, p, "keep", at, "", true, signal, receipts)
 	return err
 }
 

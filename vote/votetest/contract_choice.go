@@ -62,23 +62,66 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, c := range map[string]struct {
-			got  vote.ChoiceCount
-			want string
-		}{
-			"poll":   {cc.Poll, "4 map[a:2 b:2 c:1]"},
-			"net1":   {cc.Sources["net1"], "3 map[a:2 b:2]"},
-			"ip1":    {cc.Sources["ip1"], "2 map[a:1 b:1]"},
-			"nobody": {cc.Sources["nobody"], "0 map[]"},
-		} {
-			if got := fmt.Sprint(c.got.Ballots, " ", c.got.Tally); got != c.want {
-				t.Errorf("choices of %s = %s, want %s", name, got, c.want)
-			}
-		}
+		checkChoices(t, cc, map[string]string{"poll": "4 map[a:2 b:2 c:1]", "net1": "3 map[a:2 b:2]",
+			"ip1": "2 map[a:1 b:1]", "nobody": "0 map[]", "total": "2 map[a:1 c:1]", // total: the snapshot's
+			"held": "1 map[b:1]"}) // the tool's ballot, held by the caller; the pending one is not
 		// An hour and a half on, the window holds half of the hour before.
 		cc, _ = s.Choices(ctx, p, at.Truncate(time.Hour).Add(90*time.Minute), []string{"net1"})
 		if got := fmt.Sprint(cc.Poll.Ballots, " ", cc.Sources["net1"].Tally); got != "2 map[a:1 b:1]" {
 			t.Errorf("choices half an hour into the next hour = %s, want 2 map[a:1 b:1]", got)
+		}
+	})
+
+	t.Run("choice test: a group's ballots pend across addresses and subnets", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		grouped := func(ip, subnet, group string, caps vote.SourceCaps, at time.Time, choice string) vote.Ballot {
+			b := from(ip, subnet, at, choice)
+			b.Source.Group, b.Source.Caps = group, caps
+			return cast(t, s, p, b)
+		}
+		first := grouped("ip1", "net1", "grpA", shared, at, "a")
+		second := grouped("ip2", "net2", "grpA", shared, at.Add(time.Second), "a")
+		other := grouped("ip3", "net3", "grpB", shared, at.Add(2*time.Second), "b")
+		none := grouped("ip4", "net4", "", shared, at.Add(3*time.Second), "b")
+		trusted := grouped("ip5", "net5", "grpA", vote.SourceCaps{}, at.Add(4*time.Second), "c") // Caps of a trusted subnet
+		tool := from("ip6", "net6", at.Add(5*time.Second), "c")
+		tool.Source.Group, tool.Held, tool.Signals = "grpB", true, []vote.Signal{vote.SignalToolAgent}
+		cast(t, s, p, tool)
+		for name, b := range map[string]vote.Ballot{"the group's first": first, "another group's first": other,
+			"a ballot without a group": none, "a trusted subnet's": trusted} {
+			if b.Source.Held || b.Source.Shared {
+				t.Errorf("%s: %+v, want counted", name, b.Source)
+			}
+		}
+		if !second.Source.Held || !second.Source.Shared || second.Source.Counts.GroupHour != 2 || second.Source.Counts.SubnetHour != 1 {
+			t.Errorf("the group's second, of a new address and subnet: %+v, want held, shared, group hour 2", second.Source)
+		}
+		if trusted.Source.Counts.GroupHour != 3 || none.Source.Counts.GroupHour != 0 {
+			t.Errorf("group hours: trusted %d, none %d; want 3 (counted, never pending), 0", trusted.Source.Counts.GroupHour, none.Source.Counts.GroupHour)
+		}
+		pending, err := s.Pending(ctx, p, 10)
+		if err != nil || len(pending) != 1 {
+			t.Fatalf("Pending = %+v, %v; want the group's second only", pending, err)
+		}
+		if b := pending[0]; b.ID != second.Receipt || b.IP != "ip2" || b.Subnet != "net2" || b.Group != "grpA" || fmt.Sprint(b.Signals) != "[shared_source]" {
+			t.Errorf("pending ballot = %+v", b)
+		}
+		held, _ := s.Held(ctx, p, 10)
+		if len(held) != 2 || held[1].ID != tool.Receipt || held[1].Group != "grpB" || fmt.Sprint(held[1].Signals) != "[tool_agent shared_source]" {
+			t.Errorf("Held = %+v; want the tool's ballot with its group, shared", held)
+		}
+		cc, err := s.Choices(ctx, p, at.Add(time.Minute), []string{"grpA", "grpB", "net2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkChoices(t, cc, map[string]string{"poll": "6 map[a:2 b:2 c:2]", "grpA": "3 map[a:2 c:1]",
+			"grpB": "2 map[b:1 c:1]", "net2": "1 map[a:1]", "total": "4 map[a:1 b:2 c:1]"})
+		cc, _ = s.Choices(ctx, p, at.Truncate(time.Hour).Add(90*time.Minute), []string{"grpA"})
+		if got := fmt.Sprint(cc.Sources["grpA"].Ballots); got != "1" {
+			t.Errorf("the group half an hour into the next hour: %s ballots, want 1 (half of 3, rounded down)", got)
+		}
+		if r, _ := s.Sources(ctx, p, at.Add(time.Minute), 10); r.Hour.Ballots != 6 || len(r.Hour.Subnets) != 6 {
+			t.Errorf("the sources report = %+v; want the six ballots' subnets, no group among them", r.Hour)
 		}
 	})
 
@@ -93,28 +136,35 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 		if list, _ := s.Pending(ctx, p, 3); len(list) != 3 || list[0].ID != pend[3] || list[2].ID != pend[1] {
 			t.Errorf("Pending(limit 3) = %+v; want the newest three, newest first", list)
 		}
-		if err := s.Keep(ctx, p, pend[:1], vote.SignalSkewed); err != nil {
+		if err := s.Keep(ctx, p, pend[:1], vote.SignalSkewed, at.Add(2*time.Hour)); err != nil {
+			t.Fatal(err) // kept two hours on: not in the held choices of the hour
+		}
+		if err := s.Keep(ctx, p, pend[1:2], vote.SignalSkewed, at.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
+		cc, _ := s.Choices(ctx, p, at.Add(time.Minute), nil)
+		checkChoices(t, cc, map[string]string{"poll": "5 map[a:1 b:4]", "held": "1 map[b:1]"})
 		n, err := s.Release(ctx, p, append(pend, "nope"), later)
-		if err != nil || n != 3 {
-			t.Fatalf("Release = %d, %v; want 3 (one kept, one unknown)", n, err)
+		if err != nil || n != 2 {
+			t.Fatalf("Release = %d, %v; want 2 (two kept, one unknown)", n, err)
 		}
 		if n, _ := s.Release(ctx, p, pend, later); n != 0 {
 			t.Errorf("Release again released %d", n)
 		}
-		if err := s.Keep(ctx, p, pend, vote.SignalSkewed); err != nil {
+		if err := s.Keep(ctx, p, pend, vote.SignalSkewed, later); err != nil {
 			t.Errorf("Keep of settled ballots: %v", err)
 		}
+		cc, _ = s.Choices(ctx, p, later, nil)
+		checkChoices(t, cc, map[string]string{"held": "1 map[b:1]"}) // kept once
 		held, _ := s.Held(ctx, p, 10)
-		if len(held) != 1 || held[0].ID != pend[0] || fmt.Sprint(held[0].Signals) != "[shared_source skewed]" {
-			t.Errorf("Held = %+v; want the kept ballot, skewed", held)
+		if len(held) != 2 || held[0].ID != pend[0] || held[1].ID != pend[1] || fmt.Sprint(held[0].Signals) != "[shared_source skewed]" {
+			t.Errorf("Held = %+v; want the kept ballots, skewed", held)
 		}
 		if list, _ := s.Pending(ctx, p, 10); len(list) != 0 {
 			t.Errorf("Pending = %+v, want none", list)
 		}
 		snap, _ := s.Snapshot(ctx, p, later)
-		if snap.Ballots != 4 || snap.Held != 1 || snap.Pending != 0 || snap.Tally["b"] != 3 {
+		if snap.Ballots != 3 || snap.Held != 2 || snap.Pending != 0 || snap.Tally["b"] != 2 {
 			t.Errorf("snapshot %+v", snap)
 		}
 		if tt, _ := s.Turnout(ctx, p, time.Minute); tt[at.Truncate(time.Minute).Unix()] != 5 {
@@ -130,12 +180,33 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 				}
 			}
 		}
-		if fmt.Sprint(by) != "[system system system]" {
-			t.Errorf("releases logged by %q, want the system's three", by)
+		if fmt.Sprint(by) != "[system system]" {
+			t.Errorf("releases logged by %q, want the system's two", by)
 		}
 		// The kept ballot is the organiser's now: Review settles it.
 		if r, err := s.Review(ctx, p, pend[0], false, later); err != nil || r.State != vote.BallotVoid {
 			t.Errorf("void of the kept ballot = %+v, %v", r, err)
 		}
 	})
+}
+
+// checkChoices compares what Choices read, as "<ballots> <tally>", with want: by source, and
+// "poll", "held" and "total" for the poll's hour, its held ballots of the hour and its counted
+// ballots.
+func checkChoices(t *testing.T, cc vote.ChoiceCounts, want map[string]string) {
+	t.Helper()
+	for name, w := range want {
+		c := cc.Sources[name]
+		switch name {
+		case "poll":
+			c = cc.Poll
+		case "held":
+			c = cc.Held
+		case "total":
+			c = cc.Total
+		}
+		if got := fmt.Sprint(c.Ballots, " ", c.Tally); got != w {
+			t.Errorf("choices of %s = %s, want %s", name, got, w)
+		}
+	}
 }

@@ -33,11 +33,11 @@ func contractFraud(t *testing.T, store func(t *testing.T) vote.Store) {
 			got = append(got, fmt.Sprintf("%v %+v", b.Source.Held, b.Source.Counts))
 		}
 		want := []string{
-			"false {IPMinute:1 IPHour:1 SubnetMinute:1 SubnetHour:1}",
-			"false {IPMinute:2 IPHour:2 SubnetMinute:2 SubnetHour:2}",
-			"true {IPMinute:3 IPHour:3 SubnetMinute:3 SubnetHour:3}", // over the IP's minute cap
-			"false {IPMinute:1 IPHour:1 SubnetMinute:4 SubnetHour:4}",
-			"true {IPMinute:1 IPHour:1 SubnetMinute:5 SubnetHour:5}", // over the subnet's hour cap
+			"false {IPMinute:1 IPHour:1 SubnetMinute:1 SubnetHour:1 GroupHour:0}",
+			"false {IPMinute:2 IPHour:2 SubnetMinute:2 SubnetHour:2 GroupHour:0}",
+			"true {IPMinute:3 IPHour:3 SubnetMinute:3 SubnetHour:3 GroupHour:0}", // over the IP's minute cap
+			"false {IPMinute:1 IPHour:1 SubnetMinute:4 SubnetHour:4 GroupHour:0}",
+			"true {IPMinute:1 IPHour:1 SubnetMinute:5 SubnetHour:5 GroupHour:0}", // over the subnet's hour cap
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("held and counts:\n got %q\nwant %q", got, want)
