@@ -74,7 +74,7 @@ export const S = {
     skipped_all: '{n} were no longer awaiting review (settled already, perhaps from another console).',
     f_pending: 'waits for the choice test',
     g_title: 'Held ballots by source',
-    g_hint: 'Each group is one subnet (a keyed hash, never an address), or the ballots of one network whose browsers send the same headers when they come from several subnets, and the signal that held its ballots. Compare its choices with the poll’s last hour: a crowd that votes like everyone else is released automatically; a skewed source waits for you. Release or void a group as a whole.',
+    g_hint: 'Each group is a subnet, or one network’s same browser across subnets (keyed hashes, never an address), with the signal that held its ballots. Compare its choices with the poll’s last hour: a crowd voting like everyone else is released automatically; a skewed source waits for you. Release or void a whole group.',
     g_none: 'No group is waiting for review.',
     g_no_source: 'no address',
     g_count: '{n} ballots from {ips} addresses',
@@ -151,7 +151,7 @@ export const S = {
       too_fast: 'Voted faster than a person reads the ballot (under the minimum vote time).',
       no_language: 'The request did not say which languages the reader prefers (no Accept-Language header): every browser says so, many scripts do not.',
       velocity: 'A chosen candidate was surging far above its own baseline and the rest of the poll.',
-      shared_source: 'The address or its subnet had other ballots in the last hour: pending until the choice test judges the source.',
+      shared_source: 'The address, its subnet or its group (same network and browser) had other ballots in the last hour: pending until the choice test judges the source.',
       skewed: 'The source votes far unlike the rest of the poll (the choice test, with enough ballots to tell).',
     },
     reason: {
@@ -360,7 +360,7 @@ export const S = {
       too_fast: '投票速度快于正常阅读选票的速度（低于最短投票时间）。',
       no_language: '请求没有说明读者偏好的语言（没有 Accept-Language 请求头）：所有浏览器都会说明，许多脚本不会。',
       velocity: '所选候选项的得票速度远高于其自身基线和投票中的其他候选项。',
-      shared_source: '该地址或其网段在最近一小时内有其他选票：待选择检验判断该来源后再定。',
+      shared_source: '该地址、其网段或其分组（同一网络和浏览器）在最近一小时内有其他选票：待选择检验判断该来源后再定。',
       skewed: '该来源的投票与投票中的其他部分差异极大（选择检验，选票数量足以判断）。',
     },
     reason: {
