@@ -10,7 +10,10 @@
 // message, a ping, its end), and ends when it is done, so that an idle connection holds no
 // goroutine but its reader. A tick's writers run on a bounded pool of goroutines (maxWriters), not
 // on one runnable goroutine per connection, so that the rest of the process (a vote) does not
-// queue behind a whole tick's writes. Nothing on the tick path waits for a client.
+// queue behind a whole tick's writes, and the pool pauses every few hundred writes until the
+// scheduler has polled the network, so that a goroutine waiting on a connection (a vote's, for its
+// request or for Redis) is not left unnoticed while the writes keep the processors busy (see
+// writers). Nothing on the tick path waits for a client.
 //
 // hub imports the standard library and vote only: the server adapts the web framework's
 // connection to Conn (fasthttp/websocket's *Conn fits as it is) and the store to Source.
