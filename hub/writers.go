@@ -96,13 +96,14 @@ func (w *writers) work() {
 			y, w.ran, w.paused = w.yield, 0, make(chan struct{})
 		}
 		w.mu.Unlock()
-		f()
 		if y != nil {
+			// asked before f runs: a write blocked on a slow client must not hold the pause
 			w.bound.Reset(maxPause)
 			if !y.ask() {
 				w.resume()
 			}
 		}
+		f()
 		runtime.Gosched()
 	}
 }

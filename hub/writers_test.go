@@ -166,3 +166,31 @@ func TestPauseEndsByItself(t *testing.T) {
 		t.Fatal("the writers stalled in a pause nothing ended")
 	}
 }
+
+// A writer blocked on a slow client does not hold a pause that began with it: the other writers
+// run while it is still blocked.
+func TestPauseDoesNotWaitForABlockedWriter(t *testing.T) {
+	w := &writers{max: 4, every: 1}
+	y, err := startYield(w.resume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.pauseWith(y)
+	defer func() { w.pauseWith(nil); y.stop() }()
+	blocked := make(chan struct{})
+	defer close(blocked)
+	w.run(func() { <-blocked }) // the first writer taken starts a pause (every 1), then blocks
+	const n = 50
+	var done sync.WaitGroup
+	done.Add(n)
+	for range n {
+		w.run(done.Done)
+	}
+	ended := make(chan struct{})
+	go func() { done.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the writers waited for a pause held by a blocked writer")
+	}
+}
