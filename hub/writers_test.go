@@ -76,13 +76,7 @@ func TestWritersBoundedAndEnd(t *testing.T) {
 // writers run, not timed.
 func TestPauseLetsTheNetworkIn(t *testing.T) {
 	const every, spin, busy = 8, 50 * time.Microsecond, 20_000
-	w := &writers{max: maxWriters, every: every}
-	y, err := startYield(w.resume)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.pauseWith(y)
-	defer func() { w.pauseWith(nil); y.stop() }()
+	w := pausingWriters(t, maxWriters, every, nil)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -145,24 +139,8 @@ func TestPauseLetsTheNetworkIn(t *testing.T) {
 // A pause the network poller does not end (here the poller's wake does nothing) ends by itself
 // after maxPause: the writers still run everything.
 func TestPauseEndsByItself(t *testing.T) {
-	w := &writers{max: 4, every: 1}
-	y, err := startYield(func() {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.pauseWith(y)
-	defer func() { w.pauseWith(nil); y.stop() }()
-	const n = 50
-	var done sync.WaitGroup
-	done.Add(n)
-	for range n {
-		w.run(done.Done)
-	}
-	ended := make(chan struct{})
-	go func() { done.Wait(); close(ended) }()
-	select {
-	case <-ended:
-	case <-time.After(10 * time.Second): // 50 pauses of maxPause: far less
+	w := pausingWriters(t, 4, 1, func() {})
+	if !runsAll(w, 50) { // 50 pauses of maxPause: far less than runsAll waits
 		t.Fatal("the writers stalled in a pause nothing ended")
 	}
 }
@@ -170,17 +148,35 @@ func TestPauseEndsByItself(t *testing.T) {
 // A writer blocked on a slow client does not hold a pause that began with it: the other writers
 // run while it is still blocked.
 func TestPauseDoesNotWaitForABlockedWriter(t *testing.T) {
-	w := &writers{max: 4, every: 1}
-	y, err := startYield(w.resume)
+	w := pausingWriters(t, 4, 1, nil)
+	blocked := make(chan struct{})
+	defer close(blocked)
+	w.run(func() { <-blocked }) // the first writer taken starts a pause (every 1), then blocks
+	if !runsAll(w, 50) {
+		t.Fatal("the writers waited for a pause held by a blocked writer")
+	}
+}
+
+// pausingWriters returns writers on at most max goroutines that pause every `every` writers, the
+// pauses ended by a netYield that calls wake (nil: w.resume, as the hub's); the pauses stop when
+// the test ends.
+func pausingWriters(t *testing.T, max, every int, wake func()) *writers {
+	t.Helper()
+	w := &writers{max: max, every: every}
+	if wake == nil {
+		wake = w.resume
+	}
+	y, err := startYield(wake)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.pauseWith(y)
-	defer func() { w.pauseWith(nil); y.stop() }()
-	blocked := make(chan struct{})
-	defer close(blocked)
-	w.run(func() { <-blocked }) // the first writer taken starts a pause (every 1), then blocks
-	const n = 50
+	t.Cleanup(func() { w.pauseWith(nil); y.stop() })
+	return w
+}
+
+// runsAll queues n writers on w and reports whether they all ran within 10 s.
+func runsAll(w *writers, n int) bool {
 	var done sync.WaitGroup
 	done.Add(n)
 	for range n {
@@ -190,7 +186,8 @@ func TestPauseDoesNotWaitForABlockedWriter(t *testing.T) {
 	go func() { done.Wait(); close(ended) }()
 	select {
 	case <-ended:
+		return true
 	case <-time.After(10 * time.Second):
-		t.Fatal("the writers waited for a pause held by a blocked writer")
+		return false
 	}
 }
