@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
-	"hash"
 	"net/netip"
 	"sync/atomic"
 
@@ -158,23 +156,13 @@ func (k keys) groupHash(a netip.Addr, agent, language string) string {
 	return k.hashSource("grp", text)
 }
 
-// sourceMAC is an HMAC keyed with the source key and the buffers of one hash (pooled with it, so
-// that a hash allocates nothing but its string).
-type sourceMAC struct {
-	h   hash.Hash
-	msg [80 + groupAgentMax + groupLanguageMax]byte
-	sum [sha256.Size]byte
-}
-
 // hashSource is HMAC(source key, kind 0 text 0), the first 8 bytes in hex. It allocates only the
 // string it returns: the vote path calls it three times.
 func (k keys) hashSource(kind string, text []byte) string {
-	m := k.sourceMACs.Get().(*sourceMAC)
-	m.h.Reset()
-	m.h.Write(append(append(append(append(m.msg[:0], kind...), 0), text...), 0))
-	sum := m.h.Sum(m.sum[:0])
+	sum := k.source.digest(func(msg []byte) []byte {
+		return append(append(append(append(msg, kind...), 0), text...), 0)
+	})
 	var out [16]byte
 	hex.Encode(out[:], sum[:8])
-	k.sourceMACs.Put(m)
 	return string(out[:])
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"hash"
-	"io"
 	"strings"
 	"sync"
 	"time"
@@ -21,9 +20,7 @@ const voterCookie = "lv_voter"
 // keys derives every secret value of the server from LIVEVOTE_SECRET, each for one purpose, so that
 // no two uses share a key.
 type keys struct {
-	cookie, voterHash, challenge macs
-	source                       []byte
-	sourceMACs                   *sync.Pool // of *sourceMACs keyed with source (fraud.go)
+	cookie, voterHash, challenge, source macs
 }
 
 func newKeys(secret []byte) keys {
@@ -32,30 +29,47 @@ func newKeys(secret []byte) keys {
 		m.Write([]byte("livevote/" + purpose))
 		return m.Sum(nil)
 	}
-	k := keys{cookie: newMACs(derive("cookie")), voterHash: newMACs(derive("voter")), challenge: newMACs(derive("challenge")), source: derive("source")}
-	k.sourceMACs = &sync.Pool{New: func() any { return &sourceMAC{h: hmac.New(sha256.New, k.source)} }}
-	return k
+	return keys{cookie: newMACs(derive("cookie")), voterHash: newMACs(derive("voter")),
+		challenge: newMACs(derive("challenge")), source: newMACs(derive("source"))}
 }
 
-// macs hands out HMAC-SHA256s of one key, so that a request does not set one up (the key's two
-// hash blocks and the allocations) for each use: a vote uses three.
-type macs struct{ pool *sync.Pool }
+// macs hands out HMAC-SHA256s of one key with the buffers of one use, so that a request does not
+// set one up (the key's two hash blocks and the allocations) for each use: a vote uses six.
+type macs struct{ pool *sync.Pool } // of *keyedMAC
+
+// keyedMAC is one HMAC of a macs's key, its message as built so far, and its sum.
+type keyedMAC struct {
+	h   hash.Hash
+	msg []byte
+	sum [sha256.Size]byte
+}
 
 func newMACs(key []byte) macs {
-	return macs{&sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+	return macs{&sync.Pool{New: func() any { return &keyedMAC{h: hmac.New(sha256.New, key)} }}}
+}
+
+// digest returns HMAC(key, the message that build appends to msg). It allocates nothing once the
+// pool's buffers have grown to the messages' size.
+func (m macs) digest(build func(msg []byte) []byte) [sha256.Size]byte {
+	km := m.pool.Get().(*keyedMAC)
+	km.msg = build(km.msg[:0])
+	km.h.Reset()
+	km.h.Write(km.msg)
+	km.h.Sum(km.sum[:0])
+	sum := km.sum
+	m.pool.Put(km)
+	return sum
 }
 
 // sum returns HMAC(key, each part followed by a 0 byte).
 func (m macs) sum(parts ...string) []byte {
-	h := m.pool.Get().(hash.Hash)
-	h.Reset()
-	for _, p := range parts {
-		io.WriteString(h, p)
-		h.Write([]byte{0})
-	}
-	out := h.Sum(nil)
-	m.pool.Put(h)
-	return out
+	sum := m.digest(func(msg []byte) []byte {
+		for _, p := range parts {
+			msg = append(append(msg, p...), 0)
+		}
+		return msg
+	})
+	return sum[:]
 }
 
 // newVoter mints a voter id and the cookie value that carries it: id "." HMAC.
