@@ -168,8 +168,8 @@ func (m *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, source
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	f := &m.poll(p).fraud
 	mp := m.poll(p)
+	f := &mp.fraud
 	out := vote.ChoiceCounts{Poll: f.choiceCount(p, "", now), Sources: make(map[string]vote.ChoiceCount, len(sources)),
 		Held: f.choiceCount(p, heldSource, now), Total: vote.ChoiceCount{Ballots: mp.ballots, Tally: map[string]int64{}}}
 	for _, s := range sources {
