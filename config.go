@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// config is the program's configuration: every LIVEVOTE_ variable of API.md, each with its flag;
+// config is the program's configuration: every LIVEVOTE_ variable of the README's configuration table, each with its flag;
 // a flag wins over its variable.
 type config struct {
 	Addr           string

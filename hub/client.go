@@ -18,7 +18,7 @@ const (
 	// evicts the client, so a stalled client is cut off within writeWait of its first blocked write.
 	writeWait = time.Second
 
-	// pingPeriod is how often the writer pings the client (API.md: about every 20 s).
+	// pingPeriod is how often the writer pings the client (docs/API.md: about every 20 s).
 	pingPeriod = 20 * time.Second
 
 	// pongWait is how long the reader waits for a pong (each one extends the read deadline by

@@ -1,4 +1,4 @@
-// Package hub fans out live snapshots of polls to WebSocket connections (API.md, "Live updates").
+// Package hub fans out live snapshots of polls to WebSocket connections (docs/API.md, "Live updates").
 //
 // The hub does not hear about single votes. It ticks at the highest rate any connected client
 // asked for (at most MaxHz), reads one snapshot per watched poll from its Source, and when the

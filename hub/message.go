@@ -9,7 +9,7 @@ import (
 	"github.com/livevote/livevote/vote"
 )
 
-// A snapshot message on the wire (API.md, "Live updates") is
+// A snapshot message on the wire (docs/API.md, "Live updates") is
 //
 //	{"type":"snapshot","seq":N,"poll":..,"status":..,"results":..,"ballots":N,"rate":R,
 //	 "tally":{..},"held":N,"fraud":{"results":{..},"signals":{..}},"at":"2006-01-02T15:04:05.000Z"}

@@ -1,6 +1,6 @@
 // Package monitoring builds livevote's Prometheus metrics on a registry the program passes in
 // (none is global) and receives what the server measures: Metrics implements server.Observer.
-// The names and labels of API.md's minimum set are fixed (dashboards and alert rules use them);
+// The names and labels of the v1 contract's minimum set (README, "Monitoring") are fixed (dashboards and alert rules use them);
 // label values are route templates, methods, status codes, poll and candidate ids from the ballot
 // file, results, audiences, signal names and refusal reasons only: never an IP address, a voter,
 // a receipt or free text. Only livevote_candidate_ballots is per candidate, and only while the
@@ -264,7 +264,7 @@ func (m *Metrics) Vote(poll, result string, d time.Duration) {
 	}
 	c := ps.votes[result]
 	if c == nil {
-		c = m.votes.WithLabelValues(poll, result) // a result API.md does not list: not expected
+		c = m.votes.WithLabelValues(poll, result) // a result the API does not list: not expected
 	}
 	c.Inc()
 	if ps.duration != nil && (result == "accepted" || result == "held") {

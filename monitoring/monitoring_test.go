@@ -44,7 +44,7 @@ func newMetrics(t *testing.T, up *bool) (*monitoring.Metrics, *prometheus.Regist
 	return m, reg, p
 }
 
-// TestMetrics: every metric of API.md's minimum set and the others, with their labels, moving
+// TestMetrics: every metric of the v1 contract's minimum set (README, "Monitoring") and the others, with their labels, moving
 // with what the server reports; the exposition passes the Prometheus linter.
 func TestMetrics(t *testing.T) {
 	up := true

@@ -148,7 +148,7 @@ func classify(err error) (int, string, error) {
 }
 
 // errorHandler answers every error a handler returns, and the faults of a client's HTTP that
-// Fiber and fasthttp find below the handlers. The answer is the JSON error of API.md. The message
+// Fiber and fasthttp find below the handlers. The answer is the JSON error of docs/API.md. The message
 // is the text of one of this package's errors, never the request's bytes; internal errors are
 // logged at ERROR, a client's faults are not.
 func errorHandler(log *slog.Logger) fiber.ErrorHandler {

@@ -12,7 +12,7 @@ import (
 	"github.com/livevote/livevote/vote/votetest"
 )
 
-// TestErrorCodes shows every error code of API.md, on every store, and that a refused vote
+// TestErrorCodes shows every error code of docs/API.md, on every store, and that a refused vote
 // changes nothing.
 func TestErrorCodes(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
@@ -167,7 +167,7 @@ func TestUnavailable(t *testing.T) {
 	})
 }
 
-// TestErrorPrecedence shows that a vote with several faults is answered by the first in API.md's
+// TestErrorPrecedence shows that a vote with several faults is answered by the first in docs/API.md's
 // order: 413, 404, 400, 401, 403 voting_closed, 403 challenge_failed, 422, 409.
 func TestErrorPrecedence(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {

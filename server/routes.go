@@ -2,7 +2,7 @@ package server
 
 import "github.com/gofiber/fiber/v2"
 
-// routes lists the whole API of API.md, then the pages.
+// routes lists the whole API of docs/API.md, then the pages.
 func (s *server) routes(app *fiber.App) {
 	app.Use(checkHost()) // protocol.go: a Host that is not a host is 400 invalid_host
 

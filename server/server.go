@@ -1,5 +1,5 @@
 // Package server is livevote's HTTP and WebSocket API on Fiber: the ballot, votes, results,
-// receipts and the organiser's controls, exactly as API.md describes them.
+// receipts and the organiser's controls, exactly as docs/API.md describes them.
 package server
 
 import (

@@ -60,7 +60,7 @@ func (s *server) handleChallenge() fiber.Handler {
 }
 
 // handleVote records one ballot, or holds it for review when fraud signals say so (answered the
-// same). Faults are answered in the order of API.md: 413, 404, 400, 401, 403 voting_closed, 403
+// same). Faults are answered in the order of docs/API.md: 413, 404, 400, 401, 403 voting_closed, 403
 // challenge_failed (a failed proof of work or a filled honeypot), 422, then what the store
 // refuses: 429 (the hard cap of an IP address, when the poll has one), 409 (429 from the rate
 // limiter comes before all of these). 201 is sent only after the store recorded the ballot.

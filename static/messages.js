@@ -1,4 +1,4 @@
-// messages.js: every error code of the API (API.md, "Errors"; the server's list is codes.js, and
+// messages.js: every error code of the API (docs/API.md, "Errors"; the server's list is codes.js, and
 // the browser test checks that each has a sentence here), and "network" for a server that cannot
 // be reached, as a sentence for people, in English and in Chinese. {s} is the number of seconds
 // of Retry-After.

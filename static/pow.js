@@ -1,4 +1,4 @@
-// pow.js: a Web Worker that solves a proof-of-work challenge of the ALTCHA scheme (API.md,
+// pow.js: a Web Worker that solves a proof-of-work challenge of the ALTCHA scheme (docs/API.md,
 // GET .../challenge): it finds n, 0 <= n <= max, with hex(SHA-256(salt + n)) == challenge.
 //
 // Message in: {salt, challenge, max, js}. Messages out: {progress: 0..1} now and then, and at the

@@ -114,7 +114,7 @@ func (c *Client) SetVoter(v string) {
 }
 
 // Error is an answer other than the one a typed call expects. For the API's errors, Code and
-// Message are those of its JSON error body (API.md); for others they are empty.
+// Message are those of its JSON error body (docs/API.md); for others they are empty.
 type Error struct {
 	Method, Path string
 	Status       int
