@@ -102,8 +102,9 @@ func (in *instance) checkpoint(t *testing.T, poll, vkey string) (translog.Checkp
 	return cp, string(b)
 }
 
-// settle waits (30 s at most) until every instance's checkpoint has the size of the whole log
-// (the entries the audit counts) and returns them; it logs how long that took.
+// settle waits (30 s at most) until every instance's checkpoint is of the whole log (its sealed
+// size, GET .../sealed, is the entries the audit counts) and returns them; it logs how long that
+// took.
 func settle(t *testing.T, d *deployment, vkey string, ins ...*instance) []string {
 	t.Helper()
 	start := time.Now()
@@ -113,8 +114,13 @@ func settle(t *testing.T, d *deployment, vkey string, ins ...*instance) []string
 		var notes []string
 		done := true
 		for _, in := range ins {
+			var sealed struct {
+				Sealed   int64 `json:"sealed_size"`
+				TreeSize int64 `json:"tree_size"`
+			}
+			in.getJSON(t, "/api/v1/polls/"+d.poll+"/sealed?limit=0", &sealed)
 			cp, note := in.checkpoint(t, d.poll, vkey)
-			done = done && cp.Size == audit.Log.Entries
+			done = done && sealed.Sealed == audit.Log.Entries && cp.Size == sealed.TreeSize
 			notes = append(notes, note)
 		}
 		if done {

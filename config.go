@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/livevote/livevote/translog"
 )
 
 // config is the program's configuration: every LIVEVOTE_ variable of the README's configuration table, each with its flag;
@@ -79,6 +81,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if err := translog.CheckName(cfg.LogName); err != nil {
+		return cfg, fmt.Errorf("LIVEVOTE_LOG_NAME (-log-name) %q: %w", cfg.LogName, err)
 	}
 	cfg.TrustedProxies = splitList(*proxies)
 	cfg.WSOrigins = splitList(*origins)

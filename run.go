@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/livevote/livevote/hub"
@@ -59,9 +60,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.PublicURL == "" {
 		log.Warn("LIVEVOTE_PUBLIC_URL is not set: the ballot's QR code takes its host from each request's Host header (only well-formed hosts are accepted); set it to the URL voters use")
 	}
-	logKey, err := deriveLogKey(cfg)
+	logKey, err := deriveLogKey(cfg, time.Now())
 	if err != nil {
 		return err
+	}
+	if cfg.RedisURL == "" {
+		fmt.Fprintf(stdout, "livevote: the memory store's ballot logs start afresh: this run's logs are named %s (a new name at every start, so that no run signs a history that contradicts an earlier run's)\n", logKey.Name())
 	}
 	fmt.Fprintf(stdout, "livevote: ballot log verifier key (GET /api/v1/log-key): %s\n", logKey.VerifierKey())
 
@@ -152,13 +156,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // deriveLogKey derives the key that signs the ballot logs' checkpoints from LIVEVOTE_LOG_KEY, or
-// from LIVEVOTE_SECRET when that is not set; every instance of a deployment derives the same.
-func deriveLogKey(cfg config) (*translog.Key, error) {
+// from LIVEVOTE_SECRET when that is not set; every instance of a deployment derives the same. Its
+// name (the start of every poll's origin) is LIVEVOTE_LOG_NAME; with the memory store, whose logs
+// start empty at every start, it is LIVEVOTE_LOG_NAME/run-<start time>-<random>: a log of a new
+// name, never a second, shorter history under the name of one signed before.
+func deriveLogKey(cfg config, start time.Time) (*translog.Key, error) {
 	secret := cfg.LogKey
 	if secret == "" {
 		secret = cfg.Secret
 	}
-	return translog.DeriveKey([]byte(secret), cfg.LogName)
+	name := cfg.LogName
+	if cfg.RedisURL == "" {
+		name += "/run-" + start.UTC().Format("20060102T150405Z") + "-" + strings.ToLower(rand.Text()[:6])
+	}
+	return translog.DeriveKey([]byte(secret), name)
 }
 
 // loadPolls reads the ballot file, or the built-in ballot when path is empty.

@@ -14,9 +14,11 @@ import (
 )
 
 // runVerify is `livevote verify -key VKEY FILE`: it checks a poll's JSON export offline
-// (translog.VerifyExport: the checkpoint's signature, the root rebuilt from the leaves, the
-// recount against the export's tally, and that the log extends every checkpoint given with -kept)
-// and prints what it established. VKEY is the note verifier
+// (translog.VerifyExport: the checkpoint's signature, every figure of the export (tree_size,
+// sealed_size, ballots, held, tally), every readable log row against its sealed leaf, the public
+// tree replayed from the sealed leaves under the salt with every seal's commitment, the root
+// rebuilt, and that the log extends every checkpoint given with -kept) and prints what it
+// established. VKEY is the note verifier
 // key that GET /api/v1/log-key serves (or, with @, a file holding it). The error names the first
 // entry or figure that fails.
 func runVerify(args []string, stdout, stderr io.Writer) error {
@@ -64,7 +66,8 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("verify %s: FAILED: %w", fs.Arg(0), err)
 	}
 	cp := v.Checkpoint
-	fmt.Fprintf(stdout, "verify %s: OK\nlog %s: %d entries, root %x\nballots %d, held %d\n", fs.Arg(0), cp.Origin, cp.Size, cp.Root[:], v.Count.Ballots, v.Count.Held)
+	fmt.Fprintf(stdout, "verify %s: OK\nlog %s: %d public entries, root %x\nsealed entries %d, of them under a seal %d\nballots %d, held %d, void %d\n",
+		fs.Arg(0), cp.Origin, cp.Size, cp.Root[:], v.Sealed, v.Committed, v.Count.Ballots, v.Count.Held, v.Void)
 	for _, id := range slices.Sorted(maps.Keys(v.Count.Tally)) {
 		fmt.Fprintf(stdout, "  %s\t%d\n", id, v.Count.Tally[id])
 	}

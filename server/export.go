@@ -5,20 +5,23 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/translog"
 	"github.com/livevote/livevote/vote"
 )
 
 // handleExport answers the final tally and the whole ballot log as JSON or CSV (?format=).
 // Nothing in it is an IP address or a raw voter id: voters appear as the keyed hash the store
 // keeps. The JSON export also carries the signed checkpoint of the log as exported ("checkpoint",
-// "tree_size") and every leaf's bytes in log order ("leaves", base64), so that `livevote verify`
-// can check it offline. The tally is read so that it matches the exported log: counters before
+// "tree_size"), the public tree's leaves ("leaves", base64), and the sealed tree: its salt, size
+// and every entry's sealed leaf in log order ("salt", "sealed_size", "sealed_leaves"), so that
+// `livevote verify` can check it offline (translog.VerifyExport). The tally is read so that it matches the exported log: counters before
 // and after reading the log to its end are compared, up to three times ("settled": true when they
 // matched; a poll that takes ballots all the while may export an unsettled tally). The log is
 // streamed page by page; a store failure after the first page ends the stream early (a JSON
@@ -38,14 +41,14 @@ func (s *server) handleExport() fiber.Handler {
 		}
 		ctx := context.WithoutCancel(c.UserContext())
 		var snap vote.Snapshot
-		var size int64
+		var head translog.Head
 		settled := false
 		for range 3 {
 			before, err := s.store.Snapshot(ctx, p, s.now())
 			if err != nil {
 				return err
 			}
-			if size, err = s.seq.Sync(ctx, p); err != nil {
+			if head, err = s.seq.Sync(ctx, p); err != nil {
 				return err
 			}
 			if snap, err = s.store.Snapshot(ctx, p, s.now()); err != nil {
@@ -55,7 +58,7 @@ func (s *server) handleExport() fiber.Handler {
 				break
 			}
 		}
-		signed, err := s.seq.CheckpointAt(p, size)
+		signed, err := s.seq.CheckpointAt(p, head.Size)
 		if err != nil {
 			return err
 		}
@@ -63,7 +66,10 @@ func (s *server) handleExport() fiber.Handler {
 		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		entries := func(yield func(e vote.LogEntry, leaf []byte) error) error {
-			return s.seq.Entries(ctx, p, 0, size, func(_ int64, e vote.LogEntry, leaf []byte) error { return yield(e, leaf) })
+			return s.seq.Entries(ctx, p, 0, head.Sealed, func(_ int64, e vote.LogEntry, leaf []byte) error { return yield(e, leaf) })
+		}
+		public := func(yield func(leaf []byte) error) error {
+			return s.seq.PublicLeaves(ctx, p, 0, head.Size, func(_ int64, leaf []byte) error { return yield(leaf) })
 		}
 		if format == "csv" {
 			c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
@@ -71,12 +77,13 @@ func (s *server) handleExport() fiber.Handler {
 			return nil
 		}
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-		head := map[string]any{
+		top := map[string]any{
 			"poll": p.ID, "exported_at": snap.At.UTC().Format(time.RFC3339Nano), "status": snap.State.Status,
 			"results": snap.State.Results, "ballots": snap.Ballots, "held": snap.Held, "tally": snap.Tally,
-			"settled": settled, "tree_size": size, "checkpoint": string(signed),
+			"settled": settled, "tree_size": head.Size, "checkpoint": string(signed),
+			"sealed_size": head.Sealed, "salt": hex.EncodeToString(s.seq.Salt(p)),
 		}
-		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) { s.exportJSON(w, p, head, entries) })
+		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) { s.exportJSON(w, p, top, entries, public) })
 		return nil
 	}
 }
@@ -84,28 +91,34 @@ func (s *server) handleExport() fiber.Handler {
 // entryReader reads the exported log entries, each with its leaf bytes, in log order.
 type entryReader func(yield func(e vote.LogEntry, leaf []byte) error) error
 
-// exportJSON writes head, then "log" (the entries) and "leaves" (their leaf bytes, base64), each
-// in one pass over the log.
-func (s *server) exportJSON(w *bufio.Writer, p *vote.Poll, head map[string]any, entries entryReader) {
+// exportJSON writes head, then "log" (the entries), "sealed_leaves" (their sealed leaf bytes,
+// base64), each in one pass over the log, and "leaves" (the public tree's leaves, base64).
+func (s *server) exportJSON(w *bufio.Writer, p *vote.Poll, head map[string]any, entries entryReader, public func(yield func(leaf []byte) error) error) {
 	b, _ := json.Marshal(head)
 	w.Write(b[:len(b)-1])
+	leaf64 := func(leaf []byte) {
+		w.WriteByte('"')
+		w.WriteString(base64.StdEncoding.EncodeToString(leaf))
+		w.WriteByte('"')
+	}
+	publicAsEntries := func(yield func(e vote.LogEntry, leaf []byte) error) error {
+		return public(func(leaf []byte) error { return yield(vote.LogEntry{}, leaf) })
+	}
 	for _, part := range []struct {
 		name  string
+		read  entryReader
 		write func(e vote.LogEntry, leaf []byte)
 	}{
-		{"log", func(e vote.LogEntry, _ []byte) {
+		{"log", entries, func(e vote.LogEntry, _ []byte) {
 			b, _ := json.Marshal(e)
 			w.Write(b)
 		}},
-		{"leaves", func(_ vote.LogEntry, leaf []byte) {
-			w.WriteByte('"')
-			w.WriteString(base64.StdEncoding.EncodeToString(leaf))
-			w.WriteByte('"')
-		}},
+		{"sealed_leaves", entries, func(_ vote.LogEntry, leaf []byte) { leaf64(leaf) }},
+		{"leaves", publicAsEntries, func(_ vote.LogEntry, leaf []byte) { leaf64(leaf) }},
 	} {
 		w.WriteString(`,"` + part.name + `":[`)
 		n := 0
-		err := entries(func(e vote.LogEntry, leaf []byte) error {
+		err := part.read(func(e vote.LogEntry, leaf []byte) error {
 			if n > 0 {
 				w.WriteByte(',')
 			}

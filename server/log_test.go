@@ -76,7 +76,7 @@ func TestReceiptProof(t *testing.T) {
 		}
 		leaf, _ := base64.StdEncoding.DecodeString(inc.Leaf)
 		want := fmt.Sprintf(`{"type":"ballot","receipt_hash":"%s","at":`, translog.ReceiptHash(receipt))
-		if !strings.HasPrefix(string(leaf), want) || !strings.HasSuffix(string(leaf), `,"choices":["b"],"held":false}`) {
+		if !strings.HasPrefix(string(leaf), want) || !strings.HasSuffix(string(leaf), `,"choices":["b"]}`) {
 			t.Errorf("leaf = %s", leaf)
 		}
 		if inc.Poll != e.Poll.ID || cp.Size != inc.TreeSize || !strings.HasSuffix(cp.Origin, "/"+e.Poll.ID) {
@@ -86,14 +86,15 @@ func TestReceiptProof(t *testing.T) {
 			t.Fatalf("inclusion proof: %v", err)
 		}
 
-		// More ballots and an action; the latest checkpoint extends the one the voter kept.
+		// More ballots and an action (public, followed by a seal: translog/seal.go); the latest
+		// checkpoint extends the one the voter kept.
 		for _, c := range []string{"a", "c", "a"} {
 			e.voter().mustVote(c)
 		}
 		e.mustAdmin("difficulty", map[string]any{"difficulty": 0})
 		last := e.proofOf(e.voter().mustVote("c"))
 		latest, err := translog.OpenCheckpoint(e.anonymous().mustGet("/api/v1/polls/"+e.Poll.ID+"/checkpoint", 200).Body, vkey)
-		if err != nil || latest.Size < last.TreeSize || latest.Size != 6 {
+		if err != nil || latest.Size < last.TreeSize || latest.Size != 7 {
 			t.Fatalf("latest checkpoint %+v, %v (last proof at %d)", latest, err, last.TreeSize)
 		}
 		var cons struct{ Hashes []string }
@@ -102,9 +103,10 @@ func TestReceiptProof(t *testing.T) {
 		if err := proof.VerifyConsistency(hasher, uint64(cp.Size), uint64(latest.Size), decode64(t, cons.Hashes), cp.Root[:], latest.Root[:]); err != nil {
 			t.Fatalf("consistency %d -> %d: %v", cp.Size, latest.Size, err)
 		}
-		for _, q := range []string{"from=0", "from=2&to=1", "from=1&to=99", "from=x"} {
-			if r := e.anonymous().get("/api/v1/polls/" + e.Poll.ID + "/consistency?" + q); r.Code(t) != "invalid_request" {
-				t.Errorf("consistency?%s = %d %s", q, r.Status, r.Body)
+		for _, q := range []string{"from=0", "from=2&to=1", "from=1&to=99", "from=x", "from=1&from=2"} {
+			r := e.anonymous().get("/api/v1/polls/" + e.Poll.ID + "/consistency?" + q)
+			if r.Code(t) != "invalid_request" || !strings.Contains(string(r.Body), "query parameter from") || strings.Contains(string(r.Body), "JSON") {
+				t.Errorf("consistency?%s = %d %s: want invalid_request naming the parameter", q, r.Status, r.Body)
 			}
 		}
 		if r := e.anonymous().get("/api/v1/receipts/NOSUCHRECEIPT/proof"); r.Code(t) != "receipt_not_found" {
@@ -141,11 +143,13 @@ func TestLogHiddenNeedsToken(t *testing.T) {
 		Leaves     []string
 	}
 	json.Unmarshal(e.anonymous().mustGet(path, 200).Body, &log)
-	if log.TreeSize != 4 || len(log.Leaves) != 4 {
+	if log.TreeSize != 7 || len(log.Leaves) != 7 {
 		t.Fatalf("log = %+v", log)
 	}
 	leaves := decode64(t, log.Leaves)
-	for i, want := range []string{`"type":"ballot"`, `"action":"results","value":"live","role":"organiser"`, `"action":"results","value":"revealed"`, `"choices":["b"]`} {
+	// Each public action is followed by a seal, and once the log is open (the reveal) every entry.
+	for i, want := range []string{`"type":"ballot"`, `"action":"results","value":"live","role":"organiser"`, `"type":"seal"`,
+		`"action":"results","value":"revealed"`, `"type":"seal"`, `"choices":["b"]`, `"type":"seal"`} {
 		if !strings.Contains(string(leaves[i]), want) {
 			t.Errorf("leaf %d = %s, want %s", i, leaves[i], want)
 		}

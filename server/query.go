@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -10,13 +9,20 @@ import (
 // The query parameters of the API: each is read with these, so that a bad value is 400
 // invalid_request rather than a silent default.
 
+// badQuery is an invalid_request about one query parameter: its message names the parameter and
+// says what it must be (never quoting the value).
+type badQuery struct{ name, want string }
+
+func (e badQuery) Error() string { return "query parameter " + e.name + ": " + e.want }
+func (e badQuery) Unwrap() error { return errInvalidRequest }
+
 // queryValue returns the query parameter name, def when it is absent or empty, and
 // errInvalidRequest when it is given more than once (which one would be meant?).
 func queryValue(c *fiber.Ctx, name, def string) (string, error) {
 	values := c.Context().QueryArgs().PeekMulti(name)
 	switch {
 	case len(values) > 1:
-		return "", errInvalidRequest
+		return "", badQuery{name, "given more than once"}
 	case len(values) == 0 || len(values[0]) == 0:
 		return def, nil
 	}
@@ -46,7 +52,7 @@ func queryIndex(c *fiber.Ctx, name string, def int64) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 || v[0] == '+' {
-		return 0, fmt.Errorf("%w: %s must be a whole number of at least 0", errInvalidRequest, name)
+		return 0, badQuery{name, "must be a whole number of at least 0"}
 	}
 	return n, nil
 }

@@ -19,12 +19,13 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/polls/:poll/turnout", s.handleTurnout())
 	api.Get("/receipts/:receipt", s.handleReceipt())
 
-	// The transparency log (log.go, proof.go): public, except a poll's log while its results
-	// are hidden (organiser and auditor only).
+	// The transparency log (log.go, proof.go): public, except a poll's leaves (public and
+	// sealed) until its log is opened (organiser and auditor only).
 	api.Get("/log-key", s.handleLogKey())
 	api.Get("/polls/:poll/checkpoint", s.handleCheckpoint())
 	api.Get("/polls/:poll/consistency", s.handleConsistency())
 	api.Get("/polls/:poll/log", s.handleLog())
+	api.Get("/polls/:poll/sealed", s.handleSealed())
 	api.Get("/receipts/:receipt/proof", s.handleProof())
 
 	// Organiser routes, each with the right it needs (roles.go): read (organiser, auditor),

@@ -18,6 +18,8 @@ const (
 	TypeRelease = "release"
 	TypeVoid    = "void"
 	TypeAdmin   = "admin"
+	// TypeSeal is a leaf of the public tree only: a commitment to the sealed tree (seal.go).
+	TypeSeal = "seal"
 )
 
 // atFormat is the time of a leaf: RFC 3339 in UTC with milliseconds.
@@ -27,14 +29,16 @@ const atFormat = "2006-01-02T15:04:05.000Z07:00"
 // ballot or a review names its receipt only by the receipt's SHA-256 (so a voter can find their
 // own ballot, nobody else can link it to a person).
 type Leaf struct {
-	Type        string   `json:"type"`
-	ReceiptHash string   `json:"receipt_hash,omitempty"`
-	At          string   `json:"at"`
-	Choices     []string `json:"choices,omitempty"`
-	Held        *bool    `json:"held,omitempty"`
-	Action      string   `json:"action,omitempty"`
-	Value       *string  `json:"value,omitempty"`
-	Role        string   `json:"role,omitempty"`
+	Type        string `json:"type"`
+	ReceiptHash string `json:"receipt_hash,omitempty"`
+	At          string `json:"at,omitempty"` // every entry has one; a seal has none
+	// Commitment is a seal's: the hex SHA-256 commitment to the sealed tree (seal.go).
+	Commitment string   `json:"commitment,omitempty"`
+	Choices    []string `json:"choices,omitempty"`
+	Held       *bool    `json:"held,omitempty"`
+	Action     string   `json:"action,omitempty"`
+	Value      *string  `json:"value,omitempty"`
+	Role       string   `json:"role,omitempty"`
 	// By names who settled a review when it was not an organiser ("system": an automatic release
 	// of a pending ballot whose source votes like the rest of the poll).
 	By string `json:"by,omitempty"`
@@ -46,7 +50,8 @@ func ReceiptHash(receipt string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// LeafOf returns the leaf of a log entry. The bytes are canonical: the same entry gives the same
+// LeafOf returns the sealed leaf of a log entry: everything the entry says (a ballot's "held",
+// every review, every organiser action), as the sealed tree holds it (seal.go). The bytes are canonical: the same entry gives the same
 // bytes on every instance (fields in a fixed order, times in UTC to the millisecond), so the same
 // log gives the same tree.
 func LeafOf(e vote.LogEntry) Leaf {
@@ -82,8 +87,14 @@ func (l Leaf) Bytes() []byte {
 		b = append(b, `,"receipt_hash":`...)
 		b = appendString(b, l.ReceiptHash)
 	}
-	b = append(b, `,"at":`...)
-	b = appendString(b, l.At)
+	if l.At != "" {
+		b = append(b, `,"at":`...)
+		b = appendString(b, l.At)
+	}
+	if l.Commitment != "" {
+		b = append(b, `,"commitment":`...)
+		b = appendString(b, l.Commitment)
+	}
 	if len(l.Choices) > 0 {
 		b = append(b, `,"choices":[`...)
 		for i, c := range l.Choices {
@@ -133,13 +144,45 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// EntryBytes returns the leaf bytes of a log entry.
+// EntryBytes returns the sealed leaf bytes of a log entry.
 func EntryBytes(e vote.LogEntry) []byte { return LeafOf(e).Bytes() }
 
-// ReceiptLeaf returns the leaf bytes of the ballot entry of a recorded receipt: the store keeps
-// everything the ballot's leaf holds (recording time, choices, whether it was recorded held), so
-// a proof needs no copy of the leaves.
+// publicActions are the organiser actions whose entries are public leaves: each changes something
+// every visitor sees anyway (the poll's status, its results' visibility, the proof-of-work
+// difficulty). Every other action (trusting a subnet, ...) is part of review: sealed.
+var publicActions = [...]string{"status", "results", "difficulty"}
+
+// PublicLeafOf returns the public leaf of a log entry, and false for an entry that is sealed
+// until the opening (a review, an organiser action of review). A ballot's public leaf carries only
+// what its voter knows (receipt hash, recording time, choices): not whether it was held.
+func PublicLeafOf(e vote.LogEntry) (Leaf, bool) {
+	switch e.State {
+	case vote.BallotCounted, vote.BallotHeld:
+		l := Leaf{Type: TypeBallot, ReceiptHash: ReceiptHash(e.Receipt), At: e.At.UTC().Format(atFormat), Choices: e.Choices}
+		if l.Choices == nil {
+			l.Choices = []string{}
+		}
+		return l, true
+	case vote.LogAdmin:
+		for _, a := range publicActions {
+			if e.Action == a {
+				return LeafOf(e), true
+			}
+		}
+	}
+	return Leaf{}, false
+}
+
+// ReceiptLeaf returns the public leaf bytes of the ballot of a recorded receipt: the store keeps
+// everything it holds (recording time, choices), so a proof needs no copy of the leaves.
 func ReceiptLeaf(r vote.Receipt) []byte {
+	l, _ := PublicLeafOf(vote.LogEntry{Receipt: r.ID, At: r.RecordedAt, Choices: r.Choices, State: vote.BallotCounted})
+	return l.Bytes()
+}
+
+// SealedReceiptLeaf returns the sealed leaf bytes of the ballot of a recorded receipt: its public
+// leaf and whether it was recorded held (a ballot released or voided was).
+func SealedReceiptLeaf(r vote.Receipt) []byte {
 	state := vote.BallotHeld
 	if r.State == vote.BallotCounted {
 		state = vote.BallotCounted
@@ -147,7 +190,7 @@ func ReceiptLeaf(r vote.Receipt) []byte {
 	return EntryBytes(vote.LogEntry{Receipt: r.ID, At: r.RecordedAt, Choices: r.Choices, State: state})
 }
 
-// ParseLeaf reads leaf bytes back into a log entry for recounting: Receipt (and Voter, so that no
+// ParseLeaf reads sealed leaf bytes back into a log entry for recounting: Receipt (and Voter, so that no
 // two ballots look like one voter's) is the receipt hash; admin entries come back as vote.LogAdmin.
 func ParseLeaf(b []byte) (vote.LogEntry, error) {
 	var l Leaf

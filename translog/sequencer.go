@@ -3,6 +3,7 @@ package translog
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
@@ -28,30 +29,54 @@ const (
 	DefaultEvery = 250 * time.Millisecond
 )
 
-// Sequencer turns the ballot log of each poll into an RFC 6962 tree and signs its checkpoints.
-// It keeps per poll, in memory: the tree's stored hashes (about 64 bytes per entry), the index of
-// each ballot's leaf by receipt, a store position every markEvery leaves, and the latest signed
-// checkpoint. It rebuilds all of it from the Source on start (Run's first pass). Its methods are
-// safe for concurrent use.
+// Sequencer turns the ballot log of each poll into its two RFC 6962 trees (seal.go: the public
+// tree, whose checkpoints it signs, and the sealed tree, committed to by the public tree's seals).
+// It keeps per poll, in memory: both trees' stored hashes (about 64 bytes per entry each), for
+// each public leaf the sealed entry it comes from (8 bytes), the index of each ballot's public
+// leaf by receipt, the sealed indexes of the reviews by receipt, a store position every
+// markEvery entries, and the latest signed checkpoint. It rebuilds all of it from the Source on
+// start (Run's first pass). Its methods are safe for concurrent use.
 type Sequencer struct {
 	src  Source
 	key  *Key
 	logs map[string]*pollLog
 }
 
-// pollLog is one poll's tree. sync serialises syncs; mu guards the rest (readers share it).
+// pollLog is one poll's trees. sync serialises syncs; mu guards the rest (readers share it).
 type pollLog struct {
 	poll   *vote.Poll
 	origin string
+	salt   []byte
 	sync   sync.Mutex
 
-	mu     sync.RWMutex
-	tree   Tree
-	last   string           // store position of the last sequenced entry
-	index  map[string]int64 // receipt -> leaf index of its ballot
-	marks  []string         // marks[k]: store position after which leaf k*markEvery starts
-	cp     Checkpoint
-	signed []byte
+	mu      sync.RWMutex
+	sealed  Tree    // every entry's LeafOf, in log order
+	public  Tree    // public leaves and seals (seal.go)
+	sealer  Sealer  // where the public tree stands in the rule of seal.go
+	pubSrc  []int64 // public leaf k: the sealed index of its entry, or -(j+1) for seals[j]
+	seals   []seal
+	last    string             // store position of the last sequenced entry
+	index   map[string]int64   // receipt -> public leaf index of its ballot
+	reviews map[string][]int64 // receipt -> sealed indexes of its reviews
+	marks   []string           // marks[k]: store position after which sealed leaf k*markEvery starts
+	cp      Checkpoint
+	head    Head
+	signed  []byte
+}
+
+// seal is one seal leaf of the public tree: its commitment, the sealed tree's size it commits
+// to, and its index in the public tree.
+type seal struct {
+	commitment string
+	sealed     int64
+	index      int64
+}
+
+// Head is where a poll's log stands at a checkpoint: the public tree's size (the checkpoint's)
+// and the sealed tree's.
+type Head struct {
+	Size   int64
+	Sealed int64
 }
 
 // New returns a Sequencer for polls over src, signing with key. Each poll's origin is
@@ -59,7 +84,9 @@ type pollLog struct {
 func New(src Source, key *Key, polls []*vote.Poll) (*Sequencer, error) {
 	s := &Sequencer{src: src, key: key, logs: make(map[string]*pollLog, len(polls))}
 	for _, p := range polls {
-		l := &pollLog{poll: p, origin: key.Name() + "/" + p.ID, index: map[string]int64{}, marks: []string{""}}
+		origin := key.Name() + "/" + p.ID
+		l := &pollLog{poll: p, origin: origin, salt: key.Salt(origin), index: map[string]int64{},
+			reviews: map[string][]int64{}, marks: []string{""}}
 		if err := l.publish(key); err != nil {
 			return nil, err
 		}
@@ -109,66 +136,111 @@ func (s *Sequencer) Run(ctx context.Context, every time.Duration, onErr func(p *
 	}
 }
 
-// Sync reads p's log from where the tree ends to the end of the log, appends every entry as a leaf
-// in log order and publishes a signed checkpoint after each page read. It returns the tree size
-// it reached: every entry in the log when Sync started is in the tree of that size. This is the
-// one place where log order becomes tree order: a poll spread over several streams (shards)
-// would merge them here, in an order every instance derives alike.
-func (s *Sequencer) Sync(ctx context.Context, p *vote.Poll) (int64, error) {
+// Sync reads p's log from where the trees end to the end of the log, appends every entry in log
+// order and publishes a signed checkpoint after each page read. It returns the head it reached:
+// every entry in the log when Sync started is in the sealed tree of that size. This is the one
+// place where log order becomes tree order: a poll spread over several streams (shards) would
+// merge them here, in an order every instance derives alike.
+func (s *Sequencer) Sync(ctx context.Context, p *vote.Poll) (Head, error) {
 	l := s.log(p)
 	l.sync.Lock()
 	defer l.sync.Unlock()
 	for {
 		l.mu.RLock()
-		after, size := l.last, l.tree.Size()
+		after, head := l.last, l.head
 		l.mu.RUnlock()
 		entries, err := s.src.Log(ctx, p, after, page)
 		if err != nil {
-			return size, err
+			return head, err
 		}
 		if len(entries) == 0 {
-			return size, nil
+			return head, nil
 		}
 		if err := l.append(entries, s.key); err != nil {
-			return size, err
+			return head, err
 		}
 	}
 }
 
-// append adds entries as leaves and publishes the checkpoint of the new size.
+// append adds entries to the trees (seal.go) and publishes the checkpoint of the new size.
 func (l *pollLog) append(entries []vote.LogEntry, key *Key) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, e := range entries {
-		i, err := l.tree.Append(EntryBytes(e))
+		si, err := l.sealed.Append(EntryBytes(e))
 		if err != nil {
 			return err
 		}
-		if e.State == vote.BallotCounted || e.State == vote.BallotHeld {
-			l.index[e.Receipt] = i
+		switch e.State {
+		case vote.BallotReleased, vote.BallotVoid:
+			l.reviews[e.Receipt] = append(l.reviews[e.Receipt], si)
 		}
 		l.last = e.ID
-		if (i+1)%markEvery == 0 {
+		if (si+1)%markEvery == 0 {
 			l.marks = append(l.marks, e.ID)
+		}
+		pub, ok, sealNow := l.sealer.Next(e)
+		if ok {
+			pi, err := l.public.Append(pub.Bytes())
+			if err != nil {
+				return err
+			}
+			l.pubSrc = append(l.pubSrc, si)
+			if pub.Type == TypeBallot {
+				l.index[e.Receipt] = pi
+			}
+		}
+		if sealNow {
+			if err := l.seal(); err != nil {
+				return err
+			}
 		}
 	}
 	return l.publish(key)
 }
 
-// publish signs the checkpoint of the whole tree. Caller holds l.mu (or owns l).
-func (l *pollLog) publish(key *Key) error {
-	root, err := l.tree.Root(l.tree.Size())
+// seal appends a seal of the whole sealed tree to the public tree. Caller holds l.mu.
+func (l *pollLog) seal() error {
+	n := l.sealed.Size()
+	root, err := l.sealed.Root(n)
 	if err != nil {
 		return err
 	}
-	cp := Checkpoint{Origin: l.origin, Size: l.tree.Size(), Root: root}
+	c := Commitment(l.salt, n, root)
+	pi, err := l.public.Append(SealLeaf(c))
+	if err != nil {
+		return err
+	}
+	l.pubSrc = append(l.pubSrc, -int64(len(l.seals))-1)
+	l.seals = append(l.seals, seal{commitment: c, sealed: n, index: pi})
+	return nil
+}
+
+// publish signs the checkpoint of the whole public tree. Caller holds l.mu (or owns l).
+func (l *pollLog) publish(key *Key) error {
+	root, err := l.public.Root(l.public.Size())
+	if err != nil {
+		return err
+	}
+	cp := Checkpoint{Origin: l.origin, Size: l.public.Size(), Root: root}
 	signed, err := key.Sign(cp)
 	if err != nil {
 		return err
 	}
-	l.cp, l.signed = cp, signed
+	l.cp, l.signed, l.head = cp, signed, Head{Size: cp.Size, Sealed: l.sealed.Size()}
 	return nil
 }
+
+// Opened reports whether p's log is open (seal.go, Opens): its sealed tree and salt are public.
+func (s *Sequencer) Opened(p *vote.Poll) bool {
+	l := s.log(p)
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.sealer.Open()
+}
+
+// Salt returns p's salt (seal.go). Only an opened log's salt may be published.
+func (s *Sequencer) Salt(p *vote.Poll) []byte { return s.log(p).salt }
 
 // Checkpoint returns p's latest checkpoint and its signed note.
 func (s *Sequencer) Checkpoint(p *vote.Poll) (Checkpoint, []byte) {
@@ -176,6 +248,14 @@ func (s *Sequencer) Checkpoint(p *vote.Poll) (Checkpoint, []byte) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	return l.cp, l.signed
+}
+
+// Head returns where p's log stands at its latest checkpoint.
+func (s *Sequencer) Head(p *vote.Poll) Head {
+	l := s.log(p)
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.head
 }
 
 // CheckpointAt returns p's signed checkpoint of size n (at most the latest checkpoint's size):
@@ -190,7 +270,7 @@ func (s *Sequencer) CheckpointAt(p *vote.Poll, n int64) ([]byte, error) {
 	if n < 0 || n > l.cp.Size {
 		return nil, ErrNotInCheckpoint
 	}
-	root, err := l.tree.Root(n)
+	root, err := l.public.Root(n)
 	if err != nil {
 		return nil, err
 	}
@@ -207,9 +287,9 @@ type Inclusion struct {
 	Checkpoint string   `json:"checkpoint"`
 }
 
-// Prove returns the inclusion proof of the ballot of receipt r in p's latest checkpoint, or
-// ErrNotInCheckpoint when the ballot is not sequenced yet. It fails when r's leaf (rebuilt from
-// the receipt) is not the leaf the tree holds.
+// Prove returns the inclusion proof of the public leaf of the ballot of receipt r in p's latest
+// checkpoint, or ErrNotInCheckpoint when the ballot is not sequenced yet. It fails when r's leaf
+// (rebuilt from the receipt) is not the leaf the tree holds.
 func (s *Sequencer) Prove(p *vote.Poll, r vote.Receipt) (Inclusion, error) {
 	l := s.log(p)
 	l.mu.RLock()
@@ -219,10 +299,10 @@ func (s *Sequencer) Prove(p *vote.Poll, r vote.Receipt) (Inclusion, error) {
 		return Inclusion{}, ErrNotInCheckpoint
 	}
 	leaf := ReceiptLeaf(r)
-	if h, err := l.tree.LeafHash(i); err != nil || h != tlog.RecordHash(leaf) {
+	if h, err := l.public.LeafHash(i); err != nil || h != tlog.RecordHash(leaf) {
 		return Inclusion{}, fmt.Errorf("translog: poll %s: the receipt's ballot is not leaf %d of the tree", p.ID, i)
 	}
-	proof, err := l.tree.Inclusion(i, l.cp.Size)
+	proof, err := l.public.Inclusion(i, l.cp.Size)
 	if err != nil {
 		return Inclusion{}, err
 	}
@@ -239,21 +319,21 @@ func (s *Sequencer) Consistency(p *vote.Poll, m, n int64) ([]string, error) {
 	if n > l.cp.Size {
 		return nil, ErrNotInCheckpoint
 	}
-	proof, err := l.tree.Consistency(m, n)
+	proof, err := l.public.Consistency(m, n)
 	if err != nil {
 		return nil, err
 	}
 	return hashesBase64(proof), nil
 }
 
-// Entries reads p's log entries from leaf index from, at most n of them and none beyond the latest
-// checkpoint, and calls yield with each entry's leaf index, the entry and its leaf bytes. It checks
-// every leaf against the tree: an entry changed in the store since it was sequenced is an error,
-// never served.
+// Entries reads p's log entries from sealed index from, at most n of them and none beyond the
+// latest checkpoint's sealed size, and calls yield with each entry's sealed index, the entry and
+// its sealed leaf bytes. It checks every leaf against the sealed tree: an entry changed in the
+// store since it was sequenced is an error, never served.
 func (s *Sequencer) Entries(ctx context.Context, p *vote.Poll, from, n int64, yield func(i int64, e vote.LogEntry, leaf []byte) error) error {
 	l := s.log(p)
 	l.mu.RLock()
-	size := l.cp.Size
+	size := l.head.Sealed
 	after := ""
 	if from >= 0 && from < size {
 		after = l.marks[from/markEvery]
@@ -279,10 +359,10 @@ func (s *Sequencer) Entries(ctx context.Context, p *vote.Poll, from, n int64, yi
 			if i >= from {
 				leaf := EntryBytes(e)
 				l.mu.RLock()
-				h, err := l.tree.LeafHash(i)
+				h, err := l.sealed.LeafHash(i)
 				l.mu.RUnlock()
 				if err != nil || h != tlog.RecordHash(leaf) {
-					return fmt.Errorf("translog: poll %s: log entry %s is not leaf %d of the tree", p.ID, e.ID, i)
+					return fmt.Errorf("translog: poll %s: log entry %s is not leaf %d of the sealed tree", p.ID, e.ID, i)
 				}
 				if err := yield(i, e, leaf); err != nil {
 					return err
@@ -293,4 +373,151 @@ func (s *Sequencer) Entries(ctx context.Context, p *vote.Poll, from, n int64, yi
 		after = entries[len(entries)-1].ID
 	}
 	return nil
+}
+
+// PublicLeaves reads p's public leaves from index from, at most n of them and none beyond the
+// latest checkpoint, and calls yield with each leaf's index and bytes. A ballot's or an action's
+// leaf is rebuilt from its entry in the store and checked against the public tree (as Entries
+// does); a seal's comes from memory.
+func (s *Sequencer) PublicLeaves(ctx context.Context, p *vote.Poll, from, n int64, yield func(i int64, leaf []byte) error) error {
+	l := s.log(p)
+	l.mu.RLock()
+	size := l.cp.Size
+	if from < 0 || from >= size || n <= 0 {
+		l.mu.RUnlock()
+		return nil
+	}
+	end := min(from+n, size)
+	src := l.pubSrc[from:end:end] // appends never change what is there
+	seals := l.seals[:len(l.seals):len(l.seals)]
+	l.mu.RUnlock()
+	// The sealed entries the ballots and actions come from, read in one pass.
+	first, last := int64(-1), int64(-1)
+	for _, si := range src {
+		if si >= 0 {
+			if first < 0 {
+				first = si
+			}
+			last = si
+		}
+	}
+	entries := map[int64]vote.LogEntry{}
+	if first >= 0 {
+		err := s.Entries(ctx, p, first, last-first+1, func(i int64, e vote.LogEntry, _ []byte) error {
+			entries[i] = e
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for k, si := range src {
+		i := from + int64(k)
+		var leaf []byte
+		if si < 0 {
+			leaf = SealLeaf(seals[-si-1].commitment)
+		} else {
+			pub, _ := PublicLeafOf(entries[si])
+			leaf = pub.Bytes()
+		}
+		l.mu.RLock()
+		h, err := l.public.LeafHash(i)
+		l.mu.RUnlock()
+		if err != nil || h != tlog.RecordHash(leaf) {
+			return fmt.Errorf("translog: poll %s: the entry of public leaf %d is not that leaf", p.ID, i)
+		}
+		if err := yield(i, leaf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LeafProof is one leaf with its RFC 6962 audit path (base64 hashes, leaf to root).
+type LeafProof struct {
+	Index  int64    `json:"index"`
+	Leaf   string   `json:"leaf"` // base64 of the leaf bytes
+	Hashes []string `json:"hashes"`
+}
+
+// Opening is what links a ballot's public leaf to its sealed entries once the log is open: the
+// salt, the sealed tree of Size entries and Root that the Seal leaf (in the public tree of the
+// proof's checkpoint) commits to, and the ballot's sealed leaf and its reviews' leaves, each with
+// its audit path in that sealed tree.
+type Opening struct {
+	Salt    string      `json:"salt"` // hex
+	Size    int64       `json:"sealed_size"`
+	Root    string      `json:"sealed_root"` // base64
+	Seal    LeafProof   `json:"seal"`
+	Entries []LeafProof `json:"entries"` // the ballot's sealed leaf, then its reviews in log order
+}
+
+// ProveOpening returns the opening of the ballot of receipt r (inc: its public proof, from Prove),
+// or ErrNotInCheckpoint when p's log is not open or the ballot is not in its latest seal.
+func (s *Sequencer) ProveOpening(ctx context.Context, p *vote.Poll, r vote.Receipt, inc Inclusion) (Opening, error) {
+	l := s.log(p)
+	l.mu.RLock()
+	open := l.sealer.Open()
+	var last seal
+	for j := len(l.seals) - 1; j >= 0; j-- {
+		if l.seals[j].index < inc.TreeSize {
+			last = l.seals[j]
+			break
+		}
+	}
+	pi, ok := l.index[r.ID]
+	si := int64(-1)
+	if ok {
+		si = l.pubSrc[pi]
+	}
+	reviews := append([]int64(nil), l.reviews[r.ID]...)
+	l.mu.RUnlock()
+	if !open || !ok || last.sealed <= si {
+		return Opening{}, ErrNotInCheckpoint
+	}
+	o := Opening{Salt: hex.EncodeToString(l.salt), Size: last.sealed}
+	var err error
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	root, err := l.sealed.Root(last.sealed)
+	if err != nil {
+		return Opening{}, err
+	}
+	o.Root = base64.StdEncoding.EncodeToString(root[:])
+	sp, err := l.public.Inclusion(last.index, inc.TreeSize)
+	if err != nil {
+		return Opening{}, err
+	}
+	o.Seal = LeafProof{Index: last.index, Leaf: base64.StdEncoding.EncodeToString(SealLeaf(last.commitment)), Hashes: hashesBase64(sp)}
+	add := func(i int64, leaf []byte) error {
+		h, err := l.sealed.LeafHash(i)
+		if err != nil || h != tlog.RecordHash(leaf) {
+			return fmt.Errorf("translog: poll %s: entry %d is not that leaf of the sealed tree", p.ID, i)
+		}
+		pr, err := l.sealed.Inclusion(i, last.sealed)
+		if err != nil {
+			return err
+		}
+		o.Entries = append(o.Entries, LeafProof{Index: i, Leaf: base64.StdEncoding.EncodeToString(leaf), Hashes: hashesBase64(pr)})
+		return nil
+	}
+	if err := add(si, SealedReceiptLeaf(r)); err != nil {
+		return Opening{}, err
+	}
+	for _, ri := range reviews {
+		if ri >= last.sealed {
+			break
+		}
+		var leaf []byte
+		l.mu.RUnlock()
+		err := s.Entries(ctx, p, ri, 1, func(_ int64, _ vote.LogEntry, b []byte) error { leaf = b; return nil })
+		l.mu.RLock()
+		if err != nil {
+			return Opening{}, err
+		}
+		if err := add(ri, leaf); err != nil {
+			return Opening{}, err
+		}
+	}
+	return o, nil
 }

@@ -30,7 +30,14 @@ type fixture struct {
 
 func newFixture(t *testing.T, ballots int) *fixture {
 	t.Helper()
-	f := &fixture{store: memstore.New(), poll: votetest.Poll(t, "max_choices: 2")}
+	return newFixtureWith(t, votetest.Poll(t, "max_choices: 2"), ballots, func(i int) bool { return i == 4 })
+}
+
+// newFixtureWith is newFixture of poll p, where the review of the held ballot i releases it when
+// release(i) (the fixture reviews ballots 4 and 9).
+func newFixtureWith(t *testing.T, p *vote.Poll, ballots int, release func(i int) bool) *fixture {
+	t.Helper()
+	f := &fixture{store: memstore.New(), poll: p}
 	var err error
 	if f.key, err = translog.DeriveKey([]byte("test secret"), "livevote.test"); err != nil {
 		t.Fatal(err)
@@ -53,11 +60,10 @@ func newFixture(t *testing.T, ballots int) *fixture {
 		}
 	}
 	if ballots > 9 {
-		if _, err := f.store.Review(ctx, f.poll, f.receipts[4], true, at.Add(time.Second)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.store.Review(ctx, f.poll, f.receipts[9], false, at.Add(time.Second)); err != nil {
-			t.Fatal(err)
+		for _, i := range []int{4, 9} {
+			if _, err := f.store.Review(ctx, f.poll, f.receipts[i], release(i), at.Add(time.Second)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return f
@@ -79,6 +85,8 @@ func TestProofsVerifyIndependently(t *testing.T) {
 	f := newFixture(t, 23)
 	s := f.sequencer(t)
 	cp, signed := s.Checkpoint(f.poll)
+	// 23 ballots, the action (a public one), a seal after it and one after the 16th ballot; the
+	// two reviews are sealed.
 	if want := int64(23 + 1 + 2); cp.Size != want {
 		t.Fatalf("checkpoint of %d entries, want %d", cp.Size, want)
 	}
@@ -254,7 +262,7 @@ func TestEntriesRefuseARewrittenLog(t *testing.T) {
 		t.Fatalf("the log as sequenced: %v", err)
 	}
 	store.rewrite = true
-	if err := read(); err == nil || !strings.Contains(err.Error(), "is not leaf 0 of the tree") {
+	if err := read(); err == nil || !strings.Contains(err.Error(), "is not leaf 0 of the sealed tree") {
 		t.Fatalf("a rewritten log read as: %v", err)
 	}
 }
@@ -298,17 +306,43 @@ func TestRunReportsAnOutageOnce(t *testing.T) {
 	if !errors.Is(first, vote.ErrUnavailable) || second != nil || len(reports) != 0 {
 		t.Fatalf("reports: %v, %v and %d more", first, second, len(reports))
 	}
-	if cp, _ := s.Checkpoint(f.poll); cp.Size != 5 {
-		t.Errorf("after the outage the tree has %d entries, want 5", cp.Size)
+	if h := s.Head(f.poll); h.Size != 6 || h.Sealed != 5 {
+		t.Errorf("after the outage the trees have %+v entries, want 6 public (4 ballots, an action, its seal) and 5 sealed", h)
 	}
 }
 
-// TestEntriesFromAnyIndex: reading leaves from any index (past the kept store positions) gives
-// the same leaves as reading the whole log.
+// TestEntriesFromAnyIndex: reading sealed or public leaves from any index (past the kept store
+// positions) gives the same leaves as reading the whole log.
 func TestEntriesFromAnyIndex(t *testing.T) {
 	f := newFixture(t, 2345)
 	s := f.sequencer(t)
 	cp, _ := s.Checkpoint(f.poll)
+	readPublic := func(from, n int64) []string {
+		var out []string
+		err := s.PublicLeaves(context.Background(), f.poll, from, n, func(i int64, leaf []byte) error {
+			if want := from + int64(len(out)); i != want {
+				t.Fatalf("public leaf index %d, want %d", i, want)
+			}
+			out = append(out, string(leaf))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	allPublic := readPublic(0, cp.Size+10)
+	if int64(len(allPublic)) != cp.Size {
+		t.Fatalf("%d public leaves, checkpoint %d", len(allPublic), cp.Size)
+	}
+	for _, r := range [][2]int64{{999, 3}, {1000, 1}, {1500, 1000}, {2340, 100}, {cp.Size, 5}} {
+		got := readPublic(r[0], r[1])
+		want := allPublic[min(r[0], cp.Size):min(r[0]+r[1], cp.Size)]
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("public from %d, %d: %d leaves differ from the whole log's", r[0], r[1], len(got))
+		}
+	}
+	cp.Size = s.Head(f.poll).Sealed
 	read := func(from, n int64) []string {
 		var out []string
 		err := s.Entries(context.Background(), f.poll, from, n, func(i int64, _ vote.LogEntry, leaf []byte) error {
