@@ -140,7 +140,9 @@ func stranger(t *testing.T, e *env, own []string, agents []*agent) []string {
 	anon := e.anonymous()
 	poll := "/api/v1/polls/" + e.Poll.ID
 	var out []string
-	add := func(format string, args ...any) { out = append(out, chance.ReplaceAllString(fmt.Sprintf(format, args...), "…")) }
+	add := func(format string, args ...any) {
+		out = append(out, chance.ReplaceAllString(fmt.Sprintf(format, args...), "…"))
+	}
 	cp, err := translog.ParseCheckpoint(strings.SplitN(string(anon.mustGet(poll+"/checkpoint", 200).Body), "\n\n", 2)[0] + "\n")
 	if err != nil {
 		t.Fatal(err)
