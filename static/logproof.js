@@ -1,7 +1,10 @@
 // logproof.js: checks in the browser, with Web Crypto, that a receipt's ballot is in the public
 // ballot log: the checkpoint is a signed note (Ed25519) of the key the server serves, and the
 // RFC 6962 inclusion proof leads from the ballot's leaf to the checkpoint's root. The leaf must be
-// a ballot naming this receipt (by its SHA-256). Nothing here trusts the server beyond the key.
+// a ballot naming this receipt (by its SHA-256). Once the log is open (after the reveal), it also
+// checks the opening: the seal leaf in the same checkpoint commits (under the revealed salt) to
+// the sealed tree, in which the ballot's sealed entry and its reviews are (README, "The verifiable
+// log"). Nothing here trusts the server beyond the key.
 
 const enc = new TextEncoder();
 const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -85,5 +88,49 @@ export async function verifyInclusion(receipt, proof, vkey) {
   const index = BigInt(proof.index);
   const got = await rootFromInclusion(index, size, await leafHash(leaf), proof.hashes.map(unb64));
   if (hex(got) !== hex(root)) throw new LogError('root');
-  return { index: Number(index), size: Number(size), root: hex(root), origin };
+  const out = { index: Number(index), size: Number(size), root: hex(root), origin, choices: entry.choices || [] };
+  if (proof.opening) out.opening = await verifyOpening(entry, proof.opening, size, root);
+  return out;
+}
+
+const sealLabel = enc.encode('livevote sealed tree v1\n');
+
+// verifyOpening checks an opening (the "opening" of a proof once the log is open) against the
+// public tree of size leaves and root: the seal leaf is in that tree; its commitment is
+// SHA-256(label || salt || sealed size (8 bytes, big endian) || sealed root); the first entry is
+// this receipt's sealed ballot (with the public leaf's choices) and every other a review of it,
+// each in the sealed tree. It answers {index, held, reviews: [{type, by}], sealedSize} or throws a
+// LogError ('opening').
+async function verifyOpening(ballot, o, size, root) {
+  const receiptHash = ballot.receipt_hash;
+  const fail = () => { throw new LogError('opening'); };
+  const sealLeaf = unb64(o.seal.leaf);
+  const got = await rootFromInclusion(BigInt(o.seal.index), size, await leafHash(sealLeaf), o.seal.hashes.map(unb64));
+  if (hex(got) !== hex(root)) fail();
+  const sealedSize = BigInt(o.sealed_size);
+  const sealedRoot = unb64(o.sealed_root);
+  const n = new Uint8Array(8);
+  new DataView(n.buffer).setBigUint64(0, sealedSize);
+  const commitment = hex(await sha256(sealLabel, Uint8Array.from(o.salt.match(/../g) || [], (h) => parseInt(h, 16)), n, sealedRoot));
+  let seal;
+  try { seal = JSON.parse(new TextDecoder().decode(sealLeaf)); } catch (e) { fail(); }
+  if (seal.type !== 'seal' || seal.commitment !== commitment) fail();
+  const entries = [];
+  for (const p of o.entries || []) {
+    const leaf = unb64(p.leaf);
+    const r = await rootFromInclusion(BigInt(p.index), sealedSize, await leafHash(leaf), p.hashes.map(unb64)).catch(fail);
+    if (hex(r) !== hex(sealedRoot)) fail();
+    let e;
+    try { e = JSON.parse(new TextDecoder().decode(leaf)); } catch (x) { fail(); }
+    if (e.receipt_hash !== receiptHash) fail();
+    entries.push(e);
+  }
+  if (!entries.length || entries[0].type !== 'ballot' || entries.slice(1).some((e) => e.type !== 'release' && e.type !== 'void')) fail();
+  if (JSON.stringify(entries[0].choices || []) !== JSON.stringify(ballot.choices || []) || entries[0].at !== ballot.at) fail();
+  return {
+    index: Number(o.entries[0].index),
+    held: entries[0].held === true,
+    reviews: entries.slice(1).map((e) => ({ type: e.type, by: e.by || '' })),
+    sealedSize: Number(sealedSize),
+  };
 }

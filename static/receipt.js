@@ -1,6 +1,10 @@
 // receipt.js: checks a receipt (/receipt/{receipt}) with GET /api/v1/receipts/{receipt}. It says
 // whether the ballot is recorded, and nothing more: a ballot held for review looks the same. Then
-// it checks, in the browser (logproof.js), that the ballot is in the signed public log.
+// it checks, in the browser (logproof.js), that the ballot is in the signed public log with its
+// choice, and says that first ("Recorded: Kazan · …, verified."), the technical details folded.
+// Once the log is open (after the reveal) the proof carries the ballot's sealed entry and its
+// reviews, checked the same way: the page then says whether it was counted at once, released
+// after a hold, or voided.
 import { api, lang, langButton, t as tr, text, time, translate } from './common.js';
 import { LogError, verifyInclusion } from './logproof.js';
 import { message } from './messages.js';
@@ -13,7 +17,16 @@ const S = {
     hint: 'The code you got after voting.',
     check: 'Check',
     recorded: 'Your ballot is recorded.',
+    recorded_choice: 'Recorded: {c}, verified.',
+    no_choice: 'no choice',
     recorded_at: 'Recorded {t}, in “{p}”.',
+    details: 'How this was checked',
+    opened_counted: 'After the reveal, the log shows your ballot was counted when it was cast.',
+    opened_released: 'After the reveal, the log shows your ballot was held for a check, then counted (released by {by}).',
+    opened_void: 'After the reveal, the log shows your ballot was held for a check and not counted (voided by {by}).',
+    opened_held: 'After the reveal, the log shows your ballot is still held for review by the organisers.',
+    by_system: 'the automatic check',
+    by_organiser: 'the organisers',
     checking: 'Checking…',
     log_checking: 'Checking the public log…',
     log_ok: 'Checked in your browser: your ballot is entry {i} of {n} in the public log, root {root}…',
@@ -22,6 +35,7 @@ const S = {
     log_later: 'Your ballot is not in the public log’s checkpoint yet. Please check again later.',
     log_failed: 'Warning: the public log’s proof for this ballot did not verify ({why}). Please tell the organisers.',
     log_unsupported: 'This browser cannot check the public log’s signature (Ed25519). Try a current browser.',
+    log_opened_detail: 'Its sealed record (entry {i} of {n} of the sealed log) is committed to by the public log, under the salt revealed with the results.',
     copy: 'Copy the code',
     copied: 'Copied.',
     copy_failed: 'Could not copy: select the code and copy it.',
@@ -35,7 +49,16 @@ const S = {
     hint: '投票后获得的编号。',
     check: '查询',
     recorded: '您的选票已记录。',
+    recorded_choice: '已记录：{c}，已核验。',
+    no_choice: '未选择',
     recorded_at: '已于 {t} 记录在《{p}》中。',
+    details: '核验详情',
+    opened_counted: '结果公布后，日志显示您的选票在投出时即已计入。',
+    opened_released: '结果公布后，日志显示您的选票曾被暂扣核查，之后已计入（由{by}放行）。',
+    opened_void: '结果公布后，日志显示您的选票曾被暂扣核查，未被计入（由{by}作废）。',
+    opened_held: '结果公布后，日志显示您的选票仍在等待组织者审核。',
+    by_system: '自动核查',
+    by_organiser: '组织者',
     checking: '正在查询…',
     log_checking: '正在核验公开日志…',
     log_ok: '已在您的浏览器中核验：您的选票是公开日志 {n} 条记录中的第 {i} 条，根哈希 {root}…',
@@ -44,6 +67,7 @@ const S = {
     log_later: '您的选票尚未出现在公开日志的检查点中。请稍后再查。',
     log_failed: '警告：此选票在公开日志中的证明未通过核验（{why}）。请告知组织者。',
     log_unsupported: '此浏览器无法核验公开日志的签名（Ed25519）。请使用新版浏览器。',
+    log_opened_detail: '其封存记录（封存日志 {n} 条中的第 {i} 条）由公开日志承诺，盐值已随结果公布。',
     copy: '复制编号',
     copied: '已复制。',
     copy_failed: '无法复制：请选中编号后手动复制。',
@@ -111,6 +135,7 @@ async function check(code, focus) {
   if (res.ok) {
     const p = await api(`/api/v1/polls/${encodeURIComponent(res.data.poll)}`);
     answer.title = p.ok ? p.data.title : { en: res.data.poll, zh: res.data.poll };
+    answer.candidates = p.ok ? p.data.candidates || [] : [];
   }
   links(res.ok ? res.data.poll : '');
   render();
@@ -148,6 +173,24 @@ async function checkLog(code, id) {
   }
 }
 
+// choiceNames names the choices (candidate ids) of a verified leaf as the ballot shows them.
+function choiceNames(ids) {
+  if (!ids.length) return t('no_choice');
+  return ids.map((id) => {
+    const c = (answer && answer.candidates || []).find((x) => x.id === id);
+    return c ? `${text(c.city)} · ${text(c.initiative)}` : id;
+  }).join(', ');
+}
+
+// openedLine says, once the log is open, what the verified sealed record says of the ballot.
+function openedLine(o) {
+  const last = o.reviews[o.reviews.length - 1];
+  const by = (r) => t(r.by === 'system' ? 'by_system' : 'by_organiser');
+  if (!o.held) return t('opened_counted');
+  if (!last) return t('opened_held');
+  return t(last.type === 'release' ? 'opened_released' : 'opened_void', { by: by(last) });
+}
+
 function renderLog() {
   const box = $('log');
   box.textContent = '';
@@ -157,10 +200,16 @@ function renderLog() {
   const s = logState;
   if (s.state === 'ok') {
     box.className = 'notice ok';
-    box.append(
+    const details = document.createElement('details');
+    details.append(
+      Object.assign(document.createElement('summary'), { textContent: t('details') }),
       Object.assign(document.createElement('p'), { textContent: t('log_ok', { i: s.index + 1, n: s.size, root: s.root.slice(0, 12) }) }),
       Object.assign(document.createElement('p'), { textContent: t('log_ok_detail', { key: s.key }) }),
     );
+    if (s.opening) {
+      details.append(Object.assign(document.createElement('p'), { textContent: t('log_opened_detail', { i: s.opening.index + 1, n: s.opening.sealedSize }) }));
+    }
+    box.append(details);
     box.dataset.root = s.root;
     return;
   }
@@ -179,8 +228,13 @@ function render() {
   if (answer.ok) {
     box.className = 'notice ok';
     const h = document.createElement('p');
-    h.append(Object.assign(document.createElement('strong'), { textContent: t('recorded') }));
-    box.append(h, Object.assign(document.createElement('p'), {
+    const verified = logState && logState.state === 'ok';
+    h.append(Object.assign(document.createElement('strong'), {
+      textContent: verified ? t('recorded_choice', { c: choiceNames(logState.choices) }) : t('recorded'),
+    }));
+    box.append(h);
+    if (verified && logState.opening) box.append(Object.assign(document.createElement('p'), { textContent: openedLine(logState.opening) }));
+    box.append(Object.assign(document.createElement('p'), {
       textContent: t('recorded_at', { r: answer.receipt, t: time(answer.data.recorded_at), p: text(answer.title) }),
     }));
   } else {
