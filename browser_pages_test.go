@@ -539,7 +539,7 @@ func testReceiptTyped(t *testing.T, b *browser) {
 	tab.waitTrue(`document.getElementById('code') !== null`)
 	tab.sendKeys(`#code`, typed.String()+kb.Enter)
 	tab.waitTrue(`document.querySelector('#answer.ok') !== null`)
-	tab.expectText(`#answer strong`, "Your ballot is recorded.")
+	tab.waitTrue(`(s => s.startsWith('Recorded: ') && s.endsWith(', verified.'))(document.querySelector('#answer strong').textContent)`) // the choice, checked in the public log
 	tab.waitTrue(`document.getElementById('code').value === ` + fmt.Sprintf("%q", receipt))
 	tab.waitTrue(`document.getElementById('to-ballot').pathname === '/vote/` + builtinPoll + `' && document.getElementById('to-live').pathname === '/live/` + builtinPoll + `' && document.getElementById('to-live').checkVisibility()`)
 	tab.click(`#copy`)

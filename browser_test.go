@@ -258,7 +258,7 @@ func testBallot(t *testing.T, b *browser) {
 
 		tab.click(`#receipt-link`)
 		tab.waitTrue(`document.querySelector('#answer.ok') !== null`)
-		tab.expectText(`#answer strong`, "Your ballot is recorded.")
+		tab.waitTrue(`(s => s.startsWith('Recorded: ') && s.endsWith(', verified.'))(document.querySelector('#answer strong').textContent)`) // the choice, checked in the public log
 		tab.screenshot("receipt.png", false)
 		tab.checkAccessible("receipt")
 	})
