@@ -95,6 +95,9 @@ func TestRunServesBuiltinBallotAndShutsDown(t *testing.T) {
 	if !strings.Contains(out.String(), "generated organiser token") {
 		t.Errorf("no generated token printed:\n%s", out)
 	}
+	if !strings.Contains(out.String(), "the memory store's ballot logs start afresh: this run's logs are named livevote/run-") {
+		t.Errorf("the memory store's log name is not said at start:\n%s", out)
+	}
 	for _, want := range []string{"in-memory store", "LIVEVOTE_SECRET is not set", "LIVEVOTE_PUBLIC_URL is not set"} {
 		if !strings.Contains(errs.String(), want) {
 			t.Errorf("start-up log lacks %q:\n%s", want, errs)
@@ -108,6 +111,32 @@ func TestRunServesBuiltinBallotAndShutsDown(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("run did not return after cancel")
+	}
+}
+
+// TestLogNameSetting: a log name C2SP would not take is refused, the error naming the setting;
+// with the memory store every start names its logs afresh (and says so), so that no start signs
+// a history inconsistent with a log an earlier start signed.
+func TestLogNameSetting(t *testing.T) {
+	for _, name := range []string{"vote example", "vote+example", ""} {
+		_, err := parseConfig([]string{"-log-name", name}, getenv(nil), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "LIVEVOTE_LOG_NAME (-log-name)") || strings.Contains(err.Error(), "malformed verifier id") {
+			t.Errorf("log name %q: %v", name, err)
+		}
+	}
+	cfg, err := parseConfig([]string{"-log-name", "vote.example.org"}, getenv(map[string]string{"LIVEVOTE_SECRET": "s"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	k1, err1 := deriveLogKey(cfg, start)
+	k2, err2 := deriveLogKey(cfg, start)
+	if err1 != nil || err2 != nil || k1.Name() == k2.Name() || !strings.HasPrefix(k1.Name(), "vote.example.org/run-20261201T100000Z-") {
+		t.Errorf("memory store: two starts name their logs %q and %q (%v, %v)", k1.Name(), k2.Name(), err1, err2)
+	}
+	cfg.RedisURL = "redis://x:6379"
+	if k, err := deriveLogKey(cfg, start); err != nil || k.Name() != "vote.example.org" {
+		t.Errorf("Redis: log name %q, %v", k.Name(), err)
 	}
 }
 

@@ -178,3 +178,83 @@ func stranger(t *testing.T, e *env, own []string, agents []*agent) []string {
 	}
 	return out
 }
+
+// TestSealedOpensAtTheReveal: before the reveal the sealed tree (GET .../sealed) needs a token, a
+// voided ballot's receipt reads as counted (a review is sealed) and a proof has no opening; after
+// it, anyone reads the sealed tree and its salt, whose leaves rebuild the public log's seals
+// (translog.VerifyExport on the export), the receipt says not counted, and the proof carries the
+// ballot's opening with its void.
+func TestSealedOpensAtTheReveal(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		e := newEnv(t, newStore(t), nil, withRoles())
+		e.voter().mustVote("a")
+		h := castHeld(t, e, "b")
+		if r := e.anonymous().postJSON("/api/v1/admin/polls/"+e.Poll.ID+"/held/"+h, map[string]any{"action": "void"}, "Authorization", "Bearer "+adminToken); r.Status != 200 {
+			t.Fatalf("void = %d %s", r.Status, r.Body)
+		}
+		e.mustAdmin("difficulty", map[string]any{"difficulty": 0}) // a public action: a seal follows
+		last := e.proofOf(e.voter().mustVote("c"))
+		path := "/api/v1/polls/" + e.Poll.ID + "/sealed"
+		for tok, code := range map[string]string{"": "unauthorized", operatorToken: "forbidden"} {
+			if r := e.anonymous().get(path, "Authorization", "Bearer "+tok); r.Code(t) != code {
+				t.Errorf("sealed tree before the reveal with token %q = %d %s", tok, r.Status, r.Body)
+			}
+		}
+		e.anonymous().mustGet(path, 200, "Authorization", "Bearer "+auditorToken)
+		if rec := e.anonymous().mustGet("/api/v1/receipts/"+h, 200).JSON(t); rec["counted"] != true {
+			t.Errorf("a voided ballot's receipt before the reveal = %v: the review shows", rec)
+		}
+		if r := e.anonymous().mustGet("/api/v1/receipts/"+h+"/proof", 200); contains(r.Body, "opening") || contains(r.Body, "held") {
+			t.Errorf("a proof before the reveal = %s", r.Body)
+		}
+		if last.TreeSize != 5 { // a, b (no "held"), the action, its seal, c; the void is sealed
+			t.Errorf("public tree of %d leaves, want 5", last.TreeSize)
+		}
+
+		e.mustAdmin("results", map[string]any{"results": "revealed"})
+		deadline := time.Now().Add(5 * time.Second)
+		var proof struct {
+			translog.Inclusion
+			Opening *translog.Opening `json:"opening"`
+		}
+		for proof.Opening == nil {
+			if time.Now().After(deadline) {
+				t.Fatal("no opening in the proof after the reveal")
+			}
+			time.Sleep(20 * time.Millisecond)
+			json.Unmarshal(e.anonymous().mustGet("/api/v1/receipts/"+h+"/proof", 200).Body, &proof)
+		}
+		if len(proof.Opening.Entries) != 2 || !strings.Contains(mustB64(t, proof.Opening.Entries[1].Leaf), `"type":"void"`) ||
+			!strings.Contains(mustB64(t, proof.Opening.Entries[0].Leaf), `"held":true`) {
+			t.Errorf("the opening of the voided ballot = %+v", proof.Opening)
+		}
+		if rec := e.anonymous().mustGet("/api/v1/receipts/"+h, 200).JSON(t); rec["counted"] != false {
+			t.Errorf("a voided ballot's receipt after the reveal = %v", rec)
+		}
+		var sealed struct {
+			Sealed int64 `json:"sealed_size"`
+			Salt   string
+			Leaves []string
+		}
+		json.Unmarshal(e.anonymous().mustGet(path, 200).Body, &sealed)
+		if sealed.Sealed != 6 || len(sealed.Leaves) != 6 || sealed.Salt != proof.Opening.Salt {
+			t.Errorf("the open sealed tree: %d entries, %d leaves, salt %q (the opening's %q)", sealed.Sealed, len(sealed.Leaves), sealed.Salt, proof.Opening.Salt)
+		}
+		vkey := strings.TrimSpace(string(e.anonymous().mustGet("/api/v1/log-key", 200).Body))
+		if v, err := translog.VerifyExport(e.adminGet("/export").Body, vkey); err != nil || v.Void != 1 || v.Committed != v.Sealed {
+			t.Errorf("the export after the reveal: %+v, %v", v, err)
+		}
+		if r := e.anonymous().get(path + "?after=x"); r.Code(t) != "invalid_request" || !contains(r.Body, "query parameter after") {
+			t.Errorf("sealed?after=x = %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+func mustB64(t *testing.T, s string) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
