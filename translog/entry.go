@@ -155,18 +155,18 @@ var publicActions = [...]string{"status", "results", "difficulty"}
 // PublicLeafOf returns the public leaf of a log entry, and false for an entry that is sealed
 // until the opening (a review, an organiser action of review). A ballot's public leaf carries only
 // what its voter knows (receipt hash, recording time, choices): not whether it was held.
-func PublicLeafOf(e vote.LogEntry) (Leaf, bool) {
+func PublicLeafOf(e vote.LogEntry) (Leaf, bool) { return publicOf(e, LeafOf(e)) }
+
+// publicOf is PublicLeafOf given the entry's sealed leaf (LeafOf(e)), which it does not recompute.
+func publicOf(e vote.LogEntry, sealed Leaf) (Leaf, bool) {
 	switch e.State {
 	case vote.BallotCounted, vote.BallotHeld:
-		l := Leaf{Type: TypeBallot, ReceiptHash: ReceiptHash(e.Receipt), At: e.At.UTC().Format(atFormat), Choices: e.Choices}
-		if l.Choices == nil {
-			l.Choices = []string{}
-		}
-		return l, true
+		sealed.Held = nil
+		return sealed, true
 	case vote.LogAdmin:
 		for _, a := range publicActions {
 			if e.Action == a {
-				return LeafOf(e), true
+				return sealed, true
 			}
 		}
 	}

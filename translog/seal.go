@@ -57,9 +57,9 @@ type Sealer struct {
 }
 
 // Next returns e's public leaf (ok false: none) and whether a seal of the sealed tree, e
-// included, follows it.
-func (s *Sealer) Next(e vote.LogEntry) (pub Leaf, ok, seal bool) {
-	pub, ok = PublicLeafOf(e)
+// included, follows it. sealed is e's sealed leaf (LeafOf(e)).
+func (s *Sealer) Next(e vote.LogEntry, sealed Leaf) (pub Leaf, ok, seal bool) {
+	pub, ok = publicOf(e, sealed)
 	switch {
 	case s.open:
 		seal = true

@@ -167,7 +167,8 @@ func (l *pollLog) append(entries []vote.LogEntry, key *Key) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, e := range entries {
-		si, err := l.sealed.Append(EntryBytes(e))
+		full := LeafOf(e)
+		si, err := l.sealed.Append(full.Bytes())
 		if err != nil {
 			return err
 		}
@@ -179,7 +180,7 @@ func (l *pollLog) append(entries []vote.LogEntry, key *Key) error {
 		if (si+1)%markEvery == 0 {
 			l.marks = append(l.marks, e.ID)
 		}
-		pub, ok, sealNow := l.sealer.Next(e)
+		pub, ok, sealNow := l.sealer.Next(e, full)
 		if ok {
 			pi, err := l.public.Append(pub.Bytes())
 			if err != nil {

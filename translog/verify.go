@@ -149,7 +149,7 @@ func VerifyExport(data []byte, vkey string, kept ...[]byte) (Verified, error) {
 		// which the sealed leaf is (receipt hash in place of the receipt: the public leaf hashes
 		// the receipt, so give it the row's).
 		e.Receipt = row.Receipt
-		pub, ok, sealNow := sealer.Next(e)
+		pub, ok, sealNow := sealer.Next(e, LeafOf(e))
 		if ok {
 			if err := want(pub.Bytes(), pub.Type, i); err != nil {
 				return Verified{}, err
