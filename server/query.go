@@ -30,7 +30,8 @@ func queryValue(c *fiber.Ctx, name, def string) (string, error) {
 }
 
 // queryInt returns the query parameter name as a decimal integer from lo to hi, def when it is
-// absent or empty; anything else (not a number, out of range, given twice) is errInvalidRequest.
+// absent or empty; anything else (not a number, out of range, given twice) is errInvalidRequest
+// (badQuery, naming the parameter).
 func queryInt(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
 	v, err := queryValue(c, name, "")
 	if err != nil || v == "" {
@@ -38,7 +39,7 @@ func queryInt(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi || v[0] == '+' {
-		return 0, errInvalidRequest
+		return 0, badQuery{name, "must be a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)}
 	}
 	return n, nil
 }
