@@ -81,7 +81,7 @@ func (s *server) handleExport() fiber.Handler {
 			"poll": p.ID, "exported_at": snap.At.UTC().Format(time.RFC3339Nano), "status": snap.State.Status,
 			"results": snap.State.Results, "ballots": snap.Ballots, "held": snap.Held, "tally": snap.Tally,
 			"settled": settled, "tree_size": head.Size, "checkpoint": string(signed),
-			"sealed_size": head.Sealed, "salt": hex.EncodeToString(s.seq.Salt(p)),
+			"sealed_size": head.Sealed, "void": head.Void, "salt": hex.EncodeToString(s.seq.Salt(p)),
 		}
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) { s.exportJSON(w, p, top, entries, public) })
 		return nil

@@ -59,6 +59,7 @@ type pollLog struct {
 	index   map[string]int64   // receipt -> public leaf index of its ballot
 	reviews map[string][]int64 // receipt -> sealed indexes of its reviews
 	marks   []string           // marks[k]: store position after which sealed leaf k*markEvery starts
+	voids   int64 // void entries in the sealed tree
 	cp      Checkpoint
 	head    Head
 	signed  []byte
@@ -72,11 +73,12 @@ type seal struct {
 	index      int64
 }
 
-// Head is where a poll's log stands at a checkpoint: the public tree's size (the checkpoint's)
-// and the sealed tree's.
+// Head is where a poll's log stands at a checkpoint: the public tree's size (the checkpoint's),
+// the sealed tree's, and how many of the sealed entries void a ballot.
 type Head struct {
 	Size   int64
 	Sealed int64
+	Void   int64
 }
 
 // New returns a Sequencer for polls over src, signing with key. Each poll's origin is
@@ -173,7 +175,10 @@ func (l *pollLog) append(entries []vote.LogEntry, key *Key) error {
 			return err
 		}
 		switch e.State {
-		case vote.BallotReleased, vote.BallotVoid:
+		case vote.BallotVoid:
+			l.voids++
+			fallthrough
+		case vote.BallotReleased:
 			l.reviews[e.Receipt] = append(l.reviews[e.Receipt], si)
 		}
 		l.last = e.ID
@@ -228,7 +233,7 @@ func (l *pollLog) publish(key *Key) error {
 	if err != nil {
 		return err
 	}
-	l.cp, l.signed, l.head = cp, signed, Head{Size: cp.Size, Sealed: l.sealed.Size()}
+	l.cp, l.signed, l.head = cp, signed, Head{Size: cp.Size, Sealed: l.sealed.Size(), Void: l.voids}
 	return nil
 }
 

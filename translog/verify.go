@@ -17,6 +17,7 @@ type Export struct {
 	Poll       string           `json:"poll"`
 	Ballots    int64            `json:"ballots"`
 	Held       int64            `json:"held"`
+	Void       *int64           `json:"void"` // ballots voided by review; checked when present
 	Tally      map[string]int64 `json:"tally"`
 	Checkpoint string           `json:"checkpoint"`
 	TreeSize   *int64           `json:"tree_size"`
@@ -45,7 +46,7 @@ type Verified struct {
 // that each log row is exactly its sealed leaf, each sealed leaf an entry, and that replaying the
 // sealed leaves under the salt (seal.go) gives exactly the public leaves, every seal's commitment
 // included; that the public leaves rebuild the checkpoint's root; that recounting the sealed
-// leaves gives the export's ballots, held and tally; and, for each earlier signed checkpoint given
+// leaves gives the export's ballots, held, void (when it says) and tally; and, for each earlier signed checkpoint given
 // in kept (one somebody kept: from the big screen, a page, an earlier export), that the export's
 // public tree extends it. Since every seal commits to the sealed tree before it, a sealed entry
 // changed after a checkpoint was kept fails the last check. The error names the first entry (by
@@ -193,6 +194,9 @@ func VerifyExport(data []byte, vkey string, kept ...[]byte) (Verified, error) {
 	}
 	if rc.Held != x.Held {
 		return Verified{}, fmt.Errorf("held: the export says %d, the leaves count %d", x.Held, rc.Held)
+	}
+	if x.Void != nil && *x.Void != v.Void {
+		return Verified{}, fmt.Errorf("void: the export says %d, the leaves count %d", *x.Void, v.Void)
 	}
 	for _, id := range slices.Sorted(maps.Keys(x.Tally)) {
 		if rc.Tally[id] != x.Tally[id] {

@@ -26,7 +26,7 @@ func export(t *testing.T, f *fixture, s *translog.Sequencer) translog.Export {
 	}
 	cp, signed := s.Checkpoint(f.poll)
 	head := s.Head(f.poll)
-	x := translog.Export{Poll: f.poll.ID, Ballots: snap.Ballots, Held: snap.Held, Tally: snap.Tally, Checkpoint: string(signed),
+	x := translog.Export{Poll: f.poll.ID, Ballots: snap.Ballots, Held: snap.Held, Void: &head.Void, Tally: snap.Tally, Checkpoint: string(signed),
 		TreeSize: &cp.Size, Leaves: []string{}, Salt: hex.EncodeToString(s.Salt(f.poll)), SealedSize: &head.Sealed,
 		SealedLeaves: []string{}, Log: []json.RawMessage{}}
 	err = s.PublicLeaves(context.Background(), f.poll, 0, cp.Size, func(_ int64, leaf []byte) error {
@@ -92,8 +92,8 @@ func TestVerifyExport(t *testing.T) {
 		x.SealedLeaves = append([]string{}, good.SealedLeaves...)
 		x.Log = append([]json.RawMessage{}, good.Log...)
 		x.Tally = maps.Clone(good.Tally)
-		size, sealedSize := *good.TreeSize, *good.SealedSize
-		x.TreeSize, x.SealedSize = &size, &sealedSize
+		size, sealedSize, void := *good.TreeSize, *good.SealedSize, *good.Void
+		x.TreeSize, x.SealedSize, x.Void = &size, &sealedSize, &void
 		return x
 	}
 	// the sealed index of the review of receipt 4 (a release) and of receipt 9 (a void)
@@ -154,6 +154,7 @@ func TestVerifyExport(t *testing.T) {
 		{"a tally changed", func(x *translog.Export) { x.Tally["a"]++ }, "tally[a]"},
 		{"the ballots changed", func(x *translog.Export) { x.Ballots-- }, "ballots"},
 		{"the held changed", func(x *translog.Export) { x.Held++ }, "held"},
+		{"the void changed", func(x *translog.Export) { *x.Void = 0 }, "void"},
 		{"the signature broken", func(x *translog.Export) {
 			x.Checkpoint = strings.Replace(x.Checkpoint, "\n\n", "\n\n\u2014 livevote.test AAAA", 1)
 		}, "signature"},
