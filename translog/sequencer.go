@@ -59,7 +59,7 @@ type pollLog struct {
 	index   map[string]int64   // receipt -> public leaf index of its ballot
 	reviews map[string][]int64 // receipt -> sealed indexes of its reviews
 	marks   []string           // marks[k]: store position after which sealed leaf k*markEvery starts
-	voids   int64 // void entries in the sealed tree
+	voids   int64              // void entries in the sealed tree
 	cp      Checkpoint
 	head    Head
 	signed  []byte
