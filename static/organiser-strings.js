@@ -152,7 +152,9 @@ export const S = {
       no_language: 'The request did not say which languages the reader prefers (no Accept-Language header): every browser says so, many scripts do not.',
       velocity: 'A chosen candidate was surging far above its own baseline and the rest of the poll.',
       shared_source: 'The address, its subnet or its group (same network and browser) had other ballots in the last hour: pending until the choice test judges the source.',
-      skewed: 'The source votes far unlike the rest of the poll (the choice test, with enough ballots to tell).',
+      skewed: 'The source votes far unlike the rest of the poll: too many for some candidates or too few for others (the choice test, with enough ballots to tell).',
+      alone: 'At the close: the source is (nearly) the whole poll, so there is nothing to compare its choices with. Typically a small vote from one network (the hall’s Wi-Fi): if you know the network, release the group.',
+      undecided: 'At the close: the choice test could not tell whether the source votes like the rest of the poll. Compare its choices with the poll’s, then release or void the group.',
     },
     reason: {
       rate_limited: 'Too many requests, or over the hard cap',
@@ -361,7 +363,9 @@ export const S = {
       no_language: '请求没有说明读者偏好的语言（没有 Accept-Language 请求头）：所有浏览器都会说明，许多脚本不会。',
       velocity: '所选候选项的得票速度远高于其自身基线和投票中的其他候选项。',
       shared_source: '该地址、其网段或其分组（同一网络和浏览器）在最近一小时内有其他选票：待选择检验判断该来源后再定。',
-      skewed: '该来源的投票与投票中的其他部分差异极大（选择检验，选票数量足以判断）。',
+      skewed: '该来源的投票与投票中的其他部分差异极大：某些候选项过多或另一些过少（选择检验，选票数量足以判断）。',
+      alone: '投票截止时：该来源（几乎）就是整个投票，没有可比较的其他选票。通常是来自同一网络（如会场 Wi-Fi）的小规模投票：如果您认识该网络，请放行该组。',
+      undecided: '投票截止时：选择检验无法判断该来源的投票是否与其他部分相同。请将其选择与整个投票比较，然后放行或作废该组。',
     },
     reason: {
       rate_limited: '请求过多，或超过硬上限',

@@ -25,6 +25,8 @@ const (
 	SignalSubnetHour   Signal = "subnet_hour"
 	SignalShared       Signal = "shared_source" // the address, subnet or group had other ballots in the hour
 	SignalSkewed       Signal = "skewed"        // the source votes unlike the rest of the poll (the choice test)
+	SignalAlone        Signal = "alone"         // at the close: the source is (nearly) the whole poll, nothing to compare it with
+	SignalUndecided    Signal = "undecided"     // at the close: the choice test could not tell the source from the rest
 	SignalTooFast      Signal = "too_fast"
 	SignalNoLanguage   Signal = "no_language"
 	SignalSurge        Signal = "velocity" // a chosen candidate is surging (see fraud.Velocity)
@@ -32,7 +34,7 @@ const (
 
 // Signals lists every signal, in the order a verdict lists them.
 var Signals = []Signal{SignalHoneypot, SignalChallenge, SignalIPCap, SignalWebdriver, SignalToolAgent, SignalIPMinute, SignalIPHour,
-	SignalSubnetMinute, SignalSubnetHour, SignalShared, SignalSkewed, SignalTooFast, SignalNoLanguage, SignalSurge}
+	SignalSubnetMinute, SignalSubnetHour, SignalShared, SignalSkewed, SignalAlone, SignalUndecided, SignalTooFast, SignalNoLanguage, SignalSurge}
 
 // Severity is how much a signal weighs in the verdict.
 type Severity int
@@ -52,7 +54,7 @@ func (s Signal) Severity() Severity {
 	switch s {
 	case SignalHoneypot, SignalChallenge, SignalIPCap:
 		return Definite
-	case SignalWebdriver, SignalToolAgent, SignalSkewed:
+	case SignalWebdriver, SignalToolAgent, SignalSkewed, SignalAlone, SignalUndecided:
 		return Strong
 	case SignalIPMinute, SignalIPHour, SignalSubnetMinute, SignalSubnetHour, SignalShared:
 		return Pending
