@@ -629,3 +629,79 @@ func TestRateLimitVenue(t *testing.T) {
 		}
 	}
 }
+
+// TestFinalAtClose (issue 22, "Final at the close"): a small vote, 30 phones in the hall behind
+// one address and 30 people at home, all honest; the hall's ballots after its first are pending
+// (the rest of the poll has too few ballots to compare with), and the organiser closes. Within
+// 15 s every ballot counts: the last pass judges the pending ballots against the whole poll. A
+// vote that is one address alone is held for the organiser, each ballot with the signal alone
+// (nothing to compare it with), and none is left pending.
+func TestFinalAtClose(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		const venue = "203.0.113.77"
+		t.Run("a small vote", func(t *testing.T) {
+			e := newEnv(t, newStore(t), []string{"fraud: {}"}, withProxy())
+			for i := range 30 {
+				home := e.phone(ownLine(i))
+				if r := home.send(home.open(), page, string(rune('a'+i%3))); r.Status != 201 {
+					t.Fatalf("vote from home = %d %s", r.Status, r.Body)
+				}
+				hall := e.phone(venue)
+				if r := hall.send(hall.open(), page, string(rune('a'+(i+1)%3))); r.Status != 201 {
+					t.Fatalf("vote from the hall = %d %s", r.Status, r.Body)
+				}
+			}
+			res := e.results("Authorization", "Bearer " + adminToken)
+			if res["counted"] == 60.0 {
+				t.Fatalf("before the close: %v; want the hall's ballots pending", res)
+			}
+			e.mustAdmin("status", map[string]any{"status": "closed"})
+			deadline := time.Now().Add(15 * time.Second)
+			for res["counted"] != 60.0 && time.Now().Before(deadline) {
+				time.Sleep(200 * time.Millisecond)
+				res = e.results("Authorization", "Bearer "+adminToken)
+			}
+			if res["counted"] != 60.0 || res["held"] != 0.0 {
+				t.Fatalf("15 s after the close: %v; want all 60 counted", res)
+			}
+		})
+		t.Run("one address alone", func(t *testing.T) {
+			e := newEnv(t, newStore(t), []string{"fraud: {}"}, withProxy())
+			for i := range 20 {
+				hall := e.phone(venue)
+				if r := hall.send(hall.open(), page, string(rune('a'+i%3))); r.Status != 201 {
+					t.Fatalf("vote from the hall = %d %s", r.Status, r.Body)
+				}
+			}
+			e.mustAdmin("status", map[string]any{"status": "closed"})
+			ctx := context.Background()
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				pending, err := e.Store.Pending(ctx, e.Poll, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(pending) == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("15 s after the close: %d pending; want none", len(pending))
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			held, err := e.Store.Held(ctx, e.Poll, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alone := 0
+			for _, h := range held {
+				if vote.HeldFor(e.Poll.Fraud, h.Signals) == vote.SignalAlone {
+					alone++
+				}
+			}
+			if len(held) != 19 || alone != 19 {
+				t.Errorf("after the close: %d held, %d of them alone; want the 19 after the first, each alone", len(held), alone)
+			}
+		})
+	})
+}
