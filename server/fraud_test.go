@@ -651,7 +651,7 @@ func TestFinalAtClose(t *testing.T) {
 					t.Fatalf("vote from the hall = %d %s", r.Status, r.Body)
 				}
 			}
-			res := e.results("Authorization", "Bearer " + adminToken)
+			res := e.results("Authorization", "Bearer "+adminToken)
 			if res["counted"] == 60.0 {
 				t.Fatalf("before the close: %v; want the hall's ballots pending", res)
 			}
