@@ -347,16 +347,16 @@ func runScenario(t *testing.T, st scenarioStore) {
 	// The table (README.md, "Fraud signals"), and the targets.
 	var honest, honestHeld, honestRefused, farm, farmCounted int
 	t.Logf("%d ballots were pending when voting ended (before the close's pass)", len(waiting))
-	t.Logf("%-32s %6s %8s %8s %6s %14s %12s  %s", "voters", "cast", "refused", "counted", "held", "margin moved", "public p99", "held by (the deciding signal)")
+	t.Logf("%-32s %6s %8s %8s %6s %14s %10s %12s  %s", "voters", "cast", "refused", "counted", "held", "margin moved", "public p50", "public p99", "held by (the deciding signal)")
 	for _, k := range kindOrder {
 		o := kinds[k]
 		if o.counted+o.held != o.cast-o.refused {
 			t.Errorf("%s: %d counted and %d held of %d recorded", k, o.counted, o.held, o.cast-o.refused)
 		}
 		slices.Sort(o.public)
-		p99 := "-"
+		p50, p99 := "-", "-"
 		if len(o.public) > 0 {
-			p99 = o.public[(len(o.public)*99+99)/100-1].String()
+			p50, p99 = o.public[(len(o.public)+1)/2-1].String(), o.public[(len(o.public)*99+99)/100-1].String()
 		}
 		var reasons []string
 		for _, s := range vote.Signals {
@@ -368,7 +368,7 @@ func runScenario(t *testing.T, st scenarioStore) {
 		if camouflaged(k) {
 			moved = fmt.Sprintf("%+d (%.1f%%)", o.margin, 100*float64(o.margin)/float64(o.cast))
 		}
-		t.Logf("%-32s %6d %8d %8d %6d %14s %12s  %s", k, o.cast, o.refused, o.counted, o.held, moved, p99, strings.Join(reasons, ", "))
+		t.Logf("%-32s %6d %8d %8d %6d %14s %10s %12s  %s", k, o.cast, o.refused, o.counted, o.held, moved, p50, p99, strings.Join(reasons, ", "))
 		switch {
 		case k == kindResidents: // no per-source trace: printed, not judged (README.md, "Many networks")
 		case camouflaged(k):
