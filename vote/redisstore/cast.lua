@@ -30,7 +30,8 @@ local pending_key = KEYS[11] -- held ballots awaiting review (sorted set, score:
 local waiting_key = KEYS[12] -- the pending ones of them: held for their source alone (sorted set)
 local why_key = KEYS[13] -- held receipt -> "<IP hash>|<subnet hash>|<group hash>|<signals a,b>"
 local choices_key = KEYS[14] -- this hour's choice counters: "<source>|<candidate>" -> ballots
--- (source "!": the poll's ballots held for the organiser, "!|" their number)
+-- (source "!": the poll's ballots held for the organiser, "!|" their number; "m<minute>" and
+-- "n<minute>": the minute's ballots and those of new sources, "m<minute>|" their number)
 local ip_minute_key, ip_minute_prev_key = KEYS[15], KEYS[16]
 local net_minute_key, net_minute_prev_key = KEYS[17], KEYS[18]
 local ip_hour_key, ip_hour_prev_key = KEYS[19], KEYS[20]
@@ -188,6 +189,16 @@ local function cast(i, field, receipt)
     if shared then
       pends = true
       signals = signals .. ',shared_source'
+    end
+    -- the minute's arrivals (Store.Arrivals): every ballot with a source, and the first of its
+    -- address, subnet and group in the hour; written with the choice counters
+    local kinds = (n[2] <= 1 and n[4] <= 1 and ngrp <= 1) and {'m', 'n'} or {'m'}
+    for _, k in ipairs(kinds) do
+      local f = k .. minute_bucket .. '|'
+      choices[f] = (choices[f] or 0) + 1
+      for c in string.gmatch(joined, '[^,]+') do
+        choices[f .. c] = (choices[f .. c] or 0) + 1
+      end
     end
     sourced = sourced + 1
     counts = ' ' .. n[1] .. ' ' .. n[2] .. ' ' .. n[3] .. ' ' .. n[4] .. ' ' .. ngrp .. (shared and ' 1' or ' 0')
