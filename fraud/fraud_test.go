@@ -200,3 +200,27 @@ func BenchmarkJudge(b *testing.B) {
 		fraud.Judge(pol, a)
 	}
 }
+
+// TestNewcomers: a candidate whose last minutes' ballots come mostly from sources new in the hour,
+// far beyond the poll's usual share, is flagged; one at the usual share, or with too few, is not.
+func TestNewcomers(t *testing.T) {
+	p := &vote.Poll{Candidates: []vote.Candidate{{ID: "a"}, {ID: "b"}, {ID: "c"}}}
+	cc := func(n int64, tally map[string]int64) vote.ChoiceCount { return vote.ChoiceCount{Ballots: n, Tally: tally} }
+	var arrivals []vote.Arrivals
+	for range 50 { // the hour: 20 ballots a minute, a quarter of them from new sources, for every candidate
+		arrivals = append(arrivals, vote.Arrivals{All: cc(20, map[string]int64{"a": 8, "b": 8, "c": 4}), New: cc(5, map[string]int64{"a": 2, "b": 2, "c": 1})})
+	}
+	for range 5 { // the last five minutes: b gains 6 a minute, all from new sources; c 1 a minute, new
+		arrivals = append(arrivals, vote.Arrivals{All: cc(27, map[string]int64{"a": 8, "b": 14, "c": 5}), New: cc(12, map[string]int64{"a": 2, "b": 8, "c": 2})})
+	}
+	got := fraud.Newcomers(p, arrivals, 5)
+	if got.Ballots != 135 || got.New != 60 || got.Usual != 0.25 {
+		t.Errorf("recent %d ballots, %d new, usual %g; want 135, 60, 0.25", got.Ballots, got.New, got.Usual)
+	}
+	want := []string{"a 40 10 0.25 0.25 false", "b 70 40 0.571 0.25 true", "c 25 10 0.4 0.25 false"}
+	for i, c := range got.Candidates {
+		if s := fmt.Sprintf("%s %d %d %.3g %.3g %v", c.Candidate, c.Ballots, c.New, c.Share, c.Usual, c.Flagged); s != want[i] {
+			t.Errorf("candidate %d: %s, want %s", i, s, want[i])
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -15,6 +16,9 @@ const (
 	maxTrusted = 100
 	// topSources is how many sources of each kind the signals overview lists.
 	topSources = 10
+	// newcomerMinutes is the recent window of the overview's newcomers (the last minutes, the
+	// current one included), compared with the rest of the hour.
+	newcomerMinutes = 5
 )
 
 // parseSubnet reads a subnet an organiser trusts: a CIDR prefix (or one address) of at least /8
@@ -152,6 +156,10 @@ func (s *server) handleSignals() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		arrivals, err := s.store.Arrivals(ctx, p, now, 60)
+		if err != nil {
+			return err
+		}
 		pf.setTrusted(trusted)
 		mark := s.trustedHashes(pf)
 		view := func(w vote.SourceWindow) windowView {
@@ -181,18 +189,50 @@ func (s *server) handleSignals() fiber.Handler {
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(fiber.Map{
-			"poll":     p.ID,
-			"at":       now.UTC().Format(time.RFC3339Nano),
-			"results":  results,
-			"refused":  refused,
-			"signals":  signals,
-			"held":     snap.Held,
-			"sources":  fiber.Map{"minute": view(src.Minute), "hour": view(src.Hour)},
-			"velocity": pf.velocity.Rates(),
-			"trusted":  trusted,
-			"policy":   policyOf(p.Fraud),
+			"poll":      p.ID,
+			"at":        now.UTC().Format(time.RFC3339Nano),
+			"results":   results,
+			"refused":   refused,
+			"signals":   signals,
+			"held":      snap.Held,
+			"sources":   fiber.Map{"minute": view(src.Minute), "hour": view(src.Hour)},
+			"velocity":  pf.velocity.Rates(),
+			"newcomers": newcomersOf(p, arrivals, now),
+			"trusted":   trusted,
+			"policy":    policyOf(p.Fraud),
 		})
 	}
+}
+
+// newcomersView is the overview's newcomers (fraud.Newcomers): the last newcomerMinutes minutes'
+// ballots with a source, those from sources new in the hour, and the poll's usual share of them
+// over the rest of the hour; per candidate the same, flagged when far above the usual.
+type newcomersView struct {
+	Minutes    int             `json:"minutes"`
+	Since      string          `json:"since"`
+	Ballots    int64           `json:"ballots"`
+	New        int64           `json:"new"`
+	UsualShare float64         `json:"usual_share"`
+	Candidates []newcomerCount `json:"candidates"`
+}
+
+type newcomerCount struct {
+	Candidate  string  `json:"candidate"`
+	Ballots    int64   `json:"ballots"`
+	New        int64   `json:"new"`
+	Share      float64 `json:"share"`
+	UsualShare float64 `json:"usual_share"`
+	Flagged    bool    `json:"flagged"`
+}
+
+func newcomersOf(p *vote.Poll, arrivals []vote.Arrivals, now time.Time) newcomersView {
+	r := fraud.Newcomers(p, arrivals, newcomerMinutes)
+	v := newcomersView{Minutes: newcomerMinutes, Since: now.Truncate(time.Minute).Add(-(newcomerMinutes - 1) * time.Minute).UTC().Format(time.RFC3339),
+		Ballots: r.Ballots, New: r.New, UsualShare: r.Usual, Candidates: make([]newcomerCount, 0, len(r.Candidates))}
+	for _, c := range r.Candidates {
+		v.Candidates = append(v.Candidates, newcomerCount{c.Candidate, c.Ballots, c.New, c.Share, c.Usual, c.Flagged})
+	}
+	return v
 }
 
 // trustedHashes are the source hashes the signals overview marks trusted: those of trusted
