@@ -205,7 +205,9 @@ func BenchmarkJudge(b *testing.B) {
 // far beyond the poll's usual share, is flagged; one at the usual share, or with too few, is not.
 func TestNewcomers(t *testing.T) {
 	p := &vote.Poll{Candidates: []vote.Candidate{{ID: "a"}, {ID: "b"}, {ID: "c"}}}
-	cc := func(n int64, tally map[string]int64) vote.ChoiceCount { return vote.ChoiceCount{Ballots: n, Tally: tally} }
+	cc := func(n int64, tally map[string]int64) vote.ChoiceCount {
+		return vote.ChoiceCount{Ballots: n, Tally: tally}
+	}
 	var arrivals []vote.Arrivals
 	for range 50 { // the hour: 20 ballots a minute, a quarter of them from new sources, for every candidate
 		arrivals = append(arrivals, vote.Arrivals{All: cc(20, map[string]int64{"a": 8, "b": 8, "c": 4}), New: cc(5, map[string]int64{"a": 2, "b": 2, "c": 1})})
