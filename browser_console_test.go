@@ -34,6 +34,44 @@ func TestConsole(t *testing.T) {
 	t.Run("export and audit", func(t *testing.T) { testConsoleRecords(t, b) })
 	t.Run("difficulty confirmed, reveal warns while open", func(t *testing.T) { testConsoleControls(t, b) })
 	t.Run("attention flags", func(t *testing.T) { testConsoleFlags(t, b) })
+	t.Run("new networks", func(t *testing.T) { testConsoleNewcomers(t, b) })
+}
+
+// testConsoleNewcomers shows what the organiser sees of a farm with a new network for every
+// ballot (issue 23): no per-source check holds its ballots, but the fraud panel's "new networks"
+// table puts its candidate's ballots of the last minutes from networks new in the hour beside the
+// poll's usual share, and marks it; a venue's ballots (one address) are new only for the first.
+func testConsoleNewcomers(t *testing.T, b *browser) {
+	poll := votetest.Poll(t, "fraud: {}")
+	url := servertest.Start(t, server.Config{
+		Polls: []*vote.Poll{poll}, Store: memstore.New(), Secret: []byte("browser-test-secret"),
+		AdminToken: organiser, TrustedProxies: []string{"127.0.0.1"},
+	}).URL
+	from := func(ip string) http.Header {
+		h := phoneHeaders.Clone()
+		h.Set("X-Forwarded-For", ip)
+		return h
+	}
+	for i := range 6 { // the hall: one address
+		if _, err := newClient(t, url, apiclient.Options{Header: from("203.0.113.77")}).Cast(t.Context(), poll.ID, string(rune('a'+i%3))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 12 { // residential proxies: every ballot from another network, all for City b
+		if _, err := newClient(t, url, apiclient.Options{Header: from(fmt.Sprintf("198.%d.%d.7", 100+i, i))}).Cast(t.Context(), poll.ID, "b"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab := signIn(t, b, url, poll.ID, "en-US")
+	tab.waitTrue(`!document.getElementById('fraud-body').hidden && !document.getElementById('f-newcomers').hidden`)
+	tab.expectText(`#f-newcomers-summary`, "Last 5 minutes: 18 ballots, 72% from new networks (usual: 0%).")
+	tab.waitTrue(`[...document.querySelectorAll('#f-newcomers tbody tr')].map(r => [...r.cells].map(c => c.textContent).join('/')).join('|') ===
+		'City b · far above the usual/14/12 (86%)/0%|City a/2/1 (50%)/0%|City c/2/0 (0%)/0%'`)
+	tab.click(`#h-newcomers`)
+	tab.screenshot("organiser-newcomers.png", false)
+	tab.click(`#lang`)
+	tab.waitTrue(`document.querySelector('#f-newcomers tbody tr').cells[0].textContent === '城b · 远高于通常'`)
+	tab.click(`#lang`)
 }
 
 // signIn opens the console of poll at base and signs in with the organiser token.

@@ -87,10 +87,27 @@ export function fraudPanel(ctx) {
       [num(v.per_minute, 1), 'n'], [num(v.baseline, 1), 'n'], [v.ratio ? `${num(v.ratio, 1)}×` : '–', v.surging ? 'n hot' : 'n'],
     ]));
 
+    renderNewcomers(d.newcomers);
     renderSources(d.sources || {});
     trusted.render(d.trusted || []);
     held.render(count);
     setText($('f-updated'), t('f_updated', { t: time(signals.at, { timeStyle: 'medium' }) }));
+  }
+
+  // renderNewcomers shows, per candidate, the last minutes' ballots from networks new in the hour
+  // beside the poll's usual share (GET .../signals "newcomers").
+  function renderNewcomers(nc) {
+    const share = (x) => new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en', { style: 'percent', maximumFractionDigits: 0 }).format(x);
+    const none = !nc || !nc.ballots;
+    $('f-newcomers-none').hidden = !none;
+    $('f-newcomers').hidden = none;
+    setText($('f-newcomers-summary'), none ? '' : t('f_newcomers_summary', { n: num(nc.ballots), p: share(nc.new / nc.ballots), u: share(nc.usual_share) }));
+    if (none) return;
+    const list = nc.candidates.filter((c) => c.ballots > 0).sort((a, b) => b.new - a.new || b.ballots - a.ballots);
+    rows($('f-newcomers'), list.map((c) => [
+      candidateName(ctx.poll, c.candidate) + (c.flagged ? ` · ${t('f_newcomers_flag')}` : ''),
+      [num(c.ballots), 'n'], [`${num(c.new)} (${share(c.share)})`, c.flagged ? 'n hot' : 'n'], [share(c.usual_share), 'n'],
+    ]));
   }
 
   function renderSources(src) {
