@@ -40,7 +40,7 @@ func TestConsole(t *testing.T) {
 // testConsoleNewcomers shows what the organiser sees of a farm with a new network for every
 // ballot (issue 23): no per-source check holds its ballots, but the fraud panel's "new networks"
 // table puts its candidate's ballots of the last minutes from networks new in the hour beside the
-// poll's usual share, and marks it; a venue's ballots (one address) are new only for the first.
+// poll's share of them, and marks it; a venue's ballots (one address) are new only for the first.
 func testConsoleNewcomers(t *testing.T, b *browser) {
 	poll := votetest.Poll(t, "fraud: {}")
 	url := servertest.Start(t, server.Config{
@@ -52,8 +52,8 @@ func testConsoleNewcomers(t *testing.T, b *browser) {
 		h.Set("X-Forwarded-For", ip)
 		return h
 	}
-	for i := range 6 { // the hall: one address
-		if _, err := newClient(t, url, apiclient.Options{Header: from("203.0.113.77")}).Cast(t.Context(), poll.ID, string(rune('a'+i%3))); err != nil {
+	for i := range 30 { // the hall: one address
+		if _, err := newClient(t, url, apiclient.Options{Header: from("203.0.113.77")}).Cast(t.Context(), poll.ID, string(rune('a'+2*(i%2)))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -64,13 +64,13 @@ func testConsoleNewcomers(t *testing.T, b *browser) {
 	}
 	tab := signIn(t, b, url, poll.ID, "en-US")
 	tab.waitTrue(`!document.getElementById('fraud-body').hidden && !document.getElementById('f-newcomers').hidden`)
-	tab.expectText(`#f-newcomers-summary`, "Last 5 minutes: 18 ballots, 72% from new networks (usual: 0%).")
+	tab.expectText(`#f-newcomers-summary`, "Last 15 minutes: 42 ballots, 31% of them from new networks.")
 	tab.waitTrue(`[...document.querySelectorAll('#f-newcomers tbody tr')].map(r => [...r.cells].map(c => c.textContent).join('/')).join('|') ===
-		'City b · far above the usual/14/12 (86%)/0%|City a/2/1 (50%)/0%|City c/2/0 (0%)/0%'`)
+		'City b · far above the poll/12/12 (100%)/31%|City a/15/1 (7%)/31%|City c/15/0 (0%)/31%'`)
 	tab.click(`#h-newcomers`)
 	tab.screenshot("organiser-newcomers.png", false)
 	tab.click(`#lang`)
-	tab.waitTrue(`document.querySelector('#f-newcomers tbody tr').cells[0].textContent === '城b · 远高于通常'`)
+	tab.waitTrue(`document.querySelector('#f-newcomers tbody tr').cells[0].textContent === '城b · 远高于整个投票'`)
 	tab.click(`#lang`)
 }
 

@@ -5,56 +5,54 @@ import "github.com/livevote/livevote/vote"
 // Many networks at once: a farm on residential proxies (each ballot from another household's
 // network, with another browser's headers) leaves no per-source trace: every ballot is the first
 // of its address, subnet and group, counted at once as a household's is. What it cannot hide is
-// where its ballots go: the last minutes' ballots for its target come mostly from sources never
-// seen in the hour, far more than the poll's usual share. Newcomers puts the two side by side, per
-// candidate, for the organiser; it decides nothing by itself (a city that mobilises its citizens
-// from their homes looks the same).
+// where its ballots go: more of its target's recent ballots come from networks the poll has not
+// seen in the hour than the poll's share of such networks predicts. Newcomers puts the two side
+// by side, per candidate, for the organiser; it decides nothing by itself (a city that mobilises
+// its citizens from their homes looks the same).
 
 // Newcomer thresholds (Newcomers).
 const (
-	// NewcomerMinBallots is the fewest ballots from new sources in the recent window for a
-	// candidate to be flagged: fewer are noise.
+	// NewcomerMinutes is the window Newcomers looks at: the last minutes, the current one
+	// included.
+	NewcomerMinutes = 15
+	// NewcomerMinBallots is the fewest ballots from new networks for a candidate to be marked:
+	// fewer are noise.
 	NewcomerMinBallots = 10
-	// NewcomerExcess is how far (in share of the candidate's recent ballots) the share from new
-	// sources must exceed the poll's usual share for the candidate to be flagged.
-	NewcomerExcess = 0.3
+	// NewcomerAlpha is the level at which a candidate's share of ballots from new networks is
+	// marked as above the poll's (Fisher's exact test, one-sided, times the candidates): about one
+	// candidate in a thousand looks of the console, when nothing is going on. A mark is a hint
+	// for the organiser, never a hold.
+	NewcomerAlpha = 1e-3
 )
 
-// NewcomerCount is one candidate's part of Newcomers: its ballots in the recent window, those of
-// them from sources new in the hour, their Share, the same share over the rest of the hour
-// (Usual), and Flagged when its recent ballots from new sources are at least NewcomerMinBallots
-// and their share exceeds Usual by NewcomerExcess.
+// NewcomerCount is one candidate's part of Newcomers: its ballots in the window, those of them
+// from networks new in the hour and their Share, the test's Score (see NewcomerAlpha), and
+// Flagged when New >= NewcomerMinBallots and Score < NewcomerAlpha.
 type NewcomerCount struct {
 	Candidate    string
 	Ballots, New int64
-	Share, Usual float64
+	Share, Score float64
 	Flagged      bool
 }
 
-// NewcomerReport is Newcomers's answer: the recent window's ballots with a source and those from
-// new sources, the poll's usual share of new sources (over the earlier minutes of the hour), and
-// each candidate's (in the poll's order).
+// NewcomerReport is Newcomers's answer: the window's ballots with a source, those from networks
+// new in the hour, the poll's share of them (Usual), and each candidate's part (in the poll's
+// order).
 type NewcomerReport struct {
 	Ballots, New int64
 	Usual        float64
 	Candidates   []NewcomerCount
 }
 
-// Newcomers compares the last recent minutes of arrivals (oldest first, as
-// vote.Sources.Arrivals reads them) with the minutes before them: per candidate, the share of its
-// recent ballots that came from sources new in the hour beside the poll's usual share (the
-// earlier minutes' ballots from new sources over all of theirs, for that candidate; the whole
-// poll's when the candidate had none).
-func Newcomers(p *vote.Poll, arrivals []vote.Arrivals, recent int) NewcomerReport {
-	recent = min(max(recent, 0), len(arrivals))
-	split := len(arrivals) - recent
-	var before, now [2]vote.ChoiceCount // all, new
-	for i, a := range arrivals {
-		w := &before
-		if i >= split {
-			w = &now
-		}
-		w[0], w[1] = plus(w[0], a.All), plus(w[1], a.New)
+// Newcomers sums arrivals (the window's minutes, as vote.Sources.Arrivals reads them) and
+// compares, per candidate, the share of its ballots from networks new in the hour with the
+// poll's: the candidate's k new of its n ballots against the other candidates' r new of their m
+// (each ballot once per candidate it chose), by the upper tail of Fisher's exact test, times
+// the number of candidates.
+func Newcomers(p *vote.Poll, arrivals []vote.Arrivals) NewcomerReport {
+	var all, fresh vote.ChoiceCount
+	for _, a := range arrivals {
+		all, fresh = plus(all, a.All), plus(fresh, a.New)
 	}
 	share := func(part, whole int64) float64 {
 		if whole <= 0 {
@@ -62,15 +60,17 @@ func Newcomers(p *vote.Poll, arrivals []vote.Arrivals, recent int) NewcomerRepor
 		}
 		return float64(part) / float64(whole)
 	}
-	out := NewcomerReport{Ballots: now[0].Ballots, New: now[1].Ballots, Usual: share(before[1].Ballots, before[0].Ballots)}
+	var chosen, chosenNew int64 // choices, as ballots per candidate count them
 	for _, c := range p.Candidates {
-		n := NewcomerCount{Candidate: c.ID, Ballots: now[0].Tally[c.ID], New: now[1].Tally[c.ID]}
+		chosen, chosenNew = chosen+all.Tally[c.ID], chosenNew+fresh.Tally[c.ID]
+	}
+	out := NewcomerReport{Ballots: all.Ballots, New: fresh.Ballots, Usual: share(fresh.Ballots, all.Ballots)}
+	for _, c := range p.Candidates {
+		n := NewcomerCount{Candidate: c.ID, Ballots: all.Tally[c.ID], New: min(fresh.Tally[c.ID], all.Tally[c.ID])}
 		n.Share = share(n.New, n.Ballots)
-		n.Usual = out.Usual
-		if before[0].Tally[c.ID] > 0 {
-			n.Usual = share(before[1].Tally[c.ID], before[0].Tally[c.ID])
-		}
-		n.Flagged = n.New >= NewcomerMinBallots && n.Share >= n.Usual+NewcomerExcess
+		m, r := max(chosen-n.Ballots, 0), max(chosenNew-n.New, 0)
+		n.Score = min(1, upperTail(n.Ballots, m, n.New, min(r, m))*float64(max(len(p.Candidates), 1)))
+		n.Flagged = n.New >= NewcomerMinBallots && n.Score < NewcomerAlpha
 		out.Candidates = append(out.Candidates, n)
 	}
 	return out

@@ -25,6 +25,7 @@ type scenarioStore interface {
 	vote.Ballots
 	vote.States
 	vote.Records
+	vote.Sources
 	fraud.PendingStore
 }
 
@@ -307,6 +308,22 @@ func runScenario(t *testing.T, st scenarioStore) {
 		ballots[res.Receipt] = castBallot{a.kind, now.Truncate(time.Millisecond), a.choice}
 	}
 	settle(now.Add(30 * time.Second)) // the last ballots' passes
+	// what the organiser's "new networks" shows at the end of voting (README.md, "Many networks")
+	if arrivals, err := st.Arrivals(ctx, &p, now, fraud.NewcomerMinutes); err != nil {
+		t.Fatal(err)
+	} else {
+		nc := fraud.Newcomers(&p, arrivals)
+		t.Logf("new networks, the last %d minutes: %d ballots, %d new (%.0f%%)", fraud.NewcomerMinutes, nc.Ballots, nc.New, 100*nc.Usual)
+		for _, c := range nc.Candidates {
+			if c.Flagged || c.Candidate == ids[0] || c.Candidate == ids[1] {
+				t.Logf("  %-12s %4d ballots, %3d new (%.0f%%), score %.1g, marked %v", c.Candidate, c.Ballots, c.New, 100*c.Share, c.Score, c.Flagged)
+			}
+			// the residential farm's target stands out; no honest candidate does
+			if c.Flagged != (c.Candidate == ids[1]) {
+				t.Errorf("new networks: %s marked %v, want only the residential farm's target marked", c.Candidate, c.Flagged)
+			}
+		}
+	}
 	waiting, err := st.Pending(ctx, &p, 100000)
 	if err != nil {
 		t.Fatal(err)

@@ -707,9 +707,9 @@ func TestFinalAtClose(t *testing.T) {
 }
 
 // TestNewcomersOverview: ballots from networks the poll has not seen in the hour show in the
-// signals overview, per candidate, beside the poll's usual share of them: twelve for one
-// candidate, each from a line of its own, flag it; a venue's ballots (one address) are not new
-// after its first.
+// signals overview, per candidate, beside the poll's share of them: twelve for one candidate,
+// each from a line of its own, beside a venue's thirty (one address: new only for its first),
+// mark it.
 func TestNewcomersOverview(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
 		e := newEnv(t, newStore(t), []string{"fraud: {}"}, withProxy())
@@ -719,23 +719,23 @@ func TestNewcomersOverview(t *testing.T) {
 				t.Fatalf("vote = %d %s", r.Status, r.Body)
 			}
 		}
-		for range 5 {
+		for i := range 30 {
 			hall := e.phone("203.0.113.77")
-			if r := hall.send(hall.open(), page, "a"); r.Status != 201 {
+			if r := hall.send(hall.open(), page, string(rune('a'+2*(i%2)))); r.Status != 201 {
 				t.Fatalf("vote = %d %s", r.Status, r.Body)
 			}
 		}
 		nc := e.signals()["newcomers"].(map[string]any)
-		if nc["minutes"] != 5.0 || nc["ballots"] != 17.0 || nc["new"] != 13.0 {
-			t.Errorf("newcomers = %v; want 17 ballots in 5 minutes, 13 new", nc)
+		if nc["minutes"] != 15.0 || nc["ballots"] != 42.0 || nc["new"] != 13.0 {
+			t.Errorf("newcomers = %v; want 42 ballots in 15 minutes, 13 new", nc)
 		}
 		byID := map[string]string{}
 		for _, c := range nc["candidates"].([]any) {
 			c := c.(map[string]any)
 			byID[c["candidate"].(string)] = fmt.Sprint(c["ballots"], " ", c["new"], " ", c["flagged"])
 		}
-		if byID["a"] != "5 1 false" || byID["b"] != "12 12 true" || byID["c"] != "0 0 false" {
-			t.Errorf("newcomers per candidate = %v; want a 5 1 false, b 12 12 true, c 0 0 false", byID)
+		if byID["a"] != "15 1 false" || byID["b"] != "12 12 true" || byID["c"] != "15 0 false" {
+			t.Errorf("newcomers per candidate = %v; want a 15 1 false, b 12 12 true, c 15 0 false", byID)
 		}
 	})
 }

@@ -16,9 +16,6 @@ const (
 	maxTrusted = 100
 	// topSources is how many sources of each kind the signals overview lists.
 	topSources = 10
-	// newcomerMinutes is the recent window of the overview's newcomers (the last minutes, the
-	// current one included), compared with the rest of the hour.
-	newcomerMinutes = 5
 )
 
 // parseSubnet reads a subnet an organiser trusts: a CIDR prefix (or one address) of at least /8
@@ -156,7 +153,7 @@ func (s *server) handleSignals() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		arrivals, err := s.store.Arrivals(ctx, p, now, 60)
+		arrivals, err := s.store.Arrivals(ctx, p, now, fraud.NewcomerMinutes)
 		if err != nil {
 			return err
 		}
@@ -204,33 +201,34 @@ func (s *server) handleSignals() fiber.Handler {
 	}
 }
 
-// newcomersView is the overview's newcomers (fraud.Newcomers): the last newcomerMinutes minutes'
-// ballots with a source, those from sources new in the hour, and the poll's usual share of them
-// over the rest of the hour; per candidate the same, flagged when far above the usual.
+// newcomersView is the overview's newcomers (fraud.Newcomers): the last fraud.NewcomerMinutes
+// minutes' ballots with a source, those from networks new in the hour and the poll's share of
+// them; per candidate the same, with the test's score, marked when far above the poll's.
 type newcomersView struct {
 	Minutes    int             `json:"minutes"`
 	Since      string          `json:"since"`
 	Ballots    int64           `json:"ballots"`
 	New        int64           `json:"new"`
-	UsualShare float64         `json:"usual_share"`
+	Share      float64         `json:"share"`
 	Candidates []newcomerCount `json:"candidates"`
 }
 
 type newcomerCount struct {
-	Candidate  string  `json:"candidate"`
-	Ballots    int64   `json:"ballots"`
-	New        int64   `json:"new"`
-	Share      float64 `json:"share"`
-	UsualShare float64 `json:"usual_share"`
-	Flagged    bool    `json:"flagged"`
+	Candidate string  `json:"candidate"`
+	Ballots   int64   `json:"ballots"`
+	New       int64   `json:"new"`
+	Share     float64 `json:"share"`
+	Score     float64 `json:"score"`
+	Flagged   bool    `json:"flagged"`
 }
 
 func newcomersOf(p *vote.Poll, arrivals []vote.Arrivals, now time.Time) newcomersView {
-	r := fraud.Newcomers(p, arrivals, newcomerMinutes)
-	v := newcomersView{Minutes: newcomerMinutes, Since: now.Truncate(time.Minute).Add(-(newcomerMinutes - 1) * time.Minute).UTC().Format(time.RFC3339),
-		Ballots: r.Ballots, New: r.New, UsualShare: r.Usual, Candidates: make([]newcomerCount, 0, len(r.Candidates))}
+	r := fraud.Newcomers(p, arrivals)
+	since := now.Truncate(time.Minute).Add(-(fraud.NewcomerMinutes - 1) * time.Minute)
+	v := newcomersView{Minutes: fraud.NewcomerMinutes, Since: since.UTC().Format(time.RFC3339), Ballots: r.Ballots, New: r.New,
+		Share: r.Usual, Candidates: make([]newcomerCount, 0, len(r.Candidates))}
 	for _, c := range r.Candidates {
-		v.Candidates = append(v.Candidates, newcomerCount{c.Candidate, c.Ballots, c.New, c.Share, c.Usual, c.Flagged})
+		v.Candidates = append(v.Candidates, newcomerCount{c.Candidate, c.Ballots, c.New, c.Share, c.Score, c.Flagged})
 	}
 	return v
 }

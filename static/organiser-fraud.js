@@ -95,18 +95,18 @@ export function fraudPanel(ctx) {
   }
 
   // renderNewcomers shows, per candidate, the last minutes' ballots from networks new in the hour
-  // beside the poll's usual share (GET .../signals "newcomers").
+  // beside the poll's share of them (GET .../signals "newcomers").
   function renderNewcomers(nc) {
     const share = (x) => new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en', { style: 'percent', maximumFractionDigits: 0 }).format(x);
     const none = !nc || !nc.ballots;
     $('f-newcomers-none').hidden = !none;
     $('f-newcomers').hidden = none;
-    setText($('f-newcomers-summary'), none ? '' : t('f_newcomers_summary', { n: num(nc.ballots), p: share(nc.new / nc.ballots), u: share(nc.usual_share) }));
+    setText($('f-newcomers-summary'), none ? '' : t('f_newcomers_summary', { n: num(nc.ballots), p: share(nc.share) }));
     if (none) return;
-    const list = nc.candidates.filter((c) => c.ballots > 0).sort((a, b) => b.new - a.new || b.ballots - a.ballots);
+    const list = nc.candidates.filter((c) => c.ballots > 0).sort((a, b) => b.flagged - a.flagged || b.share - a.share || b.ballots - a.ballots);
     rows($('f-newcomers'), list.map((c) => [
       candidateName(ctx.poll, c.candidate) + (c.flagged ? ` · ${t('f_newcomers_flag')}` : ''),
-      [num(c.ballots), 'n'], [`${num(c.new)} (${share(c.share)})`, c.flagged ? 'n hot' : 'n'], [share(c.usual_share), 'n'],
+      [num(c.ballots), 'n'], [`${num(c.new)} (${share(c.share)})`, c.flagged ? 'n hot' : 'n'], [share(nc.share), 'n'],
     ]));
   }
 
