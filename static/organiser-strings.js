@@ -163,6 +163,7 @@ export const S = {
       skewed: 'The source votes far unlike the rest of the poll: too many for some candidates or too few for others (the choice test, with enough ballots to tell).',
       alone: 'At the close: the source is (nearly) the whole poll, so there is nothing to compare its choices with. Typically a small vote from one network (the hall’s Wi-Fi): if you know the network, release the group.',
       undecided: 'At the close: the choice test could not tell whether the source votes like the rest of the poll. Compare its choices with the poll’s, then release or void the group.',
+      new_network: 'The first ballot of its network (address, subnet and browser group) in the hour, cast while you hold new networks for review. Release the window’s group if its choices look like the poll’s; void it if they all go one way.',
     },
     reason: {
       rate_limited: 'Too many requests, or over the hard cap',
@@ -382,6 +383,7 @@ export const S = {
       skewed: '该来源的投票与投票中的其他部分差异极大：某些候选项过多或另一些过少（选择检验，选票数量足以判断）。',
       alone: '投票截止时：该来源（几乎）就是整个投票，没有可比较的其他选票。通常是来自同一网络（如会场 Wi-Fi）的小规模投票：如果您认识该网络，请放行该组。',
       undecided: '投票截止时：选择检验无法判断该来源的投票是否与其他部分相同。请将其选择与整个投票比较，然后放行或作废该组。',
+      new_network: '在您暂扣新网络期间投出的、其网络（地址、网段和浏览器分组）本小时内的第一张选票。如果该时段分组的选择与整个投票相似，请放行；如果全部倒向一方，请作废。',
     },
     reason: {
       rate_limited: '请求过多，或超过硬上限',

@@ -66,6 +66,9 @@ type States interface {
 	SetStatus(ctx context.Context, p *Poll, s Status) (State, error)
 	SetResults(ctx context.Context, p *Poll, v Visibility) (State, error)
 	SetDifficulty(ctx context.Context, p *Poll, d int) (State, error)
+	// SetHoldNew sets State.HoldNewUntil (zero: no hold), to the millisecond, for every instance
+	// and returns the new state.
+	SetHoldNew(ctx context.Context, p *Poll, until time.Time) (State, error)
 }
 
 // Snapshots reads a poll's counts.

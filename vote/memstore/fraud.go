@@ -110,7 +110,11 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 			ch[m+"|"+c]++
 		}
 	}
-	if b.Held { // held by the caller's verdict
+	// a network new to the poll while the organiser holds them: held for the organiser
+	// (its address and subnet are counted below: none yet is new)
+	fresh := f.window("ip", time.Hour, src.IP, b.At) == 0 && f.window("net", time.Hour, src.Subnet, b.At) == 0 && src.Counts.GroupHour <= 1
+	src.HeldNew = src.Caps.HoldNew && !b.Held && fresh
+	if b.Held || src.HeldNew { // held by the caller's verdict, or for being new
 		addHeld(ch, b.Choices)
 	}
 	counts := [4]*int64{&src.Counts.IPMinute, &src.Counts.IPHour, &src.Counts.SubnetMinute, &src.Counts.SubnetHour}

@@ -104,6 +104,45 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 		}
 	})
 
+	t.Run("new networks held: the first of its sources is held for the organiser, signal new_network", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		until := at.Add(10 * time.Minute).Add(123 * time.Microsecond)
+		st, err := s.SetHoldNew(ctx, p, until)
+		if err != nil || !st.HoldNewUntil.Equal(until.Truncate(time.Millisecond)) {
+			t.Fatalf("SetHoldNew = %+v, %v", st, err)
+		}
+		if st, _ := s.State(ctx, p); !st.HoldNewUntil.Equal(until.Truncate(time.Millisecond)) || st.Status != p.Initial.Status {
+			t.Errorf("State after SetHoldNew = %+v", st)
+		}
+		holding := func(ip, subnet, group string, at time.Time, choice string) vote.Ballot {
+			b := from(ip, subnet, at, choice)
+			b.Source.Group, b.Source.Caps.HoldNew = group, true
+			return cast(t, s, p, b)
+		}
+		first := holding("ip1", "net1", "g1", at, "a")
+		again := holding("ip1", "net1", "g1", at.Add(time.Second), "b") // its sources seen: pending as shared, not new
+		other := holding("ip2", "net2", "g2", at.Add(2*time.Second), "c")
+		if !first.Source.Held || !first.Source.HeldNew || first.Source.Shared || !other.Source.HeldNew {
+			t.Errorf("first of its sources %+v, another %+v: want held, new", first.Source, other.Source)
+		}
+		if !again.Source.Held || again.Source.HeldNew || !again.Source.Shared {
+			t.Errorf("its second %+v: want held pending (shared), not new", again.Source)
+		}
+		pending, _ := s.Pending(ctx, p, 10)
+		if len(pending) != 1 || pending[0].ID != again.Receipt {
+			t.Errorf("Pending = %+v; want the second only: a new network's ballot waits for the organiser, not the test", pending)
+		}
+		held, _ := s.Held(ctx, p, 10)
+		if len(held) != 3 || fmt.Sprint(held[0].Signals) != "[new_network]" || fmt.Sprint(held[2].Signals) != "[new_network]" {
+			t.Errorf("Held = %+v", held)
+		}
+		cc, _ := s.Choices(ctx, p, at.Add(time.Minute), nil)
+		checkChoices(t, cc, map[string]string{"held": "2 map[a:1 c:1]"}) // out of the rest of the poll, as held ballots are
+		if st, err := s.SetHoldNew(ctx, p, time.Time{}); err != nil || !st.HoldNewUntil.IsZero() {
+			t.Errorf("SetHoldNew(zero) = %+v, %v; want no hold", st, err)
+		}
+	})
+
 	t.Run("choice test: a group's ballots pend across addresses and subnets", func(t *testing.T) {
 		s, p := store(t), Poll(t)
 		grouped := func(ip, subnet, group string, caps vote.SourceCaps, at time.Time, choice string) vote.Ballot {
