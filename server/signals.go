@@ -157,6 +157,10 @@ func (s *server) handleSignals() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		state, err := s.store.State(ctx, p)
+		if err != nil {
+			return err
+		}
 		pf.setTrusted(trusted)
 		mark := s.trustedHashes(pf)
 		view := func(w vote.SourceWindow) windowView {
@@ -194,7 +198,7 @@ func (s *server) handleSignals() fiber.Handler {
 			"held":      snap.Held,
 			"sources":   fiber.Map{"minute": view(src.Minute), "hour": view(src.Hour)},
 			"velocity":  pf.velocity.Rates(),
-			"newcomers": newcomersOf(p, arrivals, now),
+			"newcomers": newcomersOf(p, arrivals, state, now),
 			"trusted":   trusted,
 			"policy":    policyOf(p.Fraud),
 		})
@@ -211,6 +215,8 @@ type newcomersView struct {
 	New        int64           `json:"new"`
 	Share      float64         `json:"share"`
 	Candidates []newcomerCount `json:"candidates"`
+	// HeldUntil is when the organiser's hold on new networks ends, absent when none.
+	HeldUntil string `json:"held_until,omitempty"`
 }
 
 type newcomerCount struct {
@@ -222,13 +228,16 @@ type newcomerCount struct {
 	Flagged   bool    `json:"flagged"`
 }
 
-func newcomersOf(p *vote.Poll, arrivals []vote.Arrivals, now time.Time) newcomersView {
+func newcomersOf(p *vote.Poll, arrivals []vote.Arrivals, st vote.State, now time.Time) newcomersView {
 	r := fraud.Newcomers(p, arrivals)
 	since := now.Truncate(time.Minute).Add(-(fraud.NewcomerMinutes - 1) * time.Minute)
 	v := newcomersView{Minutes: fraud.NewcomerMinutes, Since: since.UTC().Format(time.RFC3339), Ballots: r.Ballots, New: r.New,
 		Share: r.Usual, Candidates: make([]newcomerCount, 0, len(r.Candidates))}
 	for _, c := range r.Candidates {
 		v.Candidates = append(v.Candidates, newcomerCount{c.Candidate, c.Ballots, c.New, c.Share, c.Score, c.Flagged})
+	}
+	if now.Before(st.HoldNewUntil) {
+		v.HeldUntil = st.HoldNewUntil.UTC().Format(time.RFC3339Nano)
 	}
 	return v
 }
