@@ -72,6 +72,32 @@ func testConsoleNewcomers(t *testing.T, b *browser) {
 	tab.click(`#lang`)
 	tab.waitTrue(`document.querySelector('#f-newcomers tbody tr').cells[0].textContent === '城b · 远高于整个投票'`)
 	tab.click(`#lang`)
+
+	// The organiser holds new networks: the farm's next ballots wait, one group, voided at once.
+	tab.click(`#hold-new`)
+	tab.waitTrue(`document.getElementById('confirm').open`)
+	tab.expectText(`#confirm-title`, "Hold new networks?")
+	tab.click(`#confirm-ok`)
+	tab.waitTrue(`document.getElementById('f-hold-new-state').textContent.startsWith('New networks are held for your review until ') && !document.getElementById('hold-new-stop').hidden`)
+	for i := range 4 {
+		if _, err := newClient(t, url, apiclient.Options{Header: from(fmt.Sprintf("198.%d.%d.9", 150+i, i))}).Cast(t.Context(), poll.ID, "b"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab.waitTrue(`document.querySelector('#groups-list > li[data-by=new_networks]') !== null`)
+	tab.expectText(`#groups-list > li[data-by=new_networks] .group-source`, "new networks")
+	tab.waitTrue(`document.querySelector('#groups-list > li[data-by=new_networks] .group-facts').textContent.startsWith('4 ballots from 4 addresses')`)
+	tab.screenshot("organiser-new-networks-held.png", true)
+	tab.click(`#groups-list > li[data-by=new_networks] [data-action=void]`)
+	tab.waitTrue(`document.getElementById('confirm').open`)
+	tab.click(`#confirm-ok`)
+	tab.expectText(`#announce`, "4 ballots of the group voided.")
+	tab.click(`#hold-new-stop`)
+	tab.waitTrue(`document.getElementById('hold-new-stop').hidden && document.getElementById('f-hold-new-state').textContent === ''`)
+	tab.checkAccessible("organiser's new networks")
+	if r := getJSON(t, url+"/api/v1/polls/"+poll.ID+"/results", organiser); r["held"] != 30.0-1 || r["ballots"] != 42.0 {
+		t.Errorf("after voiding the new networks' group: %v; want the hall's 29 pending, 42 ballots received", r)
+	}
 }
 
 // signIn opens the console of poll at base and signs in with the organiser token.
