@@ -19,7 +19,8 @@ const (
 	// settleChunk is the most ballots one Release or Keep call takes.
 	settleChunk = 1000
 	// PendingFor is how long a pending ballot may wait for the test to clear its source: after
-	// that its source's window has moved on, and the ballot is left held for the organiser.
+	// that its source's window has moved on, and the ballot is left held for the organiser. A
+	// ballot of clear sources that only the budget holds back does not expire (see Budget).
 	PendingFor = 30 * time.Minute
 	// testRounds bounds the rounds of Settle's tests (see judgeSources).
 	testRounds = 3
@@ -169,14 +170,11 @@ func settle(ctx context.Context, st PendingStore, p *vote.Poll, now time.Time, f
 			return false
 		})
 	}
-	for _, b := range budgeted {
-		if now.Sub(b.RecordedAt) > PendingFor {
-			expired = append(expired, b.ID)
-			continue
-		}
-		out.Budgeted++
-		out.Waiting++
-	}
+	// What the budget holds back does not expire: its sources are clear, and it waits for room,
+	// for Power or for the close (a slow honest group may take longer than PendingFor to reach
+	// Power).
+	out.Budgeted = len(budgeted)
+	out.Waiting += len(budgeted)
 	for s, j := range judged {
 		if j.Judgement == Skewed {
 			out.SkewedSources = append(out.SkewedSources, s)
