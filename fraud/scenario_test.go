@@ -67,17 +67,18 @@ const (
 	kindCamoIP    = "farm: camouflaged, one address"
 	kindCamoFew   = "farm: camouflaged, 4 addresses"
 	kindCamo16    = "farm: camouflaged, a /16"
+	kindCamoSlow  = "farm: camouflaged, slow"
 	kindResidents = "farm: residential proxies"
 )
 
 // kindOrder lists the scenario's kinds in the table's order.
 var kindOrder = []string{kindVenue, kindCarrier, kindHome, kindScript, kindNoLang, kindCareful, kindSpread,
-	kindCamoIP, kindCamoFew, kindCamo16, kindResidents}
+	kindCamoIP, kindCamoFew, kindCamo16, kindCamoSlow, kindResidents}
 
 // camouflaged reports whether a kind is one of the farms that vote like the crowd but for the
 // leader and their target: the margin they move is what they are judged by.
 func camouflaged(kind string) bool {
-	return kind == kindCamoIP || kind == kindCamoFew || kind == kindCamo16 || kind == kindResidents
+	return kind == kindCamoIP || kind == kindCamoFew || kind == kindCamo16 || kind == kindCamoSlow || kind == kindResidents
 }
 
 // attempt is one vote of the scenario.
@@ -215,6 +216,11 @@ func scenario(ids []string) []attempt {
 		req, net := person(), r.IntN(200)
 		out = append(out, attempt{time.Duration(r.Int64N(int64(span))), kindCamo16,
 			fmt.Sprintf("camo16-%d.%d", net, r.IntN(250)), fmt.Sprintf("camo16-%d/24", net), groupOf("camo16/16", req), disguised(), req})
+	}
+	// slow: one address, 30 ballots over the evening, under the test's power until the close
+	for range 30 {
+		req := person()
+		out = append(out, attempt{time.Duration(r.Int64N(int64(span))), kindCamoSlow, "slow", "slow/24", groupOf("slow/16", req), disguised(), req})
 	}
 	// residential proxies: 300 ballots, each from another network (its own /16) with another
 	// browser's headers, all evening: every ballot the first of its address, subnet and group
@@ -388,6 +394,10 @@ func runScenario(t *testing.T, st scenarioStore) {
 		t.Logf("%-32s %6d %8d %8d %6d %14s %10s %12s  %s", k, o.cast, o.refused, o.counted, o.held, moved, p50, p99, strings.Join(reasons, ", "))
 		switch {
 		case k == kindResidents: // no per-source trace: printed, not judged (README.md, "Many networks")
+		case k == kindCamoSlow: // too small for 1%: the budget's bound, a few ballots an hour
+			if o.margin > fraud.BudgetMargin+1 {
+				t.Errorf("%s: moved the margin by %d, want at most the budget's %d", k, o.margin, fraud.BudgetMargin+1)
+			}
 		case camouflaged(k):
 			if float64(o.margin) > 0.01*float64(o.cast) {
 				t.Errorf("%s: moved the margin by %d of its %d ballots, want at most 1%%", k, o.margin, o.cast)
