@@ -54,7 +54,9 @@ type Settled struct {
 
 // Settle runs the choice test (see Skew) over the sources of p's pending ballots, as of now, and
 // settles what it can: a ballot whose IP address, subnet and group are all clear is released
-// (counted at its recording time; the log says by the system); one whose IP address, subnet or
+// (counted at its recording time; the log says by the system) as far as its sources' budgets
+// allow (Budget: a source below Power ballots counts no more than BudgetMargin beyond the rest's
+// shares; the rest of its clear ballots wait, without expiring); one whose IP address, subnet or
 // group is skewed stays held for the organiser, with the signal skewed; one older than
 // PendingFor stays held as it is; the rest wait for the next pass. Each source is compared with
 // its Reference: the rest of the poll, which leaves out the ballots held for the organiser (a
