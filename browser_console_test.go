@@ -34,6 +34,70 @@ func TestConsole(t *testing.T) {
 	t.Run("export and audit", func(t *testing.T) { testConsoleRecords(t, b) })
 	t.Run("difficulty confirmed, reveal warns while open", func(t *testing.T) { testConsoleControls(t, b) })
 	t.Run("attention flags", func(t *testing.T) { testConsoleFlags(t, b) })
+	t.Run("new networks", func(t *testing.T) { testConsoleNewcomers(t, b) })
+}
+
+// testConsoleNewcomers shows what the organiser sees of a farm with a new network for every
+// ballot (issue 23): no per-source check holds its ballots, but the fraud panel's "new networks"
+// table puts its candidate's ballots of the last minutes from networks new in the hour beside the
+// poll's share of them, and marks it; a venue's ballots (one address) are new only for the first.
+func testConsoleNewcomers(t *testing.T, b *browser) {
+	poll := votetest.Poll(t, "fraud: {}")
+	url := servertest.Start(t, server.Config{
+		Polls: []*vote.Poll{poll}, Store: memstore.New(), Secret: []byte("browser-test-secret"),
+		AdminToken: organiser, TrustedProxies: []string{"127.0.0.1"},
+	}).URL
+	from := func(ip string) http.Header {
+		h := phoneHeaders.Clone()
+		h.Set("X-Forwarded-For", ip)
+		return h
+	}
+	for i := range 30 { // the hall: one address
+		if _, err := newClient(t, url, apiclient.Options{Header: from("203.0.113.77")}).Cast(t.Context(), poll.ID, string(rune('a'+2*(i%2)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 12 { // residential proxies: every ballot from another network, all for City b
+		if _, err := newClient(t, url, apiclient.Options{Header: from(fmt.Sprintf("198.%d.%d.7", 100+i, i))}).Cast(t.Context(), poll.ID, "b"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab := signIn(t, b, url, poll.ID, "en-US")
+	tab.waitTrue(`!document.getElementById('fraud-body').hidden && !document.getElementById('f-newcomers').hidden`)
+	tab.expectText(`#f-newcomers-summary`, "Last 15 minutes: 42 ballots, 31% of them from new networks.")
+	tab.waitTrue(`[...document.querySelectorAll('#f-newcomers tbody tr')].map(r => [...r.cells].map(c => c.textContent).join('/')).join('|') ===
+		'City b · far above the poll/12/12 (100%)/31%|City a/15/1 (7%)/31%|City c/15/0 (0%)/31%'`)
+	tab.click(`#h-newcomers`)
+	tab.screenshot("organiser-newcomers.png", false)
+	tab.click(`#lang`)
+	tab.waitTrue(`document.querySelector('#f-newcomers tbody tr').cells[0].textContent === '城b · 远高于整个投票'`)
+	tab.click(`#lang`)
+
+	// The organiser holds new networks: the farm's next ballots wait, one group, voided at once.
+	tab.click(`#hold-new`)
+	tab.waitTrue(`document.getElementById('confirm').open`)
+	tab.expectText(`#confirm-title`, "Hold new networks?")
+	tab.click(`#confirm-ok`)
+	tab.waitTrue(`document.getElementById('f-hold-new-state').textContent.startsWith('New networks are held for your review until ') && !document.getElementById('hold-new-stop').hidden`)
+	for i := range 4 {
+		if _, err := newClient(t, url, apiclient.Options{Header: from(fmt.Sprintf("198.%d.%d.9", 150+i, i))}).Cast(t.Context(), poll.ID, "b"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab.waitTrue(`document.querySelector('#groups-list > li[data-by=new_networks]') !== null`)
+	tab.expectText(`#groups-list > li[data-by=new_networks] .group-source`, "new networks")
+	tab.waitTrue(`document.querySelector('#groups-list > li[data-by=new_networks] .group-facts').textContent.startsWith('4 ballots from 4 addresses')`)
+	tab.screenshot("organiser-new-networks-held.png", true)
+	tab.click(`#groups-list > li[data-by=new_networks] [data-action=void]`)
+	tab.waitTrue(`document.getElementById('confirm').open`)
+	tab.click(`#confirm-ok`)
+	tab.expectText(`#announce`, "4 ballots of the group voided.")
+	tab.click(`#hold-new-stop`)
+	tab.waitTrue(`document.getElementById('hold-new-stop').hidden && document.getElementById('f-hold-new-state').textContent === ''`)
+	tab.checkAccessible("organiser's new networks")
+	if r := getJSON(t, url+"/api/v1/polls/"+poll.ID+"/results", organiser); r["held"] != 30.0-1 || r["ballots"] != 42.0 {
+		t.Errorf("after voiding the new networks' group: %v; want the hall's 29 pending, 42 ballots received", r)
+	}
 }
 
 // signIn opens the console of poll at base and signs in with the organiser token.

@@ -11,7 +11,10 @@
 //   - Strong (hold for the organiser): webdriver (the page reports navigator.webdriver: the
 //     browser says it is automated), tool_agent (the User-Agent is an HTTP library, a command-line
 //     tool, a headless browser or a crawler, or is missing), skewed (the source votes far unlike
-//     the rest of the poll: the choice test, Skew).
+//     the rest of the poll, too many for some candidate or too few for another: the choice test,
+//     Skew), alone and undecided (at the close, what the choice test could not decide:
+//     SettleClosed), new_network (the first ballot of its network in the hour while the
+//     organiser holds new networks: see Newcomers).
 //   - Pending (hold until the choice test has judged the source, then release it automatically
 //     unless skewed; see Settle): ip_minute, ip_hour, subnet_minute, subnet_hour (the source went
 //     over a soft cap), shared_source (the address, subnet or group had another ballot in the
@@ -27,9 +30,10 @@
 // an attempt, and WithSource completes the verdict with what the store counted (both in package
 // vote, with the other fraud policy types, so that the vote workflow, vote.Booth, can use them).
 //
-// The choice test (skew.go) and the settling of pending ballots (settle.go, which the server's
-// sampler runs every few seconds on every instance) read the store's per-source choice counters
-// through a small interface.
+// The choice test (skew.go), the budget on what it releases by itself (budget.go) and the
+// settling of pending ballots (settle.go, which the server's sampler runs every few seconds on
+// every instance, and once the poll is closed, its last pass) read the store's per-source choice
+// counters through a small interface; Newcomers (newcomers.go) reads the minute's arrivals.
 //
 // fraud imports vote only: no web framework, no store, no metrics.
 package fraud

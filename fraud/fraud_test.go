@@ -200,3 +200,35 @@ func BenchmarkJudge(b *testing.B) {
 		fraud.Judge(pol, a)
 	}
 }
+
+// TestNewcomers: a candidate far more of whose ballots come from networks new in the hour than
+// the poll's share of them is marked; one at the poll's share, or with too few, is not.
+func TestNewcomers(t *testing.T) {
+	p := &vote.Poll{Candidates: []vote.Candidate{{ID: "a"}, {ID: "b"}, {ID: "c"}}}
+	cc := func(n int64, tally map[string]int64) vote.ChoiceCount {
+		return vote.ChoiceCount{Ballots: n, Tally: tally}
+	}
+	var arrivals []vote.Arrivals
+	for range 15 { // 20 honest ballots a minute, a tenth from new networks; 4 more for b, all new
+		arrivals = append(arrivals, vote.Arrivals{All: cc(24, map[string]int64{"a": 10, "b": 10, "c": 4}), New: cc(6, map[string]int64{"a": 1, "b": 5})})
+	}
+	got := fraud.Newcomers(p, arrivals)
+	if got.Ballots != 360 || got.New != 90 || got.Usual != 0.25 {
+		t.Errorf("%d ballots, %d new, usual %g; want 360, 90, 0.25", got.Ballots, got.New, got.Usual)
+	}
+	// b: 75 of 150 against 15 of 210: Fisher's upper tail, times 3, far under 1e-3
+	want := []string{"a 150 15 0.1 false", "b 150 75 0.5 true", "c 60 0 0 false"}
+	for i, c := range got.Candidates {
+		if s := fmt.Sprintf("%s %d %d %.3g %v", c.Candidate, c.Ballots, c.New, c.Share, c.Flagged); s != want[i] {
+			t.Errorf("candidate %d: %s (score %g), want %s", i, s, c.Score, want[i])
+		}
+	}
+	if b := got.Candidates[1].Score; !(b > 0 && b < 1e-10) {
+		t.Errorf("b's score %g, want far under 1e-3", b)
+	}
+	// the same shares with a tenth of the ballots: 7 new for b are too few to mark
+	small := []vote.Arrivals{{All: cc(36, map[string]int64{"a": 15, "b": 15, "c": 6}), New: cc(9, map[string]int64{"a": 2, "b": 7})}}
+	if c := fraud.Newcomers(p, small).Candidates[1]; c.Flagged {
+		t.Errorf("b with %d new of %d: marked, want not (fewer than %d)", c.New, c.Ballots, fraud.NewcomerMinBallots)
+	}
+}

@@ -25,6 +25,7 @@ type scenarioStore interface {
 	vote.Ballots
 	vote.States
 	vote.Records
+	vote.Sources
 	fraud.PendingStore
 }
 
@@ -61,7 +62,24 @@ const (
 	kindNoLang  = "farm: browser, no language"
 	kindCareful = "farm: careful"
 	kindSpread  = "farm: spread"
+	// camouflaged farms: a phone's headers and a person's pace, choices like the crowd's but
+	// none for the leader and the leader's share for a target (the second)
+	kindCamoIP    = "farm: camouflaged, one address"
+	kindCamoFew   = "farm: camouflaged, 4 addresses"
+	kindCamo16    = "farm: camouflaged, a /16"
+	kindCamoSlow  = "farm: camouflaged, slow"
+	kindResidents = "farm: residential proxies"
 )
+
+// kindOrder lists the scenario's kinds in the table's order.
+var kindOrder = []string{kindVenue, kindCarrier, kindHome, kindScript, kindNoLang, kindCareful, kindSpread,
+	kindCamoIP, kindCamoFew, kindCamo16, kindCamoSlow, kindResidents}
+
+// camouflaged reports whether a kind is one of the farms that vote like the crowd but for the
+// leader and their target: the margin they move is what they are judged by.
+func camouflaged(kind string) bool {
+	return kind == kindCamoIP || kind == kindCamoFew || kind == kindCamo16 || kind == kindCamoSlow || kind == kindResidents
+}
 
 // attempt is one vote of the scenario.
 type attempt struct {
@@ -86,7 +104,7 @@ func scenario(ids []string) []attempt {
 	r := rand.New(rand.NewPCG(12, 2023))
 	// the honest preference: a few leaders and a long tail, as the rest of a real poll
 	weights := []float64{22, 12, 10, 8, 7, 6, 6, 5, 5, 4, 4, 3, 3, 3, 2}
-	honest := func() string {
+	draw := func(weights []float64) string {
 		total := 0.0
 		for _, w := range weights {
 			total += w
@@ -100,6 +118,11 @@ func scenario(ids []string) []attempt {
 		}
 		return ids[len(ids)-1]
 	}
+	honest := func() string { return draw(weights) }
+	// a camouflaged farm's choices: the crowd's, with the leader's share given to the target
+	camo := slices.Clone(weights)
+	camo[1], camo[0] = camo[1]+camo[0], 0
+	disguised := func() string { return draw(camo) }
 	phone := vote.Attempt{AcceptLanguage: true, UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"}
 	person := func() vote.Attempt {
 		a := phone
@@ -164,6 +187,49 @@ func scenario(ids []string) []attempt {
 				fmt.Sprintf("spread%d.%d", net, r.IntN(250)), fmt.Sprintf("spread%d/24", net), groupOf("spread/16", req), target, req})
 		}
 	}
+	// camouflaged farms, each with a phone's headers and a language, a fresh cookie per ballot, a
+	// person's reading time, their ballots shuffled over the evening in bursts (paced: one every
+	// 1 to 3 s in a burst)
+	burst := func(from time.Duration, n int) []time.Duration {
+		var at []time.Duration
+		t := from
+		for range n {
+			t += time.Duration(1000+r.IntN(2000)) * time.Millisecond
+			at = append(at, t)
+		}
+		return at
+	}
+	// one address: 60 ballots in two minutes, then 200 more a few minutes later
+	for _, at := range append(burst(2*time.Minute, 60), burst(7*time.Minute, 200)...) {
+		req := person()
+		out = append(out, attempt{at, kindCamoIP, "camo", "camo/24", groupOf("camo/16", req), disguised(), req})
+	}
+	// a few addresses: 4 addresses in two /24s, 260 ballots in four bursts
+	for i := range 4 {
+		for _, at := range burst(time.Duration(1+3*i)*time.Minute, 65) {
+			req, a := person(), r.IntN(4)
+			out = append(out, attempt{at, kindCamoFew, fmt.Sprintf("few%d", a), fmt.Sprintf("few%d/24", a/2), groupOf("few/16", req), disguised(), req})
+		}
+	}
+	// a /16: 300 ballots, each from an address of one of 200 /24s of one /16, all evening
+	for range 300 {
+		req, net := person(), r.IntN(200)
+		out = append(out, attempt{time.Duration(r.Int64N(int64(span))), kindCamo16,
+			fmt.Sprintf("camo16-%d.%d", net, r.IntN(250)), fmt.Sprintf("camo16-%d/24", net), groupOf("camo16/16", req), disguised(), req})
+	}
+	// slow: one address, 30 ballots over the evening, under the test's power until the close
+	for range 30 {
+		req := person()
+		out = append(out, attempt{time.Duration(r.Int64N(int64(span))), kindCamoSlow, "slow", "slow/24", groupOf("slow/16", req), disguised(), req})
+	}
+	// residential proxies: 300 ballots, each from another network (its own /16) with another
+	// browser's headers, all evening: every ballot the first of its address, subnet and group
+	for i := range 300 {
+		req := person()
+		req.UserAgent = fmt.Sprintf("Mozilla/5.0 (Linux; Android %d; Pixel %d) Chrome/%d.0 Mobile Safari/537.36", 10+i%5, 4+i%4, 110+i%12)
+		out = append(out, attempt{time.Duration(r.Int64N(int64(span))), kindResidents,
+			fmt.Sprintf("res%d.1", i), fmt.Sprintf("res%d/24", i), groupOf(fmt.Sprintf("res%d/16", i), req), disguised(), req})
+	}
 	slices.SortStableFunc(out, func(a, b attempt) int { return cmp.Compare(a.at, b.at) })
 	return out
 }
@@ -171,6 +237,7 @@ func scenario(ids []string) []attempt {
 // outcome is what became of one kind's ballots.
 type outcome struct {
 	cast, refused, counted, held int
+	margin                       int             // counted ballots for the camouflaged farms' target less those for the leader
 	public                       []time.Duration // time from the 201 to the public count
 	reasons                      map[vote.Signal]int
 }
@@ -221,8 +288,9 @@ func runScenario(t *testing.T, st scenarioStore) {
 	}
 	kinds := map[string]*outcome{}
 	type castBallot struct {
-		kind string
-		at   time.Time
+		kind   string
+		at     time.Time
+		choice string
 	}
 	ballots := map[string]castBallot{}
 	for i, a := range scenario(ids) {
@@ -243,9 +311,36 @@ func runScenario(t *testing.T, st scenarioStore) {
 			o.refused++
 			continue
 		}
-		ballots[res.Receipt] = castBallot{a.kind, now.Truncate(time.Millisecond)}
+		ballots[res.Receipt] = castBallot{a.kind, now.Truncate(time.Millisecond), a.choice}
 	}
 	settle(now.Add(30 * time.Second)) // the last ballots' passes
+	// what the organiser's "new networks" shows at the end of voting (README.md, "Many networks")
+	if arrivals, err := st.Arrivals(ctx, &p, now, fraud.NewcomerMinutes); err != nil {
+		t.Fatal(err)
+	} else {
+		nc := fraud.Newcomers(&p, arrivals)
+		t.Logf("new networks, the last %d minutes: %d ballots, %d new (%.0f%%)", fraud.NewcomerMinutes, nc.Ballots, nc.New, 100*nc.Usual)
+		for _, c := range nc.Candidates {
+			if c.Flagged || c.Candidate == ids[0] || c.Candidate == ids[1] {
+				t.Logf("  %-12s %4d ballots, %3d new (%.0f%%), score %.1g, marked %v", c.Candidate, c.Ballots, c.New, 100*c.Share, c.Score, c.Flagged)
+			}
+			// the residential farm's target stands out; no honest candidate does
+			if c.Flagged != (c.Candidate == ids[1]) {
+				t.Errorf("new networks: %s marked %v, want only the residential farm's target marked", c.Candidate, c.Flagged)
+			}
+		}
+	}
+	waiting, err := st.Pending(ctx, &p, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the close: the last pass decides every pending ballot
+	if _, err := fraud.SettleClosed(ctx, st, &p, nextSettle); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := st.Pending(ctx, &p, 1); err != nil || len(left) > 0 {
+		t.Fatalf("after the close: %d pending, %v; want none", len(left), err)
+	}
 
 	// What became of each ballot: the log (counted at once, or released when), then what stays held.
 	public := publicAt(t, st, &p)
@@ -258,6 +353,12 @@ func runScenario(t *testing.T, st scenarioStore) {
 		if at, ok := public[id]; ok {
 			o.counted++
 			o.public = append(o.public, at.Sub(b.at))
+			switch b.choice {
+			case ids[1]:
+				o.margin++
+			case ids[0]:
+				o.margin--
+			}
 		}
 	}
 	for _, h := range held {
@@ -268,16 +369,17 @@ func runScenario(t *testing.T, st scenarioStore) {
 
 	// The table (README.md, "Fraud signals"), and the targets.
 	var honest, honestHeld, honestRefused, farm, farmCounted int
-	t.Logf("%-28s %6s %8s %8s %6s %12s  %s", "voters", "cast", "refused", "counted", "held", "public p99", "held by (the deciding signal)")
-	for _, k := range []string{kindVenue, kindCarrier, kindHome, kindScript, kindNoLang, kindCareful, kindSpread} {
+	t.Logf("%d ballots were pending when voting ended (before the close's pass)", len(waiting))
+	t.Logf("%-32s %6s %8s %8s %6s %14s %10s %12s  %s", "voters", "cast", "refused", "counted", "held", "margin moved", "public p50", "public p99", "held by (the deciding signal)")
+	for _, k := range kindOrder {
 		o := kinds[k]
 		if o.counted+o.held != o.cast-o.refused {
 			t.Errorf("%s: %d counted and %d held of %d recorded", k, o.counted, o.held, o.cast-o.refused)
 		}
 		slices.Sort(o.public)
-		p99 := "-"
+		p50, p99 := "-", "-"
 		if len(o.public) > 0 {
-			p99 = o.public[(len(o.public)*99+99)/100-1].String()
+			p50, p99 = o.public[(len(o.public)+1)/2-1].String(), o.public[(len(o.public)*99+99)/100-1].String()
 		}
 		var reasons []string
 		for _, s := range vote.Signals {
@@ -285,17 +387,31 @@ func runScenario(t *testing.T, st scenarioStore) {
 				reasons = append(reasons, fmt.Sprintf("%s %d", s, n))
 			}
 		}
-		t.Logf("%-28s %6d %8d %8d %6d %12s  %s", k, o.cast, o.refused, o.counted, o.held, p99, strings.Join(reasons, ", "))
-		if strings.HasPrefix(k, "farm") {
+		moved := "-"
+		if camouflaged(k) {
+			moved = fmt.Sprintf("%+d (%.1f%%)", o.margin, 100*float64(o.margin)/float64(o.cast))
+		}
+		t.Logf("%-32s %6d %8d %8d %6d %14s %10s %12s  %s", k, o.cast, o.refused, o.counted, o.held, moved, p50, p99, strings.Join(reasons, ", "))
+		switch {
+		case k == kindResidents: // no per-source trace: printed, not judged (README.md, "Many networks")
+		case k == kindCamoSlow: // too small for 1%: the budget's bound, a few ballots an hour
+			if o.margin > fraud.BudgetMargin+1 {
+				t.Errorf("%s: moved the margin by %d, want at most the budget's %d", k, o.margin, fraud.BudgetMargin+1)
+			}
+		case camouflaged(k):
+			if float64(o.margin) > 0.01*float64(o.cast) {
+				t.Errorf("%s: moved the margin by %d of its %d ballots, want at most 1%%", k, o.margin, o.cast)
+			}
+		case strings.HasPrefix(k, "farm"):
 			farm, farmCounted = farm+o.cast, farmCounted+o.counted
 			if float64(o.counted) > 0.01*float64(o.cast) {
 				t.Errorf("%s: %d of %d ballots counted, want at most 1%%", k, o.counted, o.cast)
 			}
-		} else {
+		default:
 			honest, honestHeld, honestRefused = honest+o.cast, honestHeld+o.held, honestRefused+o.refused
 		}
 	}
-	t.Logf("honest: %d, held %d (%.2f%%), refused %d; farm: %d, counted %d (%.2f%%)", honest, honestHeld,
+	t.Logf("honest: %d, held %d (%.2f%%), refused %d; older farms: %d, counted %d (%.2f%%)", honest, honestHeld,
 		100*float64(honestHeld)/float64(honest), honestRefused, farm, farmCounted, 100*float64(farmCounted)/float64(farm))
 	if honestRefused != 0 {
 		t.Errorf("%d honest ballots refused, want 0", honestRefused)

@@ -16,7 +16,7 @@ import (
 // TestSettleColdStart: the poll had 2,000 ballots in the afternoon, and in the evening's hour the
 // rest of the world casts 30 while the venue's hall votes: fewer than RestMinBallots to compare
 // with in the hour. The venue's 300 phones behind one address, spread over the candidates, are
-// public within 10 s of their ballots, compared with the poll's counted ballots; a source of 40
+// public within 10 s of their ballots (all but a few: the budget's), compared with the poll's counted ballots; a source of 40
 // ballots for one small candidate in the same hour stays held, skewed (but for its first one or
 // two, as anywhere).
 func TestSettleColdStart(t *testing.T) { onEachStore(t, testSettleColdStart) }
@@ -111,8 +111,11 @@ func testSettleColdStart(t *testing.T, st scenarioStore) {
 			}
 		}
 	}
-	if counted[venue] != 300 || late > 0 || worst <= 0 {
-		t.Errorf("venue: %d of 300 public, %d later than 10 s (the latest %v); want all within 10 s", counted[venue], late, worst)
+	// The budget (fraud.BudgetMargin) holds back a few of the venue's ballots until it has
+	// fraud.Power ballots (about 32 here, half a minute at its pace): at most 1 in 40 waits
+	// longer than 10 s, none longer than 20 s.
+	if counted[venue] != 300 || late > 300/40 || worst <= 0 || worst > 20*time.Second {
+		t.Errorf("venue: %d of 300 public, %d later than 10 s (the latest %v); want all, at most 7 later than 10 s, none later than 20 s", counted[venue], late, worst)
 	}
 	held, err := st.Held(ctx, &p, 1000)
 	if err != nil {

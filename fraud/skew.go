@@ -7,43 +7,46 @@ import (
 )
 
 // The choice test: does a source (an IP address, a subnet, or a group: the sources of one /16 or
-// /32 whose browsers send the same headers) vote like the rest of the poll?
+// /32 whose browsers send the same headers) vote like the rest of the poll, for every candidate?
 //
 // For each candidate c, the source's ballots that chose c (k of its n ballots in the sliding hour)
-// are compared with the rest of the poll's (r of m) by Fisher's exact test, one-sided: the
-// probability, were the source's ballots drawn from the same pool as the rest's, that at least k
-// of its n would choose c (the upper tail of the hypergeometric distribution with N = n + m
-// ballots of which k + r chose c). The smallest of these, times the number of candidates
-// (Bonferroni: the source's most favoured candidate is picked after looking), is the source's
-// score. Under the null hypothesis a score falls below a level a with probability at most a.
+// are compared with the rest of the poll's (r of m) by Fisher's exact test, in both directions:
+// the probability, were the source's ballots drawn from the same pool as the rest's, that at
+// least k of its n would choose c (too many: the upper tail of the hypergeometric distribution
+// with N = n + m ballots of which k + r chose c), and that at most k would (too few: its lower
+// tail). A source that never votes for the leader while the rest gives it 40% is as far from the
+// rest as one that votes for a target twice as often: both move the margin between two
+// candidates. The smallest of these 2K tails (K candidates), times 2K (Bonferroni: the source's
+// most favoured and most neglected candidates are picked after looking), is the source's score.
+// Under the null hypothesis (the source's ballots are drawn like the rest's) a score falls below
+// a level a with probability at most a, whatever n, m and the candidates' shares: the false-alarm
+// bound per source and check is SkewAlpha (1e-6 by default).
 //
 //   - Skewed: n >= FraudPolicy.SkewMinBallots and score < FraudPolicy.SkewAlpha.
 //   - Clear: the rest has at least RestMinBallots ballots and score >= ClearAlpha: the source's
 //     choices are unremarkable, whatever its size.
-//   - Undecided otherwise (too few ballots either way, or a concentration not yet significant).
+//   - Undecided otherwise (too few ballots either way, or a departure not yet significant).
 //
 // A ballot with several choices counts once per candidate it chose; the test per candidate stays
 // exact (each ballot chose c or did not).
 //
-// The reference (Reference) is the rest of the poll in the same sliding hour. When that has fewer
-// than RestMinBallots ballots (the cold start: the ceremony's hall votes while the rest of the
-// world is quiet, and a venue's pending ballots would wait for the hour to fill), the source is
-// compared instead with the poll's counted ballots over its whole life (what the tally holds:
-// held ballots, a farm's among them, are not in it) less the source's ballots of the hour. The
-// tally may hold some of those (the source's counted and released ones) and not the pending
-// ones, so this can take a few of the others' ballots too: for a source that votes like the rest
-// that changes the reference's size, not its shape; for a skewed source it lowers its favourite's
-// share of the reference, which only makes the test stricter. The cost is that the reference is
-// the poll's whole evening, not this hour: a source that votes as the poll does now, when the mood
-// of the evening has moved, is compared with the earlier mood, and may wait (undecided) where the
-// hour would have cleared it; the skewed level (1e-6) stays far from what a drift of a few points
-// does to a source of a few hundred ballots. The choice of the counted tally, rather than keeping
-// every hour's counters, costs the store nothing: it is the snapshot's, read in the same round trip
-// as the hour's counters (vote.Sources.Choices).
+// Clear says only that the test could not tell, not that it could have: a source of a few
+// ballots is clear whatever it chose. What the system releases on that is bounded (Budget).
 const (
 	// ClearAlpha is the score from which a source is clear: a source that votes like the rest
 	// scores under it in one check of a hundred at most, and then waits for the next check.
 	ClearAlpha = 0.01
+	// Tolerance is how far (as a share of its ballots) a source of Power ballots or more may
+	// depart from the rest for every candidate and still be clear when the test finds the
+	// departure significant but not skewed: a farm inside the rest of the poll, a fraction f of
+	// it, bends the rest's shares by up to f times its own departure (f x the leader's share, for
+	// one that shuns the leader), and a large honest source (a carrier's group of thousands)
+	// compared with the bent rest would otherwise wait, undecided, for the organiser. 5 points
+	// tolerate a farm of up to about a fifth of the rest; a large source within them moves a
+	// margin by at most 10% of its ballots, and only where the test at its size sees a departure
+	// that small at all (a source of about a thousand ballots or more: smaller ones within 5
+	// points are clear by the score).
+	Tolerance = 0.05
 	// RestMinBallots is how many ballots the reference (the rest of the poll in the hour, or the
 	// poll's counted ballots at a cold start) must have before a source can be clear: a
 	// distribution of fewer ballots says too little to compare with.
@@ -72,16 +75,25 @@ func (j Judgement) String() string {
 
 // Skew returns the choice test's score of a source whose ballots are src, against the rest of
 // the poll's, rest, in a poll of candidates candidates (see the test above): 1 when nothing
-// stands out, near 0 for a source concentrated far beyond the rest.
+// stands out, near 0 for a source that chose some candidate far more, or far less, than the rest.
+// Candidates that neither src nor rest chose say nothing and are not tested (they still count in
+// the Bonferroni factor, 2 x candidates).
 func Skew(src, rest vote.ChoiceCount, candidates int) float64 {
 	n, m := max(src.Ballots, 0), max(rest.Ballots, 0)
 	best := 1.0
-	for c, k := range src.Tally {
-		k = min(max(k, 0), n)
-		r := min(max(rest.Tally[c], 0), m)
-		best = min(best, upperTail(n, m, k, r))
+	tail := func(k, r int64) {
+		k, r = min(max(k, 0), n), min(max(r, 0), m)
+		best = min(best, upperTail(n, m, k, r), upperTail(n, m, n-k, m-r))
 	}
-	return min(1, best*float64(max(candidates, 1)))
+	for c, k := range src.Tally {
+		tail(k, rest.Tally[c])
+	}
+	for c, r := range rest.Tally {
+		if _, ok := src.Tally[c]; !ok {
+			tail(0, r)
+		}
+	}
+	return min(1, best*float64(2*max(candidates, 1)))
 }
 
 // JudgeSource returns the choice test's judgement of a source, and its score, over its ballots src and the
@@ -97,8 +109,26 @@ func JudgeSource(pol vote.FraudPolicy, src, rest vote.ChoiceCount, candidates in
 	return Undecided, score
 }
 
+// Departure returns the largest difference, over the candidates, between the share of src's
+// ballots and the share of rest's that chose it (0 when either has no ballots).
+func Departure(src, rest vote.ChoiceCount) float64 {
+	if src.Ballots <= 0 || rest.Ballots <= 0 {
+		return 0
+	}
+	out := 0.0
+	share := func(c vote.ChoiceCount, x string) float64 { return float64(c.Tally[x]) / float64(c.Ballots) }
+	for x := range src.Tally {
+		out = max(out, math.Abs(share(src, x)-share(rest, x)))
+	}
+	for x := range rest.Tally {
+		out = max(out, math.Abs(share(src, x)-share(rest, x)))
+	}
+	return out
+}
+
 // upperTail is P(X >= k) for X hypergeometric: n draws from n + m ballots of which k + r chose
-// the candidate (Fisher's exact test, one-sided).
+// the candidate (Fisher's exact test, one-sided). The lower tail P(X <= k) is upperTail(n, m,
+// n-k, m-r): at most k of the n chose the candidate when at least n-k did not.
 func upperTail(n, m, k, r int64) float64 {
 	if k == 0 {
 		return 1

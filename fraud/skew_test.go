@@ -22,13 +22,19 @@ func TestSkewExact(t *testing.T) {
 		candidates int
 		want       float64
 	}{
-		// 8 of 10 against 2 of 10: (C(10,8)C(10,2) + C(10,9)C(10,1) + 1) / C(20,10) = 2126/184756
-		{"8 of 10 vs 2 of 10", count(10, map[string]int64{"a": 8}), count(10, map[string]int64{"a": 2}), 1, 2126.0 / 184756},
-		// the same, Bonferroni over 3 candidates
-		{"three candidates", count(10, map[string]int64{"a": 8}), count(10, map[string]int64{"a": 2}), 3, 3 * 2126.0 / 184756},
+		// 8 of 10 against 2 of 10: (C(10,8)C(10,2) + C(10,9)C(10,1) + 1) / C(20,10) = 2126/184756,
+		// times 2 (both tails of one candidate)
+		{"8 of 10 vs 2 of 10", count(10, map[string]int64{"a": 8}), count(10, map[string]int64{"a": 2}), 1, 2 * 2126.0 / 184756},
+		// too few is as far as too many: 2 of 10 against 8 of 10, the same sum (the lower tail)
+		{"2 of 10 vs 8 of 10", count(10, map[string]int64{"a": 2}), count(10, map[string]int64{"a": 8}), 1, 2 * 2126.0 / 184756},
+		// the same, Bonferroni over both tails of 3 candidates
+		{"three candidates", count(10, map[string]int64{"a": 8}), count(10, map[string]int64{"a": 2}), 3, 6 * 2126.0 / 184756},
+		// none of 30 for a candidate the rest chose 10 times of 20: C(10,0)C(40,30)/C(50,30) (the
+		// source chose nothing the rest did not: only the lower tail is small)
+		{"none for the leader", count(30, nil), count(20, map[string]int64{"a": 10}), 1, 2 * math.Exp(lc(40, 30)-lc(50, 30))},
 		// 20 of 20 against 1 in 15 of 1500: C(120,20)/C(1520,20), about 1e-22
-		{"a farm of 20", count(20, map[string]int64{"a": 20}), count(1500, map[string]int64{"a": 100}), 1, math.Exp(lc(120, 20) - lc(1520, 20))},
-		{"nothing chosen", count(5, nil), count(100, map[string]int64{"a": 50}), 15, 1},
+		{"a farm of 20", count(20, map[string]int64{"a": 20}), count(1500, map[string]int64{"a": 100}), 1, 2 * math.Exp(lc(120, 20)-lc(1520, 20))},
+		{"five of nothing chosen", count(5, nil), count(100, map[string]int64{"a": 50}), 15, 1},
 	} {
 		got := fraud.Skew(tt.src, tt.rest, tt.candidates)
 		if math.Abs(got-tt.want) > 1e-9*tt.want {
@@ -101,6 +107,8 @@ func TestSkewFarms(t *testing.T) {
 		{"3 for a small candidate", count(3, map[string]int64{"o": 3}), fraud.Undecided},
 		{"19 for a small candidate", count(19, map[string]int64{"o": 19}), fraud.Undecided},
 		{"a household of 2", count(2, map[string]int64{"d": 2}), fraud.Clear},
+		{"80 like the rest but none for the leader", count(80, map[string]int64{"b": 30, "c": 8, "d": 6, "o": 2}), fraud.Skewed},
+		{"30 like the rest but none for the leader", count(30, map[string]int64{"b": 11, "c": 3, "d": 3, "o": 1}), fraud.Undecided},
 		{"like the rest", count(40, map[string]int64{"a": 10, "b": 5, "c": 4, "d": 3, "o": 1}), fraud.Clear},
 	} {
 		if got, score := fraud.JudgeSource(pol, tt.src, rest, 15); got != tt.want {
@@ -136,5 +144,39 @@ func TestReference(t *testing.T) {
 		if got := fmt.Sprint(ref.Ballots, " ", ref.Tally); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestPower: the fewest ballots from which a source that never chose the leader is not clear,
+// against a product computed term by term: P(none of n draws chose the leader) =
+// prod_{i<n} (m - r + n - i) / (m + n - i).
+func TestPower(t *testing.T) {
+	for _, tt := range []struct {
+		m, r       int64
+		candidates int
+	}{{1000, 220, 15}, {3000, 750, 15}, {60, 30, 4}, {5000, 400, 15}} {
+		rest := count(tt.m, map[string]int64{"a": tt.r, "b": min((tt.m-tt.r)/2, tt.r-1)})
+		got := fraud.Power(rest, tt.candidates)
+		var want int64
+		for n := int64(1); ; n++ {
+			p := 1.0
+			for i := range n {
+				p *= float64(tt.m-tt.r+n-i) / float64(tt.m+n-i)
+			}
+			if p*float64(2*tt.candidates) < fraud.ClearAlpha {
+				want = n
+				break
+			}
+		}
+		if got != want {
+			t.Errorf("leader %d of %d, %d candidates: power %d, want %d", tt.r, tt.m, tt.candidates, got, want)
+		}
+		// and the test agrees: a source of that many, none for the leader, is not clear
+		if j, _ := fraud.JudgeSource(vote.DefaultFraudPolicy(), count(got, map[string]int64{"b": got}), rest, tt.candidates); j == fraud.Clear {
+			t.Errorf("leader %d of %d: a source of %d without the leader is clear", tt.r, tt.m, got)
+		}
+	}
+	if got := fraud.Power(count(0, nil), 15); got < 1<<40 {
+		t.Errorf("an empty rest: power %d, want none", got)
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/vote"
@@ -13,6 +14,17 @@ type stateView struct {
 	Status     vote.Status     `json:"status"`
 	Results    vote.Visibility `json:"results"`
 	Difficulty int             `json:"difficulty"`
+	// HoldNewUntil is when the hold on new networks ends (newnetworks.go), absent when none.
+	HoldNewUntil string `json:"hold_new_until,omitempty"`
+}
+
+// viewOf is the organiser's view of p's state st, its status Effective now.
+func viewOf(p *vote.Poll, st vote.State, now time.Time) stateView {
+	v := stateView{ID: p.ID, Status: p.Effective(st.Status, now), Results: st.Results, Difficulty: st.Difficulty}
+	if now.Before(st.HoldNewUntil) {
+		v.HoldNewUntil = st.HoldNewUntil.UTC().Format(time.RFC3339Nano)
+	}
+	return v
 }
 
 // adminChange makes a handler that reads a strict JSON body into a fresh B, checks it with value
@@ -43,7 +55,7 @@ func adminChange[B any](s *server, action string, value func(B) (string, bool), 
 		}
 		s.states.put(p, st)
 		s.log.Info("poll changed", "poll", p.ID, "status", st.Status, "results", st.Results, "difficulty", st.Difficulty)
-		return c.JSON(stateView{ID: p.ID, Status: p.Effective(st.Status, s.now()), Results: st.Results, Difficulty: st.Difficulty})
+		return c.JSON(viewOf(p, st, s.now()))
 	}
 }
 

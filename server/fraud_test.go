@@ -629,3 +629,197 @@ func TestRateLimitVenue(t *testing.T) {
 		}
 	}
 }
+
+// TestFinalAtClose (issue 22, "Final at the close"): a small vote, 30 phones in the hall behind
+// one address and 30 people at home, all honest; the hall's ballots after its first are pending
+// (the rest of the poll has too few ballots to compare with), and the organiser closes. Within
+// 15 s every ballot counts: the last pass judges the pending ballots against the whole poll. A
+// vote that is one address alone is held for the organiser, each ballot with the signal alone
+// (nothing to compare it with), and none is left pending.
+func TestFinalAtClose(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		const venue = "203.0.113.77"
+		t.Run("a small vote", func(t *testing.T) {
+			e := newEnv(t, newStore(t), []string{"fraud: {}"}, withProxy())
+			for i := range 30 {
+				home := e.phone(ownLine(i))
+				if r := home.send(home.open(), page, string(rune('a'+i%3))); r.Status != 201 {
+					t.Fatalf("vote from home = %d %s", r.Status, r.Body)
+				}
+				hall := e.phone(venue)
+				if r := hall.send(hall.open(), page, string(rune('a'+(i+1)%3))); r.Status != 201 {
+					t.Fatalf("vote from the hall = %d %s", r.Status, r.Body)
+				}
+			}
+			res := e.results("Authorization", "Bearer "+adminToken)
+			if res["counted"] == 60.0 {
+				t.Fatalf("before the close: %v; want the hall's ballots pending", res)
+			}
+			e.mustAdmin("status", map[string]any{"status": "closed"})
+			deadline := time.Now().Add(15 * time.Second)
+			for res["counted"] != 60.0 && time.Now().Before(deadline) {
+				time.Sleep(200 * time.Millisecond)
+				res = e.results("Authorization", "Bearer "+adminToken)
+			}
+			if res["counted"] != 60.0 || res["held"] != 0.0 {
+				t.Fatalf("15 s after the close: %v; want all 60 counted", res)
+			}
+		})
+		t.Run("one address alone", func(t *testing.T) {
+			e := newEnv(t, newStore(t), []string{"fraud: {}"}, withProxy())
+			for i := range 20 {
+				hall := e.phone(venue)
+				if r := hall.send(hall.open(), page, string(rune('a'+i%3))); r.Status != 201 {
+					t.Fatalf("vote from the hall = %d %s", r.Status, r.Body)
+				}
+			}
+			e.mustAdmin("status", map[string]any{"status": "closed"})
+			ctx := context.Background()
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				pending, err := e.Store.Pending(ctx, e.Poll, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(pending) == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("15 s after the close: %d pending; want none", len(pending))
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			held, err := e.Store.Held(ctx, e.Poll, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alone := 0
+			for _, h := range held {
+				if vote.HeldFor(e.Poll.Fraud, h.Signals) == vote.SignalAlone {
+					alone++
+				}
+			}
+			if len(held) != 19 || alone != 19 {
+				t.Errorf("after the close: %d held, %d of them alone; want the 19 after the first, each alone", len(held), alone)
+			}
+		})
+	})
+}
+
+// TestNewcomersOverview: ballots from networks the poll has not seen in the hour show in the
+// signals overview, per candidate, beside the poll's share of them: twelve for one candidate,
+// each from a line of its own, beside a venue's thirty (one address: new only for its first),
+// mark it.
+func TestNewcomersOverview(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		e := newEnv(t, newStore(t), []string{"fraud: {}"}, withProxy())
+		for i := range 12 {
+			home := e.phone(ownLine(i))
+			if r := home.send(home.open(), page, "b"); r.Status != 201 {
+				t.Fatalf("vote = %d %s", r.Status, r.Body)
+			}
+		}
+		for i := range 30 {
+			hall := e.phone("203.0.113.77")
+			if r := hall.send(hall.open(), page, string(rune('a'+2*(i%2)))); r.Status != 201 {
+				t.Fatalf("vote = %d %s", r.Status, r.Body)
+			}
+		}
+		nc := e.signals()["newcomers"].(map[string]any)
+		if nc["minutes"] != 15.0 || nc["ballots"] != 42.0 || nc["new"] != 13.0 {
+			t.Errorf("newcomers = %v; want 42 ballots in 15 minutes, 13 new", nc)
+		}
+		byID := map[string]string{}
+		for _, c := range nc["candidates"].([]any) {
+			c := c.(map[string]any)
+			byID[c["candidate"].(string)] = fmt.Sprint(c["ballots"], " ", c["new"], " ", c["flagged"])
+		}
+		if byID["a"] != "15 1 false" || byID["b"] != "12 12 true" || byID["c"] != "15 0 false" {
+			t.Errorf("newcomers per candidate = %v; want a 15 1 false, b 12 12 true, c 15 0 false", byID)
+		}
+	})
+}
+
+// TestHoldNewNetworks: the organiser holds new networks for 10 minutes; meanwhile every ballot
+// that is the first of its address, subnet and group in the hour is held for review (signal
+// new_network), one group of them in the grouped review, released in one action; a network seen
+// before is not new. Ending the hold (0 minutes) counts new networks at once again. Bad bodies are
+// refused and change nothing.
+func TestHoldNewNetworks(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		e := newEnv(t, newStore(t), []string{"fraud: {}"}, withProxy())
+		hold := func(body string) response {
+			return e.anonymous().do("POST", "/api/v1/admin/polls/"+e.Poll.ID+"/new-networks/hold", []byte(body),
+				"Authorization", "Bearer "+adminToken, "Content-Type", "application/json")
+		}
+		for _, bad := range []string{`{}`, `{"minutes":-1}`, `{"minutes":61}`, `{"minutes":"10"}`, `{"minutes":10,"x":1}`} {
+			if r := hold(bad); r.Status != 400 || r.Code(t) != "invalid_request" {
+				t.Errorf("hold %s = %d %s, want 400 invalid_request", bad, r.Status, r.Body)
+			}
+		}
+		seen := e.phone(ownLine(0))
+		if r := seen.send(seen.open(), page, "a"); r.Status != 201 {
+			t.Fatalf("vote = %d %s", r.Status, r.Body)
+		}
+		r := hold(`{"minutes":10}`)
+		if r.Status != 200 || r.JSON(t)["hold_new_until"] == nil {
+			t.Fatalf("hold = %d %s", r.Status, r.Body)
+		}
+		for i := 1; i <= 3; i++ {
+			p := e.phone(ownLine(i))
+			if r := p.send(p.open(), page, "b"); r.Status != 201 {
+				t.Fatalf("vote = %d %s", r.Status, r.Body)
+			}
+		}
+		again := e.phone(ownLine(0)) // a network seen in the hour: pending (shared), not new
+		if r := again.send(again.open(), page, "c"); r.Status != 201 {
+			t.Fatalf("vote = %d %s", r.Status, r.Body)
+		}
+		if nc := e.signals()["newcomers"].(map[string]any); nc["held_until"] == nil {
+			t.Errorf("newcomers while holding = %v, want held_until", nc)
+		}
+		groups := e.adminGet("/held/groups").JSON(t)["groups"].([]any)
+		var g map[string]any
+		for _, x := range groups {
+			if x := x.(map[string]any); x["signal"] == "new_network" {
+				g = x
+			}
+		}
+		if g == nil || g["source"] != "new-networks" || g["by"] != "new_networks" || g["count"] != 3.0 || fmt.Sprint(g["choices"]) != "map[b:3]" {
+			t.Fatalf("held groups = %v; want one group of the 3 new networks", groups)
+		}
+		r = e.anonymous().postJSON("/api/v1/admin/polls/"+e.Poll.ID+"/held/groups",
+			map[string]any{"source": "new-networks", "signal": "new_network", "action": "release", "until": g["last"]}, "Authorization", "Bearer "+adminToken)
+		if r.Status != 200 || r.JSON(t)["reviewed"] != 3.0 {
+			t.Fatalf("release the group = %d %s", r.Status, r.Body)
+		}
+		if r := hold(`{"minutes":0}`); r.Status != 200 || r.JSON(t)["hold_new_until"] != nil {
+			t.Fatalf("end the hold = %d %s", r.Status, r.Body)
+		}
+		e.Clock.Set(e.Clock.Now().Add(time.Second)) // past the state cache
+		late := e.phone(ownLine(9))
+		if r := late.send(late.open(), page, "b"); r.Status != 201 {
+			t.Fatalf("vote = %d %s", r.Status, r.Body)
+		}
+		res := e.results("Authorization", "Bearer "+adminToken)
+		if res["counted"] != 5.0 || res["held"] != 1.0 { // the seen network's second waits for the test
+			t.Errorf("after the hold: %v; want 5 counted (the first, the 3 released, the last), 1 pending", res)
+		}
+		actions := 0
+		for after := ""; ; {
+			page, err := e.Store.Log(context.Background(), e.Poll, after, 1000)
+			if err != nil || len(page) == 0 {
+				break
+			}
+			for _, le := range page {
+				if le.State == vote.LogAdmin && le.Action == "hold_new_networks" {
+					actions++
+				}
+			}
+			after = page[len(page)-1].ID
+		}
+		if actions != 2 {
+			t.Errorf("%d hold_new_networks actions in the log, want 2 (the hold and its end)", actions)
+		}
+	})
+}

@@ -50,6 +50,9 @@ type groupKey struct {
 const (
 	bySubnet = "subnet"
 	byGroup  = "group"
+	// byNew: the ballots held for being the first of their networks while the organiser held
+	// new networks (signal new_network), one group under the source newNetworks.
+	byNew = "new_networks"
 )
 
 // heldByGroup reads up to maxGroupScan held ballots of p and groups them by source (see
@@ -68,7 +71,8 @@ func (s *server) heldByGroup(c *fiber.Ctx, p *vote.Poll) (map[groupKey][]vote.He
 	return out, nil
 }
 
-// sourceOfHeld returns, for the held ballots held, the source each is reviewed under: its group's
+// sourceOfHeld returns, for the held ballots held, the source each is reviewed under: newNetworks
+// for a ballot held as a new network (one group of them, each a network of its own); its group's
 // hash when the group's held ballots come from more than one subnet, else its subnet's. Group and
 // subnet hashes are keyed hashes of different kinds: a source names its level.
 func sourceOfHeld(held []vote.HeldBallot) func(vote.HeldBallot) string {
@@ -82,6 +86,9 @@ func sourceOfHeld(held []vote.HeldBallot) func(vote.HeldBallot) string {
 		}
 	}
 	return func(b vote.HeldBallot) string {
+		if slices.Contains(b.Signals, vote.SignalNewNetwork) {
+			return newNetworks
+		}
 		if len(subnets[b.Group]) > 1 {
 			return b.Group
 		}
@@ -112,7 +119,7 @@ func (s *server) handleHeldGroups() fiber.Handler {
 		}
 		var sources []string
 		for k := range groups {
-			if k.source != "" && !slices.Contains(sources, k.source) {
+			if k.source != "" && k.source != newNetworks && !slices.Contains(sources, k.source) {
 				sources = append(sources, k.source)
 			}
 		}
@@ -130,6 +137,9 @@ func (s *server) handleHeldGroups() fiber.Handler {
 				if k.source != "" && k.source == b.Group {
 					g.By = byGroup
 				}
+				if k.source == newNetworks {
+					g.By = byNew
+				}
 				signals = vote.MergeSignals(signals, b.Signals)
 				for _, ch := range b.Choices {
 					g.Choices[ch]++
@@ -141,7 +151,7 @@ func (s *server) handleHeldGroups() fiber.Handler {
 			delete(ips, "")
 			delete(subnets, "")
 			g.IPs, g.Subnets, g.Signals = len(ips), len(subnets), signals
-			if k.source != "" {
+			if k.source != "" && k.source != newNetworks {
 				src := cc.Sources[k.source]
 				j, score := fraud.JudgeSource(p.Fraud, src, fraud.Reference(cc, src), len(p.Candidates))
 				g.Judgment, g.Score = j.String(), &score

@@ -45,6 +45,7 @@ func (s *server) routes(app *fiber.App) {
 	admin.Get("/polls/:poll/trusted", s.require(rightRead), s.handleTrusted())
 	admin.Post("/polls/:poll/trusted", s.require(rightChange), s.handleSetTrusted(true))
 	admin.Delete("/polls/:poll/trusted", s.require(rightChange), s.handleSetTrusted(false))
+	admin.Post("/polls/:poll/new-networks/hold", s.require(rightChange), s.handleHoldNewNetworks())
 
 	app.Get("/ws/polls/:poll", s.handleWSUpgrade(), s.handleWS())
 

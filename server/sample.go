@@ -69,7 +69,9 @@ func (s *server) sampleOne(ctx context.Context, pf *pollFraud) {
 
 // settle runs until ctx is done: every interval, for every poll, it runs the choice test over the
 // sources of the pending ballots and releases those of sources that vote like the rest of the
-// poll (fraud.Settle). Every instance runs it; the store settles each ballot once.
+// poll (fraud.Settle); once the poll is closed, the last pass (fraud.SettleClosed) decides every
+// pending ballot, counted or held for the organiser with its reason, within one interval of the
+// close. Every instance runs it; the store settles each ballot once.
 func (s *server) settle(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -88,13 +90,21 @@ func (s *server) settle(ctx context.Context, every time.Duration) {
 func (s *server) settleOne(ctx context.Context, pf *pollFraud) {
 	ctx, cancel := context.WithTimeout(ctx, sampleTimeout)
 	defer cancel()
-	done, err := fraud.Settle(ctx, s.store, pf.poll, s.now())
+	now, settle := s.now(), fraud.Settle
+	if st, err := s.states.get(ctx, pf.poll); err == nil && st.Status == vote.StatusClosed {
+		settle = fraud.SettleClosed
+	}
+	done, err := settle(ctx, s.store, pf.poll, now)
 	if err != nil {
 		s.log.Debug("pending ballots not settled", "poll", pf.poll.ID, "err", err)
 	}
 	if done.Skewed > 0 {
 		pf.signals[signalIndex[vote.SignalSkewed]].Add(int64(done.Skewed))
 		s.log.Info("skewed sources: their pending ballots stay held", "poll", pf.poll.ID, "ballots", done.Skewed, "sources", len(done.SkewedSources))
+	}
+	if done.Alone+done.Undecided > 0 {
+		s.log.Info("the close: pending ballots the choice test could not decide stay held for the organiser", "poll", pf.poll.ID,
+			"alone", done.Alone, "undecided", done.Undecided)
 	}
 	s.obs.Settled(pf.poll.ID, done.Released, done.Skewed)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -152,6 +153,14 @@ func (s *server) handleSignals() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		arrivals, err := s.store.Arrivals(ctx, p, now, fraud.NewcomerMinutes)
+		if err != nil {
+			return err
+		}
+		state, err := s.store.State(ctx, p)
+		if err != nil {
+			return err
+		}
 		pf.setTrusted(trusted)
 		mark := s.trustedHashes(pf)
 		view := func(w vote.SourceWindow) windowView {
@@ -181,18 +190,56 @@ func (s *server) handleSignals() fiber.Handler {
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(fiber.Map{
-			"poll":     p.ID,
-			"at":       now.UTC().Format(time.RFC3339Nano),
-			"results":  results,
-			"refused":  refused,
-			"signals":  signals,
-			"held":     snap.Held,
-			"sources":  fiber.Map{"minute": view(src.Minute), "hour": view(src.Hour)},
-			"velocity": pf.velocity.Rates(),
-			"trusted":  trusted,
-			"policy":   policyOf(p.Fraud),
+			"poll":      p.ID,
+			"at":        now.UTC().Format(time.RFC3339Nano),
+			"results":   results,
+			"refused":   refused,
+			"signals":   signals,
+			"held":      snap.Held,
+			"sources":   fiber.Map{"minute": view(src.Minute), "hour": view(src.Hour)},
+			"velocity":  pf.velocity.Rates(),
+			"newcomers": newcomersOf(p, arrivals, state, now),
+			"trusted":   trusted,
+			"policy":    policyOf(p.Fraud),
 		})
 	}
+}
+
+// newcomersView is the overview's newcomers (fraud.Newcomers): the last fraud.NewcomerMinutes
+// minutes' ballots with a source, those from networks new in the hour and the poll's share of
+// them; per candidate the same, with the test's score, marked when far above the poll's.
+type newcomersView struct {
+	Minutes    int             `json:"minutes"`
+	Since      string          `json:"since"`
+	Ballots    int64           `json:"ballots"`
+	New        int64           `json:"new"`
+	Share      float64         `json:"share"`
+	Candidates []newcomerCount `json:"candidates"`
+	// HeldUntil is when the organiser's hold on new networks ends, absent when none.
+	HeldUntil string `json:"held_until,omitempty"`
+}
+
+type newcomerCount struct {
+	Candidate string  `json:"candidate"`
+	Ballots   int64   `json:"ballots"`
+	New       int64   `json:"new"`
+	Share     float64 `json:"share"`
+	Score     float64 `json:"score"`
+	Flagged   bool    `json:"flagged"`
+}
+
+func newcomersOf(p *vote.Poll, arrivals []vote.Arrivals, st vote.State, now time.Time) newcomersView {
+	r := fraud.Newcomers(p, arrivals)
+	since := now.Truncate(time.Minute).Add(-(fraud.NewcomerMinutes - 1) * time.Minute)
+	v := newcomersView{Minutes: fraud.NewcomerMinutes, Since: since.UTC().Format(time.RFC3339), Ballots: r.Ballots, New: r.New,
+		Share: r.Usual, Candidates: make([]newcomerCount, 0, len(r.Candidates))}
+	for _, c := range r.Candidates {
+		v.Candidates = append(v.Candidates, newcomerCount{c.Candidate, c.Ballots, c.New, c.Share, c.Score, c.Flagged})
+	}
+	if now.Before(st.HoldNewUntil) {
+		v.HeldUntil = st.HoldNewUntil.UTC().Format(time.RFC3339Nano)
+	}
+	return v
 }
 
 // trustedHashes are the source hashes the signals overview marks trusted: those of trusted

@@ -30,6 +30,19 @@ export function fraudPanel(ctx) {
   const held = heldList(ctx, panel);
   const trusted = trustedList(ctx, panel);
 
+  // holdNew holds new networks for 15 minutes (after a confirmation), or ends the hold (minutes 0).
+  async function holdNew(minutes, button) {
+    if (minutes > 0 && !(await ctx.confirmed('c_hold_new', {}, true))) return button.focus();
+    button.disabled = true;
+    const res = await ctx.call(`${ctx.admin}/new-networks/hold`, { method: 'POST', body: { minutes } });
+    button.disabled = false;
+    panel.failed(res.ok ? null : { key: 'f_hold_new_failed', vars: {} });
+    await load();
+    $('h-newcomers').focus();
+  }
+  $('hold-new').addEventListener('click', (e) => holdNew(15, e.currentTarget));
+  $('hold-new-stop').addEventListener('click', (e) => holdNew(0, e.currentTarget));
+
   function load() {
     if (loading) { again = true; return loading; }
     clearTimeout(timer);
@@ -87,10 +100,30 @@ export function fraudPanel(ctx) {
       [num(v.per_minute, 1), 'n'], [num(v.baseline, 1), 'n'], [v.ratio ? `${num(v.ratio, 1)}×` : '–', v.surging ? 'n hot' : 'n'],
     ]));
 
+    renderNewcomers(d.newcomers);
     renderSources(d.sources || {});
     trusted.render(d.trusted || []);
     held.render(count);
     setText($('f-updated'), t('f_updated', { t: time(signals.at, { timeStyle: 'medium' }) }));
+  }
+
+  // renderNewcomers shows, per candidate, the last minutes' ballots from networks new in the hour
+  // beside the poll's share of them (GET .../signals "newcomers").
+  function renderNewcomers(nc) {
+    const share = (x) => new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en', { style: 'percent', maximumFractionDigits: 0 }).format(x);
+    const none = !nc || !nc.ballots;
+    $('f-newcomers-none').hidden = !none;
+    $('f-newcomers').hidden = none;
+    setText($('f-newcomers-summary'), none ? '' : t('f_newcomers_summary', { n: num(nc.ballots), p: share(nc.share) }));
+    const heldUntil = nc && nc.held_until;
+    setText($('f-hold-new-state'), heldUntil ? t('f_hold_new_state', { t: time(heldUntil, { timeStyle: 'short' }) }) : '');
+    $('hold-new-stop').hidden = !heldUntil;
+    if (none) return;
+    const list = nc.candidates.filter((c) => c.ballots > 0).sort((a, b) => b.flagged - a.flagged || b.share - a.share || b.ballots - a.ballots);
+    rows($('f-newcomers'), list.map((c) => [
+      candidateName(ctx.poll, c.candidate) + (c.flagged ? ` · ${t('f_newcomers_flag')}` : ''),
+      [num(c.ballots), 'n'], [`${num(c.new)} (${share(c.share)})`, c.flagged ? 'n hot' : 'n'], [share(nc.share), 'n'],
+    ]));
   }
 
   function renderSources(src) {

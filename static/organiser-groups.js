@@ -54,6 +54,7 @@ export function heldGroups(ctx) {
     const li = el('li', { 'data-source': g.source, 'data-by': g.by, 'data-signal': g.signal });
     const facts = [t('g_count', { n: num(g.count), ips: num(g.ips) }), span(g)];
     if (g.by === 'group') facts.push(t('g_by_group', { n: num(g.subnets) }));
+    if (g.by === 'new_networks') facts.push(t('g_by_new', { n: num(g.subnets) }));
     if (g.pending) facts.push(t('g_pending', { n: num(g.pending) }));
     if (g.judgement) facts.push(t('g_judgement_' + g.judgement));
     const sig = t('sig');
@@ -72,7 +73,7 @@ export function heldGroups(ctx) {
     voidB.addEventListener('click', () => review(g, 'void', voidB));
     li.append(
       el('div', { class: 'what' },
-        el('p', {}, el('code', { class: 'group-source', text: g.source ? g.source.slice(0, 10) + '…' : t('g_no_source') }), ' · ',
+        el('p', {}, el('code', { class: 'group-source', text: g.by === 'new_networks' ? t('g_new_networks') : g.source ? g.source.slice(0, 10) + '…' : t('g_no_source') }), ' · ',
           el('strong', { class: 'group-signal', text: g.signal }), ` · ${sig[g.signal] || ''}`),
         el('p', { class: 'hint group-facts', text: facts.join(' · ') }), table),
       el('div', { class: 'acts' }, release, voidB));

@@ -139,6 +139,7 @@ func (bo *Booth) Cast(ctx context.Context, r Request) (Result, error) {
 	if r.From.IP != "" {
 		b.Source = &Source{IP: r.From.IP, Subnet: r.From.Subnet, Group: r.From.Group, Caps: Caps(p.Fraud, r.From.Trusted)}
 		b.Source.Caps.Shared = b.Source.Caps.Shared && !r.From.Local
+		b.Source.Caps.HoldNew = !r.From.Trusted && p.Fraud.Hold && now.Before(st.HoldNewUntil)
 	}
 	err = bo.cast(ctx, p, b)
 	switch {

@@ -94,6 +94,9 @@ type Source struct {
 	Held   bool
 	// Shared: the store held the ballot pending the choice test (see SourceCaps.Shared).
 	Shared bool
+	// HeldNew: the store held the ballot for the organiser as the first of its address, subnet
+	// and group in the hour (see SourceCaps.HoldNew).
+	HeldNew bool
 }
 
 // SourceCaps are the caps Cast applies to a ballot with a Source. A ballot that makes a count
@@ -105,10 +108,16 @@ type Source struct {
 // ballot whose IP address, subnet or group already has a ballot in the hour is recorded held,
 // pending the test (Source.Shared; Records.Pending lists it). Without Shared the group is still
 // counted (its hour and choices), never capped.
+//
+// HoldNew holds for the organiser (not pending: the choice test has nothing to say of one ballot)
+// a ballot that is the first of its address, its subnet and its group in the sliding hour (a
+// network new to the poll), with the signal new_network (Source.HeldNew): the organiser's answer
+// to many networks at once (State.HoldNewUntil).
 type SourceCaps struct {
 	IPMinute, IPHour, SubnetMinute, SubnetHour int64
 	IPHard                                     int64
 	Shared                                     bool
+	HoldNew                                    bool
 }
 
 // SourceCounts are a source's ballots (counted or held) in sliding windows: the bucket (minute or

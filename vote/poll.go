@@ -129,6 +129,10 @@ type State struct {
 	Status     Status     `json:"status"`
 	Results    Visibility `json:"results"`
 	Difficulty int        `json:"difficulty"`
+	// HoldNewUntil is when the organiser's hold on new networks ends (zero: none): until then a
+	// ballot that is the first of its address, subnet and group in the hour is held for review
+	// (SourceCaps.HoldNew). Never in a public answer: it would tell a farm its ballots are held.
+	HoldNewUntil time.Time `json:"-"`
 }
 
 // Candidate returns the candidate with the given id.

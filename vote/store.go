@@ -66,6 +66,9 @@ type States interface {
 	SetStatus(ctx context.Context, p *Poll, s Status) (State, error)
 	SetResults(ctx context.Context, p *Poll, v Visibility) (State, error)
 	SetDifficulty(ctx context.Context, p *Poll, d int) (State, error)
+	// SetHoldNew sets State.HoldNewUntil (zero: no hold), to the millisecond, for every instance
+	// and returns the new state.
+	SetHoldNew(ctx context.Context, p *Poll, until time.Time) (State, error)
 }
 
 // Snapshots reads a poll's counts.
@@ -137,6 +140,21 @@ type Sources interface {
 	// later does not take them out); and, in the same read, the poll's counted ballots and tally
 	// over its whole life (Snapshot's Ballots and Tally). A source without ballots reads as zero.
 	Choices(ctx context.Context, p *Poll, now time.Time, sources []string) (ChoiceCounts, error)
+	// Arrivals reads, for each of the minutes minutes up to now (the minute now falls in last,
+	// oldest first, at most 60), the ballots recorded with a Source in that minute and those of
+	// them from sources new in the hour: ballots whose address, subnet and group had no other
+	// ballot in the sliding hour, each its source's first (as SourceCounts count it), whatever
+	// became of the ballot (counted or held). Cast counts them in the same atomic step.
+	Arrivals(ctx context.Context, p *Poll, now time.Time, minutes int) ([]Arrivals, error)
+}
+
+// Arrivals is one minute of a poll's ballots recorded with a Source: All of them, and New, those
+// that were the first of their address, subnet and group in the sliding hour (see
+// Sources.Arrivals). A farm with a new network for every ballot is all New; so is a household's
+// vote.
+type Arrivals struct {
+	Minute   time.Time
+	All, New ChoiceCount
 }
 
 // ChoiceCounts are what Sources.Choices reads: the poll's and some sources' choices in the hour,

@@ -25,6 +25,9 @@ const (
 	SignalSubnetHour   Signal = "subnet_hour"
 	SignalShared       Signal = "shared_source" // the address, subnet or group had other ballots in the hour
 	SignalSkewed       Signal = "skewed"        // the source votes unlike the rest of the poll (the choice test)
+	SignalAlone        Signal = "alone"         // at the close: the source is (nearly) the whole poll, nothing to compare it with
+	SignalUndecided    Signal = "undecided"     // at the close: the choice test could not tell the source from the rest
+	SignalNewNetwork   Signal = "new_network"   // the first of its sources in the hour while the organiser holds new networks
 	SignalTooFast      Signal = "too_fast"
 	SignalNoLanguage   Signal = "no_language"
 	SignalSurge        Signal = "velocity" // a chosen candidate is surging (see fraud.Velocity)
@@ -32,7 +35,7 @@ const (
 
 // Signals lists every signal, in the order a verdict lists them.
 var Signals = []Signal{SignalHoneypot, SignalChallenge, SignalIPCap, SignalWebdriver, SignalToolAgent, SignalIPMinute, SignalIPHour,
-	SignalSubnetMinute, SignalSubnetHour, SignalShared, SignalSkewed, SignalTooFast, SignalNoLanguage, SignalSurge}
+	SignalSubnetMinute, SignalSubnetHour, SignalShared, SignalSkewed, SignalAlone, SignalUndecided, SignalNewNetwork, SignalTooFast, SignalNoLanguage, SignalSurge}
 
 // Severity is how much a signal weighs in the verdict.
 type Severity int
@@ -52,7 +55,7 @@ func (s Signal) Severity() Severity {
 	switch s {
 	case SignalHoneypot, SignalChallenge, SignalIPCap:
 		return Definite
-	case SignalWebdriver, SignalToolAgent, SignalSkewed:
+	case SignalWebdriver, SignalToolAgent, SignalSkewed, SignalAlone, SignalUndecided, SignalNewNetwork:
 		return Strong
 	case SignalIPMinute, SignalIPHour, SignalSubnetMinute, SignalSubnetHour, SignalShared:
 		return Pending
@@ -200,7 +203,8 @@ func SourceSignals(pol FraudPolicy, trusted bool, src Source) []Signal {
 }
 
 // Signals returns the source signals of s as the store counted it: each count over its soft cap
-// in s.Caps, and shared_source when the store held the ballot for sharing its source (Shared).
+// in s.Caps, shared_source when the store held the ballot for sharing its source (Shared), and
+// new_network when it held it as the first of its sources while new networks are held (HeldNew).
 func (s Source) Signals() []Signal {
 	var out []Signal
 	c := s.Counts
@@ -217,6 +221,9 @@ func (s Source) Signals() []Signal {
 	}
 	if s.Shared {
 		out = append(out, SignalShared)
+	}
+	if s.HeldNew {
+		out = append(out, SignalNewNetwork)
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -109,7 +110,11 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 			ch[m+"|"+c]++
 		}
 	}
-	if b.Held { // held by the caller's verdict
+	// a network new to the poll while the organiser holds them: held for the organiser
+	// (its address and subnet are counted below: none yet is new)
+	fresh := f.window("ip", time.Hour, src.IP, b.At) == 0 && f.window("net", time.Hour, src.Subnet, b.At) == 0 && src.Counts.GroupHour <= 1
+	src.HeldNew = src.Caps.HoldNew && !b.Held && fresh
+	if b.Held || src.HeldNew { // held by the caller's verdict, or for being new
 		addHeld(ch, b.Choices)
 	}
 	counts := [4]*int64{&src.Counts.IPMinute, &src.Counts.IPHour, &src.Counts.SubnetMinute, &src.Counts.SubnetHour}
@@ -133,7 +138,48 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 		}
 	}
 	src.Shared = src.Caps.Shared && (src.Counts.IPHour > 1 || src.Counts.SubnetHour > 1 || src.Counts.GroupHour > 1)
+	// the arrivals of the minute: every ballot ("m<minute>"), and the first of their sources ("n")
+	minute := strconv.FormatInt(b.At.Truncate(time.Minute).Unix(), 10)
+	kinds := []string{"m"}
+	if src.Counts.IPHour <= 1 && src.Counts.SubnetHour <= 1 && src.Counts.GroupHour <= 1 {
+		kinds = append(kinds, "n")
+	}
+	for _, k := range kinds {
+		ch[k+minute+"|"]++
+		for _, c := range b.Choices {
+			ch[k+minute+"|"+c]++
+		}
+	}
 	return over || src.Shared
+}
+
+// Arrivals implements Store.
+func (m *Store) Arrivals(ctx context.Context, p *vote.Poll, now time.Time, minutes int) ([]vote.Arrivals, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, vote.Unavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := &m.poll(p).fraud
+	minutes = min(max(minutes, 0), 60)
+	out := make([]vote.Arrivals, 0, minutes)
+	last := now.Truncate(time.Minute)
+	for i := minutes - 1; i >= 0; i-- {
+		at := last.Add(-time.Duration(i) * time.Minute)
+		ch := f.choices[at.Truncate(time.Hour).Unix()]
+		minute := strconv.FormatInt(at.Unix(), 10)
+		a := vote.Arrivals{Minute: at, All: vote.ChoiceCount{Tally: map[string]int64{}}, New: vote.ChoiceCount{Tally: map[string]int64{}}}
+		for k, cc := range map[string]*vote.ChoiceCount{"m": &a.All, "n": &a.New} {
+			cc.Ballots = ch[k+minute+"|"]
+			for _, c := range p.Candidates {
+				if n := ch[k+minute+"|"+c.ID]; n > 0 {
+					cc.Tally[c.ID] = n
+				}
+			}
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // choiceCount is the ChoiceCount of source m ("" the poll, heldSource its held ballots) of poll

@@ -73,6 +73,7 @@ func (mp *memPoll) stateOf(p *vote.Poll) vote.State {
 	if mp.set["difficulty"] {
 		s.Difficulty = mp.state.Difficulty
 	}
+	s.HoldNewUntil = mp.state.HoldNewUntil
 	return s
 }
 
@@ -121,7 +122,7 @@ func (m *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
 		return vote.ErrAlreadyVoted
 	}
 	pends := mp.fraud.count(b) && !b.Held
-	b.Held = b.Held || pends
+	b.Held = b.Held || pends || b.Source != nil && b.Source.HeldNew
 	if b.Source != nil {
 		b.Source.Held = b.Held
 	}
@@ -356,6 +357,14 @@ func (m *Store) SetResults(ctx context.Context, p *vote.Poll, v vote.Visibility)
 // SetDifficulty implements Store.
 func (m *Store) SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.State, error) {
 	return m.setState(ctx, p, "difficulty", func(s *vote.State) { s.Difficulty = d })
+}
+
+// SetHoldNew implements Store.
+func (m *Store) SetHoldNew(ctx context.Context, p *vote.Poll, until time.Time) (vote.State, error) {
+	if !until.IsZero() {
+		until = until.Truncate(time.Millisecond)
+	}
+	return m.setState(ctx, p, "hold_new", func(s *vote.State) { s.HoldNewUntil = until })
 }
 
 // Snapshot implements Store.

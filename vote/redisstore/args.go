@@ -66,6 +66,7 @@ const (
 	castIPHardCap              // hard cap, IP an hour (0: none)
 	castSignals                // the caller's verdict's signals, comma-joined
 	castShared                 // "1": hold a ballot of a shared source pending the choice test
+	castHoldNew                // "1": hold for the organiser a ballot that is the first of its sources
 	castFields                 // how many arguments are per ballot
 )
 
@@ -88,12 +89,15 @@ func (a *castArgs) set(k *pollKeys, p *vote.Poll, b vote.Ballot) {
 	var ip, subnet, group string
 	var wMinute, wHour float64
 	var caps vote.SourceCaps
-	shared := "0"
+	shared, holdNew := "0", "0"
 	if src := b.Source; src != nil && src.IP != "" {
 		ip, subnet, group, caps = src.IP, src.Subnet, src.Group, src.Caps
 		wMinute, wHour = vote.SlidingWeight(b.At, time.Minute), vote.SlidingWeight(b.At, time.Hour)
 		if caps.Shared {
 			shared = "1"
+		}
+		if caps.HoldNew {
+			holdNew = "1"
 		}
 	}
 	a.keys, a.poll, a.minute, a.challenge = k, p, b.At.Truncate(time.Minute).Unix(), k.challenge(b.Challenge)
@@ -104,7 +108,7 @@ func (a *castArgs) set(k *pollKeys, p *vote.Poll, b vote.Ballot) {
 		castIP: ip, castSubnet: subnet, castGroupHash: group, castMinuteWeight: wMinute, castHourWeight: wHour,
 		castIPMinuteCap: caps.IPMinute, castIPHourCap: caps.IPHour,
 		castSubnetMinuteCap: caps.SubnetMinute, castSubnetHourCap: caps.SubnetHour, castIPHardCap: caps.IPHard,
-		castSignals: joinSignals(b.Signals), castShared: shared,
+		castSignals: joinSignals(b.Signals), castShared: shared, castHoldNew: holdNew,
 	}
 }
 

@@ -39,7 +39,7 @@ func TestCastScriptLayout(t *testing.T) {
 		"MINUTE_WEIGHT": castMinuteWeight + 1, "HOUR_WEIGHT": castHourWeight + 1,
 		"IP_MINUTE_CAP": castIPMinuteCap + 1, "IP_HOUR_CAP": castIPHourCap + 1,
 		"SUBNET_MINUTE_CAP": castSubnetMinuteCap + 1, "SUBNET_HOUR_CAP": castSubnetHourCap + 1, "IP_HARD_CAP": castIPHardCap + 1,
-		"SIGNALS": castSignals + 1, "SHARED": castShared + 1,
+		"SIGNALS": castSignals + 1, "SHARED": castShared + 1, "HOLD_NEW": castHoldNew + 1,
 		"state_key": castKeyState, "voters_key": castKeyVoters, "receipts_key": castKeyReceipts,
 		"tally_key": castKeyTally, "heldtally_key": castKeyHeldTally, "ballots_key": castKeyBallots,
 		"held_key": castKeyHeld, "minutes_key": castKeyMinutes, "hours_key": castKeyHours, "log_key": castKeyLog,

@@ -12,9 +12,9 @@
 -- KEYS and ARGV: the layout is castArgs's (args.go), bound to names at the top of the script
 -- (a field's number here is its Go constant plus one).
 -- Returns one answer per ballot: "ok" (counted) or "held", each followed for a ballot with a
--- source by its counts " <IP minute> <IP hour> <subnet minute> <subnet hour> <group hour>" and
--- " 1" when it is held for sharing its source (SHARED), else " 0"; or "capped", "closed",
--- "challenge" or "voted".
+-- source by its counts " <IP minute> <IP hour> <subnet minute> <subnet hour> <group hour>",
+-- " 1" when it is held for sharing its source (SHARED), else " 0", and " 1" when it is held as the
+-- first of its sources (HOLD_NEW), else " 0"; or "capped", "closed", "challenge" or "voted".
 --
 -- The script is idempotent for one receipt: go-redis may send it again after a timeout or a lost
 -- connection, and a ballot that was recorded must then read as recorded (ok or held), never as
@@ -30,7 +30,8 @@ local pending_key = KEYS[11] -- held ballots awaiting review (sorted set, score:
 local waiting_key = KEYS[12] -- the pending ones of them: held for their source alone (sorted set)
 local why_key = KEYS[13] -- held receipt -> "<IP hash>|<subnet hash>|<group hash>|<signals a,b>"
 local choices_key = KEYS[14] -- this hour's choice counters: "<source>|<candidate>" -> ballots
--- (source "!": the poll's ballots held for the organiser, "!|" their number)
+-- (source "!": the poll's ballots held for the organiser, "!|" their number; "m<minute>" and
+-- "n<minute>": the minute's ballots and those of new sources, "m<minute>|" their number)
 local ip_minute_key, ip_minute_prev_key = KEYS[15], KEYS[16]
 local net_minute_key, net_minute_prev_key = KEYS[17], KEYS[18]
 local ip_hour_key, ip_hour_prev_key = KEYS[19], KEYS[20]
@@ -40,7 +41,7 @@ local KEYS_HEAD = 24
 
 -- ARGV: the head, then FIELDS arguments per ballot, read with arg(i, FIELD).
 local initial_status, minute_bucket, hour_bucket = ARGV[1], ARGV[2], ARGV[3]
-local ARGS_HEAD, FIELDS = 3, 21
+local ARGS_HEAD, FIELDS = 3, 22
 local VOTER_FIELD, RECEIPT, AT, STATE, VOTER, PERIOD = 1, 2, 3, 4, 5, 6
 local CHALLENGE, CHALLENGE_TTL, CHOICES, IP, SUBNET = 7, 8, 9, 10, 11
 local GROUP = 12 -- the group's hash; "": none
@@ -49,6 +50,7 @@ local IP_MINUTE_CAP, IP_HOUR_CAP, SUBNET_MINUTE_CAP, SUBNET_HOUR_CAP = 15, 16, 1
 local IP_HARD_CAP = 19 -- IP an hour; 0: none
 local SIGNALS = 20 -- the caller's verdict's signals (a,b), kept with a held ballot
 local SHARED = 21 -- "1": hold (pending) a ballot whose IP, subnet or group has another in the hour
+local HOLD_NEW = 22 -- "1": hold for the organiser a ballot that is the first of its IP, subnet and group
 
 local n = (#ARGV - ARGS_HEAD) / FIELDS
 local function arg(i, field)
@@ -171,6 +173,14 @@ local function cast(i, field, receipt)
       ngrp = window(e, whour)
       members[4] = grp
     end
+    -- a network new to the poll (the first of its IP, subnet and group in the hour) while the
+    -- organiser holds them: held for the organiser, like one held by the caller's verdict
+    local fresh = n[2] <= 1 and n[4] <= 1 and ngrp <= 1
+    local held_new = arg(i, HOLD_NEW) == '1' and fresh and state ~= 'held'
+    if held_new then
+      state = 'held'
+      signals = signals .. ',new_network'
+    end
     -- the choice test's counters: choices of the IP, the subnet, the poll ("") and the group;
     -- their ballots are the hour's source counts
     if state == 'held' then
@@ -189,8 +199,19 @@ local function cast(i, field, receipt)
       pends = true
       signals = signals .. ',shared_source'
     end
+    -- the minute's arrivals (Store.Arrivals): every ballot with a source, and the first of its
+    -- address, subnet and group in the hour; written with the choice counters
+    local kinds = fresh and {'m', 'n'} or {'m'}
+    for _, k in ipairs(kinds) do
+      local f = k .. minute_bucket .. '|'
+      choices[f] = (choices[f] or 0) + 1
+      for c in string.gmatch(joined, '[^,]+') do
+        choices[f .. c] = (choices[f .. c] or 0) + 1
+      end
+    end
     sourced = sourced + 1
-    counts = ' ' .. n[1] .. ' ' .. n[2] .. ' ' .. n[3] .. ' ' .. n[4] .. ' ' .. ngrp .. (shared and ' 1' or ' 0')
+    counts = ' ' .. n[1] .. ' ' .. n[2] .. ' ' .. n[3] .. ' ' .. n[4] .. ' ' .. ngrp .. (shared and ' 1' or ' 0') ..
+      (held_new and ' 1' or ' 0')
   end
   if pends and state ~= 'held' then
     state = 'held'

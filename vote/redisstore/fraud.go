@@ -193,6 +193,74 @@ func (s *Store) Choices(ctx context.Context, p *vote.Poll, now time.Time, source
 	return out, nil
 }
 
+// Arrivals implements Store: one HMGET per hour the minutes fall in (two at most), of the
+// minutes' fields of the hour's choice counters (cast.lua counts them).
+func (s *Store) Arrivals(ctx context.Context, p *vote.Poll, now time.Time, minutes int) ([]vote.Arrivals, error) {
+	k := s.keysOf(p)
+	minutes = min(max(minutes, 0), 60)
+	last := now.Truncate(time.Minute)
+	type read struct {
+		fields []string
+		cmd    *redis.SliceCmd
+	}
+	hours := map[int64]*read{}
+	var order []int64
+	field := func(kind string, at time.Time, c string) string {
+		return kind + strconv.FormatInt(at.Unix(), 10) + "|" + c
+	}
+	for i := minutes - 1; i >= 0; i-- {
+		at := last.Add(-time.Duration(i) * time.Minute)
+		h := at.Truncate(time.Hour).Unix()
+		r := hours[h]
+		if r == nil {
+			r = &read{}
+			hours[h] = r
+			order = append(order, h)
+		}
+		for _, kind := range []string{"m", "n"} {
+			r.fields = append(r.fields, field(kind, at, ""))
+			for _, c := range p.Candidates {
+				r.fields = append(r.fields, field(kind, at, c.ID))
+			}
+		}
+	}
+	if len(order) > 0 {
+		if _, err := s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			for _, h := range order {
+				hours[h].cmd = pipe.HMGet(ctx, k.choices(h), hours[h].fields...)
+			}
+			return nil
+		}); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, vote.Unavailable(err)
+		}
+	}
+	got := map[string]int64{}
+	for _, r := range hours {
+		for j, v := range r.cmd.Val() {
+			n, err := count(v)
+			if err != nil {
+				return nil, err
+			}
+			got[r.fields[j]] = n
+		}
+	}
+	out := make([]vote.Arrivals, 0, minutes)
+	for i := minutes - 1; i >= 0; i-- {
+		at := last.Add(-time.Duration(i) * time.Minute)
+		a := vote.Arrivals{Minute: at, All: vote.ChoiceCount{Tally: map[string]int64{}}, New: vote.ChoiceCount{Tally: map[string]int64{}}}
+		for kind, cc := range map[string]*vote.ChoiceCount{"m": &a.All, "n": &a.New} {
+			cc.Ballots = got[field(kind, at, "")]
+			for _, c := range p.Candidates {
+				if n := got[field(kind, at, c.ID)]; n > 0 {
+					cc.Tally[c.ID] = n
+				}
+			}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
 // Trusted implements Store.
 func (s *Store) Trusted(ctx context.Context, p *vote.Poll) ([]string, error) {
 	list, err := s.client.SMembers(ctx, s.keysOf(p).trusted()).Result()

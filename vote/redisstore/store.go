@@ -168,11 +168,11 @@ func castReply(res string, b vote.Ballot) error {
 		if b.Source != nil {
 			b.Source.Held = word == "held"
 			b.Source.Counts = vote.SourceCounts{}
-			b.Source.Shared = false
+			b.Source.Shared, b.Source.HeldNew = false, false
 			if counts != "" {
 				c := &b.Source.Counts
-				var shared int64
-				for _, n := range []*int64{&c.IPMinute, &c.IPHour, &c.SubnetMinute, &c.SubnetHour, &c.GroupHour, &shared} {
+				var shared, heldNew int64
+				for _, n := range []*int64{&c.IPMinute, &c.IPHour, &c.SubnetMinute, &c.SubnetHour, &c.GroupHour, &shared, &heldNew} {
 					var field string
 					field, counts, _ = strings.Cut(counts, " ")
 					v, err := strconv.ParseInt(field, 10, 64)
@@ -181,7 +181,7 @@ func castReply(res string, b vote.Ballot) error {
 					}
 					*n = v
 				}
-				b.Source.Shared = shared == 1
+				b.Source.Shared, b.Source.HeldNew = shared == 1, heldNew == 1
 			}
 		}
 		return nil
@@ -197,7 +197,7 @@ func castReply(res string, b vote.Ballot) error {
 	return vote.Unavailable(fmt.Errorf("cast script answered %q", res))
 }
 
-var stateFields = []string{"status", "results", "difficulty"}
+var stateFields = []string{"status", "results", "difficulty", "hold_new_until"}
 
 // parseState reads the reply to HMGET state stateFields; a missing field is p.Initial's.
 func parseState(p *vote.Poll, v []any) (vote.State, error) {
@@ -217,6 +217,13 @@ func parseState(p *vote.Poll, v []any) (vote.State, error) {
 			return s, vote.Unavailable(fmt.Errorf("poll %s: state: difficulty %q: %w", p.ID, d, err))
 		}
 		s.Difficulty = n
+	}
+	if u, ok := v[3].(string); ok && u != "0" {
+		ms, err := strconv.ParseInt(u, 10, 64)
+		if err != nil {
+			return s, vote.Unavailable(fmt.Errorf("poll %s: state: hold_new_until %q: %w", p.ID, u, err))
+		}
+		s.HoldNewUntil = time.UnixMilli(ms)
 	}
 	return s, nil
 }
@@ -260,6 +267,15 @@ func (s *Store) setState(ctx context.Context, p *vote.Poll, field string, value 
 		return vote.State{}, vote.Unavailable(err)
 	}
 	return parseState(p, get.Val())
+}
+
+// SetHoldNew implements Store: the field hold_new_until, Unix milliseconds ("0": none).
+func (s *Store) SetHoldNew(ctx context.Context, p *vote.Poll, until time.Time) (vote.State, error) {
+	ms := int64(0)
+	if !until.IsZero() {
+		ms = until.UnixMilli()
+	}
+	return s.setState(ctx, p, "hold_new_until", ms)
 }
 
 // SetStatus implements Store.

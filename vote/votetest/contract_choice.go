@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +70,76 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 		cc, _ = s.Choices(ctx, p, at.Truncate(time.Hour).Add(90*time.Minute), []string{"net1"})
 		if got := fmt.Sprint(cc.Poll.Ballots, " ", cc.Sources["net1"].Tally); got != "2 map[a:1 b:1]" {
 			t.Errorf("choices half an hour into the next hour = %s, want 2 map[a:1 b:1]", got)
+		}
+	})
+
+	t.Run("arrivals: every ballot with a source, and the first of their sources, by the minute", func(t *testing.T) {
+		s, p := store(t), Poll(t, "max_choices: 2")
+		grouped := func(ip, subnet, group string, at time.Time, choices ...string) vote.Ballot {
+			b := from(ip, subnet, at, choices...)
+			b.Source.Group = group
+			return cast(t, s, p, b)
+		}
+		minute := at.Truncate(time.Minute)
+		grouped("ip1", "net1", "g1", minute.Add(time.Second), "a", "b")                                                               // new
+		grouped("ip1", "net1", "g1", minute.Add(2*time.Second), "b")                                                                  // its address again
+		grouped("ip2", "net1", "g2", minute.Add(3*time.Second), "a")                                                                  // its subnet again
+		grouped("ip3", "net3", "g1", minute.Add(4*time.Second), "a")                                                                  // its group again
+		grouped("ip4", "net4", "g4", minute.Add(5*time.Second), "a")                                                                  // new
+		cast(t, s, p, vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{"c"}, At: minute.Add(6 * time.Second)}) // no source
+		held := from("ip5", "net5", minute.Add(time.Minute), "c")                                                                     // new, held by the caller all the same
+		held.Source.Group, held.Held, held.Signals = "g5", true, []vote.Signal{vote.SignalToolAgent}
+		cast(t, s, p, held)
+		got, err := s.Arrivals(ctx, p, minute.Add(time.Minute+30*time.Second), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, a := range got {
+			lines = append(lines, fmt.Sprint(a.Minute.Sub(minute), " all ", a.All.Ballots, a.All.Tally, " new ", a.New.Ballots, a.New.Tally))
+		}
+		want := []string{"-1m0s all 0 map[] new 0 map[]", "0s all 5 map[a:4 b:2] new 2 map[a:2 b:1]", "1m0s all 1 map[c:1] new 1 map[c:1]"}
+		if fmt.Sprint(lines) != fmt.Sprint(want) {
+			t.Errorf("Arrivals =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+		}
+	})
+
+	t.Run("new networks held: the first of its sources is held for the organiser, signal new_network", func(t *testing.T) {
+		s, p := store(t), Poll(t)
+		until := at.Add(10 * time.Minute).Add(123 * time.Microsecond)
+		st, err := s.SetHoldNew(ctx, p, until)
+		if err != nil || !st.HoldNewUntil.Equal(until.Truncate(time.Millisecond)) {
+			t.Fatalf("SetHoldNew = %+v, %v", st, err)
+		}
+		if st, _ := s.State(ctx, p); !st.HoldNewUntil.Equal(until.Truncate(time.Millisecond)) || st.Status != p.Initial.Status {
+			t.Errorf("State after SetHoldNew = %+v", st)
+		}
+		holding := func(ip, subnet, group string, at time.Time, choice string) vote.Ballot {
+			b := from(ip, subnet, at, choice)
+			b.Source.Group, b.Source.Caps.HoldNew = group, true
+			return cast(t, s, p, b)
+		}
+		first := holding("ip1", "net1", "g1", at, "a")
+		again := holding("ip1", "net1", "g1", at.Add(time.Second), "b") // its sources seen: pending as shared, not new
+		other := holding("ip2", "net2", "g2", at.Add(2*time.Second), "c")
+		if !first.Source.Held || !first.Source.HeldNew || first.Source.Shared || !other.Source.HeldNew {
+			t.Errorf("first of its sources %+v, another %+v: want held, new", first.Source, other.Source)
+		}
+		if !again.Source.Held || again.Source.HeldNew || !again.Source.Shared {
+			t.Errorf("its second %+v: want held pending (shared), not new", again.Source)
+		}
+		pending, _ := s.Pending(ctx, p, 10)
+		if len(pending) != 1 || pending[0].ID != again.Receipt {
+			t.Errorf("Pending = %+v; want the second only: a new network's ballot waits for the organiser, not the test", pending)
+		}
+		held, _ := s.Held(ctx, p, 10)
+		if len(held) != 3 || fmt.Sprint(held[0].Signals) != "[new_network]" || fmt.Sprint(held[2].Signals) != "[new_network]" {
+			t.Errorf("Held = %+v", held)
+		}
+		cc, _ := s.Choices(ctx, p, at.Add(time.Minute), nil)
+		checkChoices(t, cc, map[string]string{"held": "2 map[a:1 c:1]"}) // out of the rest of the poll, as held ballots are
+		if st, err := s.SetHoldNew(ctx, p, time.Time{}); err != nil || !st.HoldNewUntil.IsZero() {
+			t.Errorf("SetHoldNew(zero) = %+v, %v; want no hold", st, err)
 		}
 	})
 
