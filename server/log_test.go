@@ -141,11 +141,12 @@ func TestLogHiddenNeedsToken(t *testing.T) {
 		Leaves     []string
 	}
 	json.Unmarshal(e.anonymous().mustGet(path, 200).Body, &log)
-	if log.TreeSize != 4 || len(log.Leaves) != 4 {
+	if log.TreeSize != 5 || len(log.Leaves) != 5 {
 		t.Fatalf("log = %+v", log)
 	}
 	leaves := decode64(t, log.Leaves)
-	for i, want := range []string{`"type":"ballot"`, `"action":"results","value":"live","role":"organiser"`, `"action":"results","value":"revealed"`, `"choices":["b"]`} {
+	for i, want := range []string{`"type":"ballot"`, `"action":"results","value":"live","role":"organiser"`, `"action":"results","value":"revealed"`,
+		`"action":"statement","value":"{\"counted\":1,\"held\":0,\"tally\":{\"a\":1,\"b\":0,\"c\":0}}"`, `"choices":["b"]`} {
 		if !strings.Contains(string(leaves[i]), want) {
 			t.Errorf("leaf %d = %s, want %s", i, leaves[i], want)
 		}

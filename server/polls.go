@@ -143,12 +143,9 @@ func (s *server) handleResults() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		out := fiber.Map{
-			"poll": p.ID, "status": snap.State.Status, "results": snap.State.Results,
-			"ballots": snap.Received(), "updated_at": snap.At.UTC().Format(time.RFC3339Nano),
-		}
+		out := publicResults(p, snap)
 		organiser := s.role(c).can(rightRead)
-		if organiser || snap.State.Results.Public() {
+		if organiser {
 			out["tally"] = snap.Tally
 		}
 		if organiser {

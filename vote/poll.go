@@ -52,7 +52,8 @@ func (v Visibility) Valid() bool {
 	return v == ResultsHidden || v == ResultsLive || v == ResultsRevealed
 }
 
-// Public reports whether the public may see the tally.
+// Public reports whether the public may see the tally (while revealed, as far as the stage has
+// shown it: Snapshot.PublicTally).
 func (v Visibility) Public() bool { return v == ResultsLive || v == ResultsRevealed }
 
 // Limit says how often one voter may cast a ballot in a poll.
@@ -129,6 +130,10 @@ type State struct {
 	Status     Status     `json:"status"`
 	Results    Visibility `json:"results"`
 	Difficulty int        `json:"difficulty"`
+	// Withheld is, while the results are revealed, how many places (from the first down, see
+	// Places) the stage has not shown yet: the presenter shows them one by one, and the public
+	// sees only what the stage has shown (Snapshot.PublicTally). Zero: everything is shown.
+	Withheld int `json:"withheld"`
 }
 
 // Candidate returns the candidate with the given id.

@@ -61,11 +61,14 @@ type Ballots interface {
 type States interface {
 	// State returns the poll's stored state (status as stored, not Effective).
 	State(ctx context.Context, p *Poll) (State, error)
-	// SetStatus, SetResults and SetDifficulty change one field of the poll's state for every
+	// SetStatus, SetResults, SetDifficulty and SetWithheld change one field of the poll's state for every
 	// instance and return the new state. The caller validated the value.
 	SetStatus(ctx context.Context, p *Poll, s Status) (State, error)
 	SetResults(ctx context.Context, p *Poll, v Visibility) (State, error)
 	SetDifficulty(ctx context.Context, p *Poll, d int) (State, error)
+	// SetWithheld sets how many places of a revealed result the stage has not shown yet
+	// (State.Withheld), for every instance, and returns the new state.
+	SetWithheld(ctx context.Context, p *Poll, n int) (State, error)
 }
 
 // Snapshots reads a poll's counts.

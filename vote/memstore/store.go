@@ -73,6 +73,9 @@ func (mp *memPoll) stateOf(p *vote.Poll) vote.State {
 	if mp.set["difficulty"] {
 		s.Difficulty = mp.state.Difficulty
 	}
+	if mp.set["withheld"] {
+		s.Withheld = mp.state.Withheld
+	}
 	return s
 }
 
@@ -356,6 +359,11 @@ func (m *Store) SetResults(ctx context.Context, p *vote.Poll, v vote.Visibility)
 // SetDifficulty implements Store.
 func (m *Store) SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.State, error) {
 	return m.setState(ctx, p, "difficulty", func(s *vote.State) { s.Difficulty = d })
+}
+
+// SetWithheld implements Store.
+func (m *Store) SetWithheld(ctx context.Context, p *vote.Poll, n int) (vote.State, error) {
+	return m.setState(ctx, p, "withheld", func(s *vote.State) { s.Withheld = n })
 }
 
 // Snapshot implements Store.

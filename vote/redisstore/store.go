@@ -197,7 +197,7 @@ func castReply(res string, b vote.Ballot) error {
 	return vote.Unavailable(fmt.Errorf("cast script answered %q", res))
 }
 
-var stateFields = []string{"status", "results", "difficulty"}
+var stateFields = []string{"status", "results", "difficulty", "withheld"}
 
 // parseState reads the reply to HMGET state stateFields; a missing field is p.Initial's.
 func parseState(p *vote.Poll, v []any) (vote.State, error) {
@@ -217,6 +217,13 @@ func parseState(p *vote.Poll, v []any) (vote.State, error) {
 			return s, vote.Unavailable(fmt.Errorf("poll %s: state: difficulty %q: %w", p.ID, d, err))
 		}
 		s.Difficulty = n
+	}
+	if w, ok := v[3].(string); ok {
+		n, err := strconv.Atoi(w)
+		if err != nil {
+			return s, vote.Unavailable(fmt.Errorf("poll %s: state: withheld %q: %w", p.ID, w, err))
+		}
+		s.Withheld = n
 	}
 	return s, nil
 }
@@ -275,6 +282,11 @@ func (s *Store) SetResults(ctx context.Context, p *vote.Poll, v vote.Visibility)
 // SetDifficulty implements Store.
 func (s *Store) SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.State, error) {
 	return s.setState(ctx, p, "difficulty", d)
+}
+
+// SetWithheld implements Store.
+func (s *Store) SetWithheld(ctx context.Context, p *vote.Poll, n int) (vote.State, error) {
+	return s.setState(ctx, p, "withheld", n)
 }
 
 // Snapshot implements Store. It is one MULTI/EXEC round trip of reads on the poll's node.

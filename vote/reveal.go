@@ -1,0 +1,52 @@
+package vote
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Places returns the places of tally, last place first: each place is the ids of the candidates
+// with one count (a tie is one place), sorted by id; the first place (every winner of a tie) is
+// the last element. It is the order of the staged reveal, one place a step.
+func Places(tally map[string]int64) [][]string {
+	ids := make([]string, 0, len(tally))
+	for id := range tally {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(tally[a], tally[b]), cmp.Compare(a, b)) })
+	var places [][]string
+	for i, id := range ids {
+		if i > 0 && tally[ids[i-1]] == tally[id] {
+			places[len(places)-1] = append(places[len(places)-1], id)
+			continue
+		}
+		places = append(places, []string{id})
+	}
+	return places
+}
+
+// PublicTally is the one visibility rule of the tally (the results API, the public live socket
+// and the metrics all use it): what anyone may see of s.Tally. While the results are hidden,
+// nothing (nil); while live, all of it; while revealed, the places the stage has shown so far:
+// every place of Places(s.Tally) but the State.Withheld first ones, and all of it once nothing
+// is withheld. The map must not be modified (it may be s.Tally itself).
+func (s Snapshot) PublicTally() map[string]int64 {
+	switch {
+	case s.State.Results == ResultsLive, s.State.Results == ResultsRevealed && s.State.Withheld <= 0:
+		return s.Tally
+	case s.State.Results != ResultsRevealed:
+		return nil
+	}
+	places := Places(s.Tally)
+	out := make(map[string]int64, len(s.Tally))
+	for _, place := range places[:max(0, len(places)-s.State.Withheld)] {
+		for _, id := range place {
+			out[id] = s.Tally[id]
+		}
+	}
+	return out
+}
+
+// Final reports whether the results are revealed and the stage has shown every place: from then
+// on the result is a statement (the log opens, a later change is a correction).
+func (s State) Final() bool { return s.Results == ResultsRevealed && s.Withheld <= 0 }
