@@ -12,9 +12,10 @@ import (
 // A snapshot message on the wire (docs/API.md, "Live updates") is
 //
 //	{"type":"snapshot","seq":N,"poll":..,"status":..,"results":..,"ballots":N,"rate":R,
-//	 "withheld":N,"tally":{..},"held":N,"fraud":{"results":{..},"signals":{..}},"at":"2006-01-02T15:04:05.000Z"}
+//	 "withheld":N,"corrected_at":"...","tally":{..},"held":N,"fraud":{"results":{..},"signals":{..}},"at":"2006-01-02T15:04:05.000Z"}
 //
-// (withheld only while the results are revealed: the places the stage has not shown yet; held
+// (withheld and corrected_at only while the results are revealed: the places the stage has not
+// shown yet, when the revealed result was last corrected; held
 // and fraud, the poll's fraud counters, for organisers only). The public tally is
 // vote.Snapshot.PublicTally: while revealed, only the places the stage has shown.
 //
@@ -41,15 +42,16 @@ type message struct {
 // body is the content of a message. encoding/json writes the fields in this order and the tally
 // with its keys sorted, so equal content encodes to equal bytes.
 type body struct {
-	Poll     string            `json:"poll"`
-	Status   vote.Status       `json:"status"`
-	Results  vote.Visibility   `json:"results"`
-	Ballots  int64             `json:"ballots"`
-	Rate     float64           `json:"rate"`
-	Withheld *int              `json:"withheld,omitempty"`
-	Tally    *map[string]int64 `json:"tally,omitempty"`
-	Held     *int64            `json:"held,omitempty"`
-	Fraud    *vote.FraudCounts `json:"fraud,omitempty"`
+	Poll      string            `json:"poll"`
+	Status    vote.Status       `json:"status"`
+	Results   vote.Visibility   `json:"results"`
+	Ballots   int64             `json:"ballots"`
+	Rate      float64           `json:"rate"`
+	Withheld  *int              `json:"withheld,omitempty"`
+	Corrected string            `json:"corrected_at,omitempty"`
+	Tally     *map[string]int64 `json:"tally,omitempty"`
+	Held      *int64            `json:"held,omitempty"`
+	Fraud     *vote.FraudCounts `json:"fraud,omitempty"`
 }
 
 // encode builds the message of snapshot s, read at readAt, for the audience a.
@@ -77,6 +79,7 @@ func encode(s vote.Snapshot, a Audience, readAt time.Time) (*message, error) {
 	if s.State.Results == vote.ResultsRevealed {
 		w := max(0, s.State.Withheld)
 		b.Withheld = &w
+		b.Corrected = vote.CorrectedAt(s.State)
 	}
 	content, err := json.Marshal(b)
 	if err != nil {

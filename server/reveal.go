@@ -54,8 +54,11 @@ func (s *server) handleSetResults() fiber.Handler {
 			withheld = len(vote.Places(snap.Tally))
 		}
 		// Withheld first: while the results are hidden it shows nothing, so no moment shows
-		// more than the stage.
+		// more than the stage. A new reveal has no correction yet.
 		if _, err := s.store.SetWithheld(ctx, p, withheld); err != nil {
+			return vote.State{}, err
+		}
+		if _, err := s.store.SetCorrected(ctx, p, 0); err != nil {
 			return vote.State{}, err
 		}
 		st, err := s.store.SetResults(ctx, p, vote.ResultsRevealed)
@@ -132,8 +135,34 @@ func publicResults(p *vote.Poll, snap vote.Snapshot) fiber.Map {
 	}
 	if snap.State.Results == vote.ResultsRevealed {
 		out["withheld"] = max(0, snap.State.Withheld)
+		if at := vote.CorrectedAt(snap.State); at != "" {
+			out["corrected_at"] = at
+		}
 	}
 	return out
+}
+
+// corrected is called after held ballots of p were reviewed: when the result was a statement
+// already, the change is a correction, for everyone to see (State.Corrected) and in the log (a
+// "correction" entry with the new result).
+func (s *server) corrected(c *fiber.Ctx, p *vote.Poll) error {
+	snap, err := s.store.Snapshot(c.UserContext(), p, s.now())
+	if err != nil || !snap.State.Final() {
+		return err
+	}
+	v, err := json.Marshal(statement{Counted: snap.Ballots, Held: snap.Held, Tally: snap.Tally})
+	if err != nil {
+		return err
+	}
+	if err := s.logAction(c, p, "correction", string(v)); err != nil {
+		return err
+	}
+	st, err := s.store.SetCorrected(c.UserContext(), p, s.now().UnixMilli())
+	if err != nil {
+		return err
+	}
+	s.states.put(p, st)
+	return nil
 }
 
 // statement is what the stage revealed, as the log's "statement" entry records it.

@@ -112,3 +112,51 @@ func (e *env) logEntries() []vote.LogEntry {
 	}
 	return body.Log
 }
+
+// TestCorrectionAfterReveal shows that a release after the result became a statement is a
+// correction with its time, for the public (results, socket) and in the log; a release before
+// is not.
+func TestCorrectionAfterReveal(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		e := newEnv(t, newStore(t), nil)
+		e.voter().mustVote("a")
+		early, late := castHeld(t, e, "b"), castHeld(t, e, "b")
+		review := func(id string) {
+			t.Helper()
+			r := e.anonymous().postJSON("/api/v1/admin/polls/"+e.Poll.ID+"/held/"+id, map[string]any{"action": "release"}, "Authorization", "Bearer "+adminToken)
+			if r.Status != 200 {
+				t.Fatalf("release = %d %s", r.Status, r.Body)
+			}
+		}
+		e.mustAdmin("results", map[string]any{"results": "revealed", "confirm": true})
+		review(early) // during the staged reveal: not a correction
+		if res := e.results(); res["corrected_at"] != nil {
+			t.Errorf("a release before the last step is a correction: %v", res)
+		}
+		e.mustAdmin("reveal", map[string]any{"withheld": 0})
+		pub := e.mustDial("", nil)
+		e.Clock.Set(time.Date(2026, 12, 6, 21, 4, 5, 0, time.UTC))
+		review(late)
+		res := e.results()
+		if res["corrected_at"] != "2026-12-06T21:04:05.000Z" || res["tally"].(map[string]any)["b"] != 2.0 {
+			t.Errorf("results after a late release = %v", res)
+		}
+		pub.waitFor(t, 2*time.Second, func(m liveMsg) bool { return m.CorrectedAt == "2026-12-06T21:04:05.000Z" && m.Tally["b"] == 2 })
+		var actions []string
+		for _, l := range e.logEntries() {
+			if l.State == vote.LogAdmin && (l.Action == "statement" || l.Action == "correction") {
+				actions = append(actions, l.Action+"="+l.Value)
+			}
+		}
+		want := []string{`statement={"counted":2,"held":1,"tally":{"a":1,"b":1,"c":0}}`, `correction={"counted":3,"held":0,"tally":{"a":1,"b":2,"c":0}}`}
+		if !slices.Equal(actions, want) {
+			t.Errorf("log = %q, want %q", actions, want)
+		}
+		// A new reveal starts without a correction.
+		e.mustAdmin("results", map[string]any{"results": "hidden"})
+		e.mustAdmin("results", map[string]any{"results": "revealed"})
+		if res := e.results(); res["corrected_at"] != nil {
+			t.Errorf("a new reveal carries the old correction: %v", res)
+		}
+	})
+}

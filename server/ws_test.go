@@ -43,7 +43,8 @@ type liveMsg struct {
 	Tally   map[string]int64
 	Held    *int64
 	// Withheld is nil unless the results are revealed.
-	Withheld *int
+	Withheld    *int
+	CorrectedAt string `json:"corrected_at"`
 }
 
 // live is a WebSocket client of GET /ws/polls/{poll} that records every message.

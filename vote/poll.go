@@ -134,6 +134,10 @@ type State struct {
 	// Places) the stage has not shown yet: the presenter shows them one by one, and the public
 	// sees only what the stage has shown (Snapshot.PublicTally). Zero: everything is shown.
 	Withheld int `json:"withheld"`
+	// Corrected is when (Unix milliseconds) the tally last changed after the result became a
+	// statement (State.Final): a late release or void, shown to everyone as a correction. Zero:
+	// never. A new reveal starts at zero.
+	Corrected int64 `json:"corrected"`
 }
 
 // Candidate returns the candidate with the given id.

@@ -3,6 +3,7 @@ package vote
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // Places returns the places of tally, last place first: each place is the ids of the candidates
@@ -45,6 +46,15 @@ func (s Snapshot) PublicTally() map[string]int64 {
 		}
 	}
 	return out
+}
+
+// CorrectedAt is when the revealed result was last corrected, in RFC 3339 with milliseconds
+// (UTC), or "" when it never was.
+func CorrectedAt(s State) string {
+	if s.Corrected == 0 {
+		return ""
+	}
+	return time.UnixMilli(s.Corrected).UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 // Final reports whether the results are revealed and the stage has shown every place: from then

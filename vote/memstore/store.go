@@ -76,6 +76,9 @@ func (mp *memPoll) stateOf(p *vote.Poll) vote.State {
 	if mp.set["withheld"] {
 		s.Withheld = mp.state.Withheld
 	}
+	if mp.set["corrected"] {
+		s.Corrected = mp.state.Corrected
+	}
 	return s
 }
 
@@ -364,6 +367,11 @@ func (m *Store) SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.St
 // SetWithheld implements Store.
 func (m *Store) SetWithheld(ctx context.Context, p *vote.Poll, n int) (vote.State, error) {
 	return m.setState(ctx, p, "withheld", func(s *vote.State) { s.Withheld = n })
+}
+
+// SetCorrected implements Store.
+func (m *Store) SetCorrected(ctx context.Context, p *vote.Poll, at int64) (vote.State, error) {
+	return m.setState(ctx, p, "corrected", func(s *vote.State) { s.Corrected = at })
 }
 
 // Snapshot implements Store.

@@ -197,7 +197,7 @@ func castReply(res string, b vote.Ballot) error {
 	return vote.Unavailable(fmt.Errorf("cast script answered %q", res))
 }
 
-var stateFields = []string{"status", "results", "difficulty", "withheld"}
+var stateFields = []string{"status", "results", "difficulty", "withheld", "corrected"}
 
 // parseState reads the reply to HMGET state stateFields; a missing field is p.Initial's.
 func parseState(p *vote.Poll, v []any) (vote.State, error) {
@@ -224,6 +224,13 @@ func parseState(p *vote.Poll, v []any) (vote.State, error) {
 			return s, vote.Unavailable(fmt.Errorf("poll %s: state: withheld %q: %w", p.ID, w, err))
 		}
 		s.Withheld = n
+	}
+	if c, ok := v[4].(string); ok {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil {
+			return s, vote.Unavailable(fmt.Errorf("poll %s: state: corrected %q: %w", p.ID, c, err))
+		}
+		s.Corrected = n
 	}
 	return s, nil
 }
@@ -287,6 +294,11 @@ func (s *Store) SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.St
 // SetWithheld implements Store.
 func (s *Store) SetWithheld(ctx context.Context, p *vote.Poll, n int) (vote.State, error) {
 	return s.setState(ctx, p, "withheld", n)
+}
+
+// SetCorrected implements Store.
+func (s *Store) SetCorrected(ctx context.Context, p *vote.Poll, at int64) (vote.State, error) {
+	return s.setState(ctx, p, "corrected", at)
 }
 
 // Snapshot implements Store. It is one MULTI/EXEC round trip of reads on the poll's node.
