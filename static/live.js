@@ -31,6 +31,7 @@ const S = {
     won: 'Winner',
     won_tie: 'Tied for first place',
     won_text: '{share} · {n} of {total} votes counted',
+    corrected: 'Corrected at {t}: the result changed after it was revealed (a ballot held for review was counted or voided).',
     open: 'Voting is open. The result stays secret until it is revealed.',
     open_public: 'Voting is open.',
     scheduled: 'Voting has not opened yet.',
@@ -64,6 +65,7 @@ const S = {
     won: '获胜者',
     won_tie: '并列第一',
     won_text: '{share} · 计票 {total} 票中的 {n} 票',
+    corrected: '{t} 更正：结果揭晓后有变动（一张待审核的选票被计入或作废）。',
     open: '投票进行中。结果揭晓前保密。',
     open_public: '投票进行中。',
     scheduled: '投票尚未开始。',
@@ -175,6 +177,19 @@ function renderWinner(on) {
     return li;
   }));
   $('w-text').textContent = t('won_text', { share: `${num((max / total) * 100, 1)}%`, n: num(max), total: num(total) });
+  $('w-corrected').hidden = !snap.corrected_at;
+  if (snap.corrected_at) $('w-corrected').textContent = t('corrected', { t: zoned(snap.corrected_at) });
+}
+
+// zoned is an instant's date and time in the poll's time zone, with the zone's name.
+function zoned(at) {
+  const opts = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' };
+  const lang = document.documentElement.lang || 'en';
+  try {
+    return new Intl.DateTimeFormat(lang, { ...opts, timeZone: poll.time_zone }).format(new Date(at));
+  } catch (e) {
+    return new Intl.DateTimeFormat(lang, opts).format(new Date(at));
+  }
 }
 
 function renderTurnout() {

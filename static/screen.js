@@ -109,19 +109,29 @@ function show(m) {
   $('rate').textContent = num(m.rate, m.rate < 10 ? 1 : 0);
   $('status').hidden = !STATUS[m.status];
   $('status').textContent = STATUS[m.status] || '';
+  // Before the opening: when voting opens (in the poll's time zone) instead of a count of 0.
+  const pre = m.status === 'scheduled';
+  document.body.classList.toggle('pre-show', pre);
+  if (pre && poll && poll.opens_at) {
+    $('status').textContent = `投票将于 ${clock(poll.opens_at, 'zh-CN', true)} 开始 · Voting opens ${clock(poll.opens_at, 'en-GB', true)}`;
+  }
   const pub = m.results !== 'hidden' && !!m.tally;
-  // The QR code asks people to vote: while they can, small beside the results when they show.
-  $('qr-box').hidden = m.status !== 'open';
-  document.body.classList.toggle('qr-on', m.status === 'open');
+  // The QR code asks people to vote: while they can (and before, to be ready), small beside the
+  // results when they show.
+  const qr = m.status === 'open' || pre;
+  $('qr-box').hidden = !qr;
+  document.body.classList.toggle('qr-on', qr);
   if (!pub) {
     hideWinner();
     winner.seen = false;
     board.clear();
     $('stage-note').hidden = true;
+    $('correction').hidden = true;
     setMode('hidden');
     return;
   }
   setMode('results');
+  showCorrection(m);
   const w = withheldOf(m);
   const staged = w > 0;
   $('stage-note').hidden = !staged;
@@ -143,6 +153,26 @@ function show(m) {
   }
   board.update(m.tally, poll ? poll.candidates : []);
   if (winner.on) renderWinner();
+}
+
+// showCorrection says, with its time, that the revealed result changed afterwards.
+function showCorrection(m) {
+  const at = m.results === 'revealed' && m.corrected_at;
+  $('correction').hidden = !at;
+  if (!at) return;
+  const hm = clock(at, 'zh-CN');
+  $('correction').replaceChildren(el('span', { lang: 'zh-CN' }, `更正 ${hm}：揭晓后结果有变动`), ' · ',
+    el('span', { lang: 'en' }, `Corrected at ${clock(at, 'en-GB')}: the result changed after the reveal`));
+}
+// clock is the time of an RFC 3339 instant in the poll's time zone, with the zone's name (and
+// the date, with day).
+function clock(at, locale, day) {
+  const opts = { hour: '2-digit', minute: '2-digit', timeZoneName: 'short', ...(day ? { weekday: 'short', month: 'short', day: 'numeric' } : {}) };
+  try {
+    return new Intl.DateTimeFormat(locale, { ...opts, timeZone: poll && poll.time_zone }).format(new Date(at));
+  } catch (e) {
+    return new Intl.DateTimeFormat(locale, opts).format(new Date(at));
+  }
 }
 
 function setMode(mode) {
@@ -263,6 +293,7 @@ async function checklist() {
   $('check-confirm-row').hidden = !c.confirm_needed;
   $('check-confirm').checked = false;
   $('check-go').disabled = c.confirm_needed;
+  $('check').returnValue = ''; // Escape keeps the last one: it must not reveal
   $('check').showModal();
 }
 $('check-confirm').addEventListener('change', () => { $('check-go').disabled = !$('check-confirm').checked; });
