@@ -104,7 +104,12 @@ const withheldOf = (m) => (m && m.results === 'revealed' ? m.withheld || 0 : 0);
 function show(m) {
   const before = last;
   last = m;
-  setCount(m.ballots);
+  // One figure per meaning: beside shares, the votes they are shares of; else the ballots received.
+  const shares = m.results !== 'hidden' && !!m.tally && withheldOf(m) === 0;
+  setCount(shares ? Object.values(m.tally).reduce((a, n) => a + n, 0) : m.ballots);
+  $('count-label').replaceChildren(...(shares
+    ? [el('span', { lang: 'zh-CN' }, '已计票数'), ' ', el('span', { lang: 'en' }, 'votes counted')]
+    : [el('span', { lang: 'zh-CN' }, '已收到选票'), ' ', el('span', { lang: 'en' }, 'ballots received')]));
   $('rate-box').hidden = false;
   $('rate').textContent = num(m.rate, m.rate < 10 ? 1 : 0);
   $('status').hidden = !STATUS[m.status];
@@ -113,7 +118,8 @@ function show(m) {
   const pre = m.status === 'scheduled';
   document.body.classList.toggle('pre-show', pre);
   if (pre && poll && poll.opens_at) {
-    $('status').textContent = `投票将于 ${clock(poll.opens_at, 'zh-CN', true)} 开始 · Voting opens ${clock(poll.opens_at, 'en-GB', true)}`;
+    $('status').replaceChildren(el('span', { lang: 'zh-CN' }, `投票将于 ${clock(poll.opens_at, 'zh-CN', true)} 开始`),
+      el('span', { lang: 'en' }, `Voting opens ${clock(poll.opens_at, 'en-GB', true)}`));
   }
   const pub = m.results !== 'hidden' && !!m.tally;
   // The QR code asks people to vote: while they can (and before, to be ready), small beside the
@@ -164,15 +170,22 @@ function showCorrection(m) {
   $('correction').replaceChildren(el('span', { lang: 'zh-CN' }, `更正 ${hm}：揭晓后结果有变动`), ' · ',
     el('span', { lang: 'en' }, `Corrected at ${clock(at, 'en-GB')}: the result changed after the reveal`));
 }
-// clock is the time of an RFC 3339 instant in the poll's time zone, with the zone's name (and
-// the date, with day).
+// clock is the time of an RFC 3339 instant in the poll's time zone (and its date, with day),
+// then the zone's name.
 function clock(at, locale, day) {
-  const opts = { hour: '2-digit', minute: '2-digit', timeZoneName: 'short', ...(day ? { weekday: 'short', month: 'short', day: 'numeric' } : {}) };
+  const opts = { hour: '2-digit', minute: '2-digit', ...(day ? { weekday: 'short', month: 'short', day: 'numeric' } : {}) };
+  const tz = poll && poll.time_zone;
+  let f;
   try {
-    return new Intl.DateTimeFormat(locale, { ...opts, timeZone: poll && poll.time_zone }).format(new Date(at));
+    f = new Intl.DateTimeFormat(locale, { ...opts, timeZone: tz });
   } catch (e) {
-    return new Intl.DateTimeFormat(locale, opts).format(new Date(at));
+    f = new Intl.DateTimeFormat(locale, opts);
   }
+  let zone = '';
+  try {
+    zone = new Intl.DateTimeFormat('en-GB', { timeZone: tz, timeZoneName: 'short' }).formatToParts(new Date(at)).find((p) => p.type === 'timeZoneName').value;
+  } catch (e) { /* no zone name */ }
+  return `${f.format(new Date(at))} ${zone}`.trim();
 }
 
 function setMode(mode) {
@@ -408,7 +421,7 @@ async function loadQR() {
 showOverlay();
 loadPoll();
 loadQR();
-showCheckpoint($('log'), pollId, (n, root) => `日志 log ${num(n)} · ${root}`);
+showCheckpoint($('log'), pollId, (n, root) => `公开日志 ${num(n)} 条 · public log: ${num(n)} ${n === 1 ? 'entry' : 'entries'} · ${root}`);
 if (rehearsal) $('rehearsal').hidden = false;
 // onSnapshot takes the hub's snapshots: none in a rehearsal; an older step than the one this
 // screen just asked for is not shown back (the hub's message of it follows within a tick).
