@@ -240,14 +240,18 @@ func testConsoleControls(t *testing.T, b *browser) {
 		t.Errorf("after Cancel the results are %v", r)
 	}
 
+	// A ballot held for review: the reveal's checklist says so and asks to reveal without it.
+	setDifficulty(t, p.url, 0)
+	castHeldVote(t, p.url, "kazan")
 	tab.click(`button[data-value=closed]`)
 	tab.waitTrue(`document.getElementById('confirm').open && document.getElementById('confirm-warn').hidden`)
 	tab.click(`#confirm-ok`)
 	tab.expectText(`#status`, "closed")
 	tab.click(`button[data-value=revealed]`)
 	tab.waitTrue(`document.getElementById('confirm').open`)
-	tab.expectText(`#confirm-title`, "Reveal the results?")
-	tab.waitTrue(`document.getElementById('confirm-warn').hidden`)
+	tab.expectText(`#confirm-title`, "Reveal without the held ballots?")
+	tab.waitTrue(`!document.getElementById('confirm-warn').hidden && /^Checklist: received \d+ · counted \d+ · held 1 · pending 0 · (no tie for first place|\d+ candidates tied)/.test(document.getElementById('confirm-text').textContent)`)
+	tab.screenshot("organiser-reveal-checklist.png", false)
 	tab.click(`#confirm-ok`)
 	tab.expectText(`#results`, "revealed")
 	if r := results(); r != "revealed" {
