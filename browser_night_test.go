@@ -88,6 +88,9 @@ func testNight(t *testing.T, b *browser) {
 		screens[j].screenshot("night-4-winner-"+s.name+".png", false)
 	}
 	livePage.waitTrue(`!document.getElementById('winner').hidden && document.getElementById('w-corrected').hidden`)
+	ballotPage := b.tab(t, phone, "en-US") // the ballot page leads with the result too
+	ballotPage.navigate(p.url + "/vote/" + builtinPoll)
+	ballotPage.waitTrue(`!document.getElementById('winner').hidden && document.getElementById('w-names').textContent.includes('Xianning') && document.getElementById('w-head').textContent === 'The winner'`)
 
 	// A correction: the held ballot, released after the reveal, ties Kazan with Xianning.
 	adminPost(t, p.url, "held/"+held, `{"action":"release"}`)
@@ -99,6 +102,9 @@ func testNight(t *testing.T, b *browser) {
 	}
 	livePage.waitTrue(`!document.getElementById('w-corrected').hidden && /Corrected at .*(GMT\+8|CST)/.test(document.getElementById('w-corrected').textContent)`)
 	livePage.expectText(`#w-head`, "Tied for first place")
+	ballotPage.waitTrue(`!document.getElementById('w-corrected').hidden && document.getElementById('w-head').textContent === 'Tied for first place'`)
+	ballotPage.screenshot("night-5-correction-ballot.png", false)
+	ballotPage.checkAccessible("ballot page with a corrected result")
 	livePage.screenshot("night-5-correction-live.png", true)
 	livePage.checkAccessible("live page with a correction")
 }
