@@ -178,6 +178,8 @@ func TestRoleRights(t *testing.T) {
 	}{
 		{"POST", "/status", `{"status":"open"}`, change},
 		{"POST", "/results", `{"results":"hidden"}`, results},
+		{"POST", "/reveal", `{"withheld":0}`, results},
+		{"GET", "/checklist", "", results},
 		{"POST", "/difficulty", `{"difficulty":0}`, change},
 		{"GET", "/held", "", read},
 		{"POST", "/held", `{"receipts":["nosuch"],"action":"void"}`, change},
@@ -229,6 +231,13 @@ func TestRoleRights(t *testing.T) {
 					t.Errorf("= %d %s, want the role's right", r.Status, r.Body)
 				}
 			})
+		}
+	}
+	// The checklist: the operator, who may not read the hidden tally, is not told who is tied.
+	for token, ids := range map[string]bool{adminToken: true, operatorToken: false} {
+		r := e.anonymous().get("/api/v1/admin/polls/"+e.Poll.ID+"/checklist", "Authorization", "Bearer "+token)
+		if _, ok := r.JSON(t)["tied_first_ids"]; ok != ids {
+			t.Errorf("checklist with token %q = %s", token, r.Body)
 		}
 	}
 	// The reads of the organiser's results and live updates: the auditor sees the hidden tally,
