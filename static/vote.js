@@ -199,7 +199,7 @@ function onSnapshot(m) {
 function buildBallot() {
   const many = poll.max_choices > 1;
   const box = $('cands');
-  for (const c of poll.candidates) {
+  for (const c of ordered(poll.candidates)) {
     const id = 'c-' + c.id;
     const input = el('input', {
       type: many ? 'checkbox' : 'radio', name: 'choice', id, value: c.id,
@@ -222,8 +222,43 @@ function buildBallot() {
   $('ballot').addEventListener('submit', submit);
 }
 
+// ordered is the candidates in the order this voter sees them: the ballot file's when it fixes
+// the order, else an order of this voter's own (a shuffle seeded by a number this browser keeps
+// for the poll), so that no place on the list is favoured and a reload shows the same order.
+function ordered(cands) {
+  if (poll.order === 'fixed') return cands;
+  const key = `lv_order_${poll.id}`;
+  let seed = 0;
+  try {
+    seed = Number(localStorage.getItem(key)) || 0;
+    if (!seed) {
+      seed = crypto.getRandomValues(new Uint32Array(1))[0] || 1;
+      localStorage.setItem(key, String(seed));
+    }
+  } catch (e) {
+    seed = seed || crypto.getRandomValues(new Uint32Array(1))[0] || 1; // storage off: this page's order
+  }
+  const next = () => { // mulberry32
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let x = seed;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...cands];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 const inputs = () => [...document.querySelectorAll('input[name=choice]')];
-const chosen = () => inputs().filter((i) => i.checked).map((i) => i.value);
+// chosen is the checked candidates, in the ballot file's order (whatever order this voter sees).
+const chosen = () => {
+  const on = new Set(inputs().filter((i) => i.checked).map((i) => i.value));
+  return poll.candidates.map((c) => c.id).filter((id) => on.has(id));
+};
 const name = (id) => {
   const c = poll.candidates.find((x) => x.id === id);
   return c ? `${text(c.city)} · ${text(c.initiative)}` : id;

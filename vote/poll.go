@@ -96,6 +96,10 @@ type Poll struct {
 	Fraud FraudPolicy
 	// Branding is the organisers' logo and colours for the pages (zero: livevote's own look).
 	Branding Branding
+	// FixedOrder keeps the candidates in the ballot file's order on every ballot; otherwise each
+	// voter's ballot shows them in an order of its own (random, stable for that voter), so that
+	// no place on a long list is favoured.
+	FixedOrder bool
 
 	index map[string]int // candidate id -> index in Candidates (NewPoll)
 }

@@ -53,6 +53,7 @@ type filePoll struct {
 	Status      vote.Status     `yaml:"status"`
 	Results     vote.Visibility `yaml:"results"`
 	Difficulty  *int            `yaml:"difficulty"`
+	Order       string          `yaml:"order"`
 	Fraud       *fileFraud      `yaml:"fraud"`
 	Branding    *fileBranding   `yaml:"branding"`
 	Candidates  []fileCandidate `yaml:"candidates"`
@@ -157,6 +158,13 @@ func (fp filePoll) poll(dir string) (*vote.Poll, error) {
 	}
 	if fp.Difficulty != nil {
 		p.Initial.Difficulty = *fp.Difficulty
+	}
+	switch fp.Order {
+	case "", "random":
+	case "fixed":
+		p.FixedOrder = true
+	default:
+		return nil, fmt.Errorf("order: %q must be random or fixed", fp.Order)
 	}
 	if p.Initial.Difficulty < 0 || p.Initial.Difficulty > vote.MaxDifficulty {
 		return nil, fmt.Errorf("difficulty: %d must be between 0 and %d", p.Initial.Difficulty, vote.MaxDifficulty)
