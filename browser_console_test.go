@@ -34,6 +34,37 @@ func TestConsole(t *testing.T) {
 	t.Run("export and audit", func(t *testing.T) { testConsoleRecords(t, b) })
 	t.Run("difficulty confirmed, reveal warns while open", func(t *testing.T) { testConsoleControls(t, b) })
 	t.Run("attention flags", func(t *testing.T) { testConsoleFlags(t, b) })
+	t.Run("auditor reads only; operator pointed to the screen", func(t *testing.T) { testConsoleRoles(t, b) })
+}
+
+// testConsoleRoles signs in with the auditor's token (a console without controls, with the log's
+// key, the checkpoint and how to verify) and with the operator's (pointed to the big screen).
+func testConsoleRoles(t *testing.T, b *browser) {
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
+		"LIVEVOTE_AUDITOR_TOKEN": "auditor-token", "LIVEVOTE_OPERATOR_TOKEN": "operator-token",
+	})
+	castVote(t, p.url, "kazan")
+	tab := b.tab(t, consoleScreen, "en-US")
+	tab.navigate(p.url + "/organiser/" + builtinPoll)
+	tab.waitTrue(`!document.getElementById('login-box').hidden`)
+	tab.sendKeys(`#token`, "operator-token\r")
+	tab.waitTrue(`document.getElementById('login-error').textContent.includes("operator's token") && !document.getElementById('login-operator').hidden`)
+	if h := evaluate[string](tab, `document.getElementById('operator-screen').getAttribute('href')`); h != "/screen/"+builtinPoll {
+		t.Errorf("the operator is pointed to %q", h)
+	}
+	tab.screenshot("organiser-operator.png", false)
+
+	evaluate[string](tab, `document.getElementById('token').value = ''`)
+	tab.sendKeys(`#token`, "auditor-token\r")
+	tab.waitTrue(`!document.getElementById('console').hidden && !document.getElementById('auditor').hidden`)
+	tab.waitTrue(`document.getElementById('au-key').textContent.startsWith('livevote+') && document.getElementById('au-checkpoint').textContent.includes('livevote/` + builtinPoll + `')`)
+	tab.expectText(`#tally li[data-id=kazan] .b-num`, "1") // the hidden tally, read
+	if shown := evaluate[[]string](tab, `[...document.querySelectorAll('[data-set], #pow-form, #trusted-form, #release-all')].filter((e) => e.checkVisibility()).map((e) => e.id || e.dataset.value)`); len(shown) > 0 {
+		t.Errorf("the auditor's console shows controls: %v", shown)
+	}
+	tab.screenshot("organiser-auditor.png", true)
+	tab.checkAccessible("auditor's console")
 }
 
 // signIn opens the console of poll at base and signs in with the organiser token.

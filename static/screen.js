@@ -39,7 +39,7 @@ const winner = { on: false, timer: 0, seen: false }; // the winner view: shown, 
 const board = bars($('bars'), {
   labels: (c) => ({ name: `${c.city.zh} ${c.city.en}`, sub: `${c.initiative.zh} · ${c.initiative.en}` }),
   leaderText: (n) => leaderWord(n),
-  votesText: () => 'votes',
+  votesText: (n) => (n === 1 ? 'vote' : 'votes'),
   columns: 2,
 });
 
