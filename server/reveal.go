@@ -52,6 +52,9 @@ func (s *server) handleSetResults() fiber.Handler {
 		withheld := 0
 		if snap.State.Results == vote.ResultsHidden {
 			withheld = len(vote.Places(snap.Tally))
+			if p.RevealTop > 0 {
+				withheld = min(withheld, p.RevealTop) // only the top places are staged
+			}
 		}
 		// Withheld first: while the results are hidden it shows nothing, so no moment shows
 		// more than the stage. A new reveal has no correction yet.
@@ -184,7 +187,8 @@ func (s *server) logStatement(c *fiber.Ctx, p *vote.Poll, snap vote.Snapshot) er
 
 // handleChecklist answers what the organiser checks before the reveal: ballots received,
 // counted, held (pending among them), how many candidates are tied for first place (0: no tie)
-// and, for those who may read the hidden tally, which (docs/API.md).
+// and, for those who may read the hidden tally, which; the ballot file's tie-break when it gives
+// one (docs/API.md).
 func (s *server) handleChecklist() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p, err := s.poll(c)
@@ -205,6 +209,9 @@ func (s *server) handleChecklist() fiber.Handler {
 			"poll": p.ID, "status": snap.State.Status, "results": snap.State.Results,
 			"received": snap.Received(), "counted": snap.Ballots, "held": snap.Held, "pending": snap.Pending,
 			"tied_first": len(first), "confirm_needed": snap.Held > 0 || snap.Pending > 0,
+		}
+		if !p.TieBreak.IsZero() {
+			out["tie_break"] = p.TieBreak
 		}
 		if s.role(c).can(rightRead) { // the operator drives the screen: no hidden tally, not even who leads
 			out["tied_first_ids"] = first

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/livevote/livevote/vote"
+	"github.com/livevote/livevote/vote/memstore"
 )
 
 // TestStagedReveal steps a reveal from hidden through every place and checks that the results
@@ -159,4 +160,24 @@ func TestCorrectionAfterReveal(t *testing.T) {
 			t.Errorf("a new reveal carries the old correction: %v", res)
 		}
 	})
+}
+
+// TestRevealTop: a ballot file that stages only the first place shows the others when the reveal
+// starts, and gives its tie-break in the checklist.
+func TestRevealTop(t *testing.T) {
+	e := newEnv(t, memstore.New(), []string{`reveal: {top: 1, tie_break: {en: "The jury decides.", zh: "评审团决定。"}}`})
+	for _, c := range []string{"a", "a", "b"} {
+		e.voter().mustVote(c)
+	}
+	if tb := e.adminGet("/checklist").JSON(t)["tie_break"]; tb == nil || tb.(map[string]any)["en"] != "The jury decides." {
+		t.Errorf("checklist tie_break = %v", tb)
+	}
+	e.mustAdmin("results", map[string]any{"results": "revealed"})
+	if res := e.results(); res["withheld"] != 1.0 || !sameKeys(res["tally"], []string{"b", "c"}) {
+		t.Errorf("results at the start of a top-1 reveal = %v", res)
+	}
+	e.mustAdmin("reveal", map[string]any{"withheld": 0})
+	if res := e.results(); !sameKeys(res["tally"], []string{"a", "b", "c"}) {
+		t.Errorf("results after the last step = %v", res)
+	}
 }

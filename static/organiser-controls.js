@@ -1,7 +1,7 @@
 // organiser-controls.js: the console's controls: voting status (open, pause, close) and results
 // visibility (hidden, live, revealed), each after a confirmation (revealing while voting is open
 // warns so), and the proof-of-work difficulty, confirmed on the page once the server took it.
-import { num, time } from './common.js';
+import { num, text, time } from './common.js';
 
 // controls wires the controls of the console to ctx (organiser.js).
 export function controls(ctx) {
@@ -23,7 +23,7 @@ export function controls(ctx) {
         if (!c.ok) return ctx.error(c);
         const d = c.data;
         vars.check = t('check', { received: num(d.received), counted: num(d.counted), held: num(d.held), pending: num(d.pending),
-          ties: d.tied_first > 1 ? t('check_tie', { n: num(d.tied_first) }) : t('check_no_tie') });
+          ties: d.tied_first > 1 ? t('check_tie', { n: num(d.tied_first) }) + (d.tie_break ? ` (${text(d.tie_break)})` : '') : t('check_no_tie') });
         if (d.confirm_needed) {
           key = 'c_revealed_held';
           body.confirm = true;

@@ -302,7 +302,8 @@ async function checklist() {
     row('已计票', c.counted === 1 ? 'ballot counted' : 'ballots counted', c.counted),
     row('暂扣待审核', 'held for review', c.held, c.held > 0),
     row('等待检验', 'pending (choice test)', c.pending, c.pending > 0),
-    row('并列第一', 'tied for first place', c.tied_first, c.tied_first > 1));
+    row('并列第一', 'tied for first place', c.tied_first, c.tied_first > 1),
+    ...(c.tie_break ? [el('li', {}, el('span', { lang: 'zh-CN' }, c.tie_break.zh), ' · ', el('span', { lang: 'en' }, c.tie_break.en))] : []));
   $('check-confirm-row').hidden = !c.confirm_needed;
   $('check-confirm').checked = false;
   $('check-go').disabled = c.confirm_needed;

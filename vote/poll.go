@@ -100,6 +100,11 @@ type Poll struct {
 	// voter's ballot shows them in an order of its own (random, stable for that voter), so that
 	// no place on a long list is favoured.
 	FixedOrder bool
+	// RevealTop, when above zero, stages only the first RevealTop places of the reveal: the
+	// places below show at once when it starts. TieBreak is the organisers' rule for a tie for
+	// first place (shown before the reveal), zero when they gave none.
+	RevealTop int
+	TieBreak  Text
 
 	index map[string]int // candidate id -> index in Candidates (NewPoll)
 }

@@ -52,6 +52,7 @@ func TestParseErrorsNameFilePollAndField(t *testing.T) {
 		{"no candidates", `polls: [{id: p, title: {en: T, zh: T}}]`, "poll p: candidates"},
 		{"candidate text", `polls: [{id: p, title: {en: T, zh: T}, candidates: [{id: a, city: {en: A}}]}]`, "candidate a: "},
 		{"dates", `polls: [{id: p, title: {en: T, zh: T}, opens_at: 2023-11-30T00:00:00Z, closes_at: 2023-11-01T00:00:00Z, ` + cand + `}]`, "poll p: closes_at"},
+		{"bad reveal", `polls: [{id: p, title: {en: T, zh: T}, reveal: {top: -1}, ` + cand + `}]`, "poll p: reveal: top"},
 		{"bad order", `polls: [{id: p, title: {en: T, zh: T}, order: alphabetical, ` + cand + `}]`, "poll p: order"},
 		{"twice", `polls: [{id: p, title: {en: T, zh: T}, ` + cand + `}, {id: p, title: {en: T, zh: T}, ` + cand + `}]`, "poll p: id: defined twice"},
 	}
