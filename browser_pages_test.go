@@ -166,6 +166,12 @@ func testScreenNamesWhole(t *testing.T, b *browser) {
 		if vp.name == "1920" && (sizes[0] < 36 || sizes[1] < 40) {
 			t.Errorf("screen %s: names %.0f px, counts %.0f px at 1080 px high", vp.name, sizes[0], sizes[1])
 		}
+		// The whole display, 4:3 included; the initiatives at least 2.5% of its height on 16:9
+		// (1.9% on 4:3, where two columns of 8 rows leave no more).
+		fill := evaluate[[]float64](tab, `[document.getElementById('stage').getBoundingClientRect().height / innerHeight, parseFloat(getComputedStyle(document.querySelector('#bars .b-sub')).fontSize) / innerHeight]`)
+		if least := map[string]float64{"1920": 0.025, "1024": 0.019}[vp.name]; fill[0] < 0.999 || fill[1] < least-0.0005 {
+			t.Errorf("screen %s: the stage is %.0f%% of the height, the initiatives %.1f%% (want %.1f%%)", vp.name, fill[0]*100, fill[1]*100, least*100)
+		}
 		tab.checkAccessible("big screen with live results " + vp.name)
 	}
 
