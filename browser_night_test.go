@@ -46,6 +46,29 @@ func testNight(t *testing.T, b *browser) {
 		}
 		tab.screenshot("night-1-preshow-"+s.name+".png", false)
 	}
+	// A rehearsal before the night: the whole reveal on made-up numbers, nothing sent.
+	rehearsal := b.tab(t, bigScreen, "en-US")
+	requests := rehearsal.recordTimedNetwork()
+	rehearsal.navigate(pre.url + "/screen/" + builtinPoll + "?rehearsal")
+	rehearsal.waitTrue(`!document.getElementById('rehearsal').hidden && document.getElementById('title-zh').textContent !== ''`)
+	rehearsal.keys("r")
+	rehearsal.waitTrue(`document.getElementById('stage-note').textContent.includes('places to come')`)
+	for range 3 {
+		rehearsal.keys(" ")
+	}
+	rehearsal.waitTrue(`document.querySelectorAll('#bars li').length > 0`)
+	rehearsal.screenshot("night-0-rehearsal-1920x1080.png", false)
+	if len(requests.all()) == 0 {
+		t.Error("no request of the rehearsal's page was recorded")
+	}
+	for _, r := range requests.all() {
+		if strings.Contains(r.path, "/admin/") || strings.Contains(r.path, "/results") {
+			t.Errorf("the rehearsal asked the server: %s %s", r.method, r.path)
+		}
+	}
+	if r := getJSON(t, pre.url+"/api/v1/polls/"+builtinPoll+"/results", organiser); r["results"] != "hidden" || r["withheld"] != nil {
+		t.Errorf("after the rehearsal the results are %v", r)
+	}
 	pre.stop()
 
 	p := startPages(t)
