@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
@@ -149,7 +150,13 @@ func publicResults(p *vote.Poll, snap vote.Snapshot) fiber.Map {
 // already, the change is a correction, for everyone to see (State.Corrected) and in the log (a
 // "correction" entry with the new result).
 func (s *server) corrected(c *fiber.Ctx, p *vote.Poll) error {
-	snap, err := s.store.Snapshot(c.UserContext(), p, s.now())
+	return s.markCorrected(c.UserContext(), p, s.role(c).String())
+}
+
+// markCorrected is corrected for a change by role (an organiser's review, or the "system"'s
+// automatic release).
+func (s *server) markCorrected(ctx context.Context, p *vote.Poll, role string) error {
+	snap, err := s.store.Snapshot(ctx, p, s.now())
 	if err != nil || !snap.State.Final() {
 		return err
 	}
@@ -157,10 +164,10 @@ func (s *server) corrected(c *fiber.Ctx, p *vote.Poll) error {
 	if err != nil {
 		return err
 	}
-	if err := s.logAction(c, p, "correction", string(v)); err != nil {
+	if err := s.store.LogAction(ctx, p, vote.AdminAction{Action: "correction", Value: string(v), Role: role, At: s.now()}); err != nil {
 		return err
 	}
-	st, err := s.store.SetCorrected(c.UserContext(), p, s.now().UnixMilli())
+	st, err := s.store.SetCorrected(ctx, p, s.now().UnixMilli())
 	if err != nil {
 		return err
 	}

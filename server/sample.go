@@ -97,4 +97,9 @@ func (s *server) settleOne(ctx context.Context, pf *pollFraud) {
 		s.log.Info("skewed sources: their pending ballots stay held", "poll", pf.poll.ID, "ballots", done.Skewed, "sources", len(done.SkewedSources))
 	}
 	s.obs.Settled(pf.poll.ID, done.Released, done.Skewed)
+	if done.Released > 0 { // released after the reveal: a correction, never silent
+		if err := s.markCorrected(ctx, pf.poll, vote.ReleasedBy); err != nil {
+			s.log.Warn("correction not recorded", "poll", pf.poll.ID, "err", err)
+		}
+	}
 }
