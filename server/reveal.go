@@ -59,7 +59,7 @@ func (s *server) handleSetResults() fiber.Handler {
 		}
 		// Withheld first: while the results are hidden it shows nothing, so no moment shows
 		// more than the stage. A new reveal has no correction yet.
-		if _, err := s.store.SetWithheld(ctx, p, withheld); err != nil {
+		if _, err := s.store.SetWithheld(ctx, p, withheld, 0, s.now().UnixMilli()); err != nil {
 			return vote.State{}, err
 		}
 		if _, err := s.store.SetCorrected(ctx, p, 0); err != nil {
@@ -79,8 +79,8 @@ func (s *server) handleSetResults() fiber.Handler {
 
 // handleReveal moves the staged reveal to the step the presenter asks for: {"withheld": N}, the
 // places (from the first down) still to be withheld, 0 to show everything; N one less than now
-// shows the next place, one more takes the last shown back. It answers what the public now sees:
-// the results as GET .../results answers them to the public. errNotRevealed while the results
+// shows the next place, one more takes the last shown back. It answers what the stage now shows,
+// as GET .../results answers the public once vote.StepGrace has passed (a step back at once). errNotRevealed while the results
 // are not revealed; errInvalidRequest for an N below 0 or above the number of places.
 func (s *server) handleReveal() fiber.Handler {
 	type body struct {
@@ -112,7 +112,7 @@ func (s *server) handleReveal() fiber.Handler {
 				return err
 			}
 			was := snap.State
-			if snap.State, err = s.store.SetWithheld(ctx, p, n); err != nil {
+			if snap.State, err = s.store.SetWithheld(ctx, p, n, max(0, was.Withheld), s.now().UnixMilli()); err != nil {
 				return err
 			}
 			s.states.put(p, snap.State)
@@ -123,6 +123,7 @@ func (s *server) handleReveal() fiber.Handler {
 			}
 		}
 		snap.State.Status = p.Effective(snap.State.Status, snap.At)
+		snap.State.Before = 0 // the presenter sees the step now; the public StepGrace later
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(publicResults(p, snap))
 	}
@@ -138,7 +139,7 @@ func publicResults(p *vote.Poll, snap vote.Snapshot) fiber.Map {
 		out["tally"] = pub
 	}
 	if snap.State.Results == vote.ResultsRevealed {
-		out["withheld"] = max(0, snap.State.Withheld)
+		out["withheld"] = snap.PublicWithheld()
 		if at := vote.CorrectedAt(snap.State); at != "" {
 			out["corrected_at"] = at
 		}

@@ -143,6 +143,11 @@ type State struct {
 	// Places) the stage has not shown yet: the presenter shows them one by one, and the public
 	// sees only what the stage has shown (Snapshot.PublicTally). Zero: everything is shown.
 	Withheld int `json:"withheld"`
+	// Before is what Withheld was before the last step, and StepAt when (Unix milliseconds) that
+	// step was taken: a step forward becomes public StepGrace after it (Snapshot.PublicTally), so
+	// that the presenter's screen shows a place before anyone else.
+	Before int   `json:"before"`
+	StepAt int64 `json:"step_at"`
 	// Corrected is when (Unix milliseconds) the tally last changed after the result became a
 	// statement (State.Final): a late release or void, shown to everyone as a correction. Zero:
 	// never. A new reveal starts at zero.

@@ -66,9 +66,10 @@ type States interface {
 	SetStatus(ctx context.Context, p *Poll, s Status) (State, error)
 	SetResults(ctx context.Context, p *Poll, v Visibility) (State, error)
 	SetDifficulty(ctx context.Context, p *Poll, d int) (State, error)
-	// SetWithheld sets how many places of a revealed result the stage has not shown yet
-	// (State.Withheld), for every instance, and returns the new state.
-	SetWithheld(ctx context.Context, p *Poll, n int) (State, error)
+	// SetWithheld sets, in one step for every instance, how many places of a revealed result the
+	// stage has not shown yet (State.Withheld: n), what it was before (State.Before: before) and
+	// when the step was taken (State.StepAt: at, Unix milliseconds), and returns the new state.
+	SetWithheld(ctx context.Context, p *Poll, n, before int, at int64) (State, error)
 	// SetCorrected sets when the revealed result was last corrected (State.Corrected).
 	SetCorrected(ctx context.Context, p *Poll, at int64) (State, error)
 }

@@ -74,7 +74,7 @@ func (mp *memPoll) stateOf(p *vote.Poll) vote.State {
 		s.Difficulty = mp.state.Difficulty
 	}
 	if mp.set["withheld"] {
-		s.Withheld = mp.state.Withheld
+		s.Withheld, s.Before, s.StepAt = mp.state.Withheld, mp.state.Before, mp.state.StepAt
 	}
 	if mp.set["corrected"] {
 		s.Corrected = mp.state.Corrected
@@ -365,8 +365,8 @@ func (m *Store) SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.St
 }
 
 // SetWithheld implements Store.
-func (m *Store) SetWithheld(ctx context.Context, p *vote.Poll, n int) (vote.State, error) {
-	return m.setState(ctx, p, "withheld", func(s *vote.State) { s.Withheld = n })
+func (m *Store) SetWithheld(ctx context.Context, p *vote.Poll, n, before int, at int64) (vote.State, error) {
+	return m.setState(ctx, p, "withheld", func(s *vote.State) { s.Withheld, s.Before, s.StepAt = n, before, at })
 }
 
 // SetCorrected implements Store.
