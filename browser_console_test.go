@@ -35,6 +35,7 @@ func TestConsole(t *testing.T) {
 	t.Run("difficulty confirmed, reveal warns while open", func(t *testing.T) { testConsoleControls(t, b) })
 	t.Run("attention flags", func(t *testing.T) { testConsoleFlags(t, b) })
 	t.Run("new networks", func(t *testing.T) { testConsoleNewcomers(t, b) })
+	t.Run("auditor reads only; operator pointed to the screen", func(t *testing.T) { testConsoleRoles(t, b) })
 }
 
 // testConsoleNewcomers shows what the organiser sees of a farm with a new network for every
@@ -98,6 +99,36 @@ func testConsoleNewcomers(t *testing.T, b *browser) {
 	if r := getJSON(t, url+"/api/v1/polls/"+poll.ID+"/results", organiser); r["held"] != 30.0-1 || r["ballots"] != 42.0 {
 		t.Errorf("after voiding the new networks' group: %v; want the hall's 29 pending, 42 ballots received", r)
 	}
+}
+
+// testConsoleRoles signs in with the auditor's token (a console without controls, with the log's
+// key, the checkpoint and how to verify) and with the operator's (pointed to the big screen).
+func testConsoleRoles(t *testing.T, b *browser) {
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
+		"LIVEVOTE_AUDITOR_TOKEN": "auditor-token", "LIVEVOTE_OPERATOR_TOKEN": "operator-token",
+	})
+	castVote(t, p.url, "kazan")
+	tab := b.tab(t, consoleScreen, "en-US")
+	tab.navigate(p.url + "/organiser/" + builtinPoll)
+	tab.waitTrue(`!document.getElementById('login-box').hidden`)
+	tab.sendKeys(`#token`, "operator-token\r")
+	tab.waitTrue(`document.getElementById('login-error').textContent.includes("operator's token") && !document.getElementById('login-operator').hidden`)
+	if h := evaluate[string](tab, `document.getElementById('operator-screen').getAttribute('href')`); h != "/screen/"+builtinPoll {
+		t.Errorf("the operator is pointed to %q", h)
+	}
+	tab.screenshot("organiser-operator.png", false)
+
+	evaluate[string](tab, `document.getElementById('token').value = ''`)
+	tab.sendKeys(`#token`, "auditor-token\r")
+	tab.waitTrue(`!document.getElementById('console').hidden && !document.getElementById('auditor').hidden`)
+	tab.waitTrue(`document.getElementById('au-key').textContent.startsWith('livevote') && document.getElementById('au-checkpoint').textContent.includes('/` + builtinPoll + `\n')`)
+	tab.expectText(`#tally li[data-id=kazan] .b-num`, "1") // the hidden tally, read
+	if shown := evaluate[[]string](tab, `[...document.querySelectorAll('[data-set], #pow-form, #trusted-form, #release-all')].filter((e) => e.checkVisibility()).map((e) => e.id || e.dataset.value)`); len(shown) > 0 {
+		t.Errorf("the auditor's console shows controls: %v", shown)
+	}
+	tab.screenshot("organiser-auditor.png", true)
+	tab.checkAccessible("auditor's console")
 }
 
 // signIn opens the console of poll at base and signs in with the organiser token.
@@ -304,14 +335,18 @@ func testConsoleControls(t *testing.T, b *browser) {
 		t.Errorf("after Cancel the results are %v", r)
 	}
 
+	// A ballot held for review: the reveal's checklist says so and asks to reveal without it.
+	setDifficulty(t, p.url, 0)
+	castHeldVote(t, p.url, "kazan")
 	tab.click(`button[data-value=closed]`)
 	tab.waitTrue(`document.getElementById('confirm').open && document.getElementById('confirm-warn').hidden`)
 	tab.click(`#confirm-ok`)
 	tab.expectText(`#status`, "closed")
 	tab.click(`button[data-value=revealed]`)
 	tab.waitTrue(`document.getElementById('confirm').open`)
-	tab.expectText(`#confirm-title`, "Reveal the results?")
-	tab.waitTrue(`document.getElementById('confirm-warn').hidden`)
+	tab.expectText(`#confirm-title`, "Reveal without the held ballots?")
+	tab.waitTrue(`!document.getElementById('confirm-warn').hidden && /^Checklist: received \d+ · counted \d+ · held 1 · pending 0 · (no tie for first place|\d+ candidates tied)/.test(document.getElementById('confirm-text').textContent)`)
+	tab.screenshot("organiser-reveal-checklist.png", false)
 	tab.click(`#confirm-ok`)
 	tab.expectText(`#results`, "revealed")
 	if r := results(); r != "revealed" {

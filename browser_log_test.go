@@ -82,7 +82,7 @@ func testReceiptLog(t *testing.T, b *browser) {
 		tab := b.tab(t, bigScreen, "en-US")
 		tab.navigate(p.url + "/screen/" + builtinPoll)
 		tab.waitTrue(`document.getElementById('log').dataset.size === '4'`)
-		if got := tab.text(`#log`); !strings.HasPrefix(got, "日志 log 4 · ") || len(got) != len("日志 log 4 · ")+12 {
+		if got := tab.text(`#log`); !strings.HasPrefix(got, "公开日志 4 条 · public log: 4 entries · ") || len(got) != len("公开日志 4 条 · public log: 4 entries · ")+12 {
 			t.Errorf("the screen's checkpoint corner says %q", got)
 		}
 		tab.screenshot("screen-checkpoint.png", false)

@@ -33,7 +33,7 @@ func TestBrowserPages(t *testing.T) {
 	os.MkdirAll(screenshotDir, 0o755)
 	t.Run("screen names whole at 16:9 and 4:3", func(t *testing.T) { testScreenNamesWhole(t, b) })
 	t.Run("screen shows nothing for the operator", func(t *testing.T) { testScreenOperator(t, b) })
-	t.Run("screen stages the reveal from live; ties; final wording", func(t *testing.T) { testScreenRevealFromLive(t, b) })
+	t.Run("screen reveals from live at once; ties; final wording", func(t *testing.T) { testScreenRevealFromLive(t, b) })
 	t.Run("screen wears the poll's branding", func(t *testing.T) { testScreenBranding(t, b) })
 	t.Run("ballot on slow 3G", func(t *testing.T) { testBallotSlow3G(t, b) })
 	t.Run("ballot: one tap after a network drop", func(t *testing.T) { testBallotNetworkDrop(t, b) })
@@ -43,6 +43,7 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("HTML 404s", func(t *testing.T) { testNotFoundPages(t, b) })
 	t.Run("live page", func(t *testing.T) { testLivePage(t, b) })
 	t.Run("screenshots of every page", func(t *testing.T) { testScreenshots(t, b) })
+	t.Run("the night at three sizes", func(t *testing.T) { testNight(t, b) })
 }
 
 // startPages runs the program with the built-in ballot at a small proof-of-work difficulty.
@@ -165,10 +166,16 @@ func testScreenNamesWhole(t *testing.T, b *browser) {
 		if vp.name == "1920" && (sizes[0] < 36 || sizes[1] < 40) {
 			t.Errorf("screen %s: names %.0f px, counts %.0f px at 1080 px high", vp.name, sizes[0], sizes[1])
 		}
+		// The whole display, 4:3 included; the initiatives at least 2.5% of its height on 16:9
+		// (1.9% on 4:3, where two columns of 8 rows leave no more).
+		fill := evaluate[[]float64](tab, `[document.getElementById('stage').getBoundingClientRect().height / innerHeight, parseFloat(getComputedStyle(document.querySelector('#bars .b-sub')).fontSize) / innerHeight]`)
+		if least := map[string]float64{"1920": 0.025, "1024": 0.019}[vp.name]; fill[0] < 0.999 || fill[1] < least-0.0005 {
+			t.Errorf("screen %s: the stage is %.0f%% of the height, the initiatives %.1f%% (want %.1f%%)", vp.name, fill[0]*100, fill[1]*100, least*100)
+		}
 		tab.checkAccessible("big screen with live results " + vp.name)
 	}
 
-	// Revealed (staged from live): the winner view, whole at both sizes.
+	// Revealed from live (nothing left to stage): the winner view, whole at both sizes.
 	adminPost(t, p.url, "status", `{"status":"closed"}`)
 	for _, vp := range []struct {
 		name string
@@ -178,14 +185,7 @@ func testScreenNamesWhole(t *testing.T, b *browser) {
 		tab.navigate(p.url + "/screen/" + builtinPoll)
 		tab.waitTrue(`document.querySelectorAll('#bars li').length === 15`)
 		if vp.name == "1920" {
-			adminPost(t, p.url, "results", `{"results":"revealed"}`)
-			tab.waitTrue(`document.querySelectorAll('#bars li').length < 15`) // the staged reveal began
-		}
-		for range 20 {
-			tab.keys(" ")
-			if evaluate[bool](tab, `!document.getElementById('winner').hidden`) {
-				break
-			}
+			adminPost(t, p.url, "results", `{"results":"revealed"}`) // from live: everything was shown already
 		}
 		tab.waitTrue(`!document.getElementById('winner').hidden`)
 		tab.expectText(`#w-kicker`, "获胜者 · The winner")
@@ -221,17 +221,23 @@ func testScreenOperator(t *testing.T, b *browser) {
 	}
 	time.Sleep(300 * time.Millisecond) // what the page shows right after loading
 	noOperatorText("signed in through the link")
-	tab.press('r')
-	tab.waitTrue(`document.getElementById('org').textContent.includes('Press R again')`)
+	tab.press('r') // the checklist, which Escape closes
+	tab.waitTrue(`document.getElementById('check').open`)
+	tab.keys(kb.Escape)
+	tab.waitTrue(`!document.getElementById('check').open`)
 	noOperatorText("after R")
+	tab.press('p') // pause: answered in the overlay only
+	tab.waitTrue(`document.getElementById('org').textContent.includes('Paused')`)
+	noOperatorText("after P")
 	tab.press('h') // the overlay, asked for
-	tab.waitTrue(`document.getElementById('org').checkVisibility() && document.getElementById('org').innerText.includes('Press R again')`)
+	tab.waitTrue(`document.getElementById('org').checkVisibility() && document.getElementById('org').innerText.includes('Paused')`)
 	tab.screenshot("screen-operator-overlay.png", false)
 	tab.press('h')
 	tab.waitTrue(`!document.getElementById('org').checkVisibility()`)
 	noOperatorText("overlay off again")
 
-	// The QR code asks people to vote only while they can, and not over the results.
+	// The QR code asks people to vote only while they can, live results or not (then small,
+	// clear of the results).
 	qrShown := `document.getElementById('qr-box').checkVisibility()`
 	tab.waitTrue(qrShown)
 	adminPost(t, p.url, "status", `{"status":"paused"}`)
@@ -239,8 +245,22 @@ func testScreenOperator(t *testing.T, b *browser) {
 	tab.screenshot("screen-paused.png", false)
 	adminPost(t, p.url, "status", `{"status":"open"}`)
 	tab.waitTrue(qrShown)
+	castVotes(t, p.url, map[string]int{"pimpri-chinchwad": 2, "mannheim": 1})
 	adminPost(t, p.url, "results", `{"results":"live"}`)
-	tab.waitTrue(`document.body.classList.contains('mode-results') && !` + qrShown)
+	tab.waitTrue(`document.body.classList.contains('mode-results') && document.querySelectorAll('#bars li').length === 15 && ` + qrShown)
+	tab.expectText(`#url`, strings.TrimPrefix(p.url, "http://")+"/vote/"+builtinPoll)
+	overlaps := evaluate[[]string](tab, `(() => {
+		const q = document.getElementById('qr-box').getBoundingClientRect();
+		const hit = (r) => r.left < q.right && q.left < r.right && r.top < q.bottom && q.top < r.bottom;
+		return [...document.querySelectorAll('#bars li, .s-head h1, .s-head p, .s-side')].filter((e) => hit(e.getBoundingClientRect())).map((e) => e.dataset.id || e.className || e.tagName);
+	})()`)
+	if len(overlaps) > 0 {
+		t.Errorf("the QR code covers %v while results are live", overlaps)
+	}
+	if side := evaluate[float64](tab, `document.querySelector('#qr svg').getBoundingClientRect().width`); side < 100 {
+		t.Errorf("the QR code is %.0f px wide at 1920x1080: too small to scan", side)
+	}
+	tab.screenshot("screen-live-qr.png", false)
 	noOperatorText("live results")
 }
 
@@ -257,17 +277,9 @@ func testScreenRevealFromLive(t *testing.T, b *browser) {
 	tab.expectText(`#bars li[data-id=xianning] .b-rank`, "★")
 	tab.expectText(`#bars li[data-id=kazan] .b-rank`, "★")
 
-	// Revealed from the console (the API), from live: the reveal is staged, not all bars at once.
+	// Revealed from the console (the API), from live: everything was public, nothing to stage;
+	// the winner view follows.
 	adminPost(t, p.url, "results", `{"results":"revealed"}`)
-	tab.waitTrue(`document.querySelectorAll('#bars li').length <= 1`)
-	tab.screenshot("screen-reveal-staged.png", false)
-	for i := 0; i < 20 && !evaluate[bool](tab, `!document.getElementById('winner').hidden`); i++ {
-		// A tie is one step: the two leaders appear together.
-		if both := evaluate[[]bool](tab, `['xianning', 'kazan'].map((id) => !!document.querySelector('#bars li[data-id=' + id + ']'))`); both[0] != both[1] {
-			t.Fatalf("step %d: the tied leaders appear apart: xianning %v, kazan %v", i, both[0], both[1])
-		}
-		tab.keys(" ")
-	}
 	tab.waitTrue(`!document.getElementById('winner').hidden`)
 	tab.expectText(`#w-kicker`, "目前并列领先 · Tied for the lead so far")
 	tab.waitTrue(`document.querySelectorAll('#w-list .w-one').length === 2`)

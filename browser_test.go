@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -131,7 +132,8 @@ func testHeldGroups(t *testing.T, b *browser) {
 }
 
 // testScreenSignIn covers the big screen opened without a token: R asks for one, a wrong one is
-// refused on the screen and reveals nothing, and after O and the right one R twice reveals.
+// refused on the screen and reveals nothing, and after O and the right one R and the checklist
+// reveal.
 func testScreenSignIn(t *testing.T, b *browser) {
 	p := startProgram(t, "127.0.0.1:0", map[string]string{
 		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
@@ -143,17 +145,17 @@ func testScreenSignIn(t *testing.T, b *browser) {
 	tab.expectText(`#count`, "0")
 	dialogOpen := `document.getElementById('login').open && document.activeElement.id === 'login-token'`
 
-	revealTwice := func() { // R asks to press it again; the second R reveals
+	reveal := func() { // R shows the checklist; its Reveal reveals
 		t.Helper()
 		tab.press('r')
-		tab.waitTrue(`document.getElementById('org').textContent.includes('Press R again')`)
-		tab.press('r')
+		tab.waitTrue(`document.getElementById('check').open && !document.getElementById('check-go').disabled`)
+		tab.click(`#check-go`)
 	}
 	tab.press('r') // no token yet: the sign-in dialog (and no "r" in its token field)
 	tab.waitTrue(dialogOpen)
 	tab.sendKeys(`#login-token`, "not-the-token"+kb.Enter)
 	tab.waitTrue(`!document.getElementById('login').open && sessionStorage.getItem('lv_token') === 'not-the-token'`)
-	revealTwice()
+	tab.press('r') // the checklist needs a token that is accepted
 	tab.waitTrue(`document.getElementById('org').textContent.includes('Token not accepted')`)
 	if r := results(); r != "hidden" {
 		t.Fatalf("after a wrong token the results are %v", r)
@@ -164,7 +166,7 @@ func testScreenSignIn(t *testing.T, b *browser) {
 	tab.screenshot("screen-sign-in.png", false)
 	tab.sendKeys(`#login-token`, organiser+kb.Enter)
 	tab.waitTrue(`document.getElementById('org').textContent.includes('Organiser signed in')`)
-	revealTwice()
+	reveal()
 	tab.waitTrue(`document.body.classList.contains('mode-results')`)
 	if r := results(); r != "revealed" {
 		t.Errorf("after R twice with the token the results are %v", r)
@@ -309,21 +311,42 @@ func testBallot(t *testing.T, b *browser) {
 		tab := b.tab(t, phone, "en-US")
 		tab.navigate(ballotURL)
 		tab.waitTrue(ballotReady)
+		// The candidates are in this voter's own order, the same after a reload.
+		order := evaluate[[]string](tab, `[...document.querySelectorAll('input[name=choice]')].map((i) => i.value)`)
+		tab.reload()
+		tab.waitTrue(ballotReady)
+		if again := evaluate[[]string](tab, `[...document.querySelectorAll('input[name=choice]')].map((i) => i.value)`); !slices.Equal(order, again) {
+			t.Errorf("the order changed on reload: %v, then %v", order, again)
+		}
+		cities := map[string]string{}
+		var fileOrder []string
+		for _, c := range getJSON(t, p.url+"/api/v1/polls/"+builtinPoll, "")["candidates"].([]any) {
+			m := c.(map[string]any)
+			fileOrder = append(fileOrder, m["id"].(string))
+			cities[m["id"].(string)] = m["city"].(map[string]any)["en"].(string) + " · " + m["initiative"].(map[string]any)["en"].(string)
+		}
+		if slices.Equal(order, fileOrder) {
+			t.Errorf("the ballot shows the ballot file's order %v", order)
+		}
 		tab.keys(kb.Tab) // the skip link
 		tab.waitTrue(`document.activeElement.classList.contains('skip')`)
 		tab.keys(kb.Tab) // the language switch
 		tab.waitTrue(`document.activeElement.id === 'lang'`)
 		tab.keys(kb.Tab) // the first candidate
-		tab.waitTrue(`document.activeElement.id === 'c-xianning'`)
+		tab.waitTrue(`document.activeElement.id === 'c-` + order[0] + `'`)
 		tab.keys(kb.ArrowDown) // moves to and selects the second
-		tab.waitTrue(`document.activeElement.id === 'c-kazan' && document.activeElement.checked`)
+		tab.waitTrue(`document.activeElement.id === 'c-` + order[1] + `' && document.activeElement.checked`)
+		for i := 2; order[(i-1)%len(order)] != "kazan"; i++ { // on to Kazan (the organiser's subtest counts it); the arrows wrap
+			tab.keys(kb.ArrowDown)
+			tab.waitTrue(`document.activeElement.id === 'c-` + order[i%len(order)] + `' && document.activeElement.checked`)
+		}
 		tab.keys(kb.Tab)
 		tab.waitTrue(`document.activeElement.id === 'submit'`)
 		tab.keys(kb.Enter)
 		tab.waitTrue(`!document.getElementById('result').hidden`)
 		tab.expectText(`#result-title`, "Thank you! Your vote is recorded.")
 		tab.waitTrue(`document.activeElement.id === 'result'`)
-		tab.expectText(`#result-choice`, "You chose: Kazan · A park to rest and recuperate")
+		tab.expectText(`#result-choice`, "You chose: "+cities["kazan"])
 	})
 
 	t.Run("every API error has a sentence in both languages", func(t *testing.T) {
@@ -594,20 +617,65 @@ func testScreen(t *testing.T, b *browser) {
 	tab.expectText(`#count`, "4")
 	noTally("after the restart")
 
-	// The organiser, signed in on the screen through the fragment, reveals with R twice; Space
-	// steps through the staged reveal.
+	// A phone in the hall watches the live page; both pages note when each place first shows.
+	livePage := b.tab(t, phone, "en-US")
+	livePage.navigate(p.url + "/live/" + builtinPoll)
+	livePage.expectText(`#ballots`, "4")
+	evaluate[bool](tab, watchPlaces)
+	evaluate[bool](livePage, watchPlaces)
+
+	// A careless reveal is stopped: with a ballot held for review, R shows the checklist, whose
+	// Reveal stays disabled until the organiser ticks that they reveal without it.
+	setDifficulty(t, p.url, 0)
+	castHeldVote(t, p.url, "kazan")
+	tab.expectText(`#count`, "5")
+	results := func() map[string]any { return getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", "") }
 	tab.keys("r")
-	tab.waitTrue(`document.getElementById('org').textContent.includes('Press R again')`) // (in the operator overlay, off)
+	tab.waitTrue(`document.getElementById('check').open && document.getElementById('check-list').textContent.includes('1 暂扣待审核 · held for review')`)
+	tab.waitTrue(`document.getElementById('check-go').disabled && !document.getElementById('check-confirm-row').hidden`)
+	tab.screenshot("screen-checklist.png", false)
+	tab.keys(kb.Enter) // the default button is disabled: nothing happens
+	tab.keys(kb.Escape)
+	tab.waitTrue(`!document.getElementById('check').open`)
+	if r := results()["results"]; r != "hidden" {
+		t.Fatalf("the checklist let a careless reveal through: results %v", r)
+	}
 	tab.keys("r")
-	tab.waitTrue(`document.body.classList.contains('mode-results')`)
-	tab.waitTrue(`document.querySelectorAll('#bars li').length >= 1`)
-	if n := evaluate[int](tab, `document.querySelectorAll('#bars li').length`); n > 3 {
-		t.Errorf("the reveal is not staged: %d rows at once", n)
+	tab.waitTrue(`document.getElementById('check').open`)
+	tab.click(`#check-confirm`)
+	tab.click(`#check-go`)
+	tab.waitTrue(`document.body.classList.contains('mode-results') && document.getElementById('stage-note').textContent.includes('3 places to come')`)
+	if r := results(); r["results"] != "revealed" || r["withheld"] != 3.0 || len(r["tally"].(map[string]any)) != 0 {
+		t.Fatalf("after the confirmed reveal the public results are %v", r)
 	}
-	for range 15 {
-		tab.keys(" ")
+
+	// The presenter steps through the places (12 without a vote, the tie of Bogotá and Kazan, then
+	// Xianning); the phone never shows a place before the screen.
+	for i, rows := range []int{12, 14, 15} {
+		tab.keys([]string{" ", kb.ArrowRight, kb.PageDown}[i]) // as clickers send
+		tab.waitTrue(fmt.Sprintf(`document.querySelectorAll('#bars li').length === %d`, rows))
+		livePage.waitTrue(fmt.Sprintf(`document.querySelectorAll('#bars li').length === %d`, rows))
+		if i == 1 {
+			if n := evaluate[int](tab, `document.querySelectorAll('#bars li.leader').length`); n != 0 {
+				t.Errorf("a leader is marked while the first place is withheld")
+			}
+			tab.keys(kb.ArrowLeft) // back: the tie is taken back, on the phone too
+			tab.waitTrue(`document.querySelectorAll('#bars li').length === 12`)
+			livePage.waitTrue(`document.querySelectorAll('#bars li').length === 12`)
+			tab.keys(" ")
+			tab.waitTrue(`document.querySelectorAll('#bars li').length === 14`)
+		}
 	}
-	tab.waitTrue(`document.querySelectorAll('#bars li').length === 15`)
+	screenSaw := evaluate[map[string]float64](tab, `window.seen`)
+	phoneSaw := evaluate[map[string]float64](livePage, `window.seen`)
+	for id, at := range phoneSaw {
+		if s, ok := screenSaw[id]; !ok || at < s {
+			t.Errorf("the phone showed %s at %.0f, the screen at %.0f (shown: %v)", id, at, s, ok)
+		}
+	}
+	if len(phoneSaw) != 15 {
+		t.Errorf("the phone saw %d places, want 15", len(phoneSaw))
+	}
 	tab.expectText(`#bars li.leader .b-name`, "咸宁 Xianning")
 	tab.waitTrue(`document.querySelectorAll('#bars li.leader').length === 1`)
 	tab.expectText(`#bars li[data-id=kazan] .b-num`, "1")
@@ -621,15 +689,23 @@ func testScreen(t *testing.T, b *browser) {
 		t.Errorf("the screen received no revealed tally; frames: %v", frames.all())
 	}
 
-	livePage := b.tab(t, phone, "en-US")
-	livePage.navigate(p.url + "/live/" + builtinPoll)
-	livePage.waitTrue(`document.querySelectorAll('#bars li').length === 15`)
-	livePage.expectText(`#ballots`, "4")
+	livePage.expectText(`#ballots`, "5")
 	livePage.expectText(`#bars li.leader .b-name`, "Xianning")
+	livePage.waitTrue(`!document.getElementById('winner').hidden && document.getElementById('w-names').textContent.includes('Xianning')`)
 	livePage.waitTrue(`document.querySelector('#chart-minute svg rect') !== null`)
 	livePage.screenshot("live.png", true)
 	livePage.checkAccessible("live page")
 }
+
+// watchPlaces notes in window.seen when each candidate's row first shows in #bars (Date.now(),
+// one clock for every tab of the browser).
+const watchPlaces = `(() => {
+	window.seen = {};
+	const note = () => { for (const li of document.querySelectorAll('#bars li')) window.seen[li.dataset.id] ??= Date.now(); };
+	new MutationObserver(note).observe(document.getElementById('bars'), { childList: true, subtree: true });
+	note();
+	return true;
+})()`
 
 // program is the livevote program running in this test process.
 type program struct {

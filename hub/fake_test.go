@@ -312,17 +312,18 @@ func (f *fakeConn) texts() []frame {
 
 // snap is a decoded snapshot message.
 type snap struct {
-	Type    string           `json:"type"`
-	Poll    string           `json:"poll"`
-	Seq     int64            `json:"seq"`
-	At      string           `json:"at"`
-	Status  string           `json:"status"`
-	Results string           `json:"results"`
-	Ballots int64            `json:"ballots"`
-	Rate    float64          `json:"rate"`
-	Tally   map[string]int64 `json:"tally"`
-	Held    *int64           `json:"held"`
-	Fraud   *struct {
+	Type     string           `json:"type"`
+	Poll     string           `json:"poll"`
+	Seq      int64            `json:"seq"`
+	At       string           `json:"at"`
+	Status   string           `json:"status"`
+	Results  string           `json:"results"`
+	Ballots  int64            `json:"ballots"`
+	Rate     float64          `json:"rate"`
+	Tally    map[string]int64 `json:"tally"`
+	Held     *int64           `json:"held"`
+	Withheld *int             `json:"withheld"`
+	Fraud    *struct {
 		Results map[string]int64 `json:"results"`
 		Signals map[string]int64 `json:"signals"`
 	} `json:"fraud"`

@@ -300,6 +300,20 @@ func TestPublicGetsTallyOnlyWhenVisible(t *testing.T) {
 			t.Errorf("the reveal reached the public after %v, want within one tick (250ms)", d)
 		}
 
+		// A staged reveal: the public sees only the places the stage has shown, and a step (a
+		// change of Withheld alone) reaches it within a tick.
+		time.Sleep(time.Second)
+		n = len(pub.texts())
+		hs.src.update("p", func(s *vote.Snapshot) { s.State.Withheld = 1 })
+		time.Sleep(250 * time.Millisecond)
+		synctest.Wait()
+		if fs := pub.texts(); len(fs) != n+1 {
+			t.Errorf("public got %d messages within a tick of a reveal step, want 1", len(fs)-n)
+		} else if m := decode(t, fs[n]); m.Withheld == nil || *m.Withheld != 1 || m.Tally["b"] != 1 || len(m.Tally) != 2 {
+			t.Errorf("public message with the first place withheld: %s", fs[n].data)
+		}
+		hs.src.update("p", func(s *vote.Snapshot) { s.State.Withheld = 0 })
+
 		// A change of status reaches every client within a tick too.
 		time.Sleep(time.Second)
 		hs.src.update("p", func(s *vote.Snapshot) { s.State.Status = vote.StatusPaused })

@@ -12,9 +12,12 @@ import (
 // A snapshot message on the wire (docs/API.md, "Live updates") is
 //
 //	{"type":"snapshot","seq":N,"poll":..,"status":..,"results":..,"ballots":N,"rate":R,
-//	 "tally":{..},"held":N,"fraud":{"results":{..},"signals":{..}},"at":"2006-01-02T15:04:05.000Z"}
+//	 "withheld":N,"corrected_at":"...","tally":{..},"held":N,"fraud":{"results":{..},"signals":{..}},"at":"2006-01-02T15:04:05.000Z"}
 //
-// (held and fraud, the poll's fraud counters, for organisers only)
+// (withheld and corrected_at only while the results are revealed: the places the stage has not
+// shown yet, when the revealed result was last corrected; held
+// and fraud, the poll's fraud counters, for organisers only). The public tally is
+// vote.Snapshot.PublicTally: while revealed, only the places the stage has shown.
 //
 // seq is per connection and everything else is per audience, so a message is encoded once per
 // audience and its tail (everything after the digits of seq) is shared by every connection: a
@@ -39,14 +42,16 @@ type message struct {
 // body is the content of a message. encoding/json writes the fields in this order and the tally
 // with its keys sorted, so equal content encodes to equal bytes.
 type body struct {
-	Poll    string            `json:"poll"`
-	Status  vote.Status       `json:"status"`
-	Results vote.Visibility   `json:"results"`
-	Ballots int64             `json:"ballots"`
-	Rate    float64           `json:"rate"`
-	Tally   *map[string]int64 `json:"tally,omitempty"`
-	Held    *int64            `json:"held,omitempty"`
-	Fraud   *vote.FraudCounts `json:"fraud,omitempty"`
+	Poll      string            `json:"poll"`
+	Status    vote.Status       `json:"status"`
+	Results   vote.Visibility   `json:"results"`
+	Ballots   int64             `json:"ballots"`
+	Rate      float64           `json:"rate"`
+	Withheld  *int              `json:"withheld,omitempty"`
+	Corrected string            `json:"corrected_at,omitempty"`
+	Tally     *map[string]int64 `json:"tally,omitempty"`
+	Held      *int64            `json:"held,omitempty"`
+	Fraud     *vote.FraudCounts `json:"fraud,omitempty"`
 }
 
 // encode builds the message of snapshot s, read at readAt, for the audience a.
@@ -68,8 +73,13 @@ func encode(s vote.Snapshot, a Audience, readAt time.Time) (*message, error) {
 		if b.Fraud.Results == nil || b.Fraud.Signals == nil {
 			b.Fraud = &vote.FraudCounts{Results: orEmpty(s.Fraud.Results), Signals: orEmpty(s.Fraud.Signals)}
 		}
-	} else if s.State.Results.Public() {
-		b.Tally = &tally
+	} else if pub := s.PublicTally(); pub != nil {
+		b.Tally = &pub
+	}
+	if s.State.Results == vote.ResultsRevealed {
+		w := s.PublicWithheld()
+		b.Withheld = &w
+		b.Corrected = vote.CorrectedAt(s.State)
 	}
 	content, err := json.Marshal(b)
 	if err != nil {
@@ -91,8 +101,7 @@ func encode(s vote.Snapshot, a Audience, readAt time.Time) (*message, error) {
 // sameContent reports whether two snapshots of one poll show the same thing to every audience:
 // same state, counts, tally and rate (to the one decimal sent); when they were read does not count.
 func sameContent(a, b vote.Snapshot) bool {
-	if a.State.Status != b.State.Status || a.State.Results != b.State.Results ||
-		a.Ballots != b.Ballots || a.Held != b.Held || round1(a.Rate) != round1(b.Rate) {
+	if a.State != b.State || a.PublicWithheld() != b.PublicWithheld() || a.Ballots != b.Ballots || a.Held != b.Held || round1(a.Rate) != round1(b.Rate) {
 		return false
 	}
 	return sameCounts(a.Tally, b.Tally) && sameCounts(a.Fraud.Results, b.Fraud.Results) &&

@@ -282,7 +282,7 @@ func (m *Metrics) Signal(signal string) {
 }
 
 // Poll implements server.Observer. Per-candidate counts follow the results' visibility, as the
-// public API does: the metrics listener is private, but dashboards get shown around.
+// public API does (vote.Snapshot.PublicTally): the metrics listener is private, but dashboards get shown around.
 func (m *Metrics) Poll(s vote.Snapshot) {
 	m.ballots.WithLabelValues(s.Poll).Set(float64(s.Ballots))
 	m.held.WithLabelValues(s.Poll).Set(float64(s.Held))
@@ -292,8 +292,9 @@ func (m *Metrics) Poll(s vote.Snapshot) {
 		open = 1
 	}
 	m.open.WithLabelValues(s.Poll).Set(open)
-	for id, n := range s.Tally {
-		if s.State.Results.Public() {
+	pub := s.PublicTally() // the public's rule: while revealed, only what the stage has shown
+	for id := range s.Tally {
+		if n, ok := pub[id]; ok {
 			m.candidates.WithLabelValues(s.Poll, id).Set(float64(n))
 		} else {
 			m.candidates.DeleteLabelValues(s.Poll, id)

@@ -8,12 +8,14 @@ import (
 	"github.com/livevote/livevote/vote"
 )
 
-// stateView is a poll's state as the organiser endpoints answer it.
+// stateView is a poll's state as the organiser endpoints answer it (withheld only while the
+// results are revealed).
 type stateView struct {
 	ID         string          `json:"id"`
 	Status     vote.Status     `json:"status"`
 	Results    vote.Visibility `json:"results"`
 	Difficulty int             `json:"difficulty"`
+	Withheld   *int            `json:"withheld,omitempty"`
 	// HoldNewUntil is when the hold on new networks ends (newnetworks.go), absent when none.
 	HoldNewUntil string `json:"hold_new_until,omitempty"`
 }
@@ -21,18 +23,31 @@ type stateView struct {
 // viewOf is the organiser's view of p's state st, its status Effective now.
 func viewOf(p *vote.Poll, st vote.State, now time.Time) stateView {
 	v := stateView{ID: p.ID, Status: p.Effective(st.Status, now), Results: st.Results, Difficulty: st.Difficulty}
+	if st.Results == vote.ResultsRevealed {
+		w := max(0, st.Withheld)
+		v.Withheld = &w
+	}
 	if now.Before(st.HoldNewUntil) {
 		v.HoldNewUntil = st.HoldNewUntil.UTC().Format(time.RFC3339Nano)
 	}
 	return v
 }
 
+// valid is a value func of adminChange for a body that is valid when ok.
+func valid(v string, ok bool) (string, error) {
+	if !ok {
+		return "", errInvalidRequest
+	}
+	return v, nil
+}
+
 // adminChange makes a handler that reads a strict JSON body into a fresh B, checks it with value
-// (the new value as the log records it, false when the body is not valid), appends the action
+// (the new value as the log records it, or the error to answer with; nothing is logged or changed
+// then), appends the action
 // named action to the poll's log, and then applies it with set, which returns the poll's new
 // state. The action is logged before it is applied, so that no applied change is missing from
 // the log (a change that then fails is logged as tried).
-func adminChange[B any](s *server, action string, value func(B) (string, bool), set func(c *fiber.Ctx, p *vote.Poll, body B) (vote.State, error)) fiber.Handler {
+func adminChange[B any](s *server, action string, value func(c *fiber.Ctx, p *vote.Poll, body B) (string, error), set func(c *fiber.Ctx, p *vote.Poll, body B) (vote.State, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p, err := s.poll(c)
 		if err != nil {
@@ -42,9 +57,9 @@ func adminChange[B any](s *server, action string, value func(B) (string, bool), 
 		if err := decodeStrict(c.Body(), &body); err != nil {
 			return err
 		}
-		v, ok := value(body)
-		if !ok {
-			return errInvalidRequest
+		v, err := value(c, p, body)
+		if err != nil {
+			return err
 		}
 		if err := s.logAction(c, p, action, v); err != nil {
 			return err
@@ -68,19 +83,11 @@ func (s *server) handleSetStatus() fiber.Handler {
 	type body struct {
 		Status vote.Status `json:"status"`
 	}
-	return adminChange(s, "status", func(b body) (string, bool) { return string(b.Status), b.Status.Settable() },
+	return adminChange(s, "status", func(_ *fiber.Ctx, _ *vote.Poll, b body) (string, error) {
+		return valid(string(b.Status), b.Status.Settable())
+	},
 		func(c *fiber.Ctx, p *vote.Poll, b body) (vote.State, error) {
 			return s.store.SetStatus(c.UserContext(), p, b.Status)
-		})
-}
-
-func (s *server) handleSetResults() fiber.Handler {
-	type body struct {
-		Results vote.Visibility `json:"results"`
-	}
-	return adminChange(s, "results", func(b body) (string, bool) { return string(b.Results), b.Results.Valid() },
-		func(c *fiber.Ctx, p *vote.Poll, b body) (vote.State, error) {
-			return s.store.SetResults(c.UserContext(), p, b.Results)
 		})
 }
 
@@ -88,11 +95,11 @@ func (s *server) handleSetDifficulty() fiber.Handler {
 	type body struct {
 		Difficulty *int `json:"difficulty"`
 	}
-	return adminChange(s, "difficulty", func(b body) (string, bool) {
+	return adminChange(s, "difficulty", func(_ *fiber.Ctx, _ *vote.Poll, b body) (string, error) {
 		if b.Difficulty == nil || *b.Difficulty < 0 || *b.Difficulty > vote.MaxDifficulty {
-			return "", false
+			return "", errInvalidRequest
 		}
-		return strconv.Itoa(*b.Difficulty), true
+		return strconv.Itoa(*b.Difficulty), nil
 	}, func(c *fiber.Ctx, p *vote.Poll, b body) (vote.State, error) {
 		return s.store.SetDifficulty(c.UserContext(), p, *b.Difficulty)
 	})

@@ -26,6 +26,8 @@ var (
 	errBadHost          = errors.New("the Host header is not a host name or an IP address with an optional port")
 	errHeadersTooLarge  = errors.New("the request line or headers are too large")
 	errRequestTimeout   = errors.New("the request was not received in time")
+	errUnreviewed       = errors.New("ballots are held or pending: reveal with \"confirm\": true to reveal without them")
+	errNotRevealed      = errors.New("the results are not revealed: reveal them first")
 )
 
 // apiError is the body of every 4xx and 5xx answer under /api/.
@@ -63,6 +65,8 @@ var codes = []struct {
 	{vote.ErrInvalidChoice, fiber.StatusUnprocessableEntity, "invalid_choice"},
 	{vote.ErrAlreadyVoted, fiber.StatusConflict, "already_voted"},
 	{vote.ErrNotHeld, fiber.StatusConflict, "not_held"},
+	{errUnreviewed, fiber.StatusConflict, "unreviewed_ballots"},
+	{errNotRevealed, fiber.StatusConflict, "not_revealed"},
 	{vote.ErrUnavailable, fiber.StatusServiceUnavailable, "unavailable"},
 	{errTooManyLive, fiber.StatusServiceUnavailable, "unavailable"},
 	{errUpgradeRequired, fiber.StatusUpgradeRequired, "upgrade_required"},
@@ -73,7 +77,7 @@ var codes = []struct {
 // is listed here.
 var notVote = []error{errUnauthorized, vote.ErrReceiptNotFound, vote.ErrNotHeld, errNotFound,
 	errMethodNotAllowed, errUpgradeRequired, errTooManyLive, errForbidden, errOriginNotAllowed,
-	errBadHost, errHeadersTooLarge, errRequestTimeout}
+	errBadHost, errHeadersTooLarge, errRequestTimeout, errUnreviewed, errNotRevealed}
 
 // ErrorCodes returns every error code the API answers with, once each, in the order of the table
 // above, then "internal". The pages get the list from /static/codes.js (codes.go).

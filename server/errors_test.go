@@ -70,6 +70,11 @@ func TestErrorCodes(t *testing.T) {
 				c.mustVote("a")
 				return c.vote("b")
 			}, 409, "already_voted"},
+			{"reveal with a held ballot", nil, func(e *env) response {
+				castHeld(t, e, "a")
+				return e.admin("results", map[string]any{"results": "revealed"})
+			}, 409, "unreviewed_ballots"},
+			{"reveal step while hidden", nil, func(e *env) response { return e.admin("reveal", map[string]any{"withheld": 0}) }, 409, "not_revealed"},
 			{"body too large", nil, func(e *env) response {
 				return e.voter().do("POST", votes(e), []byte(`{"choices":["a"],"x":"`+strings.Repeat("x", 5000)+`"}`))
 			}, 413, "body_too_large"},
@@ -102,10 +107,15 @@ func TestErrorCodes(t *testing.T) {
 				}
 				after := e.results("Authorization", "Bearer "+adminToken)
 				wantBallots := before["ballots"].(float64)
-				if tt.code == "already_voted" {
+				wantHeld := before["held"].(float64)
+				switch tt.code {
+				case "already_voted":
 					wantBallots++ // the first, accepted ballot
+				case "unreviewed_ballots":
+					wantBallots++ // the held ballot
+					wantHeld++
 				}
-				if after["ballots"].(float64) != wantBallots || after["held"].(float64) != before["held"].(float64) {
+				if after["ballots"].(float64) != wantBallots || after["held"].(float64) != wantHeld || after["results"] != before["results"] {
 					t.Errorf("refused request changed the counts: before %v, after %v", before, after)
 				}
 			})

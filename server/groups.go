@@ -218,6 +218,11 @@ func (s *server) handleGroupReview() fiber.Handler {
 			}
 		}
 		s.log.Info("held group reviewed", "poll", p.ID, "action", body.Action, "signal", body.Signal, "reviewed", reviewed)
+		if reviewed > 0 {
+			if err := s.corrected(c, p); err != nil {
+				return err
+			}
+		}
 		return c.JSON(fiber.Map{"poll": p.ID, "action": body.Action, "source": body.Source, "signal": body.Signal,
 			"reviewed": reviewed, "skipped": skipped})
 	}

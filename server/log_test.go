@@ -143,13 +143,16 @@ func TestLogHiddenNeedsToken(t *testing.T) {
 		Leaves     []string
 	}
 	json.Unmarshal(e.anonymous().mustGet(path, 200).Body, &log)
-	if log.TreeSize != 7 || len(log.Leaves) != 7 {
+	if log.TreeSize != 9 || len(log.Leaves) != 9 {
 		t.Fatalf("log = %+v", log)
 	}
 	leaves := decode64(t, log.Leaves)
-	// Each public action is followed by a seal, and once the log is open (the reveal) every entry.
+	// Each public action is followed by a seal; revealing live results is a statement at once,
+	// which opens the log: a seal after every entry from then on.
 	for i, want := range []string{`"type":"ballot"`, `"action":"results","value":"live","role":"organiser"`, `"type":"seal"`,
-		`"action":"results","value":"revealed"`, `"type":"seal"`, `"choices":["b"]`, `"type":"seal"`} {
+		`"action":"results","value":"revealed"`, `"type":"seal"`,
+		`"action":"statement","value":"{\"counted\":1,\"held\":0,\"tally\":{\"a\":1,\"b\":0,\"c\":0}}"`, `"type":"seal"`,
+		`"choices":["b"]`, `"type":"seal"`} {
 		if !strings.Contains(string(leaves[i]), want) {
 			t.Errorf("leaf %d = %s, want %s", i, leaves[i], want)
 		}
@@ -181,6 +184,8 @@ func TestRoleRights(t *testing.T) {
 	}{
 		{"POST", "/status", `{"status":"open"}`, change},
 		{"POST", "/results", `{"results":"hidden"}`, results},
+		{"POST", "/reveal", `{"withheld":0}`, results},
+		{"GET", "/checklist", "", results},
 		{"POST", "/difficulty", `{"difficulty":0}`, change},
 		{"GET", "/held", "", read},
 		{"POST", "/held", `{"receipts":["nosuch"],"action":"void"}`, change},
@@ -232,6 +237,13 @@ func TestRoleRights(t *testing.T) {
 					t.Errorf("= %d %s, want the role's right", r.Status, r.Body)
 				}
 			})
+		}
+	}
+	// The checklist: the operator, who may not read the hidden tally, is not told who is tied.
+	for token, ids := range map[string]bool{adminToken: true, operatorToken: false} {
+		r := e.anonymous().get("/api/v1/admin/polls/"+e.Poll.ID+"/checklist", "Authorization", "Bearer "+token)
+		if _, ok := r.JSON(t)["tied_first_ids"]; ok != ids {
+			t.Errorf("checklist with token %q = %s", token, r.Body)
 		}
 	}
 	// The reads of the organiser's results and live updates: the auditor sees the hidden tally,

@@ -23,6 +23,7 @@ type pollView struct {
 	Results     vote.Visibility  `json:"results"`
 	Difficulty  int              `json:"difficulty"`
 	Candidates  []vote.Candidate `json:"candidates"`
+	Order       string           `json:"order"`
 	Branding    *brandingView    `json:"branding,omitempty"`
 }
 
@@ -81,6 +82,10 @@ func newPollView(p *vote.Poll, st vote.State) pollView {
 		ID: p.ID, Title: p.Title, Description: p.Description, MaxChoices: p.MaxChoices,
 		Limit: p.Limit, TimeZone: p.Location.String(), OpensAt: p.OpensAt, ClosesAt: p.ClosesAt,
 		Status: st.Status, Results: st.Results, Difficulty: st.Difficulty, Candidates: p.Candidates,
+		Order: "random",
+	}
+	if p.FixedOrder {
+		v.Order = "fixed"
 	}
 	if b := p.Branding; b.Logo != nil || b.Background != "" || b.Accent != "" {
 		v.Branding = &brandingView{Background: b.Background, Accent: b.Accent}
@@ -143,12 +148,9 @@ func (s *server) handleResults() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		out := fiber.Map{
-			"poll": p.ID, "status": snap.State.Status, "results": snap.State.Results,
-			"ballots": snap.Received(), "updated_at": snap.At.UTC().Format(time.RFC3339Nano),
-		}
+		out := publicResults(p, snap)
 		organiser := s.role(c).can(rightRead)
-		if organiser || snap.State.Results.Public() {
+		if organiser {
 			out["tally"] = snap.Tally
 		}
 		if organiser {

@@ -101,6 +101,11 @@ func (s *server) handleBulkReview() fiber.Handler {
 			}
 		}
 		s.log.Info("held ballots reviewed", "poll", p.ID, "action", body.Action, "reviewed", len(reviewed))
+		if len(reviewed) > 0 {
+			if err := s.corrected(c, p); err != nil {
+				return err
+			}
+		}
 		return c.JSON(fiber.Map{"poll": p.ID, "action": body.Action, "reviewed": reviewed,
 			"not_held": notHeld, "not_found": notFound})
 	}
@@ -131,6 +136,9 @@ func (s *server) handleReview() fiber.Handler {
 			return err
 		}
 		s.log.Info("held ballot reviewed", "poll", p.ID, "state", r.State)
+		if err := s.corrected(c, p); err != nil {
+			return err
+		}
 		return c.JSON(viewHeld(r))
 	}
 }

@@ -33,6 +33,8 @@ func (s *server) routes(app *fiber.App) {
 	admin := api.Group("/admin", s.requireToken())
 	admin.Post("/polls/:poll/status", s.require(rightChange), s.handleSetStatus())
 	admin.Post("/polls/:poll/results", s.require(rightResults), s.handleSetResults())
+	admin.Post("/polls/:poll/reveal", s.require(rightResults), s.handleReveal())
+	admin.Get("/polls/:poll/checklist", s.require(rightResults), s.handleChecklist())
 	admin.Post("/polls/:poll/difficulty", s.require(rightChange), s.handleSetDifficulty())
 	admin.Get("/polls/:poll/held", s.require(rightRead), s.handleHeld())
 	admin.Post("/polls/:poll/held", s.require(rightChange), s.handleBulkReview())

@@ -107,4 +107,9 @@ func (s *server) settleOne(ctx context.Context, pf *pollFraud) {
 			"alone", done.Alone, "undecided", done.Undecided)
 	}
 	s.obs.Settled(pf.poll.ID, done.Released, done.Skewed)
+	if done.Released > 0 { // released after the reveal: a correction, never silent
+		if err := s.markCorrected(ctx, pf.poll, vote.ReleasedBy); err != nil {
+			s.log.Warn("correction not recorded", "poll", pf.poll.ID, "err", err)
+		}
+	}
 }

@@ -42,6 +42,9 @@ type liveMsg struct {
 	Rate    float64
 	Tally   map[string]int64
 	Held    *int64
+	// Withheld is nil unless the results are revealed.
+	Withheld    *int
+	CorrectedAt string `json:"corrected_at"`
 }
 
 // live is a WebSocket client of GET /ws/polls/{poll} that records every message.
@@ -164,10 +167,15 @@ func TestLiveSnapshots(t *testing.T) {
 		}
 
 		e.mustAdmin("results", map[string]any{"results": "revealed"})
-		revealed := time.Now()
 		f := pub.waitFor(t, 2*time.Second, func(m liveMsg) bool { return m.Results == "revealed" })
+		if len(f.Msg.Tally) != 0 || f.Msg.Withheld == nil || *f.Msg.Withheld != 2 {
+			t.Errorf("public message at the start of the staged reveal = %s", f.Raw)
+		}
+		e.mustAdmin("reveal", map[string]any{"withheld": 0})
+		revealed := time.Now()
+		f = pub.waitFor(t, 2*time.Second, func(m liveMsg) bool { return m.Withheld != nil && *m.Withheld == 0 })
 		if f.Msg.Tally["b"] != 1 {
-			t.Errorf("public message after reveal = %s", f.Raw)
+			t.Errorf("public message after the last step = %s", f.Raw)
 		}
 		t.Logf("public clients got the tally %s after the reveal", f.At.Sub(revealed))
 		e.mustAdmin("status", map[string]any{"status": "closed"})
@@ -177,7 +185,7 @@ func TestLiveSnapshots(t *testing.T) {
 			if f.Msg.Seq != i+1 {
 				t.Errorf("message %d has seq %d", i+1, f.Msg.Seq)
 			}
-			if f.Msg.Results == "hidden" && strings.Contains(string(f.Raw), "tally") || strings.Contains(string(f.Raw), "held") {
+			if f.Msg.Results == "hidden" && strings.Contains(string(f.Raw), "tally") || strings.Contains(string(f.Raw), `"held"`) {
 				t.Errorf("public frame %s", f.Raw)
 			}
 		}

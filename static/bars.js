@@ -13,11 +13,16 @@ export function bars(list, { labels, leaderText, votesText = () => '', columns =
     // update shows tally ({id: count}) for candidates. When shown (a Set of ids) is given, only
     // those candidates have a row, each in its final place: the staged reveal of the big screen.
     update(tally, candidates, shown) {
+      // During a staged reveal (shown given) the places not shown yet are above every shown one:
+      // the ranks count them, and no one is marked first and no share is given until the first
+      // place is shown (the total is not known before).
+      const above = shown ? candidates.filter((c) => !shown.has(c.id)).length : 0;
       const count = (c) => tally[c.id] || 0;
-      const sorted = [...candidates].sort((a, b) => count(b) - count(a) || a.id.localeCompare(b.id));
-      const max = Math.max(0, ...sorted.map(count));
-      const total = sorted.reduce((s, c) => s + count(c), 0);
-      const leaders = max > 0 ? sorted.filter((c) => count(c) === max).length : 0;
+      const hidden = (c) => (shown && !shown.has(c.id) ? 1 : 0);
+      const sorted = [...candidates].sort((a, b) => hidden(b) - hidden(a) || count(b) - count(a) || a.id.localeCompare(b.id));
+      const max = Math.max(0, ...sorted.filter((c) => !hidden(c)).map(count));
+      const total = above ? 0 : sorted.reduce((s, c) => s + count(c), 0);
+      const leaders = max > 0 && !above ? sorted.filter((c) => count(c) === max).length : 0;
       const per = Math.ceil(sorted.length / columns);
       const place = (i) => (columns > 1 ? `translate(${Math.floor(i / per) * 100}%, ${(i % per) * 100}%)` : `translateY(${i * 100}%)`);
       list.style.setProperty('--rows', per);
@@ -52,8 +57,8 @@ export function bars(list, { labels, leaderText, votesText = () => '', columns =
         const l = labels(c);
         r.name.textContent = l.name;
         r.sub.textContent = l.sub;
-        const leads = max > 0 && n === max;
-        r.rank.textContent = leads ? '★' : String(1 + sorted.filter((x) => count(x) > n).length);
+        const leads = leaders > 0 && n === max;
+        r.rank.textContent = leads ? '★' : String(1 + above + sorted.filter((x) => !hidden(x) && count(x) > n).length);
         r.li.style.transform = place(i);
         r.fill.style.width = max ? `${(n / max) * 100}%` : '0%';
         r.val.textContent = num(n);

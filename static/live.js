@@ -9,7 +9,7 @@ import { showCheckpoint } from './checkpoint.js';
 const S = {
   en: {
     brand: 'Participation',
-    ballots: 'Ballots cast',
+    ballots: 'Ballots received',
     rate: 'About {n} ballots a minute just now.',
     rate_none: 'No new ballots in the last minute.',
     vote: 'Vote',
@@ -25,6 +25,13 @@ const S = {
     winner: 'Winner',
     tied_first: 'Tied first',
     votes: 'votes',
+    vote1: 'vote',
+    staged: 'The result is being revealed on stage: {n} places to come.',
+    staged1: 'The result is being revealed on stage: 1 place to come.',
+    won: 'Winner',
+    won_tie: 'Tied for first place',
+    won_text: '{share} · {n} of {total} votes counted',
+    corrected: 'Corrected at {t}: the result changed after it was revealed (a ballot held for review was counted or voided).',
     open: 'Voting is open. The result stays secret until it is revealed.',
     open_public: 'Voting is open.',
     scheduled: 'Voting has not opened yet.',
@@ -36,7 +43,7 @@ const S = {
   },
   zh: {
     brand: '参与情况',
-    ballots: '已投票数',
+    ballots: '已收到选票',
     rate: '目前每分钟约 {n} 票。',
     rate_none: '最近一分钟没有新选票。',
     vote: '去投票',
@@ -52,6 +59,13 @@ const S = {
     winner: '获胜',
     tied_first: '并列第一',
     votes: '票',
+    vote1: '票',
+    staged: '结果正在台上揭晓：还有 {n} 个名次。',
+    staged1: '结果正在台上揭晓：还有 1 个名次。',
+    won: '获胜者',
+    won_tie: '并列第一',
+    won_text: '{share} · 计票 {total} 票中的 {n} 票',
+    corrected: '{t} 更正：结果揭晓后有变动（一张待审核的选票被计入或作废）。',
     open: '投票进行中。结果揭晓前保密。',
     open_public: '投票进行中。',
     scheduled: '投票尚未开始。',
@@ -78,7 +92,7 @@ let me = null; // this visitor's ballot (GET .../me), once known
 const board = bars($('bars'), {
   labels: (c) => ({ name: text(c.city), sub: text(c.initiative) }),
   leaderText: (n) => (snap && snap.status === 'closed' ? t(n > 1 ? 'tied_first' : 'winner') : t(n > 1 ? 'tied' : 'leader')),
-  votesText: () => t('votes'),
+  votesText: (n) => t(n === 1 ? 'vote1' : 'votes'),
 });
 
 langButton($('lang'), render);
@@ -136,8 +150,46 @@ function renderNow() {
   $('voted').hidden = !voted;
   if (voted) $('my-receipt').href = `/receipt/${encodeURIComponent(me.receipt)}`;
   $('results').hidden = !pub;
-  if (pub && poll) board.update(snap.tally, poll.candidates);
+  // During a staged reveal only the places the stage has shown (the server sends no other).
+  const withheld = snap.results === 'revealed' ? snap.withheld || 0 : 0;
+  $('staged').hidden = !withheld;
+  $('staged').textContent = withheld ? t(withheld === 1 ? 'staged1' : 'staged', { n: num(withheld) }) : '';
+  if (pub && poll) board.update(snap.tally, poll.candidates, withheld ? new Set(Object.keys(snap.tally)) : undefined);
   else board.clear();
+  renderWinner(pub && poll && snap.results === 'revealed' && !withheld);
+}
+
+// renderWinner leads the page with the result once the stage has shown all of it.
+function renderWinner(on) {
+  $('winner').hidden = !on;
+  if (!on) return;
+  const count = (c) => snap.tally[c.id] || 0;
+  const max = Math.max(0, ...poll.candidates.map(count));
+  const total = poll.candidates.reduce((a, c) => a + count(c), 0);
+  const first = max > 0 ? poll.candidates.filter((c) => count(c) === max) : [];
+  if (!first.length) { $('winner').hidden = true; return; }
+  $('w-head').textContent = t(first.length > 1 ? 'won_tie' : 'won');
+  $('w-names').replaceChildren(...first.map((c) => {
+    const li = document.createElement('li');
+    const b = document.createElement('strong');
+    b.textContent = text(c.city);
+    li.append(b, ' — ', text(c.initiative));
+    return li;
+  }));
+  $('w-text').textContent = t('won_text', { share: `${num((max / total) * 100, 1)}%`, n: num(max), total: num(total) });
+  $('w-corrected').hidden = !snap.corrected_at;
+  if (snap.corrected_at) $('w-corrected').textContent = t('corrected', { t: zoned(snap.corrected_at) });
+}
+
+// zoned is an instant's date and time in the poll's time zone, with the zone's name.
+function zoned(at) {
+  const opts = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' };
+  const lang = document.documentElement.lang || 'en';
+  try {
+    return new Intl.DateTimeFormat(lang, { ...opts, timeZone: poll.time_zone }).format(new Date(at));
+  } catch (e) {
+    return new Intl.DateTimeFormat(lang, opts).format(new Date(at));
+  }
 }
 
 function renderTurnout() {

@@ -30,6 +30,8 @@ export const messages = {
     headers_too_large: 'Your browser sent too much data with this request. Please clear this site\'s cookies, then reload the page.',
     request_timeout: 'The request took too long to arrive. Check your connection, then try again.',
     origin_not_allowed: 'Live updates are not available on this page. Please open the vote from its own link.',
+    unreviewed_ballots: 'Ballots are still held or pending review. Review them first, or confirm that you reveal without them.',
+    not_revealed: 'The results are not revealed yet: reveal them first.',
   },
   zh: {
     invalid_request: '请求有误。请刷新页面后重试。',
@@ -57,6 +59,8 @@ export const messages = {
     headers_too_large: '您的浏览器随请求发送的数据过多。请清除本网站的 Cookie，然后刷新页面。',
     request_timeout: '请求未能及时送达。请检查网络连接后重试。',
     origin_not_allowed: '此页面无法接收实时更新。请通过投票本身的链接打开。',
+    unreviewed_ballots: '仍有选票被暂扣或等待审核。请先审核，或确认在不计入这些选票的情况下揭晓。',
+    not_revealed: '结果尚未揭晓：请先揭晓。',
   },
 };
 

@@ -1,7 +1,7 @@
 // organiser-controls.js: the console's controls: voting status (open, pause, close) and results
 // visibility (hidden, live, revealed), each after a confirmation (revealing while voting is open
 // warns so), and the proof-of-work difficulty, confirmed on the page once the server took it.
-import { num, time } from './common.js';
+import { num, text, time } from './common.js';
 
 // controls wires the controls of the console to ctx (organiser.js).
 export function controls(ctx) {
@@ -13,9 +13,24 @@ export function controls(ctx) {
     b.addEventListener('click', async () => {
       const { set, value } = b.dataset;
       if (ctx.snap && ctx.snap[set] === value) return;
-      const key = value === 'revealed' && ctx.snap && ctx.snap.status === 'open' ? 'c_revealed_open' : 'c_' + value;
-      if (!(await ctx.confirmed(key, {}, value === 'closed' || value === 'revealed'))) return b.focus();
-      const res = await ctx.call(`${ctx.admin}/${set}`, { method: 'POST', body: { [set]: value } });
+      let key = value === 'revealed' && ctx.snap && ctx.snap.status === 'open' ? 'c_revealed_open' : 'c_' + value;
+      const vars = {};
+      const body = { [set]: value };
+      if (value === 'revealed') {
+        // The checklist first: what the result will and will not hold. Held or pending ballots
+        // need a deliberate confirmation, which the server asks for too.
+        const c = await ctx.call(`${ctx.admin}/checklist`);
+        if (!c.ok) return ctx.error(c);
+        const d = c.data;
+        vars.check = t('check', { received: num(d.received), counted: num(d.counted), held: num(d.held), pending: num(d.pending),
+          ties: d.tied_first > 1 ? t('check_tie', { n: num(d.tied_first) }) + (d.tie_break ? ` (${text(d.tie_break)})` : '') : t('check_no_tie') });
+        if (d.confirm_needed) {
+          key = 'c_revealed_held';
+          body.confirm = true;
+        }
+      }
+      if (!(await ctx.confirmed(key, vars, value === 'closed' || value === 'revealed'))) return b.focus();
+      const res = await ctx.call(`${ctx.admin}/${set}`, { method: 'POST', body });
       b.focus();
       if (!res.ok) return ctx.error(res);
       ctx.error(null);

@@ -28,7 +28,7 @@ const pollId = pollFromPath();
 const base = `/api/v1/polls/${encodeURIComponent(pollId)}`;
 
 // session is what the console knows once signed in; only this module changes it.
-const session = { token: '', poll: null, snap: null, conn: '', failure: null, started: false };
+const session = { token: '', poll: null, snap: null, conn: '', failure: null, started: false, readOnly: false };
 
 // ctx is what every feature gets: the sentences, the API (as the organiser), the console's error
 // line, announcements, confirmations, read-only views of the poll and its last snapshot, and
@@ -69,7 +69,7 @@ const features = [flags, controls(ctx), turnout(ctx), records(ctx), fraud, heldG
 const tally = bars($('tally'), {
   labels: (c) => ({ name: text(c.city), sub: text(c.initiative) }),
   leaderText: () => t('leader'),
-  votesText: () => t('votes'),
+  votesText: (n) => t(n === 1 ? 'vote1' : 'votes'),
 });
 
 langButton($('lang'), render);
@@ -121,7 +121,24 @@ $('logout').addEventListener('click', () => {
 async function signIn(v) {
   const res = await api(`${base}/results`, { token: v });
   if (!res.ok) { showLogin(message(lang, res)); return false; }
-  if (!('held' in res.data)) { showLogin(t('bad_token')); return false; }
+  $('login-operator').hidden = true;
+  if (!('held' in res.data)) {
+    // The operator's token drives the big screen only: point there rather than refuse it.
+    const op = await api(`${ctx.admin}/checklist`, { token: v });
+    showLogin(t(op.ok ? 'operator_token' : 'bad_token'));
+    if (op.ok) {
+      $('operator-screen').href = `/screen/${encodeURIComponent(pollId)}`;
+      $('login-operator').hidden = false;
+    }
+    return false;
+  }
+  // The auditor reads everything and changes nothing: a read-only console (the checklist is for
+  // those who may reveal).
+  const change = await api(`${ctx.admin}/checklist`, { token: v });
+  session.readOnly = change.status === 403;
+  document.body.classList.toggle('read-only', session.readOnly);
+  $('auditor').hidden = !session.readOnly;
+  if (session.readOnly) auditorRecords();
   session.token = v;
   const p = await api(base);
   if (!p.ok) { showLogin(message(lang, p)); return false; }
@@ -145,6 +162,16 @@ async function signIn(v) {
   });
   for (const f of features) f.start();
   return true;
+}
+
+// auditorRecords shows an auditor what to keep: the log's key and the latest checkpoint.
+async function auditorRecords() {
+  for (const [id, path] of [['au-key', '/api/v1/log-key'], ['au-checkpoint', `${base}/checkpoint`]]) {
+    try {
+      const res = await fetch(path, { cache: 'no-store' });
+      $(id).textContent = res.ok ? (await res.text()).trim() : '';
+    } catch (e) { /* shown empty */ }
+  }
 }
 
 function render() {

@@ -32,12 +32,14 @@ let token = takeToken();
 let overlay = !!token && stored('lv_overlay') === '1';
 let poll = null;
 let last = null; // the last snapshot shown
-let staging = null; // {shown: Set, steps: [[ids], last place first], next, timer}
+let paused = false; // P: the presenter's keys do nothing (a stray click cannot move the reveal)
+let sent = null; // {withheld, until}: a step this screen asked for, shown before the hub's message
+const rehearsal = new URLSearchParams(location.search).has('rehearsal') ? { tally: null, results: 'hidden', withheld: 0 } : null;
 const winner = { on: false, timer: 0, seen: false }; // the winner view: shown, pending, shown once
 const board = bars($('bars'), {
   labels: (c) => ({ name: `${c.city.zh} ${c.city.en}`, sub: `${c.initiative.zh} · ${c.initiative.en}` }),
   leaderText: (n) => leaderWord(n),
-  votesText: () => 'votes',
+  votesText: (n) => (n === 1 ? 'vote' : 'votes'),
   columns: 2,
 });
 
@@ -95,40 +97,95 @@ function drawCount(e) {
   if (e >= 1 && frame) { cancelAnimationFrame(frame); frame = 0; }
 }
 
-function onSnapshot(m) {
+// votesWord is "vote" or "votes", as n asks.
+const votesWord = (n) => (n === 1 ? 'vote' : 'votes');
+const withheldOf = (m) => (m && m.results === 'revealed' ? m.withheld || 0 : 0);
+
+function show(m) {
   const before = last;
   last = m;
-  setCount(m.ballots);
+  // One figure per meaning: beside shares, the votes they are shares of; else the ballots received.
+  const shares = m.results !== 'hidden' && !!m.tally && withheldOf(m) === 0;
+  setCount(shares ? Object.values(m.tally).reduce((a, n) => a + n, 0) : m.ballots);
+  $('count-label').replaceChildren(...(shares
+    ? [el('span', { lang: 'zh-CN' }, '已计票数'), ' ', el('span', { lang: 'en' }, 'votes counted')]
+    : [el('span', { lang: 'zh-CN' }, '已收到选票'), ' ', el('span', { lang: 'en' }, 'ballots received')]));
   $('rate-box').hidden = false;
   $('rate').textContent = num(m.rate, m.rate < 10 ? 1 : 0);
   $('status').hidden = !STATUS[m.status];
   $('status').textContent = STATUS[m.status] || '';
+  // Before the opening: when voting opens (in the poll's time zone) instead of a count of 0.
+  const pre = m.status === 'scheduled';
+  document.body.classList.toggle('pre-show', pre);
+  if (pre && poll && poll.opens_at) {
+    $('status').replaceChildren(el('span', { lang: 'zh-CN' }, `投票将于 ${clock(poll.opens_at, 'zh-CN', true)} 开始`),
+      el('span', { lang: 'en' }, `Voting opens ${clock(poll.opens_at, 'en-GB', true)}`));
+  }
   const pub = m.results !== 'hidden' && !!m.tally;
-  // The QR code asks people to vote: only while they can, and not over the results.
-  $('qr-box').hidden = m.status !== 'open' || pub;
+  // The QR code asks people to vote: while they can (and before, to be ready), small beside the
+  // results when they show.
+  const qr = m.status === 'open' || pre;
+  $('qr-box').hidden = !qr;
+  document.body.classList.toggle('qr-on', qr);
   if (!pub) {
-    stopStaging();
     hideWinner();
     winner.seen = false;
     board.clear();
+    $('stage-note').hidden = true;
+    $('correction').hidden = true;
     setMode('hidden');
     return;
   }
   setMode('results');
-  if (m.results === 'revealed' && before && before.results !== 'revealed' && !staging) {
+  showCorrection(m);
+  const w = withheldOf(m);
+  const staged = w > 0;
+  $('stage-note').hidden = !staged;
+  if (staged) {
+    $('stage-note').textContent = `还有 ${num(w)} 个名次待揭晓 · ${num(w)} ${w === 1 ? 'place' : 'places'} to come`;
     hideWinner();
     winner.seen = false;
-    board.clear();
-    startStaging(m.tally);
+    $('bars').classList.remove('final');
+    board.update(m.tally, poll ? poll.candidates : [], new Set(Object.keys(m.tally)));
+    return;
   }
+  $('bars').classList.toggle('final', m.results === 'revealed');
   if (m.results !== 'revealed') {
     hideWinner();
     winner.seen = false;
-  } else if (!staging && !winner.seen && !winner.timer) {
-    winner.timer = setTimeout(showWinner, 1500); // opened after the reveal
+  } else if (!winner.seen && !winner.timer) {
+    // The last place just shown: the bars a moment, then the winner; opened after the reveal: at once.
+    winner.timer = setTimeout(showWinner, withheldOf(before) > 0 ? 3500 : 1500);
   }
-  board.update(m.tally, poll ? poll.candidates : [], staging ? staging.shown : undefined);
+  board.update(m.tally, poll ? poll.candidates : []);
   if (winner.on) renderWinner();
+}
+
+// showCorrection says, with its time, that the revealed result changed afterwards.
+function showCorrection(m) {
+  const at = m.results === 'revealed' && m.corrected_at;
+  $('correction').hidden = !at;
+  if (!at) return;
+  const hm = clock(at, 'zh-CN');
+  $('correction').replaceChildren(el('span', { lang: 'zh-CN' }, `更正 ${hm}：揭晓后结果有变动`), ' · ',
+    el('span', { lang: 'en' }, `Corrected at ${clock(at, 'en-GB')}: the result changed after the reveal`));
+}
+// clock is the time of an RFC 3339 instant in the poll's time zone (and its date, with day),
+// then the zone's name.
+function clock(at, locale, day) {
+  const opts = { hour: '2-digit', minute: '2-digit', ...(day ? { weekday: 'short', month: 'short', day: 'numeric' } : {}) };
+  const tz = poll && poll.time_zone;
+  let f;
+  try {
+    f = new Intl.DateTimeFormat(locale, { ...opts, timeZone: tz });
+  } catch (e) {
+    f = new Intl.DateTimeFormat(locale, opts);
+  }
+  let zone = '';
+  try {
+    zone = new Intl.DateTimeFormat('en-GB', { timeZone: tz, timeZoneName: 'short' }).formatToParts(new Date(at)).find((p) => p.type === 'timeZoneName').value;
+  } catch (e) { /* no zone name */ }
+  return `${f.format(new Date(at))} ${zone}`.trim();
 }
 
 function setMode(mode) {
@@ -137,52 +194,11 @@ function setMode(mode) {
   $('results').hidden = mode !== 'results' || winner.on;
 }
 
-// The staged reveal: the places from the last up, one step each, a tie among the first three at
-// one step (a tie is shown as one), the first place last.
-function startStaging(tally) {
-  const count = (c) => tally[c.id] || 0;
-  const asc = [...poll.candidates].sort((a, b) => count(a) - count(b) || b.id.localeCompare(a.id));
-  const steps = [];
-  for (const c of asc) {
-    const rank = 1 + asc.filter((x) => count(x) > count(c)).length;
-    const prev = steps[steps.length - 1];
-    if (rank <= 3 && prev && count(poll.candidates.find((x) => x.id === prev[0])) === count(c)) prev.push(c.id);
-    else steps.push([c.id]);
-  }
-  staging = { shown: new Set(), steps, next: 0, timer: 0 };
-  $('bars').classList.remove('final');
-  schedule(1200);
-}
-function schedule(ms) {
-  clearTimeout(staging.timer);
-  staging.timer = setTimeout(step, ms);
-}
-function step() {
-  if (!staging) return;
-  const s = staging;
-  for (const id of s.steps[s.next++]) s.shown.add(id);
-  const left = s.steps.length - s.next;
-  if (last && last.tally) board.update(last.tally, poll.candidates, s.shown);
-  if (left === 0) {
-    stopStaging();
-    winner.timer = setTimeout(showWinner, 3500);
-    return;
-  }
-  schedule(left > 3 ? 700 : left === 3 ? 2600 : 3200);
-}
-function stopStaging() {
-  if (!staging) return;
-  clearTimeout(staging.timer);
-  staging = null;
-  $('bars').classList.add('final');
-  if (last && last.tally) board.update(last.tally, poll.candidates);
-}
-
 // The winner view: the first place (every one of them in a tie) in large type.
 function showWinner() {
   clearTimeout(winner.timer);
   winner.timer = 0;
-  if (!last || last.results !== 'revealed' || !last.tally || !poll) return;
+  if (!last || last.results !== 'revealed' || withheldOf(last) > 0 || !last.tally || !poll) return;
   winner.on = true;
   winner.seen = true;
   renderWinner();
@@ -212,46 +228,123 @@ function renderWinner() {
     el('p', { class: 'w-ini', lang: 'zh-CN' }, c.initiative.zh),
     el('p', { class: 'w-ini-en', lang: 'en' }, c.initiative.en),
     el('p', { class: 'w-share' }, `${num((max / total) * 100, 1)}%`,
-      el('span', { class: 'w-votes' }, el('span', { lang: 'zh-CN' }, `${num(max)} 票`), ' ', el('span', { lang: 'en' }, `${num(max)} votes`))))));
+      el('span', { class: 'w-votes' }, el('span', { lang: 'zh-CN' }, `${num(max)} 票，共计 ${num(total)} 票`), ' ',
+        el('span', { lang: 'en' }, `${num(max)} ${votesWord(max)} of ${num(total)} counted`))))));
   document.body.classList.add('mode-winner');
   $('winner').hidden = false;
   $('results').hidden = true;
 }
 
-// Keys: Space or → next step of the reveal, then winner view ⇄ bars; O organiser sign-in; R twice:
-// reveal (organiser); H the operator overlay (organiser).
-let armed = 0;
+// The presenter drives the reveal: next shows the next place (from the last up), back takes the
+// last shown back; once every place is shown, next and back switch between the bars and the
+// winner view. The step is the server's (every screen and page follows it); this screen shows it
+// from the answer to its own request, before any other page gets it.
+function next() {
+  if (rehearsal && rehearsal.results === 'revealed') return rehearse(rehearsal.withheld - 1);
+  const w = withheldOf(last);
+  if (w > 0) return step(w - 1);
+  if (last && last.results === 'revealed' && last.tally) {
+    if (winner.on) hideWinner();
+    else showWinner();
+  }
+}
+function back() {
+  if (winner.on) return hideWinner();
+  if (rehearsal && rehearsal.results === 'revealed') return rehearse(rehearsal.withheld + 1);
+  if (last && last.results === 'revealed') step(withheldOf(last) + 1);
+}
+async function step(withheld) {
+  if (!token) return hint('需要令牌 · Sign in (O) to drive the reveal');
+  const res = await api(`/api/v1/admin/polls/${encodeURIComponent(pollId)}/reveal`, { method: 'POST', body: { withheld }, token });
+  if (!res.ok) return hint(res.code === 'invalid_request' ? '没有更多名次 · No place to take back' : res.code === 'unauthorized' ? '令牌无效 · Token not accepted' : '未能切换 · Step failed: ' + res.code);
+  sent = { withheld, until: Date.now() + 2000 };
+  show({ ...last, ...res.data });
+  hint(`还剩 ${withheld} · ${withheld} to come`);
+}
+
+// Rehearsal (/screen/{poll}?rehearsal): the whole night on made-up numbers, in this browser only.
+// Nothing is sent to the server and the real tally is never asked for.
+function dummyTally() {
+  const t = {};
+  poll.candidates.forEach((c, i) => { t[c.id] = ((i * 7919) % 97) + (i % 3 === 0 ? 40 : 5); });
+  return t;
+}
+// places mirrors vote.Places: the places from the last up, a tie at one place.
+function places(tally) {
+  const ids = Object.keys(tally).sort((a, b) => tally[a] - tally[b] || a.localeCompare(b));
+  const out = [];
+  ids.forEach((id, i) => { if (i > 0 && tally[ids[i - 1]] === tally[id]) out[out.length - 1].push(id); else out.push([id]); });
+  return out;
+}
+function rehearse(withheld) {
+  if (!poll) return;
+  rehearsal.tally = rehearsal.tally || dummyTally();
+  const ps = places(rehearsal.tally);
+  if (withheld < 0 || withheld > ps.length) return;
+  rehearsal.results = 'revealed';
+  rehearsal.withheld = withheld;
+  const tally = {};
+  ps.slice(0, ps.length - withheld).flat().forEach((id) => { tally[id] = rehearsal.tally[id]; });
+  const ballots = Object.values(rehearsal.tally).reduce((a, b) => a + b, 0);
+  show({ status: 'closed', results: 'revealed', withheld, tally, ballots, rate: 0 });
+}
+
+// The checklist before the reveal (R): what was received, counted, held and pending, ties for
+// first place. Revealing with held or pending ballots needs the box ticked (the server asks for
+// the same confirmation).
+async function checklist() {
+  const res = await api(`/api/v1/admin/polls/${encodeURIComponent(pollId)}/checklist`, { token });
+  if (!res.ok) return hint(res.code === 'unauthorized' ? '令牌无效 · Token not accepted' : '未能读取清单 · Checklist failed: ' + res.code);
+  const c = res.data;
+  const row = (zh, en, n, bad) => el('li', { class: bad ? 'c-warn' : '' }, el('span', { class: 'c-n' }, num(n)), ' ', el('span', { lang: 'zh-CN' }, zh), ' · ', el('span', { lang: 'en' }, en));
+  $('check-list').replaceChildren(
+    row('已收到选票', 'ballots received', c.received),
+    row('已计票', c.counted === 1 ? 'ballot counted' : 'ballots counted', c.counted),
+    row('暂扣待审核', 'held for review', c.held, c.held > 0),
+    row('等待检验', 'pending (choice test)', c.pending, c.pending > 0),
+    row('并列第一', 'tied for first place', c.tied_first, c.tied_first > 1),
+    ...(c.tie_break ? [el('li', {}, el('span', { lang: 'zh-CN' }, c.tie_break.zh), ' · ', el('span', { lang: 'en' }, c.tie_break.en))] : []));
+  $('check-confirm-row').hidden = !c.confirm_needed;
+  $('check-confirm').checked = false;
+  $('check-go').disabled = c.confirm_needed;
+  $('check').returnValue = ''; // Escape keeps the last one: it must not reveal
+  $('check').showModal();
+}
+$('check-confirm').addEventListener('change', () => { $('check-go').disabled = !$('check-confirm').checked; });
+$('check').addEventListener('close', () => {
+  if ($('check').returnValue === 'ok') reveal($('check-confirm').checked);
+});
+
+// Keys (presentation clickers send Page Down / Page Up or the arrows): Space, →, Page Down or a
+// click: next step; ←, Page Up: back; P: pause (the keys do nothing until P again); O: sign in;
+// R: the checklist, then reveal; H: the operator overlay (signed in).
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('dialog[open]')) return; // typing the token; once closed, keys count even before focus leaves it
-  if (e.key === ' ' || e.key === 'ArrowRight') {
-    if (staging) {
-      e.preventDefault();
-      step();
-    } else if (last && last.results === 'revealed' && last.tally) {
-      e.preventDefault();
-      if (winner.on) hideWinner();
-      else showWinner();
-    }
-  } else if (e.key === 'o' || e.key === 'O') {
+  const k = e.key;
+  if (k === ' ' || k === 'ArrowRight' || k === 'PageDown' || k === 'ArrowLeft' || k === 'PageUp') {
+    e.preventDefault();
+    if (paused) return hint('已暂停 · Paused (P to resume)');
+    if (k === 'ArrowLeft' || k === 'PageUp') back();
+    else next();
+  } else if (k === 'p' || k === 'P') {
+    paused = !paused;
+    hint(paused ? '已暂停 · Paused (P to resume)' : '继续 · Resumed');
+  } else if (k === 'o' || k === 'O') {
     e.preventDefault(); // else the key lands in the token field the dialog focuses
     $('login').showModal();
-  } else if ((e.key === 'h' || e.key === 'H') && token) {
+  } else if ((k === 'h' || k === 'H') && token) {
     overlay = !overlay;
     store('lv_overlay', overlay ? '1' : '0');
     showOverlay();
-  } else if ((e.key === 'r' || e.key === 'R') && last && last.results !== 'revealed') {
-    if (!token) {
-      e.preventDefault();
-      return $('login').showModal();
-    }
-    if (Date.now() - armed > 5000) {
-      armed = Date.now();
-      return hint('再按 R 揭晓结果 · Press R again to reveal the results');
-    }
-    armed = 0;
-    reveal();
+  } else if ((k === 'r' || k === 'R') && rehearsal && rehearsal.results !== 'revealed') {
+    rehearse(places(rehearsal.tally || dummyTally()).length);
+  } else if ((k === 'r' || k === 'R') && last && last.results !== 'revealed') {
+    e.preventDefault();
+    if (!token) return $('login').showModal();
+    checklist();
   }
 });
+$('stage').addEventListener('click', () => { if (!paused) next(); });
 $('login').addEventListener('close', () => {
   const v = $('login-token').value.trim();
   $('login-token').value = '';
@@ -261,9 +354,10 @@ $('login').addEventListener('close', () => {
   hint('组织者已登录 · Organiser signed in');
 });
 
-async function reveal() {
-  const res = await api(`/api/v1/admin/polls/${encodeURIComponent(pollId)}/results`, { method: 'POST', body: { results: 'revealed' }, token });
-  hint(res.ok ? '已揭晓 · Revealed' : res.code === 'unauthorized' ? '令牌无效 · Token not accepted' : '未能揭晓 · Reveal failed: ' + res.code);
+async function reveal(confirm) {
+  const res = await api(`/api/v1/admin/polls/${encodeURIComponent(pollId)}/results`, { method: 'POST', body: { results: 'revealed', confirm }, token });
+  hint(res.ok ? '揭晓开始：按空格键逐个揭晓 · Reveal started: Space shows the next place' : res.code === 'unauthorized' ? '令牌无效 · Token not accepted' : '未能揭晓 · Reveal failed: ' + res.code);
+  if (res.ok && last) show({ ...last, results: 'revealed', withheld: res.data.withheld, tally: {} });
 }
 
 // The operator overlay: the keys and the last answer to one, only while the organiser has it on.
@@ -272,7 +366,7 @@ function hint(s) {
   showOverlay();
 }
 function showOverlay() {
-  const keys = '组织者 · Organiser: R R reveal · Space next · H hide';
+  const keys = '组织者 · Organiser: R checklist, reveal · Space/→ next · ← back · P pause · H hide';
   const msg = $('org').dataset.last;
   $('org').textContent = msg ? `${msg} — ${keys}` : keys;
   $('org').hidden = !(overlay && token);
@@ -294,7 +388,8 @@ async function loadPoll() {
   $('title-en').textContent = poll.title.en;
   document.title = `${poll.title.zh || ''} · ${poll.title.en}`;
   brand(poll.branding);
-  if (last) onSnapshot(last);
+  if (rehearsal) show({ status: 'closed', results: 'hidden', ballots: 0, rate: 0 });
+  else if (last) show(last);
 }
 
 // brand dresses the screen in the poll's logo and colours (served by livevote: the API gives a
@@ -327,5 +422,14 @@ async function loadQR() {
 showOverlay();
 loadPoll();
 loadQR();
-showCheckpoint($('log'), pollId, (n, root) => `日志 log ${num(n)} · ${root}`);
+showCheckpoint($('log'), pollId, (n, root) => `公开日志 ${num(n)} 条 · public log: ${num(n)} ${n === 1 ? 'entry' : 'entries'} · ${root}`);
+if (rehearsal) $('rehearsal').hidden = false;
+// onSnapshot takes the hub's snapshots: none in a rehearsal; an older step than the one this
+// screen just asked for is not shown back (the hub's message of it follows within a tick).
+function onSnapshot(m) {
+  if (rehearsal) return;
+  if (sent && Date.now() < sent.until && m.results === 'revealed' && withheldOf(m) !== sent.withheld) return;
+  sent = null;
+  show(m);
+}
 live(`/ws/polls/${encodeURIComponent(pollId)}?hz=10`, { onMessage: (m) => { if (poll || m.results === 'hidden') onSnapshot(m); else last = m; }, onState, maxDelay: 4000 });

@@ -32,6 +32,11 @@ const S = {
     none_chosen: 'Choose an initiative first.',
     thanks: 'Thank you! Your vote is recorded.',
     thanks_text: 'Your ballot is safely stored. The result stays secret until it is announced.',
+    thanks_text_final: 'Your ballot is safely stored. The result has been announced.',
+    won: 'The winner',
+    won_tie: 'Tied for first place',
+    won_text: '{share} of the votes counted ({n} of {total}).',
+    won_corrected: 'Corrected at {t}: the result changed after it was announced.',
     already: 'You have already voted',
     already_text: 'Each person votes once. Your ballot is safely stored.',
     already_text_daily: 'You can vote again tomorrow. Today’s ballot is safely stored.',
@@ -74,6 +79,11 @@ const S = {
     none_chosen: '请先选择一个项目。',
     thanks: '谢谢！您的投票已记录。',
     thanks_text: '您的选票已安全保存。投票结果将在揭晓前保密。',
+    thanks_text_final: '您的选票已安全保存。投票结果已经揭晓。',
+    won: '获胜者',
+    won_tie: '并列第一',
+    won_text: '得票占计票总数的 {share}（{total} 票中的 {n} 票）。',
+    won_corrected: '{t} 更正：结果揭晓后有变动。',
     already: '您已经投过票了',
     already_text: '每人限投一次。您的选票已安全保存。',
     already_text_daily: '明天可以再投。今天的选票已安全保存。',
@@ -103,6 +113,7 @@ let poll = null;
 let status = '';
 let results = '';
 let ballots = null;
+let final = null; // the last snapshot once the stage has shown the whole result, else null
 let done = null; // {kind: "thanks" | "already", receipt, choices, text}
 let failure = null; // the last failed answer, shown in #error
 let pow = null; // the current proof-of-work: {at, promise, progress, worker, failed}
@@ -168,7 +179,10 @@ function loadFailed(res) {
 
 function onSnapshot(m) {
   ballots = m.ballots;
-  const changed = m.status !== status || m.results !== results;
+  const wasFinal = final;
+  final = m.results === 'revealed' && !m.withheld && m.tally ? m : null;
+  const changed = m.status !== status || m.results !== results || !!final !== !!wasFinal ||
+    (final && wasFinal && (JSON.stringify(final.tally) !== JSON.stringify(wasFinal.tally) || final.corrected_at !== wasFinal.corrected_at));
   status = m.status;
   results = m.results;
   if (changed) {
@@ -185,7 +199,7 @@ function onSnapshot(m) {
 function buildBallot() {
   const many = poll.max_choices > 1;
   const box = $('cands');
-  for (const c of poll.candidates) {
+  for (const c of ordered(poll.candidates)) {
     const id = 'c-' + c.id;
     const input = el('input', {
       type: many ? 'checkbox' : 'radio', name: 'choice', id, value: c.id,
@@ -208,8 +222,43 @@ function buildBallot() {
   $('ballot').addEventListener('submit', submit);
 }
 
+// ordered is the candidates in the order this voter sees them: the ballot file's when it fixes
+// the order, else an order of this voter's own (a shuffle seeded by a number this browser keeps
+// for the poll), so that no place on the list is favoured and a reload shows the same order.
+function ordered(cands) {
+  if (poll.order === 'fixed') return cands;
+  const key = `lv_order_${poll.id}`;
+  let seed = 0;
+  try {
+    seed = Number(localStorage.getItem(key)) || 0;
+    if (!seed) {
+      seed = crypto.getRandomValues(new Uint32Array(1))[0] || 1;
+      localStorage.setItem(key, String(seed));
+    }
+  } catch (e) {
+    seed = seed || crypto.getRandomValues(new Uint32Array(1))[0] || 1; // storage off: this page's order
+  }
+  const next = () => { // mulberry32
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let x = seed;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...cands];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 const inputs = () => [...document.querySelectorAll('input[name=choice]')];
-const chosen = () => inputs().filter((i) => i.checked).map((i) => i.value);
+// chosen is the checked candidates, in the ballot file's order (whatever order this voter sees).
+const chosen = () => {
+  const on = new Set(inputs().filter((i) => i.checked).map((i) => i.value));
+  return poll.candidates.map((c) => c.id).filter((id) => on.has(id));
+};
 const name = (id) => {
   const c = poll.candidates.find((x) => x.id === id);
   return c ? `${text(c.city)} · ${text(c.initiative)}` : id;
@@ -245,7 +294,24 @@ function render() {
   renderChoice();
   renderCount();
   renderResult();
+  renderWinner();
   if (failure) showFailure(failure, false);
+}
+
+// renderWinner leads the page with the result once the stage has shown all of it.
+function renderWinner() {
+  const box = $('winner');
+  const count = (c) => (final ? final.tally[c.id] || 0 : 0);
+  const max = Math.max(0, ...poll.candidates.map(count));
+  const first = max > 0 ? poll.candidates.filter((c) => count(c) === max) : [];
+  box.hidden = !first.length;
+  if (!first.length) return;
+  const total = poll.candidates.reduce((a, c) => a + count(c), 0);
+  $('w-head').textContent = t(first.length > 1 ? 'won_tie' : 'won');
+  $('w-names').replaceChildren(...first.map((c) => el('li', {}, el('strong', { text: text(c.city) }), ` — ${text(c.initiative)}`)));
+  $('w-text').textContent = t('won_text', { share: `${num((max / total) * 100, 1)}%`, n: num(max), total: num(total) });
+  $('w-corrected').hidden = !final.corrected_at;
+  $('w-corrected').textContent = final.corrected_at ? t('won_corrected', { t: time(final.corrected_at) }) : '';
 }
 
 function renderCount() {
@@ -267,7 +333,7 @@ function renderResult() {
   if (!done) return;
   box.classList.toggle('already', done.kind === 'already');
   $('result-title').textContent = done.kind === 'thanks' ? t('thanks') : t('already');
-  $('result-text').textContent = done.kind === 'thanks' ? t('thanks_text') : t(poll.limit === 'daily' ? 'already_text_daily' : 'already_text');
+  $('result-text').textContent = done.kind === 'thanks' ? t(final ? 'thanks_text_final' : 'thanks_text') : t(poll.limit === 'daily' ? 'already_text_daily' : 'already_text');
   $('result-choice').textContent = done.choices && done.choices.length ? t('you_chose', { c: done.choices.map(name).join('; ') }) : '';
   $('receipt-box').hidden = !done.receipt;
   $('receipt-link-item').hidden = !done.receipt;

@@ -149,8 +149,10 @@ func EntryBytes(e vote.LogEntry) []byte { return LeafOf(e).Bytes() }
 
 // publicActions are the organiser actions whose entries are public leaves: each changes something
 // every visitor sees anyway (the poll's status, its results' visibility, the proof-of-work
-// difficulty). Every other action (trusting a subnet, ...) is part of review: sealed.
-var publicActions = [...]string{"status", "results", "difficulty"}
+// difficulty, the reveal's steps as the stage shows them, and the statement of the result once
+// the stage has shown it all, which opens the log). Every other action (trusting a subnet, a hold
+// on new networks, ...) is part of review: sealed.
+var publicActions = [...]string{"status", "results", "difficulty", "reveal", "statement"}
 
 // PublicLeafOf returns the public leaf of a log entry, and false for an entry that is sealed
 // until the opening (a review, an organiser action of review). A ballot's public leaf carries only

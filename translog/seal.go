@@ -43,10 +43,12 @@ const saltLabel = "livevote sealed tree salt v1"
 
 // Opens reports whether e opens its poll's log: the entry after which the sealed tree is public
 // (its leaves and the salt served, a seal after every entry). It is the one place that says when
-// a poll's log opens: today, when an operator reveals the results. Once open, a log stays open
-// (its salt is out), whatever the results' visibility later.
+// a poll's log opens: the "statement" entry, written when the stage has shown the last place of
+// a staged reveal (or when live results are revealed), not the "results" entry that starts the
+// reveal: the places the stage has not shown yet stay sealed until then. Once open, a log stays
+// open (its salt is out), whatever the results' visibility later.
 func Opens(e vote.LogEntry) bool {
-	return e.State == vote.LogAdmin && e.Action == "results" && e.Value == string(vote.ResultsRevealed)
+	return e.State == vote.LogAdmin && e.Action == "statement"
 }
 
 // Sealer decides, entry by entry in log order, what the public tree gets: the public leaf of

@@ -52,7 +52,8 @@ func (v Visibility) Valid() bool {
 	return v == ResultsHidden || v == ResultsLive || v == ResultsRevealed
 }
 
-// Public reports whether the public may see the tally.
+// Public reports whether the public may see the tally (while revealed, as far as the stage has
+// shown it: Snapshot.PublicTally).
 func (v Visibility) Public() bool { return v == ResultsLive || v == ResultsRevealed }
 
 // Limit says how often one voter may cast a ballot in a poll.
@@ -95,6 +96,15 @@ type Poll struct {
 	Fraud FraudPolicy
 	// Branding is the organisers' logo and colours for the pages (zero: livevote's own look).
 	Branding Branding
+	// FixedOrder keeps the candidates in the ballot file's order on every ballot; otherwise each
+	// voter's ballot shows them in an order of its own (random, stable for that voter), so that
+	// no place on a long list is favoured.
+	FixedOrder bool
+	// RevealTop, when above zero, stages only the first RevealTop places of the reveal: the
+	// places below show at once when it starts. TieBreak is the organisers' rule for a tie for
+	// first place (shown before the reveal), zero when they gave none.
+	RevealTop int
+	TieBreak  Text
 
 	index map[string]int // candidate id -> index in Candidates (NewPoll)
 }
@@ -133,6 +143,19 @@ type State struct {
 	// ballot that is the first of its address, subnet and group in the hour is held for review
 	// (SourceCaps.HoldNew). Never in a public answer: it would tell a farm its ballots are held.
 	HoldNewUntil time.Time `json:"-"`
+	// Withheld is, while the results are revealed, how many places (from the first down, see
+	// Places) the stage has not shown yet: the presenter shows them one by one, and the public
+	// sees only what the stage has shown (Snapshot.PublicTally). Zero: everything is shown.
+	Withheld int `json:"withheld"`
+	// Before is what Withheld was before the last step, and StepAt when (Unix milliseconds) that
+	// step was taken: a step forward becomes public StepGrace after it (Snapshot.PublicTally), so
+	// that the presenter's screen shows a place before anyone else.
+	Before int   `json:"before"`
+	StepAt int64 `json:"step_at"`
+	// Corrected is when (Unix milliseconds) the tally last changed after the result became a
+	// statement (State.Final): a late release or void, shown to everyone as a correction. Zero:
+	// never. A new reveal starts at zero.
+	Corrected int64 `json:"corrected"`
 }
 
 // Candidate returns the candidate with the given id.

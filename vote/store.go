@@ -61,7 +61,7 @@ type Ballots interface {
 type States interface {
 	// State returns the poll's stored state (status as stored, not Effective).
 	State(ctx context.Context, p *Poll) (State, error)
-	// SetStatus, SetResults and SetDifficulty change one field of the poll's state for every
+	// SetStatus, SetResults, SetDifficulty, SetWithheld and SetCorrected change one field of the poll's state for every
 	// instance and return the new state. The caller validated the value.
 	SetStatus(ctx context.Context, p *Poll, s Status) (State, error)
 	SetResults(ctx context.Context, p *Poll, v Visibility) (State, error)
@@ -69,6 +69,12 @@ type States interface {
 	// SetHoldNew sets State.HoldNewUntil (zero: no hold), to the millisecond, for every instance
 	// and returns the new state.
 	SetHoldNew(ctx context.Context, p *Poll, until time.Time) (State, error)
+	// SetWithheld sets, in one step for every instance, how many places of a revealed result the
+	// stage has not shown yet (State.Withheld: n), what it was before (State.Before: before) and
+	// when the step was taken (State.StepAt: at, Unix milliseconds), and returns the new state.
+	SetWithheld(ctx context.Context, p *Poll, n, before int, at int64) (State, error)
+	// SetCorrected sets when the revealed result was last corrected (State.Corrected).
+	SetCorrected(ctx context.Context, p *Poll, at int64) (State, error)
 }
 
 // Snapshots reads a poll's counts.

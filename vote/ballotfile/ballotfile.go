@@ -53,9 +53,19 @@ type filePoll struct {
 	Status      vote.Status     `yaml:"status"`
 	Results     vote.Visibility `yaml:"results"`
 	Difficulty  *int            `yaml:"difficulty"`
+	Order       string          `yaml:"order"`
+	Reveal      *fileReveal     `yaml:"reveal"`
 	Fraud       *fileFraud      `yaml:"fraud"`
 	Branding    *fileBranding   `yaml:"branding"`
 	Candidates  []fileCandidate `yaml:"candidates"`
+}
+
+// fileReveal is how the stage reveals the result: Top, when set, stages only the first Top
+// places (the rest show at once when the reveal starts); TieBreak is the organisers' rule for a
+// tie for first place, shown in the reveal's checklist.
+type fileReveal struct {
+	Top      int       `yaml:"top"`
+	TieBreak vote.Text `yaml:"tie_break"`
 }
 
 type fileCandidate struct {
@@ -157,6 +167,19 @@ func (fp filePoll) poll(dir string) (*vote.Poll, error) {
 	}
 	if fp.Difficulty != nil {
 		p.Initial.Difficulty = *fp.Difficulty
+	}
+	if r := fp.Reveal; r != nil {
+		if r.Top < 0 {
+			return nil, fmt.Errorf("reveal: top: %d must be 1 or more (0 or absent: every place)", r.Top)
+		}
+		p.RevealTop, p.TieBreak = r.Top, r.TieBreak
+	}
+	switch fp.Order {
+	case "", "random":
+	case "fixed":
+		p.FixedOrder = true
+	default:
+		return nil, fmt.Errorf("order: %q must be random or fixed", fp.Order)
 	}
 	if p.Initial.Difficulty < 0 || p.Initial.Difficulty > vote.MaxDifficulty {
 		return nil, fmt.Errorf("difficulty: %d must be between 0 and %d", p.Initial.Difficulty, vote.MaxDifficulty)

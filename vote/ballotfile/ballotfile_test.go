@@ -23,6 +23,9 @@ func TestBuiltin(t *testing.T) {
 	if p.Initial.Status != vote.StatusOpen || p.Initial.Results != vote.ResultsHidden {
 		t.Errorf("built-in poll starts %s/%s, want open/hidden", p.Initial.Status, p.Initial.Results)
 	}
+	if p.FixedOrder {
+		t.Error("the built-in poll keeps a fixed order: its candidates should show in each voter's own order")
+	}
 	for _, c := range p.Candidates {
 		if c.Summary.En == "" || c.Summary.Zh == "" {
 			t.Errorf("candidate %s lacks a summary in both languages", c.ID)
@@ -49,6 +52,8 @@ func TestParseErrorsNameFilePollAndField(t *testing.T) {
 		{"no candidates", `polls: [{id: p, title: {en: T, zh: T}}]`, "poll p: candidates"},
 		{"candidate text", `polls: [{id: p, title: {en: T, zh: T}, candidates: [{id: a, city: {en: A}}]}]`, "candidate a: "},
 		{"dates", `polls: [{id: p, title: {en: T, zh: T}, opens_at: 2023-11-30T00:00:00Z, closes_at: 2023-11-01T00:00:00Z, ` + cand + `}]`, "poll p: closes_at"},
+		{"bad reveal", `polls: [{id: p, title: {en: T, zh: T}, reveal: {top: -1}, ` + cand + `}]`, "poll p: reveal: top"},
+		{"bad order", `polls: [{id: p, title: {en: T, zh: T}, order: alphabetical, ` + cand + `}]`, "poll p: order"},
 		{"twice", `polls: [{id: p, title: {en: T, zh: T}, ` + cand + `}, {id: p, title: {en: T, zh: T}, ` + cand + `}]`, "poll p: id: defined twice"},
 	}
 	for _, tt := range tests {
@@ -61,5 +66,18 @@ func TestParseErrorsNameFilePollAndField(t *testing.T) {
 				t.Errorf("error %q, want it to name the file and contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestOrder(t *testing.T) {
+	const poll = `polls: [{id: p, title: {en: T, zh: T}, %s candidates: [{id: a, city: {en: A, zh: A}, country: {en: C, zh: C}, initiative: {en: I, zh: I}}]}]`
+	for order, fixed := range map[string]bool{"": false, "order: random,": false, "order: fixed,": true} {
+		polls, err := ballotfile.Parse([]byte(strings.Replace(poll, "%s", order, 1)), "polls.yaml")
+		if err != nil {
+			t.Fatalf("%q: %v", order, err)
+		}
+		if polls[0].FixedOrder != fixed {
+			t.Errorf("%q: FixedOrder = %v", order, polls[0].FixedOrder)
+		}
 	}
 }

@@ -74,6 +74,12 @@ func (mp *memPoll) stateOf(p *vote.Poll) vote.State {
 		s.Difficulty = mp.state.Difficulty
 	}
 	s.HoldNewUntil = mp.state.HoldNewUntil
+	if mp.set["withheld"] {
+		s.Withheld, s.Before, s.StepAt = mp.state.Withheld, mp.state.Before, mp.state.StepAt
+	}
+	if mp.set["corrected"] {
+		s.Corrected = mp.state.Corrected
+	}
 	return s
 }
 
@@ -365,6 +371,16 @@ func (m *Store) SetHoldNew(ctx context.Context, p *vote.Poll, until time.Time) (
 		until = until.Truncate(time.Millisecond)
 	}
 	return m.setState(ctx, p, "hold_new", func(s *vote.State) { s.HoldNewUntil = until })
+}
+
+// SetWithheld implements Store.
+func (m *Store) SetWithheld(ctx context.Context, p *vote.Poll, n, before int, at int64) (vote.State, error) {
+	return m.setState(ctx, p, "withheld", func(s *vote.State) { s.Withheld, s.Before, s.StepAt = n, before, at })
+}
+
+// SetCorrected implements Store.
+func (m *Store) SetCorrected(ctx context.Context, p *vote.Poll, at int64) (vote.State, error) {
+	return m.setState(ctx, p, "corrected", func(s *vote.State) { s.Corrected = at })
 }
 
 // Snapshot implements Store.

@@ -197,7 +197,7 @@ func castReply(res string, b vote.Ballot) error {
 	return vote.Unavailable(fmt.Errorf("cast script answered %q", res))
 }
 
-var stateFields = []string{"status", "results", "difficulty", "hold_new_until"}
+var stateFields = []string{"status", "results", "difficulty", "hold_new_until", "withheld", "corrected", "before", "step_at"}
 
 // parseState reads the reply to HMGET state stateFields; a missing field is p.Initial's.
 func parseState(p *vote.Poll, v []any) (vote.State, error) {
@@ -224,6 +224,28 @@ func parseState(p *vote.Poll, v []any) (vote.State, error) {
 			return s, vote.Unavailable(fmt.Errorf("poll %s: state: hold_new_until %q: %w", p.ID, u, err))
 		}
 		s.HoldNewUntil = time.UnixMilli(ms)
+	}
+	if w, ok := v[4].(string); ok {
+		n, err := strconv.Atoi(w)
+		if err != nil {
+			return s, vote.Unavailable(fmt.Errorf("poll %s: state: withheld %q: %w", p.ID, w, err))
+		}
+		s.Withheld = n
+	}
+	for i, f := range []*int64{&s.Corrected, nil, &s.StepAt} {
+		c, ok := v[5+i].(string)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil {
+			return s, vote.Unavailable(fmt.Errorf("poll %s: state: %s %q: %w", p.ID, stateFields[5+i], c, err))
+		}
+		if f != nil {
+			*f = n
+		} else {
+			s.Before = int(n)
+		}
 	}
 	return s, nil
 }
@@ -254,12 +276,13 @@ func (s *Store) State(ctx context.Context, p *vote.Poll) (vote.State, error) {
 	return parseState(p, v)
 }
 
-// setState sets one field of the poll's state and reads the whole state back in one transaction.
-func (s *Store) setState(ctx context.Context, p *vote.Poll, field string, value any) (vote.State, error) {
+// setState sets fields of the poll's state (field, value pairs) and reads the whole state back in
+// one transaction.
+func (s *Store) setState(ctx context.Context, p *vote.Poll, fieldValues ...any) (vote.State, error) {
 	k := s.keysOf(p)
 	var get *redis.SliceCmd
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		pipe.HSet(ctx, k.state, field, value)
+		pipe.HSet(ctx, k.state, fieldValues...)
 		get = pipe.HMGet(ctx, k.state, stateFields...)
 		return nil
 	})
@@ -291,6 +314,16 @@ func (s *Store) SetResults(ctx context.Context, p *vote.Poll, v vote.Visibility)
 // SetDifficulty implements Store.
 func (s *Store) SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.State, error) {
 	return s.setState(ctx, p, "difficulty", d)
+}
+
+// SetWithheld implements Store.
+func (s *Store) SetWithheld(ctx context.Context, p *vote.Poll, n, before int, at int64) (vote.State, error) {
+	return s.setState(ctx, p, "withheld", n, "before", before, "step_at", at)
+}
+
+// SetCorrected implements Store.
+func (s *Store) SetCorrected(ctx context.Context, p *vote.Poll, at int64) (vote.State, error) {
+	return s.setState(ctx, p, "corrected", at)
 }
 
 // Snapshot implements Store. It is one MULTI/EXEC round trip of reads on the poll's node.

@@ -192,11 +192,17 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		if _, err := s.SetDifficulty(ctx, p, 1234); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := s.SetWithheld(ctx, p, 3, 4, 1700000000001); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetCorrected(ctx, p, 1700000000123); err != nil {
+			t.Fatal(err)
+		}
 		st, err := s.SetStatus(ctx, p, vote.StatusPaused)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := vote.State{Status: vote.StatusPaused, Results: vote.ResultsRevealed, Difficulty: 1234}
+		want := vote.State{Status: vote.StatusPaused, Results: vote.ResultsRevealed, Difficulty: 1234, Withheld: 3, Before: 4, StepAt: 1700000000001, Corrected: 1700000000123}
 		if st != want {
 			t.Errorf("SetStatus returned %+v, want %+v", st, want)
 		}
