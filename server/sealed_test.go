@@ -211,7 +211,12 @@ func TestSealedOpensAtTheReveal(t *testing.T) {
 			t.Errorf("public tree of %d leaves, want 5", last.TreeSize)
 		}
 
-		e.mustAdmin("results", map[string]any{"results": "revealed"})
+		e.mustAdmin("results", map[string]any{"results": "revealed", "confirm": true})
+		// A staged reveal: the log stays sealed until the stage has shown the last place.
+		if r := e.anonymous().get(path); r.Code(t) != "unauthorized" {
+			t.Errorf("sealed tree at the start of the staged reveal = %d %s", r.Status, r.Body)
+		}
+		e.mustAdmin("reveal", map[string]any{"withheld": 0})
 		deadline := time.Now().Add(5 * time.Second)
 		var proof struct {
 			translog.Inclusion
@@ -237,7 +242,7 @@ func TestSealedOpensAtTheReveal(t *testing.T) {
 			Leaves []string
 		}
 		json.Unmarshal(e.anonymous().mustGet(path, 200).Body, &sealed)
-		if sealed.Sealed != 6 || len(sealed.Leaves) != 6 || sealed.Salt != proof.Opening.Salt {
+		if sealed.Sealed != 8 || len(sealed.Leaves) != 8 || sealed.Salt != proof.Opening.Salt { // with the reveal, its step and the statement
 			t.Errorf("the open sealed tree: %d entries, %d leaves, salt %q (the opening's %q)", sealed.Sealed, len(sealed.Leaves), sealed.Salt, proof.Opening.Salt)
 		}
 		vkey := strings.TrimSpace(string(e.anonymous().mustGet("/api/v1/log-key", 200).Body))

@@ -48,12 +48,19 @@ func export(t *testing.T, f *fixture, s *translog.Sequencer) translog.Export {
 	return x
 }
 
-// reveal logs the action that opens the fixture's log (translog.Opens).
+// reveal logs a reveal as the server does: the results revealed (a staged reveal starts), then
+// the statement of the whole result once the stage has shown it, the action that opens the
+// fixture's log (translog.Opens).
 func (f *fixture) reveal(t *testing.T) {
 	t.Helper()
-	a := vote.AdminAction{Action: "results", Value: string(vote.ResultsRevealed), Role: "operator", At: time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)}
-	if err := f.store.LogAction(context.Background(), f.poll, a); err != nil {
-		t.Fatal(err)
+	at := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)
+	for _, a := range []vote.AdminAction{
+		{Action: "results", Value: string(vote.ResultsRevealed), Role: "operator", At: at},
+		{Action: "statement", Value: `{"counted":0,"held":0,"tally":{}}`, Role: "operator", At: at.Add(time.Minute)},
+	} {
+		if err := f.store.LogAction(context.Background(), f.poll, a); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -68,8 +75,8 @@ func TestVerifyExport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("an untouched export: %v", err)
 	}
-	if v.Sealed != 27 || v.Committed != 27 || v.Void != 1 || v.Count.Held != 2 {
-		t.Errorf("verified %+v: want 27 sealed entries, all under a seal, 1 void, 2 held", v)
+	if v.Sealed != 28 || v.Committed != 28 || v.Void != 1 || v.Count.Held != 2 {
+		t.Errorf("verified %+v: want 28 sealed entries (the reveal and its statement last), all under a seal, 1 void, 2 held", v)
 	}
 	sealed := func(x translog.Export, i int) string {
 		b, _ := base64.StdEncoding.DecodeString(x.SealedLeaves[i])
