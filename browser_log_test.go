@@ -95,7 +95,8 @@ func testReceiptLog(t *testing.T, b *browser) {
 
 	t.Run("after the reveal, the sealed record", func(t *testing.T) {
 		adminPost(t, p.url, "held/"+receipt, `{"action":"release"}`)
-		adminPost(t, p.url, "results", `{"results":"revealed"}`)
+		adminPost(t, p.url, "results", `{"results":"revealed","confirm":true}`)
+		adminPost(t, p.url, "reveal", `{"withheld":0}`) // the stage shows it all: the log opens
 		tab := b.tab(t, phone, "en-US")
 		tab.navigate(p.url + "/receipt/" + receipt)
 		tab.waitTrue(`document.querySelector('#log.ok') !== null && document.getElementById('log').textContent.includes('sealed record')`)
