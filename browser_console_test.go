@@ -34,6 +34,51 @@ func TestConsole(t *testing.T) {
 	t.Run("export and audit", func(t *testing.T) { testConsoleRecords(t, b) })
 	t.Run("difficulty confirmed, reveal warns while open", func(t *testing.T) { testConsoleControls(t, b) })
 	t.Run("attention flags", func(t *testing.T) { testConsoleFlags(t, b) })
+	t.Run("no token in a URL; the big screen on a screen token", func(t *testing.T) { testConsoleScreenLink(t, b) })
+}
+
+// testConsoleScreenLink (issues 22 and 24): neither the console nor the big screen it links to
+// puts a token in any URL they request (the live connections carry it in their subprotocol); the
+// console's "Big screen" link carries a screen token it minted, not the organiser's; the screen
+// opened from it connects and shows the count, and receives no tally while results are hidden.
+func testConsoleScreenLink(t *testing.T, b *browser) {
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
+	})
+	setDifficulty(t, p.url, 0)
+	castVote(t, p.url, "kazan")
+	con := b.tab(t, consoleScreen, "en-US")
+	conNet := con.recordNetwork()
+	con.navigate(p.url + "/organiser/" + builtinPoll)
+	con.waitTrue(`!document.getElementById('login-box').hidden`)
+	con.sendKeys(`#token`, organiser+"\r")
+	con.waitTrue(`document.getElementById('ballots').textContent === '1'`)
+	con.waitTrue(`document.getElementById('to-screen').href.includes('#token=lvscreen1.')`)
+	link := evaluate[string](con, `document.getElementById('to-screen').href`)
+	if strings.Contains(link, organiser) {
+		t.Errorf("the big screen's link carries the organiser's token: %s", link)
+	}
+
+	scr := b.tab(t, bigScreen, "en-US")
+	scrNet := scr.recordNetwork()
+	frames := scr.recordFrames()
+	scr.navigate(link)
+	scr.expectText(`#count`, "1")
+	castVote(t, p.url, "bogota")
+	scr.expectText(`#count`, "2")
+	for _, f := range frames.all() {
+		if strings.Contains(f, "tally") {
+			t.Errorf("the screen received a tally while results are hidden: %s", f)
+		}
+	}
+	for _, n := range []*netLog{conNet, scrNet} {
+		_, urls := n.summary()
+		for _, u := range urls {
+			if strings.Contains(u, "token=") || strings.Contains(u, organiser) || strings.Contains(u, "lvscreen1") {
+				t.Errorf("a token in a requested URL: %s", u)
+			}
+		}
+	}
 }
 
 // signIn opens the console of poll at base and signs in with the organiser token.

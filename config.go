@@ -72,7 +72,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err != nil {
 		return cfg, fmt.Errorf("LIVEVOTE_WS_MAX_PER_SOURCE: %w", err)
 	}
-	fs.IntVar(&cfg.WSPerSource, "ws-max-per-source", perSource, "most public live-update connections of one IPv4 address or IPv6 /64 (trusted subnets: no limit); 0: a quarter of ws-max-conns (LIVEVOTE_WS_MAX_PER_SOURCE)")
+	fs.IntVar(&cfg.WSPerSource, "ws-max-per-source", perSource, "most public live-update connections of one IPv4 address or IPv6 /64 (trusted subnets: no limit); 0: a twentieth of ws-max-conns (LIVEVOTE_WS_MAX_PER_SOURCE)")
 	origins := fs.String("ws-origins", env("LIVEVOTE_WS_ORIGINS", ""), "comma-separated Origin values allowed to open live updates; empty: any (LIVEVOTE_WS_ORIGINS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

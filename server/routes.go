@@ -28,10 +28,11 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/receipts/:receipt/proof", s.handleProof())
 
 	// Organiser routes, each with the right it needs (roles.go): read (organiser, auditor),
-	// results (organiser, operator), change (organiser).
+	// results (organiser, operator, a screen token on its poll), change (organiser).
 	admin := api.Group("/admin", s.requireToken())
 	admin.Post("/polls/:poll/status", s.require(rightChange), s.handleSetStatus())
 	admin.Post("/polls/:poll/results", s.require(rightResults), s.handleSetResults())
+	admin.Post("/polls/:poll/screen-token", s.require(rightResults), s.handleScreenToken())
 	admin.Post("/polls/:poll/difficulty", s.require(rightChange), s.handleSetDifficulty())
 	admin.Get("/polls/:poll/held", s.require(rightRead), s.handleHeld())
 	admin.Post("/polls/:poll/held", s.require(rightChange), s.handleBulkReview())

@@ -82,7 +82,8 @@ type LiveLimits struct {
 	// most 100); it must be less than MaxConns.
 	Reserved int
 	// PerSource is the most public connections of one source, an IPv4 address or an IPv6 /64
-	// (0: a quarter of MaxConns); a subnet the organiser trusts has no such limit.
+	// (0: a twentieth of MaxConns, so that a few addresses cannot take the public's share);
+	// a subnet the organiser trusts has no such limit.
 	PerSource int
 }
 
@@ -95,7 +96,7 @@ func (l LiveLimits) withDefaults() (LiveLimits, error) {
 		l.Reserved = min(max(l.MaxConns/100, 1), 100)
 	}
 	if l.PerSource <= 0 {
-		l.PerSource = max(l.MaxConns/4, 1)
+		l.PerSource = max(l.MaxConns/20, 1)
 	}
 	if l.Reserved >= l.MaxConns {
 		return l, fmt.Errorf("server: %d live connections reserved for organisers, of %d: keep some for the public", l.Reserved, l.MaxConns)
