@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -61,7 +62,7 @@ func TestProxy(t *testing.T) {
 		}
 	}
 
-	proxy := startNginx(t, nginx, instances)
+	proxy, accessFile := startNginx(t, nginx, instances)
 	a, b := newVoter(t, proxy, voterA), newVoter(t, proxy, voterB)
 	poll := a.firstPoll()
 
@@ -69,14 +70,23 @@ func TestProxy(t *testing.T) {
 	// trusted, which is how this test sees which address livevote took for a voter.
 	a.admin("POST", "/api/v1/admin/polls/"+poll+"/trusted", `{"subnet":"`+voterA+`/32"}`)
 
-	dash := dialLive(t, proxy, poll)
+	dash := dialLive(t, proxy, poll, http.Header{"Sec-WebSocket-Protocol": {"livevote, livevote.bearer." + base64.RawURLEncoding.EncodeToString([]byte(adminToken))}})
 	first := dash.next(t)
+	if first.Tally == nil {
+		t.Errorf("the organiser's live updates through the proxy (token in the subprotocol) have no tally: %+v", first)
+	}
 
 	// A votes: livevote must see A's address (nginx's X-Forwarded-For), which the organiser
 	// trusts, not the proxy's.
 	receipt := a.vote(poll, "a", nil)
 	if code := a.get("/api/v1/receipts/" + receipt); code != http.StatusOK {
 		t.Errorf("receipt through the proxy: %d", code)
+	}
+	a.get("/api/v1/receipts/" + receipt + "/proof")
+	a.get("/receipt/" + receipt)
+	// A client's X-Forwarded-Host never names the host of the QR code (issue 24).
+	if code, body := a.do("GET", "/qr/"+poll+".svg", "", http.Header{"X-Forwarded-Host": {"evil.example"}}); code != http.StatusOK || strings.Contains(string(body), "evil.example") {
+		t.Errorf("QR code through the proxy with a client's X-Forwarded-Host: %d %.300s", code, body)
 	}
 	ips := a.sources(poll)
 	if len(ips) != 1 || ips[0].Ballots != 1 || !ips[0].Trusted {
@@ -102,6 +112,22 @@ func TestProxy(t *testing.T) {
 	for msg := first; msg.Ballots < 2; msg = dash.next(t) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the dashboard saw %d ballots after %s, want 2", msg.Ballots, liveWait)
+		}
+	}
+
+	// The access log keeps addresses, never a path or a query of ours: no receipt beside the
+	// address that checked it, no poll, no token (issue 24).
+	accessLog, err := os.ReadFile(accessFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := string(accessLog)
+	if !strings.Contains(logged, voterA+" ") {
+		t.Errorf("nginx's access log has no line of voter A's address:\n%s", logged)
+	}
+	for _, secret := range []string{receipt, poll, adminToken, "/api", "/ws", "/receipt", "/qr", "token", "?"} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("nginx's access log names %q:\n%s", secret, logged)
 		}
 	}
 
@@ -138,17 +164,19 @@ func instanceEnv(t *testing.T) []string {
 		"LIVEVOTE_ADMIN_TOKEN=" + adminToken, "LIVEVOTE_TRUSTED_PROXIES=" + proxyAddr}
 }
 
-// upstreamServer and listenLine are the lines of deploy/nginx.conf the proxy test replaces:
-// the instances' addresses and the port nginx listens on. Nothing else is changed.
+// upstreamServer, listenLine and accessLog are the lines of deploy/nginx.conf the proxy test
+// replaces: the instances' addresses, the port nginx listens on and the access log's file (in the
+// test's folder, with the same format). Nothing else is changed.
 var (
 	upstreamServer = regexp.MustCompile(`(?m)^(\s*server\s+)(livevote-\d+):(\d+)(\s)`)
 	listenLine     = regexp.MustCompile(`(?m)^(\s*listen\s+)80;`)
+	accessLog      = regexp.MustCompile(`(?m)^(\s*access_log\s+)/var/log/nginx/access\.log([\s;])`)
 )
 
 // nginxConfig returns deploy/nginx.conf with its upstream servers replaced by upstreams (in
 // order) and its listen port by listen; it fails the test unless the file has exactly one
 // server line per upstream and one listen line.
-func nginxConfig(t *testing.T, upstreams []string, listen string) string {
+func nginxConfig(t *testing.T, upstreams []string, listen, logFile string) string {
 	t.Helper()
 	conf := string(readFile(t, "deploy/nginx.conf"))
 	if n := len(upstreamServer.FindAllString(conf, -1)); n != len(upstreams) {
@@ -163,12 +191,17 @@ func nginxConfig(t *testing.T, upstreams []string, listen string) string {
 	if n := len(listenLine.FindAllString(conf, -1)); n != 1 {
 		t.Fatalf("deploy/nginx.conf has %d lines `listen 80;`, want 1", n)
 	}
+	if n := len(accessLog.FindAllString(conf, -1)); n != 1 {
+		t.Fatalf("deploy/nginx.conf has %d lines `access_log /var/log/nginx/access.log ...`, want 1", n)
+	}
+	conf = accessLog.ReplaceAllString(conf, "${1}"+logFile+"${2}")
 	return listenLine.ReplaceAllString(conf, "${1}"+listen+";")
 }
 
 // startNginx runs nginx in the foreground with deploy/nginx.conf inside the http block of a
-// main configuration like the one of the nginx image, and returns its URL.
-func startNginx(t *testing.T, bin string, instances []instance) string {
+// main configuration like the one of the nginx image, and returns its URL and the file of its
+// access log (deploy/nginx.conf's).
+func startNginx(t *testing.T, bin string, instances []instance) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	var upstreams []string
@@ -177,7 +210,8 @@ func startNginx(t *testing.T, bin string, instances []instance) string {
 	}
 	listen := net.JoinHostPort(proxyAddr, strconv.Itoa(freePort(t)))
 	site := filepath.Join(dir, "livevote.conf")
-	if err := os.WriteFile(site, []byte(nginxConfig(t, upstreams, listen)), 0o600); err != nil {
+	accessFile := filepath.Join(dir, "livevote-access.log")
+	if err := os.WriteFile(site, []byte(nginxConfig(t, upstreams, listen, accessFile)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	main := fmt.Sprintf(`daemon off;
@@ -205,7 +239,7 @@ http {
 	}
 	exited, _ := startProcess(t, exec.Command(bin, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "error.log")))
 	waitListening(t, listen, exited, log)
-	return "http://" + listen
+	return "http://" + listen, accessFile
 }
 
 // voter is a browser-like client of the proxy that connects from a loopback address of its own.
@@ -371,14 +405,15 @@ type snapshot struct {
 	Type    string
 	Seq     int
 	Ballots int
+	Tally   map[string]int
 }
 
-func dialLive(t *testing.T, proxy, poll string) *live {
+func dialLive(t *testing.T, proxy, poll string, header http.Header) *live {
 	t.Helper()
 	url := "ws" + strings.TrimPrefix(proxy, "http") + "/ws/polls/" + poll + "?hz=10"
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, res, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+	conn, res, err := websocket.DefaultDialer.DialContext(ctx, url, header)
 	if err != nil {
 		status := ""
 		if res != nil {
