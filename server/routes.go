@@ -4,7 +4,8 @@ import "github.com/gofiber/fiber/v2"
 
 // routes lists the whole API of docs/API.md, then the pages.
 func (s *server) routes(app *fiber.App) {
-	app.Use(checkHost()) // protocol.go: a Host that is not a host is 400 invalid_host
+	app.Use(checkHost())     // protocol.go: a Host that is not a host is 400 invalid_host
+	app.Use(s.guardTokens()) // tokenguard.go: wrong tokens limited per source, on every route
 
 	app.Get("/healthz", handleHealthz())
 	app.Get("/readyz", s.handleReadyz())
@@ -51,15 +52,16 @@ func (s *server) routes(app *fiber.App) {
 	app.Use("/api", func(*fiber.Ctx) error { return errNotFound })
 
 	// Pages (pages.go, files in static/): the ballot, a receipt, the big screen, the organiser's
-	// console, public participation; their files; the QR code of the ballot for the big screen;
-	// the poll's logo (branding in the ballot file).
-	app.Get("/", s.handleBallotPage(false))
-	app.Get("/vote/:poll", s.handleBallotPage(true))
-	app.Get("/receipt", s.handlePage("receipt.html", false))
-	app.Get("/receipt/:receipt", s.handlePage("receipt.html", false))
-	app.Get("/screen/:poll", s.handlePage("screen.html", true))
-	app.Get("/organiser/:poll", s.handlePage("organiser.html", true))
-	app.Get("/live/:poll", s.handlePage("live.html", true))
+	// console, public participation, each limited per source (ratelimit.go); their files; the QR
+	// code of the ballot for the big screen; the poll's logo (branding in the ballot file).
+	pages := s.pageLimit()
+	app.Get("/", pages, s.handleBallotPage(false))
+	app.Get("/vote/:poll", pages, s.handleBallotPage(true))
+	app.Get("/receipt", pages, s.handlePage("receipt.html", false))
+	app.Get("/receipt/:receipt", pages, s.handlePage("receipt.html", false))
+	app.Get("/screen/:poll", pages, s.handlePage("screen.html", true))
+	app.Get("/organiser/:poll", pages, s.handlePage("organiser.html", true))
+	app.Get("/live/:poll", pages, s.handlePage("live.html", true))
 	app.Get("/static/:name", s.handleAsset())
 	app.Get("/qr/:poll.svg", s.handleQR())
 	app.Get("/branding/:poll/logo", s.handleLogo())

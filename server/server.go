@@ -54,6 +54,10 @@ type Config struct {
 	// client IP for requests without a voter cookie; a trusted subnet's IPs have no limit of
 	// their own (0: no limit; see ratelimit.go).
 	RateLimit int
+	// WrongTokens is how many wrong tokens one source may send a minute before its requests with
+	// a token are refused (tokenguard.go); 0: 10; negative: no limit (tests that try many tokens
+	// from one address).
+	WrongTokens int
 	// Hub serves live updates (GET /ws/polls/{poll}); Ctx ends its connections' handlers.
 	Hub *hub.Hub
 	Ctx context.Context
@@ -121,6 +125,7 @@ type server struct {
 	proxies proxies
 	public  string
 	limit   int
+	wrong   int // wrong tokens a source may send a minute; 0: no limit (tokenguard.go)
 	hub     *hub.Hub
 	ctx     context.Context
 	origins []string
@@ -154,6 +159,7 @@ func New(cfg Config) (*fiber.App, error) {
 		proxies: px,
 		public:  cfg.PublicURL,
 		limit:   cfg.RateLimit,
+		wrong:   max(cmp.Or(cfg.WrongTokens, wrongTokenLimit), 0),
 		hub:     cfg.Hub,
 		ctx:     cfg.Ctx,
 		origins: cfg.WSOrigins,
