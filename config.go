@@ -42,7 +42,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs := flag.NewFlagSet("livevote", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", env("LIVEVOTE_ADDR", ":8080"), "public listen address (LIVEVOTE_ADDR)")
-	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("LIVEVOTE_METRICS_ADDR", ":9091"), "metrics listen address, /metrics only; empty: off (LIVEVOTE_METRICS_ADDR)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("LIVEVOTE_METRICS_ADDR", "127.0.0.1:9091"), "metrics listen address, /metrics only (loopback unless told: give it a private address Prometheus reaches); empty: off (LIVEVOTE_METRICS_ADDR)")
 	fs.StringVar(&cfg.RedisURL, "redis-url", env("LIVEVOTE_REDIS_URL", ""), "redis:// URL, or host:port,host:port,... of a Redis Cluster; empty: embedded in-memory store (LIVEVOTE_REDIS_URL)")
 	fs.StringVar(&cfg.Ballot, "ballot", env("LIVEVOTE_BALLOT", ""), "ballot file (YAML or JSON); empty: the built-in Guangzhou 2023 ballot (LIVEVOTE_BALLOT)")
 	fs.StringVar(&cfg.AdminToken, "admin-token", env("LIVEVOTE_ADMIN_TOKEN", ""), "organiser bearer token; empty: generated and printed (LIVEVOTE_ADMIN_TOKEN)")
