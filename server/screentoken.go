@@ -41,10 +41,10 @@ func (k keys) screenPoll(token string, now time.Time) (string, bool) {
 		return "", false
 	}
 	parts := strings.Split(rest, ".")
-	if len(parts) != 3 {
+	if len(parts) != 3 || !isBase64URL(parts[0]) || !isBase64URL(parts[2]) {
 		return "", false
 	}
-	poll, err := base64.RawURLEncoding.DecodeString(parts[0])
+	poll, err := base64.RawURLEncoding.Strict().DecodeString(parts[0])
 	if err != nil || len(poll) == 0 {
 		return "", false
 	}
@@ -52,7 +52,7 @@ func (k keys) screenPoll(token string, now time.Time) (string, bool) {
 	if err != nil || parts[1] != strconv.FormatInt(exp, 10) || now.Unix() >= exp {
 		return "", false
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
 	if err != nil || !hmac.Equal(sig, k.screen.sum(string(poll), parts[1])[:18]) {
 		return "", false
 	}

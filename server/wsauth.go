@@ -47,10 +47,10 @@ func wsToken(values []string) (string, bool, error) {
 			if !ok {
 				continue
 			}
-			if sent || enc == "" || len(enc) > wsMaxToken {
+			if sent || enc == "" || len(enc) > wsMaxToken || !isBase64URL(enc) {
 				return "", false, errBadWSToken
 			}
-			b, err := base64.RawURLEncoding.DecodeString(enc)
+			b, err := base64.RawURLEncoding.Strict().DecodeString(enc) // one spelling per token
 			if err != nil || len(b) == 0 {
 				return "", false, errBadWSToken
 			}
@@ -58,6 +58,17 @@ func wsToken(values []string) (string, bool, error) {
 		}
 	}
 	return token, sent, nil
+}
+
+// isBase64URL reports whether s has only base64url's letters (the decoder would skip CR and LF).
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // liveToken returns the token of a live-updates request: from its subprotocols, else its
