@@ -218,7 +218,8 @@ func startNginx(t *testing.T, bin string, instances []instance) (string, string)
 master_process off;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log info;
-events { worker_connections 256; }
+%[3]s
+events { %[4]s }
 http {
     access_log %[1]s/access.log;
     client_body_temp_path %[1]s/client_body;
@@ -228,7 +229,7 @@ http {
     scgi_temp_path %[1]s/scgi;
     include %[2]s;
 }
-`, dir, site)
+`, dir, site, mainLine(t, workerRlimit), mainLine(t, workerConnections))
 	conf := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(conf, []byte(main), 0o600); err != nil {
 		t.Fatal(err)
@@ -240,6 +241,23 @@ http {
 	exited, _ := startProcess(t, exec.Command(bin, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "error.log")))
 	waitListening(t, listen, exited, log)
 	return "http://" + listen, accessFile
+}
+
+// The lines of deploy/nginx.main.conf (the stack's main configuration) that the proxy tests' own
+// main configuration takes as they are: the sizes of issue 24.
+var (
+	workerRlimit      = regexp.MustCompile(`(?m)^worker_rlimit_nofile \d+;`)
+	workerConnections = regexp.MustCompile(`(?m)^\s*worker_connections \d+;`)
+)
+
+// mainLine returns the one line of deploy/nginx.main.conf that re matches.
+func mainLine(t *testing.T, re *regexp.Regexp) string {
+	t.Helper()
+	all := re.FindAllString(string(readFile(t, "deploy/nginx.main.conf")), -1)
+	if len(all) != 1 {
+		t.Fatalf("deploy/nginx.main.conf has %d lines %s, want 1", len(all), re)
+	}
+	return strings.TrimSpace(all[0])
 }
 
 // voter is a browser-like client of the proxy that connects from a loopback address of its own.
@@ -437,4 +455,48 @@ func (l *live) next(t *testing.T) snapshot {
 		t.Fatalf("live update of type %q", s.Type)
 	}
 	return s
+}
+
+// TestProxyLiveLimits (issue 24: about 480 live connections from one address took the shipped
+// nginx's worker connections): through the stack's nginx, with its worker sizes, one address
+// opens its 1,000 live connections, the next is refused with 503 by the proxy, and another
+// address still connects.
+func TestProxyLiveLimits(t *testing.T) {
+	nginx := tool(t, "nginx", "LIVEVOTE_REQUIRE_PROXY")
+	env := instanceEnv(t)
+	instances := []instance{startInstance(t, "127.0.0.1:0", env...), startInstance(t, "127.0.0.1:0", env...)}
+	proxy, _ := startNginx(t, nginx, instances)
+	poll := newVoter(t, proxy, voterA).firstPoll()
+	var body []byte // of the last refusal
+	dial := func(from string) (*websocket.Conn, int, error) {
+		d := websocket.Dialer{NetDialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext, HandshakeTimeout: 10 * time.Second}
+		conn, res, err := d.Dial("ws"+strings.TrimPrefix(proxy, "http")+"/ws/polls/"+poll+"?hz=1", nil)
+		if res != nil {
+			if err != nil {
+				body, _ = io.ReadAll(res.Body)
+			}
+			return conn, res.StatusCode, err
+		}
+		return conn, 0, err
+	}
+	for i := range 1000 {
+		conn, status, err := dial(voterA)
+		if err != nil {
+			t.Fatalf("live connection %d from one address through the proxy: %v (status %d)", i+1, err, status)
+		}
+		t.Cleanup(func() { conn.Close() })
+	}
+	if conn, status, err := dial(voterA); err == nil || status != http.StatusServiceUnavailable {
+		if conn != nil {
+			conn.Close()
+		}
+		t.Errorf("live connection 1,001 from one address: %v (status %d), want 503 from the proxy", err, status)
+	} else if !strings.Contains(string(body), "nginx") {
+		t.Errorf("live connection 1,001 from one address was refused by an instance, not the proxy: %s", body)
+	}
+	conn, status, err := dial(voterB)
+	if err != nil {
+		t.Fatalf("another address's live connection: %v (status %d)", err, status)
+	}
+	conn.Close()
 }
