@@ -57,7 +57,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err != nil {
 		return cfg, fmt.Errorf("LIVEVOTE_RATE_LIMIT: %w", err)
 	}
-	fs.IntVar(&cfg.RateLimit, "rate-limit", rate, "API requests per client IP and minute per instance; 0: off (LIVEVOTE_RATE_LIMIT)")
+	fs.IntVar(&cfg.RateLimit, "rate-limit", rate, "API requests per client (voter, or IPv4 address / IPv6 /64) and minute per instance; a source may open 5 times that in pages; 0: off (LIVEVOTE_RATE_LIMIT)")
 	conns, err := strconv.Atoi(env("LIVEVOTE_WS_MAX_CONNS", "20000"))
 	if err != nil {
 		return cfg, fmt.Errorf("LIVEVOTE_WS_MAX_CONNS: %w", err)

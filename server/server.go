@@ -51,8 +51,9 @@ type Config struct {
 	// PublicURL is where voters reach the ballot; empty: derived from the request.
 	PublicURL string
 	// RateLimit is the most API requests per minute of one voter (by the voter cookie), or of one
-	// client IP for requests without a voter cookie; a trusted subnet's IPs have no limit of
-	// their own (0: no limit; see ratelimit.go).
+	// source (an IPv4 address, an IPv6 /64) for requests without a voter cookie; a source may open
+	// 5 times that in pages; a trusted subnet's sources have no limit of their own (0: no limit;
+	// see ratelimit.go).
 	RateLimit int
 	// WrongTokens is how many wrong tokens one source may send a minute before its requests with
 	// a token are refused (tokenguard.go); 0: 10; negative: no limit (tests that try many tokens
