@@ -110,6 +110,10 @@ func TestPageLimit(t *testing.T) {
 	if r.Status != 429 || r.Header.Get("Retry-After") == "" {
 		t.Errorf("the 11th page from one source = %d (Retry-After %q), want 429", r.Status, r.Header.Get("Retry-After"))
 	}
+	if r := e.anonymous().get("/live/"+e.Poll.ID, "X-Forwarded-For", "198.51.100.20", "Accept", "text/html"); r.Status != 429 ||
+		!strings.Contains(string(r.Body), "try again in") || !strings.Contains(string(r.Body), "秒后重试") {
+		t.Errorf("a browser's page over the limit = %d %s, want 429 with a sentence in both languages", r.Status, r.Body)
+	}
 	if r := e.phone("198.51.100.21").get("/vote/" + e.Poll.ID); r.Status != 200 {
 		t.Errorf("another source = %d", r.Status)
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"hash/maphash"
 	"math"
 	"net/netip"
@@ -88,7 +89,8 @@ func (s *server) rateLimit() fiber.Handler {
 // venue of a few thousand phones behind one address opens its ballots over a few minutes, a
 // script that mints a voter cookie and a challenge with each ballot page does not get more. A
 // subnet an organiser trusts has no limit; 0 (LIVEVOTE_RATE_LIMIT=0) turns it off. The pages'
-// files (/static/...) are not limited: browsers cache them.
+// files (/static/...) are not limited: browsers cache them. A browser asking for HTML gets the
+// refusal as a sentence in English and Chinese; a program the API's JSON error.
 func (s *server) pageLimit() fiber.Handler {
 	if s.limit <= 0 {
 		return func(c *fiber.Ctx) error { return c.Next() }
@@ -99,10 +101,20 @@ func (s *server) pageLimit() fiber.Handler {
 		if s.trustedAnywhere(a) {
 			return c.Next()
 		}
-		if retry, ok := perSource.allow(perSource.prefixKey(rateSource(a)), time.Now()); !ok {
-			return tooMany(c, retry, errRateLimited)
+		retry, ok := perSource.allow(perSource.prefixKey(rateSource(a)), time.Now())
+		switch {
+		case ok:
+			return c.Next()
+		case strings.Contains(c.Get(fiber.HeaderAccept), "text/html"):
+			// A person's browser: a sentence in both languages rather than the API's JSON.
+			secs := int(math.Ceil(retry.Seconds()))
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+			c.Set(fiber.HeaderCacheControl, "no-store")
+			c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+			return c.Status(fiber.StatusTooManyRequests).SendString(fmt.Sprintf(
+				"Too many pages opened from your network: please try again in %d seconds.\n您所在网络打开的页面过多：请在 %d 秒后重试。\n", secs, secs))
 		}
-		return c.Next()
+		return tooMany(c, retry, errRateLimited)
 	}
 }
 
