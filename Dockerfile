@@ -31,9 +31,11 @@ LABEL org.opencontainers.image.title="livevote" \
 COPY --from=build /out/livevote /livevote
 # distroless's "nonroot" user, by number so that the engine need not read /etc/passwd.
 USER 65532:65532
-# The public listener (LIVEVOTE_ADDR: API, pages, WebSocket, /healthz, /readyz) and the metrics
-# listener (LIVEVOTE_METRICS_ADDR: /metrics only; publish it to Prometheus, never to the internet).
-EXPOSE 8080 9091
+# The public listener (LIVEVOTE_ADDR: API, pages, WebSocket, /healthz, /readyz). The metrics
+# listener (LIVEVOTE_METRICS_ADDR: /metrics only) listens on 127.0.0.1:9091 unless told, and is
+# not exposed: give it an address Prometheus reaches on a private network (compose.yaml: the back
+# network), never the internet.
+EXPOSE 8080
 # `livevote healthcheck` asks GET /readyz on the port of LIVEVOTE_ADDR: healthy while the store
 # answers. Exit 0 healthy, 1 not.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 CMD ["/livevote", "healthcheck"]

@@ -15,6 +15,7 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/fasthttp/websocket"
 	"github.com/livevote/livevote/internal/apiclient"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/server/servertest"
@@ -36,6 +37,7 @@ func TestConsole(t *testing.T) {
 	t.Run("attention flags", func(t *testing.T) { testConsoleFlags(t, b) })
 	t.Run("new networks", func(t *testing.T) { testConsoleNewcomers(t, b) })
 	t.Run("auditor reads only; operator pointed to the screen", func(t *testing.T) { testConsoleRoles(t, b) })
+	t.Run("no token in a URL; the big screen on a screen token", func(t *testing.T) { testConsoleScreenLink(t, b) })
 }
 
 // testConsoleNewcomers shows what the organiser sees of a farm with a new network for every
@@ -129,6 +131,69 @@ func testConsoleRoles(t *testing.T, b *browser) {
 	}
 	tab.screenshot("organiser-auditor.png", true)
 	tab.checkAccessible("auditor's console")
+}
+
+// testConsoleScreenLink (issues 22 and 24): neither the console nor the big screen it links to
+// puts a token in any URL they request (the live connections carry it in their subprotocol); the
+// console's "Big screen" link carries a screen token it minted, not the organiser's; with the
+// public's live connections all taken, the screen opened from it still connects (the reserved
+// pool), shows the count, and receives no tally while results are hidden.
+func testConsoleScreenLink(t *testing.T, b *browser) {
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
+		// 12 connections: 3 kept for the console and the screen, 9 for the public, all of which
+		// one address may take.
+		"LIVEVOTE_WS_MAX_CONNS": "12", "LIVEVOTE_WS_ORGANISER_CONNS": "3", "LIVEVOTE_WS_MAX_PER_SOURCE": "9",
+	})
+	setDifficulty(t, p.url, 0)
+	castVote(t, p.url, "kazan")
+	con := b.tab(t, consoleScreen, "en-US")
+	conNet := con.recordNetwork()
+	con.navigate(p.url + "/organiser/" + builtinPoll)
+	con.waitTrue(`!document.getElementById('login-box').hidden`)
+	con.sendKeys(`#token`, organiser+"\r")
+	con.waitTrue(`document.getElementById('ballots').textContent === '1'`)
+	con.waitTrue(`document.getElementById('to-screen').href.includes('#token=lvscreen1.')`)
+	link := evaluate[string](con, `document.getElementById('to-screen').href`)
+	if strings.Contains(link, organiser) {
+		t.Errorf("the big screen's link carries the organiser's token: %s", link)
+	}
+
+	wsURL := "ws" + strings.TrimPrefix(p.url, "http") + "/ws/polls/" + builtinPoll
+	for i := range 9 {
+		conn, _, err := websocket.DefaultDialer.Dial(wsURL, nil)
+		if err != nil {
+			t.Fatalf("public live connection %d: %v", i+1, err)
+		}
+		t.Cleanup(func() { conn.Close() })
+	}
+	if conn, res, err := websocket.DefaultDialer.Dial(wsURL, nil); err == nil || res == nil || res.StatusCode != 503 {
+		if conn != nil {
+			conn.Close()
+		}
+		t.Fatalf("a public live connection with the public's pool full: %v, want 503", err)
+	}
+
+	scr := b.tab(t, bigScreen, "en-US")
+	scrNet := scr.recordNetwork()
+	frames := scr.recordFrames()
+	scr.navigate(link)
+	scr.expectText(`#count`, "1")
+	castVote(t, p.url, "bogota")
+	scr.expectText(`#count`, "2")
+	for _, f := range frames.all() {
+		if strings.Contains(f, "tally") {
+			t.Errorf("the screen received a tally while results are hidden: %s", f)
+		}
+	}
+	for _, n := range []*netLog{conNet, scrNet} {
+		_, urls := n.summary()
+		for _, u := range urls {
+			if strings.Contains(u, "token=") || strings.Contains(u, organiser) || strings.Contains(u, "lvscreen1") {
+				t.Errorf("a token in a requested URL: %s", u)
+			}
+		}
+	}
 }
 
 // signIn opens the console of poll at base and signs in with the organiser token.

@@ -44,7 +44,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs := flag.NewFlagSet("livevote", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", env("LIVEVOTE_ADDR", ":8080"), "public listen address (LIVEVOTE_ADDR)")
-	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("LIVEVOTE_METRICS_ADDR", ":9091"), "metrics listen address, /metrics only; empty: off (LIVEVOTE_METRICS_ADDR)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("LIVEVOTE_METRICS_ADDR", "127.0.0.1:9091"), "metrics listen address, /metrics only (loopback unless told: give it a private address Prometheus reaches); empty: off (LIVEVOTE_METRICS_ADDR)")
 	fs.StringVar(&cfg.RedisURL, "redis-url", env("LIVEVOTE_REDIS_URL", ""), "redis:// URL, or host:port,host:port,... of a Redis Cluster; empty: embedded in-memory store (LIVEVOTE_REDIS_URL)")
 	fs.StringVar(&cfg.Ballot, "ballot", env("LIVEVOTE_BALLOT", ""), "ballot file (YAML or JSON); empty: the built-in Guangzhou 2023 ballot (LIVEVOTE_BALLOT)")
 	fs.StringVar(&cfg.AdminToken, "admin-token", env("LIVEVOTE_ADMIN_TOKEN", ""), "organiser bearer token; empty: generated and printed (LIVEVOTE_ADMIN_TOKEN)")
@@ -59,7 +59,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err != nil {
 		return cfg, fmt.Errorf("LIVEVOTE_RATE_LIMIT: %w", err)
 	}
-	fs.IntVar(&cfg.RateLimit, "rate-limit", rate, "API requests per client IP and minute per instance; 0: off (LIVEVOTE_RATE_LIMIT)")
+	fs.IntVar(&cfg.RateLimit, "rate-limit", rate, "API requests per client (voter, or IPv4 address / IPv6 /64) and minute per instance; a source may open 5 times that in pages; 0: off (LIVEVOTE_RATE_LIMIT)")
 	conns, err := strconv.Atoi(env("LIVEVOTE_WS_MAX_CONNS", "20000"))
 	if err != nil {
 		return cfg, fmt.Errorf("LIVEVOTE_WS_MAX_CONNS: %w", err)
@@ -74,7 +74,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err != nil {
 		return cfg, fmt.Errorf("LIVEVOTE_WS_MAX_PER_SOURCE: %w", err)
 	}
-	fs.IntVar(&cfg.WSPerSource, "ws-max-per-source", perSource, "most public live-update connections of one IPv4 address or IPv6 /64 (trusted subnets: no limit); 0: a quarter of ws-max-conns (LIVEVOTE_WS_MAX_PER_SOURCE)")
+	fs.IntVar(&cfg.WSPerSource, "ws-max-per-source", perSource, "most public live-update connections of one IPv4 address or IPv6 /64 (trusted subnets: no limit); 0: a twentieth of ws-max-conns (LIVEVOTE_WS_MAX_PER_SOURCE)")
 	origins := fs.String("ws-origins", env("LIVEVOTE_WS_ORIGINS", ""), "comma-separated Origin values allowed to open live updates; empty: any (LIVEVOTE_WS_ORIGINS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

@@ -48,6 +48,9 @@ func TestCompose(t *testing.T) {
 	if !slices.Contains(proxy.Volumes, "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro") {
 		t.Errorf("compose.yaml: the proxy does not mount deploy/nginx.conf: %v", proxy.Volumes)
 	}
+	if !slices.Contains(proxy.Volumes, "./deploy/nginx.main.conf:/etc/nginx/nginx.conf:ro") {
+		t.Errorf("compose.yaml: the proxy does not mount deploy/nginx.main.conf (its sizes): %v", proxy.Volumes)
+	}
 	if len(proxy.Ports) == 0 {
 		t.Error("compose.yaml: the proxy publishes no port")
 	}

@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -61,7 +62,7 @@ func TestProxy(t *testing.T) {
 		}
 	}
 
-	proxy := startNginx(t, nginx, instances)
+	proxy, accessFile := startNginx(t, nginx, instances)
 	a, b := newVoter(t, proxy, voterA), newVoter(t, proxy, voterB)
 	poll := a.firstPoll()
 
@@ -69,14 +70,23 @@ func TestProxy(t *testing.T) {
 	// trusted, which is how this test sees which address livevote took for a voter.
 	a.admin("POST", "/api/v1/admin/polls/"+poll+"/trusted", `{"subnet":"`+voterA+`/32"}`)
 
-	dash := dialLive(t, proxy, poll)
+	dash := dialLive(t, proxy, poll, http.Header{"Sec-WebSocket-Protocol": {"livevote, livevote.bearer." + base64.RawURLEncoding.EncodeToString([]byte(adminToken))}})
 	first := dash.next(t)
+	if first.Tally == nil {
+		t.Errorf("the organiser's live updates through the proxy (token in the subprotocol) have no tally: %+v", first)
+	}
 
 	// A votes: livevote must see A's address (nginx's X-Forwarded-For), which the organiser
 	// trusts, not the proxy's.
 	receipt := a.vote(poll, "a", nil)
 	if code := a.get("/api/v1/receipts/" + receipt); code != http.StatusOK {
 		t.Errorf("receipt through the proxy: %d", code)
+	}
+	a.get("/api/v1/receipts/" + receipt + "/proof")
+	a.get("/receipt/" + receipt)
+	// A client's X-Forwarded-Host never names the host of the QR code (issue 24).
+	if code, body := a.do("GET", "/qr/"+poll+".svg", "", http.Header{"X-Forwarded-Host": {"evil.example"}}); code != http.StatusOK || strings.Contains(string(body), "evil.example") {
+		t.Errorf("QR code through the proxy with a client's X-Forwarded-Host: %d %.300s", code, body)
 	}
 	ips := a.sources(poll)
 	if len(ips) != 1 || ips[0].Ballots != 1 || !ips[0].Trusted {
@@ -102,6 +112,22 @@ func TestProxy(t *testing.T) {
 	for msg := first; msg.Ballots < 2; msg = dash.next(t) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the dashboard saw %d ballots after %s, want 2", msg.Ballots, liveWait)
+		}
+	}
+
+	// The access log keeps addresses, never a path or a query of ours: no receipt beside the
+	// address that checked it, no poll, no token (issue 24).
+	accessLog, err := os.ReadFile(accessFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := string(accessLog)
+	if !strings.Contains(logged, voterA+" ") {
+		t.Errorf("nginx's access log has no line of voter A's address:\n%s", logged)
+	}
+	for _, secret := range []string{receipt, poll, adminToken, "/api", "/ws", "/receipt", "/qr", "token", "?"} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("nginx's access log names %q:\n%s", secret, logged)
 		}
 	}
 
@@ -138,17 +164,19 @@ func instanceEnv(t *testing.T) []string {
 		"LIVEVOTE_ADMIN_TOKEN=" + adminToken, "LIVEVOTE_TRUSTED_PROXIES=" + proxyAddr}
 }
 
-// upstreamServer and listenLine are the lines of deploy/nginx.conf the proxy test replaces:
-// the instances' addresses and the port nginx listens on. Nothing else is changed.
+// upstreamServer, listenLine and accessLog are the lines of deploy/nginx.conf the proxy test
+// replaces: the instances' addresses, the port nginx listens on and the access log's file (in the
+// test's folder, with the same format). Nothing else is changed.
 var (
 	upstreamServer = regexp.MustCompile(`(?m)^(\s*server\s+)(livevote-\d+):(\d+)(\s)`)
 	listenLine     = regexp.MustCompile(`(?m)^(\s*listen\s+)80;`)
+	accessLog      = regexp.MustCompile(`(?m)^(\s*access_log\s+)/var/log/nginx/access\.log([\s;])`)
 )
 
 // nginxConfig returns deploy/nginx.conf with its upstream servers replaced by upstreams (in
 // order) and its listen port by listen; it fails the test unless the file has exactly one
 // server line per upstream and one listen line.
-func nginxConfig(t *testing.T, upstreams []string, listen string) string {
+func nginxConfig(t *testing.T, upstreams []string, listen, logFile string) string {
 	t.Helper()
 	conf := string(readFile(t, "deploy/nginx.conf"))
 	if n := len(upstreamServer.FindAllString(conf, -1)); n != len(upstreams) {
@@ -163,12 +191,17 @@ func nginxConfig(t *testing.T, upstreams []string, listen string) string {
 	if n := len(listenLine.FindAllString(conf, -1)); n != 1 {
 		t.Fatalf("deploy/nginx.conf has %d lines `listen 80;`, want 1", n)
 	}
+	if n := len(accessLog.FindAllString(conf, -1)); n != 1 {
+		t.Fatalf("deploy/nginx.conf has %d lines `access_log /var/log/nginx/access.log ...`, want 1", n)
+	}
+	conf = accessLog.ReplaceAllString(conf, "${1}"+logFile+"${2}")
 	return listenLine.ReplaceAllString(conf, "${1}"+listen+";")
 }
 
 // startNginx runs nginx in the foreground with deploy/nginx.conf inside the http block of a
-// main configuration like the one of the nginx image, and returns its URL.
-func startNginx(t *testing.T, bin string, instances []instance) string {
+// main configuration like the one of the nginx image, and returns its URL and the file of its
+// access log (deploy/nginx.conf's).
+func startNginx(t *testing.T, bin string, instances []instance) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	var upstreams []string
@@ -177,14 +210,16 @@ func startNginx(t *testing.T, bin string, instances []instance) string {
 	}
 	listen := net.JoinHostPort(proxyAddr, strconv.Itoa(freePort(t)))
 	site := filepath.Join(dir, "livevote.conf")
-	if err := os.WriteFile(site, []byte(nginxConfig(t, upstreams, listen)), 0o600); err != nil {
+	accessFile := filepath.Join(dir, "livevote-access.log")
+	if err := os.WriteFile(site, []byte(nginxConfig(t, upstreams, listen, accessFile)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	main := fmt.Sprintf(`daemon off;
 master_process off;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log info;
-events { worker_connections 256; }
+%[3]s
+events { %[4]s }
 http {
     access_log %[1]s/access.log;
     client_body_temp_path %[1]s/client_body;
@@ -194,7 +229,7 @@ http {
     scgi_temp_path %[1]s/scgi;
     include %[2]s;
 }
-`, dir, site)
+`, dir, site, mainLine(t, workerRlimit), mainLine(t, workerConnections))
 	conf := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(conf, []byte(main), 0o600); err != nil {
 		t.Fatal(err)
@@ -205,7 +240,24 @@ http {
 	}
 	exited, _ := startProcess(t, exec.Command(bin, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "error.log")))
 	waitListening(t, listen, exited, log)
-	return "http://" + listen
+	return "http://" + listen, accessFile
+}
+
+// The lines of deploy/nginx.main.conf (the stack's main configuration) that the proxy tests' own
+// main configuration takes as they are: the sizes of issue 24.
+var (
+	workerRlimit      = regexp.MustCompile(`(?m)^worker_rlimit_nofile \d+;`)
+	workerConnections = regexp.MustCompile(`(?m)^\s*worker_connections \d+;`)
+)
+
+// mainLine returns the one line of deploy/nginx.main.conf that re matches.
+func mainLine(t *testing.T, re *regexp.Regexp) string {
+	t.Helper()
+	all := re.FindAllString(string(readFile(t, "deploy/nginx.main.conf")), -1)
+	if len(all) != 1 {
+		t.Fatalf("deploy/nginx.main.conf has %d lines %s, want 1", len(all), re)
+	}
+	return strings.TrimSpace(all[0])
 }
 
 // voter is a browser-like client of the proxy that connects from a loopback address of its own.
@@ -371,14 +423,15 @@ type snapshot struct {
 	Type    string
 	Seq     int
 	Ballots int
+	Tally   map[string]int
 }
 
-func dialLive(t *testing.T, proxy, poll string) *live {
+func dialLive(t *testing.T, proxy, poll string, header http.Header) *live {
 	t.Helper()
 	url := "ws" + strings.TrimPrefix(proxy, "http") + "/ws/polls/" + poll + "?hz=10"
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, res, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+	conn, res, err := websocket.DefaultDialer.DialContext(ctx, url, header)
 	if err != nil {
 		status := ""
 		if res != nil {
@@ -402,4 +455,48 @@ func (l *live) next(t *testing.T) snapshot {
 		t.Fatalf("live update of type %q", s.Type)
 	}
 	return s
+}
+
+// TestProxyLiveLimits (issue 24: about 480 live connections from one address took the shipped
+// nginx's worker connections): through the stack's nginx, with its worker sizes, one address
+// opens its 1,000 live connections, the next is refused with 503 by the proxy, and another
+// address still connects.
+func TestProxyLiveLimits(t *testing.T) {
+	nginx := tool(t, "nginx", "LIVEVOTE_REQUIRE_PROXY")
+	env := instanceEnv(t)
+	instances := []instance{startInstance(t, "127.0.0.1:0", env...), startInstance(t, "127.0.0.1:0", env...)}
+	proxy, _ := startNginx(t, nginx, instances)
+	poll := newVoter(t, proxy, voterA).firstPoll()
+	var body []byte // of the last refusal
+	dial := func(from string) (*websocket.Conn, int, error) {
+		d := websocket.Dialer{NetDialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext, HandshakeTimeout: 10 * time.Second}
+		conn, res, err := d.Dial("ws"+strings.TrimPrefix(proxy, "http")+"/ws/polls/"+poll+"?hz=1", nil)
+		if res != nil {
+			if err != nil {
+				body, _ = io.ReadAll(res.Body)
+			}
+			return conn, res.StatusCode, err
+		}
+		return conn, 0, err
+	}
+	for i := range 1000 {
+		conn, status, err := dial(voterA)
+		if err != nil {
+			t.Fatalf("live connection %d from one address through the proxy: %v (status %d)", i+1, err, status)
+		}
+		t.Cleanup(func() { conn.Close() })
+	}
+	if conn, status, err := dial(voterA); err == nil || status != http.StatusServiceUnavailable {
+		if conn != nil {
+			conn.Close()
+		}
+		t.Errorf("live connection 1,001 from one address: %v (status %d), want 503 from the proxy", err, status)
+	} else if !strings.Contains(string(body), "nginx") {
+		t.Errorf("live connection 1,001 from one address was refused by an instance, not the proxy: %s", body)
+	}
+	conn, status, err := dial(voterB)
+	if err != nil {
+		t.Fatalf("another address's live connection: %v (status %d)", err, status)
+	}
+	conn.Close()
 }

@@ -32,7 +32,7 @@ func TestProxyRollingRestart(t *testing.T) {
 	env := append(instanceEnv(t), "LIVEVOTE_RATE_LIMIT=0")
 	addrs := []string{"127.0.0.1:" + strconv.Itoa(freePort(t)), "127.0.0.1:" + strconv.Itoa(freePort(t))}
 	instances := []instance{startInstance(t, addrs[0], env...), startInstance(t, addrs[1], env...)}
-	proxy := startNginx(t, nginx, instances)
+	proxy, _ := startNginx(t, nginx, instances)
 	poll := newVoter(t, proxy, voterA).firstPoll()
 
 	// Voters, one after another on each of 4 connections, each with a new cookie.

@@ -17,5 +17,5 @@ func TestZonedForwardedFor(t *testing.T) {
 			t.Errorf("%s after fe80::1%%eth0 = %d, want 429 (the same source)", zoned, r.Status)
 		}
 	}
-	c.mustGet("/api/v1/polls", 200, "X-Forwarded-For", "fe80::2%eth0") // another address
+	c.mustGet("/api/v1/polls", 200, "X-Forwarded-For", "fe80:0:0:1::2%eth0") // another /64 (one /64 is one source: issue 24)
 }

@@ -28,6 +28,9 @@ var (
 	errRequestTimeout   = errors.New("the request was not received in time")
 	errUnreviewed       = errors.New("ballots are held or pending: reveal with \"confirm\": true to reveal without them")
 	errNotRevealed      = errors.New("the results are not revealed: reveal them first")
+	errTokenInURL       = errors.New("a token in the URL (?token=) is not accepted, as URLs end up in logs: send it as the WebSocket subprotocol livevote.bearer.<base64url of the token>, or in an Authorization header")
+	errBadWSToken       = errors.New("the token subprotocol is not livevote.bearer.<base64url of the token, no padding>, or a token was sent twice")
+	errTooManyFailures  = errors.New("too many wrong tokens from this network: try again later")
 )
 
 // apiError is the body of every 4xx and 5xx answer under /api/.
@@ -46,6 +49,7 @@ var codes = []struct {
 	code   string
 }{
 	{errRateLimited, fiber.StatusTooManyRequests, "rate_limited"},
+	{errTooManyFailures, fiber.StatusTooManyRequests, "rate_limited"},
 	{vote.ErrSourceCapped, fiber.StatusTooManyRequests, "rate_limited"},
 	{errBodyTooLarge, fiber.StatusRequestEntityTooLarge, "body_too_large"},
 	{vote.ErrPollNotFound, fiber.StatusNotFound, "poll_not_found"},
@@ -53,6 +57,8 @@ var codes = []struct {
 	{errNotFound, fiber.StatusNotFound, "not_found"},
 	{errMethodNotAllowed, fiber.StatusMethodNotAllowed, "method_not_allowed"},
 	{errInvalidRequest, fiber.StatusBadRequest, "invalid_request"},
+	{errTokenInURL, fiber.StatusBadRequest, "invalid_request"},
+	{errBadWSToken, fiber.StatusBadRequest, "invalid_request"},
 	{errBadHost, fiber.StatusBadRequest, "invalid_host"},
 	{errRequestTimeout, fiber.StatusRequestTimeout, "request_timeout"},
 	{errHeadersTooLarge, fiber.StatusRequestHeaderFieldsTooLarge, "headers_too_large"},
@@ -77,7 +83,7 @@ var codes = []struct {
 // is listed here.
 var notVote = []error{errUnauthorized, vote.ErrReceiptNotFound, vote.ErrNotHeld, errNotFound,
 	errMethodNotAllowed, errUpgradeRequired, errTooManyLive, errForbidden, errOriginNotAllowed,
-	errBadHost, errHeadersTooLarge, errRequestTimeout, errUnreviewed, errNotRevealed}
+	errBadHost, errHeadersTooLarge, errRequestTimeout, errUnreviewed, errNotRevealed, errTokenInURL, errBadWSToken, errTooManyFailures}
 
 // ErrorCodes returns every error code the API answers with, once each, in the order of the table
 // above, then "internal". The pages get the list from /static/codes.js (codes.go).

@@ -3,8 +3,6 @@ package server
 import (
 	"net/netip"
 	"sync"
-
-	"github.com/livevote/livevote/hub"
 )
 
 // Reasons a live-updates connection is refused, as Observer.LiveRefused reports them (a small
@@ -16,15 +14,16 @@ const (
 	refusedOrigin   = "origin"   // an Origin LIVEVOTE_WS_ORIGINS does not list
 )
 
-// liveSlots shares the hub's connections (LIVEVOTE_WS_MAX_CONNS) between audiences and sources,
+// liveSlots shares the hub's connections (LIVEVOTE_WS_MAX_CONNS) between two pools and sources,
 // so that no client can lock the big screen and the organiser console out:
 //
-//   - organisers keep a reserve: public connections may take all but `reserved` of max;
-//     organiser connections may take any free one;
-//   - one source (an IPv4 address, an IPv6 /64) may hold at most perSource public connections.
-//     The allowance is far above a household's (a few screens) so that a venue of thousands of
-//     phones behind one address still watches; a subnet the organiser trusts for the poll (the
-//     venue's Wi-Fi, as for the rate limit) has none.
+//   - the reserved pool (connections with a role's token: the organiser's console, the auditor's,
+//     the big screen with the operator's token or a screen token) keeps a reserve: public
+//     connections may take all but `reserved` of max; reserved ones may take any free one;
+//   - one source (an IPv4 address, an IPv6 /64) may hold at most perSource public connections
+//     (by default a twentieth of max: four addresses cannot take the public's share). A venue of
+//     more phones behind one address than that watches when the organiser trusts its subnet for
+//     the poll (the venue's Wi-Fi, as for the rate limit): a trusted subnet has no allowance.
 //
 // The server asks allow before the upgrade (to answer with an HTTP error) and acquire once the
 // connection is upgraded (the count that holds: two upgrades may pass allow at once); release
@@ -34,7 +33,7 @@ type liveSlots struct {
 
 	mu        sync.Mutex
 	public    int
-	organiser int
+	organiser int // connections of the reserved pool
 	bySource  map[netip.Prefix]int
 }
 
@@ -47,13 +46,13 @@ func newLiveSlots(max, reserved, perSource int) *liveSlots {
 // for IPv6 (what one subscriber gets).
 func liveSource(a netip.Addr) netip.Prefix { return prefixOf(a, 32, 64) }
 
-// refusal returns why a connection of aud from src (exempt: no source allowance) cannot be
-// admitted now, or "". s.mu must be held.
-func (s *liveSlots) refusal(aud hub.Audience, src netip.Prefix, exempt bool) string {
+// refusal returns why a connection from src (reserved: of the reserved pool; exempt: no source
+// allowance) cannot be admitted now, or "". s.mu must be held.
+func (s *liveSlots) refusal(reserved bool, src netip.Prefix, exempt bool) string {
 	switch {
 	case s.public+s.organiser >= s.max:
 		return refusedFull
-	case aud == hub.Organiser:
+	case reserved:
 		return ""
 	case s.public >= s.max-s.reserved:
 		return refusedReserved
@@ -65,21 +64,21 @@ func (s *liveSlots) refusal(aud hub.Audience, src netip.Prefix, exempt bool) str
 
 // allow reports why a connection would be refused now ("" when it would be admitted); it takes
 // no slot.
-func (s *liveSlots) allow(aud hub.Audience, src netip.Prefix, exempt bool) string {
+func (s *liveSlots) allow(reserved bool, src netip.Prefix, exempt bool) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.refusal(aud, src, exempt)
+	return s.refusal(reserved, src, exempt)
 }
 
-// acquire takes a slot for a connection of aud from src, or returns why it cannot. A taken slot
-// must be given back with release, once.
-func (s *liveSlots) acquire(aud hub.Audience, src netip.Prefix, exempt bool) (release func(), reason string) {
+// acquire takes a slot for a connection from src (reserved: of the reserved pool), or returns
+// why it cannot. A taken slot must be given back with release, once.
+func (s *liveSlots) acquire(reserved bool, src netip.Prefix, exempt bool) (release func(), reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if reason := s.refusal(aud, src, exempt); reason != "" {
+	if reason := s.refusal(reserved, src, exempt); reason != "" {
 		return nil, reason
 	}
-	if aud == hub.Organiser {
+	if reserved {
 		s.organiser++
 		return func() { s.mu.Lock(); s.organiser--; s.mu.Unlock() }, ""
 	}

@@ -170,7 +170,7 @@ func TestLogHiddenNeedsToken(t *testing.T) {
 // TestRoleRights: every organiser endpoint, called with each role's token: 401 without a role,
 // 403 forbidden for a role without the right, anything else for a role with it.
 func TestRoleRights(t *testing.T) {
-	e := newEnv(t, memstore.New(), nil, withRoles())
+	e := newEnv(t, memstore.New(), nil, withRoles(), func(c *server.Config) { c.WrongTokens = -1 })
 	held := castHeld(t, e, "a")
 	const (
 		read    = "read"
@@ -186,6 +186,7 @@ func TestRoleRights(t *testing.T) {
 		{"POST", "/results", `{"results":"hidden"}`, results},
 		{"POST", "/reveal", `{"withheld":0}`, results},
 		{"GET", "/checklist", "", results},
+		{"POST", "/screen-token", "", results},
 		{"POST", "/difficulty", `{"difficulty":0}`, change},
 		{"GET", "/held", "", read},
 		{"POST", "/held", `{"receipts":["nosuch"],"action":"void"}`, change},
@@ -324,18 +325,20 @@ func TestExportVerifies(t *testing.T) {
 }
 
 // TestLiveRoles: organiser live updates (the hidden tally) are an organiser read: the auditor
-// gets them, the operator is refused with 403.
+// gets them; the operator (the big screen) watches as the public does, in the reserved pool,
+// with its token in the subprotocol or the Authorization header.
 func TestLiveRoles(t *testing.T) {
 	e := newEnv(t, memstore.New(), nil, withRoles())
-	if _, err := e.dial("?token="+operatorToken, nil); err == nil || !strings.Contains(err.Error(), "403") {
-		t.Errorf("operator's organiser live updates: %v, want 403", err)
-	}
-	if _, err := e.dial("", http.Header{"Authorization": {"Bearer " + operatorToken}}); err == nil || !strings.Contains(err.Error(), "403") {
-		t.Errorf("operator's organiser live updates (header): %v, want 403", err)
-	}
-	aud := e.mustDial("?hz=10&token="+auditorToken, nil)
+	op := e.mustDial("?hz=10", withToken(operatorToken))
+	opHeader := e.mustDial("?hz=10", http.Header{"Authorization": {"Bearer " + operatorToken}})
+	aud := e.mustDial("?hz=10", withToken(auditorToken))
 	e.voter().mustVote("b")
 	if m := aud.waitFor(t, 2*time.Second, func(m liveMsg) bool { return m.Ballots == 1 }).Msg; m.Tally["b"] != 1 || m.Held == nil {
 		t.Errorf("auditor's live message while hidden = %+v", m)
+	}
+	for _, l := range []*live{op, opHeader} {
+		if f := l.waitFor(t, 2*time.Second, func(m liveMsg) bool { return m.Ballots == 1 }); f.Msg.Tally != nil || f.Msg.Held != nil {
+			t.Errorf("operator's live message while hidden = %s, want the public's", f.Raw)
+		}
 	}
 }

@@ -174,8 +174,10 @@ func (s *server) handleQR() fiber.Handler {
 }
 
 // ballotURL is where voters find the poll's ballot. Without a configured public URL it is derived
-// from the request: its Host, and https when the request came over TLS. X-Forwarded-Proto and
-// X-Forwarded-Host are believed only from a trusted proxy. A host that is not one (validHost), or
+// from the request: its Host, and https when the request came over TLS (or X-Forwarded-Proto
+// says so, from a trusted proxy only). X-Forwarded-Host is never read, whoever sends it (issue 24:
+// a proxy that passes a client's on would let the client name the host in the QR code); a proxy
+// in front sets Host (nginx: proxy_set_header Host $host). A host that is not one (validHost), or
 // none, is errBadHost.
 func (s *server) ballotURL(c *fiber.Ctx, p *vote.Poll) (string, error) {
 	base := strings.TrimRight(s.public, "/")
@@ -188,9 +190,6 @@ func (s *server) ballotURL(c *fiber.Ctx, p *vote.Poll) (string, error) {
 		if s.proxies.trusted(peer.Unmap()) {
 			if v := firstValue(c.Get(fiber.HeaderXForwardedProto)); v == "https" || v == "http" {
 				scheme = v
-			}
-			if v := firstValue(c.Get(fiber.HeaderXForwardedHost)); v != "" {
-				host = v
 			}
 		}
 		if !validHost(host) {

@@ -13,17 +13,22 @@ type role int
 
 // The roles. An organiser (LIVEVOTE_ADMIN_TOKEN) may do everything; an operator
 // (LIVEVOTE_OPERATOR_TOKEN) drives the big screen: results visibility only; an auditor
-// (LIVEVOTE_AUDITOR_TOKEN) may read everything an organiser reads and change nothing.
+// (LIVEVOTE_AUDITOR_TOKEN) may read everything an organiser reads and change nothing. A screen
+// token (screentoken.go: minted by the console for the big screen's link, bound to one poll,
+// expiring) has the operator's right on its poll only. The operator and the screen open live
+// updates in the reserved pool as the public sees them (liveslots.go); organisers and auditors
+// see the organiser's snapshots.
 const (
 	rolePublic role = iota
 	roleOperator
 	roleAuditor
 	roleOrganiser
+	roleScreen
 )
 
 // String is the role's name as log entries and logs give it.
 func (r role) String() string {
-	return [...]string{"public", "operator", "auditor", "organiser"}[r]
+	return [...]string{"public", "operator", "auditor", "organiser", "screen"}[r]
 }
 
 // right is what a route needs beyond the public's.
@@ -43,7 +48,7 @@ func (r role) can(x right) bool {
 		return true
 	case roleAuditor:
 		return x == rightRead
-	case roleOperator:
+	case roleOperator, roleScreen:
 		return x == rightResults
 	}
 	return false
@@ -95,10 +100,23 @@ func bearer(c *fiber.Ctx) (string, bool) {
 	return token, h != ""
 }
 
-// role returns the role of the request's bearer token.
+// role returns the role of the request's bearer token for the request's poll (a screen token
+// counts on its own poll only; on a route without a poll, on any).
 func (s *server) role(c *fiber.Ctx) role {
 	token, _ := bearer(c)
-	return s.tokens.roleOf(token)
+	return s.roleOf(token, c.Params("poll"))
+}
+
+// roleOf returns the role of token on poll ("": any poll): a role's token, else a screen token
+// of the poll that has not expired, else rolePublic.
+func (s *server) roleOf(token, poll string) role {
+	if r := s.tokens.roleOf(token); r != rolePublic {
+		return r
+	}
+	if p, ok := s.keys.screenPoll(token, s.now()); ok && (poll == "" || p == poll) {
+		return roleScreen
+	}
+	return rolePublic
 }
 
 // authorise answers whether role r may use right x: nil, errUnauthorized when r is no role

@@ -4,7 +4,8 @@ import "github.com/gofiber/fiber/v2"
 
 // routes lists the whole API of docs/API.md, then the pages.
 func (s *server) routes(app *fiber.App) {
-	app.Use(checkHost()) // protocol.go: a Host that is not a host is 400 invalid_host
+	app.Use(checkHost())     // protocol.go: a Host that is not a host is 400 invalid_host
+	app.Use(s.guardTokens()) // tokenguard.go: wrong tokens limited per source, on every route
 
 	app.Get("/healthz", handleHealthz())
 	app.Get("/readyz", s.handleReadyz())
@@ -29,12 +30,13 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/receipts/:receipt/proof", s.handleProof())
 
 	// Organiser routes, each with the right it needs (roles.go): read (organiser, auditor),
-	// results (organiser, operator), change (organiser).
+	// results (organiser, operator, a screen token on its poll), change (organiser).
 	admin := api.Group("/admin", s.requireToken())
 	admin.Post("/polls/:poll/status", s.require(rightChange), s.handleSetStatus())
 	admin.Post("/polls/:poll/results", s.require(rightResults), s.handleSetResults())
 	admin.Post("/polls/:poll/reveal", s.require(rightResults), s.handleReveal())
 	admin.Get("/polls/:poll/checklist", s.require(rightResults), s.handleChecklist())
+	admin.Post("/polls/:poll/screen-token", s.require(rightResults), s.handleScreenToken())
 	admin.Post("/polls/:poll/difficulty", s.require(rightChange), s.handleSetDifficulty())
 	admin.Get("/polls/:poll/held", s.require(rightRead), s.handleHeld())
 	admin.Post("/polls/:poll/held", s.require(rightChange), s.handleBulkReview())
@@ -54,15 +56,16 @@ func (s *server) routes(app *fiber.App) {
 	app.Use("/api", func(*fiber.Ctx) error { return errNotFound })
 
 	// Pages (pages.go, files in static/): the ballot, a receipt, the big screen, the organiser's
-	// console, public participation; their files; the QR code of the ballot for the big screen;
-	// the poll's logo (branding in the ballot file).
-	app.Get("/", s.handleBallotPage(false))
-	app.Get("/vote/:poll", s.handleBallotPage(true))
-	app.Get("/receipt", s.handlePage("receipt.html", false))
-	app.Get("/receipt/:receipt", s.handlePage("receipt.html", false))
-	app.Get("/screen/:poll", s.handlePage("screen.html", true))
-	app.Get("/organiser/:poll", s.handlePage("organiser.html", true))
-	app.Get("/live/:poll", s.handlePage("live.html", true))
+	// console, public participation, each limited per source (ratelimit.go); their files; the QR
+	// code of the ballot for the big screen; the poll's logo (branding in the ballot file).
+	pages := s.pageLimit()
+	app.Get("/", pages, s.handleBallotPage(false))
+	app.Get("/vote/:poll", pages, s.handleBallotPage(true))
+	app.Get("/receipt", pages, s.handlePage("receipt.html", false))
+	app.Get("/receipt/:receipt", pages, s.handlePage("receipt.html", false))
+	app.Get("/screen/:poll", pages, s.handlePage("screen.html", true))
+	app.Get("/organiser/:poll", pages, s.handlePage("organiser.html", true))
+	app.Get("/live/:poll", pages, s.handlePage("live.html", true))
 	app.Get("/static/:name", s.handleAsset())
 	app.Get("/qr/:poll.svg", s.handleQR())
 	app.Get("/branding/:poll/logo", s.handleLogo())

@@ -51,9 +51,14 @@ type Config struct {
 	// PublicURL is where voters reach the ballot; empty: derived from the request.
 	PublicURL string
 	// RateLimit is the most API requests per minute of one voter (by the voter cookie), or of one
-	// client IP for requests without a voter cookie; a trusted subnet's IPs have no limit of
-	// their own (0: no limit; see ratelimit.go).
+	// source (an IPv4 address, an IPv6 /64) for requests without a voter cookie; a source may open
+	// 5 times that in pages; a trusted subnet's sources have no limit of their own (0: no limit;
+	// see ratelimit.go).
 	RateLimit int
+	// WrongTokens is how many wrong tokens one source may send a minute before its requests with
+	// a token are refused (tokenguard.go); 0: 10; negative: no limit (tests that try many tokens
+	// from one address).
+	WrongTokens int
 	// Hub serves live updates (GET /ws/polls/{poll}); Ctx ends its connections' handlers.
 	Hub *hub.Hub
 	Ctx context.Context
@@ -82,7 +87,8 @@ type LiveLimits struct {
 	// most 100); it must be less than MaxConns.
 	Reserved int
 	// PerSource is the most public connections of one source, an IPv4 address or an IPv6 /64
-	// (0: a quarter of MaxConns); a subnet the organiser trusts has no such limit.
+	// (0: a twentieth of MaxConns, so that a few addresses cannot take the public's share);
+	// a subnet the organiser trusts has no such limit.
 	PerSource int
 }
 
@@ -95,7 +101,7 @@ func (l LiveLimits) withDefaults() (LiveLimits, error) {
 		l.Reserved = min(max(l.MaxConns/100, 1), 100)
 	}
 	if l.PerSource <= 0 {
-		l.PerSource = max(l.MaxConns/4, 1)
+		l.PerSource = max(l.MaxConns/20, 1)
 	}
 	if l.Reserved >= l.MaxConns {
 		return l, fmt.Errorf("server: %d live connections reserved for organisers, of %d: keep some for the public", l.Reserved, l.MaxConns)
@@ -120,6 +126,7 @@ type server struct {
 	proxies proxies
 	public  string
 	limit   int
+	wrong   int // wrong tokens a source may send a minute; 0: no limit (tokenguard.go)
 	hub     *hub.Hub
 	ctx     context.Context
 	origins []string
@@ -153,6 +160,7 @@ func New(cfg Config) (*fiber.App, error) {
 		proxies: px,
 		public:  cfg.PublicURL,
 		limit:   cfg.RateLimit,
+		wrong:   max(cmp.Or(cfg.WrongTokens, wrongTokenLimit), 0),
 		hub:     cfg.Hub,
 		ctx:     cfg.Ctx,
 		origins: cfg.WSOrigins,

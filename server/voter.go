@@ -20,7 +20,7 @@ const voterCookie = "lv_voter"
 // keys derives every secret value of the server from LIVEVOTE_SECRET, each for one purpose, so that
 // no two uses share a key.
 type keys struct {
-	cookie, voterHash, challenge, source macs
+	cookie, voterHash, challenge, source, screen macs
 }
 
 func newKeys(secret []byte) keys {
@@ -30,7 +30,8 @@ func newKeys(secret []byte) keys {
 		return m.Sum(nil)
 	}
 	return keys{cookie: newMACs(derive("cookie")), voterHash: newMACs(derive("voter")),
-		challenge: newMACs(derive("challenge")), source: newMACs(derive("source"))}
+		challenge: newMACs(derive("challenge")), source: newMACs(derive("source")),
+		screen: newMACs(derive("screen"))}
 }
 
 // macs hands out HMAC-SHA256s of one key with the buffers of one use, so that a request does not

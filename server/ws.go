@@ -49,6 +49,7 @@ type wsRequest struct {
 	poll     string
 	audience hub.Audience
 	hz       int
+	reserved bool         // a role's connection: the reserved pool (liveslots.go)
 	source   netip.Prefix // what a public connection counts against (liveSource)
 	exempt   bool         // the source is in a subnet the organiser trusts: no allowance
 }
@@ -56,9 +57,12 @@ type wsRequest struct {
 const wsLocal = "livevote.ws"
 
 // handleWSUpgrade checks a live-updates request before the upgrade: the Origin is allowed (when
-// LIVEVOTE_WS_ORIGINS lists some), the poll exists, hz is 1 to hub.MaxHz, the token (query or
-// header) when given has the organiser reads (organiser or auditor), there is a slot for it
-// (liveslots.go). The token is never logged.
+// LIVEVOTE_WS_ORIGINS lists some), the poll exists, hz is 1 to hub.MaxHz, the token when given
+// (a subprotocol or an Authorization header, never the URL: wsauth.go) is a role's, and there is
+// a slot for it (liveslots.go). Organisers and auditors watch the organiser's snapshots (the
+// public's with view=public: the big screen signed in with such a token); the operator and a
+// screen token of the poll watch the public's; all of them in the reserved pool. The token is
+// never logged.
 func (s *server) handleWSUpgrade() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
@@ -76,24 +80,31 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		q, err := queryValue(c, "token", "")
+		token, sent, err := liveToken(c)
 		if err != nil {
 			return err
 		}
-		req := wsRequest{poll: p.ID, audience: hub.Public, hz: hz}
-		token, sent := bearer(c)
-		if q != "" {
-			token, sent = q, true
+		view, err := queryValue(c, "view", "")
+		if err != nil || (view != "" && view != "public") {
+			return errInvalidRequest
 		}
+		req := wsRequest{poll: p.ID, audience: hub.Public, hz: hz}
 		if sent {
-			if err := authorise(s.tokens.roleOf(token), rightRead); err != nil {
-				return err
+			switch r := s.roleOf(token, p.ID); {
+			case r.can(rightRead):
+				req.reserved = true
+				if view == "" {
+					req.audience = hub.Organiser
+				}
+			case r.can(rightResults):
+				req.reserved = true // the big screen: the public's view, in the reserve
+			default:
+				return authorise(r, rightRead)
 			}
-			req.audience = hub.Organiser
 		}
 		a := s.proxies.clientIP(c)
 		req.source, req.exempt = liveSource(a), s.fraud[p.ID].isTrusted(a)
-		if reason := s.slots.allow(req.audience, req.source, req.exempt); reason != "" {
+		if reason := s.slots.allow(req.reserved, req.source, req.exempt); reason != "" {
 			s.obs.LiveRefused(reason)
 			return errTooManyLive
 		}
@@ -108,7 +119,7 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 func (s *server) handleWS() fiber.Handler {
 	return websocket.New(func(conn *websocket.Conn) {
 		req := conn.Locals(wsLocal).(wsRequest)
-		release, reason := s.slots.acquire(req.audience, req.source, req.exempt)
+		release, reason := s.slots.acquire(req.reserved, req.source, req.exempt)
 		if reason != "" {
 			s.obs.LiveRefused(reason)
 			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too many live connections"), time.Now().Add(time.Second))
@@ -121,6 +132,7 @@ func (s *server) handleWS() fiber.Handler {
 		}
 	}, websocket.Config{
 		Origins:         s.origins,
+		Subprotocols:    []string{wsProtocol}, // never the token's (wsauth.go)
 		ReadBufferSize:  wsReadBuffer,
 		WriteBufferSize: wsWriteBuffer,
 		WriteBufferPool: &sync.Pool{},

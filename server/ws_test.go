@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,6 +71,12 @@ func (e *env) dial(query string, header http.Header) (*live, error) {
 	l := &live{conn: conn, done: make(chan struct{}), more: make(chan struct{}, 1)}
 	go l.read()
 	return l, nil
+}
+
+// withToken is the handshake header that carries token as the pages send it: the subprotocol
+// livevote.bearer.<base64url(token)> beside livevote.
+func withToken(token string) http.Header {
+	return http.Header{"Sec-WebSocket-Protocol": {"livevote, livevote.bearer." + base64.RawURLEncoding.EncodeToString([]byte(token))}}
 }
 
 func (e *env) mustDial(query string, header http.Header) *live {
@@ -147,7 +154,7 @@ func TestLiveSnapshots(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
 		e := newEnv(t, newStore(t), nil)
 		pub := e.mustDial("?hz=10", nil)
-		org := e.mustDial("?hz=10&token="+adminToken, nil)
+		org := e.mustDial("?hz=10", withToken(adminToken))
 		orgHeader := e.mustDial("", http.Header{"Authorization": {"Bearer " + adminToken}})
 
 		first := pub.waitFor(t, 2*time.Second, func(liveMsg) bool { return true }).Msg
@@ -194,7 +201,7 @@ func TestLiveSnapshots(t *testing.T) {
 
 func TestLiveRefusals(t *testing.T) {
 	e := newEnv(t, memstore.New(), nil)
-	if _, err := e.dial("?token=wrong", nil); err == nil || !strings.Contains(err.Error(), "401") {
+	if _, err := e.dial("", withToken("wrong")); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("wrong token: %v, want 401", err)
 	}
 	e.Poll = &vote.Poll{ID: "nope"}
@@ -213,7 +220,7 @@ func TestLiveHiddenNeverLeaks(t *testing.T) {
 	var pubs []*live
 	for range 5 {
 		pubs = append(pubs, e.mustDial("?hz=10", nil))
-		e.mustDial("?hz=10&token="+adminToken, nil)
+		e.mustDial("?hz=10", withToken(adminToken))
 	}
 	for range 20 {
 		castN(t, e, 5)
@@ -296,7 +303,7 @@ func TestLiveSlowClientEvicted(t *testing.T) {
 		}
 		return c, err
 	}}
-	stuck, _, err := dialer.Dial("ws"+strings.TrimPrefix(e.URL, "http")+"/ws/polls/"+e.Poll.ID+"?hz=10&token="+adminToken, nil)
+	stuck, _, err := dialer.Dial("ws"+strings.TrimPrefix(e.URL, "http")+"/ws/polls/"+e.Poll.ID+"?hz=10", withToken(adminToken))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +493,7 @@ func TestLiveBadRequests(t *testing.T) {
 		code   string
 	}{
 		{"foreign origin", "", []string{"Origin", "https://evil.example"}, 403, "origin_not_allowed"},
-		{"foreign origin with the organiser token", "?token=" + adminToken, []string{"Origin", "https://evil.example"}, 403, "origin_not_allowed"},
+		{"foreign origin with the organiser token", "", []string{"Origin", "https://evil.example", "Authorization", "Bearer " + adminToken}, 403, "origin_not_allowed"},
 		{"hz not a number", "?hz=abc", []string{"Origin", "https://vote.example.org"}, 400, "invalid_request"},
 		{"hz zero", "?hz=0", []string{"Origin", "https://vote.example.org"}, 400, "invalid_request"},
 		{"hz over 10", "?hz=11", []string{"Origin", "https://vote.example.org"}, 400, "invalid_request"},
@@ -500,4 +507,51 @@ func TestLiveBadRequests(t *testing.T) {
 	}
 	l := e.mustDial("?hz=10", http.Header{"Origin": {"https://vote.example.org"}})
 	l.waitFor(t, 2*time.Second, func(m liveMsg) bool { return m.Type == "snapshot" })
+}
+
+// TestLiveTokenOutsideURL: a token in the URL is refused with 400 invalid_request before anything
+// else is looked at (it would be in every access log), a valid one included; the subprotocol
+// carries it instead, and the handshake's answer names the subprotocol livevote, never the
+// token's; a malformed token subprotocol, or a token sent twice, is 400 invalid_request.
+func TestLiveTokenOutsideURL(t *testing.T) {
+	e := newEnv(t, memstore.New(), nil)
+	enc := base64.RawURLEncoding.EncodeToString([]byte(adminToken))
+	for _, tc := range []struct {
+		name   string
+		query  string
+		header []string
+	}{
+		{"the organiser's token in the URL", "?hz=4&token=" + adminToken, nil},
+		{"a wrong token in the URL", "?token=wrong", nil},
+		{"an empty token in the URL", "?token=", nil},
+		{"the token in the URL and the subprotocol", "?token=" + adminToken, []string{"Sec-WebSocket-Protocol", "livevote, livevote.bearer." + enc}},
+		{"padding", "", []string{"Sec-WebSocket-Protocol", "livevote, livevote.bearer." + base64.URLEncoding.EncodeToString([]byte("ab"))}},
+		{"standard base64", "", []string{"Sec-WebSocket-Protocol", "livevote.bearer.+/+/"}},
+		{"empty", "", []string{"Sec-WebSocket-Protocol", "livevote, livevote.bearer."}},
+		{"two tokens", "", []string{"Sec-WebSocket-Protocol", "livevote.bearer." + enc + ", livevote.bearer." + enc}},
+		{"subprotocol and Authorization", "", []string{"Sec-WebSocket-Protocol", "livevote.bearer." + enc, "Authorization", "Bearer " + adminToken}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.wsGet(tc.query, tc.header...)
+			if r.Status != 400 || r.Code(t) != "invalid_request" {
+				t.Errorf("got %d %s, want 400 invalid_request", r.Status, r.Body)
+			}
+			if tc.query != "" && !strings.Contains(string(r.Body), "URL") {
+				t.Errorf("the answer %s does not say why", r.Body)
+			}
+		})
+	}
+	url := "ws" + strings.TrimPrefix(e.URL, "http") + "/ws/polls/" + e.Poll.ID + "?hz=10"
+	conn, res, err := websocket.DefaultDialer.Dial(url, withToken(adminToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if got := res.Header.Values("Sec-WebSocket-Protocol"); !slices.Equal(got, []string{"livevote"}) {
+		t.Errorf("the handshake's answer names the subprotocols %q, want [livevote]", got)
+	}
+	var m liveMsg
+	if err := conn.ReadJSON(&m); err != nil || m.Type != "snapshot" || m.Tally == nil {
+		t.Errorf("first message with the organiser's token = %+v, %v: want the organiser's snapshot", m, err)
+	}
 }

@@ -112,8 +112,10 @@ export async function api(path, { method = 'GET', body, token, file = false } = 
 // live keeps a WebSocket to the live updates of path (/ws/polls/{poll}?...) open: it reconnects
 // on its own with exponential backoff and jitter, at once when the page becomes visible again or
 // the device comes back online. onMessage gets every snapshot; onState gets "open" or
-// "reconnecting". The page keeps showing the last snapshot meanwhile.
-export function live(path, { onMessage, onState = () => {}, maxDelay = 8000 }) {
+// "reconnecting". The page keeps showing the last snapshot meanwhile. A token (a function
+// returning it, or '') goes in the subprotocol livevote.bearer.<base64url>, never in the URL
+// (browsers cannot give a WebSocket an Authorization header; docs/API.md).
+export function live(path, { onMessage, onState = () => {}, maxDelay = 8000, token = () => '' }) {
   let ws = null;
   let tries = 0;
   let timer = 0;
@@ -122,7 +124,9 @@ export function live(path, { onMessage, onState = () => {}, maxDelay = 8000 }) {
     clearTimeout(timer);
     timer = 0;
     if (stopped || ws) return;
-    const sock = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path);
+    const tok = token();
+    const sock = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path,
+      tok ? ['livevote', 'livevote.bearer.' + base64url(tok)] : undefined);
     ws = sock;
     sock.onopen = () => { tries = 0; onState('open'); };
     sock.onmessage = (e) => {
@@ -145,6 +149,13 @@ export function live(path, { onMessage, onState = () => {}, maxDelay = 8000 }) {
   window.addEventListener('pageshow', now);
   connect();
   return { stop() { stopped = true; clearTimeout(timer); if (ws) ws.close(); } };
+}
+
+// base64url encodes the UTF-8 bytes of s in base64url without padding.
+function base64url(s) {
+  let bin = '';
+  for (const b of new TextEncoder().encode(s)) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 // pollFromPath returns the {poll} of /vote/{poll}, /screen/{poll} and the like.

@@ -1,7 +1,8 @@
 // organiser.js: the organiser's console (/organiser/{poll}). The token comes from the sign-in form
 // or the URL fragment (#token=..., never sent to the server), is kept in sessionStorage, and goes
 // to the server only in the Authorization header (and, for the WebSocket, which browsers cannot
-// give headers, in ?token=; the server logs no URL).
+// give headers, in its subprotocol: never in a URL). The big screen's link carries a screen token
+// the console mints (bound to the poll, expiring, results visibility only), never this one.
 //
 // This module is the session: sign-in, the live connection, the "now" figures and the tally. The
 // features are modules of their own, each given the context made here (no state is shared between
@@ -28,7 +29,7 @@ const pollId = pollFromPath();
 const base = `/api/v1/polls/${encodeURIComponent(pollId)}`;
 
 // session is what the console knows once signed in; only this module changes it.
-const session = { token: '', poll: null, snap: null, conn: '', failure: null, started: false, readOnly: false };
+const session = { token: '', screen: '', poll: null, snap: null, conn: '', failure: null, started: false, readOnly: false };
 
 // ctx is what every feature gets: the sentences, the API (as the organiser), the console's error
 // line, announcements, confirmations, read-only views of the poll and its last snapshot, and
@@ -151,7 +152,8 @@ async function signIn(v) {
   render();
   $('title').focus();
   session.started = true;
-  live(`/ws/polls/${encodeURIComponent(pollId)}?hz=4&token=${encodeURIComponent(v)}`, {
+  api(`/api/v1/admin/polls/${encodeURIComponent(pollId)}/screen-token`, { method: 'POST', token: v }).then((r) => { session.screen = r.ok ? r.data.token : ''; render(); });
+  live(`/ws/polls/${encodeURIComponent(pollId)}?hz=4`, { token: () => session.token,
     onMessage: (m) => {
       // A change in the number of held ballots refreshes the fraud panel at once.
       if (session.snap && m.held !== session.snap.held) fraud.heldMoved();
@@ -180,7 +182,7 @@ function render() {
   document.title = `${t('brand')} · ${poll ? text(poll.title) : ''}`;
   if (!poll) return;
   $('title').textContent = text(poll.title);
-  $('to-screen').href = `/screen/${encodeURIComponent(pollId)}#token=${encodeURIComponent(session.token)}`;
+  $('to-screen').href = `/screen/${encodeURIComponent(pollId)}` + (session.screen ? `#token=${encodeURIComponent(session.screen)}` : '');
   $('to-live').href = `/live/${encodeURIComponent(pollId)}`;
   $('to-vote').href = `/vote/${encodeURIComponent(pollId)}`;
   renderNow();

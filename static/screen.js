@@ -12,8 +12,11 @@
 //
 // Nothing meant for the organiser shows on the projected image unless they ask: an organiser may
 // drive the reveal from the screen's keyboard with a token from the URL fragment
-// (/screen/{poll}#token=...), which browsers never send to the server, or from the dialog that O
-// opens; it is kept in sessionStorage and sent only in an Authorization header. R, pressed twice,
+// (/screen/{poll}#token=..., the screen token of the console's link, or the operator's), which
+// browsers never send to the server, or from the dialog that O opens; it is kept in
+// sessionStorage and sent only in an Authorization header, and in the live connection's
+// subprotocol, where it keeps the screen in the reserved pool (it still watches as the public:
+// view=public). R, pressed twice,
 // reveals the results. H (signed in) shows or hides a small operator overlay with the keys and
 // the answers to them; it is off by default.
 import { api, el, live, num, pollFromPath } from './common.js';
@@ -432,4 +435,4 @@ function onSnapshot(m) {
   sent = null;
   show(m);
 }
-live(`/ws/polls/${encodeURIComponent(pollId)}?hz=10`, { onMessage: (m) => { if (poll || m.results === 'hidden') onSnapshot(m); else last = m; }, onState, maxDelay: 4000 });
+live(`/ws/polls/${encodeURIComponent(pollId)}?hz=10&view=public`, { token: () => token, onMessage: (m) => { if (poll || m.results === 'hidden') onSnapshot(m); else last = m; }, onState, maxDelay: 4000 });

@@ -275,7 +275,7 @@ const LogAdmin BallotState = "admin"
 
 // AdminAction is an organiser's or operator's change to a poll, as the log records it: Action names
 // what changed ("status", "results", "difficulty", "trusted", "untrusted", ...), Value is the new
-// value as text, Role who did it ("organiser" or "operator").
+// value as text, Role who did it ("organiser", "operator" or "screen": a screen token).
 type AdminAction struct {
 	Action string
 	Value  string

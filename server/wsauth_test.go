@@ -1,0 +1,65 @@
+package server
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzWSToken feeds arbitrary Sec-WebSocket-Protocol values to the live updates' token parser:
+// it never panics; what it accepts is one non-empty token that, encoded again, is what the value
+// carried; a token a page encodes (any non-empty bytes) always comes back as it was.
+func FuzzWSToken(f *testing.F) {
+	for _, s := range []string{"livevote", "livevote, livevote.bearer.b3JnYW5pc2Vy", "livevote.bearer.",
+		"livevote.bearer.b3Jn=", "livevote.bearer.+/", "livevote.bearer.YQ, livevote.bearer.Yg", " livevote.bearer.YQ ,x",
+		"livevote.bearer." + strings.Repeat("A", 2000), "", ",,,", "chat, superchat"} {
+		f.Add(s, []byte("organiser-token"))
+	}
+	f.Fuzz(func(t *testing.T, header string, raw []byte) {
+		token, sent, err := wsToken([]string{header})
+		switch {
+		case err != nil && (sent || token != ""):
+			t.Fatalf("%q: an error with a token", header)
+		case sent && (token == "" || !strings.Contains(header, wsTokenPrefix+base64.RawURLEncoding.EncodeToString([]byte(token)))):
+			t.Fatalf("%q: token %q is not what the value carried", header, token)
+		case !sent && err == nil && token != "":
+			t.Fatalf("%q: a token without sending one", header)
+		}
+		if len(raw) == 0 || base64.RawURLEncoding.EncodedLen(len(raw)) > wsMaxToken {
+			return
+		}
+		page := "livevote, " + wsTokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+		if got, sent, err := wsToken([]string{page}); err != nil || !sent || got != string(raw) {
+			t.Fatalf("the page's %q: %q, %v, %v", page, got, sent, err)
+		}
+	})
+}
+
+// FuzzScreenToken feeds arbitrary strings to the screen token's check: it never panics, and what
+// it accepts is exactly the token this deployment mints for that poll and expiry (no other
+// spelling of one is accepted, so a screen token cannot be varied into another).
+func FuzzScreenToken(f *testing.F) {
+	k := newKeys([]byte("fuzz secret"))
+	now := time.Date(2023, 11, 20, 10, 0, 0, 0, time.UTC)
+	f.Add(k.newScreenToken("guangzhou-2023", now.Add(time.Hour)))
+	f.Add(k.newScreenToken("p", now.Add(-time.Hour)))
+	f.Add("lvscreen1.cA.1700000000.AAAA")
+	f.Add("lvscreen1...")
+	f.Add("lvscreen1.cA.+1700478000.x")
+	f.Fuzz(func(t *testing.T, token string) {
+		poll, ok := k.screenPoll(token, now)
+		if !ok {
+			return
+		}
+		parts := strings.Split(token, ".")
+		exp, err := strconv.ParseInt(parts[len(parts)-2], 10, 64)
+		if err != nil || exp <= now.Unix() {
+			t.Fatalf("%q accepted with the expiry %q", token, parts[len(parts)-2])
+		}
+		if want := k.newScreenToken(poll, time.Unix(exp, 0)); token != want {
+			t.Fatalf("%q accepted for poll %q; the token minted for it is %q", token, poll, want)
+		}
+	})
+}
