@@ -247,6 +247,8 @@ type ballotBoot struct {
 	Poll      json.RawMessage `json:"poll"` // a pollView, as pollViews keeps it
 	Me        meView          `json:"me"`
 	Challenge *challenge      `json:"challenge,omitempty"`
+
+	poll *vote.Poll // the poll of the page
 }
 
 // handleBallotPage serves the ballot (vote.html) with its ballotBoot: for the poll named by :poll
@@ -257,8 +259,10 @@ type ballotBoot struct {
 func (s *server) handleBallotPage(forPoll bool) fiber.Handler {
 	page, missing := s.assets["vote.html"], s.assets["notfound.html"]
 	head := bytes.Index(page.body, []byte("</head>"))
-	if head < 0 || missing == nil {
-		panic("server: embedded ballot page missing or without </head>")
+	htmlTag := []byte(`<html lang="en">`)
+	open := bytes.Index(page.body, htmlTag)
+	if head < 0 || open < 0 || missing == nil {
+		panic("server: embedded ballot page missing, or without <html lang=\"en\"> or </head>")
 	}
 	return func(c *fiber.Ctx) error {
 		pageHeaders(c)
@@ -270,7 +274,13 @@ func (s *server) handleBallotPage(forPoll bool) fiber.Handler {
 				return missing.send(c)
 			}
 		}
-		voter := s.keys.ensureVoter(c)
+		allowFraming(c, p)
+		var voter string
+		if p != nil && len(p.EmbedSites) > 0 && framedCrossSite(c) {
+			voter = s.keys.ensurePartitionedVoter(c)
+		} else {
+			voter = s.keys.ensureVoter(c)
+		}
 		boot, err := s.ballotBoot(c.UserContext(), p, voter)
 		if err != nil {
 			s.log.Warn("ballot page without its boot block", "err", err)
@@ -280,8 +290,14 @@ func (s *server) handleBallotPage(forPoll bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		body := make([]byte, 0, len(page.body)+len(data)+64)
-		body = append(body, page.body[:head]...)
+		lang := pageLanguage(c, boot.poll)
+		body := make([]byte, 0, len(page.body)+len(data)+256)
+		body = append(body, page.body[:open]...)
+		body = fmt.Appendf(body, `<html lang="%s" dir="%s">`, html.EscapeString(lang), direction(lang))
+		body = append(body, page.body[open+len(htmlTag):head]...)
+		if name := catalogueName(s.assets, lang); name != "lang-en.js" {
+			body = fmt.Appendf(body, `<link rel="modulepreload" href="/static/%s">`+"\n", name)
+		}
 		body = append(body, `<script type="application/json" id="boot">`...)
 		body = append(body, data...)
 		body = append(body, "</script>\n"...)
@@ -326,7 +342,7 @@ func (s *server) ballotBoot(ctx context.Context, p *vote.Poll, voter string) (*b
 	if err != nil {
 		return nil, err
 	}
-	b := &ballotBoot{Poll: view, Me: me}
+	b := &ballotBoot{Poll: view, Me: me, poll: p}
 	if st.Status == vote.StatusOpen && !me.Voted {
 		if st.Difficulty == 0 {
 			b.Challenge = &challenge{Algorithm: "none"}

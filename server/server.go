@@ -199,6 +199,9 @@ func New(cfg Config) (*fiber.App, error) {
 	if s.assets, err = loadAssets(static.FS()); err != nil {
 		return nil, err
 	}
+	if err := checkLanguages(cfg.Polls, s.assets); err != nil {
+		return nil, err
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "livevote",
 		DisableStartupMessage: true,

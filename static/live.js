@@ -1,68 +1,12 @@
 // live.js: public participation (/live/{poll}): ballots so far, the rate and turnout over time,
 // and the results once they are public (live or revealed). The Vote button shows only to people
 // who have not voted; those who have get a link to their receipt.
-import { api, langButton, live, num, pollFromPath, t as tr, text, time, translate } from './common.js';
+import { api, CATALOGUES, langSelect, live, num, pollFromPath, t as tr, text, time, translate, useLanguages } from './common.js';
 import { bars } from './bars.js';
 import { chart } from './chart.js';
 import { showCheckpoint } from './checkpoint.js';
 
-const S = {
-  en: {
-    brand: 'Participation',
-    ballots: 'Ballots cast',
-    rate: 'About {n} ballots a minute just now.',
-    rate_none: 'No new ballots in the last minute.',
-    vote: 'Vote',
-    voted: 'You have voted.',
-    my_receipt: 'Check your receipt',
-    turnout: 'Turnout',
-    per_minute: 'Ballots per minute, last hour',
-    per_hour: 'Ballots per hour, last 48 hours',
-    chart_text: 'Peak {n} at {t}; {total} in this period.',
-    results: 'Results',
-    leader: 'Leader',
-    tied: 'Tied',
-    winner: 'Winner',
-    tied_first: 'Tied first',
-    votes: 'votes',
-    open: 'Voting is open. The result stays secret until it is revealed.',
-    open_public: 'Voting is open.',
-    scheduled: 'Voting has not opened yet.',
-    paused: 'Voting is paused for a moment.',
-    closed: 'Voting is closed.',
-    connected: 'live',
-    reconnecting: 'reconnecting…',
-    log: 'Public log: {n} entries, root {root}…',
-  },
-  zh: {
-    brand: '参与情况',
-    ballots: '已投票数',
-    rate: '目前每分钟约 {n} 票。',
-    rate_none: '最近一分钟没有新选票。',
-    vote: '去投票',
-    voted: '您已投票。',
-    my_receipt: '查询投票凭证',
-    turnout: '投票人数',
-    per_minute: '每分钟票数（最近一小时）',
-    per_hour: '每小时票数（最近 48 小时）',
-    chart_text: '峰值 {n}，时间 {t}；此期间共 {total}。',
-    results: '投票结果',
-    leader: '领先',
-    tied: '并列领先',
-    winner: '获胜',
-    tied_first: '并列第一',
-    votes: '票',
-    open: '投票进行中。结果揭晓前保密。',
-    open_public: '投票进行中。',
-    scheduled: '投票尚未开始。',
-    paused: '投票暂停中。',
-    closed: '投票已结束。',
-    connected: '实时',
-    reconnecting: '正在重新连接…',
-    log: '公开日志：{n} 条记录，根哈希 {root}…',
-  },
-};
-const t = (k, v) => tr(S, k, v);
+const t = (k, v) => tr('live', k, v);
 const $ = (id) => document.getElementById(id);
 const pollId = pollFromPath();
 const base = `/api/v1/polls/${encodeURIComponent(pollId)}`;
@@ -81,14 +25,14 @@ const board = bars($('bars'), {
   votesText: () => t('votes'),
 });
 
-langButton($('lang'), render);
-render();
 start();
 
 async function start() {
   const [p, m] = await Promise.all([api(base), api(`${base}/me`)]);
   if (p.ok) poll = p.data;
   if (m.ok) me = m.data;
+  await useLanguages(poll ? poll.languages : CATALOGUES);
+  langSelect($('lang'), render);
   render();
   live(`/ws/polls/${encodeURIComponent(pollId)}?hz=2`, {
     onMessage: (m) => {
@@ -113,7 +57,7 @@ async function turnout() {
 }
 
 function render() {
-  translate(S);
+  translate('live');
   if (poll) {
     $('title').textContent = text(poll.title);
     document.title = `${t('brand')} · ${text(poll.title)}`;

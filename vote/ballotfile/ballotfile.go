@@ -42,29 +42,32 @@ type file struct {
 }
 
 type filePoll struct {
-	ID          string          `yaml:"id"`
-	Title       vote.Text       `yaml:"title"`
-	Description vote.Text       `yaml:"description"`
-	MaxChoices  *int            `yaml:"max_choices"`
-	Limit       vote.Limit      `yaml:"limit"`
-	TimeZone    string          `yaml:"time_zone"`
-	OpensAt     *time.Time      `yaml:"opens_at"`
-	ClosesAt    *time.Time      `yaml:"closes_at"`
-	Status      vote.Status     `yaml:"status"`
-	Results     vote.Visibility `yaml:"results"`
-	Difficulty  *int            `yaml:"difficulty"`
-	Fraud       *fileFraud      `yaml:"fraud"`
-	Branding    *fileBranding   `yaml:"branding"`
-	Candidates  []fileCandidate `yaml:"candidates"`
+	ID              string          `yaml:"id"`
+	Languages       []string        `yaml:"languages"`
+	ScreenLanguages []string        `yaml:"screen_languages"`
+	Title           vote.Text       `yaml:"title"`
+	Description     vote.Text       `yaml:"description"`
+	MaxChoices      *int            `yaml:"max_choices"`
+	Limit           vote.Limit      `yaml:"limit"`
+	TimeZone        string          `yaml:"time_zone"`
+	OpensAt         *time.Time      `yaml:"opens_at"`
+	ClosesAt        *time.Time      `yaml:"closes_at"`
+	Status          vote.Status     `yaml:"status"`
+	Results         vote.Visibility `yaml:"results"`
+	Difficulty      *int            `yaml:"difficulty"`
+	Fraud           *fileFraud      `yaml:"fraud"`
+	Branding        *fileBranding   `yaml:"branding"`
+	EmbedSites      []string        `yaml:"embed_sites"`
+	Candidates      []fileCandidate `yaml:"candidates"`
 }
 
 type fileCandidate struct {
-	ID         string     `yaml:"id"`
-	City       vote.Text  `yaml:"city"`
-	Country    vote.Text  `yaml:"country"`
-	Initiative vote.Text  `yaml:"initiative"`
-	Summary    vote.Text  `yaml:"summary"`
-	Theme      *vote.Text `yaml:"theme"`
+	ID         string    `yaml:"id"`
+	City       vote.Text `yaml:"city"`
+	Country    vote.Text `yaml:"country"`
+	Initiative vote.Text `yaml:"initiative"`
+	Summary    vote.Text `yaml:"summary"`
+	Theme      vote.Text `yaml:"theme"`
 }
 
 // DefaultDifficulty is the proof-of-work strength of a poll whose file does not set one: about
@@ -72,6 +75,14 @@ type fileCandidate struct {
 const DefaultDifficulty = 50_000
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// DefaultLanguages are the languages of a poll whose file names none (the ballot files written
+// before languages were data).
+var DefaultLanguages = []string{"en", "zh"}
+
+// tagPattern is a BCP 47 language tag as ballot files write them: a primary language subtag in
+// lowercase, then optional subtags (script, region: "zh-Hant", "pt-BR").
+var tagPattern = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
 // Parse validates a ballot file's contents. name says where they came from; every error names it,
 // and the poll and the field at fault. A logo given as a file name is read from name's folder.
@@ -113,19 +124,28 @@ func (fp filePoll) poll(dir string) (*vote.Poll, error) {
 	if !idPattern.MatchString(fp.ID) {
 		return nil, fmt.Errorf("id: %q must be 1-63 lowercase letters, digits and dashes", fp.ID)
 	}
-	if fp.Title.En == "" || fp.Title.Zh == "" {
-		return nil, errors.New("title: both en and zh are required")
+	langs, screen, err := fp.languages()
+	if err != nil {
+		return nil, err
+	}
+	texts := textCheck{langs: langs}
+	texts.need("title", fp.Title)
+	texts.may("description", &fp.Description)
+	if texts.err != nil {
+		return nil, texts.err
 	}
 	p := vote.Poll{
-		ID:          fp.ID,
-		Title:       fp.Title,
-		Description: fp.Description,
-		MaxChoices:  1,
-		Limit:       fp.Limit,
-		Location:    time.UTC,
-		OpensAt:     fp.OpensAt,
-		ClosesAt:    fp.ClosesAt,
-		Initial:     vote.State{Status: fp.Status, Results: fp.Results, Difficulty: DefaultDifficulty},
+		ID:              fp.ID,
+		Languages:       langs,
+		ScreenLanguages: screen,
+		Title:           fp.Title,
+		Description:     fp.Description,
+		MaxChoices:      1,
+		Limit:           fp.Limit,
+		Location:        time.UTC,
+		OpensAt:         fp.OpensAt,
+		ClosesAt:        fp.ClosesAt,
+		Initial:         vote.State{Status: fp.Status, Results: fp.Results, Difficulty: DefaultDifficulty},
 	}
 	if p.Limit == "" {
 		p.Limit = vote.LimitOnce
@@ -169,6 +189,9 @@ func (fp filePoll) poll(dir string) (*vote.Poll, error) {
 	if p.Branding, err = fp.Branding.branding(dir); err != nil {
 		return nil, err
 	}
+	if p.EmbedSites, err = embedSites(fp.EmbedSites); err != nil {
+		return nil, err
+	}
 	if len(fp.Candidates) == 0 {
 		return nil, errors.New("candidates: at least one candidate is required")
 	}
@@ -188,13 +211,19 @@ func (fp filePoll) poll(dir string) (*vote.Poll, error) {
 		if seen[fc.ID] {
 			return nil, fmt.Errorf("%s: id defined twice", where)
 		}
-		for field, t := range map[string]vote.Text{"city": fc.City, "country": fc.Country, "initiative": fc.Initiative} {
-			if t.En == "" || t.Zh == "" {
-				return nil, fmt.Errorf("%s: %s: both en and zh are required", where, field)
-			}
-		}
+		texts := textCheck{langs: langs}
+		texts.need("city", fc.City)
+		texts.need("country", fc.Country)
+		texts.need("initiative", fc.Initiative)
+		texts.may("summary", &fc.Summary)
 		if fc.Theme != nil && fc.Theme.IsZero() {
 			return nil, fmt.Errorf("%s: theme: empty (leave it out instead)", where)
+		}
+		if fc.Theme != nil {
+			texts.need("theme", fc.Theme)
+		}
+		if texts.err != nil {
+			return nil, fmt.Errorf("%s: %w", where, texts.err)
 		}
 		seen[fc.ID] = true
 		p.Candidates = append(p.Candidates, vote.Candidate(fc))

@@ -1,0 +1,61 @@
+package main
+
+import "testing"
+
+// testBallotLanguages covers the ballot in the languages of the built-in ballot beyond English and
+// Chinese (issue 25): French from the browser's language, Spanish from the switch (remembered),
+// Arabic from the browser, right to left, with a vote cast in it; plurals by each language's rules;
+// axe in each. Then the live page in Arabic.
+func testBallotLanguages(t *testing.T, b *browser) {
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret",
+	})
+	setDifficulty(t, p.url, 0)
+	ballotURL := p.url + "/vote/" + builtinPoll
+
+	fr := b.tab(t, phone, "fr-FR")
+	fr.navigate(ballotURL)
+	fr.waitTrue(ballotReady)
+	fr.waitTrue(`document.documentElement.lang === 'fr' && document.documentElement.dir === 'ltr' && document.getElementById('lang').value === 'fr'`)
+	fr.expectText(`#legend`, "Choisissez une initiative")
+	fr.expectText(`#c-tehran-p`, "Téhéran, Iran")
+	fr.expectText(`#count`, "0 bulletin déposé") // French counts zero in the singular
+	fr.checkAccessible("ballot in French")
+
+	es := b.tab(t, phone, "en-US")
+	es.navigate(ballotURL)
+	es.waitTrue(ballotReady)
+	es.expectText(`#legend`, "Choose one initiative")
+	es.chooseLang("es")
+	es.expectText(`#legend`, "Elija una iniciativa")
+	es.expectText(`#c-cape-town-p`, "Ciudad del Cabo, Sudáfrica")
+	es.expectText(`#c-bogota-t`, "Manzanas del Cuidado de Bogotá")
+	es.waitTrue(`document.documentElement.lang === 'es' && document.title.startsWith('Votar: ')`)
+	es.checkAccessible("ballot in Spanish")
+	es.reload() // the choice is remembered
+	es.waitTrue(ballotReady)
+	es.expectText(`#legend`, "Elija una iniciativa")
+
+	ar := b.tab(t, phone, "ar-EG")
+	ar.navigate(ballotURL)
+	ar.waitTrue(ballotReady)
+	ar.waitTrue(`document.documentElement.lang === 'ar' && document.documentElement.dir === 'rtl' && getComputedStyle(document.getElementById('legend')).direction === 'rtl'`)
+	ar.waitTrue(`document.documentElement.scrollWidth <= innerWidth`) // nothing pushed off to the side
+	ar.expectText(`#legend`, "اختر مبادرة واحدة")
+	ar.expectText(`#c-bogota-p`, "بوغوتا، كولومبيا")
+	ar.expectText(`#count`, "لم يُدلَ بأي صوت بعد") // Arabic's zero form
+	ar.screenshot("ballot-ar.png", false)
+	ar.checkAccessible("ballot in Arabic")
+	ar.click(`label[for=c-ramallah]`)
+	ar.click(`#submit`)
+	ar.waitTrue(`!document.getElementById('result').hidden`)
+	ar.expectText(`#result-title`, "شكرًا لك! سُجِّل صوتك.")
+	ar.expectText(`#count`, "أُدلي بصوت واحد") // one: a form of its own
+	ar.checkAccessible("ballot in Arabic with receipt")
+
+	live := b.tab(t, desktop, "ar")
+	live.navigate(p.url + "/live/" + builtinPoll)
+	live.waitTrue(`document.documentElement.dir === 'rtl' && document.getElementById('ballots').textContent === new Intl.NumberFormat('ar').format(1)`)
+	live.expectText(`#h-count`, "الأصوات المُدلى بها")
+	live.checkAccessible("live page in Arabic")
+}
