@@ -87,7 +87,7 @@ func testEmbedded(t *testing.T, b *browser) {
 
 // embedSnippet is the README's snippet for the ballot of poll id served at base.
 func embedSnippet(base, id, title string) string {
-	return fmt.Sprintf(`<iframe data-livevote src="%s/vote/%s" title="%s" style="width:100%%;max-width:44rem;border:0;height:40rem" allow="storage-access"></iframe>
+	return fmt.Sprintf(`<iframe data-livevote src="%s/vote/%s" title="%s" style="width:100%%;max-width:44rem;border:0;height:40rem"></iframe>
 <script src="%s/static/embed.js" async></script>`, base, id, title, base)
 }
 
