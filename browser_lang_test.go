@@ -21,6 +21,11 @@ func testBallotLanguages(t *testing.T, b *browser) {
 	fr.expectText(`#c-tehran-p`, "Téhéran, Iran")
 	fr.expectText(`#count`, "0 bulletin déposé") // French counts zero in the singular
 	fr.checkAccessible("ballot in French")
+	// The link's preview, in French: its tags, and the image they name.
+	fr.waitTrue(`document.querySelector('meta[property="og:locale"]').content === 'fr' && document.querySelector('meta[name="twitter:card"]').content === 'summary_large_image'`)
+	if got := evaluate[string](fr, `fetch(document.querySelector('meta[property="og:image"]').content).then((r) => r.blob()).then(createImageBitmap).then((b) => b.width + 'x' + b.height)`); got != "1200x630" {
+		t.Errorf("the French ballot's og:image is %s, want a 1200x630 image", got)
+	}
 
 	es := b.tab(t, phone, "en-US")
 	es.navigate(ballotURL)

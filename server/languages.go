@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -53,15 +54,12 @@ func checkLanguages(polls []*vote.Poll, assets map[string]*asset) error {
 	return nil
 }
 
-// rtl are the primary subtags of the languages written right to left.
-var rtl = []string{"ar", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"}
-
-// direction is the writing direction of language tag: "rtl" or "ltr".
-func direction(tag string) string {
-	if slices.Contains(rtl, primary(tag)) {
-		return "rtl"
+// catalogue is the catalogue of language tag (one of a poll's: the server checked it has one).
+func (s *server) catalogue(tag string) *catalogue {
+	if c := s.cats[catalogueName(s.assets, tag)]; c != nil {
+		return c
 	}
-	return "ltr"
+	return s.cats["lang-en.js"]
 }
 
 // pageLanguage is the language of p that a request asks for: ?lang= when p has it (a shared link
@@ -113,4 +111,40 @@ func matchLanguage(offered []string, tag string) string {
 		}
 	}
 	return ""
+}
+
+// catalogue is what the server reads of a page catalogue (static/lang-{tag}.js, whose object is
+// written as JSON): its locale, its direction and the sentences of the share preview.
+type catalogue struct {
+	Locale string            `json:"locale"`
+	Dir    string            `json:"dir"`
+	Share  map[string]string `json:"share"`
+}
+
+// shareKeys are the sentences of a share preview every catalogue must have.
+var shareKeys = []string{"scan", "winner", "winners", "alt", "alt_winner"}
+
+// loadCatalogues reads the catalogues among assets, by asset name.
+func loadCatalogues(assets map[string]*asset) (map[string]*catalogue, error) {
+	out := map[string]*catalogue{}
+	for name, a := range assets {
+		if !strings.HasPrefix(name, "lang-") || !strings.HasSuffix(name, ".js") {
+			continue
+		}
+		_, obj, ok := strings.Cut(string(a.body), "export default ")
+		var c catalogue
+		if !ok || json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimSpace(obj), ";")), &c) != nil {
+			return nil, fmt.Errorf("pages: %s: the catalogue must be `export default {JSON};`", name)
+		}
+		if c.Locale == "" || (c.Dir != "ltr" && c.Dir != "rtl") {
+			return nil, fmt.Errorf("pages: %s: locale %q, dir %q", name, c.Locale, c.Dir)
+		}
+		for _, k := range shareKeys {
+			if c.Share[k] == "" {
+				return nil, fmt.Errorf("pages: %s: no share.%s", name, k)
+			}
+		}
+		out[name] = &c
+	}
+	return out, nil
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/vote"
 	qrcode "github.com/skip2/go-qrcode"
-	"github.com/valyala/fasthttp"
 )
 
 // The web pages (package static) are plain files: every page is a shell that its JavaScript module
@@ -258,10 +257,7 @@ type ballotBoot struct {
 // The page is the voter's own: it is never cached.
 func (s *server) handleBallotPage(forPoll bool) fiber.Handler {
 	page, missing := s.assets["vote.html"], s.assets["notfound.html"]
-	head := bytes.Index(page.body, []byte("</head>"))
-	htmlTag := []byte(`<html lang="en">`)
-	open := bytes.Index(page.body, htmlTag)
-	if head < 0 || open < 0 || missing == nil {
+	if page == nil || missing == nil || !bytes.Contains(page.body, htmlTag) || !bytes.Contains(page.body, []byte("</head>")) {
 		panic("server: embedded ballot page missing, or without <html lang=\"en\"> or </head>")
 	}
 	return func(c *fiber.Ctx) error {
@@ -291,26 +287,13 @@ func (s *server) handleBallotPage(forPoll bool) fiber.Handler {
 			return err
 		}
 		lang := pageLanguage(c, boot.poll)
-		body := make([]byte, 0, len(page.body)+len(data)+256)
-		body = append(body, page.body[:open]...)
-		body = fmt.Appendf(body, `<html lang="%s" dir="%s">`, html.EscapeString(lang), direction(lang))
-		body = append(body, page.body[open+len(htmlTag):head]...)
-		if name := catalogueName(s.assets, lang); name != "lang-en.js" {
-			body = fmt.Appendf(body, `<link rel="modulepreload" href="/static/%s">`+"\n", name)
+		tags, err := s.shareTags(c, boot.poll, lang, "vote")
+		if err != nil {
+			s.log.Warn("ballot page without its share tags", "err", err)
 		}
-		body = append(body, `<script type="application/json" id="boot">`...)
-		body = append(body, data...)
-		body = append(body, "</script>\n"...)
-		body = append(body, page.body[head:]...)
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
-		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-		c.Set(fiber.HeaderContentType, page.contentType)
-		if strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
-			c.Set(fiber.HeaderContentEncoding, "gzip")
-			body = fasthttp.AppendGzipBytesLevel(nil, body, fasthttp.CompressBestSpeed)
-		}
-		return c.Send(body)
+		block := append([]byte(`<script type="application/json" id="boot">`), data...)
+		open, head := s.pageHead(lang, tags, append(block, "</script>\n"...))
+		return sendPage(c, page, open, head)
 	}
 }
 

@@ -59,9 +59,10 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/receipt/:receipt", s.handlePage("receipt.html", false))
 	app.Get("/screen/:poll", s.handlePage("screen.html", true))
 	app.Get("/organiser/:poll", s.handlePage("organiser.html", true))
-	app.Get("/live/:poll", s.handlePage("live.html", true))
+	app.Get("/live/:poll", s.handleLivePage())
 	app.Get("/static/:name", s.handleAsset())
 	app.Get("/qr/:poll.svg", s.handleQR())
+	app.Get("/share/:poll.png", s.handleShareImage())
 	app.Get("/branding/:poll/logo", s.handleLogo())
 	app.Use(s.handleNotFound()) // any other path: a page for people, JSON for programs
 }
