@@ -126,4 +126,3 @@ func checkQR(t *testing.T, img image.Image, want string) {
 		t.Errorf("the QR code in the image: %d of %d modules differ from the one of %s", wrong, len(bits)*len(bits), want)
 	}
 }
-
