@@ -57,6 +57,7 @@ func testEmbedded(t *testing.T, b *browser) {
 	ballot.waitTrue(`(document.querySelector('label[for=c-b]').click(), document.getElementById('submit').click(), true)`)
 	ballot.waitTrue(`!document.getElementById('result').hidden`)
 	ballot.expectText(`#result-title`, "Thank you! Your vote is recorded.")
+	ballot.waitTrue(`document.getElementById('receipt-link').target === '_blank'`) // the receipt page may not be framed
 	tab.screenshot("embedded-ballot.png", false)
 
 	tab.reload() // the same voter, back on the partner's page

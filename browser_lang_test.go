@@ -1,6 +1,13 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/livevote/livevote/vote/ballotfile"
+)
 
 // testBallotLanguages covers the ballot in the languages of the built-in ballot beyond English and
 // Chinese (issue 25): French from the browser's language, Spanish from the switch (remembered),
@@ -63,4 +70,27 @@ func testBallotLanguages(t *testing.T, b *browser) {
 	live.waitTrue(`document.documentElement.dir === 'rtl' && document.getElementById('ballots').textContent === new Intl.NumberFormat('ar').format(1)`)
 	live.expectText(`#h-count`, "الأصوات المُدلى بها")
 	live.checkAccessible("live page in Arabic")
+}
+
+// testScreenLanguages covers the big screen in the two languages its ballot file names for it:
+// the built-in ballot with screen_languages [es, fr] shows its title, its labels and its status in
+// Spanish then French.
+func testScreenLanguages(t *testing.T, b *browser) {
+	file := filepath.Join(t.TempDir(), "ballot.yaml")
+	yaml := strings.Replace(string(ballotfile.BuiltinYAML()), "screen_languages: [zh, en]", "screen_languages: [es, fr]", 1)
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startProgram(t, "127.0.0.1:0", map[string]string{
+		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret", "LIVEVOTE_BALLOT": file,
+	})
+	tab := b.tab(t, bigScreen, "en-US")
+	tab.navigate(p.url + "/screen/" + builtinPoll)
+	tab.expectText(`#title-zh`, "La ciudad de su elección: 6.º Premio de Guangzhou a la Innovación Urbana")
+	tab.expectText(`#title-en`, "La ville de votre choix : 6e Prix de Guangzhou pour l'innovation urbaine")
+	tab.expectText(`[data-s=ballots]`, "votos emitidos bulletins déposés")
+	tab.waitTrue(`document.documentElement.lang === 'es' && document.getElementById('title-en').lang === 'fr'`)
+	adminPost(t, p.url, "status", `{"status":"paused"}`)
+	tab.expectText(`#status`, "Votación en pausa · Vote suspendu")
+	tab.checkAccessible("screen in Spanish and French")
 }

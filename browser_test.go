@@ -59,6 +59,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("ballot embedded in a partner's site", func(t *testing.T) { testEmbedded(t, b) })
 	t.Run("screen", func(t *testing.T) { testScreen(t, b) })
 	t.Run("screen sign-in", func(t *testing.T) { testScreenSignIn(t, b) })
+	t.Run("screen in the ballot file's two languages", func(t *testing.T) { testScreenLanguages(t, b) })
 	t.Run("receipt log proof", func(t *testing.T) { testReceiptLog(t, b) })
 	t.Run("organiser groups", func(t *testing.T) { testHeldGroups(t, b) })
 }
@@ -142,6 +143,7 @@ func testScreenSignIn(t *testing.T, b *browser) {
 	tab := b.tab(t, bigScreen, "en-US")
 	tab.navigate(p.url + "/screen/" + builtinPoll)
 	tab.waitTrue(`document.getElementById('title-zh').textContent.includes('广州')`)
+	tab.waitTrue(`!document.getElementById('rate-box').hidden`) // the first snapshot came: R needs it
 	tab.expectText(`#count`, "0")
 	dialogOpen := `document.getElementById('login').open && document.activeElement.id === 'login-token'`
 

@@ -41,6 +41,9 @@ function pickLang(list) {
   return list[0] || 'en';
 }
 
+// catalogue returns the catalogue of language tag (lang-{tag}.js), loading it once.
+export const catalogue = (tag) => load(tag);
+
 async function load(tag) {
   const name = catalogueOf(tag);
   if (!loaded[name]) loaded[name] = (await import(`./lang-${name}.js`)).default;

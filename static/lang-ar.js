@@ -1,5 +1,6 @@
 // lang-ar.js: the pages' own sentences in Arabic, one section per page (errors: the sentence of every
-// error code of the API, for messages.js; share: the link preview, read by the server).
+// error code of the API, for messages.js; screen: the big screen's, shown in two languages at
+// once; share: the link preview, read by the server).
 // It has every key of lang-en.js (the browser test checks).
 // locale is the tag for the page's lang attribute and for Intl (numbers, dates, plurals), dir the
 // writing direction. A sentence given as forms ({one, other, ...}) is chosen by Intl.PluralRules
@@ -145,6 +146,34 @@ export default {
     "headers_too_large": "أرسل متصفحك بيانات كثيرة جدًا مع هذا الطلب. امسح ملفات تعريف الارتباط لهذا الموقع، ثم أعد تحميل الصفحة.",
     "request_timeout": "استغرق وصول الطلب وقتًا طويلًا. تحقّق من اتصالك، ثم حاول مجددًا.",
     "origin_not_allowed": "التحديثات المباشرة غير متاحة في هذه الصفحة. يُرجى فتح التصويت من رابطه الخاص."
+  },
+  "screen": {
+    "ballots": "الأصوات المُدلى بها",
+    "per_minute": "في الدقيقة",
+    "scan": "امسح الرمز للتصويت",
+    "reconnecting": "جارٍ إعادة الاتصال",
+    "status_scheduled": "يبدأ التصويت قريبًا",
+    "status_paused": "التصويت معلّق",
+    "status_closed": "انتهى التصويت",
+    "leader": "في الصدارة",
+    "tied_lead": "تعادل في الصدارة",
+    "winner": "الفائز",
+    "tied_first": "تعادل في المركز الأول",
+    "votes": "صوت",
+    "w_winner": "الفائز",
+    "w_tied_first": "تعادل في المركز الأول",
+    "w_leading": "في الصدارة حتى الآن",
+    "w_tied_lead": "تعادل في الصدارة حتى الآن",
+    "n_votes": {
+      "zero": "{n} صوت",
+      "one": "صوت واحد",
+      "two": "صوتان",
+      "few": "{n} أصوات",
+      "many": "{n} صوتًا",
+      "other": "{n} صوت"
+    },
+    "results": "النتائج",
+    "participation": "المشاركة"
   },
   "share": {
     "scan": "امسح الرمز للتصويت",

@@ -1,5 +1,6 @@
 // lang-en.js: the pages' own sentences in English, one section per page (errors: the sentence of every
-// error code of the API, for messages.js; share: the link preview, read by the server).
+// error code of the API, for messages.js; screen: the big screen's, shown in two languages at
+// once; share: the link preview, read by the server).
 // It is the reference: every other catalogue has every one of its keys
 // (the browser test checks), and a sentence missing on the night falls back to it.
 // locale is the tag for the page's lang attribute and for Intl (numbers, dates, plurals), dir the
@@ -142,6 +143,30 @@ export default {
     "headers_too_large": "Your browser sent too much data with this request. Please clear this site's cookies, then reload the page.",
     "request_timeout": "The request took too long to arrive. Check your connection, then try again.",
     "origin_not_allowed": "Live updates are not available on this page. Please open the vote from its own link."
+  },
+  "screen": {
+    "ballots": "ballots cast",
+    "per_minute": "per minute",
+    "scan": "Scan to vote",
+    "reconnecting": "reconnecting",
+    "status_scheduled": "Voting opens soon",
+    "status_paused": "Voting paused",
+    "status_closed": "Voting closed",
+    "leader": "Leader",
+    "tied_lead": "Tied lead",
+    "winner": "Winner",
+    "tied_first": "Tied first",
+    "votes": "votes",
+    "w_winner": "The winner",
+    "w_tied_first": "Tied for first place",
+    "w_leading": "Leading so far",
+    "w_tied_lead": "Tied for the lead so far",
+    "n_votes": {
+      "one": "{n} vote",
+      "other": "{n} votes"
+    },
+    "results": "Results",
+    "participation": "Participation"
   },
   "share": {
     "scan": "Scan to vote",

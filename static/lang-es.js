@@ -1,5 +1,6 @@
 // lang-es.js: the pages' own sentences in Spanish, one section per page (errors: the sentence of every
-// error code of the API, for messages.js; share: the link preview, read by the server).
+// error code of the API, for messages.js; screen: the big screen's, shown in two languages at
+// once; share: the link preview, read by the server).
 // It has every key of lang-en.js (the browser test checks).
 // locale is the tag for the page's lang attribute and for Intl (numbers, dates, plurals), dir the
 // writing direction. A sentence given as forms ({one, other, ...}) is chosen by Intl.PluralRules
@@ -142,6 +143,31 @@ export default {
     "headers_too_large": "Su navegador envió demasiados datos con esta solicitud. Borre las cookies de este sitio y vuelva a cargar la página.",
     "request_timeout": "La solicitud tardó demasiado en llegar. Compruebe su conexión y vuelva a intentarlo.",
     "origin_not_allowed": "Las actualizaciones en directo no están disponibles en esta página. Abra la votación desde su propio enlace."
+  },
+  "screen": {
+    "ballots": "votos emitidos",
+    "per_minute": "por minuto",
+    "scan": "Escanee para votar",
+    "reconnecting": "reconectando",
+    "status_scheduled": "La votación abre pronto",
+    "status_paused": "Votación en pausa",
+    "status_closed": "Votación cerrada",
+    "leader": "En cabeza",
+    "tied_lead": "Empate en cabeza",
+    "winner": "Ganadora",
+    "tied_first": "Empate en primer lugar",
+    "votes": "votos",
+    "w_winner": "La ganadora",
+    "w_tied_first": "Empate en primer lugar",
+    "w_leading": "En cabeza por ahora",
+    "w_tied_lead": "Empate en cabeza por ahora",
+    "n_votes": {
+      "one": "{n} voto",
+      "many": "{n} de votos",
+      "other": "{n} votos"
+    },
+    "results": "Resultados",
+    "participation": "Participación"
   },
   "share": {
     "scan": "Escanee para votar",

@@ -1,5 +1,6 @@
 // lang-fr.js: the pages' own sentences in French, one section per page (errors: the sentence of every
-// error code of the API, for messages.js; share: the link preview, read by the server).
+// error code of the API, for messages.js; screen: the big screen's, shown in two languages at
+// once; share: the link preview, read by the server).
 // It has every key of lang-en.js (the browser test checks).
 // locale is the tag for the page's lang attribute and for Intl (numbers, dates, plurals), dir the
 // writing direction. A sentence given as forms ({one, other, ...}) is chosen by Intl.PluralRules
@@ -142,6 +143,31 @@ export default {
     "headers_too_large": "Votre navigateur a envoyé trop de données avec cette demande. Effacez les cookies de ce site, puis rechargez la page.",
     "request_timeout": "La demande a mis trop de temps à arriver. Vérifiez votre connexion, puis réessayez.",
     "origin_not_allowed": "Les mises à jour en direct ne sont pas disponibles sur cette page. Ouvrez le vote depuis son propre lien."
+  },
+  "screen": {
+    "ballots": "bulletins déposés",
+    "per_minute": "par minute",
+    "scan": "Scannez pour voter",
+    "reconnecting": "reconnexion",
+    "status_scheduled": "Le vote ouvre bientôt",
+    "status_paused": "Vote suspendu",
+    "status_closed": "Vote clos",
+    "leader": "En tête",
+    "tied_lead": "Égalité en tête",
+    "winner": "Lauréat",
+    "tied_first": "Premiers ex æquo",
+    "votes": "voix",
+    "w_winner": "Le lauréat",
+    "w_tied_first": "Premiers ex æquo",
+    "w_leading": "En tête pour l’instant",
+    "w_tied_lead": "À égalité en tête pour l’instant",
+    "n_votes": {
+      "one": "{n} voix",
+      "many": "{n} de voix",
+      "other": "{n} voix"
+    },
+    "results": "Résultats",
+    "participation": "Participation"
   },
   "share": {
     "scan": "Scannez pour voter",

@@ -1,5 +1,6 @@
 // lang-zh.js: the pages' own sentences in Chinese (simplified), one section per page (errors: the sentence of every
-// error code of the API, for messages.js; share: the link preview, read by the server).
+// error code of the API, for messages.js; screen: the big screen's, shown in two languages at
+// once; share: the link preview, read by the server).
 // It has every key of lang-en.js (the browser test checks).
 // locale is the tag for the page's lang attribute and for Intl (numbers, dates, plurals), dir the
 // writing direction. A sentence given as forms ({one, other, ...}) is chosen by Intl.PluralRules
@@ -140,6 +141,29 @@ export default {
     "headers_too_large": "您的浏览器随请求发送的数据过多。请清除本网站的 Cookie，然后刷新页面。",
     "request_timeout": "请求未能及时送达。请检查网络连接后重试。",
     "origin_not_allowed": "此页面无法接收实时更新。请通过投票本身的链接打开。"
+  },
+  "screen": {
+    "ballots": "已投票数",
+    "per_minute": "张 / 分钟",
+    "scan": "扫码投票",
+    "reconnecting": "正在重新连接",
+    "status_scheduled": "投票即将开始",
+    "status_paused": "投票暂停",
+    "status_closed": "投票已结束",
+    "leader": "领先",
+    "tied_lead": "并列领先",
+    "winner": "获胜",
+    "tied_first": "并列第一",
+    "votes": "票",
+    "w_winner": "获胜者",
+    "w_tied_first": "并列第一",
+    "w_leading": "目前领先",
+    "w_tied_lead": "目前并列领先",
+    "n_votes": {
+      "other": "{n} 票"
+    },
+    "results": "投票结果",
+    "participation": "参与情况"
   },
   "share": {
     "scan": "扫码投票",

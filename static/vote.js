@@ -361,7 +361,8 @@ function announce(s) {
 
 // Last, once every declaration above is initialised (with the boot block start runs at once).
 if (boot) await useLanguages(boot.poll.languages);
-if (framed) {
+if (framed) { // the other pages may not be framed: they open in a tab of their own
+  for (const a of document.querySelectorAll('#receipt-link, .live-link')) { a.target = '_blank'; a.rel = 'noopener'; }
   $('own-tab').hidden = false;
   $('own-tab-link').href = ownTabURL();
   followHeight();

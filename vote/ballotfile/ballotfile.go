@@ -27,6 +27,9 @@ const BuiltinName = "built-in ballot (guangzhou-2023)"
 // Guangzhou Award (2023).
 func Builtin() ([]*vote.Poll, error) { return Parse(builtin, BuiltinName) }
 
+// BuiltinYAML returns the text of the embedded ballot file.
+func BuiltinYAML() []byte { return bytes.Clone(builtin) }
+
 // Load reads and validates the ballot file at path (YAML, or JSON, which is YAML too).
 func Load(path string) ([]*vote.Poll, error) {
 	data, err := os.ReadFile(path)
