@@ -69,6 +69,7 @@ func testBallotLanguages(t *testing.T, b *browser) {
 	live.navigate(p.url + "/live/" + builtinPoll)
 	live.waitTrue(`document.documentElement.dir === 'rtl' && document.getElementById('ballots').textContent === new Intl.NumberFormat('ar').format(1)`)
 	live.expectText(`#h-count`, "الأصوات المُدلى بها")
+	live.waitTrue(`document.getElementById('log').textContent.startsWith('السجل العام: ٣ إدخالات') || document.getElementById('log').textContent.startsWith('السجل العام: 3 إدخالات')`) // 3 entries: Arabic's few form
 	live.waitTrue(`document.documentElement.scrollWidth <= innerWidth`)
 	live.screenshot("live-ar.png", false) // a full-page capture of a right-to-left page comes out shifted
 	live.checkAccessible("live page in Arabic")

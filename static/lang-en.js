@@ -83,7 +83,10 @@ export default {
     "closed": "Voting is closed.",
     "connected": "live",
     "reconnecting": "reconnecting…",
-    "log": "Public log: {n} entries, root {root}…"
+    "log": {
+      "one": "Public log: {n} entry, root {root}…",
+      "other": "Public log: {n} entries, root {root}…"
+    }
   },
   "receipt": {
     "brand": "Vote receipt",

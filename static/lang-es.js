@@ -83,7 +83,11 @@ export default {
     "closed": "La votación ha terminado.",
     "connected": "en directo",
     "reconnecting": "reconectando…",
-    "log": "Registro público: {n} entradas, raíz {root}…"
+    "log": {
+      "one": "Registro público: {n} entrada, raíz {root}…",
+      "many": "Registro público: {n} de entradas, raíz {root}…",
+      "other": "Registro público: {n} entradas, raíz {root}…"
+    }
   },
   "receipt": {
     "brand": "Comprobante de voto",

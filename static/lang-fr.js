@@ -83,7 +83,11 @@ export default {
     "closed": "Le vote est clos.",
     "connected": "en direct",
     "reconnecting": "reconnexion…",
-    "log": "Journal public : {n} entrées, racine {root}…"
+    "log": {
+      "one": "Journal public : {n} entrée, racine {root}…",
+      "many": "Journal public : {n} d’entrées, racine {root}…",
+      "other": "Journal public : {n} entrées, racine {root}…"
+    }
   },
   "receipt": {
     "brand": "Reçu de vote",

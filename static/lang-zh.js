@@ -81,7 +81,9 @@ export default {
     "closed": "投票已结束。",
     "connected": "实时",
     "reconnecting": "正在重新连接…",
-    "log": "公开日志：{n} 条记录，根哈希 {root}…"
+    "log": {
+      "other": "公开日志：{n} 条记录，根哈希 {root}…"
+    }
   },
   "receipt": {
     "brand": "投票凭证",

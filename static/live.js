@@ -44,7 +44,7 @@ async function start() {
   });
   turnout();
   setInterval(turnout, 30000);
-  showCheckpoint($('log'), pollId, (n, root) => t('log', { n: num(n), root }), 15000);
+  showCheckpoint($('log'), pollId, (n, root) => t('log', { n, root }), 15000);
 }
 
 async function turnout() {
