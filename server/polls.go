@@ -11,21 +11,24 @@ import (
 
 // pollView is a poll as GET /api/v1/polls/{poll} answers it.
 type pollView struct {
-	ID              string           `json:"id"`
-	Languages       []string         `json:"languages"`
-	ScreenLanguages []string         `json:"screen_languages"`
-	Title           vote.Text        `json:"title"`
-	Description     vote.Text        `json:"description"`
-	MaxChoices      int              `json:"max_choices"`
-	Limit           vote.Limit       `json:"limit"`
-	TimeZone        string           `json:"time_zone"`
-	OpensAt         *time.Time       `json:"opens_at"`
-	ClosesAt        *time.Time       `json:"closes_at"`
-	Status          vote.Status      `json:"status"`
-	Results         vote.Visibility  `json:"results"`
-	Difficulty      int              `json:"difficulty"`
-	Candidates      []vote.Candidate `json:"candidates"`
-	Branding        *brandingView    `json:"branding,omitempty"`
+	ID          string           `json:"id"`
+	Title       vote.Text        `json:"title"`
+	Description vote.Text        `json:"description"`
+	MaxChoices  int              `json:"max_choices"`
+	Limit       vote.Limit       `json:"limit"`
+	TimeZone    string           `json:"time_zone"`
+	OpensAt     *time.Time       `json:"opens_at"`
+	ClosesAt    *time.Time       `json:"closes_at"`
+	Status      vote.Status      `json:"status"`
+	Results     vote.Visibility  `json:"results"`
+	Difficulty  int              `json:"difficulty"`
+	Candidates  []vote.Candidate `json:"candidates"`
+	Branding    *brandingView    `json:"branding,omitempty"`
+
+	// Added in issue 25: the languages of the poll's texts (the first the default), and the big
+	// screen's.
+	Languages       []string `json:"languages"`
+	ScreenLanguages []string `json:"screen_languages"`
 }
 
 // brandingView is a poll's branding: the path of its logo, its colours (#rrggbb); each optional.
@@ -80,9 +83,10 @@ func (s *server) handlePoll() fiber.Handler {
 // newPollView is poll p in state st as the API shows it.
 func newPollView(p *vote.Poll, st vote.State) pollView {
 	v := pollView{
-		ID: p.ID, Languages: p.Languages, ScreenLanguages: p.ScreenLanguages, Title: p.Title, Description: p.Description, MaxChoices: p.MaxChoices,
+		ID: p.ID, Title: p.Title, Description: p.Description, MaxChoices: p.MaxChoices,
 		Limit: p.Limit, TimeZone: p.Location.String(), OpensAt: p.OpensAt, ClosesAt: p.ClosesAt,
 		Status: st.Status, Results: st.Results, Difficulty: st.Difficulty, Candidates: p.Candidates,
+		Languages: p.Languages, ScreenLanguages: p.ScreenLanguages,
 	}
 	if b := p.Branding; b.Logo != nil || b.Background != "" || b.Accent != "" {
 		v.Branding = &brandingView{Background: b.Background, Accent: b.Accent}

@@ -108,30 +108,30 @@ const maxVoteBody = 4 << 10
 
 // server holds what the handlers share.
 type server struct {
-	polls    map[string]*vote.Poll
-	order    []*vote.Poll
-	store    Store
-	states   *stateCache
-	views    pollViews   // the encoded answers of GET /api/v1/polls/{poll} (pollviews.go)
-	booth    *vote.Booth // the vote workflow (votes.go)
-	keys     keys
-	tokens   tokens // the bearer tokens of the roles (roles.go)
-	seq      *translog.Sequencer
-	proxies  proxies
-	public   string
-	limit    int
-	hub      *hub.Hub
-	ctx      context.Context
-	origins  []string
-	slots    *liveSlots // the live-update connections (liveslots.go)
-	now      func() time.Time
-	log      *slog.Logger
-	obs      Observer
-	fraud    map[string]*pollFraud // by poll id (fraud.go)
-	assets   map[string]*asset     // the web pages and their files (pages.go)
-	cats     map[string]*catalogue // the pages' catalogues, by asset name (languages.go)
-	fonts    *previewFonts         // the share image's (previewimage.go)
-	previews *previewCache         // share images drawn (share.go)
+	polls   map[string]*vote.Poll
+	order   []*vote.Poll
+	store   Store
+	states  *stateCache
+	views   pollViews   // the encoded answers of GET /api/v1/polls/{poll} (pollviews.go)
+	booth   *vote.Booth // the vote workflow (votes.go)
+	keys    keys
+	tokens  tokens // the bearer tokens of the roles (roles.go)
+	seq     *translog.Sequencer
+	proxies proxies
+	public  string
+	limit   int
+	hub     *hub.Hub
+	ctx     context.Context
+	origins []string
+	slots   *liveSlots // the live-update connections (liveslots.go)
+	now     func() time.Time
+	log     *slog.Logger
+	obs     Observer
+	fraud   map[string]*pollFraud // by poll id (fraud.go)
+	assets  map[string]*asset     // the web pages and their files (pages.go)
+	cats    map[string]*catalogue // the pages' catalogues, by asset name (languages.go)
+	fonts   *previewFonts         // the share image's (previewimage.go)
+	images  *previewCache         // share images drawn (share.go)
 }
 
 // New returns the Fiber app serving livevote's API for the configured polls.
@@ -211,7 +211,7 @@ func New(cfg Config) (*fiber.App, error) {
 	if s.fonts, err = newPreviewFonts(); err != nil {
 		return nil, err
 	}
-	s.previews = newPreviewCache()
+	s.images = newPreviewCache()
 	app := fiber.New(fiber.Config{
 		AppName:               "livevote",
 		DisableStartupMessage: true,

@@ -137,7 +137,7 @@ func (s *server) handleShareImage() fiber.Handler {
 				pv.Winners = append(pv.Winners, [2]string{w.City.In(drawIn, p.Languages[0]), w.Initiative.In(drawIn, p.Languages[0])})
 			}
 		}
-		png, err := s.previews.get(pv, s.fonts.draw)
+		png, err := s.images.get(pv, s.fonts.draw)
 		if err != nil {
 			return err
 		}

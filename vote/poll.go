@@ -99,26 +99,27 @@ type Candidate struct {
 // Poll is one vote as the ballot file defines it. A Poll is immutable once loaded; what organisers
 // change while it runs (status, results visibility, difficulty) is its State, kept in the Store.
 type Poll struct {
-	ID string
-	// Languages are the languages of the poll's texts, the first the default: every Text of the
-	// poll has each of them. ScreenLanguages are the one or two the big screen shows, among
-	// Languages.
-	Languages       []string
-	ScreenLanguages []string
-	Title           Text
-	Description     Text
-	Candidates      []Candidate
-	MaxChoices      int
-	Limit           Limit
-	Location        *time.Location
-	OpensAt         *time.Time
-	ClosesAt        *time.Time
+	ID          string
+	Title       Text
+	Description Text
+	Candidates  []Candidate
+	MaxChoices  int
+	Limit       Limit
+	Location    *time.Location
+	OpensAt     *time.Time
+	ClosesAt    *time.Time
 	// Initial is the state the poll starts in, until an organiser changes it.
 	Initial State
 	// Fraud is the poll's fraud policy (DefaultFraudPolicy unless the ballot file says otherwise).
 	Fraud FraudPolicy
 	// Branding is the organisers' logo and colours for the pages (zero: livevote's own look).
 	Branding Branding
+
+	// Languages are the languages of the poll's texts, the first the default: every Text of the
+	// poll has each of them. ScreenLanguages are the one or two the big screen shows, among
+	// Languages.
+	Languages       []string
+	ScreenLanguages []string
 	// EmbedSites are the origins (https://partner.example.org, or https://*.example.org) whose
 	// pages may show the ballot in a frame; none: no site may.
 	EmbedSites []string

@@ -45,23 +45,25 @@ type file struct {
 }
 
 type filePoll struct {
-	ID              string          `yaml:"id"`
-	Languages       []string        `yaml:"languages"`
-	ScreenLanguages []string        `yaml:"screen_languages"`
-	Title           vote.Text       `yaml:"title"`
-	Description     vote.Text       `yaml:"description"`
-	MaxChoices      *int            `yaml:"max_choices"`
-	Limit           vote.Limit      `yaml:"limit"`
-	TimeZone        string          `yaml:"time_zone"`
-	OpensAt         *time.Time      `yaml:"opens_at"`
-	ClosesAt        *time.Time      `yaml:"closes_at"`
-	Status          vote.Status     `yaml:"status"`
-	Results         vote.Visibility `yaml:"results"`
-	Difficulty      *int            `yaml:"difficulty"`
-	Fraud           *fileFraud      `yaml:"fraud"`
-	Branding        *fileBranding   `yaml:"branding"`
-	EmbedSites      []string        `yaml:"embed_sites"`
-	Candidates      []fileCandidate `yaml:"candidates"`
+	ID          string          `yaml:"id"`
+	Title       vote.Text       `yaml:"title"`
+	Description vote.Text       `yaml:"description"`
+	MaxChoices  *int            `yaml:"max_choices"`
+	Limit       vote.Limit      `yaml:"limit"`
+	TimeZone    string          `yaml:"time_zone"`
+	OpensAt     *time.Time      `yaml:"opens_at"`
+	ClosesAt    *time.Time      `yaml:"closes_at"`
+	Status      vote.Status     `yaml:"status"`
+	Results     vote.Visibility `yaml:"results"`
+	Difficulty  *int            `yaml:"difficulty"`
+	Fraud       *fileFraud      `yaml:"fraud"`
+	Branding    *fileBranding   `yaml:"branding"`
+	Candidates  []fileCandidate `yaml:"candidates"`
+
+	// Added in issue 25 (languages.go, embed.go).
+	Languages       []string `yaml:"languages"`
+	ScreenLanguages []string `yaml:"screen_languages"`
+	EmbedSites      []string `yaml:"embed_sites"`
 }
 
 type fileCandidate struct {
@@ -138,18 +140,17 @@ func (fp filePoll) poll(dir string) (*vote.Poll, error) {
 		return nil, texts.err
 	}
 	p := vote.Poll{
-		ID:              fp.ID,
-		Languages:       langs,
-		ScreenLanguages: screen,
-		Title:           fp.Title,
-		Description:     fp.Description,
-		MaxChoices:      1,
-		Limit:           fp.Limit,
-		Location:        time.UTC,
-		OpensAt:         fp.OpensAt,
-		ClosesAt:        fp.ClosesAt,
-		Initial:         vote.State{Status: fp.Status, Results: fp.Results, Difficulty: DefaultDifficulty},
+		ID:          fp.ID,
+		Title:       fp.Title,
+		Description: fp.Description,
+		MaxChoices:  1,
+		Limit:       fp.Limit,
+		Location:    time.UTC,
+		OpensAt:     fp.OpensAt,
+		ClosesAt:    fp.ClosesAt,
+		Initial:     vote.State{Status: fp.Status, Results: fp.Results, Difficulty: DefaultDifficulty},
 	}
+	p.Languages, p.ScreenLanguages = langs, screen
 	if p.Limit == "" {
 		p.Limit = vote.LimitOnce
 	}
