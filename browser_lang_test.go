@@ -64,6 +64,10 @@ func testBallotLanguages(t *testing.T, b *browser) {
 	ar.expectText(`#result-title`, "شكرًا لك! سُجِّل صوتك.")
 	ar.expectText(`#count`, "أُدلي بصوت واحد") // one: a form of its own
 	ar.checkAccessible("ballot in Arabic with receipt")
+	ar.click(`#receipt-link`) // the receipt page, in the language chosen
+	ar.waitTrue(`document.querySelector('#answer.ok') !== null && document.documentElement.dir === 'rtl'`)
+	ar.expectText(`#answer strong`, "مسجّل: رام الله · منتدى الخبرات: شيخوخة نشطة بقيادة المجتمع، وتم التحقق منه.")
+	ar.checkAccessible("receipt in Arabic")
 
 	live := b.tab(t, desktop, "ar")
 	live.navigate(p.url + "/live/" + builtinPoll)
