@@ -60,7 +60,7 @@ func testReceiptLog(t *testing.T, b *browser) {
 		tab.expectText(`#answer strong`, "Recorded: Kazan · A park to rest and recuperate, verified.")
 		tab.screenshot("receipt-log.png", false)
 		tab.checkAccessible("receipt with log check")
-		tab.click(`#lang`)
+		tab.chooseLang("zh")
 		tab.waitTrue(`document.getElementById('log').textContent.includes('您的选票是公开日志 4 条记录中的第 4 条')`)
 		if got := tab.text(`#answer strong`); !strings.HasPrefix(got, "已记录：喀山 · ") || !strings.HasSuffix(got, "，已核验。") {
 			t.Errorf("the Chinese receipt says %q", got)

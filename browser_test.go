@@ -56,8 +56,11 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Run("ballot", func(t *testing.T) { testBallot(t, b) })
 	t.Run("several choices", func(t *testing.T) { testSeveralChoices(t, b) })
+	t.Run("ballot in French, Spanish and Arabic", func(t *testing.T) { testBallotLanguages(t, b) })
+	t.Run("ballot embedded in a partner's site", func(t *testing.T) { testEmbedded(t, b) })
 	t.Run("screen", func(t *testing.T) { testScreen(t, b) })
 	t.Run("screen sign-in", func(t *testing.T) { testScreenSignIn(t, b) })
+	t.Run("screen in the ballot file's two languages", func(t *testing.T) { testScreenLanguages(t, b) })
 	t.Run("receipt log proof", func(t *testing.T) { testReceiptLog(t, b) })
 	t.Run("organiser groups", func(t *testing.T) { testHeldGroups(t, b) })
 }
@@ -142,6 +145,7 @@ func testScreenSignIn(t *testing.T, b *browser) {
 	tab := b.tab(t, bigScreen, "en-US")
 	tab.navigate(p.url + "/screen/" + builtinPoll)
 	tab.waitTrue(`document.getElementById('title-zh').textContent.includes('广州')`)
+	tab.waitTrue(`!document.getElementById('rate-box').hidden`) // the first snapshot came: R needs it
 	tab.expectText(`#count`, "0")
 	dialogOpen := `document.getElementById('login').open && document.activeElement.id === 'login-token'`
 
@@ -279,7 +283,7 @@ func testBallot(t *testing.T, b *browser) {
 		tab.waitTrue(`!document.getElementById('result').hidden`)
 		tab.expectText(`#result-title`, "谢谢！您的投票已记录。")
 		tab.screenshot("ballot-zh-receipt.png", false)
-		tab.click(`#lang`) // the switch: English
+		tab.chooseLang("en") // the switch
 		tab.expectText(`#result-title`, "Thank you! Your vote is recorded.")
 		tab.waitTrue(`document.documentElement.lang === 'en'`)
 	})
@@ -349,10 +353,11 @@ func testBallot(t *testing.T, b *browser) {
 		tab.expectText(`#result-choice`, "You chose: "+cities["kazan"])
 	})
 
-	t.Run("every API error has a sentence in both languages", func(t *testing.T) {
+	t.Run("every API error has a sentence in every language", func(t *testing.T) {
 		// The lists are the server's (codes.js, made from the Go tables); the sentences are the
-		// pages': messages.js for every error code, the console's for every signal and every
-		// result that refuses a vote.
+		// pages': each catalogue (lang-{tag}.js, section errors) for every error code, the
+		// console's for every signal and every result that refuses a vote. Every catalogue has
+		// every key of the English one, and in forms every plural form its language uses.
 		tab := b.tab(t, phone, "en-US")
 		tab.navigate(p.url + "/receipt/x")
 		got := evaluate[struct {
@@ -360,13 +365,21 @@ func testBallot(t *testing.T, b *browser) {
 			Codes   int      `json:"codes"`
 			Results int      `json:"results"`
 			Signals int      `json:"signals"`
-		}](tab, `Promise.all([import('/static/codes.js'), import('/static/messages.js'), import('/static/organiser-strings.js')])
-			.then(([codes, {messages}, {S}]) => {
-				const missing = (file, list, dict) => list.flatMap((k) => ['en', 'zh'].filter((l) => !dict(l)[k]).map((l) => file + ' ' + l + ': ' + k));
+		}](tab, `Promise.all([import('/static/codes.js'), import('/static/common.js'), import('/static/organiser-strings.js')])
+			.then(async ([codes, {CATALOGUES}, {S}]) => {
+				const cats = Object.fromEntries(await Promise.all(CATALOGUES.map(async (l) => [l, (await import('/static/lang-' + l + '.js')).default])));
+				const missing = (file, list, dict, langs = ['en', 'zh']) => list.flatMap((k) => langs.filter((l) => !dict(l)[k]).map((l) => file + ' ' + l + ': ' + k));
 				const refusals = codes.voteResults.filter((r) => r !== 'accepted' && r !== 'held');
+				const keys = [];
+				for (const [sec, d] of Object.entries(cats.en)) if (typeof d === 'object') for (const k of Object.keys(d)) keys.push([sec, k]);
+				const forms = (l, s) => typeof s !== 'object' ? [] :
+					new Intl.PluralRules(cats[l].locale).resolvedOptions().pluralCategories.filter((f) => !s[f]);
 				return {
 					missing: [
-						...missing('messages.js', codes.errorCodes, (l) => messages[l]),
+						...missing('lang-*.js errors', [...codes.errorCodes, 'network', 'already_voted_daily', 'rate_limited_short'], (l) => cats[l].errors, CATALOGUES),
+						...CATALOGUES.flatMap((l) => keys.filter(([sec, k]) => !cats[l][sec] || !cats[l][sec][k]).map(([sec, k]) => 'lang-' + l + '.js: ' + sec + '.' + k)),
+						...CATALOGUES.flatMap((l) => keys.flatMap(([sec, k]) => forms(l, cats[l][sec] && cats[l][sec][k]).map((f) => 'lang-' + l + '.js: ' + sec + '.' + k + '.' + f))),
+						...CATALOGUES.filter((l) => !cats[l].locale || !['ltr', 'rtl'].includes(cats[l].dir)).map((l) => 'lang-' + l + '.js: locale or dir'),
 						...missing('organiser-strings.js reason', refusals, (l) => S[l].reason),
 						...missing('organiser-strings.js sig', codes.signals.map((s) => s.name), (l) => S[l].sig),
 					],
@@ -1308,4 +1321,11 @@ func (tb *tab) recordFrames() *frameLog {
 		}
 	}()
 	return f
+}
+
+// chooseLang picks language tag in the page's language switch (a <select>), as a person does.
+func (tb *tab) chooseLang(tag string) {
+	tb.t.Helper()
+	tb.waitTrue(fmt.Sprintf(`!!document.querySelector('#lang option[value=%q]')`, tag))
+	evaluate[bool](tb, fmt.Sprintf(`(s => { s.focus(); s.value = %q; return s.dispatchEvent(new Event('change')); })(document.getElementById('lang'))`, tag))
 }

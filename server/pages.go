@@ -19,7 +19,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/vote"
 	qrcode "github.com/skip2/go-qrcode"
-	"github.com/valyala/fasthttp"
 )
 
 // The web pages (package static) are plain files: every page is a shell that its JavaScript module
@@ -246,6 +245,8 @@ type ballotBoot struct {
 	Poll      json.RawMessage `json:"poll"` // a pollView, as pollViews keeps it
 	Me        meView          `json:"me"`
 	Challenge *challenge      `json:"challenge,omitempty"`
+
+	poll *vote.Poll // the poll of the page
 }
 
 // handleBallotPage serves the ballot (vote.html) with its ballotBoot: for the poll named by :poll
@@ -255,9 +256,8 @@ type ballotBoot struct {
 // The page is the voter's own: it is never cached.
 func (s *server) handleBallotPage(forPoll bool) fiber.Handler {
 	page, missing := s.assets["vote.html"], s.assets["notfound.html"]
-	head := bytes.Index(page.body, []byte("</head>"))
-	if head < 0 || missing == nil {
-		panic("server: embedded ballot page missing or without </head>")
+	if page == nil || missing == nil || !bytes.Contains(page.body, htmlTag) || !bytes.Contains(page.body, []byte("</head>")) {
+		panic("server: embedded ballot page missing, or without <html lang=\"en\"> or </head>")
 	}
 	return func(c *fiber.Ctx) error {
 		pageHeaders(c)
@@ -269,7 +269,13 @@ func (s *server) handleBallotPage(forPoll bool) fiber.Handler {
 				return missing.send(c)
 			}
 		}
-		voter := s.keys.ensureVoter(c)
+		allowFraming(c, p)
+		var voter string
+		if p != nil && len(p.EmbedSites) > 0 && framedCrossSite(c) {
+			voter = s.keys.ensurePartitionedVoter(c)
+		} else {
+			voter = s.keys.ensureVoter(c)
+		}
 		boot, err := s.ballotBoot(c.UserContext(), p, voter)
 		if err != nil {
 			s.log.Warn("ballot page without its boot block", "err", err)
@@ -279,21 +285,14 @@ func (s *server) handleBallotPage(forPoll bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		body := make([]byte, 0, len(page.body)+len(data)+64)
-		body = append(body, page.body[:head]...)
-		body = append(body, `<script type="application/json" id="boot">`...)
-		body = append(body, data...)
-		body = append(body, "</script>\n"...)
-		body = append(body, page.body[head:]...)
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
-		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-		c.Set(fiber.HeaderContentType, page.contentType)
-		if strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
-			c.Set(fiber.HeaderContentEncoding, "gzip")
-			body = fasthttp.AppendGzipBytesLevel(nil, body, fasthttp.CompressBestSpeed)
+		lang := pageLanguage(c, boot.poll)
+		tags, err := s.shareTags(c, boot.poll, lang, "vote")
+		if err != nil {
+			s.log.Warn("ballot page without its share tags", "err", err)
 		}
-		return c.Send(body)
+		block := append([]byte(`<script type="application/json" id="boot">`), data...)
+		open, head := s.pageHead(lang, tags, append(block, "</script>\n"...))
+		return sendPage(c, page, open, head)
 	}
 }
 
@@ -325,7 +324,7 @@ func (s *server) ballotBoot(ctx context.Context, p *vote.Poll, voter string) (*b
 	if err != nil {
 		return nil, err
 	}
-	b := &ballotBoot{Poll: view, Me: me}
+	b := &ballotBoot{Poll: view, Me: me, poll: p}
 	if st.Status == vote.StatusOpen && !me.Voted {
 		if st.Difficulty == 0 {
 			b.Challenge = &challenge{Algorithm: "none"}

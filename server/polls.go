@@ -25,6 +25,11 @@ type pollView struct {
 	Candidates  []vote.Candidate `json:"candidates"`
 	Order       string           `json:"order"`
 	Branding    *brandingView    `json:"branding,omitempty"`
+
+	// Added in issue 25: the languages of the poll's texts (the first the default), and the big
+	// screen's.
+	Languages       []string `json:"languages"`
+	ScreenLanguages []string `json:"screen_languages"`
 }
 
 // brandingView is a poll's branding: the path of its logo, its colours (#rrggbb); each optional.
@@ -82,6 +87,7 @@ func newPollView(p *vote.Poll, st vote.State) pollView {
 		ID: p.ID, Title: p.Title, Description: p.Description, MaxChoices: p.MaxChoices,
 		Limit: p.Limit, TimeZone: p.Location.String(), OpensAt: p.OpensAt, ClosesAt: p.ClosesAt,
 		Status: st.Status, Results: st.Results, Difficulty: st.Difficulty, Candidates: p.Candidates,
+		Languages: p.Languages, ScreenLanguages: p.ScreenLanguages,
 		Order: "random",
 	}
 	if p.FixedOrder {

@@ -57,7 +57,8 @@ func (s *server) routes(app *fiber.App) {
 
 	// Pages (pages.go, files in static/): the ballot, a receipt, the big screen, the organiser's
 	// console, public participation, each limited per source (ratelimit.go); their files; the QR
-	// code of the ballot for the big screen; the poll's logo (branding in the ballot file).
+	// code of the ballot for the big screen; the share image (limited too: it is drawn); the poll's
+	// logo (branding in the ballot file).
 	pages := s.pageLimit()
 	app.Get("/", pages, s.handleBallotPage(false))
 	app.Get("/vote/:poll", pages, s.handleBallotPage(true))
@@ -65,9 +66,10 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/receipt/:receipt", pages, s.handlePage("receipt.html", false))
 	app.Get("/screen/:poll", pages, s.handlePage("screen.html", true))
 	app.Get("/organiser/:poll", pages, s.handlePage("organiser.html", true))
-	app.Get("/live/:poll", pages, s.handlePage("live.html", true))
+	app.Get("/live/:poll", pages, s.handleLivePage())
 	app.Get("/static/:name", s.handleAsset())
 	app.Get("/qr/:poll.svg", s.handleQR())
+	app.Get("/share/:poll.png", pages, s.handleShareImage())
 	app.Get("/branding/:poll/logo", s.handleLogo())
 	app.Use(s.handleNotFound()) // any other path: a page for people, JSON for programs
 }

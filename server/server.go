@@ -136,6 +136,9 @@ type server struct {
 	obs     Observer
 	fraud   map[string]*pollFraud // by poll id (fraud.go)
 	assets  map[string]*asset     // the web pages and their files (pages.go)
+	cats    map[string]*catalogue // the pages' catalogues, by asset name (languages.go)
+	fonts   *previewFonts         // the share image's (previewimage.go)
+	images  *previewCache         // share images drawn (share.go)
 }
 
 // New returns the Fiber app serving livevote's API for the configured polls.
@@ -207,6 +210,16 @@ func New(cfg Config) (*fiber.App, error) {
 	if s.assets, err = loadAssets(static.FS()); err != nil {
 		return nil, err
 	}
+	if err := checkLanguages(cfg.Polls, s.assets); err != nil {
+		return nil, err
+	}
+	if s.cats, err = loadCatalogues(s.assets); err != nil {
+		return nil, err
+	}
+	if s.fonts, err = newPreviewFonts(); err != nil {
+		return nil, err
+	}
+	s.images = newPreviewCache()
 	app := fiber.New(fiber.Config{
 		AppName:               "livevote",
 		DisableStartupMessage: true,

@@ -1,54 +1,124 @@
 // common.js: what every page shares: the language, text in it, API calls, the live connection.
 
-const LANGS = ['en', 'zh'];
+import en from './lang-en.js';
 
-// lang is the language of the page: the one the visitor chose before (localStorage), else the
-// first of the browser's languages that the pages speak, else English.
-export let lang = pickLang();
+// CATALOGUES are the languages whose sentences the pages have (static/lang-{tag}.js); a poll's
+// languages are among them (the server refuses a ballot file with another). The organiser's
+// console speaks ORGANISER only (its own sentences, organiser-strings.js).
+export const CATALOGUES = ['en', 'zh', 'fr', 'es', 'ar'];
+const ORGANISER = ['en', 'zh'];
+const loaded = { en };
+let offered = ORGANISER;
 
-function pickLang() {
+// lang is the language of the page (a tag of offered), and cat its catalogue: at first the
+// visitor's among ORGANISER, until the page names its languages (useLanguages).
+export let lang = 'en';
+let cat = en;
+
+// catalogueOf is the catalogue's name for a language tag: its own, else its primary subtag's.
+const catalogueOf = (tag) => (CATALOGUES.includes(tag) ? tag : String(tag).split('-')[0]);
+
+// pickLang is the language of the link (?lang=, as a shared link carries it), else the one the
+// visitor chose before (localStorage), else the first of the browser's languages
+// (navigator.languages) among those offered (exactly, else by primary subtag: fr-CA finds fr),
+// else the first offered.
+function pickLang(list) {
+  const linked = new URLSearchParams(location.search).get('lang');
+  if (list.includes(linked)) return linked;
   try {
     const saved = localStorage.getItem('lv_lang');
-    if (LANGS.includes(saved)) return saved;
+    if (list.includes(saved)) return saved;
   } catch (e) { /* storage may be off */ }
-  for (const l of navigator.languages || [navigator.language || '']) {
-    const base = String(l).toLowerCase().slice(0, 2);
-    if (LANGS.includes(base)) return base;
+  const wants = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || '']).map((l) => String(l).toLowerCase());
+  for (const w of wants) {
+    const hit = list.find((l) => l.toLowerCase() === w);
+    if (hit) return hit;
   }
-  return 'en';
+  for (const w of wants) {
+    const hit = list.find((l) => l.toLowerCase().split('-')[0] === w.split('-')[0]);
+    if (hit) return hit;
+  }
+  return list[0] || 'en';
+}
+
+// catalogue returns the catalogue of language tag (lang-{tag}.js), loading it once.
+export const catalogue = (tag) => load(tag);
+
+async function load(tag) {
+  const name = catalogueOf(tag);
+  if (!loaded[name]) loaded[name] = (await import(`./lang-${name}.js`)).default;
+  return loaded[name];
+}
+
+// useLanguages makes list (a poll's languages) the ones the page offers, and picks the visitor's
+// among them. It resolves once that language's sentences are loaded.
+export async function useLanguages(list) {
+  offered = list && list.length ? list : ['en'];
+  await use(pickLang(offered));
+}
+
+async function use(l) {
+  cat = await load(l);
+  lang = l;
+  document.documentElement.lang = cat.locale;
+  document.documentElement.dir = cat.dir;
 }
 
 // setLang switches the page's language and remembers the choice.
-export function setLang(l) {
-  lang = l;
+export async function setLang(l) {
   try { localStorage.setItem('lv_lang', l); } catch (e) { /* storage may be off */ }
-  applyLang();
+  const u = new URL(location.href);
+  if (u.searchParams.has('lang')) {
+    u.searchParams.set('lang', l);
+    history.replaceState(history.state, '', u);
+  }
+  await use(l);
 }
 
-function applyLang() {
-  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
-}
-applyLang();
+await use(pickLang(offered));
 
-// t returns the sentence key of dict ({en: {...}, zh: {...}}) in the page's language, with {name}
-// replaced by vars.name.
+// forms picks the plural form of a sentence given as forms ({one, other, ...}) for n, by the
+// language's rules.
+function forms(s, n) {
+  return s[new Intl.PluralRules(cat.locale).select(n)] ?? s.other;
+}
+
+// t returns the sentence key in the page's language, with {name} replaced by vars.name. dict is a
+// section of the catalogues ('vote', 'live', 'receipt', 'errors'), or the page's own
+// {en: {...}, zh: {...}} (the organiser's console). A missing sentence is the English one; a test
+// checks that no catalogue misses any. A sentence in forms is chosen for the number vars.n, which
+// is written by num.
 export function t(dict, key, vars) {
-  let s = (dict[lang] && dict[lang][key]) ?? dict.en[key] ?? key;
-  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? vars[k] : m));
-  return s;
+  if (typeof dict !== 'string') {
+    const s = (dict[lang] && dict[lang][key]) ?? dict.en[key] ?? key;
+    return vars ? fill(s, vars) : s;
+  }
+  let s = (cat[dict] && cat[dict][key]) ?? en[dict][key] ?? key;
+  if (typeof s === 'object') {
+    s = forms(s, vars.n);
+    vars = { ...vars, n: num(vars.n) };
+  }
+  return vars ? fill(s, vars) : s;
 }
 
-// text returns a ballot text ({en, zh}) in the page's language.
+function fill(s, vars) {
+  return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? vars[k] : m));
+}
+
+// text returns a ballot text ({en, zh, fr, ...}) in the page's language, else in the first
+// offered language that has it.
 export function text(o) {
-  return o ? o[lang] || o.en || o.zh || '' : '';
+  if (!o) return '';
+  return o[lang] || o[lang.split('-')[0]] || offered.map((l) => o[l]).find(Boolean) || o.en || '';
 }
 
-// translate fills every element with data-t="key" with its sentence.
+// translate fills every element with data-t="key" with its sentence (dict as for t).
 export function translate(dict, root = document) {
   for (const el of root.querySelectorAll('[data-t]')) el.textContent = t(dict, el.dataset.t);
 }
 
-// langButton makes button the language switch: it names the other language, in that language.
+// langButton makes button the switch between English and Chinese (the organiser's console): it
+// names the other language, in that language.
 export function langButton(button, onChange) {
   const label = () => {
     const other = lang === 'zh' ? 'en' : 'zh';
@@ -57,8 +127,28 @@ export function langButton(button, onChange) {
     button.setAttribute('aria-label', other === 'zh' ? '切换到中文' : 'Switch to English');
   };
   label();
-  button.addEventListener('click', () => {
-    setLang(lang === 'zh' ? 'en' : 'zh');
+  button.addEventListener('click', async () => {
+    await setLang(lang === 'zh' ? 'en' : 'zh');
+    label();
+    onChange();
+  });
+}
+
+// langSelect makes select (a <select>) the switch between the languages offered: each named in
+// itself (Intl.DisplayNames), the select labelled in the page's language.
+export function langSelect(select, onChange) {
+  const label = () => select.setAttribute('aria-label', t('common', 'language'));
+  select.textContent = '';
+  for (const l of offered) {
+    let name = l;
+    try { name = new Intl.DisplayNames([l], { type: 'language' }).of(l); } catch (e) { /* an unknown tag names itself */ }
+    select.append(el('option', { value: l, lang: l }, name.charAt(0).toLocaleUpperCase(l) + name.slice(1)));
+  }
+  select.value = lang;
+  select.hidden = offered.length < 2;
+  label();
+  select.addEventListener('change', async () => {
+    await setLang(select.value);
     label();
     onChange();
   });
@@ -66,12 +156,12 @@ export function langButton(button, onChange) {
 
 // num formats a count for the page's language.
 export function num(n, digits = 0) {
-  return new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en', { maximumFractionDigits: digits }).format(n);
+  return new Intl.NumberFormat(cat.locale, { maximumFractionDigits: digits }).format(n);
 }
 
 // time formats a date (or RFC 3339 text) as local time for the page's language.
 export function time(d, opts = { dateStyle: 'medium', timeStyle: 'short' }) {
-  return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en', opts).format(new Date(d));
+  return new Intl.DateTimeFormat(cat.locale, opts).format(new Date(d));
 }
 
 // api calls the JSON API. It never throws: it answers {ok, status, data, code, retryAfter}, where

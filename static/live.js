@@ -1,82 +1,12 @@
 // live.js: public participation (/live/{poll}): ballots so far, the rate and turnout over time,
 // and the results once they are public (live or revealed). The Vote button shows only to people
 // who have not voted; those who have get a link to their receipt.
-import { api, langButton, live, num, pollFromPath, t as tr, text, time, translate } from './common.js';
+import { api, CATALOGUES, langSelect, live, num, pollFromPath, t as tr, text, time, translate, useLanguages } from './common.js';
 import { bars } from './bars.js';
 import { chart } from './chart.js';
 import { showCheckpoint } from './checkpoint.js';
 
-const S = {
-  en: {
-    brand: 'Participation',
-    ballots: 'Ballots received',
-    rate: 'About {n} ballots a minute just now.',
-    rate_none: 'No new ballots in the last minute.',
-    vote: 'Vote',
-    voted: 'You have voted.',
-    my_receipt: 'Check your receipt',
-    turnout: 'Turnout',
-    per_minute: 'Ballots per minute, last hour',
-    per_hour: 'Ballots per hour, last 48 hours',
-    chart_text: 'Peak {n} at {t}; {total} in this period.',
-    results: 'Results',
-    leader: 'Leader',
-    tied: 'Tied',
-    winner: 'Winner',
-    tied_first: 'Tied first',
-    votes: 'votes',
-    vote1: 'vote',
-    staged: 'The result is being revealed on stage: {n} places to come.',
-    staged1: 'The result is being revealed on stage: 1 place to come.',
-    won: 'Winner',
-    won_tie: 'Tied for first place',
-    won_text: '{share} · {n} of {total} votes counted',
-    corrected: 'Corrected at {t}: the result changed after it was revealed (a ballot held for review was counted or voided).',
-    open: 'Voting is open. The result stays secret until it is revealed.',
-    open_public: 'Voting is open.',
-    scheduled: 'Voting has not opened yet.',
-    paused: 'Voting is paused for a moment.',
-    closed: 'Voting is closed.',
-    connected: 'live',
-    reconnecting: 'reconnecting…',
-    log: 'Public log: {n} entries, root {root}…',
-  },
-  zh: {
-    brand: '参与情况',
-    ballots: '已收到选票',
-    rate: '目前每分钟约 {n} 票。',
-    rate_none: '最近一分钟没有新选票。',
-    vote: '去投票',
-    voted: '您已投票。',
-    my_receipt: '查询投票凭证',
-    turnout: '投票人数',
-    per_minute: '每分钟票数（最近一小时）',
-    per_hour: '每小时票数（最近 48 小时）',
-    chart_text: '峰值 {n}，时间 {t}；此期间共 {total}。',
-    results: '投票结果',
-    leader: '领先',
-    tied: '并列领先',
-    winner: '获胜',
-    tied_first: '并列第一',
-    votes: '票',
-    vote1: '票',
-    staged: '结果正在台上揭晓：还有 {n} 个名次。',
-    staged1: '结果正在台上揭晓：还有 1 个名次。',
-    won: '获胜者',
-    won_tie: '并列第一',
-    won_text: '{share} · 计票 {total} 票中的 {n} 票',
-    corrected: '{t} 更正：结果揭晓后有变动（一张待审核的选票被计入或作废）。',
-    open: '投票进行中。结果揭晓前保密。',
-    open_public: '投票进行中。',
-    scheduled: '投票尚未开始。',
-    paused: '投票暂停中。',
-    closed: '投票已结束。',
-    connected: '实时',
-    reconnecting: '正在重新连接…',
-    log: '公开日志：{n} 条记录，根哈希 {root}…',
-  },
-};
-const t = (k, v) => tr(S, k, v);
+const t = (k, v) => tr('live', k, v);
 const $ = (id) => document.getElementById(id);
 const pollId = pollFromPath();
 const base = `/api/v1/polls/${encodeURIComponent(pollId)}`;
@@ -92,17 +22,17 @@ let me = null; // this visitor's ballot (GET .../me), once known
 const board = bars($('bars'), {
   labels: (c) => ({ name: text(c.city), sub: text(c.initiative) }),
   leaderText: (n) => (snap && snap.status === 'closed' ? t(n > 1 ? 'tied_first' : 'winner') : t(n > 1 ? 'tied' : 'leader')),
-  votesText: (n) => t(n === 1 ? 'vote1' : 'votes'),
+  votesText: (n) => t('votes_unit', { n }),
 });
 
-langButton($('lang'), render);
-render();
 start();
 
 async function start() {
   const [p, m] = await Promise.all([api(base), api(`${base}/me`)]);
   if (p.ok) poll = p.data;
   if (m.ok) me = m.data;
+  await useLanguages(poll ? poll.languages : CATALOGUES);
+  langSelect($('lang'), render);
   render();
   live(`/ws/polls/${encodeURIComponent(pollId)}?hz=2`, {
     onMessage: (m) => {
@@ -114,7 +44,7 @@ async function start() {
   });
   turnout();
   setInterval(turnout, 30000);
-  showCheckpoint($('log'), pollId, (n, root) => t('log', { n: num(n), root }), 15000);
+  showCheckpoint($('log'), pollId, (n, root) => t('log', { n, root }), 15000);
 }
 
 async function turnout() {
@@ -127,7 +57,7 @@ async function turnout() {
 }
 
 function render() {
-  translate(S);
+  translate('live');
   if (poll) {
     $('title').textContent = text(poll.title);
     document.title = `${t('brand')} · ${text(poll.title)}`;
@@ -153,7 +83,7 @@ function renderNow() {
   // During a staged reveal only the places the stage has shown (the server sends no other).
   const withheld = snap.results === 'revealed' ? snap.withheld || 0 : 0;
   $('staged').hidden = !withheld;
-  $('staged').textContent = withheld ? t(withheld === 1 ? 'staged1' : 'staged', { n: num(withheld) }) : '';
+  $('staged').textContent = withheld ? t('staged', { n: withheld }) : '';
   if (pub && poll) board.update(snap.tally, poll.candidates, withheld ? new Set(Object.keys(snap.tally)) : undefined);
   else board.clear();
   renderWinner(pub && poll && snap.results === 'revealed' && !withheld);

@@ -5,83 +5,18 @@
 // Once the log is open (after the reveal) the proof carries the ballot's sealed entry and its
 // reviews, checked the same way: the page then says whether it was counted at once, released
 // after a hold, or voided.
-import { api, lang, langButton, t as tr, text, time, translate } from './common.js';
+import { api, CATALOGUES, lang, langSelect, t as tr, text, time, translate, useLanguages } from './common.js';
 import { LogError, verifyInclusion } from './logproof.js';
 import { message } from './messages.js';
 
-const S = {
-  en: {
-    brand: 'Vote receipt',
-    title: 'Check your receipt',
-    label: 'Receipt code',
-    hint: 'The code you got after voting.',
-    check: 'Check',
-    recorded: 'Your ballot is recorded.',
-    recorded_choice: 'Recorded: {c}, verified.',
-    no_choice: 'no choice',
-    recorded_at: 'Recorded {t}, in “{p}”.',
-    details: 'How this was checked',
-    opened_counted: 'After the reveal, the log shows your ballot was counted when it was cast.',
-    opened_released: 'After the reveal, the log shows your ballot was held for a check, then counted (released by {by}).',
-    opened_void: 'After the reveal, the log shows your ballot was held for a check and not counted (voided by {by}).',
-    opened_held: 'After the reveal, the log shows your ballot is still held for review by the organisers.',
-    by_system: 'the automatic check',
-    by_organiser: 'the organisers',
-    checking: 'Checking…',
-    log_checking: 'Checking the public log…',
-    log_ok: 'Checked in your browser: your ballot is entry {i} of {n} in the public log, root {root}…',
-    log_ok_detail: 'The log’s checkpoint is signed by {key}, the key this site publishes at /api/v1/log-key.',
-    log_pending: 'Your ballot will be in the public log’s next checkpoint within seconds. Checking again…',
-    log_later: 'Your ballot is not in the public log’s checkpoint yet. Please check again later.',
-    log_failed: 'Warning: the public log’s proof for this ballot did not verify ({why}). Please tell the organisers.',
-    log_unsupported: 'This browser cannot check the public log’s signature (Ed25519). Try a current browser.',
-    log_opened_detail: 'Its sealed record (entry {i} of {n} of the sealed log) is committed to by the public log, under the salt revealed with the results.',
-    copy: 'Copy the code',
-    copied: 'Copied.',
-    copy_failed: 'Could not copy: select the code and copy it.',
-    to_ballot: 'Back to the ballot',
-    to_live: 'Follow the vote live',
-  },
-  zh: {
-    brand: '投票凭证',
-    title: '查询投票凭证',
-    label: '凭证编号',
-    hint: '投票后获得的编号。',
-    check: '查询',
-    recorded: '您的选票已记录。',
-    recorded_choice: '已记录：{c}，已核验。',
-    no_choice: '未选择',
-    recorded_at: '已于 {t} 记录在《{p}》中。',
-    details: '核验详情',
-    opened_counted: '结果公布后，日志显示您的选票在投出时即已计入。',
-    opened_released: '结果公布后，日志显示您的选票曾被暂扣核查，之后已计入（由{by}放行）。',
-    opened_void: '结果公布后，日志显示您的选票曾被暂扣核查，未被计入（由{by}作废）。',
-    opened_held: '结果公布后，日志显示您的选票仍在等待组织者审核。',
-    by_system: '自动核查',
-    by_organiser: '组织者',
-    checking: '正在查询…',
-    log_checking: '正在核验公开日志…',
-    log_ok: '已在您的浏览器中核验：您的选票是公开日志 {n} 条记录中的第 {i} 条，根哈希 {root}…',
-    log_ok_detail: '日志检查点由 {key} 签名，即本网站在 /api/v1/log-key 公布的密钥。',
-    log_pending: '几秒钟内，您的选票将出现在公开日志的下一个检查点中。正在重新核验…',
-    log_later: '您的选票尚未出现在公开日志的检查点中。请稍后再查。',
-    log_failed: '警告：此选票在公开日志中的证明未通过核验（{why}）。请告知组织者。',
-    log_unsupported: '此浏览器无法核验公开日志的签名（Ed25519）。请使用新版浏览器。',
-    log_opened_detail: '其封存记录（封存日志 {n} 条中的第 {i} 条）由公开日志承诺，盐值已随结果公布。',
-    copy: '复制编号',
-    copied: '已复制。',
-    copy_failed: '无法复制：请选中编号后手动复制。',
-    to_ballot: '返回投票页面',
-    to_live: '查看实时投票情况',
-  },
-};
-const t = (k, v) => tr(S, k, v);
+const t = (k, v) => tr('receipt', k, v);
 const $ = (id) => document.getElementById(id);
 let answer = null; // a failed API answer ({code}), or {ok, receipt, data, title}
 let logState = null; // {state: checking|pending|later|ok|failed|unsupported, ...}
 let checkId = 0; // the latest check; an older one's results are dropped
 
-langButton($('lang'), render);
+await useLanguages(CATALOGUES);
+langSelect($('lang'), render);
 render();
 const first = normalise(decodeURIComponent(location.pathname.split('/')[2] || ''));
 $('code').value = first;
@@ -218,7 +153,7 @@ function renderLog() {
 }
 
 function render() {
-  translate(S);
+  translate('receipt');
   document.title = t('title');
   const box = $('answer');
   renderLog();

@@ -1,4 +1,5 @@
-// screen.js: the big screen at the ceremony (/screen/{poll}), in Chinese and English at once.
+// screen.js: the big screen at the ceremony (/screen/{poll}), in the two languages its ballot file
+// names for it (screen_languages; Chinese and English for the built-in ballot) at once.
 //
 // It watches the poll as the public does (so that a hidden tally never reaches it, whoever runs
 // it): the ballot count rising smoothly, the rate, the QR code of the ballot while voting is open;
@@ -22,14 +23,12 @@
 import { api, el, live, num, pollFromPath } from './common.js';
 import { bars } from './bars.js';
 import { showCheckpoint } from './checkpoint.js';
+import { screenLanguages } from './screen-langs.js';
 
 const $ = (id) => document.getElementById(id);
 const pollId = pollFromPath();
-const STATUS = {
-  scheduled: '投票即将开始 · Voting opens soon',
-  paused: '投票暂停 · Voting paused',
-  closed: '投票已结束 · Voting closed',
-};
+const STATUS = { scheduled: 'status_scheduled', paused: 'status_paused', closed: 'status_closed' };
+let L = await screenLanguages(['zh', 'en']); // the screen's languages, once the poll names them
 
 let token = takeToken();
 let overlay = !!token && stored('lv_overlay') === '1';
@@ -40,17 +39,17 @@ let sent = null; // {withheld, until}: a step this screen asked for, shown befor
 const rehearsal = new URLSearchParams(location.search).has('rehearsal') ? { tally: null, results: 'hidden', withheld: 0 } : null;
 const winner = { on: false, timer: 0, seen: false }; // the winner view: shown, pending, shown once
 const board = bars($('bars'), {
-  labels: (c) => ({ name: `${c.city.zh} ${c.city.en}`, sub: `${c.initiative.zh} · ${c.initiative.en}` }),
+  labels: (c) => ({ name: `${L.text(0, c.city)} ${L.text(1, c.city)}`.trim(), sub: [L.text(0, c.initiative), L.text(1, c.initiative)].filter(Boolean).join(' · ') }),
   leaderText: (n) => leaderWord(n),
-  votesText: (n) => (n === 1 ? 'vote' : 'votes'),
+  votesText: (n) => L.one(L.tags.length - 1, 'votes_unit', { n }),
   columns: 2,
 });
 
 // leaderWord is the mark of the first place: "Leader" while voting may go on, final once closed.
 // (Two lines: the mark stands in the narrow rank column.)
 function leaderWord(n) {
-  if (last && last.status === 'closed') return n > 1 ? '并列第一\nTied first' : '获胜\nWinner';
-  return n > 1 ? '并列领先\nTied lead' : '领先\nLeader';
+  if (last && last.status === 'closed') return L.both(n > 1 ? 'tied_first' : 'winner', '\n');
+  return L.both(n > 1 ? 'tied_lead' : 'leader', '\n');
 }
 
 function stored(key) {
@@ -100,8 +99,6 @@ function drawCount(e) {
   if (e >= 1 && frame) { cancelAnimationFrame(frame); frame = 0; }
 }
 
-// votesWord is "vote" or "votes", as n asks.
-const votesWord = (n) => (n === 1 ? 'vote' : 'votes');
 const withheldOf = (m) => (m && m.results === 'revealed' ? m.withheld || 0 : 0);
 
 function show(m) {
@@ -110,19 +107,17 @@ function show(m) {
   // One figure per meaning: beside shares, the votes they are shares of; else the ballots received.
   const shares = m.results !== 'hidden' && !!m.tally && withheldOf(m) === 0;
   setCount(shares ? Object.values(m.tally).reduce((a, n) => a + n, 0) : m.ballots);
-  $('count-label').replaceChildren(...(shares
-    ? [el('span', { lang: 'zh-CN' }, '已计票数'), ' ', el('span', { lang: 'en' }, 'votes counted')]
-    : [el('span', { lang: 'zh-CN' }, '已收到选票'), ' ', el('span', { lang: 'en' }, 'ballots received')]));
+  $('count-label').replaceChildren(...L.spans(shares ? 'votes_counted' : 'ballots_received'));
   $('rate-box').hidden = false;
   $('rate').textContent = num(m.rate, m.rate < 10 ? 1 : 0);
   $('status').hidden = !STATUS[m.status];
-  $('status').textContent = STATUS[m.status] || '';
+  $('status').textContent = STATUS[m.status] ? L.both(STATUS[m.status]) : '';
   // Before the opening: when voting opens (in the poll's time zone) instead of a count of 0.
   const pre = m.status === 'scheduled';
   document.body.classList.toggle('pre-show', pre);
   if (pre && poll && poll.opens_at) {
-    $('status').replaceChildren(el('span', { lang: 'zh-CN' }, `投票将于 ${clock(poll.opens_at, 'zh-CN', true)} 开始`),
-      el('span', { lang: 'en' }, `Voting opens ${clock(poll.opens_at, 'en-GB', true)}`));
+    $('status').replaceChildren(...L.tags.flatMap((tag, i) => [i ? ' ' : null,
+      el('span', { lang: L.locales[i] }, L.one(i, 'opens', { time: clock(poll.opens_at, L.locales[i], true) }))]).filter((x) => x !== null));
   }
   const pub = m.results !== 'hidden' && !!m.tally;
   // The QR code asks people to vote: while they can (and before, to be ready), small beside the
@@ -222,17 +217,15 @@ function renderWinner() {
   if (!first.length) return hideWinner();
   const closed = last.status === 'closed';
   const tie = first.length > 1;
-  $('w-kicker').textContent = closed
-    ? (tie ? '并列第一 · Tied for first place' : '获胜者 · The winner')
-    : (tie ? '目前并列领先 · Tied for the lead so far' : '目前领先 · Leading so far');
+  $('w-kicker').textContent = L.both(closed ? (tie ? 'w_tied_first' : 'w_winner') : (tie ? 'w_tied_lead' : 'w_leading'));
   $('w-list').className = 'w-list' + (tie ? ' tie' : '');
   $('w-list').replaceChildren(...first.map((c) => el('div', { class: 'w-one', 'data-id': c.id },
-    el('p', { class: 'w-city', lang: 'zh-CN' }, c.city.zh, el('span', { class: 'w-city-en', lang: 'en' }, `${c.city.en} · ${c.country.en}`)),
-    el('p', { class: 'w-ini', lang: 'zh-CN' }, c.initiative.zh),
-    el('p', { class: 'w-ini-en', lang: 'en' }, c.initiative.en),
+    el('p', { class: 'w-city', lang: L.locales[0] }, L.text(0, c.city), L.tags[1] ? el('span', { class: 'w-city-en', lang: L.locales[1] }, `${L.text(1, c.city)} · ${L.text(1, c.country)}`) : null),
+    el('p', { class: 'w-ini', lang: L.locales[0] }, L.text(0, c.initiative)),
+    L.tags[1] ? el('p', { class: 'w-ini-en', lang: L.locales[1] }, L.text(1, c.initiative)) : null,
     el('p', { class: 'w-share' }, `${num((max / total) * 100, 1)}%`,
-      el('span', { class: 'w-votes' }, el('span', { lang: 'zh-CN' }, `${num(max)} 票，共计 ${num(total)} 票`), ' ',
-        el('span', { lang: 'en' }, `${num(max)} ${votesWord(max)} of ${num(total)} counted`))))));
+      el('span', { class: 'w-votes' }, ...L.tags.flatMap((tag, i) => [i ? ' ' : null, el('span', { lang: L.locales[i] },
+        L.one(i, 'n_votes_of', { n: max, total: new Intl.NumberFormat(L.locales[i]).format(total) }))]).filter((x) => x !== null))))));
   document.body.classList.add('mode-winner');
   $('winner').hidden = false;
   $('results').hidden = true;
@@ -387,12 +380,23 @@ async function loadPoll() {
   const res = await api(`/api/v1/polls/${encodeURIComponent(pollId)}`);
   if (!res.ok) return setTimeout(loadPoll, 3000);
   poll = res.data;
-  $('title-zh').textContent = poll.title.zh || poll.title.en;
-  $('title-en').textContent = poll.title.en;
-  document.title = `${poll.title.zh || ''} · ${poll.title.en}`;
+  L = await screenLanguages(poll.screen_languages || ['zh', 'en']);
+  labelScreen();
+  $('title-zh').textContent = L.text(0, poll.title);
+  $('title-en').textContent = L.text(1, poll.title);
+  document.title = [L.text(0, poll.title), L.text(1, poll.title)].filter(Boolean).join(' · ');
   brand(poll.branding);
   if (rehearsal) show({ status: 'closed', results: 'hidden', ballots: 0, rate: 0 });
   else if (last) show(last);
+}
+
+// labelScreen writes the screen's own labels (data-s) and its languages (lang) in the screen's
+// languages.
+function labelScreen() {
+  document.documentElement.lang = L.locales[0];
+  $('title-zh').lang = L.locales[0];
+  $('title-en').lang = L.locales[L.tags.length - 1];
+  for (const e of document.querySelectorAll('[data-s]')) e.replaceChildren(...L.spans(e.dataset.s));
 }
 
 // brand dresses the screen in the poll's logo and colours (served by livevote: the API gives a

@@ -6,106 +6,11 @@
 // answers with the receipt or a sentence for the error; the number of ballots cast comes live from
 // the public WebSocket. A Submit that fails for the network keeps the choice; the next tap sends
 // it again (a new challenge where the last one may be used: the server never counts a voter twice).
-import { api, el, lang, langButton, live, num, pollFromPath, t as tr, text, time, translate } from './common.js';
+import { api, el, lang, langSelect, live, pollFromPath, t as tr, text, time, translate, useLanguages } from './common.js';
 import { message } from './messages.js';
+import { followHeight, framed, ownTabURL } from './framed.js';
 
-const S = {
-  en: {
-    skip: 'Skip to the ballot',
-    skip_result: 'Skip to your receipt',
-    count: '{n} ballots cast',
-    count_one: '1 ballot cast',
-    legend_one: 'Choose one initiative',
-    legend_many: 'Choose up to {n} initiatives',
-    legend_closed: 'The shortlisted initiatives',
-    place: '{city}, {country}',
-    rule_one: 'Select one, then press “Submit my vote”. You can vote once.',
-    rule_many: 'Select up to {n}, then press “Submit my vote”. You can vote once.',
-    rule_daily: 'You can vote once a day.',
-    full: 'You have chosen {n}, the most allowed. Clear one to choose another.',
-    submit: 'Submit my vote',
-    sending: 'Sending your vote…',
-    securing: 'Securing your ballot… {p}%',
-    securing_start: 'Securing your ballot. This can take a few seconds.',
-    choice: 'Your choice: {c}',
-    no_choice: 'Nothing chosen yet.',
-    none_chosen: 'Choose an initiative first.',
-    thanks: 'Thank you! Your vote is recorded.',
-    thanks_text: 'Your ballot is safely stored. The result stays secret until it is announced.',
-    thanks_text_final: 'Your ballot is safely stored. The result has been announced.',
-    won: 'The winner',
-    won_tie: 'Tied for first place',
-    won_text: '{share} of the votes counted ({n} of {total}).',
-    won_corrected: 'Corrected at {t}: the result changed after it was announced.',
-    already: 'You have already voted',
-    already_text: 'Each person votes once. Your ballot is safely stored.',
-    already_text_daily: 'You can vote again tomorrow. Today’s ballot is safely stored.',
-    offline: 'Your vote was not sent: there is no connection. Your choice is kept: press “Submit my vote” again once you are back online.',
-    why_paused: 'Submitting is off while voting is paused. Your choice is kept.',
-    why_scheduled: 'Submitting opens when voting opens.',
-    you_chose: 'You chose: {c}',
-    receipt_label: 'Your receipt',
-    receipt_help: 'Keep this code: with it you can check that your ballot is recorded.',
-    check_receipt: 'Check your receipt',
-    live_link: 'Follow participation live',
-    results_link: 'See the results',
-    scheduled: 'Voting has not opened yet.',
-    scheduled_at: 'Voting opens {t}.',
-    paused: 'Voting is paused for a moment. Please come back shortly.',
-    closed: 'Voting is closed. Thank you for your interest.',
-    load_failed: 'The ballot could not be loaded.',
-    retry: 'Try again',
-    page_title: 'Vote: {t}',
-  },
-  zh: {
-    skip: '跳到选票',
-    skip_result: '跳到您的投票凭证',
-    count: '已有 {n} 张选票',
-    count_one: '已有 1 张选票',
-    legend_one: '请选择一个项目',
-    legend_many: '最多可选择 {n} 个项目',
-    legend_closed: '入围项目',
-    place: '{city}，{country}',
-    rule_one: '选择一项后，点击“提交投票”。每人限投一次。',
-    rule_many: '最多选择 {n} 项后，点击“提交投票”。每人限投一次。',
-    rule_daily: '每人每天可投一次。',
-    full: '您已选择 {n} 项，已达上限。取消一项后可改选其他项目。',
-    submit: '提交投票',
-    sending: '正在提交您的投票…',
-    securing: '正在保护您的选票… {p}%',
-    securing_start: '正在保护您的选票，可能需要几秒钟。',
-    choice: '您的选择：{c}',
-    no_choice: '尚未选择。',
-    none_chosen: '请先选择一个项目。',
-    thanks: '谢谢！您的投票已记录。',
-    thanks_text: '您的选票已安全保存。投票结果将在揭晓前保密。',
-    thanks_text_final: '您的选票已安全保存。投票结果已经揭晓。',
-    won: '获胜者',
-    won_tie: '并列第一',
-    won_text: '得票占计票总数的 {share}（{total} 票中的 {n} 票）。',
-    won_corrected: '{t} 更正：结果揭晓后有变动。',
-    already: '您已经投过票了',
-    already_text: '每人限投一次。您的选票已安全保存。',
-    already_text_daily: '明天可以再投。今天的选票已安全保存。',
-    offline: '您的投票未能发送：网络未连接。您的选择已保留，恢复网络后请再次点击“提交投票”。',
-    why_paused: '投票暂停期间无法提交。您的选择已保留。',
-    why_scheduled: '投票开始后即可提交。',
-    you_chose: '您的选择：{c}',
-    receipt_label: '您的投票凭证',
-    receipt_help: '请保存此编号，可凭它查询您的选票是否已记录。',
-    check_receipt: '查询投票凭证',
-    live_link: '查看实时参与情况',
-    results_link: '查看投票结果',
-    scheduled: '投票尚未开始。',
-    scheduled_at: '投票将于 {t} 开始。',
-    paused: '投票暂停中，请稍后再来。',
-    closed: '投票已结束，感谢您的关注。',
-    load_failed: '选票加载失败。',
-    retry: '重试',
-    page_title: '投票：{t}',
-  },
-};
-const t = (k, v) => tr(S, k, v);
+const t = (k, v) => tr('vote', k, v);
 const $ = (id) => document.getElementById(id);
 
 let pollId = pollFromPath();
@@ -146,6 +51,7 @@ async function start() {
   const res = await api(`/api/v1/polls/${encodeURIComponent(pollId)}`);
   if (!res.ok) return loadFailed(res);
   const me = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/me`);
+  await useLanguages(res.data.languages);
   show(res.data, me.ok ? me.data : null, true);
 }
 
@@ -155,6 +61,7 @@ function show(p, me, fetchPow) {
   poll = p;
   status = poll.status;
   results = poll.results;
+  langSelect($('lang'), render);
   buildBallot();
   if (me && me.voted) done = { kind: 'already', receipt: me.receipt, choices: me.choices };
   $('ballot').hidden = !!done;
@@ -266,7 +173,7 @@ const name = (id) => {
 
 // render writes every text of the page in the current language from the current state.
 function render() {
-  translate(S);
+  translate('vote');
   if (!poll) return;
   document.title = t('page_title', { t: text(poll.title) });
   $('title').textContent = text(poll.title);
@@ -315,7 +222,7 @@ function renderWinner() {
 }
 
 function renderCount() {
-  $('count').textContent = ballots == null ? '' : ballots === 1 ? t('count_one') : t('count', { n: num(ballots) });
+  $('count').textContent = ballots == null ? '' : t('count', { n: ballots });
 }
 
 function renderChoice() {
@@ -357,7 +264,8 @@ function showFailure(res, focus = true) {
   failure = res;
   const box = $('error');
   if (!res) { box.textContent = ''; return; }
-  box.textContent = res.code === 'none_chosen' ? t('none_chosen') : res.code === 'network' ? t('offline') : message(lang, res, poll.limit === 'daily');
+  box.textContent = res.code === 'none_chosen' ? t('none_chosen') : res.code === 'network' ? t('offline')
+    : res.code === 'voter_token_required' && framed ? t('embed_blocked') : message(lang, res, poll.limit === 'daily');
   if (focus) box.focus();
 }
 
@@ -508,5 +416,11 @@ function announce(s) {
 }
 
 // Last, once every declaration above is initialised (with the boot block start runs at once).
-langButton($('lang'), render);
+if (boot) await useLanguages(boot.poll.languages);
+if (framed) { // the other pages may not be framed: they open in a tab of their own
+  for (const a of document.querySelectorAll('#receipt-link, .live-link')) { a.target = '_blank'; a.rel = 'noopener'; }
+  $('own-tab').hidden = false;
+  $('own-tab-link').href = ownTabURL();
+  followHeight();
+}
 start();

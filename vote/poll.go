@@ -8,17 +8,36 @@ package vote
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
-// Text is a piece of text in the languages of the ballot.
-type Text struct {
-	En string `json:"en" yaml:"en"`
-	Zh string `json:"zh" yaml:"zh"`
-}
+// Text is a piece of text in the languages of the ballot: the text by language tag (BCP 47, as
+// the ballot file writes it: "en", "zh", "fr", "es", "ar", "pt-BR"). A Text read from a ballot file
+// has every language of its poll (Poll.Languages), "" for an optional text that is left out.
+type Text map[string]string
 
 // IsZero reports whether no language has any text.
-func (t Text) IsZero() bool { return t.En == "" && t.Zh == "" }
+func (t Text) IsZero() bool {
+	for _, s := range t {
+		if s != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// In returns the text in language tag, else in the language of tag's primary subtag ("pt" for
+// "pt-BR"), else in fallback; "" when none has any.
+func (t Text) In(tag, fallback string) string {
+	if s := t[tag]; s != "" {
+		return s
+	}
+	if base, _, ok := strings.Cut(tag, "-"); ok && t[base] != "" {
+		return t[base]
+	}
+	return t[fallback]
+}
 
 // Status is whether a poll takes ballots.
 type Status string
@@ -75,7 +94,7 @@ type Candidate struct {
 	Country    Text   `json:"country"`
 	Initiative Text   `json:"initiative"`
 	Summary    Text   `json:"summary"`
-	Theme      *Text  `json:"theme,omitempty"`
+	Theme      Text   `json:"theme,omitempty"` // nil when the candidate has none
 }
 
 // Poll is one vote as the ballot file defines it. A Poll is immutable once loaded; what organisers
@@ -105,6 +124,15 @@ type Poll struct {
 	// first place (shown before the reveal), zero when they gave none.
 	RevealTop int
 	TieBreak  Text
+
+	// Languages are the languages of the poll's texts, the first the default: every Text of the
+	// poll has each of them. ScreenLanguages are the one or two the big screen shows, among
+	// Languages.
+	Languages       []string
+	ScreenLanguages []string
+	// EmbedSites are the origins (https://partner.example.org, or https://*.example.org) whose
+	// pages may show the ballot in a frame; none: no site may.
+	EmbedSites []string
 
 	index map[string]int // candidate id -> index in Candidates (NewPoll)
 }

@@ -27,6 +27,9 @@ const BuiltinName = "built-in ballot (guangzhou-2023)"
 // Guangzhou Award (2023).
 func Builtin() ([]*vote.Poll, error) { return Parse(builtin, BuiltinName) }
 
+// BuiltinYAML returns the text of the embedded ballot file.
+func BuiltinYAML() []byte { return bytes.Clone(builtin) }
+
 // Load reads and validates the ballot file at path (YAML, or JSON, which is YAML too).
 func Load(path string) ([]*vote.Poll, error) {
 	data, err := os.ReadFile(path)
@@ -58,6 +61,11 @@ type filePoll struct {
 	Fraud       *fileFraud      `yaml:"fraud"`
 	Branding    *fileBranding   `yaml:"branding"`
 	Candidates  []fileCandidate `yaml:"candidates"`
+
+	// Added in issue 25 (languages.go, embed.go).
+	Languages       []string `yaml:"languages"`
+	ScreenLanguages []string `yaml:"screen_languages"`
+	EmbedSites      []string `yaml:"embed_sites"`
 }
 
 // fileReveal is how the stage reveals the result: Top, when set, stages only the first Top
@@ -69,12 +77,12 @@ type fileReveal struct {
 }
 
 type fileCandidate struct {
-	ID         string     `yaml:"id"`
-	City       vote.Text  `yaml:"city"`
-	Country    vote.Text  `yaml:"country"`
-	Initiative vote.Text  `yaml:"initiative"`
-	Summary    vote.Text  `yaml:"summary"`
-	Theme      *vote.Text `yaml:"theme"`
+	ID         string    `yaml:"id"`
+	City       vote.Text `yaml:"city"`
+	Country    vote.Text `yaml:"country"`
+	Initiative vote.Text `yaml:"initiative"`
+	Summary    vote.Text `yaml:"summary"`
+	Theme      vote.Text `yaml:"theme"`
 }
 
 // DefaultDifficulty is the proof-of-work strength of a poll whose file does not set one: about
@@ -82,6 +90,14 @@ type fileCandidate struct {
 const DefaultDifficulty = 50_000
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// DefaultLanguages are the languages of a poll whose file names none (the ballot files written
+// before languages were data).
+var DefaultLanguages = []string{"en", "zh"}
+
+// tagPattern is a BCP 47 language tag as ballot files write them: a primary language subtag in
+// lowercase, then optional subtags (script, region: "zh-Hant", "pt-BR").
+var tagPattern = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
 // Parse validates a ballot file's contents. name says where they came from; every error names it,
 // and the poll and the field at fault. A logo given as a file name is read from name's folder.
@@ -123,8 +139,15 @@ func (fp filePoll) poll(dir string) (*vote.Poll, error) {
 	if !idPattern.MatchString(fp.ID) {
 		return nil, fmt.Errorf("id: %q must be 1-63 lowercase letters, digits and dashes", fp.ID)
 	}
-	if fp.Title.En == "" || fp.Title.Zh == "" {
-		return nil, errors.New("title: both en and zh are required")
+	langs, screen, err := fp.languages()
+	if err != nil {
+		return nil, err
+	}
+	texts := textCheck{langs: langs}
+	texts.need("title", fp.Title)
+	texts.may("description", &fp.Description)
+	if texts.err != nil {
+		return nil, texts.err
 	}
 	p := vote.Poll{
 		ID:          fp.ID,
@@ -137,6 +160,7 @@ func (fp filePoll) poll(dir string) (*vote.Poll, error) {
 		ClosesAt:    fp.ClosesAt,
 		Initial:     vote.State{Status: fp.Status, Results: fp.Results, Difficulty: DefaultDifficulty},
 	}
+	p.Languages, p.ScreenLanguages = langs, screen
 	if p.Limit == "" {
 		p.Limit = vote.LimitOnce
 	}
@@ -192,6 +216,9 @@ func (fp filePoll) poll(dir string) (*vote.Poll, error) {
 	if p.Branding, err = fp.Branding.branding(dir); err != nil {
 		return nil, err
 	}
+	if p.EmbedSites, err = embedSites(fp.EmbedSites); err != nil {
+		return nil, err
+	}
 	if len(fp.Candidates) == 0 {
 		return nil, errors.New("candidates: at least one candidate is required")
 	}
@@ -211,13 +238,19 @@ func (fp filePoll) poll(dir string) (*vote.Poll, error) {
 		if seen[fc.ID] {
 			return nil, fmt.Errorf("%s: id defined twice", where)
 		}
-		for field, t := range map[string]vote.Text{"city": fc.City, "country": fc.Country, "initiative": fc.Initiative} {
-			if t.En == "" || t.Zh == "" {
-				return nil, fmt.Errorf("%s: %s: both en and zh are required", where, field)
-			}
-		}
+		texts := textCheck{langs: langs}
+		texts.need("city", fc.City)
+		texts.need("country", fc.Country)
+		texts.need("initiative", fc.Initiative)
+		texts.may("summary", &fc.Summary)
 		if fc.Theme != nil && fc.Theme.IsZero() {
 			return nil, fmt.Errorf("%s: theme: empty (leave it out instead)", where)
+		}
+		if fc.Theme != nil {
+			texts.need("theme", fc.Theme)
+		}
+		if texts.err != nil {
+			return nil, fmt.Errorf("%s: %w", where, texts.err)
 		}
 		seen[fc.ID] = true
 		p.Candidates = append(p.Candidates, vote.Candidate(fc))

@@ -1,7 +1,9 @@
 package ballotfile_test
 
 import (
+	"fmt"
 	"github.com/livevote/livevote/vote/ballotfile"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,7 +29,7 @@ func TestBuiltin(t *testing.T) {
 		t.Error("the built-in poll keeps a fixed order: its candidates should show in each voter's own order")
 	}
 	for _, c := range p.Candidates {
-		if c.Summary.En == "" || c.Summary.Zh == "" {
+		if c.Summary["en"] == "" || c.Summary["zh"] == "" {
 			t.Errorf("candidate %s lacks a summary in both languages", c.ID)
 		}
 	}
@@ -78,6 +80,102 @@ func TestOrder(t *testing.T) {
 		}
 		if polls[0].FixedOrder != fixed {
 			t.Errorf("%q: FixedOrder = %v", order, polls[0].FixedOrder)
+		}
+	}
+}
+
+// TestLanguages covers languages as data: a file without languages is in English and Chinese as
+// before (its optional texts answered with both, empty), a file names any number, the big screen
+// shows two of them, and every text must cover them all, or the load fails naming the field.
+func TestLanguages(t *testing.T) {
+	const cand = `{id: a, city: {en: A, zh: 甲}, country: {en: C, zh: 国}, initiative: {en: I, zh: 想}}`
+	p := parseOne(t, `polls: [{id: p, title: {en: T, zh: 题}, candidates: [`+cand+`]}]`)
+	if !slices.Equal(p.Languages, []string{"en", "zh"}) || !slices.Equal(p.ScreenLanguages, []string{"en", "zh"}) {
+		t.Errorf("languages %v, screen %v; want en, zh for a file without languages", p.Languages, p.ScreenLanguages)
+	}
+	if d, ok := p.Description["zh"]; !ok || d != "" || len(p.Description) != 2 {
+		t.Errorf("description left out = %#v, want en and zh, empty", p.Description)
+	}
+	if p.Candidates[0].Theme != nil {
+		t.Errorf("theme left out = %#v, want nil", p.Candidates[0].Theme)
+	}
+
+	three := `polls: [{id: p, languages: [fr, en, ar], screen_languages: [ar, fr], title: {en: T, fr: Titre, ar: عنوان},
+  candidates: [{id: a, city: {en: Cairo, fr: Le Caire, ar: القاهرة}, country: {en: Egypt, fr: Égypte, ar: مصر},
+    initiative: {en: I, fr: I, ar: م}, summary: {en: S, fr: S, ar: س}}]}]`
+	p = parseOne(t, three)
+	if !slices.Equal(p.Languages, []string{"fr", "en", "ar"}) || !slices.Equal(p.ScreenLanguages, []string{"ar", "fr"}) {
+		t.Errorf("languages %v, screen %v", p.Languages, p.ScreenLanguages)
+	}
+	if got := p.Candidates[0].City.In("fr-CA", "en"); got != "Le Caire" {
+		t.Errorf("city in fr-CA = %q, want the French", got)
+	}
+
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"missing language", strings.Replace(three, "fr: Le Caire, ", "", 1), `candidate a: city: no "fr" text (the poll's languages are fr, en, ar)`},
+		{"summary partly", strings.Replace(three, "fr: S, ", "", 1), `candidate a: summary: no "fr" text`},
+		{"title", strings.Replace(three, "ar: عنوان", "ar: ' '", 1), `poll p: title: no "ar" text`},
+		{"foreign", strings.Replace(three, "{en: T,", "{de: T, en: T,", 1), `title: "de" is not one of the poll's languages (fr, en, ar)`},
+		{"bad tag", strings.Replace(three, "[fr, en, ar]", "[fr, en, ar, English]", 1), `languages: "English" is not a language tag`},
+		{"twice", strings.Replace(three, "[fr, en, ar]", "[fr, en, ar, fr]", 1), `languages: "fr" named twice`},
+		{"screen not a language", strings.Replace(three, "[ar, fr]", "[ar, zh]", 1), `screen_languages: "zh" is not one of the poll's languages`},
+		{"screen three", strings.Replace(three, "[ar, fr]", "[ar, fr, en]", 1), `screen_languages: 3 languages`},
+		{"none", strings.Replace(three, "[fr, en, ar]", "[]", 1), `languages: at least one`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ballotfile.Parse([]byte(tt.yaml), "polls.yaml")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestBuiltinLanguages checks that the built-in ballot speaks the languages of the award's
+// partners and its host, Arabic for the right-to-left pages, with its screen in Chinese and
+// English; the loader checks that every text has all of them.
+func TestBuiltinLanguages(t *testing.T) {
+	polls, err := ballotfile.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := polls[0]
+	if !slices.Equal(p.Languages, []string{"en", "zh", "fr", "es", "ar"}) || !slices.Equal(p.ScreenLanguages, []string{"zh", "en"}) {
+		t.Errorf("built-in languages %v, screen %v", p.Languages, p.ScreenLanguages)
+	}
+	c, _ := p.Candidate("bogota")
+	for l, want := range map[string]string{"en": "Bogotá", "es": "Bogotá", "fr": "Bogota", "ar": "بوغوتا"} {
+		if c.City[l] != want {
+			t.Errorf("Bogotá in %s = %q, want %q", l, c.City[l], want)
+		}
+	}
+	for _, c := range p.Candidates { // a title left in English would pass the loader: not in this ballot
+		for _, l := range []string{"fr", "es", "ar"} {
+			if c.Initiative[l] == c.Initiative["en"] {
+				t.Errorf("candidate %s: the %s initiative is the English one", c.ID, l)
+			}
+		}
+	}
+}
+
+func parseOne(t *testing.T, yaml string) *vote.Poll {
+	t.Helper()
+	polls, err := ballotfile.Parse([]byte(yaml), "polls.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return polls[0]
+}
+
+func TestEmbedSites(t *testing.T) {
+	const poll = `polls: [{id: p, title: {en: T, zh: 题}, candidates: [{id: a, city: {en: A, zh: 甲}, country: {en: C, zh: 国}, initiative: {en: I, zh: 想}}], embed_sites: %s}]`
+	p := parseOne(t, fmt.Sprintf(poll, `["https://www.uclg.org", "https://*.metropolis.org", "http://127.0.0.2:8080"]`))
+	if len(p.EmbedSites) != 3 {
+		t.Errorf("embed sites %v", p.EmbedSites)
+	}
+	for _, bad := range []string{`["*"]`, `["'none'"]`, `["https://a.org/path"]`, `["https://a.org; script-src *"]`, `["uclg.org"]`, `["https://A.org"]`, `["https://a.org", "https://a.org"]`} {
+		if _, err := ballotfile.Parse([]byte(fmt.Sprintf(poll, bad)), "polls.yaml"); err == nil || !strings.Contains(err.Error(), "poll p: embed_sites: ") {
+			t.Errorf("embed_sites %s: error %v", bad, err)
 		}
 	}
 }

@@ -34,8 +34,10 @@ func FuzzParse(f *testing.F) {
 			if !p.Initial.Status.Settable() || !p.Initial.Results.Valid() || p.Initial.Difficulty < 0 || p.Initial.Difficulty > vote.MaxDifficulty {
 				t.Fatalf("poll %s: initial state %+v", p.ID, p.Initial)
 			}
-			if p.Title.En == "" || p.Title.Zh == "" {
-				t.Fatalf("poll %s: title %+v", p.ID, p.Title)
+			for _, l := range p.Languages {
+				if p.Title[l] == "" || p.Description == nil {
+					t.Fatalf("poll %s: title %+v, description %+v without %q", p.ID, p.Title, p.Description, l)
+				}
 			}
 			for _, c := range p.Candidates {
 				if got, ok := p.Candidate(c.ID); !ok || got.ID != c.ID {
