@@ -72,7 +72,7 @@ func testBallotLanguages(t *testing.T, b *browser) {
 	live := b.tab(t, desktop, "ar")
 	live.navigate(p.url + "/live/" + builtinPoll)
 	live.waitTrue(`document.documentElement.dir === 'rtl' && document.getElementById('ballots').textContent === new Intl.NumberFormat('ar').format(1)`)
-	live.expectText(`#h-count`, "الأصوات المُدلى بها")
+	live.expectText(`#h-count`, "الأصوات المستلمة")
 	live.waitTrue(`document.getElementById('log').textContent.startsWith('السجل العام: ٣ إدخالات') || document.getElementById('log').textContent.startsWith('السجل العام: 3 إدخالات')`) // 3 entries: Arabic's few form
 	live.waitTrue(`document.documentElement.scrollWidth <= innerWidth`)
 	live.screenshot("live-ar.png", false) // a full-page capture of a right-to-left page comes out shifted
@@ -95,7 +95,7 @@ func testScreenLanguages(t *testing.T, b *browser) {
 	tab.navigate(p.url + "/screen/" + builtinPoll)
 	tab.expectText(`#title-zh`, "La ciudad de su elección: 6.º Premio de Guangzhou a la Innovación Urbana")
 	tab.expectText(`#title-en`, "La ville de votre choix : 6e Prix de Guangzhou pour l'innovation urbaine")
-	tab.expectText(`[data-s=ballots]`, "votos emitidos bulletins déposés")
+	tab.expectText(`[data-s=ballots_received]`, "papeletas recibidas bulletins reçus")
 	tab.waitTrue(`document.documentElement.lang === 'es' && document.getElementById('title-en').lang === 'fr'`)
 	adminPost(t, p.url, "status", `{"status":"paused"}`)
 	tab.expectText(`#status`, "Votación en pausa · Vote suspendu")

@@ -6,7 +6,7 @@
 // answers with the receipt or a sentence for the error; the number of ballots cast comes live from
 // the public WebSocket. A Submit that fails for the network keeps the choice; the next tap sends
 // it again (a new challenge where the last one may be used: the server never counts a voter twice).
-import { api, el, lang, langSelect, live, pollFromPath, t as tr, text, time, translate, useLanguages } from './common.js';
+import { api, el, lang, langSelect, live, num, pollFromPath, t as tr, text, time, translate, useLanguages } from './common.js';
 import { message } from './messages.js';
 import { followHeight, framed, ownTabURL } from './framed.js';
 
