@@ -32,7 +32,7 @@ func (s *server) recount(ctx context.Context, p *vote.Poll) (*vote.Recount, erro
 }
 
 func countOf(s vote.Snapshot) vote.Count {
-	return vote.Count{Ballots: s.Ballots, Held: s.Held, Tally: s.Tally}
+	return vote.Count{Ballots: s.Ballots, Held: s.Held, Void: s.Void, Tally: s.Tally}
 }
 
 // differences lists where the log's count and the counters disagree.
@@ -43,6 +43,9 @@ func differences(log, counters vote.Count) []string {
 	}
 	if log.Held != counters.Held {
 		out = append(out, fmt.Sprintf("held: log %d, counters %d", log.Held, counters.Held))
+	}
+	if log.Void != counters.Void {
+		out = append(out, fmt.Sprintf("void: log %d, counters %d", log.Void, counters.Void))
 	}
 	for _, c := range slices.Sorted(maps.Keys(counters.Tally)) {
 		if log.Tally[c] != counters.Tally[c] {
@@ -56,7 +59,7 @@ func differences(log, counters vote.Count) []string {
 // log was read).
 func between(lo, mid, hi vote.Count) bool {
 	in := func(a, b, c int64) bool { return min(a, c) <= b && b <= max(a, c) }
-	if !in(lo.Ballots, mid.Ballots, hi.Ballots) || !in(lo.Held, mid.Held, hi.Held) {
+	if !in(lo.Ballots, mid.Ballots, hi.Ballots) || !in(lo.Held, mid.Held, hi.Held) || !in(lo.Void, mid.Void, hi.Void) {
 		return false
 	}
 	for c := range hi.Tally {
@@ -103,7 +106,7 @@ func (s *server) handleAudit() fiber.Handler {
 			"settled":    settled,
 			"checked_at": after.At,
 			"log": fiber.Map{
-				"entries": rc.Entries, "ballots": rc.Ballots, "held": rc.Held, "tally": rc.Tally,
+				"entries": rc.Entries, "ballots": rc.Ballots, "held": rc.Held, "void": rc.Void, "tally": rc.Tally,
 				"duplicate_voters": rc.DuplicateVoters, "unmatched_reviews": rc.Unmatched,
 			},
 			"counters":    countOf(after),

@@ -215,7 +215,7 @@ func (s *server) handleChecklist() fiber.Handler {
 		}
 		out := fiber.Map{
 			"poll": p.ID, "status": snap.State.Status, "results": snap.State.Results,
-			"received": snap.Received(), "counted": snap.Ballots, "held": snap.Held, "pending": snap.Pending,
+			"received": snap.Received(), "counted": snap.Ballots, "held": snap.Held, "void": snap.Void, "pending": snap.Pending,
 			"tied_first": len(first), "confirm_needed": snap.Held > 0 || snap.Pending > 0,
 		}
 		if !p.TieBreak.IsZero() {

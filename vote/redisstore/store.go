@@ -53,7 +53,8 @@ const (
 //	{lv:P}:heldtally  hash   candidate -> held choices
 //	{lv:P}:ballots    string counted ballots
 //	{lv:P}:held       string held ballots
-//	{lv:P}:m, :h      hash   minute / hour start (Unix seconds) -> ballots received (not void)
+//	{lv:P}:void       string ballots voided by review
+//	{lv:P}:m, :h      hash   minute / hour start (Unix seconds) -> ballots received (void included)
 //	{lv:P}:log        stream one entry per ballot: receipt, at (Unix ms), voter (the keyed hash),
 //	                         period, choices (a,b), state (counted or held)
 //	{lv:P}:pending    zset   held ballots awaiting review (score: recorded at, Unix ms)
@@ -339,7 +340,7 @@ func (s *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 	var fraud *redis.MapStringStringCmd
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		state = pipe.HMGet(ctx, k.state, stateFields...)
-		totals = pipe.MGet(ctx, k.ballots, k.held)
+		totals = pipe.MGet(ctx, k.ballots, k.held, k.void)
 		pending = pipe.ZCard(ctx, k.waiting)
 		tally = pipe.HMGet(ctx, k.tally, ids...)
 		buckets = pipe.HMGet(ctx, k.minutes, strconv.FormatInt(minute, 10), strconv.FormatInt(minute-60, 10))
@@ -364,14 +365,14 @@ func (s *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 			nums = append(nums, n)
 		}
 	}
-	if len(nums) != 2+len(ids)+2 {
-		return vote.Snapshot{}, vote.Unavailable(fmt.Errorf("poll %s: snapshot: %d numbers, want %d", p.ID, len(nums), 4+len(ids)))
+	if len(nums) != 3+len(ids)+2 {
+		return vote.Snapshot{}, vote.Unavailable(fmt.Errorf("poll %s: snapshot: %d numbers, want %d", p.ID, len(nums), 5+len(ids)))
 	}
-	snap.Ballots, snap.Held, snap.Pending = nums[0], nums[1], pending.Val()
+	snap.Ballots, snap.Held, snap.Void, snap.Pending = nums[0], nums[1], nums[2], pending.Val()
 	for i, id := range ids {
-		snap.Tally[id] = nums[2+i]
+		snap.Tally[id] = nums[3+i]
 	}
-	snap.Rate = vote.Rate(now, nums[2+len(ids)], nums[3+len(ids)])
+	snap.Rate = vote.Rate(now, nums[3+len(ids)], nums[4+len(ids)])
 	if snap.Fraud, err = parseFraudCounts(p, fraud.Val()); err != nil {
 		return vote.Snapshot{}, err
 	}
@@ -515,7 +516,7 @@ func (s *Store) review(ctx context.Context, p *vote.Poll, action string, at time
 	k := s.keysOf(p)
 	hour := at.Truncate(time.Hour).Unix()
 	keys := []string{k.receipts, k.tally, k.heldTally, k.ballots, k.held, k.minutes, k.hours, k.log, k.pending, k.waiting, k.why,
-		k.choices(hour), k.choices(hour - 3600)}
+		k.choices(hour), k.choices(hour - 3600), k.void}
 	only := "0"
 	if onlyPending {
 		only = "1"
