@@ -631,7 +631,7 @@ func testScreen(t *testing.T, b *browser) {
 	tab.expectText(`#count`, "5")
 	results := func() map[string]any { return getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", "") }
 	tab.keys("r")
-	tab.waitTrue(`document.getElementById('check').open && document.getElementById('check-list').textContent.includes('1 暂扣待审核 · held for review')`)
+	tab.waitTrue(`document.getElementById('check').open && document.getElementById('check-list').textContent.includes('1 暂扣待审核 · held for review') && document.getElementById('check-list').textContent.includes('截止后审计：未运行 · Audit since the close: not run')`)
 	tab.waitTrue(`document.getElementById('check-go').disabled && !document.getElementById('check-confirm-row').hidden`)
 	tab.screenshot("screen-checklist.png", false)
 	tab.keys(kb.Enter) // the default button is disabled: nothing happens

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/vote"
@@ -100,6 +101,11 @@ func (s *server) handleAudit() fiber.Handler {
 		diffs := differences(rc.Count, countOf(after))
 		consistent := rc.DuplicateVoters == 0 && rc.Unmatched == 0 &&
 			(settled && len(diffs) == 0 || !settled && between(countOf(before), rc.Count, countOf(after)))
+		if after.State.Status == vote.StatusClosed {
+			if err := s.recordAudit(c, p, after.At, consistent); err != nil {
+				return err
+			}
+		}
 		return c.JSON(fiber.Map{
 			"poll":       p.ID,
 			"consistent": consistent,
@@ -113,4 +119,20 @@ func (s *server) handleAudit() fiber.Handler {
 			"differences": diffs,
 		})
 	}
+}
+
+// recordAudit records an audit of the closed poll p, checked at at, for the reveal's checklist
+// (State.Audited, shared by every instance) and, first, in the log as the organiser action
+// "audit" (value "consistent" or "inconsistent"; sealed, as every action of review), so that the
+// auditors see when the result was audited and what it found.
+func (s *server) recordAudit(c *fiber.Ctx, p *vote.Poll, at time.Time, consistent bool) error {
+	found := "inconsistent"
+	if consistent {
+		found = "consistent"
+	}
+	if err := s.logAction(c, p, "audit", found); err != nil {
+		return err
+	}
+	_, err := s.store.SetAudited(c.UserContext(), p, at.UnixMilli(), consistent)
+	return err
 }

@@ -62,7 +62,8 @@ type States interface {
 	// State returns the poll's stored state (status as stored, not Effective).
 	State(ctx context.Context, p *Poll) (State, error)
 	// SetStatus, SetResults, SetDifficulty, SetWithheld and SetCorrected change one field of the poll's state for every
-	// instance and return the new state. The caller validated the value.
+	// instance and return the new state. The caller validated the value. SetStatus also clears,
+	// in the same step, the last audit (State.Audited): an audit is of the closed poll.
 	SetStatus(ctx context.Context, p *Poll, s Status) (State, error)
 	SetResults(ctx context.Context, p *Poll, v Visibility) (State, error)
 	SetDifficulty(ctx context.Context, p *Poll, d int) (State, error)
@@ -75,6 +76,9 @@ type States interface {
 	SetWithheld(ctx context.Context, p *Poll, n, before int, at int64) (State, error)
 	// SetCorrected sets when the revealed result was last corrected (State.Corrected).
 	SetCorrected(ctx context.Context, p *Poll, at int64) (State, error)
+	// SetAudited records, for every instance, that an audit ran on the closed poll at at (Unix
+	// milliseconds) and what it found (State.Audited, State.AuditConsistent).
+	SetAudited(ctx context.Context, p *Poll, at int64, consistent bool) (State, error)
 }
 
 // Snapshots reads a poll's counts.
@@ -276,7 +280,8 @@ const LogAdmin BallotState = "admin"
 
 // AdminAction is an organiser's or operator's change to a poll, as the log records it: Action names
 // what changed ("status", "results", "difficulty", "trusted", "untrusted", ...), Value is the new
-// value as text, Role who did it ("organiser", "operator" or "screen": a screen token).
+// value as text, Role who did it ("organiser", "operator", "auditor": an audit, or "screen": a
+// screen token).
 type AdminAction struct {
 	Action string
 	Value  string

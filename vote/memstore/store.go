@@ -81,6 +81,7 @@ func (mp *memPoll) stateOf(p *vote.Poll) vote.State {
 	if mp.set["corrected"] {
 		s.Corrected = mp.state.Corrected
 	}
+	s.Audited, s.AuditConsistent = mp.state.Audited, mp.state.AuditConsistent
 	return s
 }
 
@@ -353,7 +354,7 @@ func (m *Store) State(ctx context.Context, p *vote.Poll) (vote.State, error) {
 
 // SetStatus implements Store.
 func (m *Store) SetStatus(ctx context.Context, p *vote.Poll, st vote.Status) (vote.State, error) {
-	return m.setState(ctx, p, "status", func(s *vote.State) { s.Status = st })
+	return m.setState(ctx, p, "status", func(s *vote.State) { s.Status, s.Audited, s.AuditConsistent = st, 0, false })
 }
 
 // SetResults implements Store.
@@ -377,6 +378,11 @@ func (m *Store) SetHoldNew(ctx context.Context, p *vote.Poll, until time.Time) (
 // SetWithheld implements Store.
 func (m *Store) SetWithheld(ctx context.Context, p *vote.Poll, n, before int, at int64) (vote.State, error) {
 	return m.setState(ctx, p, "withheld", func(s *vote.State) { s.Withheld, s.Before, s.StepAt = n, before, at })
+}
+
+// SetAudited implements Store.
+func (m *Store) SetAudited(ctx context.Context, p *vote.Poll, at int64, consistent bool) (vote.State, error) {
+	return m.setState(ctx, p, "audited", func(s *vote.State) { s.Audited, s.AuditConsistent = at, consistent })
 }
 
 // SetCorrected implements Store.

@@ -46,7 +46,7 @@ const (
 // Every key of poll P carries the hash tag {lv:P}, so a poll lives on one cluster node and a Cast
 // is one script there:
 //
-//	{lv:P}:state      hash   status, results, difficulty (a missing field reads as P's Initial)
+//	{lv:P}:state      hash   status, results, difficulty, ... (stateFields; a missing field reads as P's Initial)
 //	{lv:P}:voters     hash   voter|period -> receipt id
 //	{lv:P}:receipts   hash   receipt id -> "<recorded at, Unix ms>|counted or held|<choices a,b>"
 //	{lv:P}:tally      hash   candidate -> counted choices
@@ -198,7 +198,8 @@ func castReply(res string, b vote.Ballot) error {
 	return vote.Unavailable(fmt.Errorf("cast script answered %q", res))
 }
 
-var stateFields = []string{"status", "results", "difficulty", "hold_new_until", "withheld", "corrected", "before", "step_at"}
+var stateFields = []string{"status", "results", "difficulty", "hold_new_until", "withheld", "corrected", "before", "step_at",
+	"audited", "audit_consistent"}
 
 // parseState reads the reply to HMGET state stateFields; a missing field is p.Initial's.
 func parseState(p *vote.Poll, v []any) (vote.State, error) {
@@ -233,7 +234,8 @@ func parseState(p *vote.Poll, v []any) (vote.State, error) {
 		}
 		s.Withheld = n
 	}
-	for i, f := range []*int64{&s.Corrected, nil, &s.StepAt} {
+	var consistent int64
+	for i, f := range []*int64{&s.Corrected, nil, &s.StepAt, &s.Audited, &consistent} {
 		c, ok := v[5+i].(string)
 		if !ok {
 			continue
@@ -248,6 +250,7 @@ func parseState(p *vote.Poll, v []any) (vote.State, error) {
 			s.Before = int(n)
 		}
 	}
+	s.AuditConsistent = consistent == 1
 	return s, nil
 }
 
@@ -304,7 +307,7 @@ func (s *Store) SetHoldNew(ctx context.Context, p *vote.Poll, until time.Time) (
 
 // SetStatus implements Store.
 func (s *Store) SetStatus(ctx context.Context, p *vote.Poll, st vote.Status) (vote.State, error) {
-	return s.setState(ctx, p, "status", string(st))
+	return s.setState(ctx, p, "status", string(st), "audited", 0, "audit_consistent", 0)
 }
 
 // SetResults implements Store.
@@ -320,6 +323,15 @@ func (s *Store) SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.St
 // SetWithheld implements Store.
 func (s *Store) SetWithheld(ctx context.Context, p *vote.Poll, n, before int, at int64) (vote.State, error) {
 	return s.setState(ctx, p, "withheld", n, "before", before, "step_at", at)
+}
+
+// SetAudited implements Store: the fields audited (Unix milliseconds) and audit_consistent (1 or 0).
+func (s *Store) SetAudited(ctx context.Context, p *vote.Poll, at int64, consistent bool) (vote.State, error) {
+	ok := 0
+	if consistent {
+		ok = 1
+	}
+	return s.setState(ctx, p, "audited", at, "audit_consistent", ok)
 }
 
 // SetCorrected implements Store.

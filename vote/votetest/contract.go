@@ -198,6 +198,15 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		if _, err := s.SetCorrected(ctx, p, 1700000000123); err != nil {
 			t.Fatal(err)
 		}
+		for _, consistent := range []bool{false, true} {
+			if st, err := s.SetAudited(ctx, p, 1700000000456, consistent); err != nil || st.Audited != 1700000000456 || st.AuditConsistent != consistent || st.Corrected != 1700000000123 {
+				t.Errorf("SetAudited(%v) = %+v, %v", consistent, st, err)
+			}
+		}
+		if got, _ := s.State(ctx, p); got.Audited != 1700000000456 || !got.AuditConsistent {
+			t.Errorf("State after SetAudited = %+v", got)
+		}
+		// A change of status clears the audit: it was of the poll as it was.
 		st, err := s.SetStatus(ctx, p, vote.StatusPaused)
 		if err != nil {
 			t.Fatal(err)
