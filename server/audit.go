@@ -102,7 +102,7 @@ func (s *server) handleAudit() fiber.Handler {
 		consistent := rc.DuplicateVoters == 0 && rc.Unmatched == 0 &&
 			(settled && len(diffs) == 0 || !settled && between(countOf(before), rc.Count, countOf(after)))
 		if after.State.Status == vote.StatusClosed {
-			if err := s.recordAudit(c, p, after.At, consistent); err != nil {
+			if err := s.recordAudit(c, p, after.State, after.At, consistent); err != nil {
 				return err
 			}
 		}
@@ -122,16 +122,20 @@ func (s *server) handleAudit() fiber.Handler {
 }
 
 // recordAudit records an audit of the closed poll p, checked at at, for the reveal's checklist
-// (State.Audited, shared by every instance) and, first, in the log as the organiser action
-// "audit" (value "consistent" or "inconsistent"; sealed, as every action of review), so that the
-// auditors see when the result was audited and what it found.
-func (s *server) recordAudit(c *fiber.Ctx, p *vote.Poll, at time.Time, consistent bool) error {
+// (State.Audited, shared by every instance; st is the state the audit read) and, first, in the
+// log as the organiser action "audit" (value "consistent" or "inconsistent"; sealed, as every
+// action of review), so that the auditors see when the result was audited and what it found. The
+// log gets the first audit since the close and each one that finds otherwise than the last, not
+// every one: an audit run again and again must not fill the log.
+func (s *server) recordAudit(c *fiber.Ctx, p *vote.Poll, st vote.State, at time.Time, consistent bool) error {
 	found := "inconsistent"
 	if consistent {
 		found = "consistent"
 	}
-	if err := s.logAction(c, p, "audit", found); err != nil {
-		return err
+	if st.Audited == 0 || st.AuditConsistent != consistent {
+		if err := s.logAction(c, p, "audit", found); err != nil {
+			return err
+		}
 	}
 	_, err := s.store.SetAudited(c.UserContext(), p, at.UnixMilli(), consistent)
 	return err
