@@ -98,8 +98,8 @@ func testConsoleNewcomers(t *testing.T, b *browser) {
 	tab.click(`#hold-new-stop`)
 	tab.waitTrue(`document.getElementById('hold-new-stop').hidden && document.getElementById('f-hold-new-state').textContent === ''`)
 	tab.checkAccessible("organiser's new networks")
-	if r := getJSON(t, url+"/api/v1/polls/"+poll.ID+"/results", organiser); r["held"] != 30.0-1 || r["ballots"] != 42.0 {
-		t.Errorf("after voiding the new networks' group: %v; want the hall's 29 pending, 42 ballots received", r)
+	if r := getJSON(t, url+"/api/v1/polls/"+poll.ID+"/results", organiser); r["held"] != 30.0-1 || r["void"] != 4.0 || r["ballots"] != 46.0 {
+		t.Errorf("after voiding the new networks' group: %v; want the hall's 29 pending, 4 void, 46 ballots received (voided included)", r)
 	}
 }
 
@@ -407,10 +407,13 @@ func testConsoleControls(t *testing.T, b *browser) {
 	tab.waitTrue(`document.getElementById('confirm').open && document.getElementById('confirm-warn').hidden`)
 	tab.click(`#confirm-ok`)
 	tab.expectText(`#status`, "closed")
+	if a := getJSON(t, p.url+"/api/v1/admin/polls/"+builtinPoll+"/audit", organiser); a["consistent"] != true { // the audit since the close
+		t.Fatalf("audit = %v", a)
+	}
 	tab.click(`button[data-value=revealed]`)
 	tab.waitTrue(`document.getElementById('confirm').open`)
 	tab.expectText(`#confirm-title`, "Reveal without the held ballots?")
-	tab.waitTrue(`!document.getElementById('confirm-warn').hidden && /^Checklist: received \d+ · counted \d+ · held 1 · pending 0 · (no tie for first place|\d+ candidates tied)/.test(document.getElementById('confirm-text').textContent)`)
+	tab.waitTrue(`!document.getElementById('confirm-warn').hidden && /^Checklist: received \d+ · counted \d+ · held 1 · pending 0 · void 0 · audit since the close: yes \(.+\) · (no tie for first place|\d+ candidates tied)/.test(document.getElementById('confirm-text').textContent)`)
 	tab.screenshot("organiser-reveal-checklist.png", false)
 	tab.click(`#confirm-ok`)
 	tab.expectText(`#results`, "revealed")

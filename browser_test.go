@@ -126,7 +126,7 @@ func testHeldGroups(t *testing.T, b *browser) {
 	org.click(`#confirm-ok`)
 	org.expectText(`#announce`, "2 ballots of the group voided.")
 	org.waitTrue(`document.querySelectorAll('#groups-list > li').length === 0`)
-	if r := results(); r["counted"] != 4.0 || r["held"] != 0.0 || r["ballots"] != 4.0 {
+	if r := results(); r["counted"] != 4.0 || r["held"] != 0.0 || r["void"] != 2.0 || r["ballots"] != 6.0 { // ballots: voided included
 		t.Errorf("after voiding the group: %v", r)
 	}
 	if a := getJSON(t, p.url+"/api/v1/admin/polls/"+builtinPoll+"/audit", organiser); a["consistent"] != true {
@@ -644,7 +644,7 @@ func testScreen(t *testing.T, b *browser) {
 	tab.expectText(`#count`, "5")
 	results := func() map[string]any { return getJSON(t, p.url+"/api/v1/polls/"+builtinPoll+"/results", "") }
 	tab.keys("r")
-	tab.waitTrue(`document.getElementById('check').open && document.getElementById('check-list').textContent.includes('1 暂扣待审核 · held for review')`)
+	tab.waitTrue(`document.getElementById('check').open && document.getElementById('check-list').textContent.includes('1 暂扣待审核 · held for review') && document.getElementById('check-list').textContent.includes('截止后审计：未运行 · Audit since the close: not run')`)
 	tab.waitTrue(`document.getElementById('check-go').disabled && !document.getElementById('check-confirm-row').hidden`)
 	tab.screenshot("screen-checklist.png", false)
 	tab.keys(kb.Enter) // the default button is disabled: nothing happens

@@ -101,7 +101,7 @@ func encode(s vote.Snapshot, a Audience, readAt time.Time) (*message, error) {
 // sameContent reports whether two snapshots of one poll show the same thing to every audience:
 // same state, counts, tally and rate (to the one decimal sent); when they were read does not count.
 func sameContent(a, b vote.Snapshot) bool {
-	if a.State != b.State || a.PublicWithheld() != b.PublicWithheld() || a.Ballots != b.Ballots || a.Held != b.Held || round1(a.Rate) != round1(b.Rate) {
+	if a.State != b.State || a.PublicWithheld() != b.PublicWithheld() || a.Ballots != b.Ballots || a.Held != b.Held || a.Void != b.Void || round1(a.Rate) != round1(b.Rate) {
 		return false
 	}
 	return sameCounts(a.Tally, b.Tally) && sameCounts(a.Fraud.Results, b.Fraud.Results) &&

@@ -160,7 +160,7 @@ func (s *server) handleResults() fiber.Handler {
 			out["tally"] = snap.Tally
 		}
 		if organiser {
-			out["held"], out["counted"] = snap.Held, snap.Ballots
+			out["held"], out["counted"], out["void"] = snap.Held, snap.Ballots, snap.Void
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(out)
@@ -175,7 +175,7 @@ var turnoutWindow = map[string]struct {
 	"1h": {time.Hour, 92 * 24 * time.Hour},
 }
 
-// handleTurnout answers counted ballots per step, from the first step with ballots (at most the
+// handleTurnout answers the ballots received (void ones included) per step, from the first step with ballots (at most the
 // window back) to the current step, zeros included.
 func (s *server) handleTurnout() fiber.Handler {
 	return func(c *fiber.Ctx) error {

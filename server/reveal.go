@@ -194,7 +194,8 @@ func (s *server) logStatement(c *fiber.Ctx, p *vote.Poll, snap vote.Snapshot) er
 }
 
 // handleChecklist answers what the organiser checks before the reveal: ballots received,
-// counted, held (pending among them), how many candidates are tied for first place (0: no tie)
+// counted, held (pending among them), void, when the audit last ran since the close and what it
+// found (absent: not run), how many candidates are tied for first place (0: no tie)
 // and, for those who may read the hidden tally, which; the ballot file's tie-break when it gives
 // one (docs/API.md).
 func (s *server) handleChecklist() fiber.Handler {
@@ -215,11 +216,15 @@ func (s *server) handleChecklist() fiber.Handler {
 		}
 		out := fiber.Map{
 			"poll": p.ID, "status": snap.State.Status, "results": snap.State.Results,
-			"received": snap.Received(), "counted": snap.Ballots, "held": snap.Held, "pending": snap.Pending,
+			"received": snap.Received(), "counted": snap.Ballots, "held": snap.Held, "void": snap.Void, "pending": snap.Pending,
 			"tied_first": len(first), "confirm_needed": snap.Held > 0 || snap.Pending > 0,
 		}
 		if !p.TieBreak.IsZero() {
 			out["tie_break"] = p.TieBreak
+		}
+		if st := snap.State; st.Audited != 0 && st.Status == vote.StatusClosed { // the last audit since the close
+			out["audited_at"] = time.UnixMilli(st.Audited).UTC().Format(time.RFC3339)
+			out["audit_consistent"] = st.AuditConsistent
 		}
 		if s.role(c).can(rightRead) { // the operator drives the screen: no hidden tally, not even who leads
 			out["tied_first_ids"] = first

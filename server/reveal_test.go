@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livevote/livevote/translog"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/memstore"
 )
@@ -192,4 +193,60 @@ func TestRevealTop(t *testing.T) {
 	if res := e.results(); !sameKeys(res["tally"], []string{"a", "b", "c"}) {
 		t.Errorf("results after the last step = %v", res)
 	}
+}
+
+// TestChecklistAudit shows the checklist's "audit since the close": absent before the close (an
+// audit while voting is open does not count) and after it until an audit runs; then audited_at
+// (of the last) and audit_consistent, for every instance (the store keeps them), the first audit
+// logged as a sealed action of the role that ran it (one run again with the same finding is not
+// logged again); a change of status clears it.
+func TestChecklistAudit(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		store := newStore(t)
+		e := newEnv(t, store, nil, withRoles())
+		other := newEnv(t, store, nil, withPoll(e.Poll)) // a second instance of the same poll
+		e.voter().mustVote("a")
+		audit := func(token string) {
+			t.Helper()
+			a := e.anonymous().mustGet("/api/v1/admin/polls/"+e.Poll.ID+"/audit", 200, "Authorization", "Bearer "+token).JSON(t)
+			if a["consistent"] != true {
+				t.Fatalf("audit = %v", a)
+			}
+		}
+		noAudit := func(when string) {
+			t.Helper()
+			if list := other.adminGet("/checklist").JSON(t); list["audited_at"] != nil || list["audit_consistent"] != nil {
+				t.Errorf("checklist %s = %v, want no audit", when, list)
+			}
+		}
+		audit(adminToken)
+		noAudit("after an audit while voting is open")
+		e.mustAdmin("status", map[string]any{"status": "closed"})
+		noAudit("after the close")
+
+		e.Clock.Set(e.Clock.Now().Add(time.Minute))
+		audit(auditorToken)
+		e.Clock.Set(e.Clock.Now().Add(time.Minute))
+		audit(adminToken) // the checklist gives the last; the log has the first (the same finding)
+		list := other.adminGet("/checklist").JSON(t)
+		if want := e.Clock.Now().UTC().Format(time.RFC3339); list["audited_at"] != want || list["audit_consistent"] != true {
+			t.Errorf("checklist after an audit since the close = %v, want audited_at %s and consistent", list, want)
+		}
+		var audits []string
+		for _, l := range e.logEntries() {
+			if l.State == vote.LogAdmin && l.Action == "audit" {
+				audits = append(audits, l.Value+" by "+l.Role)
+				if _, public := translog.PublicLeafOf(l); public {
+					t.Errorf("the audit's log entry is public: %+v", l)
+				}
+			}
+		}
+		if !slices.Equal(audits, []string{"consistent by auditor"}) {
+			t.Errorf("audits in the log = %q, want the one since the close", audits)
+		}
+
+		e.mustAdmin("status", map[string]any{"status": "open"})
+		e.mustAdmin("status", map[string]any{"status": "closed"})
+		noAudit("after reopening and closing again")
+	})
 }

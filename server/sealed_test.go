@@ -263,3 +263,65 @@ func mustB64(t *testing.T, s string) string {
 	}
 	return string(b)
 }
+
+// TestStrangerCannotCountVoids plays a stranger in two worlds that differ only in whether the
+// organiser voided two held ballots (issue 21's follow-up): the public count of ballots received,
+// the rate, the turnout, the results, the live socket's messages, the checkpoint and every
+// proof, receipt and /me of the held ballots are the same, so that while the log is sealed nobody
+// without a token learns how many ballots were voided.
+func TestStrangerCannotCountVoids(t *testing.T) {
+	views := map[bool][]string{}
+	for _, voids := range []bool{false, true} {
+		e := newEnv(t, memstore.New(), []string{"fraud: {}", "difficulty: 0"}, withProxy())
+		e.Clock.Set(time.Now().Truncate(time.Minute)) // every ballot in one minute of the turnout
+		pub := e.mustDial("?hz=10", nil)
+		var own []string
+		var agents []*agent
+		for i := range 6 {
+			a := e.phone(ownLine(i))
+			pow := a.open()
+			e.Clock.Set(e.Clock.Now().Add(100 * time.Millisecond))
+			robot := map[string]any{"website": "", "client": map[string]any{"webdriver": i%2 == 1, "elapsed_ms": 8000}}
+			r := a.send(pow, robot, "a")
+			if r.Status != 201 {
+				t.Fatalf("vote %d = %d %s", i, r.Status, r.Body)
+			}
+			own, agents = append(own, r.JSON(t)["receipt"].(string)), append(agents, a)
+		}
+		pub.waitFor(t, 2*time.Second, func(m liveMsg) bool { return m.Ballots == 6 })
+		seen := len(pub.frames())
+		held := e.adminGet("/held").JSON(t)["held"].([]any)
+		if len(held) != 3 {
+			t.Fatalf("%d ballots held, want the 3 webdriver ones", len(held))
+		}
+		if voids {
+			for _, h := range held[:2] {
+				path := "/api/v1/admin/polls/" + e.Poll.ID + "/held/" + h.(map[string]any)["receipt"].(string)
+				if r := e.anonymous().postJSON(path, map[string]any{"action": "void"}, "Authorization", "Bearer "+adminToken); r.Status != 200 {
+					t.Fatalf("void = %d %s", r.Status, r.Body)
+				}
+			}
+			if got := e.results("Authorization", "Bearer "+adminToken); got["held"] != 1.0 {
+				t.Fatalf("the organiser's results after two voids = %v", got)
+			}
+		}
+		waitDecided(t, e) // the log has read the voids
+		view := stranger(t, e, own, agents)
+		for _, step := range []string{"1m", "1h"} {
+			view = append(view, chance.ReplaceAllString(string(e.anonymous().mustGet("/api/v1/polls/"+e.Poll.ID+"/turnout?step="+step, 200).Body), "…"))
+		}
+		time.Sleep(300 * time.Millisecond) // three ticks of the hub for a message the voids would cause
+		for _, f := range pub.frames()[seen-1:] {
+			m := f.Msg
+			view = append(view, fmt.Sprintf("live: %s %s %s ballots %d rate %v tally %v", m.Type, m.Status, m.Results, m.Ballots, m.Rate, m.Tally))
+		}
+		views[voids] = view
+	}
+	a, b := views[false], views[true]
+	for i := range max(len(a), len(b)) {
+		if i >= len(a) || i >= len(b) || a[i] != b[i] {
+			t.Fatalf("the stranger tells the worlds apart at reading %d:\nno void: %s\ntwo voided: %s", i, at(a, i), at(b, i))
+		}
+	}
+	t.Logf("%d readings, equal in both worlds; the last: %s", len(a), a[len(a)-1])
+}

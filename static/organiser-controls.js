@@ -22,7 +22,8 @@ export function controls(ctx) {
         const c = await ctx.call(`${ctx.admin}/checklist`);
         if (!c.ok) return ctx.error(c);
         const d = c.data;
-        vars.check = t('check', { received: num(d.received), counted: num(d.counted), held: num(d.held), pending: num(d.pending),
+        const audit = !d.audited_at ? t('check_no_audit') : t(d.audit_consistent ? 'check_audit' : 'check_audit_bad', { t: time(d.audited_at) });
+        vars.check = t('check', { received: num(d.received), counted: num(d.counted), held: num(d.held), pending: num(d.pending), void: num(d.void), audit,
           ties: d.tied_first > 1 ? t('check_tie', { n: num(d.tied_first) }) + (d.tie_break ? ` (${text(d.tie_break)})` : '') : t('check_no_tie') });
         if (d.confirm_needed) {
           key = 'c_revealed_held';

@@ -298,6 +298,8 @@ async function checklist() {
     row('已计票', c.counted === 1 ? 'ballot counted' : 'ballots counted', c.counted),
     row('暂扣待审核', 'held for review', c.held, c.held > 0),
     row('等待检验', 'pending (choice test)', c.pending, c.pending > 0),
+    row('已作废', 'void', c.void),
+    auditRow(c),
     row('并列第一', 'tied for first place', c.tied_first, c.tied_first > 1),
     ...(c.tie_break ? [el('li', {}, el('span', { lang: 'zh-CN' }, c.tie_break.zh), ' · ', el('span', { lang: 'en' }, c.tie_break.en))] : []));
   $('check-confirm-row').hidden = !c.confirm_needed;
@@ -305,6 +307,13 @@ async function checklist() {
   $('check-go').disabled = c.confirm_needed;
   $('check').returnValue = ''; // Escape keeps the last one: it must not reveal
   $('check').showModal();
+}
+// auditRow is the checklist's line on the audit since the close: when it ran and what it found.
+function auditRow(c) {
+  const at = c.audited_at && new Date(c.audited_at).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit' });
+  const [zh, en] = !at ? ['未运行', 'not run'] : c.audit_consistent ? [`已运行（${at}）`, `yes (${at})`] : [`发现差异（${at}）`, `differences found (${at})`];
+  return el('li', { class: at && c.audit_consistent ? '' : 'c-warn' }, el('span', { class: 'c-n' }, !at ? '–' : c.audit_consistent ? '✓' : '✗'), ' ',
+    el('span', { lang: 'zh-CN' }, '截止后审计：' + zh), ' · ', el('span', { lang: 'en' }, 'Audit since the close: ' + en));
 }
 $('check-confirm').addEventListener('change', () => { $('check-go').disabled = !$('check-confirm').checked; });
 $('check').addEventListener('close', () => {

@@ -184,6 +184,11 @@ type State struct {
 	// statement (State.Final): a late release or void, shown to everyone as a correction. Zero:
 	// never. A new reveal starts at zero.
 	Corrected int64 `json:"corrected"`
+	// Audited is when (Unix milliseconds) the last audit (the ballot log recounted against the
+	// counters) ran on the closed poll, and AuditConsistent whether it found them consistent. Zero:
+	// no audit since the close (a change of status clears it). Organisers only: never public.
+	Audited         int64 `json:"-"`
+	AuditConsistent bool  `json:"-"`
 }
 
 // Candidate returns the candidate with the given id.

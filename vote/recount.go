@@ -4,6 +4,7 @@ package vote
 type Count struct {
 	Ballots int64            `json:"ballots"`
 	Held    int64            `json:"held"`
+	Void    int64            `json:"void"` // ballots voided by review
 	Tally   map[string]int64 `json:"tally"`
 }
 
@@ -58,6 +59,8 @@ func (r *Recount) Add(e LogEntry) {
 		r.Held--
 		if e.State == BallotReleased {
 			r.count(choices)
+		} else {
+			r.Void++
 		}
 	}
 }

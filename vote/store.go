@@ -62,7 +62,8 @@ type States interface {
 	// State returns the poll's stored state (status as stored, not Effective).
 	State(ctx context.Context, p *Poll) (State, error)
 	// SetStatus, SetResults, SetDifficulty, SetWithheld and SetCorrected change one field of the poll's state for every
-	// instance and return the new state. The caller validated the value.
+	// instance and return the new state. The caller validated the value. SetStatus also clears,
+	// in the same step, the last audit (State.Audited): an audit is of the closed poll.
 	SetStatus(ctx context.Context, p *Poll, s Status) (State, error)
 	SetResults(ctx context.Context, p *Poll, v Visibility) (State, error)
 	SetDifficulty(ctx context.Context, p *Poll, d int) (State, error)
@@ -75,6 +76,9 @@ type States interface {
 	SetWithheld(ctx context.Context, p *Poll, n, before int, at int64) (State, error)
 	// SetCorrected sets when the revealed result was last corrected (State.Corrected).
 	SetCorrected(ctx context.Context, p *Poll, at int64) (State, error)
+	// SetAudited records, for every instance, that an audit ran on the closed poll at at (Unix
+	// milliseconds) and what it found (State.Audited, State.AuditConsistent).
+	SetAudited(ctx context.Context, p *Poll, at int64, consistent bool) (State, error)
 }
 
 // Snapshots reads a poll's counts.
@@ -82,8 +86,8 @@ type Snapshots interface {
 	// Snapshot reads the poll's state and counts at one moment; now is the time of reading (it
 	// dates the snapshot and places the rate window). Status in the snapshot is Effective at now.
 	Snapshot(ctx context.Context, p *Poll, now time.Time) (Snapshot, error)
-	// Turnout returns the ballots received (counted or held, not void: so that the public numbers
-	// never tell whether a ballot was held) per step (time.Minute or time.Hour) as a map from the
+	// Turnout returns the ballots received (counted, held or void: so that the public numbers
+	// never tell whether a ballot was held, nor how many were voided) per step (time.Minute or time.Hour) as a map from the
 	// step's start (Unix seconds, UTC) to a count; steps without ballots are absent.
 	Turnout(ctx context.Context, p *Poll, step time.Duration) (map[int64]int64, error)
 }
@@ -114,8 +118,9 @@ type Records interface {
 	// skipped, so that any number of instances may run it. It returns how many it released.
 	Release(ctx context.Context, p *Poll, receipts []string, at time.Time) (int, error)
 	// Review settles a held ballot in one atomic step: release moves it from the held tally into
-	// the tally and the ballot total; void takes it out of the held tally and out of the turnout
-	// buckets of its recording time (which count every ballot received, see Turnout). Either way the ballot's state changes and the log gets an entry
+	// the tally and the ballot total; void takes it out of the held tally and adds it to the void
+	// count (Snapshot.Void), so that the ballots received and the turnout, which count every
+	// ballot received, never move on a review. Either way the ballot's state changes and the log gets an entry
 	// (State released or void, At the time of review). ErrReceiptNotFound for an unknown
 	// receipt, ErrNotHeld for a ballot not awaiting review. Review returns the receipt as it is
 	// now.
@@ -275,7 +280,8 @@ const LogAdmin BallotState = "admin"
 
 // AdminAction is an organiser's or operator's change to a poll, as the log records it: Action names
 // what changed ("status", "results", "difficulty", "trusted", "untrusted", ...), Value is the new
-// value as text, Role who did it ("organiser", "operator" or "screen": a screen token).
+// value as text, Role who did it ("organiser", "operator", "auditor": an audit, or "screen": a
+// screen token).
 type AdminAction struct {
 	Action string
 	Value  string
@@ -286,9 +292,10 @@ type AdminAction struct {
 // ReleasedBy is LogEntry.By of an automatic release.
 const ReleasedBy = "system"
 
-// Received is the public number of ballots: every ballot recorded and not void, counted or held,
-// so that it never tells whether one ballot was held (the tally waits for review).
-func (s Snapshot) Received() int64 { return s.Ballots + s.Held }
+// Received is the public number of ballots: every ballot recorded, counted, held or void, so that
+// it never tells whether one ballot was held (the tally waits for review) nor how many were
+// voided (a review is sealed until the log opens; issue 21's follow-up).
+func (s Snapshot) Received() int64 { return s.Ballots + s.Held + s.Void }
 
 // Snapshot is the state and the counts of a poll at one moment, whoever may see which part of it.
 type Snapshot struct {
@@ -296,13 +303,14 @@ type Snapshot struct {
 	State State // Status is Effective at At
 	At    time.Time
 	// Ballots is the number of counted ballots; Held awaits review (Pending of them wait for the
-	// choice test).
+	// choice test); Void is the number of ballots voided by review.
 	Ballots int64
 	Held    int64
 	Pending int64
+	Void    int64
 	// Tally is counted choices per candidate id (every candidate present, zero included).
 	Tally map[string]int64
-	// Rate is ballots received (counted or held, not void) per minute over the last minute (a
+	// Rate is ballots received (counted, held or void, as Received) per minute over the last minute (a
 	// sliding estimate).
 	Rate float64
 	// Fraud holds the poll's fraud counters as of the last AddFraudCounts of every instance

@@ -32,6 +32,7 @@ type memPoll struct {
 	held     map[string]int64
 	ballots  int64
 	heldN    int64
+	voidN    int64 // ballots voided by review
 	buckets  map[time.Duration]map[int64]int64
 	log      []vote.LogEntry
 	pending  []string                   // held receipts awaiting review, oldest first
@@ -80,6 +81,7 @@ func (mp *memPoll) stateOf(p *vote.Poll) vote.State {
 	if mp.set["corrected"] {
 		s.Corrected = mp.state.Corrected
 	}
+	s.Audited, s.AuditConsistent = mp.state.Audited, mp.state.AuditConsistent
 	return s
 }
 
@@ -178,7 +180,7 @@ func (mp *memPoll) count(choices []string) {
 	}
 }
 
-// turnout adds n to the turnout buckets of at (every ballot received and not void).
+// turnout adds n to the turnout buckets of at (every ballot received, void ones included).
 func (mp *memPoll) turnout(at time.Time, n int64) {
 	for step, counts := range mp.buckets {
 		counts[at.Truncate(step).Unix()] += n
@@ -296,7 +298,7 @@ func (mp *memPoll) settle(receipt string, release bool, at time.Time, by string)
 		r.State = vote.BallotReleased
 		mp.count(r.Choices)
 	} else {
-		mp.turnout(r.RecordedAt, -1)
+		mp.voidN++ // the ballot stays received (Snapshot.Received, the turnout): a review is sealed
 	}
 	r.Counted = r.State.Counts()
 	mp.receipts[receipt] = r
@@ -352,7 +354,7 @@ func (m *Store) State(ctx context.Context, p *vote.Poll) (vote.State, error) {
 
 // SetStatus implements Store.
 func (m *Store) SetStatus(ctx context.Context, p *vote.Poll, st vote.Status) (vote.State, error) {
-	return m.setState(ctx, p, "status", func(s *vote.State) { s.Status = st })
+	return m.setState(ctx, p, "status", func(s *vote.State) { s.Status, s.Audited, s.AuditConsistent = st, 0, false })
 }
 
 // SetResults implements Store.
@@ -378,6 +380,11 @@ func (m *Store) SetWithheld(ctx context.Context, p *vote.Poll, n, before int, at
 	return m.setState(ctx, p, "withheld", func(s *vote.State) { s.Withheld, s.Before, s.StepAt = n, before, at })
 }
 
+// SetAudited implements Store.
+func (m *Store) SetAudited(ctx context.Context, p *vote.Poll, at int64, consistent bool) (vote.State, error) {
+	return m.setState(ctx, p, "audited", func(s *vote.State) { s.Audited, s.AuditConsistent = at, consistent })
+}
+
 // SetCorrected implements Store.
 func (m *Store) SetCorrected(ctx context.Context, p *vote.Poll, at int64) (vote.State, error) {
 	return m.setState(ctx, p, "corrected", func(s *vote.State) { s.Corrected = at })
@@ -391,7 +398,7 @@ func (m *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mp := m.poll(p)
-	s := vote.Snapshot{Poll: p.ID, State: mp.stateOf(p), At: now, Ballots: mp.ballots, Held: mp.heldN, Pending: int64(len(mp.waiting)),
+	s := vote.Snapshot{Poll: p.ID, State: mp.stateOf(p), At: now, Ballots: mp.ballots, Held: mp.heldN, Void: mp.voidN, Pending: int64(len(mp.waiting)),
 		Tally: make(map[string]int64, len(p.Candidates))}
 	s.State.Status = p.Effective(s.State.Status, now)
 	for _, c := range p.Candidates {

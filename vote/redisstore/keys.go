@@ -13,7 +13,7 @@ type pollKeys struct {
 	poll                                                     *vote.Poll
 	tag                                                      string
 	state, voters, receipts, tally, heldTally, ballots, held string
-	minutes, hours, log, pending, waiting, why               string
+	minutes, hours, log, pending, waiting, why, void         string
 
 	windows atomic.Pointer[sourceWindows] // the last source keys of the cast script
 }
@@ -33,7 +33,7 @@ func (s *Store) keysOf(p *vote.Poll) *pollKeys {
 		poll: p, tag: t, state: t + ":state", voters: t + ":voters", receipts: t + ":receipts",
 		tally: t + ":tally", heldTally: t + ":heldtally", ballots: t + ":ballots", held: t + ":held",
 		minutes: t + ":m", hours: t + ":h", log: t + ":log", pending: t + ":pending",
-		waiting: t + ":waiting", why: t + ":why",
+		waiting: t + ":waiting", why: t + ":why", void: t + ":void",
 	}
 	actual, _ := s.keys.LoadOrStore(p, k)
 	s.lastKeys.Store(actual.(*pollKeys))

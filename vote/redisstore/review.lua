@@ -5,12 +5,13 @@
 -- or the receipt's new record ("<ms>|<state>|<choices>").
 
 local receipts_key, tally_key, heldtally_key, ballots_key, held_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local minutes_key, hours_key, log_key = KEYS[6], KEYS[7], KEYS[8]
+local log_key = KEYS[8] -- KEYS[6] and KEYS[7] (the turnout) are not touched: a void stays received
 local pending_key = KEYS[9] -- held ballots awaiting review (sorted set)
 local waiting_key, why_key = KEYS[10], KEYS[11] -- the pending ones of them; why each is held
 -- the choice counters of the hour of reviewed_at and of the hour before (a kept ballot's choices
 -- are added to its hour's held ones, "!|<candidate>" and "!|")
 local choices_key, choices_prev_key = KEYS[12], KEYS[13]
+local void_key = KEYS[14] -- ballots voided by review
 -- action: "released", "void" or "keep" (off the pending list, still held); reviewed_at: Unix ms;
 -- by: who released ("" an organiser, "system"); only_pending: "1" settles pending ballots only;
 -- signal: added to a kept ballot's signals ("" none); then the receipts.
@@ -71,10 +72,8 @@ local function settle(receipt)
     end
     redis.call('INCR', ballots_key)
   else
-    -- the turnout counts every ballot received and not void
-    local secs = math.floor(tonumber(at) / 1000)
-    redis.call('HINCRBY', minutes_key, secs - secs % 60, -1)
-    redis.call('HINCRBY', hours_key, secs - secs % 3600, -1)
+    -- the ballot stays received (the turnout, the public count): a review is sealed
+    redis.call('INCR', void_key)
   end
   redis.call('ZREM', pending_key, receipt)
   redis.call('ZREM', waiting_key, receipt)

@@ -46,14 +46,15 @@ const (
 // Every key of poll P carries the hash tag {lv:P}, so a poll lives on one cluster node and a Cast
 // is one script there:
 //
-//	{lv:P}:state      hash   status, results, difficulty (a missing field reads as P's Initial)
+//	{lv:P}:state      hash   status, results, difficulty, ... (stateFields; a missing field reads as P's Initial)
 //	{lv:P}:voters     hash   voter|period -> receipt id
 //	{lv:P}:receipts   hash   receipt id -> "<recorded at, Unix ms>|counted or held|<choices a,b>"
 //	{lv:P}:tally      hash   candidate -> counted choices
 //	{lv:P}:heldtally  hash   candidate -> held choices
 //	{lv:P}:ballots    string counted ballots
 //	{lv:P}:held       string held ballots
-//	{lv:P}:m, :h      hash   minute / hour start (Unix seconds) -> ballots received (not void)
+//	{lv:P}:void       string ballots voided by review
+//	{lv:P}:m, :h      hash   minute / hour start (Unix seconds) -> ballots received (void included)
 //	{lv:P}:log        stream one entry per ballot: receipt, at (Unix ms), voter (the keyed hash),
 //	                         period, choices (a,b), state (counted or held)
 //	{lv:P}:pending    zset   held ballots awaiting review (score: recorded at, Unix ms)
@@ -197,7 +198,8 @@ func castReply(res string, b vote.Ballot) error {
 	return vote.Unavailable(fmt.Errorf("cast script answered %q", res))
 }
 
-var stateFields = []string{"status", "results", "difficulty", "hold_new_until", "withheld", "corrected", "before", "step_at"}
+var stateFields = []string{"status", "results", "difficulty", "hold_new_until", "withheld", "corrected", "before", "step_at",
+	"audited", "audit_consistent"}
 
 // parseState reads the reply to HMGET state stateFields; a missing field is p.Initial's.
 func parseState(p *vote.Poll, v []any) (vote.State, error) {
@@ -232,7 +234,8 @@ func parseState(p *vote.Poll, v []any) (vote.State, error) {
 		}
 		s.Withheld = n
 	}
-	for i, f := range []*int64{&s.Corrected, nil, &s.StepAt} {
+	var consistent int64
+	for i, f := range []*int64{&s.Corrected, nil, &s.StepAt, &s.Audited, &consistent} {
 		c, ok := v[5+i].(string)
 		if !ok {
 			continue
@@ -247,6 +250,7 @@ func parseState(p *vote.Poll, v []any) (vote.State, error) {
 			s.Before = int(n)
 		}
 	}
+	s.AuditConsistent = consistent == 1
 	return s, nil
 }
 
@@ -303,7 +307,7 @@ func (s *Store) SetHoldNew(ctx context.Context, p *vote.Poll, until time.Time) (
 
 // SetStatus implements Store.
 func (s *Store) SetStatus(ctx context.Context, p *vote.Poll, st vote.Status) (vote.State, error) {
-	return s.setState(ctx, p, "status", string(st))
+	return s.setState(ctx, p, "status", string(st), "audited", 0, "audit_consistent", 0)
 }
 
 // SetResults implements Store.
@@ -319,6 +323,15 @@ func (s *Store) SetDifficulty(ctx context.Context, p *vote.Poll, d int) (vote.St
 // SetWithheld implements Store.
 func (s *Store) SetWithheld(ctx context.Context, p *vote.Poll, n, before int, at int64) (vote.State, error) {
 	return s.setState(ctx, p, "withheld", n, "before", before, "step_at", at)
+}
+
+// SetAudited implements Store: the fields audited (Unix milliseconds) and audit_consistent (1 or 0).
+func (s *Store) SetAudited(ctx context.Context, p *vote.Poll, at int64, consistent bool) (vote.State, error) {
+	ok := 0
+	if consistent {
+		ok = 1
+	}
+	return s.setState(ctx, p, "audited", at, "audit_consistent", ok)
 }
 
 // SetCorrected implements Store.
@@ -339,7 +352,7 @@ func (s *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 	var fraud *redis.MapStringStringCmd
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		state = pipe.HMGet(ctx, k.state, stateFields...)
-		totals = pipe.MGet(ctx, k.ballots, k.held)
+		totals = pipe.MGet(ctx, k.ballots, k.held, k.void)
 		pending = pipe.ZCard(ctx, k.waiting)
 		tally = pipe.HMGet(ctx, k.tally, ids...)
 		buckets = pipe.HMGet(ctx, k.minutes, strconv.FormatInt(minute, 10), strconv.FormatInt(minute-60, 10))
@@ -364,14 +377,14 @@ func (s *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 			nums = append(nums, n)
 		}
 	}
-	if len(nums) != 2+len(ids)+2 {
-		return vote.Snapshot{}, vote.Unavailable(fmt.Errorf("poll %s: snapshot: %d numbers, want %d", p.ID, len(nums), 4+len(ids)))
+	if len(nums) != 3+len(ids)+2 {
+		return vote.Snapshot{}, vote.Unavailable(fmt.Errorf("poll %s: snapshot: %d numbers, want %d", p.ID, len(nums), 5+len(ids)))
 	}
-	snap.Ballots, snap.Held, snap.Pending = nums[0], nums[1], pending.Val()
+	snap.Ballots, snap.Held, snap.Void, snap.Pending = nums[0], nums[1], nums[2], pending.Val()
 	for i, id := range ids {
-		snap.Tally[id] = nums[2+i]
+		snap.Tally[id] = nums[3+i]
 	}
-	snap.Rate = vote.Rate(now, nums[2+len(ids)], nums[3+len(ids)])
+	snap.Rate = vote.Rate(now, nums[3+len(ids)], nums[4+len(ids)])
 	if snap.Fraud, err = parseFraudCounts(p, fraud.Val()); err != nil {
 		return vote.Snapshot{}, err
 	}
@@ -515,7 +528,7 @@ func (s *Store) review(ctx context.Context, p *vote.Poll, action string, at time
 	k := s.keysOf(p)
 	hour := at.Truncate(time.Hour).Unix()
 	keys := []string{k.receipts, k.tally, k.heldTally, k.ballots, k.held, k.minutes, k.hours, k.log, k.pending, k.waiting, k.why,
-		k.choices(hour), k.choices(hour - 3600)}
+		k.choices(hour), k.choices(hour - 3600), k.void}
 	only := "0"
 	if onlyPending {
 		only = "1"

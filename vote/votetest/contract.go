@@ -198,6 +198,15 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		if _, err := s.SetCorrected(ctx, p, 1700000000123); err != nil {
 			t.Fatal(err)
 		}
+		for _, consistent := range []bool{false, true} {
+			if st, err := s.SetAudited(ctx, p, 1700000000456, consistent); err != nil || st.Audited != 1700000000456 || st.AuditConsistent != consistent || st.Corrected != 1700000000123 {
+				t.Errorf("SetAudited(%v) = %+v, %v", consistent, st, err)
+			}
+		}
+		if got, _ := s.State(ctx, p); got.Audited != 1700000000456 || !got.AuditConsistent {
+			t.Errorf("State after SetAudited = %+v", got)
+		}
+		// A change of status clears the audit: it was of the poll as it was.
 		st, err := s.SetStatus(ctx, p, vote.StatusPaused)
 		if err != nil {
 			t.Fatal(err)
@@ -299,6 +308,7 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		if list, _ := s.Held(ctx, p, 2); len(list) != 2 {
 			t.Errorf("Held(limit 2) gave %d", len(list))
 		}
+		before, _ := s.Snapshot(ctx, p, at)
 		r, err := s.Review(ctx, p, held[1].Receipt, true, at.Add(time.Hour))
 		if err != nil || r.State != vote.BallotReleased || !r.Counted || fmt.Sprint(r.Choices) != "[b c]" {
 			t.Fatalf("release = %+v, %v", r, err)
@@ -316,14 +326,19 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 			t.Errorf("Review of an unknown receipt: %v", err)
 		}
 		snap, _ := s.Snapshot(ctx, p, at)
-		if snap.Ballots != 2 || snap.Held != 1 || fmt.Sprint(snap.Tally) != "map[a:1 b:1 c:1]" {
+		if snap.Ballots != 2 || snap.Held != 1 || snap.Void != 1 || fmt.Sprint(snap.Tally) != "map[a:1 b:1 c:1]" {
 			t.Errorf("after one release and one void: %+v", snap)
+		}
+		// No oracle: the public numbers (every ballot received, the rate) never move on a review,
+		// or they would tell how many ballots were voided while the log is sealed.
+		if before.Received() != 4 || snap.Received() != 4 || snap.Rate != before.Rate {
+			t.Errorf("received %d, rate %v before the reviews; %d, %v after: a review shows", before.Received(), before.Rate, snap.Received(), snap.Rate)
 		}
 		if list, _ := s.Held(ctx, p, 10); len(list) != 1 || list[0].ID != held[2].Receipt {
 			t.Errorf("Held after review = %+v", list)
 		}
-		if tt, _ := s.Turnout(ctx, p, time.Minute); tt[at.Truncate(time.Minute).Unix()] != 3 {
-			t.Errorf("turnout = %v: every ballot received counts at its recording time, the void one no more", tt)
+		if tt, _ := s.Turnout(ctx, p, time.Minute); tt[at.Truncate(time.Minute).Unix()] != 4 {
+			t.Errorf("turnout = %v: every ballot received counts at its recording time, the void one too", tt)
 		}
 		if r, _ := s.Receipt(ctx, p, held[0].Receipt); r.State != vote.BallotVoid {
 			t.Errorf("receipt of the void ballot = %+v", r)
