@@ -35,18 +35,20 @@ func (s *server) shareTags(c *fiber.Ctx, p *vote.Poll, lang, page string) (strin
 	cat := s.catalogue(lang)
 	title, desc := p.Title.In(lang, p.Languages[0]), p.Description.In(lang, p.Languages[0])
 	alt := strings.ReplaceAll(cat.Share["alt"], "{title}", title)
-	if st.Results == vote.ResultsRevealed {
-		alt = strings.ReplaceAll(cat.Share["alt_winner"], "{title}", title)
+	// The winner only once the stage has shown the whole result (the rule of winners), and the
+	// image's address says so, so that caches fetch the image with the winner then.
+	final := vote.Snapshot{State: st, At: s.now()}.PublicFinal()
+	if final {
 		if w, err := s.winners(c, p); err == nil && len(w) > 0 {
 			names := make([]string, len(w))
 			for i, c := range w {
 				names[i] = c.City.In(lang, p.Languages[0]) + " · " + c.Initiative.In(lang, p.Languages[0])
 			}
-			alt = strings.ReplaceAll(alt, "{winner}", strings.Join(names, "; "))
+			alt = strings.ReplaceAll(strings.ReplaceAll(cat.Share["alt_winner"], "{title}", title), "{winner}", strings.Join(names, "; "))
 		}
 	}
 	results := string(st.Results)
-	if st.Results == vote.ResultsRevealed && !st.Final() {
+	if st.Results == vote.ResultsRevealed && !final {
 		results = "revealing" // the stage has not shown the winner yet: no winner in the image
 	}
 	image := base + "/share/" + url.PathEscape(p.ID) + ".png" + q + "&results=" + results // a new image once the winner is shown

@@ -11,6 +11,7 @@ import (
 
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/ballotfile"
 	"github.com/livevote/livevote/vote/memstore"
 )
@@ -88,6 +89,16 @@ func TestSharePreview(t *testing.T) {
 
 	e.voter().mustVote("b")
 	e.mustAdmin("results", map[string]string{"results": "revealed"})
+	// A staged reveal has begun: the stage has not shown the winner, nor does the preview.
+	ballot = string(e.anonymous().get("/vote/share-test?lang=fr").Body)
+	if img, alt := meta(ballot, "og:image"), meta(ballot, "og:image:alt"); !strings.HasSuffix(img, "&amp;results=revealing") || strings.Contains(alt, "lauréat") {
+		t.Errorf("while the stage reveals, og:image is %q and its alt %q: no winner yet", img, alt)
+	}
+	if during, _ := image("fr"); !bytes.Equal(fr, during) {
+		t.Error("the image changed before the stage showed the winner")
+	}
+	e.mustAdmin("reveal", map[string]any{"withheld": 0})
+	e.Clock.Set(e.Clock.Now().Add(vote.StepGrace)) // the public sees the last step StepGrace after the stage
 	after, _ := image("fr")
 	if bytes.Equal(fr, after) {
 		t.Error("the image is the same after the reveal")
