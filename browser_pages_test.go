@@ -44,6 +44,7 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("live page", func(t *testing.T) { testLivePage(t, b) })
 	t.Run("screenshots of every page", func(t *testing.T) { testScreenshots(t, b) })
 	t.Run("the night at three sizes", func(t *testing.T) { testNight(t, b) })
+	t.Run("the small vote is final within 15 s of the close", func(t *testing.T) { testSmallVoteFinal(t, b) })
 }
 
 // startPages runs the program with the built-in ballot at a small proof-of-work difficulty.
