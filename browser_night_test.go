@@ -112,12 +112,14 @@ func testNight(t *testing.T, b *browser) {
 			if i == 0 || i == 3 || i == 4 {
 				screens[j].screenshot(fmt.Sprintf("night-3-step%d-%s.png", i+1, s.name), false)
 			}
+			expectLegible(t, screens[j], s.name, `#stage-note, #bars .b-sub, #bars .b-share, #count-label span, .s-head p, #status`)
 		}
 	}
 	for j, s := range nightSizes {
 		screens[j].waitTrue(`!document.getElementById('winner').hidden && document.querySelector('.w-one[data-id=xianning]') !== null`)
 		screens[j].expectText(`#w-kicker`, "获胜者 · The winner")
 		screens[j].screenshot("night-4-winner-"+s.name+".png", false)
+		expectLegible(t, screens[j], s.name, `#winner p, #winner span`)
 	}
 	livePage.waitTrue(`!document.getElementById('winner').hidden && document.getElementById('w-corrected').hidden`)
 	ballotPage := b.tab(t, phone, "en-US") // the ballot page leads with the result too
@@ -131,6 +133,7 @@ func testNight(t *testing.T, b *browser) {
 		screens[j].waitTrue(`document.querySelectorAll('#w-list .w-one').length === 2`)
 		screens[j].expectWhole("correction "+s.name, `#correction span, #winner p, #winner span`)
 		screens[j].screenshot("night-5-correction-"+s.name+".png", false)
+		expectLegible(t, screens[j], s.name, `#correction span, #winner p, #winner span`)
 	}
 	livePage.waitTrue(`!document.getElementById('w-corrected').hidden && /Corrected at .*(GMT\+8|CST)/.test(document.getElementById('w-corrected').textContent)`)
 	livePage.expectText(`#w-head`, "Tied for first place")
@@ -206,4 +209,14 @@ func testSmallVoteFinal(t *testing.T, b *browser) {
 	}
 	tab.screenshot("screen-checklist-small-vote-1024x768.png", false)
 	tab.checkAccessible("screen's checklist after a small vote")
+}
+
+// expectLegible fails the test for every visible element of sel whose text is under 2.5% of the
+// display's height (issue 22: read from the back of a hall at 4:3 and 720p too).
+func expectLegible(t *testing.T, tb *tab, size, sel string) {
+	t.Helper()
+	for _, small := range evaluate[[]string](tb, `[...document.querySelectorAll(`+"`"+sel+"`"+`)].filter((e) => e.checkVisibility() && e.textContent.trim() &&
+		parseFloat(getComputedStyle(e).fontSize) < 0.0245 * innerHeight).map((e) => e.textContent.trim().slice(0, 40) + ': ' + (parseFloat(getComputedStyle(e).fontSize) / innerHeight * 100).toFixed(1) + '%')`) {
+		t.Errorf("%s: %s of the height, want 2.5%% at least", size, small)
+	}
 }
