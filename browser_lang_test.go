@@ -81,7 +81,8 @@ func testBallotLanguages(t *testing.T, b *browser) {
 
 // testScreenLanguages covers the big screen in the two languages its ballot file names for it:
 // the built-in ballot with screen_languages [es, fr] shows its title, its labels and its status in
-// Spanish then French.
+// Spanish then French; so do the organiser's checklist (plurals by each language's rules), the
+// overlay, the staged reveal's note and a correction after the reveal.
 func testScreenLanguages(t *testing.T, b *browser) {
 	file := filepath.Join(t.TempDir(), "ballot.yaml")
 	yaml := strings.Replace(string(ballotfile.BuiltinYAML()), "screen_languages: [zh, en]", "screen_languages: [es, fr]", 1)
@@ -92,7 +93,7 @@ func testScreenLanguages(t *testing.T, b *browser) {
 		"LIVEVOTE_ADMIN_TOKEN": organiser, "LIVEVOTE_SECRET": "browser-test-secret", "LIVEVOTE_BALLOT": file,
 	})
 	tab := b.tab(t, bigScreen, "en-US")
-	tab.navigate(p.url + "/screen/" + builtinPoll)
+	tab.navigate(p.url + "/screen/" + builtinPoll + "#token=" + organiser)
 	tab.expectText(`#title-zh`, "La ciudad de su elección: 6.º Premio de Guangzhou a la Innovación Urbana")
 	tab.expectText(`#title-en`, "La ville de votre choix : 6e Prix de Guangzhou pour l'innovation urbaine")
 	tab.expectText(`[data-s=ballots_received]`, "papeletas recibidas bulletins reçus")
@@ -100,4 +101,36 @@ func testScreenLanguages(t *testing.T, b *browser) {
 	adminPost(t, p.url, "status", `{"status":"paused"}`)
 	tab.expectText(`#status`, "Votación en pausa · Vote suspendu")
 	tab.checkAccessible("screen in Spanish and French")
+
+	adminPost(t, p.url, "status", `{"status":"open"}`)
+	castVote(t, p.url, "xianning")
+	setDifficulty(t, p.url, 0)
+	held := castHeldVote(t, p.url, "kazan")
+	tab.expectText(`#count`, "2")
+	tab.keys("h")
+	tab.waitTrue(`document.getElementById('org').textContent.includes('Espacio/→ siguiente') && document.getElementById('org').textContent.includes('Espace/→ suivant')`)
+	tab.keys("r")
+	tab.waitTrue(`document.getElementById('check').open`)
+	tab.expectText(`#check-title`, "Antes del anuncio · Avant l’annonce")
+	list := tab.text(`#check-list`)
+	for _, want := range []string{"2 papeletas recibidas · bulletins reçus", "1 papeleta contada · bulletin compté", "1 retenida para revisión · retenu pour examen",
+		"Auditoría desde el cierre: no realizada · Audit depuis la clôture : non lancé"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("the checklist has no %q: %q", want, list)
+		}
+	}
+	if shown := tab.text(`#check`); strings.Contains(shown, "held") || strings.Contains(shown, "暂扣") || strings.Contains(shown, "Reveal") {
+		t.Errorf("the checklist speaks English or Chinese on a Spanish and French screen: %q", shown)
+	}
+	tab.click(`#check-confirm`)
+	tab.click(`#check-go`)
+	tab.waitTrue(`document.getElementById('stage-note').textContent === 'faltan 2 puestos por revelar · encore 2 places à dévoiler'`)
+	tab.waitTrue(`document.getElementById('org').textContent.startsWith('Anuncio iniciado')`)
+	tab.keys(" ")
+	tab.waitTrue(`document.getElementById('stage-note').textContent === 'falta 1 puesto por revelar · encore 1 place à dévoiler'`)
+	tab.keys(" ")
+	tab.waitTrue(`document.getElementById('stage-note').hidden`)
+	adminPost(t, p.url, "held/"+held, `{"action":"release"}`)
+	tab.waitTrue(`!document.getElementById('correction').hidden && /^Corregido a las .*: el resultado cambió después del anuncio · Corrigé à .* : le résultat a changé après l’annonce$/.test(document.getElementById('correction').textContent)`)
+	tab.checkAccessible("screen in Spanish and French, corrected")
 }

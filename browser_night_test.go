@@ -2,11 +2,20 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp/kb"
+	"github.com/livevote/livevote/internal/apiclient"
+	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/server/servertest"
+	"github.com/livevote/livevote/vote"
+	"github.com/livevote/livevote/vote/memstore"
+	"github.com/livevote/livevote/vote/votetest"
 )
 
 // screen720 is a 720p projector.
@@ -103,12 +112,14 @@ func testNight(t *testing.T, b *browser) {
 			if i == 0 || i == 3 || i == 4 {
 				screens[j].screenshot(fmt.Sprintf("night-3-step%d-%s.png", i+1, s.name), false)
 			}
+			expectLegible(t, screens[j], s.name, `#stage-note, #bars .b-sub, #bars .b-share, #count-label span, .s-head p, #status`)
 		}
 	}
 	for j, s := range nightSizes {
 		screens[j].waitTrue(`!document.getElementById('winner').hidden && document.querySelector('.w-one[data-id=xianning]') !== null`)
 		screens[j].expectText(`#w-kicker`, "获胜者 · The winner")
 		screens[j].screenshot("night-4-winner-"+s.name+".png", false)
+		expectLegible(t, screens[j], s.name, `#winner p, #winner span`)
 	}
 	livePage.waitTrue(`!document.getElementById('winner').hidden && document.getElementById('w-corrected').hidden`)
 	ballotPage := b.tab(t, phone, "en-US") // the ballot page leads with the result too
@@ -122,6 +133,7 @@ func testNight(t *testing.T, b *browser) {
 		screens[j].waitTrue(`document.querySelectorAll('#w-list .w-one').length === 2`)
 		screens[j].expectWhole("correction "+s.name, `#correction span, #winner p, #winner span`)
 		screens[j].screenshot("night-5-correction-"+s.name+".png", false)
+		expectLegible(t, screens[j], s.name, `#correction span, #winner p, #winner span`)
 	}
 	livePage.waitTrue(`!document.getElementById('w-corrected').hidden && /Corrected at .*(GMT\+8|CST)/.test(document.getElementById('w-corrected').textContent)`)
 	livePage.expectText(`#w-head`, "Tied for first place")
@@ -130,4 +142,81 @@ func testNight(t *testing.T, b *browser) {
 	ballotPage.checkAccessible("ballot page with a corrected result")
 	livePage.screenshot("night-5-correction-live.png", true)
 	livePage.checkAccessible("live page with a correction")
+}
+
+// testSmallVoteFinal is issue 22's small vote: 30 phones in the hall behind one address (a
+// trusted proxy sends it in X-Forwarded-For) and 30 people at home, each on a network of their
+// own, all honest; the organiser closes. The big screen shows the 60 ballots received, and within
+// 15 s of the close its checklist (R, signed in) says all 60 are counted, none pending, none held:
+// the close's last pass judged the hall's pending ballots against the whole poll.
+func testSmallVoteFinal(t *testing.T, b *browser) {
+	poll := votetest.Poll(t, "fraud: {}")
+	url := servertest.Start(t, server.Config{
+		Polls: []*vote.Poll{poll}, Store: memstore.New(), Secret: []byte("browser-test-secret"),
+		AdminToken: organiser, TrustedProxies: []string{"127.0.0.1"},
+	}).URL
+	from := func(ip string) apiclient.Options {
+		h := phoneHeaders.Clone()
+		h.Set("X-Forwarded-For", ip)
+		return apiclient.Options{Header: h}
+	}
+	tab := b.tab(t, screen43, "en-US")
+	tab.navigate(url + "/screen/" + poll.ID + "#token=" + organiser)
+	tab.waitTrue(`!document.getElementById('rate-box').hidden`)
+	for i := range 30 {
+		if _, err := newClient(t, url, from(fmt.Sprintf("198.%d.0.7", 100+i))).Cast(t.Context(), poll.ID, string(rune('a'+i%3))); err != nil {
+			t.Fatalf("vote from home: %v", err)
+		}
+		if _, err := newClient(t, url, from("203.0.113.77")).Cast(t.Context(), poll.ID, string(rune('a'+(i+1)%3))); err != nil {
+			t.Fatalf("vote from the hall: %v", err)
+		}
+	}
+	if r := getJSON(t, url+"/api/v1/polls/"+poll.ID+"/results", organiser); r["counted"] == 60.0 {
+		t.Fatalf("before the close: %v; want the hall's ballots pending (else this test shows nothing)", r)
+	}
+	res, err := newClient(t, url, apiclient.Options{}).Do(t.Context(), "POST", "/api/v1/admin/polls/"+poll.ID+"/status", []byte(`{"status":"closed"}`),
+		http.Header{"Authorization": {"Bearer " + organiser}})
+	if err != nil || res.Status != http.StatusOK {
+		t.Fatalf("close: %v %v", res, err)
+	}
+	closed := time.Now()
+	tab.expectText(`#count`, "60")
+	tab.expectText(`#count-label`, "ballots received 已收到选票") // the test poll's screen languages: en, zh
+	tab.waitTrue(`document.getElementById('status').textContent === 'Voting closed · 投票已结束'`)
+	want := []string{"60 ballots received · 已收到选票", "60 ballots counted · 已计票", "0 held for review · 暂扣待审核", "0 pending (choice test) · 等待检验"}
+	for {
+		tab.keys("r")
+		tab.waitTrue(`document.getElementById('check').open`)
+		list := tab.text(`#check-list`)
+		missing := []string{}
+		for _, w := range want {
+			if !strings.Contains(list, w) {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		if time.Since(closed) > 15*time.Second {
+			t.Fatalf("15 s after the close the checklist says %q; want %q", list, missing)
+		}
+		tab.keys(kb.Escape)
+		tab.waitTrue(`!document.getElementById('check').open`)
+		time.Sleep(500 * time.Millisecond)
+	}
+	if evaluate[bool](tab, `document.getElementById('check-confirm-row').hidden && !document.getElementById('check-go').disabled`) != true {
+		t.Errorf("with every ballot counted the checklist still asks for a confirmation")
+	}
+	tab.screenshot("screen-checklist-small-vote-1024x768.png", false)
+	tab.checkAccessible("screen's checklist after a small vote")
+}
+
+// expectLegible fails the test for every visible element of sel whose text is under 2.5% of the
+// display's height (issue 22: read from the back of a hall at 4:3 and 720p too).
+func expectLegible(t *testing.T, tb *tab, size, sel string) {
+	t.Helper()
+	for _, small := range evaluate[[]string](tb, `[...document.querySelectorAll(`+"`"+sel+"`"+`)].filter((e) => e.checkVisibility() && e.textContent.trim() &&
+		parseFloat(getComputedStyle(e).fontSize) < 0.0245 * innerHeight).map((e) => e.textContent.trim().slice(0, 40) + ': ' + (parseFloat(getComputedStyle(e).fontSize) / innerHeight * 100).toFixed(1) + '%')`) {
+		t.Errorf("%s: %s of the height, want 2.5%% at least", size, small)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ var (
 func TestBrowserPages(t *testing.T) {
 	b := newBrowser(t)
 	os.MkdirAll(screenshotDir, 0o755)
-	t.Run("screen names whole at 16:9 and 4:3", func(t *testing.T) { testScreenNamesWhole(t, b) })
+	t.Run("screen names whole at 16:9, 720p and 4:3", func(t *testing.T) { testScreenNamesWhole(t, b) })
 	t.Run("screen shows nothing for the operator", func(t *testing.T) { testScreenOperator(t, b) })
 	t.Run("screen reveals from live at once; ties; final wording", func(t *testing.T) { testScreenRevealFromLive(t, b) })
 	t.Run("screen wears the poll's branding", func(t *testing.T) { testScreenBranding(t, b) })
@@ -44,6 +45,7 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("live page", func(t *testing.T) { testLivePage(t, b) })
 	t.Run("screenshots of every page", func(t *testing.T) { testScreenshots(t, b) })
 	t.Run("the night at three sizes", func(t *testing.T) { testNight(t, b) })
+	t.Run("the small vote is final within 15 s of the close", func(t *testing.T) { testSmallVoteFinal(t, b) })
 }
 
 // startPages runs the program with the built-in ballot at a small proof-of-work difficulty.
@@ -149,7 +151,7 @@ func testScreenNamesWhole(t *testing.T, b *browser) {
 	for _, vp := range []struct {
 		name string
 		vp   viewport
-	}{{"1920", bigScreen}, {"1024", screen43}} {
+	}{{"1920", bigScreen}, {"1280", screen720}, {"1024", screen43}} {
 		tab := b.tab(t, vp.vp, "en-US")
 		tab.navigate(p.url + "/screen/" + builtinPoll)
 		tab.waitTrue(`document.querySelectorAll('#bars li').length === 15`)
@@ -166,11 +168,12 @@ func testScreenNamesWhole(t *testing.T, b *browser) {
 		if vp.name == "1920" && (sizes[0] < 36 || sizes[1] < 40) {
 			t.Errorf("screen %s: names %.0f px, counts %.0f px at 1080 px high", vp.name, sizes[0], sizes[1])
 		}
-		// The whole display, 4:3 included; the initiatives at least 2.5% of its height on 16:9
-		// (1.9% on 4:3, where two columns of 8 rows leave no more).
-		fill := evaluate[[]float64](tab, `[document.getElementById('stage').getBoundingClientRect().height / innerHeight, parseFloat(getComputedStyle(document.querySelector('#bars .b-sub')).fontSize) / innerHeight]`)
-		if least := map[string]float64{"1920": 0.025, "1024": 0.019}[vp.name]; fill[0] < 0.999 || fill[1] < least-0.0005 {
-			t.Errorf("screen %s: the stage is %.0f%% of the height, the initiatives %.1f%% (want %.1f%%)", vp.name, fill[0]*100, fill[1]*100, least*100)
+		// The whole display, 4:3 and 720p included; the secondary text (the initiatives, the
+		// shares, the count's label, the title's second line) at least 2.5% of its height.
+		fill := evaluate[[]float64](tab, `[document.getElementById('stage').getBoundingClientRect().height / innerHeight,
+			...['#bars .b-sub', '#bars .b-share', '#count-label', '.s-head p'].map((q) => parseFloat(getComputedStyle(document.querySelector(q)).fontSize) / innerHeight)]`)
+		if fill[0] < 0.999 || slices.Min(fill[1:]) < 0.025-0.0005 {
+			t.Errorf("screen %s: the stage is %.0f%% of the height, the secondary text %.1f%% (want 2.5%%): %v", vp.name, fill[0]*100, slices.Min(fill[1:])*100, fill[1:])
 		}
 		tab.checkAccessible("big screen with live results " + vp.name)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,5 +249,56 @@ func TestChecklistAudit(t *testing.T) {
 		e.mustAdmin("status", map[string]any{"status": "open"})
 		e.mustAdmin("status", map[string]any{"status": "closed"})
 		noAudit("after reopening and closing again")
+	})
+}
+
+// TestCorrectionBySettle: a ballot still pending when the result became a statement, released
+// afterwards by the choice test's last pass at the close (issue 22's small vote: the hall's
+// phones behind one address), changes the result on stage: a correction, as a review's is, with
+// its time in the results and a "correction" entry in the log whose role is "system".
+func TestCorrectionBySettle(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) vote.Store) {
+		const venue = "203.0.113.77"
+		e := newEnv(t, newStore(t), []string{"fraud: {}"}, withProxy())
+		for i := range 30 {
+			home := e.phone(ownLine(i))
+			if r := home.send(home.open(), page, string(rune('a'+i%3))); r.Status != 201 {
+				t.Fatalf("vote from home = %d %s", r.Status, r.Body)
+			}
+			hall := e.phone(venue)
+			if r := hall.send(hall.open(), page, string(rune('a'+(i+1)%3))); r.Status != 201 {
+				t.Fatalf("vote from the hall = %d %s", r.Status, r.Body)
+			}
+		}
+		list := e.adminGet("/checklist").JSON(t)
+		if list["pending"] == 0.0 {
+			t.Fatalf("checklist before the reveal = %v; want the hall's ballots pending", list)
+		}
+		e.mustAdmin("results", map[string]any{"results": "revealed", "confirm": true})
+		e.Clock.Set(time.Now()) // the hub reads on the real clock: the step too
+		e.mustAdmin("reveal", map[string]any{"withheld": 0})
+		e.Clock.Set(time.Now().Add(vote.StepGrace))
+		if res := e.results(); res["withheld"] != 0.0 || res["corrected_at"] != nil {
+			t.Fatalf("after the last step: %v; want everything shown, uncorrected", res)
+		}
+		e.mustAdmin("status", map[string]any{"status": "closed"}) // the last pass releases the hall's ballots
+		deadline := time.Now().Add(15 * time.Second)
+		res := e.results("Authorization", "Bearer "+adminToken)
+		for res["corrected_at"] == nil && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+			res = e.results("Authorization", "Bearer "+adminToken)
+		}
+		if res["corrected_at"] == nil || res["counted"] != 60.0 {
+			t.Fatalf("15 s after the close: %v; want all 60 counted and the result corrected", res)
+		}
+		var corrections []vote.LogEntry
+		for _, l := range e.logEntries() {
+			if l.State == vote.LogAdmin && l.Action == "correction" {
+				corrections = append(corrections, l)
+			}
+		}
+		if len(corrections) == 0 || corrections[len(corrections)-1].Role != vote.ReleasedBy || !strings.Contains(corrections[len(corrections)-1].Value, `"counted":60`) {
+			t.Errorf("log corrections = %+v; want the last by %q with 60 counted", corrections, vote.ReleasedBy)
+		}
 	})
 }

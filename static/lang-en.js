@@ -199,7 +199,51 @@ export default {
     "n_votes_of": {
       "one": "{n} vote of {total} counted",
       "other": "{n} votes of {total} counted"
-    }
+    },
+    "places_to_come": {
+      "one": "{n} place to come",
+      "other": "{n} places to come"
+    },
+    "corrected": "Corrected at {time}: the result changed after the reveal",
+    "rehearsal": "Rehearsal · made-up numbers",
+    "log_entries": {
+      "one": "public log: {n} entry",
+      "other": "public log: {n} entries"
+    },
+    "qr_label": "QR code: {url}",
+    "check_title": "Before the reveal",
+    "c_received": {
+      "one": "ballot received",
+      "other": "ballots received"
+    },
+    "c_counted": {
+      "one": "ballot counted",
+      "other": "ballots counted"
+    },
+    "c_held": "held for review",
+    "c_pending": "pending (choice test)",
+    "c_void": "void",
+    "c_tied": "tied for first place",
+    "c_audit_none": "Audit since the close: not run",
+    "c_audit_ok": "Audit since the close: yes ({time})",
+    "c_audit_diff": "Audit since the close: differences found ({time})",
+    "c_confirm": "Reveal without the held and pending ballots",
+    "reveal": "Reveal",
+    "cancel": "Cancel",
+    "ok": "OK",
+    "login_title": "Organiser token",
+    "login_token": "Token",
+    "h_keys": "Organiser: R checklist, reveal · Space/→ next · ← back · P pause · H hide",
+    "h_sign_in": "Sign in (O) to drive the reveal",
+    "h_no_back": "No place to take back",
+    "h_bad_token": "Token not accepted",
+    "h_step_failed": "Step failed: {code}",
+    "h_check_failed": "Checklist failed: {code}",
+    "h_reveal_failed": "Reveal failed: {code}",
+    "h_paused": "Paused (P to resume)",
+    "h_resumed": "Resumed",
+    "h_signed_in": "Organiser signed in",
+    "h_reveal_started": "Reveal started: Space shows the next place"
   },
   "share": {
     "scan": "Scan to vote",

@@ -205,7 +205,63 @@ export default {
       "one": "{n} voto de {total} contados",
       "many": "{n} de votos de {total} contados",
       "other": "{n} votos de {total} contados"
-    }
+    },
+    "places_to_come": {
+      "one": "falta {n} puesto por revelar",
+      "many": "faltan {n} de puestos por revelar",
+      "other": "faltan {n} puestos por revelar"
+    },
+    "corrected": "Corregido a las {time}: el resultado cambió después del anuncio",
+    "rehearsal": "Ensayo · cifras inventadas",
+    "log_entries": {
+      "one": "registro público: {n} entrada",
+      "many": "registro público: {n} de entradas",
+      "other": "registro público: {n} entradas"
+    },
+    "qr_label": "Código QR: {url}",
+    "check_title": "Antes del anuncio",
+    "c_received": {
+      "one": "papeleta recibida",
+      "many": "de papeletas recibidas",
+      "other": "papeletas recibidas"
+    },
+    "c_counted": {
+      "one": "papeleta contada",
+      "many": "de papeletas contadas",
+      "other": "papeletas contadas"
+    },
+    "c_held": {
+      "one": "retenida para revisión",
+      "many": "retenidas para revisión",
+      "other": "retenidas para revisión"
+    },
+    "c_pending": "pendientes (prueba de elecciones)",
+    "c_void": {
+      "one": "anulada",
+      "many": "anuladas",
+      "other": "anuladas"
+    },
+    "c_tied": "empatados en el primer lugar",
+    "c_audit_none": "Auditoría desde el cierre: no realizada",
+    "c_audit_ok": "Auditoría desde el cierre: sí ({time})",
+    "c_audit_diff": "Auditoría desde el cierre: diferencias encontradas ({time})",
+    "c_confirm": "Anunciar sin las papeletas retenidas y pendientes",
+    "reveal": "Anunciar",
+    "cancel": "Cancelar",
+    "ok": "Aceptar",
+    "login_title": "Token del organizador",
+    "login_token": "Token",
+    "h_keys": "Organizador: R comprobación, anuncio · Espacio/→ siguiente · ← atrás · P pausa · H ocultar",
+    "h_sign_in": "Inicie sesión (O) para dirigir el anuncio",
+    "h_no_back": "Ningún puesto que retirar",
+    "h_bad_token": "Token no aceptado",
+    "h_step_failed": "Paso fallido: {code}",
+    "h_check_failed": "Comprobación fallida: {code}",
+    "h_reveal_failed": "Anuncio fallido: {code}",
+    "h_paused": "En pausa (P para reanudar)",
+    "h_resumed": "Reanudado",
+    "h_signed_in": "Organizador conectado",
+    "h_reveal_started": "Anuncio iniciado: Espacio muestra el siguiente puesto"
   },
   "share": {
     "scan": "Escanee para votar",

@@ -205,7 +205,63 @@ export default {
       "one": "{n} voix sur {total} comptées",
       "many": "{n} de voix sur {total} comptées",
       "other": "{n} voix sur {total} comptées"
-    }
+    },
+    "places_to_come": {
+      "one": "encore {n} place à dévoiler",
+      "many": "encore {n} de places à dévoiler",
+      "other": "encore {n} places à dévoiler"
+    },
+    "corrected": "Corrigé à {time} : le résultat a changé après l’annonce",
+    "rehearsal": "Répétition · chiffres fictifs",
+    "log_entries": {
+      "one": "journal public : {n} entrée",
+      "many": "journal public : {n} d’entrées",
+      "other": "journal public : {n} entrées"
+    },
+    "qr_label": "Code QR : {url}",
+    "check_title": "Avant l’annonce",
+    "c_received": {
+      "one": "bulletin reçu",
+      "many": "de bulletins reçus",
+      "other": "bulletins reçus"
+    },
+    "c_counted": {
+      "one": "bulletin compté",
+      "many": "de bulletins comptés",
+      "other": "bulletins comptés"
+    },
+    "c_held": {
+      "one": "retenu pour examen",
+      "many": "retenus pour examen",
+      "other": "retenus pour examen"
+    },
+    "c_pending": "en attente (test des choix)",
+    "c_void": {
+      "one": "annulé",
+      "many": "annulés",
+      "other": "annulés"
+    },
+    "c_tied": "ex æquo à la première place",
+    "c_audit_none": "Audit depuis la clôture : non lancé",
+    "c_audit_ok": "Audit depuis la clôture : oui ({time})",
+    "c_audit_diff": "Audit depuis la clôture : différences trouvées ({time})",
+    "c_confirm": "Annoncer sans les bulletins retenus et en attente",
+    "reveal": "Annoncer",
+    "cancel": "Annuler",
+    "ok": "OK",
+    "login_title": "Jeton de l’organisateur",
+    "login_token": "Jeton",
+    "h_keys": "Organisateur : R vérification, annonce · Espace/→ suivant · ← retour · P pause · H masquer",
+    "h_sign_in": "Connectez-vous (O) pour mener l’annonce",
+    "h_no_back": "Aucune place à retirer",
+    "h_bad_token": "Jeton refusé",
+    "h_step_failed": "Étape impossible : {code}",
+    "h_check_failed": "Vérification impossible : {code}",
+    "h_reveal_failed": "Annonce impossible : {code}",
+    "h_paused": "En pause (P pour reprendre)",
+    "h_resumed": "Reprise",
+    "h_signed_in": "Organisateur connecté",
+    "h_reveal_started": "Annonce lancée : Espace montre la place suivante"
   },
   "share": {
     "scan": "Scannez pour voter",

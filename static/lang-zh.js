@@ -191,7 +191,47 @@ export default {
     },
     "n_votes_of": {
       "other": "{n} 票，共计 {total} 票"
-    }
+    },
+    "places_to_come": {
+      "other": "还有 {n} 个名次待揭晓"
+    },
+    "corrected": "更正 {time}：揭晓后结果有变动",
+    "rehearsal": "彩排 · 示例数据",
+    "log_entries": {
+      "other": "公开日志 {n} 条"
+    },
+    "qr_label": "二维码：{url}",
+    "check_title": "揭晓前检查",
+    "c_received": {
+      "other": "已收到选票"
+    },
+    "c_counted": {
+      "other": "已计票"
+    },
+    "c_held": "暂扣待审核",
+    "c_pending": "等待检验",
+    "c_void": "已作废",
+    "c_tied": "并列第一",
+    "c_audit_none": "截止后审计：未运行",
+    "c_audit_ok": "截止后审计：已运行（{time}）",
+    "c_audit_diff": "截止后审计：发现差异（{time}）",
+    "c_confirm": "不计入暂扣和待检验的选票，仍然揭晓",
+    "reveal": "揭晓",
+    "cancel": "取消",
+    "ok": "确定",
+    "login_title": "组织者令牌",
+    "login_token": "令牌",
+    "h_keys": "组织者：R 检查、揭晓 · 空格/→ 下一个 · ← 返回 · P 暂停 · H 隐藏",
+    "h_sign_in": "需要令牌（按 O 登录）",
+    "h_no_back": "没有更多名次",
+    "h_bad_token": "令牌无效",
+    "h_step_failed": "未能切换：{code}",
+    "h_check_failed": "未能读取清单：{code}",
+    "h_reveal_failed": "未能揭晓：{code}",
+    "h_paused": "已暂停（按 P 继续）",
+    "h_resumed": "继续",
+    "h_signed_in": "组织者已登录",
+    "h_reveal_started": "揭晓开始：按空格键逐个揭晓"
   },
   "share": {
     "scan": "扫码投票",

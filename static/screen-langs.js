@@ -6,7 +6,8 @@ import { catalogue, el } from './common.js';
 // screenLanguages loads the catalogues of tags and returns what the screen writes with them:
 // one(i, key, vars) the sentence in the i-th language (a sentence in forms chosen for vars.n, by
 // that language's rules), both(key, sep) every language's joined by sep, text(i, o) a ballot text
-// in the i-th language, spans(key) one <span lang> per language, and locales.
+// in the i-th language, spans(key, vars, sep) one <span lang> per language (separated by sep, a
+// space unless given), and locales.
 export async function screenLanguages(tags) {
   const cats = await Promise.all(tags.map(catalogue));
   const en = await catalogue('en');
@@ -26,6 +27,6 @@ export async function screenLanguages(tags) {
     one,
     both: (key, sep = ' · ', vars) => cats.map((c, i) => one(i, key, vars)).join(sep),
     text: (i, o) => (o && tags[i] ? o[tags[i]] || '' : ''),
-    spans: (key) => cats.flatMap((c, i) => [i ? ' ' : null, el('span', { lang: c.locale }, one(i, key))]).filter((x) => x !== null),
+    spans: (key, vars, sep = ' ') => cats.flatMap((c, i) => [i ? sep : null, el('span', { lang: c.locale }, one(i, key, vars))]).filter((x) => x !== null),
   };
 }

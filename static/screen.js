@@ -140,7 +140,7 @@ function show(m) {
   const staged = w > 0;
   $('stage-note').hidden = !staged;
   if (staged) {
-    $('stage-note').textContent = `还有 ${num(w)} 个名次待揭晓 · ${num(w)} ${w === 1 ? 'place' : 'places'} to come`;
+    $('stage-note').replaceChildren(...L.spans('places_to_come', { n: w }, ' · '));
     hideWinner();
     winner.seen = false;
     $('bars').classList.remove('final');
@@ -164,9 +164,8 @@ function showCorrection(m) {
   const at = m.results === 'revealed' && m.corrected_at;
   $('correction').hidden = !at;
   if (!at) return;
-  const hm = clock(at, 'zh-CN');
-  $('correction').replaceChildren(el('span', { lang: 'zh-CN' }, `更正 ${hm}：揭晓后结果有变动`), ' · ',
-    el('span', { lang: 'en' }, `Corrected at ${clock(at, 'en-GB')}: the result changed after the reveal`));
+  $('correction').replaceChildren(...L.tags.flatMap((tag, i) => [i ? ' · ' : null,
+    el('span', { lang: L.locales[i] }, L.one(i, 'corrected', { time: clock(at, L.locales[i]) }))]).filter((x) => x !== null));
 }
 // clock is the time of an RFC 3339 instant in the poll's time zone (and its date, with day),
 // then the zone's name.
@@ -250,12 +249,12 @@ function back() {
   if (last && last.results === 'revealed') step(withheldOf(last) + 1);
 }
 async function step(withheld) {
-  if (!token) return hint('需要令牌 · Sign in (O) to drive the reveal');
+  if (!token) return hint('h_sign_in');
   const res = await api(`/api/v1/admin/polls/${encodeURIComponent(pollId)}/reveal`, { method: 'POST', body: { withheld }, token });
-  if (!res.ok) return hint(res.code === 'invalid_request' ? '没有更多名次 · No place to take back' : res.code === 'unauthorized' ? '令牌无效 · Token not accepted' : '未能切换 · Step failed: ' + res.code);
+  if (!res.ok) return hint(res.code === 'invalid_request' ? 'h_no_back' : res.code === 'unauthorized' ? 'h_bad_token' : 'h_step_failed', { code: res.code });
   sent = { withheld, until: Date.now() + 2000 };
   show({ ...last, ...res.data });
-  hint(`还剩 ${withheld} · ${withheld} to come`);
+  hint('places_to_come', { n: withheld });
 }
 
 // Rehearsal (/screen/{poll}?rehearsal): the whole night on made-up numbers, in this browser only.
@@ -290,18 +289,20 @@ function rehearse(withheld) {
 // the same confirmation).
 async function checklist() {
   const res = await api(`/api/v1/admin/polls/${encodeURIComponent(pollId)}/checklist`, { token });
-  if (!res.ok) return hint(res.code === 'unauthorized' ? '令牌无效 · Token not accepted' : '未能读取清单 · Checklist failed: ' + res.code);
+  if (!res.ok) return hint(res.code === 'unauthorized' ? 'h_bad_token' : 'h_check_failed', { code: res.code });
   const c = res.data;
-  const row = (zh, en, n, bad) => el('li', { class: bad ? 'c-warn' : '' }, el('span', { class: 'c-n' }, num(n)), ' ', el('span', { lang: 'zh-CN' }, zh), ' · ', el('span', { lang: 'en' }, en));
+  // Each row: the figure, then its label in the screen's languages (in the forms for the figure).
+  const row = (key, n, bad) => el('li', { class: bad ? 'c-warn' : '' }, el('span', { class: 'c-n' }, num(n)), ' ', ...L.spans(key, { n }, ' · '));
+  const tieBreak = c.tie_break && L.tags.map((tag, i) => L.text(i, c.tie_break));
   $('check-list').replaceChildren(
-    row('已收到选票', 'ballots received', c.received),
-    row('已计票', c.counted === 1 ? 'ballot counted' : 'ballots counted', c.counted),
-    row('暂扣待审核', 'held for review', c.held, c.held > 0),
-    row('等待检验', 'pending (choice test)', c.pending, c.pending > 0),
-    row('已作废', 'void', c.void),
+    row('c_received', c.received),
+    row('c_counted', c.counted),
+    row('c_held', c.held, c.held > 0),
+    row('c_pending', c.pending, c.pending > 0),
+    row('c_void', c.void),
     auditRow(c),
-    row('并列第一', 'tied for first place', c.tied_first, c.tied_first > 1),
-    ...(c.tie_break ? [el('li', {}, el('span', { lang: 'zh-CN' }, c.tie_break.zh), ' · ', el('span', { lang: 'en' }, c.tie_break.en))] : []));
+    row('c_tied', c.tied_first, c.tied_first > 1),
+    ...(tieBreak ? [el('li', {}, ...L.tags.flatMap((tag, i) => [i ? ' · ' : null, el('span', { lang: L.locales[i] }, tieBreak[i])]).filter((x) => x !== null))] : []));
   $('check-confirm-row').hidden = !c.confirm_needed;
   $('check-confirm').checked = false;
   $('check-go').disabled = c.confirm_needed;
@@ -310,10 +311,10 @@ async function checklist() {
 }
 // auditRow is the checklist's line on the audit since the close: when it ran and what it found.
 function auditRow(c) {
-  const at = c.audited_at && new Date(c.audited_at).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit' });
-  const [zh, en] = !at ? ['未运行', 'not run'] : c.audit_consistent ? [`已运行（${at}）`, `yes (${at})`] : [`发现差异（${at}）`, `differences found (${at})`];
+  const at = c.audited_at;
+  const key = !at ? 'c_audit_none' : c.audit_consistent ? 'c_audit_ok' : 'c_audit_diff';
   return el('li', { class: at && c.audit_consistent ? '' : 'c-warn' }, el('span', { class: 'c-n' }, !at ? '–' : c.audit_consistent ? '✓' : '✗'), ' ',
-    el('span', { lang: 'zh-CN' }, '截止后审计：' + zh), ' · ', el('span', { lang: 'en' }, 'Audit since the close: ' + en));
+    ...L.tags.flatMap((tag, i) => [i ? ' · ' : null, el('span', { lang: L.locales[i] }, L.one(i, key, { time: at ? clock(at, L.locales[i]) : '' }))]).filter((x) => x !== null));
 }
 $('check-confirm').addEventListener('change', () => { $('check-go').disabled = !$('check-confirm').checked; });
 $('check').addEventListener('close', () => {
@@ -328,12 +329,12 @@ document.addEventListener('keydown', (e) => {
   const k = e.key;
   if (k === ' ' || k === 'ArrowRight' || k === 'PageDown' || k === 'ArrowLeft' || k === 'PageUp') {
     e.preventDefault();
-    if (paused) return hint('已暂停 · Paused (P to resume)');
+    if (paused) return hint('h_paused');
     if (k === 'ArrowLeft' || k === 'PageUp') back();
     else next();
   } else if (k === 'p' || k === 'P') {
     paused = !paused;
-    hint(paused ? '已暂停 · Paused (P to resume)' : '继续 · Resumed');
+    hint(paused ? 'h_paused' : 'h_resumed');
   } else if (k === 'o' || k === 'O') {
     e.preventDefault(); // else the key lands in the token field the dialog focuses
     $('login').showModal();
@@ -356,24 +357,25 @@ $('login').addEventListener('close', () => {
   if ($('login').returnValue !== 'ok' || !v) return;
   token = v;
   store('lv_token', v);
-  hint('组织者已登录 · Organiser signed in');
+  hint('h_signed_in');
 });
 
 async function reveal(confirm) {
   const res = await api(`/api/v1/admin/polls/${encodeURIComponent(pollId)}/results`, { method: 'POST', body: { results: 'revealed', confirm }, token });
-  hint(res.ok ? '揭晓开始：按空格键逐个揭晓 · Reveal started: Space shows the next place' : res.code === 'unauthorized' ? '令牌无效 · Token not accepted' : '未能揭晓 · Reveal failed: ' + res.code);
+  hint(res.ok ? 'h_reveal_started' : res.code === 'unauthorized' ? 'h_bad_token' : 'h_reveal_failed', { code: res.code });
   if (res.ok && last) show({ ...last, results: 'revealed', withheld: res.data.withheld, tally: {} });
 }
 
-// The operator overlay: the keys and the last answer to one, only while the organiser has it on.
-function hint(s) {
-  $('org').dataset.last = s;
+// The operator overlay: the keys and the last answer to one (a catalogue key and its values), in
+// the screen's languages, only while the organiser has it on.
+let lastHint = null;
+function hint(key, vars) {
+  lastHint = { key, vars };
   showOverlay();
 }
 function showOverlay() {
-  const keys = '组织者 · Organiser: R checklist, reveal · Space/→ next · ← back · P pause · H hide';
-  const msg = $('org').dataset.last;
-  $('org').textContent = msg ? `${msg} — ${keys}` : keys;
+  const msg = lastHint ? [...L.spans(lastHint.key, lastHint.vars, ' · '), ' — '] : [];
+  $('org').replaceChildren(...msg, ...L.spans('h_keys', {}, ' · '));
   $('org').hidden = !(overlay && token);
 }
 
@@ -405,7 +407,9 @@ function labelScreen() {
   document.documentElement.lang = L.locales[0];
   $('title-zh').lang = L.locales[0];
   $('title-en').lang = L.locales[L.tags.length - 1];
-  for (const e of document.querySelectorAll('[data-s]')) e.replaceChildren(...L.spans(e.dataset.s));
+  for (const e of document.querySelectorAll('[data-s]')) e.replaceChildren(...L.spans(e.dataset.s, {}, e.dataset.sep));
+  for (const e of document.querySelectorAll('[data-s-label]')) e.setAttribute('aria-label', L.both(e.dataset.sLabel));
+  showOverlay();
 }
 
 // brand dresses the screen in the poll's logo and colours (served by livevote: the API gives a
@@ -427,7 +431,7 @@ async function loadQR() {
     const svg = new DOMParser().parseFromString(await res.text(), 'image/svg+xml').documentElement;
     const url = svg.getAttribute('data-url') || '';
     svg.setAttribute('role', 'img');
-    svg.setAttribute('aria-label', 'QR code: ' + url);
+    svg.setAttribute('aria-label', L.one(0, 'qr_label', { url }));
     $('qr').replaceChildren(document.importNode(svg, true));
     $('url').textContent = url.replace(/^https?:\/\//, '');
   } catch (e) {
@@ -438,7 +442,7 @@ async function loadQR() {
 showOverlay();
 loadPoll();
 loadQR();
-showCheckpoint($('log'), pollId, (n, root) => `公开日志 ${num(n)} 条 · public log: ${num(n)} ${n === 1 ? 'entry' : 'entries'} · ${root}`);
+showCheckpoint($('log'), pollId, (n, root) => `${L.both('log_entries', ' · ', { n })} · ${root}`);
 if (rehearsal) $('rehearsal').hidden = false;
 // onSnapshot takes the hub's snapshots: none in a rehearsal; an older step than the one this
 // screen just asked for is not shown back (the hub's message of it follows within a tick).
