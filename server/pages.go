@@ -107,21 +107,15 @@ func (a *asset) send(c *fiber.Ctx) error {
 	return c.Send(body)
 }
 
-// handlePage serves one page. With forPoll the page is about the poll named by :poll, and an
-// unknown poll gets the "not found" page (404). (The ballot has handleBallotPage.)
-func (s *server) handlePage(name string, forPoll bool) fiber.Handler {
-	page, missing := s.assets[name], s.assets["notfound.html"]
-	if page == nil || missing == nil {
+// handlePage serves one page (after withPollPage when the page is about the poll named by
+// :poll). (The ballot has handleBallotPage.)
+func (s *server) handlePage(name string) fiber.Handler {
+	page := s.assets[name]
+	if page == nil {
 		panic("server: embedded page missing: " + name)
 	}
 	return func(c *fiber.Ctx) error {
 		pageHeaders(c)
-		if forPoll {
-			if _, err := s.poll(c); err != nil {
-				c.Status(fiber.StatusNotFound)
-				return missing.send(c)
-			}
-		}
 		return page.send(c)
 	}
 }
@@ -153,10 +147,7 @@ func (s *server) handleAsset() fiber.Handler {
 // it in its data-url attribute and its title, so that the screen can print it under the code.
 func (s *server) handleQR() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		u, err := s.ballotURL(c, p)
 		if err != nil {
 			return err
@@ -249,26 +240,18 @@ type ballotBoot struct {
 	poll *vote.Poll // the poll of the page
 }
 
-// handleBallotPage serves the ballot (vote.html) with its ballotBoot: for the poll named by :poll
-// (an unknown one gets the "not found" page, 404), or without forPoll for the first open poll (else
-// the first poll). It gives a new voter the voter cookie, as GET /api/v1/polls/{poll} does. When
+// handleBallotPage serves the ballot (vote.html) with its ballotBoot: for the poll withPollPage
+// found for :poll, or at / (no poll of its own) for the first open poll (else the first poll). It gives a new voter the voter cookie, as GET /api/v1/polls/{poll} does. When
 // the store cannot answer, the page goes out without its boot block and loads what it needs itself.
 // The page is the voter's own: it is never cached.
-func (s *server) handleBallotPage(forPoll bool) fiber.Handler {
-	page, missing := s.assets["vote.html"], s.assets["notfound.html"]
-	if page == nil || missing == nil || !bytes.Contains(page.body, htmlTag) || !bytes.Contains(page.body, []byte("</head>")) {
+func (s *server) handleBallotPage() fiber.Handler {
+	page := s.assets["vote.html"]
+	if page == nil || !bytes.Contains(page.body, htmlTag) || !bytes.Contains(page.body, []byte("</head>")) {
 		panic("server: embedded ballot page missing, or without <html lang=\"en\"> or </head>")
 	}
 	return func(c *fiber.Ctx) error {
 		pageHeaders(c)
-		var p *vote.Poll
-		if forPoll {
-			var err error
-			if p, err = s.poll(c); err != nil {
-				c.Status(fiber.StatusNotFound)
-				return missing.send(c)
-			}
-		}
+		p := pollOf(c) // nil at /
 		allowFraming(c, p)
 		var voter string
 		if p != nil && len(p.EmbedSites) > 0 && framedCrossSite(c) {
@@ -357,10 +340,7 @@ const logoCSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 // handleLogo serves the poll's logo from its ballot file (404 when it has none).
 func (s *server) handleLogo() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		if p.Branding.Logo == nil {
 			return fiber.ErrNotFound
 		}

@@ -72,10 +72,7 @@ func (s *server) handleScreenToken() fiber.Handler {
 		if s.role(c) == roleScreen {
 			return errForbidden // a screen token makes no other (it would never expire)
 		}
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		exp := s.now().Add(screenTokenTTL).Truncate(time.Second).UTC()
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Status(fiber.StatusCreated).JSON(screenTokenAnswer{Token: s.keys.newScreenToken(p.ID, exp), Expires: exp})

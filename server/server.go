@@ -254,12 +254,3 @@ func New(cfg Config) (*fiber.App, error) {
 	})
 	return app, nil
 }
-
-// poll returns the poll named by the :poll parameter, or ErrPollNotFound.
-func (s *server) poll(c *fiber.Ctx) (*vote.Poll, error) {
-	p, ok := s.polls[c.Params("poll")]
-	if !ok {
-		return nil, vote.ErrPollNotFound
-	}
-	return p, nil
-}
