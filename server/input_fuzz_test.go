@@ -163,10 +163,11 @@ func FuzzQuery(f *testing.F) {
 	f.Cleanup(cancel)
 	h := hub.New(Snapshots(polls, store), hub.Options{})
 	go h.Run(ctx)
-	app, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: h, Ctx: ctx})
+	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: h, Ctx: ctx, Log: testLog(f, store, polls)})
 	if err != nil {
 		f.Fatal(err)
 	}
+	app := srv.app
 	admin := []string{"Authorization", "Bearer t"}
 	// A handshake of a WebSocket version nobody speaks: the server's checks before the upgrade
 	// (hz, token, slots) run, then the upgrade fails with 426, so that no connection is hijacked

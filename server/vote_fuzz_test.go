@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"github.com/livevote/livevote/translog"
+	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/ballotfile"
 	"github.com/livevote/livevote/vote/memstore"
 	"io"
@@ -33,10 +35,11 @@ func FuzzVoteBody(f *testing.F) {
 	}
 	p := polls[0]
 	store := memstore.New()
-	app, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: hub.New(Snapshots(polls, store), hub.Options{})})
+	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: hub.New(Snapshots(polls, store), hub.Options{}), Log: testLog(f, store, polls)})
 	if err != nil {
 		f.Fatal(err)
 	}
+	app := srv.app
 	k := newKeys([]byte("s"))
 	allowed := map[int]bool{201: true, 400: true, 413: true, 422: true}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -62,4 +65,19 @@ func FuzzVoteBody(f *testing.F) {
 			t.Fatalf("body %q: refusal without an error code: %s", body, answer)
 		}
 	})
+}
+
+// testLog is a ballot log's sequencer over store for the polls, as the program builds it (not
+// run: the tests that use it read no checkpoint).
+func testLog(tb testing.TB, store translog.Source, polls []*vote.Poll) *translog.Sequencer {
+	tb.Helper()
+	key, err := translog.DeriveKey([]byte("s"), "livevote")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	seq, err := translog.New(store, key, polls)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return seq
 }
