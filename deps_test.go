@@ -71,16 +71,22 @@ func goListDeps(t *testing.T, pkg string) []string {
 // module is the module's path, the prefix of its packages.
 const module = "github.com/livevote/livevote"
 
-// TestWiringBoundaries holds the wiring's boundaries: one package (internal/app) builds and starts
+// TestWiringDeps holds the wiring's boundaries: one package (internal/app) builds and starts
 // the program's parts, and only the program (this package) and the tests' starter
 // (server/servertest) use it; the HTTP layer (server) neither imports it nor any store
-// implementation (it gets its store, as an interface, from the app); and no package of the
-// program but the app opens a store implementation. Tests are free: a test may build any part.
-func TestWiringBoundaries(t *testing.T) {
+// implementation (it gets its store, as an interface, from the app); access (server/access)
+// knows only the domain's types; and no package of the program but the app opens a store
+// implementation. Tests are free: a test may build any part.
+func TestWiringDeps(t *testing.T) {
 	app, stores := module+"/internal/app", []string{module + "/vote/memstore", module + "/vote/redisstore"}
 	for _, d := range goListDeps(t, "./server") {
 		if d == app || slices.Contains(stores, d) {
 			t.Errorf("the HTTP layer (server) depends on %s: it is given its parts by the app", d)
+		}
+	}
+	for _, d := range goListDeps(t, "./server/access") {
+		if strings.HasPrefix(d, module+"/") && d != module+"/vote" && d != module+"/server/access" {
+			t.Errorf("server/access depends on %s: it knows the request and the domain's types only", d)
 		}
 	}
 	imports := goListImports(t)

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/livevote/livevote/server/access"
 	"html"
 	"io/fs"
 	"mime"
@@ -177,7 +178,7 @@ func (s *server) ballotURL(c *fiber.Ctx, p *vote.Poll) (string, error) {
 			scheme = "https"
 		}
 		peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
-		if s.proxies.trusted(peer.Unmap()) {
+		if s.proxies.Trusted(peer.Unmap()) {
 			if v := firstValue(c.Get(fiber.HeaderXForwardedProto)); v == "https" || v == "http" {
 				scheme = v
 			}
@@ -233,9 +234,9 @@ func qrSVG(content string) ([]byte, error) {
 // does (absent unless the poll is open and the voter has not voted). With it the ballot shows and
 // the proof of work starts without another round trip on a slow network.
 type ballotBoot struct {
-	Poll      json.RawMessage `json:"poll"` // a pollView, as pollViews keeps it
-	Me        meView          `json:"me"`
-	Challenge *challenge      `json:"challenge,omitempty"`
+	Poll      json.RawMessage   `json:"poll"` // a pollView, as pollViews keeps it
+	Me        meView            `json:"me"`
+	Challenge *access.Challenge `json:"challenge,omitempty"`
 
 	poll *vote.Poll // the poll of the page
 }
@@ -255,9 +256,9 @@ func (s *server) handleBallotPage() fiber.Handler {
 		allowFraming(c, p)
 		var voter string
 		if p != nil && len(p.EmbedSites) > 0 && framedCrossSite(c) {
-			voter = s.keys.ensurePartitionedVoter(c)
+			voter = s.keys.EnsurePartitionedVoter(c)
 		} else {
-			voter = s.keys.ensureVoter(c)
+			voter = s.keys.EnsureVoter(c)
 		}
 		boot, err := s.ballotBoot(c.UserContext(), p, voter)
 		if err != nil {
@@ -310,9 +311,9 @@ func (s *server) ballotBoot(ctx context.Context, p *vote.Poll, voter string) (*b
 	b := &ballotBoot{Poll: view, Me: me, poll: p}
 	if st.Status == vote.StatusOpen && !me.Voted {
 		if st.Difficulty == 0 {
-			b.Challenge = &challenge{Algorithm: "none"}
+			b.Challenge = &access.Challenge{Algorithm: "none"}
 		} else {
-			ch := s.keys.newChallenge(p.ID, s.keys.voterKey(voter), st.Difficulty, s.now())
+			ch := s.keys.NewChallenge(p.ID, s.keys.VoterKey(voter), st.Difficulty, s.now())
 			b.Challenge = &ch
 		}
 	}

@@ -72,7 +72,7 @@ func (s *server) handlePoll() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		s.keys.ensureVoter(c)
+		s.keys.EnsureVoter(c)
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(body)
@@ -105,7 +105,7 @@ func (s *server) handleMe() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := pollOf(c)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		me, err := s.me(c.UserContext(), p, s.keys.voter(c))
+		me, err := s.me(c.UserContext(), p, s.keys.Voter(c))
 		if err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func (s *server) me(ctx context.Context, p *vote.Poll, id string) (meView, error
 	if id == "" {
 		return none, nil
 	}
-	r, err := s.store.VoterBallot(ctx, p, s.keys.voterKey(id), p.Period(s.now()))
+	r, err := s.store.VoterBallot(ctx, p, s.keys.VoterKey(id), p.Period(s.now()))
 	switch {
 	case errors.Is(err, vote.ErrReceiptNotFound):
 		return none, nil

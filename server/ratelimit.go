@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"github.com/livevote/livevote/server/access"
 	"hash/maphash"
 	"math"
 	"net/netip"
@@ -21,7 +22,7 @@ const pageFactor = 5
 
 // rateSource is what the rate limits count an address by: an IPv4 address, the /64 of an IPv6
 // one (what one subscriber gets: rotating addresses inside it makes no new source).
-func rateSource(a netip.Addr) netip.Prefix { return prefixOf(a, 32, 64) }
+func rateSource(a netip.Addr) netip.Prefix { return access.Prefix(a, 32, 64) }
 
 // trustedAnywhere reports whether a is in a subnet the organiser trusts in some poll.
 func (s *server) trustedAnywhere(a netip.Addr) bool {
@@ -60,7 +61,7 @@ func (s *server) rateLimit() fiber.Handler {
 	perClient := newSlidingLimiter(s.limit)
 	return func(c *fiber.Ctx) error {
 		now := time.Now()
-		a := s.proxies.clientIP(c)
+		a := s.proxies.ClientIP(c)
 		src := rateSource(a)
 		trusted := s.trustedAnywhere(a)
 		retry, ok := time.Duration(0), true
@@ -68,7 +69,7 @@ func (s *server) rateLimit() fiber.Handler {
 			retry, ok = perSource.allow(perSource.prefixKey(src), now)
 		}
 		if ok {
-			if id := s.keys.voter(c); id != "" {
+			if id := s.keys.Voter(c); id != "" {
 				retry, ok = perClient.allow(perClient.key(id), now)
 			} else if !trusted {
 				retry, ok = perClient.allow(perClient.prefixKey(src), now)
@@ -97,7 +98,7 @@ func (s *server) pageLimit() fiber.Handler {
 	}
 	perSource := newSlidingLimiter(pageFactor * s.limit)
 	return func(c *fiber.Ctx) error {
-		a := s.proxies.clientIP(c)
+		a := s.proxies.ClientIP(c)
 		if s.trustedAnywhere(a) {
 			return c.Next()
 		}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/livevote/livevote/server/access"
 	"log/slog"
 	"net"
 	"time"
@@ -121,10 +122,10 @@ type server struct {
 	states  *stateCache
 	views   pollViews   // the encoded answers of GET /api/v1/polls/{poll} (pollviews.go)
 	booth   *vote.Booth // the vote workflow (votes.go)
-	keys    keys
+	keys    access.Keys
 	tokens  tokens // the bearer tokens of the roles (roles.go)
 	seq     *translog.Sequencer
-	proxies proxies
+	proxies access.Proxies
 	public  string
 	limit   int
 	wrong   int // wrong tokens a source may send a minute; 0: no limit (tokenguard.go)
@@ -155,7 +156,7 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.Polls) == 0 || cfg.Store == nil || len(cfg.Secret) == 0 || cfg.AdminToken == "" || cfg.Hub == nil || cfg.Log == nil {
 		return nil, errors.New("server: polls, store, secret, admin token, hub and log are required")
 	}
-	px, err := parseProxies(cfg.TrustedProxies)
+	px, err := access.ParseProxies(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +168,7 @@ func New(cfg Config) (*Server, error) {
 		polls:   make(map[string]*vote.Poll, len(cfg.Polls)),
 		order:   cfg.Polls,
 		store:   cfg.Store,
-		keys:    newKeys(cfg.Secret),
+		keys:    access.NewKeys(cfg.Secret),
 		tokens:  newTokens(cfg.AdminToken, cfg.OperatorToken, cfg.AuditorToken),
 		proxies: px,
 		public:  cfg.PublicURL,
@@ -231,7 +232,7 @@ func New(cfg Config) (*Server, error) {
 		// a third of an idle dashboard's memory).
 		ReduceMemoryUsage: true,
 		// Fiber believes X-Forwarded-Proto (c.Protocol, for Secure cookies) from these only;
-		// client IPs come from proxies.clientIP.
+		// client IPs come from access.Proxies.ClientIP.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
 		ReadTimeout:             cmp.Or(cfg.ReadTimeout, 30*time.Second),

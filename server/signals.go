@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/livevote/livevote/server/access"
 	"net/netip"
 	"strings"
 	"time"
@@ -240,10 +241,10 @@ func (s *server) trustedHashes(pf *pollFraud) map[string]bool {
 	for _, p := range *pf.trusted.Load() {
 		a := p.Addr()
 		if p.Bits() == a.BitLen() {
-			out[s.keys.sourceHash("ip", a)] = true
+			out[s.keys.SourceHash("ip", a)] = true
 		}
-		if p.Bits() >= subnetOf(a).Bits() {
-			out[s.keys.subnetHash(a)] = true
+		if p.Bits() >= access.Subnet(a).Bits() {
+			out[s.keys.SubnetHash(a)] = true
 		}
 	}
 	return out

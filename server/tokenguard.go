@@ -53,7 +53,7 @@ func (s *server) guardTokens() fiber.Handler {
 		if !sent {
 			return c.Next()
 		}
-		a := s.proxies.clientIP(c)
+		a := s.proxies.ClientIP(c)
 		if s.trustedAnywhere(a) {
 			return c.Next()
 		}

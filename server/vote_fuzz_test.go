@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"github.com/livevote/livevote/server/access"
 	"github.com/livevote/livevote/translog"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/ballotfile"
@@ -40,14 +41,14 @@ func FuzzVoteBody(f *testing.F) {
 		f.Fatal(err)
 	}
 	app := srv.app
-	k := newKeys([]byte("s"))
+	k := access.NewKeys([]byte("s"))
 	allowed := map[int]bool{201: true, 400: true, 413: true, 422: true}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, cookie := k.newVoter()
+		_, cookie := k.NewVoter()
 		before, _ := store.Snapshot(context.Background(), p, time.Now())
 		req := httptest.NewRequest("POST", "/api/v1/polls/"+p.ID+"/votes", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Cookie", voterCookie+"="+cookie)
+		req.Header.Set("Cookie", access.VoterCookie+"="+cookie)
 		res, err := app.Test(req, -1)
 		if err != nil {
 			t.Fatal(err)

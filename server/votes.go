@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/livevote/livevote/server/access"
 	"strconv"
 	"time"
 
@@ -10,8 +11,8 @@ import (
 
 // voteRequest is the body of POST /api/v1/polls/{poll}/votes.
 type voteRequest struct {
-	Choices []string  `json:"choices"`
-	Pow     *solution `json:"pow"`
+	Choices []string         `json:"choices"`
+	Pow     *access.Solution `json:"pow"`
 	// Website is the ballot page's honeypot: a field people do not see and leave empty.
 	Website string `json:"website"`
 	// Client is what the ballot page reports about itself (optional).
@@ -37,7 +38,7 @@ type clientReport struct {
 func (s *server) handleChallenge() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := pollOf(c)
-		voter := s.keys.voter(c)
+		voter := s.keys.Voter(c)
 		if voter == "" {
 			return errVoterToken
 		}
@@ -50,9 +51,9 @@ func (s *server) handleChallenge() fiber.Handler {
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		if st.Difficulty == 0 {
-			return c.JSON(challenge{Algorithm: "none"})
+			return c.JSON(access.Challenge{Algorithm: "none"})
 		}
-		return c.JSON(s.keys.newChallenge(p.ID, s.keys.voterKey(voter), st.Difficulty, s.now()))
+		return c.JSON(s.keys.NewChallenge(p.ID, s.keys.VoterKey(voter), st.Difficulty, s.now()))
 	}
 }
 
@@ -108,13 +109,13 @@ func (s *server) vote(c *fiber.Ctx) (held bool, err error) {
 	if err := decodeStrict(c.Body(), &req); err != nil {
 		return false, err
 	}
-	voter := s.keys.voter(c)
+	voter := s.keys.Voter(c)
 	if voter == "" {
 		return false, errVoterToken
 	}
 	r := vote.Request{
 		Poll:    p,
-		Voter:   s.keys.voterKey(voter),
+		Voter:   s.keys.VoterKey(voter),
 		Choices: req.Choices,
 		From:    s.sourceOf(c, pf),
 		Attempt: vote.Attempt{
@@ -124,7 +125,7 @@ func (s *server) vote(c *fiber.Ctx) (held bool, err error) {
 		},
 	}
 	if req.Pow != nil {
-		r.Proof = proof{keys: &s.keys, sol: req.Pow}
+		r.Proof = s.keys.Proof(req.Pow)
 	}
 	if req.Client != nil {
 		r.Attempt.Webdriver, r.Attempt.Elapsed = req.Client.Webdriver, time.Duration(req.Client.ElapsedMS)*time.Millisecond

@@ -107,7 +107,7 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 				return authorise(r, rightRead)
 			}
 		}
-		a := s.proxies.clientIP(c)
+		a := s.proxies.ClientIP(c)
 		req.source, req.exempt = liveSource(a), s.fraud[p.ID].isTrusted(a)
 		if reason := s.slots.allow(req.reserved, req.source, req.exempt); reason != "" {
 			s.obs.LiveRefused(reason)
