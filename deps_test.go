@@ -73,7 +73,7 @@ const module = "github.com/livevote/livevote"
 
 // TestWiringDeps holds the wiring's boundaries: one package (internal/app) builds and starts
 // the program's parts, and only the program (this package) and the tests' starter
-// (server/servertest) use it; the HTTP layer (server) neither imports it nor any store
+// (internal/servertest) use it; the HTTP layer (server) neither imports it nor any store
 // implementation (it gets its store, as an interface, from the app); access (server/access)
 // knows only the domain's types; and no package of the program but the app opens a store
 // implementation. Tests are free: a test may build any part.
@@ -94,8 +94,8 @@ func TestWiringDeps(t *testing.T) {
 		t.Fatalf("go list: the program does not import %s, or it no %s: %v", app, stores[0], imports[module])
 	}
 	for pkg, imps := range imports {
-		if slices.Contains(imps, app) && pkg != module && pkg != module+"/server/servertest" {
-			t.Errorf("%s imports %s: only the program and server/servertest start the app", pkg, app)
+		if slices.Contains(imps, app) && pkg != module && pkg != module+"/internal/servertest" {
+			t.Errorf("%s imports %s: only the program and internal/servertest start the app", pkg, app)
 		}
 		for _, s := range stores {
 			if slices.Contains(imps, s) && pkg != app {

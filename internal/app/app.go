@@ -2,7 +2,7 @@
 // the ballot log's sequencer, the metrics and the HTTP server; Start opens the listeners and starts
 // every part (the hub, the sampler, the settling of pending ballots, the log's sequencer, the API
 // and the metrics) under one group; Close stops them in order. It is benbjohnson/wtf's Main: the
-// program (run.go), the tests' real server (server/servertest) and the benchmarks built on it
+// program (run.go), the tests' real server (internal/servertest) and the benchmarks built on it
 // start livevote through App, the same way.
 //
 // It is internal because it is no API of livevote's: it is the one package that knows every other
