@@ -67,3 +67,60 @@ func goListDeps(t *testing.T, pkg string) []string {
 	}
 	return strings.Fields(string(out))
 }
+
+// module is the module's path, the prefix of its packages.
+const module = "github.com/livevote/livevote"
+
+// TestWiringDeps holds the wiring's boundaries: one package (internal/app) builds and starts
+// the program's parts, and only the program (this package) and the tests' starter
+// (internal/servertest) use it; the HTTP layer (server) neither imports it nor any store
+// implementation (it gets its store, as an interface, from the app); access (server/access)
+// knows only the domain's types; and no package of the program but the app opens a store
+// implementation. Tests are free: a test may build any part.
+func TestWiringDeps(t *testing.T) {
+	app, stores := module+"/internal/app", []string{module + "/vote/memstore", module + "/vote/redisstore"}
+	for _, d := range goListDeps(t, "./server") {
+		if d == app || slices.Contains(stores, d) {
+			t.Errorf("the HTTP layer (server) depends on %s: it is given its parts by the app", d)
+		}
+	}
+	for _, d := range goListDeps(t, "./server/access") {
+		if strings.HasPrefix(d, module+"/") && d != module+"/vote" && d != module+"/server/access" {
+			t.Errorf("server/access depends on %s: it knows the request and the domain's types only", d)
+		}
+	}
+	imports := goListImports(t)
+	if !slices.Contains(imports[module], app) || !slices.Contains(imports[app], stores[0]) {
+		t.Fatalf("go list: the program does not import %s, or it no %s: %v", app, stores[0], imports[module])
+	}
+	for pkg, imps := range imports {
+		if slices.Contains(imps, app) && pkg != module && pkg != module+"/internal/servertest" {
+			t.Errorf("%s imports %s: only the program and internal/servertest start the app", pkg, app)
+		}
+		for _, s := range stores {
+			if slices.Contains(imps, s) && pkg != app {
+				t.Errorf("%s imports %s: only the app opens a store", pkg, s)
+			}
+		}
+	}
+}
+
+// goListImports is every package of the module with the packages it imports (tests excluded).
+func goListImports(t *testing.T) map[string][]string {
+	t.Helper()
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the check needs the go command: %v", err)
+	}
+	out, err := exec.Command(goCmd, "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list ./...: %v", err)
+	}
+	imports := map[string][]string{}
+	for line := range strings.Lines(string(out)) {
+		if f := strings.Fields(line); len(f) > 0 {
+			imports[f[0]] = f[1:]
+		}
+	}
+	return imports
+}

@@ -3,25 +3,17 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
-	"github.com/livevote/livevote/vote/ballotfile"
-	"github.com/livevote/livevote/vote/memstore"
-	"github.com/livevote/livevote/vote/redisstore"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/internal/app"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/translog"
 	"github.com/livevote/livevote/vote"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/livevote/livevote/vote/ballotfile"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish at shutdown.
@@ -69,88 +61,48 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stdout, "livevote: ballot log verifier key (GET /api/v1/log-key): %s\n", logKey.VerifierKey())
 
-	store, err := openStore(ctx, cfg.RedisURL, log)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-
-	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopHub()
-	live := hub.New(server.Snapshots(polls, store), hub.Options{MaxConns: cfg.WSMaxConns, Logger: log})
-	hubDone := make(chan error, 1)
-	go func() { hubDone <- live.Run(hubCtx) }()
-
-	// Metrics: a registry of this program's own, served on the metrics listener only.
-	reg := prometheus.NewRegistry()
-	var observer server.Observer
-	if cfg.MetricsAddr != "" {
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		observer = newMetrics(reg, polls, live, store)
-	}
-
-	app, err := server.New(server.Config{
-		Polls:          polls,
-		Store:          store,
-		Secret:         []byte(cfg.Secret),
-		AdminToken:     cfg.AdminToken,
-		OperatorToken:  cfg.OperatorToken,
-		AuditorToken:   cfg.AuditorToken,
-		LogKey:         logKey,
-		TrustedProxies: cfg.TrustedProxies,
-		PublicURL:      cfg.PublicURL,
-		RateLimit:      cfg.RateLimit,
-		Hub:            live,
-		Ctx:            hubCtx,
-		WSOrigins:      cfg.WSOrigins,
-		Live:           server.LiveLimits{MaxConns: cfg.WSMaxConns, Reserved: cfg.WSOrganiser, PerSource: cfg.WSPerSource},
-		Observer:       observer,
-		Logger:         log,
+	a, err := app.New(ctx, app.Config{
+		Server: server.Config{
+			Polls:          polls,
+			Secret:         []byte(cfg.Secret),
+			AdminToken:     cfg.AdminToken,
+			OperatorToken:  cfg.OperatorToken,
+			AuditorToken:   cfg.AuditorToken,
+			TrustedProxies: cfg.TrustedProxies,
+			PublicURL:      cfg.PublicURL,
+			RateLimit:      cfg.RateLimit,
+			WSOrigins:      cfg.WSOrigins,
+			Live:           server.LiveLimits{MaxConns: cfg.WSMaxConns, Reserved: cfg.WSOrganiser, PerSource: cfg.WSPerSource},
+			Logger:         log,
+		},
+		RedisURL:        cfg.RedisURL,
+		Addr:            cfg.Addr,
+		MetricsAddr:     cfg.MetricsAddr,
+		LogKey:          logKey,
+		ShutdownTimeout: shutdownTimeout,
 	})
 	if err != nil {
 		return err
 	}
-
-	ln, err := server.Listen(ctx, cfg.Addr)
-	if err != nil {
+	if err := a.Start(ctx); err != nil {
+		_ = a.Close()
 		return err
 	}
-	errc := make(chan error, 2)
-	go func() { errc <- app.Listener(ln) }()
-	fmt.Fprintf(stdout, "livevote: serving %d poll(s) on http://%s\n", len(polls), ln.Addr())
-
-	var metrics *http.Server
-	if cfg.MetricsAddr != "" {
-		mln, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			_ = app.Shutdown()
-			return err
-		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-		metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := metrics.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
-		fmt.Fprintf(stdout, "livevote: metrics on http://%s/metrics\n", mln.Addr())
+	fmt.Fprintf(stdout, "livevote: serving %d poll(s) on http://%s\n", len(polls), a.Addr())
+	if m := a.MetricsAddr(); m != nil {
+		fmt.Fprintf(stdout, "livevote: metrics on http://%s/metrics\n", m)
 	}
 
 	select {
-	case err = <-errc:
+	case <-a.Done():
+		err = a.Err()
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	stopHub() // live connections get 1001 going away; Run returns once every handler has
-	<-hubDone
-	if serr := app.ShutdownWithTimeout(shutdownTimeout); serr != nil && err == nil {
-		err = serr
-	}
-	if metrics != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = metrics.Shutdown(sctx)
+	// Live connections get 1001 going away, in-flight requests finish, the loops stop, the store
+	// closes (app.App.Close).
+	if cerr := a.Close(); cerr != nil && err == nil {
+		err = cerr
 	}
 	return err
 }
@@ -178,20 +130,4 @@ func loadPolls(path string) ([]*vote.Poll, error) {
 		return ballotfile.Builtin()
 	}
 	return ballotfile.Load(path)
-}
-
-// openStore opens Redis when spec is set, else the embedded memory store.
-func openStore(ctx context.Context, spec string, log *slog.Logger) (vote.Store, error) {
-	if spec == "" {
-		log.Warn("no LIVEVOTE_REDIS_URL: using the embedded in-memory store: one instance only, nothing survives a restart; set LIVEVOTE_REDIS_URL for a real vote")
-		return memstore.New(), nil
-	}
-	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	s, err := redisstore.Open(octx, spec)
-	if err != nil {
-		return nil, fmt.Errorf("redis: %w", err)
-	}
-	log.Info("using Redis")
-	return s, nil
 }

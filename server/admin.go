@@ -49,10 +49,7 @@ func valid(v string, ok bool) (string, error) {
 // the log (a change that then fails is logged as tried).
 func adminChange[B any](s *server, action string, value func(c *fiber.Ctx, p *vote.Poll, body B) (string, error), set func(c *fiber.Ctx, p *vote.Poll, body B) (vote.State, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		var body B
 		if err := decodeStrict(c.Body(), &body); err != nil {
 			return err

@@ -76,12 +76,10 @@ func between(lo, mid, hi vote.Count) bool {
 // and then only checks that the log's count lies between the counters before and after.
 func (s *server) handleAudit() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		ctx := c.UserContext()
 		var rc *vote.Recount
+		var err error
 		var before, after vote.Snapshot
 		settled := false
 		for range 3 {

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/vote"
@@ -44,17 +42,4 @@ func allowFraming(c *fiber.Ctx, p *vote.Poll) {
 // (Fetch Metadata; browsers without it are treated as top-level).
 func framedCrossSite(c *fiber.Ctx) bool {
 	return c.Get("Sec-Fetch-Dest") == "iframe" && c.Get("Sec-Fetch-Site") == "cross-site"
-}
-
-// ensurePartitionedVoter is ensureVoter for a ballot in a partner's frame: a new voter's cookie is
-// partitioned (fiber.Cookie has no Partitioned attribute: the header is written here).
-func (k keys) ensurePartitionedVoter(c *fiber.Ctx) string {
-	if id := k.voter(c); id != "" {
-		return id
-	}
-	id, value := k.newVoter()
-	const age = 400 * 24 * time.Hour
-	c.Response().Header.Add(fiber.HeaderSetCookie, voterCookie+"="+value+"; Path=/; Max-Age="+
-		strconv.Itoa(int(age/time.Second))+"; HttpOnly; Secure; SameSite=None; Partitioned")
-	return id
 }

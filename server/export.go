@@ -28,10 +28,7 @@ import (
 // export is then not valid JSON; a CSV export ends with an "error" record).
 func (s *server) handleExport() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		format, err := queryValue(c, "format", "json")
 		if err != nil {
 			return err

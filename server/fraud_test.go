@@ -588,7 +588,7 @@ func TestTrustedSubnets(t *testing.T) {
 }
 
 // TestRateLimitVenue: the API rate limit keys requests by voter cookie, and by address only
-// without one; a trusted subnet has no address limit. (The limiter itself: ratelimit_test.go.)
+// without one; a trusted subnet has no address limit. (The limiter itself: access/limiter_test.go.)
 func TestRateLimitVenue(t *testing.T) {
 	e := newEnv(t, memstore.New(), nil, withProxy(), withRateLimit(10))
 	poll := "/api/v1/polls/" + e.Poll.ID

@@ -100,10 +100,7 @@ func sourceOfHeld(held []vote.HeldBallot) func(vote.HeldBallot) string {
 // with the poll's choices in the last hour to compare with.
 func (s *server) handleHeldGroups() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		ctx, now := c.UserContext(), s.now()
 		groups, err := s.heldByGroup(c, p)
 		if err != nil {
@@ -181,10 +178,7 @@ func orEmpty(m map[string]int64) map[string]int64 {
 // released automatically) are skipped.
 func (s *server) handleGroupReview() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		var body struct {
 			Source string      `json:"source"`
 			Signal vote.Signal `json:"signal"`

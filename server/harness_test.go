@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livevote/livevote/server/servertest"
+	"github.com/livevote/livevote/internal/servertest"
 	"github.com/livevote/livevote/vote/memstore"
 	"github.com/livevote/livevote/vote/redisstore"
 

@@ -3,146 +3,23 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/vote/ballotfile"
 	"github.com/livevote/livevote/vote/memstore"
 	"github.com/livevote/livevote/vote/votetest"
-	"github.com/valyala/fasthttp"
 )
 
-// Fuzz targets for the inputs a stranger controls besides the vote body (vote_fuzz_test.go):
-// the voter cookie, the proof-of-work fields, X-Forwarded-For, the API's query parameters and
-// the frames a live-updates client sends. Seeds: testdata/fuzz/<target> and the ones added here.
-
-// FuzzVoterCookie reads arbitrary cookie values: only a value this deployment signed names a
-// voter, the id it names is the value's own (at most 64 bytes, before the dot), and a
-// deployment with another secret never accepts it.
-func FuzzVoterCookie(f *testing.F) {
-	k, other := newKeys([]byte("s")), newKeys([]byte("another secret"))
-	_, good := k.newVoter()
-	for _, s := range []string{good, good + "x", "." + good, strings.Replace(good, ".", "..", 1), "abc.def", "",
-		".", "a.", strings.Repeat("a", 65) + ".x", good[:len(good)-1], strings.ToUpper(good)} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, cookie string) {
-		id := k.voterID(cookie)
-		if id == "" {
-			return
-		}
-		if len(id) > 64 || !strings.HasPrefix(cookie, id+".") {
-			t.Fatalf("cookie %q names voter %q", cookie, id)
-		}
-		sig, _ := base64.RawURLEncoding.DecodeString(cookie[len(id)+1:])
-		if !hmac.Equal(sig, k.cookie.sum(id)[:16]) {
-			t.Fatalf("cookie %q accepted without its signature", cookie)
-		}
-		if other.voterID(cookie) != "" {
-			t.Fatalf("cookie %q accepted under another secret", cookie)
-		}
-	})
-}
-
-// FuzzProofOfWork verifies arbitrary solutions. Seeds start from a real solved challenge. A
-// solution passes only when its signature is this deployment's for its salt and challenge, its
-// number solves the challenge, and it is bound to this poll and voter and unexpired (another
-// secret, poll or voter, or a later time, refuses it).
-func FuzzProofOfWork(f *testing.F) {
-	k := newKeys([]byte("s"))
-	now := time.Date(2023, 11, 20, 10, 0, 0, 0, time.UTC)
-	voter := k.voterKey("voter")
-	ch := k.newChallenge("p", voter, 50, now)
-	var n int64
-	for ; n <= 50 && sha256Hex(ch.Salt+itoa(n)) != ch.Challenge; n++ {
-	}
-	f.Add(ch.Algorithm, ch.Challenge, n, ch.Salt, ch.Signature)
-	f.Add(ch.Algorithm, ch.Challenge, n+1, ch.Salt, ch.Signature)
-	f.Add("SHA-1", ch.Challenge, n, ch.Salt, ch.Signature)
-	f.Add(ch.Algorithm, ch.Challenge, int64(-1), ch.Salt+"&max=0", ch.Signature)
-	f.Add(ch.Algorithm, "", int64(0), "", "")
-	f.Add(ch.Algorithm, ch.Challenge, n, strings.Replace(ch.Salt, "max=50", "max=5", 1), ch.Signature)
-	other := newKeys([]byte("another secret"))
-	f.Fuzz(func(t *testing.T, algorithm, challenge string, number int64, salt, signature string) {
-		s := &solution{Algorithm: algorithm, Challenge: challenge, Number: number, Salt: salt, Signature: signature}
-		exp, ok := k.verify(s, "p", voter, 50, now)
-		if !ok {
-			return
-		}
-		if exp.Sub(now) <= 0 || exp.Sub(now) > challengeTTL {
-			t.Fatalf("%+v accepted, expiring at %s", s, exp)
-		}
-		if sha256Hex(salt+itoa(number)) != challenge {
-			t.Fatalf("%+v accepted without solving its challenge", s)
-		}
-		for what, refused := range map[string]bool{
-			"another secret": func() bool { _, ok := other.verify(s, "p", voter, 50, now); return !ok }(),
-			"another poll":   func() bool { _, ok := k.verify(s, "q", voter, 50, now); return !ok }(),
-			"another voter":  func() bool { _, ok := k.verify(s, "p", k.voterKey("other"), 50, now); return !ok }(),
-			"a harder poll":  func() bool { _, ok := k.verify(s, "p", voter, 51, now); return !ok }(),
-			"expired":        func() bool { _, ok := k.verify(s, "p", voter, 50, exp); return !ok }(),
-		} {
-			if !refused {
-				t.Fatalf("%+v accepted for %s", s, what)
-			}
-		}
-	})
-}
-
-func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
-
-// FuzzForwardedFor reads the client IP of requests from a trusted proxy with arbitrary
-// X-Forwarded-For: it is the proxy itself or an address of the header, never a trusted proxy
-// of the header, always without a zone and IPv4-mapped form.
-func FuzzForwardedFor(f *testing.F) {
-	for _, s := range []string{"203.0.113.7", "203.0.113.7, 10.0.0.1", "1.2.3.4, 203.0.113.7", "fe80::1%eth0",
-		"::ffff:203.0.113.7", "", ",", "garbage, 203.0.113.7", "203.0.113.7,,10.0.0.2", "10.0.0.1",
-		"2001:db8::1%25en0 , 10.0.0.3", strings.Repeat("10.0.0.1,", 50)} {
-		f.Add(s)
-	}
-	ps, err := parseProxies([]string{"127.0.0.1", "10.0.0.0/8"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	app := fiber.New()
-	peer := netip.MustParseAddr("127.0.0.1")
-	f.Fuzz(func(t *testing.T, xff string) {
-		var fctx fasthttp.RequestCtx
-		var req fasthttp.Request
-		req.Header.Set(fiber.HeaderXForwardedFor, xff)
-		fctx.Init(&req, net.TCPAddrFromAddrPort(netip.AddrPortFrom(peer, 40000)), nil)
-		c := app.AcquireCtx(&fctx)
-		defer app.ReleaseCtx(c)
-		got := ps.clientIP(c)
-		if !got.IsValid() || got.Zone() != "" || got.Is4In6() {
-			t.Fatalf("X-Forwarded-For %q: client %v", xff, got)
-		}
-		if got == peer {
-			return
-		}
-		if ps.trusted(got) {
-			t.Fatalf("X-Forwarded-For %q: a trusted proxy %v is the client", xff, got)
-		}
-		for _, hop := range strings.Split(c.Get(fiber.HeaderXForwardedFor), ",") {
-			if a, err := netip.ParseAddr(strings.TrimSpace(hop)); err == nil && a.Unmap().WithZone("") == got {
-				return
-			}
-		}
-		t.Fatalf("X-Forwarded-For %q: client %v is not in it", xff, got)
-	})
-}
+// Fuzz targets for the inputs a stranger controls besides the vote body (vote_fuzz_test.go) and
+// those package access reads: the API's query parameters and the frames a live-updates client
+// sends. Seeds: testdata/fuzz/<target> and the ones added here.
 
 // FuzzQuery sends arbitrary query strings to every API path that reads query parameters (the
 // organiser's with the token) and to live updates (up to the upgrade): the answer is never a
@@ -163,10 +40,11 @@ func FuzzQuery(f *testing.F) {
 	f.Cleanup(cancel)
 	h := hub.New(Snapshots(polls, store), hub.Options{})
 	go h.Run(ctx)
-	app, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: h, Ctx: ctx})
+	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: h, Ctx: ctx, Log: testLog(f, store, polls)})
 	if err != nil {
 		f.Fatal(err)
 	}
+	app := srv.app
 	admin := []string{"Authorization", "Bearer t"}
 	// A handshake of a WebSocket version nobody speaks: the server's checks before the upgrade
 	// (hz, token, slots) run, then the upgrade fails with 426, so that no connection is hijacked

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/internal/app"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/ballotfile"
@@ -53,9 +53,8 @@ func TestLanguageWithoutCatalogue(t *testing.T) {
 	p := votetest.Poll(t)
 	p.Languages = append(p.Languages, "tlh")
 	polls, store := []*vote.Poll{p}, memstore.New()
-	h := hub.New(server.Snapshots(polls, store), hub.Options{})
-	_, err := server.New(server.Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "a", Hub: h})
+	_, err := app.New(t.Context(), app.Config{Server: server.Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "a"}})
 	if err == nil || !strings.Contains(err.Error(), `languages: the pages have no sentences in "tlh"`) {
-		t.Errorf("server.New = %v", err)
+		t.Errorf("app.New = %v", err)
 	}
 }

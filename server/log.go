@@ -25,10 +25,7 @@ func (s *server) handleLogKey() fiber.Handler {
 // tlog-checkpoint in a signed note).
 func (s *server) handleCheckpoint() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		_, signed := s.seq.Checkpoint(p)
 		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 		c.Set(fiber.HeaderCacheControl, "no-store")
@@ -40,10 +37,7 @@ func (s *server) handleCheckpoint() fiber.Handler {
 // and to (to: the latest checkpoint's size when absent): {"from","to","hashes":[base64...]}.
 func (s *server) handleConsistency() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		cp, _ := s.seq.Checkpoint(p)
 		from, err := queryIndex(c, "from", 0)
 		if err != nil {
@@ -75,10 +69,7 @@ func (s *server) opened(p *vote.Poll) bool { return s.seq.Opened(p) }
 // organiser and auditor tokens may read it (the ballots' leaves carry their choices).
 func (s *server) handleLog() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		if !s.opened(p) {
 			if err := authorise(s.role(c), rightRead); err != nil {
 				return err
@@ -113,10 +104,7 @@ func (s *server) handleLog() fiber.Handler {
 // once the log is open; before that only organiser and auditor tokens may read it.
 func (s *server) handleSealed() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		if !s.opened(p) {
 			if err := authorise(s.role(c), rightRead); err != nil {
 				return err

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livevote/livevote/internal/servertest"
 	"github.com/livevote/livevote/server"
-	"github.com/livevote/livevote/server/servertest"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/redisstore"
 	"github.com/livevote/livevote/vote/votetest"

@@ -18,10 +18,7 @@ const maxHoldNew = 60
 // hold_new_until while the hold lasts.
 func (s *server) handleHoldNewNetworks() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		var body struct {
 			Minutes *int `json:"minutes"`
 		}

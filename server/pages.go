@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/livevote/livevote/server/access"
 	"html"
 	"io/fs"
 	"mime"
@@ -107,21 +108,15 @@ func (a *asset) send(c *fiber.Ctx) error {
 	return c.Send(body)
 }
 
-// handlePage serves one page. With forPoll the page is about the poll named by :poll, and an
-// unknown poll gets the "not found" page (404). (The ballot has handleBallotPage.)
-func (s *server) handlePage(name string, forPoll bool) fiber.Handler {
-	page, missing := s.assets[name], s.assets["notfound.html"]
-	if page == nil || missing == nil {
+// handlePage serves one page (after withPollPage when the page is about the poll named by
+// :poll). (The ballot has handleBallotPage.)
+func (s *server) handlePage(name string) fiber.Handler {
+	page := s.assets[name]
+	if page == nil {
 		panic("server: embedded page missing: " + name)
 	}
 	return func(c *fiber.Ctx) error {
 		pageHeaders(c)
-		if forPoll {
-			if _, err := s.poll(c); err != nil {
-				c.Status(fiber.StatusNotFound)
-				return missing.send(c)
-			}
-		}
 		return page.send(c)
 	}
 }
@@ -153,10 +148,7 @@ func (s *server) handleAsset() fiber.Handler {
 // it in its data-url attribute and its title, so that the screen can print it under the code.
 func (s *server) handleQR() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		u, err := s.ballotURL(c, p)
 		if err != nil {
 			return err
@@ -186,7 +178,7 @@ func (s *server) ballotURL(c *fiber.Ctx, p *vote.Poll) (string, error) {
 			scheme = "https"
 		}
 		peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
-		if s.proxies.trusted(peer.Unmap()) {
+		if s.proxies.Trusted(peer.Unmap()) {
 			if v := firstValue(c.Get(fiber.HeaderXForwardedProto)); v == "https" || v == "http" {
 				scheme = v
 			}
@@ -242,39 +234,31 @@ func qrSVG(content string) ([]byte, error) {
 // does (absent unless the poll is open and the voter has not voted). With it the ballot shows and
 // the proof of work starts without another round trip on a slow network.
 type ballotBoot struct {
-	Poll      json.RawMessage `json:"poll"` // a pollView, as pollViews keeps it
-	Me        meView          `json:"me"`
-	Challenge *challenge      `json:"challenge,omitempty"`
+	Poll      json.RawMessage   `json:"poll"` // a pollView, as pollViews keeps it
+	Me        meView            `json:"me"`
+	Challenge *access.Challenge `json:"challenge,omitempty"`
 
 	poll *vote.Poll // the poll of the page
 }
 
-// handleBallotPage serves the ballot (vote.html) with its ballotBoot: for the poll named by :poll
-// (an unknown one gets the "not found" page, 404), or without forPoll for the first open poll (else
-// the first poll). It gives a new voter the voter cookie, as GET /api/v1/polls/{poll} does. When
+// handleBallotPage serves the ballot (vote.html) with its ballotBoot: for the poll withPollPage
+// found for :poll, or at / (no poll of its own) for the first open poll (else the first poll). It gives a new voter the voter cookie, as GET /api/v1/polls/{poll} does. When
 // the store cannot answer, the page goes out without its boot block and loads what it needs itself.
 // The page is the voter's own: it is never cached.
-func (s *server) handleBallotPage(forPoll bool) fiber.Handler {
-	page, missing := s.assets["vote.html"], s.assets["notfound.html"]
-	if page == nil || missing == nil || !bytes.Contains(page.body, htmlTag) || !bytes.Contains(page.body, []byte("</head>")) {
+func (s *server) handleBallotPage() fiber.Handler {
+	page := s.assets["vote.html"]
+	if page == nil || !bytes.Contains(page.body, htmlTag) || !bytes.Contains(page.body, []byte("</head>")) {
 		panic("server: embedded ballot page missing, or without <html lang=\"en\"> or </head>")
 	}
 	return func(c *fiber.Ctx) error {
 		pageHeaders(c)
-		var p *vote.Poll
-		if forPoll {
-			var err error
-			if p, err = s.poll(c); err != nil {
-				c.Status(fiber.StatusNotFound)
-				return missing.send(c)
-			}
-		}
+		p := pollOf(c) // nil at /
 		allowFraming(c, p)
 		var voter string
 		if p != nil && len(p.EmbedSites) > 0 && framedCrossSite(c) {
-			voter = s.keys.ensurePartitionedVoter(c)
+			voter = s.keys.EnsurePartitionedVoter(c)
 		} else {
-			voter = s.keys.ensureVoter(c)
+			voter = s.keys.EnsureVoter(c)
 		}
 		boot, err := s.ballotBoot(c.UserContext(), p, voter)
 		if err != nil {
@@ -327,9 +311,9 @@ func (s *server) ballotBoot(ctx context.Context, p *vote.Poll, voter string) (*b
 	b := &ballotBoot{Poll: view, Me: me, poll: p}
 	if st.Status == vote.StatusOpen && !me.Voted {
 		if st.Difficulty == 0 {
-			b.Challenge = &challenge{Algorithm: "none"}
+			b.Challenge = &access.Challenge{Algorithm: "none"}
 		} else {
-			ch := s.keys.newChallenge(p.ID, s.keys.voterKey(voter), st.Difficulty, s.now())
+			ch := s.keys.NewChallenge(p.ID, s.keys.VoterKey(voter), st.Difficulty, s.now())
 			b.Challenge = &ch
 		}
 	}
@@ -357,10 +341,7 @@ const logoCSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 // handleLogo serves the poll's logo from its ballot file (404 when it has none).
 func (s *server) handleLogo() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		if p.Branding.Logo == nil {
 			return fiber.ErrNotFound
 		}

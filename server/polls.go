@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"time"
 
@@ -62,10 +63,7 @@ func (s *server) handlePolls() fiber.Handler {
 // handlePoll answers the poll and gives the caller a voter cookie when it has none.
 func (s *server) handlePoll() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		st, err := s.states.get(c.UserContext(), p)
 		if err != nil {
 			return err
@@ -74,7 +72,7 @@ func (s *server) handlePoll() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		s.keys.ensureVoter(c)
+		s.keys.EnsureVoter(c)
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(body)
@@ -105,12 +103,9 @@ func newPollView(p *vote.Poll, st vote.State) pollView {
 // handleMe answers whether this voter has a ballot in the poll (in the current period).
 func (s *server) handleMe() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		me, err := s.me(c.UserContext(), p, s.keys.voter(c))
+		me, err := s.me(c.UserContext(), p, s.keys.Voter(c))
 		if err != nil {
 			return err
 		}
@@ -132,9 +127,9 @@ func (s *server) me(ctx context.Context, p *vote.Poll, id string) (meView, error
 	if id == "" {
 		return none, nil
 	}
-	r, err := s.store.VoterBallot(ctx, p, s.keys.voterKey(id), p.Period(s.now()))
+	r, err := s.store.VoterBallot(ctx, p, s.keys.VoterKey(id), p.Period(s.now()))
 	switch {
-	case err == vote.ErrReceiptNotFound:
+	case errors.Is(err, vote.ErrReceiptNotFound):
 		return none, nil
 	case err != nil:
 		return meView{}, err
@@ -146,10 +141,7 @@ func (s *server) me(ctx context.Context, p *vote.Poll, id string) (meView, error
 // organiser.
 func (s *server) handleResults() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		snap, err := s.store.Snapshot(c.UserContext(), p, s.now())
 		if err != nil {
 			return err
@@ -179,10 +171,7 @@ var turnoutWindow = map[string]struct {
 // window back) to the current step, zeros included.
 func (s *server) handleTurnout() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		name, err := queryValue(c, "step", "1m")
 		if err != nil {
 			return err
@@ -235,7 +224,7 @@ func (s *server) findReceipt(ctx context.Context, id string) (vote.Receipt, erro
 	}
 	for _, p := range s.order {
 		r, err := s.store.Receipt(ctx, p, id)
-		if err == vote.ErrReceiptNotFound {
+		if errors.Is(err, vote.ErrReceiptNotFound) {
 			continue
 		}
 		return r, err

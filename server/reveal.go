@@ -87,10 +87,7 @@ func (s *server) handleReveal() fiber.Handler {
 		Withheld *int `json:"withheld"`
 	}
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		var b body
 		if err := decodeStrict(c.Body(), &b); err != nil {
 			return err
@@ -200,10 +197,7 @@ func (s *server) logStatement(c *fiber.Ctx, p *vote.Poll, snap vote.Snapshot) er
 // one (docs/API.md).
 func (s *server) handleChecklist() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		snap, err := s.store.Snapshot(c.UserContext(), p, s.now())
 		if err != nil {
 			return err

@@ -36,10 +36,7 @@ func viewHeldBallot(b vote.HeldBallot) heldView {
 // handleHeld lists ballots awaiting review, oldest first (?limit=, default 100, at most 1000).
 func (s *server) handleHeld() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		limit, err := queryInt(c, "limit", 100, 1, 1000)
 		if err != nil {
 			return err
@@ -71,10 +68,7 @@ const maxBulkReview = 1000
 // rest.
 func (s *server) handleBulkReview() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		var body struct {
 			Action   string   `json:"action"`
 			Receipts []string `json:"receipts"`
@@ -117,10 +111,7 @@ func reviewAction(a string) bool { return a == "release" || a == "void" }
 // handleReview releases (counts) or voids a held ballot.
 func (s *server) handleReview() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		var body struct {
 			Action string `json:"action"`
 		}

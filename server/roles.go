@@ -14,7 +14,7 @@ type role int
 // The roles. An organiser (LIVEVOTE_ADMIN_TOKEN) may do everything; an operator
 // (LIVEVOTE_OPERATOR_TOKEN) drives the big screen: results visibility only; an auditor
 // (LIVEVOTE_AUDITOR_TOKEN) may read everything an organiser reads and change nothing. A screen
-// token (screentoken.go: minted by the console for the big screen's link, bound to one poll,
+// token (access/screentoken.go: minted by the console for the big screen's link, bound to one poll,
 // expiring) has the operator's right on its poll only. The operator and the screen open live
 // updates in the reserved pool as the public sees them (liveslots.go); organisers and auditors
 // see the organiser's snapshots.
@@ -113,7 +113,7 @@ func (s *server) roleOf(token, poll string) role {
 	if r := s.tokens.roleOf(token); r != rolePublic {
 		return r
 	}
-	if p, ok := s.keys.screenPoll(token, s.now()); ok && (poll == "" || p == poll) {
+	if p, ok := s.keys.ScreenPoll(token, s.now()); ok && (poll == "" || p == poll) {
 		return roleScreen
 	}
 	return rolePublic

@@ -23,9 +23,7 @@ const (
 // sample runs until ctx is done: every interval, for every poll, it adds this instance's fraud
 // counts to the store, reads the poll's snapshot (the candidates' velocity, metrics), its trusted
 // subnets and its busiest sources (the top subnet's share, for metrics).
-// It also starts settling the pending ballots (settle).
 func (s *server) sample(ctx context.Context, every time.Duration) {
-	go s.settle(ctx, min(every, settleEvery))
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -1,5 +1,7 @@
 // Package server is livevote's HTTP and WebSocket API on Fiber: the ballot, votes, results,
-// receipts and the organiser's controls, exactly as docs/API.md describes them.
+// receipts and the organiser's controls, exactly as docs/API.md describes them. It starts
+// nothing: New builds a Server over the parts it is given, and whoever wires the program
+// (package internal/app) runs its loops (Sample, Settle) and serves it (Serve, Shutdown).
 package server
 
 import (
@@ -7,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/livevote/livevote/server/access"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -40,12 +44,9 @@ type Config struct {
 	// organiser read, no change) are optional further roles (roles.go); empty: no such role.
 	OperatorToken string
 	AuditorToken  string
-	// LogKey signs the ballot logs' checkpoints (package translog); nil: derived from Secret
-	// under the name "livevote". Every instance must have the same.
-	LogKey *translog.Key
-	// LogEvery is how often each instance reads the new log entries into its tree (0:
-	// translog.DefaultEvery).
-	LogEvery time.Duration
+	// Log is the ballot log's sequencer over Store (package translog), which its owner runs
+	// (Sequencer.Run): the log's endpoints answer from it.
+	Log *translog.Sequencer
 	// TrustedProxies lists IPs and CIDR prefixes whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	// PublicURL is where voters reach the ballot; empty: derived from the request.
@@ -59,7 +60,8 @@ type Config struct {
 	// a token are refused (tokenguard.go); 0: 10; negative: no limit (tests that try many tokens
 	// from one address).
 	WrongTokens int
-	// Hub serves live updates (GET /ws/polls/{poll}); Ctx ends its connections' handlers.
+	// Hub serves live updates (GET /ws/polls/{poll}), run by its owner; Ctx ends its
+	// connections' handlers.
 	Hub *hub.Hub
 	Ctx context.Context
 	// WSOrigins, when not empty, lists the Origin values allowed to open live updates.
@@ -68,8 +70,8 @@ type Config struct {
 	Live LiveLimits
 	// Observer receives what the server measures (package monitoring); nil: nothing.
 	Observer Observer
-	// SampleEvery is how often each poll is sampled (velocity, metrics, sharing the fraud
-	// counters with other instances) until Ctx is done; 0: every 5 s.
+	// SampleEvery is how often Sample samples each poll (velocity, metrics, sharing the fraud
+	// counters with other instances); 0: every 5 s.
 	SampleEvery time.Duration
 	// ReadTimeout bounds reading one request, headers and body (0: 30 s); a client that sends
 	// part of a request and stops is answered 408 request_timeout.
@@ -120,10 +122,10 @@ type server struct {
 	states  *stateCache
 	views   pollViews   // the encoded answers of GET /api/v1/polls/{poll} (pollviews.go)
 	booth   *vote.Booth // the vote workflow (votes.go)
-	keys    keys
+	keys    access.Keys
 	tokens  tokens // the bearer tokens of the roles (roles.go)
 	seq     *translog.Sequencer
-	proxies proxies
+	proxies access.Proxies
 	public  string
 	limit   int
 	wrong   int // wrong tokens a source may send a minute; 0: no limit (tokenguard.go)
@@ -141,12 +143,20 @@ type server struct {
 	images  *previewCache         // share images drawn (share.go)
 }
 
-// New returns the Fiber app serving livevote's API for the configured polls.
-func New(cfg Config) (*fiber.App, error) {
-	if len(cfg.Polls) == 0 || cfg.Store == nil || len(cfg.Secret) == 0 || cfg.AdminToken == "" || cfg.Hub == nil {
-		return nil, errors.New("server: polls, store, secret, admin token and hub are required")
+// Server is livevote's API for the configured polls, ready to serve. Its owner runs Sample and
+// Settle until it stops the program, serves it with Serve and stops it with Shutdown.
+type Server struct {
+	s     *server
+	app   *fiber.App
+	every time.Duration // Config.SampleEvery or its default
+}
+
+// New returns the Server of livevote's API for the configured polls. It starts no goroutine.
+func New(cfg Config) (*Server, error) {
+	if len(cfg.Polls) == 0 || cfg.Store == nil || len(cfg.Secret) == 0 || cfg.AdminToken == "" || cfg.Hub == nil || cfg.Log == nil {
+		return nil, errors.New("server: polls, store, secret, admin token, hub and log are required")
 	}
-	px, err := parseProxies(cfg.TrustedProxies)
+	px, err := access.ParseProxies(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +168,7 @@ func New(cfg Config) (*fiber.App, error) {
 		polls:   make(map[string]*vote.Poll, len(cfg.Polls)),
 		order:   cfg.Polls,
 		store:   cfg.Store,
-		keys:    newKeys(cfg.Secret),
+		keys:    access.NewKeys(cfg.Secret),
 		tokens:  newTokens(cfg.AdminToken, cfg.OperatorToken, cfg.AuditorToken),
 		proxies: px,
 		public:  cfg.PublicURL,
@@ -198,15 +208,7 @@ func New(cfg Config) (*fiber.App, error) {
 		Surging: func(p *vote.Poll, choices []string) bool { return s.fraud[p.ID].velocity.Surging(choices) },
 		Now:     s.now,
 	}
-	key := cfg.LogKey
-	if key == nil {
-		if key, err = translog.DeriveKey(cfg.Secret, "livevote"); err != nil {
-			return nil, err
-		}
-	}
-	if s.seq, err = translog.New(cfg.Store, key, cfg.Polls); err != nil {
-		return nil, err
-	}
+	s.seq = cfg.Log
 	if s.assets, err = loadAssets(static.FS()); err != nil {
 		return nil, err
 	}
@@ -230,7 +232,7 @@ func New(cfg Config) (*fiber.App, error) {
 		// a third of an idle dashboard's memory).
 		ReduceMemoryUsage: true,
 		// Fiber believes X-Forwarded-Proto (c.Protocol, for Secure cookies) from these only;
-		// client IPs come from proxies.clientIP.
+		// client IPs come from access.Proxies.ClientIP.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
 		ReadTimeout:             cmp.Or(cfg.ReadTimeout, 30*time.Second),
@@ -244,22 +246,22 @@ func New(cfg Config) (*fiber.App, error) {
 	if every <= 0 {
 		every = defaultSampleEvery
 	}
-	go s.sample(s.ctx, every)
-	go s.seq.Run(s.ctx, cfg.LogEvery, func(p *vote.Poll, err error) {
-		if err != nil {
-			s.log.Warn("ballot log: cannot read new entries into the tree; checkpoints wait", "poll", p.ID, "err", err)
-			return
-		}
-		s.log.Info("ballot log: reading new entries into the tree again", "poll", p.ID)
-	})
-	return app, nil
+	return &Server{s: s, app: app, every: every}, nil
 }
 
-// poll returns the poll named by the :poll parameter, or ErrPollNotFound.
-func (s *server) poll(c *fiber.Ctx) (*vote.Poll, error) {
-	p, ok := s.polls[c.Params("poll")]
-	if !ok {
-		return nil, vote.ErrPollNotFound
-	}
-	return p, nil
+// Serve serves the API on ln until Shutdown.
+func (srv *Server) Serve(ln net.Listener) error { return srv.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits up to timeout for the requests in flight.
+func (srv *Server) Shutdown(timeout time.Duration) error {
+	return srv.app.ShutdownWithTimeout(timeout)
+}
+
+// Sample samples every poll every Config.SampleEvery until ctx is done (sample.go), then shares
+// this instance's last fraud counts.
+func (srv *Server) Sample(ctx context.Context) { srv.s.sample(ctx, srv.every) }
+
+// Settle settles the polls' pending ballots until ctx is done (sample.go).
+func (srv *Server) Settle(ctx context.Context) {
+	srv.s.settle(ctx, min(srv.every, settleEvery))
 }

@@ -108,10 +108,7 @@ func (s *server) winners(c *fiber.Ctx, p *vote.Poll) ([]vote.Candidate, error) {
 // and winners.
 func (s *server) handleShareImage() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		lang := pageLanguage(c, p)
 		ballot, err := s.ballotURL(c, p)
 		if err != nil {
@@ -205,20 +202,16 @@ func (pc *previewCache) get(pv preview, draw func(preview) ([]byte, error)) ([]b
 	return img, nil
 }
 
-// handleLivePage serves the live page (live.html) of the poll named by :poll with its lang, dir
-// and share tags (an unknown poll gets the "not found" page, 404).
+// handleLivePage serves the live page (live.html) of the poll withPollPage found for :poll, with
+// its lang, dir and share tags.
 func (s *server) handleLivePage() fiber.Handler {
-	page, missing := s.assets["live.html"], s.assets["notfound.html"]
-	if page == nil || missing == nil || !bytes.Contains(page.body, htmlTag) || !bytes.Contains(page.body, []byte("</head>")) {
+	page := s.assets["live.html"]
+	if page == nil || !bytes.Contains(page.body, htmlTag) || !bytes.Contains(page.body, []byte("</head>")) {
 		panic("server: embedded live page missing, or without <html lang=\"en\"> or </head>")
 	}
 	return func(c *fiber.Ctx) error {
 		pageHeaders(c)
-		p, err := s.poll(c)
-		if err != nil {
-			c.Status(fiber.StatusNotFound)
-			return missing.send(c)
-		}
+		p := pollOf(c)
 		lang := pageLanguage(c, p)
 		tags, err := s.shareTags(c, p, lang, "live")
 		if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/livevote/livevote/server/access"
 	"net/netip"
 	"strings"
 	"time"
@@ -48,10 +49,7 @@ func parseSubnet(s string) (netip.Prefix, bool) {
 // handleTrusted lists the poll's trusted subnets.
 func (s *server) handleTrusted() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		list, err := s.store.Trusted(c.UserContext(), p)
 		if err != nil {
 			return err
@@ -65,10 +63,7 @@ func (s *server) handleTrusted() fiber.Handler {
 // trusted (DELETE, ?subnet=203.0.113.0/24), for every instance.
 func (s *server) handleSetTrusted(trusted bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		raw, err := queryValue(c, "subnet", "")
 		if err != nil {
 			return err
@@ -133,10 +128,7 @@ type windowView struct {
 // velocity, the trusted subnets and the policy.
 func (s *server) handleSignals() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		p := pollOf(c)
 		ctx, pf, now := c.UserContext(), s.fraud[p.ID], s.now()
 		if err := s.flush(ctx, pf); err != nil {
 			return err
@@ -249,10 +241,10 @@ func (s *server) trustedHashes(pf *pollFraud) map[string]bool {
 	for _, p := range *pf.trusted.Load() {
 		a := p.Addr()
 		if p.Bits() == a.BitLen() {
-			out[s.keys.sourceHash("ip", a)] = true
+			out[s.keys.SourceHash("ip", a)] = true
 		}
-		if p.Bits() >= subnetOf(a).Bits() {
-			out[s.keys.subnetHash(a)] = true
+		if p.Bits() >= access.Subnet(a).Bits() {
+			out[s.keys.SubnetHash(a)] = true
 		}
 	}
 	return out

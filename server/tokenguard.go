@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/livevote/livevote/server/access"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ func (s *server) guardTokens() fiber.Handler {
 	if s.wrong == 0 {
 		return func(c *fiber.Ctx) error { return c.Next() }
 	}
-	failures := newSlidingLimiter(s.wrong)
+	failures := access.NewLimiter(s.wrong)
 	return func(c *fiber.Ctx) error {
 		path := c.Path()
 		var where string
@@ -53,19 +54,19 @@ func (s *server) guardTokens() fiber.Handler {
 		if !sent {
 			return c.Next()
 		}
-		a := s.proxies.clientIP(c)
+		a := s.proxies.ClientIP(c)
 		if s.trustedAnywhere(a) {
 			return c.Next()
 		}
-		src := rateSource(a)
-		key, now := failures.prefixKey(src), time.Now()
-		if retry, ok := failures.peek(key, now); !ok {
+		src := access.RateSource(a)
+		key, now := failures.PrefixKey(src), time.Now()
+		if retry, ok := failures.Peek(key, now); !ok {
 			return tooMany(c, retry, errTooManyFailures)
 		}
 		if s.roleOf(token, "") != rolePublic {
 			return c.Next()
 		}
-		if retry, ok := failures.allow(key, now); !ok {
+		if retry, ok := failures.Allow(key, now); !ok {
 			return tooMany(c, retry, errTooManyFailures)
 		}
 		s.log.Warn("wrong token", "source", src.String(), "where", where)

@@ -3,6 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
+	"github.com/livevote/livevote/server/access"
+	"github.com/livevote/livevote/translog"
+	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/ballotfile"
 	"github.com/livevote/livevote/vote/memstore"
 	"io"
@@ -33,18 +36,19 @@ func FuzzVoteBody(f *testing.F) {
 	}
 	p := polls[0]
 	store := memstore.New()
-	app, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: hub.New(Snapshots(polls, store), hub.Options{})})
+	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: hub.New(Snapshots(polls, store), hub.Options{}), Log: testLog(f, store, polls)})
 	if err != nil {
 		f.Fatal(err)
 	}
-	k := newKeys([]byte("s"))
+	app := srv.app
+	k := access.NewKeys([]byte("s"))
 	allowed := map[int]bool{201: true, 400: true, 413: true, 422: true}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, cookie := k.newVoter()
+		_, cookie := k.NewVoter()
 		before, _ := store.Snapshot(context.Background(), p, time.Now())
 		req := httptest.NewRequest("POST", "/api/v1/polls/"+p.ID+"/votes", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Cookie", voterCookie+"="+cookie)
+		req.Header.Set("Cookie", access.VoterCookie+"="+cookie)
 		res, err := app.Test(req, -1)
 		if err != nil {
 			t.Fatal(err)
@@ -62,4 +66,19 @@ func FuzzVoteBody(f *testing.F) {
 			t.Fatalf("body %q: refusal without an error code: %s", body, answer)
 		}
 	})
+}
+
+// testLog is a ballot log's sequencer over store for the polls, as the program builds it (not
+// run: the tests that use it read no checkpoint).
+func testLog(tb testing.TB, store translog.Source, polls []*vote.Poll) *translog.Sequencer {
+	tb.Helper()
+	key, err := translog.DeriveKey([]byte("s"), "livevote")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	seq, err := translog.New(store, key, polls)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return seq
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/livevote/livevote/server/access"
 	"strconv"
 	"time"
 
@@ -10,8 +11,8 @@ import (
 
 // voteRequest is the body of POST /api/v1/polls/{poll}/votes.
 type voteRequest struct {
-	Choices []string  `json:"choices"`
-	Pow     *solution `json:"pow"`
+	Choices []string         `json:"choices"`
+	Pow     *access.Solution `json:"pow"`
 	// Website is the ballot page's honeypot: a field people do not see and leave empty.
 	Website string `json:"website"`
 	// Client is what the ballot page reports about itself (optional).
@@ -36,11 +37,8 @@ type clientReport struct {
 // handleChallenge gives the voter a proof-of-work challenge for one vote attempt.
 func (s *server) handleChallenge() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
-		voter := s.keys.voter(c)
+		p := pollOf(c)
+		voter := s.keys.Voter(c)
 		if voter == "" {
 			return errVoterToken
 		}
@@ -53,49 +51,71 @@ func (s *server) handleChallenge() fiber.Handler {
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		if st.Difficulty == 0 {
-			return c.JSON(challenge{Algorithm: "none"})
+			return c.JSON(access.Challenge{Algorithm: "none"})
 		}
-		return c.JSON(s.keys.newChallenge(p.ID, s.keys.voterKey(voter), st.Difficulty, s.now()))
+		return c.JSON(s.keys.NewChallenge(p.ID, s.keys.VoterKey(voter), st.Difficulty, s.now()))
+	}
+}
+
+// heldLocal is the key under which handleVote says that it held the ballot (for observeVote).
+const heldLocal = "livevote.held"
+
+// observeVote reports every vote attempt, whatever answered it (the handlers after it on the
+// route: limitVoteBody, withPoll, handleVote), with the poll's fraud state when the poll exists.
+func (s *server) observeVote() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		held, _ := c.Locals(heldLocal).(bool)
+		s.reportVote(s.fraud[c.Params("poll")], held, err, start) // nil for an unknown poll
+		return err
+	}
+}
+
+// limitVoteBody refuses a vote body over maxVoteBody (413 body_too_large), before the poll is
+// looked up (docs/API.md's order).
+func limitVoteBody() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if len(c.Body()) > maxVoteBody {
+			return errBodyTooLarge
+		}
+		return c.Next()
 	}
 }
 
 // handleVote records one ballot, or holds it for review when fraud signals say so (answered the
-// same). Faults are answered in the order of docs/API.md: 413, 404, 400, 401, 403 voting_closed, 403
-// challenge_failed (a failed proof of work or a filled honeypot), 422, then what the store
-// refuses: 429 (the hard cap of an IP address, when the poll has one), 409 (429 from the rate
-// limiter comes before all of these). 201 is sent only after the store recorded the ballot.
+// same). Faults are answered in the order of docs/API.md: 413 (limitVoteBody), 404 (withPoll),
+// 400, 401, 403 voting_closed, 403 challenge_failed (a failed proof of work or a filled
+// honeypot), 422, then what the store refuses: 429 (the hard cap of an IP address, when the poll
+// has one), 409 (429 from the rate limiter comes before all of these). 201 is sent only after the
+// store recorded the ballot.
 func (s *server) handleVote() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		start := time.Now()
-		pf, held, err := s.vote(c)
-		s.reportVote(pf, held, err, start)
+		held, err := s.vote(c)
+		if held {
+			c.Locals(heldLocal, true)
+		}
 		return err
 	}
 }
 
 // vote is handleVote's work: it parses the request, runs the vote workflow (vote.Booth) and
-// renders its result. It returns the poll's fraud state (nil when the poll is unknown), whether the
-// ballot was held, and the error that refused the attempt.
-func (s *server) vote(c *fiber.Ctx) (pf *pollFraud, held bool, err error) {
-	pf = s.fraud[c.Params("poll")] // nil for an unknown poll
-	if len(c.Body()) > maxVoteBody {
-		return pf, false, errBodyTooLarge
-	}
-	p, err := s.poll(c)
-	if err != nil {
-		return nil, false, err
-	}
+// renders its result. It returns whether the ballot was held, and the error that refused the
+// attempt.
+func (s *server) vote(c *fiber.Ctx) (held bool, err error) {
+	p := pollOf(c)
+	pf := s.fraud[p.ID]
 	var req voteRequest
 	if err := decodeStrict(c.Body(), &req); err != nil {
-		return pf, false, err
+		return false, err
 	}
-	voter := s.keys.voter(c)
+	voter := s.keys.Voter(c)
 	if voter == "" {
-		return pf, false, errVoterToken
+		return false, errVoterToken
 	}
 	r := vote.Request{
 		Poll:    p,
-		Voter:   s.keys.voterKey(voter),
+		Voter:   s.keys.VoterKey(voter),
 		Choices: req.Choices,
 		From:    s.sourceOf(c, pf),
 		Attempt: vote.Attempt{
@@ -105,7 +125,7 @@ func (s *server) vote(c *fiber.Ctx) (pf *pollFraud, held bool, err error) {
 		},
 	}
 	if req.Pow != nil {
-		r.Proof = proof{keys: &s.keys, sol: req.Pow}
+		r.Proof = s.keys.Proof(req.Pow)
 	}
 	if req.Client != nil {
 		r.Attempt.Webdriver, r.Attempt.Elapsed = req.Client.Webdriver, time.Duration(req.Client.ElapsedMS)*time.Millisecond
@@ -118,8 +138,8 @@ func (s *server) vote(c *fiber.Ctx) (pf *pollFraud, held bool, err error) {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(res.RetryAfter.Seconds())+1))
 	}
 	if err != nil {
-		return pf, false, err
+		return false, err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return pf, res.Held(), c.Status(fiber.StatusCreated).JSON(voteAccepted{Status: "accepted", Receipt: res.Receipt, Choices: res.Choices})
+	return res.Held(), c.Status(fiber.StatusCreated).JSON(voteAccepted{Status: "accepted", Receipt: res.Receipt, Choices: res.Choices})
 }

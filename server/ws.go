@@ -56,14 +56,9 @@ type wsRequest struct {
 
 const wsLocal = "livevote.ws"
 
-// handleWSUpgrade checks a live-updates request before the upgrade: the Origin is allowed (when
-// LIVEVOTE_WS_ORIGINS lists some), the poll exists, hz is 1 to hub.MaxHz, the token when given
-// (a subprotocol or an Authorization header, never the URL: wsauth.go) is a role's, and there is
-// a slot for it (liveslots.go). Organisers and auditors watch the organiser's snapshots (the
-// public's with view=public: the big screen signed in with such a token); the operator and a
-// screen token of the poll watch the public's; all of them in the reserved pool. The token is
-// never logged.
-func (s *server) handleWSUpgrade() fiber.Handler {
+// checkWSOrigin checks a live-updates request first: it is an upgrade, and its Origin is allowed
+// (when LIVEVOTE_WS_ORIGINS lists some); then withPoll finds the poll.
+func (s *server) checkWSOrigin() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
 			return errUpgradeRequired
@@ -72,10 +67,20 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 			s.obs.LiveRefused(refusedOrigin)
 			return errOriginNotAllowed
 		}
-		p, err := s.poll(c)
-		if err != nil {
-			return err
-		}
+		return c.Next()
+	}
+}
+
+// handleWSUpgrade checks a live-updates request before the upgrade, after checkWSOrigin and
+// withPoll: hz is 1 to hub.MaxHz, the token when given
+// (a subprotocol or an Authorization header, never the URL: wsauth.go) is a role's, and there is
+// a slot for it (liveslots.go). Organisers and auditors watch the organiser's snapshots (the
+// public's with view=public: the big screen signed in with such a token); the operator and a
+// screen token of the poll watch the public's; all of them in the reserved pool. The token is
+// never logged.
+func (s *server) handleWSUpgrade() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p := pollOf(c)
 		hz, err := queryInt(c, "hz", hub.DefaultHz, 1, hub.MaxHz)
 		if err != nil {
 			return err
@@ -102,7 +107,7 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 				return authorise(r, rightRead)
 			}
 		}
-		a := s.proxies.clientIP(c)
+		a := s.proxies.ClientIP(c)
 		req.source, req.exempt = liveSource(a), s.fraud[p.ID].isTrusted(a)
 		if reason := s.slots.allow(req.reserved, req.source, req.exempt); reason != "" {
 			s.obs.LiveRefused(reason)

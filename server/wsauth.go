@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/base64"
+	"github.com/livevote/livevote/server/access"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -47,7 +48,7 @@ func wsToken(values []string) (string, bool, error) {
 			if !ok {
 				continue
 			}
-			if sent || enc == "" || len(enc) > wsMaxToken || !isBase64URL(enc) {
+			if sent || enc == "" || len(enc) > wsMaxToken || !access.IsBase64URL(enc) {
 				return "", false, errBadWSToken
 			}
 			b, err := base64.RawURLEncoding.Strict().DecodeString(enc) // one spelling per token
@@ -58,17 +59,6 @@ func wsToken(values []string) (string, bool, error) {
 		}
 	}
 	return token, sent, nil
-}
-
-// isBase64URL reports whether s has only base64url's letters (the decoder would skip CR and LF).
-func isBase64URL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // liveToken returns the token of a live-updates request: from its subprotocols, else its

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"github.com/livevote/livevote/vote/memstore"
 	"github.com/livevote/livevote/vote/redisstore"
@@ -93,7 +94,7 @@ func TestRedisCastBatchAsOneByOne(t *testing.T) {
 	}
 	// Later batches see what the earlier one counted.
 	next := ballot("ip1-next", "ip1", "a")
-	if err := redisstore.CastTogether(red, p, []vote.Ballot{next, bs[0]})[0]; err != vote.ErrSourceCapped {
+	if err := redisstore.CastTogether(red, p, []vote.Ballot{next, bs[0]})[0]; !errors.Is(err, vote.ErrSourceCapped) {
 		t.Errorf("ip1 in the next batch: %v, want ErrSourceCapped", err)
 	}
 }

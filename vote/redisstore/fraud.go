@@ -57,7 +57,7 @@ func (s *Store) Sources(ctx context.Context, p *vote.Poll, now time.Time, n int)
 		}
 		return nil
 	})
-	if err != nil && err != redis.Nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return vote.SourceReport{}, vote.Unavailable(err)
 	}
 	var out vote.SourceReport

@@ -1,6 +1,6 @@
 //go:build race
 
-package server
+package access
 
 // The race detector's sync.Pool drops items at random, so allocation counts of pooled code say
 // nothing under it.

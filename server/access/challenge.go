@@ -1,4 +1,4 @@
-package server
+package access
 
 import (
 	"crypto/hmac"
@@ -14,11 +14,11 @@ import (
 	"github.com/livevote/livevote/vote"
 )
 
-// challengeTTL is how long a proof-of-work challenge may be solved and used.
-const challengeTTL = 10 * time.Minute
+// ChallengeTTL is how long a proof-of-work challenge may be solved and used.
+const ChallengeTTL = 10 * time.Minute
 
-// challenge is a proof-of-work challenge in the ALTCHA scheme, as sent to the client.
-type challenge struct {
+// Challenge is a proof-of-work challenge in the ALTCHA scheme, as sent to the client.
+type Challenge struct {
 	Algorithm string `json:"algorithm"`
 	Challenge string `json:"challenge,omitempty"`
 	Salt      string `json:"salt,omitempty"`
@@ -26,8 +26,8 @@ type challenge struct {
 	Signature string `json:"signature,omitempty"`
 }
 
-// solution is what the client sends back with its vote.
-type solution struct {
+// Solution is what the client sends back with its vote.
+type Solution struct {
 	Algorithm string `json:"algorithm"`
 	Challenge string `json:"challenge"`
 	Number    int64  `json:"number"`
@@ -35,18 +35,18 @@ type solution struct {
 	Signature string `json:"signature"`
 }
 
-// newChallenge makes a challenge of the given difficulty bound to one poll and one voter. The salt
+// NewChallenge makes a challenge of the given difficulty bound to one poll and one voter. The salt
 // carries the binding, the expiry and the difficulty in the clear; the signature keeps them honest.
-func (k keys) newChallenge(poll, voterKey string, difficulty int, now time.Time) challenge {
+func (k Keys) NewChallenge(poll, voterKey string, difficulty int, now time.Time) Challenge {
 	n, _ := rand.Int(rand.Reader, big.NewInt(int64(difficulty)+1))
 	params := url.Values{
 		"poll":    {poll},
 		"voter":   {voterKey[:16]},
 		"max":     {strconv.Itoa(difficulty)},
-		"expires": {strconv.FormatInt(now.Add(challengeTTL).Unix(), 10)},
+		"expires": {strconv.FormatInt(now.Add(ChallengeTTL).Unix(), 10)},
 	}
 	salt := rand.Text()[:16] + "?" + params.Encode()
-	return challenge{
+	return Challenge{
 		Algorithm: "SHA-256",
 		Challenge: sha256Hex(salt + n.String()),
 		Salt:      salt,
@@ -63,9 +63,12 @@ func sha256Hex(s string) string {
 // proof is a vote's proof of work as the server checks it (vote.Proof): a solution of one of its
 // signed challenges.
 type proof struct {
-	keys *keys
-	sol  *solution
+	keys Keys
+	sol  *Solution
 }
+
+// Proof is the proof of work of a vote that sent sol (nil: none), for vote.Request.Proof.
+func (k Keys) Proof(sol *Solution) vote.Proof { return proof{keys: k, sol: sol} }
 
 // Check implements vote.Proof.
 func (pr proof) Check(p *vote.Poll, voterKey string, difficulty int, now time.Time) (vote.Challenge, bool) {
@@ -74,12 +77,12 @@ func (pr proof) Check(p *vote.Poll, voterKey string, difficulty int, now time.Ti
 		return vote.Challenge{}, false
 	}
 	// issued to the second: the challenge keeps its expiry in Unix seconds
-	return vote.Challenge{ID: pr.sol.Challenge, Issued: until.Add(-challengeTTL), Expires: until}, true
+	return vote.Challenge{ID: pr.sol.Challenge, Issued: until.Add(-ChallengeTTL), Expires: until}, true
 }
 
 // verify checks a solution for this poll, voter and current difficulty at now, and returns when
 // the challenge expires. It does not know whether the challenge was used before: the store does.
-func (k keys) verify(s *solution, poll, voterKey string, difficulty int, now time.Time) (time.Time, bool) {
+func (k Keys) verify(s *Solution, poll, voterKey string, difficulty int, now time.Time) (time.Time, bool) {
 	if s == nil || s.Algorithm != "SHA-256" || s.Number < 0 || len(s.Salt) > 512 {
 		return time.Time{}, false
 	}

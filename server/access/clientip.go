@@ -1,4 +1,4 @@
-package server
+package access
 
 import (
 	"fmt"
@@ -8,12 +8,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// proxies is the set of addresses whose X-Forwarded-For is believed.
-type proxies []netip.Prefix
+// Proxies is the set of addresses whose X-Forwarded-For is believed.
+type Proxies []netip.Prefix
 
-// parseProxies reads a list of IPs and CIDR prefixes.
-func parseProxies(list []string) (proxies, error) {
-	var out proxies
+// ParseProxies reads a list of IPs and CIDR prefixes.
+func ParseProxies(list []string) (Proxies, error) {
+	var out Proxies
 	for _, s := range list {
 		s = strings.TrimSpace(s)
 		if s == "" {
@@ -36,7 +36,8 @@ func parseProxies(list []string) (proxies, error) {
 	return out, nil
 }
 
-func (ps proxies) trusted(a netip.Addr) bool {
+// Trusted reports whether a is the address of a trusted proxy.
+func (ps Proxies) Trusted(a netip.Addr) bool {
 	for _, p := range ps {
 		if p.Contains(a) {
 			return true
@@ -45,15 +46,15 @@ func (ps proxies) trusted(a netip.Addr) bool {
 	return false
 }
 
-// clientIP is the address of the client: the socket peer, unless the peer is a trusted proxy; then
+// ClientIP is the address of the client: the socket peer, unless the peer is a trusted proxy; then
 // X-Forwarded-For is read from the right, skipping trusted proxies, and the first other address
 // is the client (what a client writes at the left of the header is never believed). The address
 // has no zone: fe80::1%eth0 and fe80::1%eth1 are one client (a zone is the proxy's interface, or
 // whatever the client wrote, and must not make new sources).
-func (ps proxies) clientIP(c *fiber.Ctx) netip.Addr {
+func (ps Proxies) ClientIP(c *fiber.Ctx) netip.Addr {
 	peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
 	peer = peer.Unmap()
-	if len(ps) == 0 || !ps.trusted(peer) {
+	if len(ps) == 0 || !ps.Trusted(peer) {
 		return peer
 	}
 	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
@@ -62,7 +63,7 @@ func (ps proxies) clientIP(c *fiber.Ctx) netip.Addr {
 		if err != nil {
 			return peer
 		}
-		if a = a.Unmap().WithZone(""); !ps.trusted(a) {
+		if a = a.Unmap().WithZone(""); !ps.Trusted(a) {
 			return a
 		}
 	}
