@@ -166,6 +166,13 @@ func testConsoleScreenLink(t *testing.T, b *browser) {
 			t.Fatalf("public live connection %d: %v", i+1, err)
 		}
 		t.Cleanup(func() { conn.Close() })
+		// The slot is taken after the upgrade, before the first snapshot: once it has come, the
+		// next upgrade sees this connection's slot taken (else it may pass the check before the
+		// upgrade and be closed with 1013 after it).
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, _, err := conn.ReadMessage(); err != nil {
+			t.Fatalf("public live connection %d: no first snapshot: %v", i+1, err)
+		}
 	}
 	if conn, res, err := websocket.DefaultDialer.Dial(wsURL, nil); err == nil || res == nil || res.StatusCode != 503 {
 		if conn != nil {

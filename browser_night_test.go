@@ -11,8 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp/kb"
 	"github.com/livevote/livevote/internal/apiclient"
+	"github.com/livevote/livevote/internal/servertest"
 	"github.com/livevote/livevote/server"
-	"github.com/livevote/livevote/server/servertest"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/memstore"
 	"github.com/livevote/livevote/vote/votetest"
