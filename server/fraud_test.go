@@ -630,6 +630,23 @@ func TestRateLimitVenue(t *testing.T) {
 	}
 }
 
+// smallVote casts issue 22's small vote: 30 people at home, each on a line of their own, and 30
+// phones in the hall behind the address venue, all honest, spread over candidates a, b and c.
+func (e *env) smallVote(venue string) {
+	t := e.t
+	t.Helper()
+	for i := range 30 {
+		home := e.phone(ownLine(i))
+		if r := home.send(home.open(), page, string(rune('a'+i%3))); r.Status != 201 {
+			t.Fatalf("vote from home = %d %s", r.Status, r.Body)
+		}
+		hall := e.phone(venue)
+		if r := hall.send(hall.open(), page, string(rune('a'+(i+1)%3))); r.Status != 201 {
+			t.Fatalf("vote from the hall = %d %s", r.Status, r.Body)
+		}
+	}
+}
+
 // TestFinalAtClose (issue 22, "Final at the close"): a small vote, 30 phones in the hall behind
 // one address and 30 people at home, all honest; the hall's ballots after its first are pending
 // (the rest of the poll has too few ballots to compare with), and the organiser closes. Within
@@ -641,16 +658,7 @@ func TestFinalAtClose(t *testing.T) {
 		const venue = "203.0.113.77"
 		t.Run("a small vote", func(t *testing.T) {
 			e := newEnv(t, newStore(t), []string{"fraud: {}"}, withProxy())
-			for i := range 30 {
-				home := e.phone(ownLine(i))
-				if r := home.send(home.open(), page, string(rune('a'+i%3))); r.Status != 201 {
-					t.Fatalf("vote from home = %d %s", r.Status, r.Body)
-				}
-				hall := e.phone(venue)
-				if r := hall.send(hall.open(), page, string(rune('a'+(i+1)%3))); r.Status != 201 {
-					t.Fatalf("vote from the hall = %d %s", r.Status, r.Body)
-				}
-			}
+			e.smallVote(venue)
 			res := e.results("Authorization", "Bearer "+adminToken)
 			if res["counted"] == 60.0 {
 				t.Fatalf("before the close: %v; want the hall's ballots pending", res)
