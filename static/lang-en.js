@@ -80,7 +80,6 @@ export default {
     "tied": "Tied",
     "winner": "Winner",
     "tied_first": "Tied first",
-    "votes": "votes",
     "open": "Voting is open. The result stays secret until it is revealed.",
     "open_public": "Voting is open.",
     "scheduled": "Voting has not opened yet.",
@@ -167,7 +166,6 @@ export default {
     "not_revealed": "The results are not revealed yet: reveal them first."
   },
   "screen": {
-    "ballots": "ballots cast",
     "per_minute": "per minute",
     "scan": "Scan to vote",
     "reconnecting": "reconnecting",
@@ -178,15 +176,10 @@ export default {
     "tied_lead": "Tied lead",
     "winner": "Winner",
     "tied_first": "Tied first",
-    "votes": "votes",
     "w_winner": "The winner",
     "w_tied_first": "Tied for first place",
     "w_leading": "Leading so far",
     "w_tied_lead": "Tied for the lead so far",
-    "n_votes": {
-      "one": "{n} vote",
-      "other": "{n} votes"
-    },
     "results": "Results",
     "participation": "Participation",
     "ballots_received": "ballots received",

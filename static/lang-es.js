@@ -80,7 +80,6 @@ export default {
     "tied": "Empate",
     "winner": "Ganadora",
     "tied_first": "Empate en primer lugar",
-    "votes": "votos",
     "open": "La votación está abierta. El resultado se mantendrá en secreto hasta que se revele.",
     "open_public": "La votación está abierta.",
     "scheduled": "La votación aún no se ha abierto.",
@@ -170,7 +169,6 @@ export default {
     "not_revealed": "Los resultados aún no se han revelado: revélelos primero."
   },
   "screen": {
-    "ballots": "votos emitidos",
     "per_minute": "por minuto",
     "scan": "Escanee para votar",
     "reconnecting": "reconectando",
@@ -181,16 +179,10 @@ export default {
     "tied_lead": "Empate en cabeza",
     "winner": "Ganadora",
     "tied_first": "Empate en primer lugar",
-    "votes": "votos",
     "w_winner": "La ganadora",
     "w_tied_first": "Empate en primer lugar",
     "w_leading": "En cabeza por ahora",
     "w_tied_lead": "Empate en cabeza por ahora",
-    "n_votes": {
-      "one": "{n} voto",
-      "many": "{n} de votos",
-      "other": "{n} votos"
-    },
     "results": "Resultados",
     "participation": "Participación",
     "ballots_received": "papeletas recibidas",

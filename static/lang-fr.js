@@ -80,7 +80,6 @@ export default {
     "tied": "À égalité",
     "winner": "Lauréat",
     "tied_first": "Premiers ex æquo",
-    "votes": "voix",
     "open": "Le vote est ouvert. Le résultat reste secret jusqu’à sa révélation.",
     "open_public": "Le vote est ouvert.",
     "scheduled": "Le vote n’est pas encore ouvert.",
@@ -170,7 +169,6 @@ export default {
     "not_revealed": "Les résultats ne sont pas encore dévoilés : dévoilez-les d’abord."
   },
   "screen": {
-    "ballots": "bulletins déposés",
     "per_minute": "par minute",
     "scan": "Scannez pour voter",
     "reconnecting": "reconnexion",
@@ -181,16 +179,10 @@ export default {
     "tied_lead": "Égalité en tête",
     "winner": "Lauréat",
     "tied_first": "Premiers ex æquo",
-    "votes": "voix",
     "w_winner": "Le lauréat",
     "w_tied_first": "Premiers ex æquo",
     "w_leading": "En tête pour l’instant",
     "w_tied_lead": "À égalité en tête pour l’instant",
-    "n_votes": {
-      "one": "{n} voix",
-      "many": "{n} de voix",
-      "other": "{n} voix"
-    },
     "results": "Résultats",
     "participation": "Participation",
     "ballots_received": "bulletins reçus",

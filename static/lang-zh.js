@@ -78,7 +78,6 @@ export default {
     "tied": "并列领先",
     "winner": "获胜",
     "tied_first": "并列第一",
-    "votes": "票",
     "open": "投票进行中。结果揭晓前保密。",
     "open_public": "投票进行中。",
     "scheduled": "投票尚未开始。",
@@ -162,7 +161,6 @@ export default {
     "not_revealed": "结果尚未揭晓：请先揭晓。"
   },
   "screen": {
-    "ballots": "已投票数",
     "per_minute": "张 / 分钟",
     "scan": "扫码投票",
     "reconnecting": "正在重新连接",
@@ -173,14 +171,10 @@ export default {
     "tied_lead": "并列领先",
     "winner": "获胜",
     "tied_first": "并列第一",
-    "votes": "票",
     "w_winner": "获胜者",
     "w_tied_first": "并列第一",
     "w_leading": "目前领先",
     "w_tied_lead": "目前并列领先",
-    "n_votes": {
-      "other": "{n} 票"
-    },
     "results": "投票结果",
     "participation": "参与情况",
     "ballots_received": "已收到选票",
