@@ -272,15 +272,8 @@ func judgeSources(p *vote.Poll, list []vote.HeldBallot, cc vote.ChoiceCounts, fi
 		for _, s := range sources {
 			src := cc.Sources[s]
 			ref := reference(cc, src, without(pending, choicesOf(list, left, of[s])), final)
-			score := Skew(src, ref, k)
-			j := judged{Score: score, N: src.Ballots}
-			switch {
-			case p.Fraud.SkewMinBallots > 0 && src.Ballots >= p.Fraud.SkewMinBallots && score < p.Fraud.SkewAlpha:
-				j.Judgement = Skewed
-			case ref.Ballots >= restMin && (score >= ClearAlpha || src.Ballots >= power && Departure(src, ref) <= Tolerance):
-				j.Judgement = Clear
-			}
-			j.Alone = ref.Ballots < restMin
+			judgement, score := JudgeSource(p.Fraud, src, ref, k, restMin, power)
+			j := judged{Judgement: judgement, Score: score, N: src.Ballots, Alone: ref.Ballots < restMin}
 			out[s] = j
 			next[s] = j.Judgement == Skewed || j.Judgement == Undecided && score < ClearAlpha
 		}

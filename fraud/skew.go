@@ -97,13 +97,17 @@ func Skew(src, rest vote.ChoiceCount, candidates int) float64 {
 }
 
 // JudgeSource returns the choice test's judgement of a source, and its score, over its ballots src and the
-// rest's, rest, under pol.
-func JudgeSource(pol vote.FraudPolicy, src, rest vote.ChoiceCount, candidates int) (Judgement, float64) {
+// rest's, rest, under pol: skewed when significant; clear when rest has restMin ballots at least
+// (RestMinBallots, fewer in the close's last pass) and the test finds nothing, or when src has
+// power ballots at least (Power: the test could have told) and departs from rest by at most
+// Tolerance on every candidate; else undecided. Settle and the organiser's review by group both
+// judge with it.
+func JudgeSource(pol vote.FraudPolicy, src, rest vote.ChoiceCount, candidates int, restMin, power int64) (Judgement, float64) {
 	score := Skew(src, rest, candidates)
 	switch {
 	case pol.SkewMinBallots > 0 && src.Ballots >= pol.SkewMinBallots && score < pol.SkewAlpha:
 		return Skewed, score
-	case rest.Ballots >= RestMinBallots && score >= ClearAlpha:
+	case rest.Ballots >= restMin && (score >= ClearAlpha || src.Ballots >= power && Departure(src, rest) <= Tolerance):
 		return Clear, score
 	}
 	return Undecided, score

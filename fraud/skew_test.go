@@ -73,8 +73,8 @@ func TestSkewFalsePositives(t *testing.T) {
 	const sources = 4000
 	skewed, unclear := 0, 0
 	for i := range sources {
-		n := int64(20 + i%300) // sources of 20 to 320 ballots: a venue, a campus
-		j, _ := fraud.JudgeSource(pol, draw(n), draw(3000), len(ids))
+		n := int64(20 + i%300)                                                                             // sources of 20 to 320 ballots: a venue, a campus
+		j, _ := fraud.JudgeSource(pol, draw(n), draw(3000), len(ids), fraud.RestMinBallots, math.MaxInt64) // the test alone, no tolerance
 		switch j {
 		case fraud.Skewed:
 			skewed++
@@ -111,11 +111,11 @@ func TestSkewFarms(t *testing.T) {
 		{"30 like the rest but none for the leader", count(30, map[string]int64{"b": 11, "c": 3, "d": 3, "o": 1}), fraud.Undecided},
 		{"like the rest", count(40, map[string]int64{"a": 10, "b": 5, "c": 4, "d": 3, "o": 1}), fraud.Clear},
 	} {
-		if got, score := fraud.JudgeSource(pol, tt.src, rest, 15); got != tt.want {
+		if got, score := fraud.JudgeSource(pol, tt.src, rest, 15, fraud.RestMinBallots, math.MaxInt64); got != tt.want {
 			t.Errorf("%s: %s (score %g), want %s", tt.name, got, score, tt.want)
 		}
 	}
-	if got, _ := fraud.JudgeSource(pol, count(30, map[string]int64{"a": 8}), count(40, nil), 15); got != fraud.Undecided {
+	if got, _ := fraud.JudgeSource(pol, count(30, map[string]int64{"a": 8}), count(40, nil), 15, fraud.RestMinBallots, math.MaxInt64); got != fraud.Undecided {
 		t.Errorf("against a rest of 40 ballots: %s, want undecided", got)
 	}
 }
@@ -172,7 +172,7 @@ func TestPower(t *testing.T) {
 			t.Errorf("leader %d of %d, %d candidates: power %d, want %d", tt.r, tt.m, tt.candidates, got, want)
 		}
 		// and the test agrees: a source of that many, none for the leader, is not clear
-		if j, _ := fraud.JudgeSource(vote.DefaultFraudPolicy(), count(got, map[string]int64{"b": got}), rest, tt.candidates); j == fraud.Clear {
+		if j, _ := fraud.JudgeSource(vote.DefaultFraudPolicy(), count(got, map[string]int64{"b": got}), rest, tt.candidates, fraud.RestMinBallots, math.MaxInt64); j == fraud.Clear {
 			t.Errorf("leader %d of %d: a source of %d without the leader is clear", tt.r, tt.m, got)
 		}
 	}

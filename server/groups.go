@@ -124,6 +124,8 @@ func (s *server) handleHeldGroups() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		// The judgement as Settle makes it between rounds: the power against the poll's reference.
+		power := fraud.Power(fraud.Reference(cc, vote.ChoiceCount{}), len(p.Candidates))
 		out := make([]heldGroup, 0, len(groups))
 		for k, list := range groups {
 			g := heldGroup{Source: k.source, By: bySubnet, Signal: k.signal, Count: len(list), Choices: map[string]int64{},
@@ -150,7 +152,7 @@ func (s *server) handleHeldGroups() fiber.Handler {
 			g.IPs, g.Subnets, g.Signals = len(ips), len(subnets), signals
 			if k.source != "" && k.source != newNetworks {
 				src := cc.Sources[k.source]
-				j, score := fraud.JudgeSource(p.Fraud, src, fraud.Reference(cc, src), len(p.Candidates))
+				j, score := fraud.JudgeSource(p.Fraud, src, fraud.Reference(cc, src), len(p.Candidates), fraud.RestMinBallots, power)
 				g.Judgment, g.Score = j.String(), &score
 			}
 			out = append(out, g)
