@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/livevote/livevote/server/access"
 	"net/netip"
 	"sync"
 )
@@ -42,10 +41,6 @@ type liveSlots struct {
 func newLiveSlots(max, reserved, perSource int) *liveSlots {
 	return &liveSlots{max: max, reserved: reserved, perSource: perSource, bySource: map[netip.Prefix]int{}}
 }
-
-// liveSource is the source a public connection counts against: the client's address, its /64
-// for IPv6 (what one subscriber gets).
-func liveSource(a netip.Addr) netip.Prefix { return access.Prefix(a, 32, 64) }
 
 // refusal returns why a connection from src (reserved: of the reserved pool; exempt: no source
 // allowance) cannot be admitted now, or "". s.mu must be held.

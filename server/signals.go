@@ -149,10 +149,6 @@ func (s *server) handleSignals() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		state, err := s.store.State(ctx, p)
-		if err != nil {
-			return err
-		}
 		pf.setTrusted(trusted)
 		mark := s.trustedHashes(pf)
 		view := func(w vote.SourceWindow) windowView {
@@ -190,7 +186,7 @@ func (s *server) handleSignals() fiber.Handler {
 			"held":      snap.Held,
 			"sources":   fiber.Map{"minute": view(src.Minute), "hour": view(src.Hour)},
 			"velocity":  pf.velocity.Rates(),
-			"newcomers": newcomersOf(p, arrivals, state, now),
+			"newcomers": newcomersOf(p, arrivals, snap.State, now),
 			"trusted":   trusted,
 			"policy":    policyOf(p.Fraud),
 		})

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/server/access"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -50,7 +51,7 @@ type wsRequest struct {
 	audience hub.Audience
 	hz       int
 	reserved bool         // a role's connection: the reserved pool (liveslots.go)
-	source   netip.Prefix // what a public connection counts against (liveSource)
+	source   netip.Prefix // what a public connection counts against (access.RateSource: an address, an IPv6 /64)
 	exempt   bool         // the source is in a subnet the organiser trusts: no allowance
 }
 
@@ -108,7 +109,7 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 			}
 		}
 		a := s.proxies.ClientIP(c)
-		req.source, req.exempt = liveSource(a), s.fraud[p.ID].isTrusted(a)
+		req.source, req.exempt = access.RateSource(a), s.fraud[p.ID].isTrusted(a)
 		if reason := s.slots.allow(req.reserved, req.source, req.exempt); reason != "" {
 			s.obs.LiveRefused(reason)
 			return errTooManyLive

@@ -1,6 +1,6 @@
 // Package pow solves livevote's proof-of-work challenges (docs/API.md: the ALTCHA scheme, SHA-256) as
 // a client must: by search, knowing only what the challenge says. The load tool and the tests
-// use it; the server makes and checks challenges on its own (server/challenge.go), so a mistake
+// use it; the server makes and checks challenges on its own (server/access/challenge.go), so a mistake
 // here cannot hide one there.
 package pow
 

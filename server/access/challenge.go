@@ -46,12 +46,13 @@ func (k Keys) NewChallenge(poll, voterKey string, difficulty int, now time.Time)
 		"expires": {strconv.FormatInt(now.Add(ChallengeTTL).Unix(), 10)},
 	}
 	salt := rand.Text()[:16] + "?" + params.Encode()
+	challenge := sha256Hex(salt + n.String())
 	return Challenge{
 		Algorithm: "SHA-256",
-		Challenge: sha256Hex(salt + n.String()),
+		Challenge: challenge,
 		Salt:      salt,
 		MaxNumber: difficulty,
-		Signature: hex.EncodeToString(k.challenge.sum(salt, sha256Hex(salt+n.String()))),
+		Signature: hex.EncodeToString(k.challenge.sum(salt, challenge)),
 	}
 }
 
