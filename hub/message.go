@@ -99,9 +99,12 @@ func encode(s vote.Snapshot, a Audience, readAt time.Time) (*message, error) {
 }
 
 // sameContent reports whether two snapshots of one poll show the same thing to every audience:
-// same state, counts, tally and rate (to the one decimal sent); when they were read does not count.
+// the state a message carries (status, results, the places the public sees, the correction),
+// counts, tally and rate (to the one decimal sent); when they were read, and the state no message
+// carries (the organiser's hold on new networks, the audit), do not count.
 func sameContent(a, b vote.Snapshot) bool {
-	if a.State != b.State || a.PublicWithheld() != b.PublicWithheld() || a.Ballots != b.Ballots || a.Held != b.Held || a.Void != b.Void || round1(a.Rate) != round1(b.Rate) {
+	if a.State.Status != b.State.Status || a.State.Results != b.State.Results || a.State.Corrected != b.State.Corrected ||
+		a.PublicWithheld() != b.PublicWithheld() || a.Ballots != b.Ballots || a.Held != b.Held || a.Void != b.Void || round1(a.Rate) != round1(b.Rate) {
 		return false
 	}
 	return sameCounts(a.Tally, b.Tally) && sameCounts(a.Fraud.Results, b.Fraud.Results) &&

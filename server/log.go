@@ -59,7 +59,8 @@ func (s *server) handleConsistency() fiber.Handler {
 }
 
 // opened reports whether p's log is open: its sealed tree, salt and public leaves are public
-// (translog.Opens says when, from the log itself: today the results' reveal). Every answer of the
+// (translog.Opens says when, from the log itself: the "statement" entry, once the stage has shown
+// the whole result). Every answer of the
 // log that differs before and after the opening asks here.
 func (s *server) opened(p *vote.Poll) bool { return s.seq.Opened(p) }
 

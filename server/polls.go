@@ -147,12 +147,8 @@ func (s *server) handleResults() fiber.Handler {
 			return err
 		}
 		out := publicResults(p, snap)
-		organiser := s.role(c).can(rightRead)
-		if organiser {
-			out["tally"] = snap.Tally
-		}
-		if organiser {
-			out["held"], out["counted"], out["void"] = snap.Held, snap.Ballots, snap.Void
+		if s.role(c).can(rightRead) {
+			out["tally"], out["held"], out["counted"], out["void"] = snap.Tally, snap.Held, snap.Ballots, snap.Void
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(out)

@@ -158,11 +158,11 @@ func (s *server) markCorrected(ctx context.Context, p *vote.Poll, role string) e
 	if err != nil || !snap.State.Final() {
 		return err
 	}
-	v, err := json.Marshal(statement{Counted: snap.Ballots, Held: snap.Held, Tally: snap.Tally})
+	v, err := statementOf(snap)
 	if err != nil {
 		return err
 	}
-	if err := s.store.LogAction(ctx, p, vote.AdminAction{Action: "correction", Value: string(v), Role: role, At: s.now()}); err != nil {
+	if err := s.store.LogAction(ctx, p, vote.AdminAction{Action: "correction", Value: v, Role: role, At: s.now()}); err != nil {
 		return err
 	}
 	st, err := s.store.SetCorrected(ctx, p, s.now().UnixMilli())
@@ -180,14 +180,21 @@ type statement struct {
 	Tally   map[string]int64 `json:"tally"`
 }
 
+// statementOf is the value of the log's "statement" and "correction" entries: the result snap
+// holds.
+func statementOf(snap vote.Snapshot) (string, error) {
+	v, err := json.Marshal(statement{Counted: snap.Ballots, Held: snap.Held, Tally: snap.Tally})
+	return string(v), err
+}
+
 // logStatement appends to p's log what the stage has just revealed in full (snap): the result is
 // a statement from then on.
 func (s *server) logStatement(c *fiber.Ctx, p *vote.Poll, snap vote.Snapshot) error {
-	v, err := json.Marshal(statement{Counted: snap.Ballots, Held: snap.Held, Tally: snap.Tally})
+	v, err := statementOf(snap)
 	if err != nil {
 		return err
 	}
-	return s.logAction(c, p, "statement", string(v))
+	return s.logAction(c, p, "statement", v)
 }
 
 // handleChecklist answers what the organiser checks before the reveal: ballots received,

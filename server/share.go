@@ -89,13 +89,14 @@ func (s *server) winners(c *fiber.Ctx, p *vote.Poll) ([]vote.Candidate, error) {
 	if err != nil || !snap.PublicFinal() {
 		return nil, err
 	}
-	var most int64
+	places := vote.Places(snap.Tally)
+	if len(places) == 0 || snap.Tally[places[len(places)-1][0]] == 0 {
+		return nil, nil
+	}
+	top := places[len(places)-1]
 	var out []vote.Candidate
-	for _, cand := range p.Candidates {
-		switch n := snap.Tally[cand.ID]; {
-		case n > most:
-			most, out = n, []vote.Candidate{cand}
-		case n == most && n > 0:
+	for _, cand := range p.Candidates { // in the ballot's order
+		if slices.Contains(top, cand.ID) {
 			out = append(out, cand)
 		}
 	}
