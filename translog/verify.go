@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -17,7 +18,7 @@ type Export struct {
 	Poll       string           `json:"poll"`
 	Ballots    int64            `json:"ballots"`
 	Held       int64            `json:"held"`
-	Void       *int64           `json:"void"` // ballots voided by review; checked when present
+	Void       *int64           `json:"void"` // ballots voided by review (required: every figure is checked)
 	Tally      map[string]int64 `json:"tally"`
 	Checkpoint string           `json:"checkpoint"`
 	TreeSize   *int64           `json:"tree_size"`
@@ -195,7 +196,10 @@ func VerifyExport(data []byte, vkey string, kept ...[]byte) (Verified, error) {
 	if rc.Held != x.Held {
 		return Verified{}, fmt.Errorf("held: the export says %d, the leaves count %d", x.Held, rc.Held)
 	}
-	if x.Void != nil && *x.Void != v.Void {
+	if x.Void == nil {
+		return Verified{}, errors.New("void: the export has no void count")
+	}
+	if *x.Void != v.Void {
 		return Verified{}, fmt.Errorf("void: the export says %d, the leaves count %d", *x.Void, v.Void)
 	}
 	for _, id := range slices.Sorted(maps.Keys(x.Tally)) {

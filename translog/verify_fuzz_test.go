@@ -21,7 +21,7 @@ func FuzzVerifyExport(f *testing.F) {
 	}
 	zero := int64(0)
 	empty, _ := json.Marshal(translog.Export{Poll: "p", Tally: map[string]int64{"a": 0}, Checkpoint: string(signed), TreeSize: &zero,
-		Leaves: []string{}, Salt: "00", SealedSize: &zero, SealedLeaves: []string{}, Log: []json.RawMessage{}})
+		Leaves: []string{}, Salt: "00", SealedSize: &zero, SealedLeaves: []string{}, Log: []json.RawMessage{}, Void: &zero})
 	f.Add(empty)
 	f.Add([]byte(`{"poll":"p","tally":{"a":1},"ballots":1,"checkpoint":"x","leaves":["e30="]}`))
 	f.Add([]byte(`{}`))

@@ -162,6 +162,7 @@ func TestVerifyExport(t *testing.T) {
 		{"the ballots changed", func(x *translog.Export) { x.Ballots-- }, "ballots"},
 		{"the held changed", func(x *translog.Export) { x.Held++ }, "held"},
 		{"the void changed", func(x *translog.Export) { *x.Void = 0 }, "void"},
+		{"the void count removed", func(x *translog.Export) { x.Void = nil }, "void"},
 		{"the signature broken", func(x *translog.Export) {
 			x.Checkpoint = strings.Replace(x.Checkpoint, "\n\n", "\n\n\u2014 livevote.test AAAA", 1)
 		}, "signature"},
