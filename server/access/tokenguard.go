@@ -51,10 +51,10 @@ func (g TokenGuard) Handler() fiber.Handler {
 		var where, token string
 		var sent bool
 		switch {
-		case strings.HasPrefix(path, "/api/"):
+		case hasPrefixFold(path, "/api/"):
 			where = "api"
 			token, sent = Bearer(c)
-		case strings.HasPrefix(path, "/ws/"):
+		case hasPrefixFold(path, "/ws/"):
 			where = "live"
 			var err error
 			if token, sent, err = g.Live(c); err != nil {
@@ -90,4 +90,10 @@ func (g TokenGuard) Handler() fiber.Handler {
 		g.Log.Warn("wrong token", "source", src.String(), "where", where)
 		return c.Next() // the handler answers as to anyone with a wrong token (401, or the public's)
 	}
+}
+
+// hasPrefixFold reports whether path begins with prefix in any case: Fiber routes paths without
+// regard to case (/API/v1/... is /api/v1/...), so the guard must see them as the routes do.
+func hasPrefixFold(path, prefix string) bool {
+	return len(path) >= len(prefix) && strings.EqualFold(path[:len(prefix)], prefix)
 }
