@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/server/access"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -73,7 +74,7 @@ func adminChange[B any](s *server, action string, value func(c *fiber.Ctx, p *vo
 
 // logAction appends an action of the request's role to p's log.
 func (s *server) logAction(c *fiber.Ctx, p *vote.Poll, action, value string) error {
-	return s.store.LogAction(c.UserContext(), p, vote.AdminAction{Action: action, Value: value, Role: s.role(c).String(), At: s.now()})
+	return s.store.LogAction(c.UserContext(), p, vote.AdminAction{Action: action, Value: value, Role: access.RoleOf(c).String(), At: s.now()})
 }
 
 func (s *server) handleSetStatus() fiber.Handler {

@@ -6,17 +6,16 @@ import (
 	"slices"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/server/access"
 	"github.com/livevote/livevote/vote"
 )
 
-// Errors of the HTTP layer; the domain's errors live in package vote.
+// Errors of the HTTP layer; the domain's errors live in package vote, those of who a request is
+// (roles, rate limits) in package access.
 var (
 	errInvalidRequest   = errors.New("the request is not valid JSON of the expected shape")
 	errVoterToken       = errors.New("no valid voter cookie: open the poll first to get one")
-	errUnauthorized     = errors.New("a valid organiser token is required")
-	errForbidden        = errors.New("this token's role may not do this")
 	errBodyTooLarge     = errors.New("the request body is too large")
-	errRateLimited      = errors.New("too many requests: try again shortly")
 	errNotFound         = errors.New("no such API path")
 	errMethodNotAllowed = errors.New("method not allowed on this path")
 	errInternal         = errors.New("internal error")
@@ -30,7 +29,6 @@ var (
 	errNotRevealed      = errors.New("the results are not revealed: reveal them first")
 	errTokenInURL       = errors.New("a token in the URL (?token=) is not accepted, as URLs end up in logs: send it as the WebSocket subprotocol livevote.bearer.<base64url of the token>, or in an Authorization header")
 	errBadWSToken       = errors.New("the token subprotocol is not livevote.bearer.<base64url of the token, no padding>, or a token was sent twice")
-	errTooManyFailures  = errors.New("too many wrong tokens from this network: try again later")
 )
 
 // apiError is the body of every 4xx and 5xx answer under /api/.
@@ -48,8 +46,8 @@ var codes = []struct {
 	status int
 	code   string
 }{
-	{errRateLimited, fiber.StatusTooManyRequests, "rate_limited"},
-	{errTooManyFailures, fiber.StatusTooManyRequests, "rate_limited"},
+	{access.ErrRateLimited, fiber.StatusTooManyRequests, "rate_limited"},
+	{access.ErrTooManyFailures, fiber.StatusTooManyRequests, "rate_limited"},
 	{vote.ErrSourceCapped, fiber.StatusTooManyRequests, "rate_limited"},
 	{errBodyTooLarge, fiber.StatusRequestEntityTooLarge, "body_too_large"},
 	{vote.ErrPollNotFound, fiber.StatusNotFound, "poll_not_found"},
@@ -64,8 +62,8 @@ var codes = []struct {
 	{errHeadersTooLarge, fiber.StatusRequestHeaderFieldsTooLarge, "headers_too_large"},
 	{errOriginNotAllowed, fiber.StatusForbidden, "origin_not_allowed"},
 	{errVoterToken, fiber.StatusUnauthorized, "voter_token_required"},
-	{errUnauthorized, fiber.StatusUnauthorized, "unauthorized"},
-	{errForbidden, fiber.StatusForbidden, "forbidden"},
+	{access.ErrUnauthorized, fiber.StatusUnauthorized, "unauthorized"},
+	{access.ErrForbidden, fiber.StatusForbidden, "forbidden"},
 	{vote.ErrVotingClosed, fiber.StatusForbidden, "voting_closed"},
 	{vote.ErrChallengeFailed, fiber.StatusForbidden, "challenge_failed"},
 	{vote.ErrInvalidChoice, fiber.StatusUnprocessableEntity, "invalid_choice"},
@@ -81,9 +79,9 @@ var codes = []struct {
 // notVote are the errors that only requests other than a vote are answered with. Every other
 // error of codes is something a vote attempt can end with: a new error is a vote result unless it
 // is listed here.
-var notVote = []error{errUnauthorized, vote.ErrReceiptNotFound, vote.ErrNotHeld, errNotFound,
-	errMethodNotAllowed, errUpgradeRequired, errTooManyLive, errForbidden, errOriginNotAllowed,
-	errBadHost, errHeadersTooLarge, errRequestTimeout, errUnreviewed, errNotRevealed, errTokenInURL, errBadWSToken, errTooManyFailures}
+var notVote = []error{access.ErrUnauthorized, vote.ErrReceiptNotFound, vote.ErrNotHeld, errNotFound,
+	errMethodNotAllowed, errUpgradeRequired, errTooManyLive, access.ErrForbidden, errOriginNotAllowed,
+	errBadHost, errHeadersTooLarge, errRequestTimeout, errUnreviewed, errNotRevealed, errTokenInURL, errBadWSToken, access.ErrTooManyFailures}
 
 // ErrorCodes returns every error code the API answers with, once each, in the order of the table
 // above, then "internal". The pages get the list from /static/codes.js (codes.go).
@@ -123,7 +121,7 @@ var fiberErrors = map[int]error{
 	fiber.StatusRequestEntityTooLarge:       errBodyTooLarge,
 	fiber.StatusNotFound:                    errNotFound,
 	fiber.StatusMethodNotAllowed:            errMethodNotAllowed,
-	fiber.StatusTooManyRequests:             errRateLimited,
+	fiber.StatusTooManyRequests:             access.ErrRateLimited,
 	fiber.StatusBadRequest:                  errInvalidRequest,
 	fiber.StatusUpgradeRequired:             errUpgradeRequired,
 	fiber.StatusRequestHeaderFieldsTooLarge: errHeadersTooLarge,

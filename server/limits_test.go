@@ -13,7 +13,8 @@ import (
 // a source may send 10 wrong tokens a minute, on the API or live updates alike, each answered 401
 // and logged without the token; then every request of it that carries a token, the organiser's
 // included, is 429 rate_limited with Retry-After, while another source and requests without a
-// token go on; a subnet the organiser trusts is never refused.
+// token go on; a path in capitals is counted as the API (Fiber routes it there); a subnet the
+// organiser trusts is never refused.
 func TestWrongTokensLimited(t *testing.T) {
 	var log bytes.Buffer
 	e := newEnv(t, memstore.New(), nil, withProxy(), withLog(&log))
@@ -62,6 +63,18 @@ func TestWrongTokensLimited(t *testing.T) {
 		if want := map[bool]int{true: 429, false: 401}[i == 10]; r.Status != want {
 			t.Errorf("wrong token %d from a new address of one /64 = %d, want %d", i+1, r.Status, want)
 		}
+	}
+	// Fiber routes without regard to case: /API/v1/... is the API, its wrong tokens count, and
+	// the organiser's token works there as anywhere.
+	upper := "/API/V1/ADMIN/POLLS/" + e.Poll.ID + "/held"
+	for i := range 11 {
+		r := e.anonymous().get(upper, from("198.51.100.9", "Authorization", "Bearer guess")...)
+		if want := map[bool]int{true: 429, false: 401}[i == 10]; r.Status != want {
+			t.Errorf("wrong token %d on %s = %d, want %d", i+1, upper, r.Status, want)
+		}
+	}
+	if r := e.anonymous().get(upper, from("198.51.100.10", "Authorization", "Bearer "+adminToken)...); r.Status != 200 {
+		t.Errorf("the organiser on %s = %d %s, want 200", upper, r.Status, r.Body)
 	}
 	e.mustAdmin("trusted", map[string]any{"subnet": "203.0.113.0/24"})
 	for i := range 15 {

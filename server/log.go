@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/server/access"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -72,7 +73,7 @@ func (s *server) handleLog() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := pollOf(c)
 		if !s.opened(p) {
-			if err := authorise(s.role(c), rightRead); err != nil {
+			if err := access.Authorise(access.RoleOf(c), access.RightRead); err != nil {
 				return err
 			}
 		}
@@ -107,7 +108,7 @@ func (s *server) handleSealed() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := pollOf(c)
 		if !s.opened(p) {
-			if err := authorise(s.role(c), rightRead); err != nil {
+			if err := access.Authorise(access.RoleOf(c), access.RightRead); err != nil {
 				return err
 			}
 		}

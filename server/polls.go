@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/server/access"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -147,7 +148,7 @@ func (s *server) handleResults() fiber.Handler {
 			return err
 		}
 		out := publicResults(p, snap)
-		if s.role(c).can(rightRead) {
+		if access.RoleOf(c).Can(access.RightRead) {
 			out["tally"], out["held"], out["counted"], out["void"] = snap.Tally, snap.Held, snap.Ballots, snap.Void
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/server/access"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -148,7 +149,7 @@ func publicResults(p *vote.Poll, snap vote.Snapshot) fiber.Map {
 // already, the change is a correction, for everyone to see (State.Corrected) and in the log (a
 // "correction" entry with the new result).
 func (s *server) corrected(c *fiber.Ctx, p *vote.Poll) error {
-	return s.markCorrected(c.UserContext(), p, s.role(c).String())
+	return s.markCorrected(c.UserContext(), p, access.RoleOf(c).String())
 }
 
 // markCorrected is corrected for a change by role (an organiser's review, or the "system"'s
@@ -227,7 +228,7 @@ func (s *server) handleChecklist() fiber.Handler {
 			out["audited_at"] = time.UnixMilli(st.Audited).UTC().Format(time.RFC3339)
 			out["audit_consistent"] = st.AuditConsistent
 		}
-		if s.role(c).can(rightRead) { // the operator drives the screen: no hidden tally, not even who leads
+		if access.RoleOf(c).Can(access.RightRead) { // the operator drives the screen: no hidden tally, not even who leads
 			out["tied_first_ids"] = first
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")

@@ -1,11 +1,14 @@
 package server
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/server/access"
+)
 
 // routes lists the whole API of docs/API.md, then the pages.
 func (s *server) routes(app *fiber.App) {
 	app.Use(checkHost())     // protocol.go: a Host that is not a host is 400 invalid_host
-	app.Use(s.guardTokens()) // tokenguard.go: wrong tokens limited per source, on every route
+	app.Use(s.guardTokens()) // access.go: each token read once, wrong ones limited per source
 
 	app.Get("/healthz", handleHealthz())
 	app.Get("/readyz", s.handleReadyz())
@@ -32,34 +35,35 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/polls/:poll/sealed", poll, s.handleSealed())
 	api.Get("/receipts/:receipt/proof", s.handleProof())
 
-	// Organiser routes, each with the right it needs (roles.go): read (organiser, auditor),
+	// Organiser routes, each with the right it needs (access/roles.go): read (organiser, auditor),
 	// results (organiser, operator, a screen token on its poll), change (organiser).
-	admin := api.Group("/admin", s.requireToken())
-	admin.Post("/polls/:poll/status", s.require(rightChange), poll, s.handleSetStatus())
-	admin.Post("/polls/:poll/results", s.require(rightResults), poll, s.handleSetResults())
-	admin.Post("/polls/:poll/reveal", s.require(rightResults), poll, s.handleReveal())
-	admin.Get("/polls/:poll/checklist", s.require(rightResults), poll, s.handleChecklist())
-	admin.Post("/polls/:poll/screen-token", s.require(rightResults), poll, s.handleScreenToken())
-	admin.Post("/polls/:poll/difficulty", s.require(rightChange), poll, s.handleSetDifficulty())
-	admin.Get("/polls/:poll/held", s.require(rightRead), poll, s.handleHeld())
-	admin.Post("/polls/:poll/held", s.require(rightChange), poll, s.handleBulkReview())
-	admin.Get("/polls/:poll/held/groups", s.require(rightRead), poll, s.handleHeldGroups())
-	admin.Post("/polls/:poll/held/groups", s.require(rightChange), poll, s.handleGroupReview())
-	admin.Post("/polls/:poll/held/:receipt", s.require(rightChange), poll, s.handleReview())
-	admin.Get("/polls/:poll/export", s.require(rightRead), poll, s.handleExport())
-	admin.Get("/polls/:poll/audit", s.require(rightRead), poll, s.handleAudit())
-	admin.Get("/polls/:poll/signals", s.require(rightRead), poll, s.handleSignals())
-	admin.Get("/polls/:poll/trusted", s.require(rightRead), poll, s.handleTrusted())
-	admin.Post("/polls/:poll/trusted", s.require(rightChange), poll, s.handleSetTrusted(true))
-	admin.Delete("/polls/:poll/trusted", s.require(rightChange), poll, s.handleSetTrusted(false))
-	admin.Post("/polls/:poll/new-networks/hold", s.require(rightChange), poll, s.handleHoldNewNetworks())
+	read, results, change := access.Require(access.RightRead), access.Require(access.RightResults), access.Require(access.RightChange)
+	admin := api.Group("/admin", access.RequireToken())
+	admin.Post("/polls/:poll/status", change, poll, s.handleSetStatus())
+	admin.Post("/polls/:poll/results", results, poll, s.handleSetResults())
+	admin.Post("/polls/:poll/reveal", results, poll, s.handleReveal())
+	admin.Get("/polls/:poll/checklist", results, poll, s.handleChecklist())
+	admin.Post("/polls/:poll/screen-token", results, poll, s.handleScreenToken())
+	admin.Post("/polls/:poll/difficulty", change, poll, s.handleSetDifficulty())
+	admin.Get("/polls/:poll/held", read, poll, s.handleHeld())
+	admin.Post("/polls/:poll/held", change, poll, s.handleBulkReview())
+	admin.Get("/polls/:poll/held/groups", read, poll, s.handleHeldGroups())
+	admin.Post("/polls/:poll/held/groups", change, poll, s.handleGroupReview())
+	admin.Post("/polls/:poll/held/:receipt", change, poll, s.handleReview())
+	admin.Get("/polls/:poll/export", read, poll, s.handleExport())
+	admin.Get("/polls/:poll/audit", read, poll, s.handleAudit())
+	admin.Get("/polls/:poll/signals", read, poll, s.handleSignals())
+	admin.Get("/polls/:poll/trusted", read, poll, s.handleTrusted())
+	admin.Post("/polls/:poll/trusted", change, poll, s.handleSetTrusted(true))
+	admin.Delete("/polls/:poll/trusted", change, poll, s.handleSetTrusted(false))
+	admin.Post("/polls/:poll/new-networks/hold", change, poll, s.handleHoldNewNetworks())
 
 	app.Get("/ws/polls/:poll", s.checkWSOrigin(), poll, s.handleWSUpgrade(), s.handleWS())
 
 	app.Use("/api", func(*fiber.Ctx) error { return errNotFound })
 
 	// Pages (pages.go, files in static/): the ballot, a receipt, the big screen, the organiser's
-	// console, public participation, each limited per source (ratelimit.go); their files; the QR
+	// console, public participation, each limited per source (access.go); their files; the QR
 	// code of the ballot for the big screen; the share image (limited too: it is drawn); the poll's
 	// logo (branding in the ballot file).
 	// A page about an unknown poll is the "not found" page (404: withPollPage).

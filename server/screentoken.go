@@ -17,8 +17,8 @@ type screenTokenAnswer struct {
 // operator, never for a screen token.
 func (s *server) handleScreenToken() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.role(c) == roleScreen {
-			return errForbidden // a screen token makes no other (it would never expire)
+		if access.RoleOf(c) == access.RoleScreen {
+			return access.ErrForbidden // a screen token makes no other (it would never expire)
 		}
 		p := pollOf(c)
 		exp := s.now().Add(access.ScreenTokenTTL).Truncate(time.Second).UTC()

@@ -41,7 +41,7 @@ type Config struct {
 	Secret     []byte // signs voter cookies and challenges; shared by every instance
 	AdminToken string
 	// OperatorToken (the big screen's operator: results visibility only) and AuditorToken (every
-	// organiser read, no change) are optional further roles (roles.go); empty: no such role.
+	// organiser read, no change) are optional further roles (access/roles.go); empty: no such role.
 	OperatorToken string
 	AuditorToken  string
 	// Log is the ballot log's sequencer over Store (package translog), which its owner runs
@@ -54,10 +54,10 @@ type Config struct {
 	// RateLimit is the most API requests per minute of one voter (by the voter cookie), or of one
 	// source (an IPv4 address, an IPv6 /64) for requests without a voter cookie; a source may open
 	// 5 times that in pages; a trusted subnet's sources have no limit of their own (0: no limit;
-	// see ratelimit.go).
+	// see access/ratelimit.go).
 	RateLimit int
 	// WrongTokens is how many wrong tokens one source may send a minute before its requests with
-	// a token are refused (tokenguard.go); 0: 10; negative: no limit (tests that try many tokens
+	// a token are refused (access/tokenguard.go); 0: 10; negative: no limit (tests that try many tokens
 	// from one address).
 	WrongTokens int
 	// Hub serves live updates (GET /ws/polls/{poll}), run by its owner; Ctx ends its
@@ -123,12 +123,12 @@ type server struct {
 	views   pollViews   // the encoded answers of GET /api/v1/polls/{poll} (pollviews.go)
 	booth   *vote.Booth // the vote workflow (votes.go)
 	keys    access.Keys
-	tokens  tokens // the bearer tokens of the roles (roles.go)
+	tokens  access.Tokens // the bearer tokens of the roles (access/tokens.go)
 	seq     *translog.Sequencer
 	proxies access.Proxies
 	public  string
 	limit   int
-	wrong   int // wrong tokens a source may send a minute; 0: no limit (tokenguard.go)
+	wrong   int // wrong tokens a source may send a minute; 0: no limit (access/tokenguard.go)
 	hub     *hub.Hub
 	ctx     context.Context
 	origins []string
@@ -169,11 +169,11 @@ func New(cfg Config) (*Server, error) {
 		order:   cfg.Polls,
 		store:   cfg.Store,
 		keys:    access.NewKeys(cfg.Secret),
-		tokens:  newTokens(cfg.AdminToken, cfg.OperatorToken, cfg.AuditorToken),
+		tokens:  access.NewTokens(cfg.AdminToken, cfg.OperatorToken, cfg.AuditorToken),
 		proxies: px,
 		public:  cfg.PublicURL,
 		limit:   cfg.RateLimit,
-		wrong:   max(cmp.Or(cfg.WrongTokens, wrongTokenLimit), 0),
+		wrong:   max(cmp.Or(cfg.WrongTokens, access.WrongTokenLimit), 0),
 		hub:     cfg.Hub,
 		ctx:     cfg.Ctx,
 		origins: cfg.WSOrigins,

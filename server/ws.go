@@ -86,7 +86,7 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		token, sent, err := liveToken(c)
+		cred, sent, err := access.TokenOf(c) // read once, by the token guard (access.go)
 		if err != nil {
 			return err
 		}
@@ -96,16 +96,16 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 		}
 		req := wsRequest{poll: p.ID, audience: hub.Public, hz: hz}
 		if sent {
-			switch r := s.roleOf(token, p.ID); {
-			case r.can(rightRead):
+			switch r := cred.On(p.ID); {
+			case r.Can(access.RightRead):
 				req.reserved = true
 				if view == "" {
 					req.audience = hub.Organiser
 				}
-			case r.can(rightResults):
+			case r.Can(access.RightResults):
 				req.reserved = true // the big screen: the public's view, in the reserve
 			default:
-				return authorise(r, rightRead)
+				return access.Authorise(r, access.RightRead)
 			}
 		}
 		a := s.proxies.ClientIP(c)

@@ -77,7 +77,7 @@ func liveToken(c *fiber.Ctx) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	b, bsent := bearer(c)
+	b, bsent := access.Bearer(c)
 	switch {
 	case sent && bsent:
 		return "", false, errBadWSToken

@@ -69,3 +69,17 @@ func (ps Proxies) ClientIP(c *fiber.Ctx) netip.Addr {
 	}
 	return peer
 }
+
+// Sources say where requests come from, for the limits per source: the client's address behind
+// the trusted proxies, and whether an organiser trusts its subnet (in some poll: such a source
+// has no limit of its own, only the per-voter one).
+type Sources struct {
+	Proxies Proxies
+	Trusted func(netip.Addr) bool // nil: no subnet is trusted
+}
+
+// of returns the address of the request's client and whether its subnet is trusted.
+func (s Sources) of(c *fiber.Ctx) (netip.Addr, bool) {
+	a := s.Proxies.ClientIP(c)
+	return a, s.Trusted != nil && s.Trusted(a)
+}

@@ -1,8 +1,11 @@
 // Package access says who a request is, before the handlers run: the keys
 // derived from the deployment's secret and what they sign or hash (voter cookies and the voter
 // keys the store keeps, proof-of-work challenges, screen tokens, the keyed hashes of sources),
-// and the client's address behind trusted proxies. It knows the request (Fiber) and the domain's
-// types, never the store, the hub or the handlers; package server uses it.
+// the client's address behind trusted proxies, the roles of bearer tokens, and the limits per
+// voter and per source. Its middleware (TokenGuard, Require, RateLimit, PageLimit) answers with
+// this package's errors, which package server turns into HTTP answers with its own. It knows
+// the request (Fiber: the voter cookie, the headers, the middleware's place in a route) and the
+// domain's types, never the store, the hub or the handlers; package server uses it.
 package access
 
 import (

@@ -13,7 +13,7 @@ import (
 // poll and expires; it opens live updates in the reserved pool as the public sees them (so that
 // no crowd takes the screen off the air, and no hidden tally reaches the projected image) and
 // sets the results visibility of its poll (the reveal from the screen's keys), nothing else
-// (roles.go). It is signed with LIVEVOTE_SECRET, so every instance accepts it and nothing is
+// (roles.go, tokens.go). It is signed with LIVEVOTE_SECRET, so every instance accepts it and nothing is
 // stored; one is revoked only by changing the secret or by waiting for its expiry.
 //
 // Its form is "lvscreen1." base64url(poll) "." expiry (Unix seconds) "." base64url(HMAC), the
