@@ -101,6 +101,39 @@ func (h *Hub) leave(c *client) {
 	h.conns.Done()
 }
 
+// versions reads the versions of the polls of the tick (h.ids) begun at t, bounded by
+// snapshotTimeout; nil when that read fails (the tick then reads every poll's snapshot).
+func (h *Hub) versions(ctx context.Context, t time.Time) []uint64 {
+	ctx, cancel := context.WithTimeout(ctx, snapshotTimeout)
+	defer cancel()
+	v, err := h.src.Versions(ctx, h.ids)
+	if err != nil || len(v) != len(h.ids) {
+		return nil
+	}
+	return v
+}
+
+// unchanged reports whether a read of the poll id at t would show what its latest snapshot shows,
+// so that the tick need not read it: the poll's version read at t is the snapshot's, reading the
+// poll works, and nothing in the snapshot changes with time alone between its reading and t
+// (vote.Snapshot.Steady). The snapshot then counts as read at t (as a joining connection's first
+// message, say). A poll nobody watches any more is unchanged.
+func (h *Hub) unchanged(id string, version uint64, t time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.polls[id]
+	if p == nil {
+		return true
+	}
+	if p.readAt.IsZero() || p.failing || p.snap.Version != version || !p.snap.Steady(t) {
+		return false
+	}
+	if t.After(p.readAt) {
+		p.snap.At, p.readAt = t, t
+	}
+	return true
+}
+
 // take records the outcome of one read of poll p, begun at t: the snapshot s, or the error err
 // (after which the poll is quiet: nothing is offered while reads fail). It reports whether reading
 // the poll went from working to failing or back. The caller holds h.mu.

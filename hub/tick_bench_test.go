@@ -25,6 +25,10 @@ func (s storeSource) Snapshot(ctx context.Context, _ string, now time.Time) (vot
 	return s.store.Snapshot(ctx, s.poll, now)
 }
 
+func (s storeSource) Versions(ctx context.Context, _ []string) ([]uint64, error) {
+	return s.store.Versions(ctx, []*vote.Poll{s.poll})
+}
+
 // BenchmarkTickUnchanged measures a tick of a poll that nothing changed (100 ballots cast an hour
 // ago, 100 public connections at 10 Hz) on the real stores: what the hub costs the process
 // (cpu-ns/op: user and system CPU of the whole process per tick, go-redis included) and the
