@@ -399,9 +399,17 @@ func (s *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 	return snap, nil
 }
 
-// Versions implements Store: one pipeline of a GET per poll (a poll's key is in its own slot:
-// on a Redis Cluster the pipeline is one round trip per node, on one Redis one round trip).
+// Versions implements Store: a GET, or for several polls a pipeline of a GET per poll (each poll's
+// key is in its own slot: on a Redis Cluster the pipeline is one round trip per node, on one
+// Redis one round trip).
 func (s *Store) Versions(ctx context.Context, polls []*vote.Poll) ([]uint64, error) {
+	if len(polls) == 1 { // the common case, a GET without a pipeline's cost
+		v, err := parseVersion(s.client.Get(ctx, s.keysOf(polls[0]).version))
+		if err != nil {
+			return nil, err
+		}
+		return []uint64{v}, nil
+	}
 	cmds := make([]*redis.StringCmd, len(polls))
 	_, err := s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for i, p := range polls {
