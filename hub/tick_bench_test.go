@@ -3,6 +3,8 @@ package hub_test
 import (
 	"context"
 	"crypto/rand"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -31,21 +33,44 @@ func (s storeSource) Versions(ctx context.Context, _ []string) ([]uint64, error)
 
 // BenchmarkTickUnchanged measures a tick of a poll that nothing changed (100 ballots cast an hour
 // ago, 100 public connections at 10 Hz) on the real stores: what the hub costs the process
-// (cpu-ns/op: user and system CPU of the whole process per tick, go-redis included) and the
-// store while a vote is quiet. An op is one tick.
+// (cpu-ns/op: user and system CPU of the whole process per tick, go-redis included) and Redis
+// (redis-cpu-ns/op, from INFO cpu: meaningful on a Redis of the benchmark's own, without
+// LIVEVOTE_TEST_REDIS) while a vote is quiet. An op is one tick.
 func BenchmarkTickUnchanged(b *testing.B) {
-	b.Run("memory", func(b *testing.B) { benchTickUnchanged(b, memstore.New()) })
+	b.Run("memory", func(b *testing.B) { benchTickUnchanged(b, memstore.New(), nil) })
 	b.Run("redis", func(b *testing.B) {
 		s, err := redisstore.Open(context.Background(), votetest.RedisURL(b))
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer s.Close()
-		benchTickUnchanged(b, s)
+		benchTickUnchanged(b, s, func() time.Duration { return redisCPU(b, s) })
 	})
 }
 
-func benchTickUnchanged(b *testing.B, store vote.Store) {
+// redisCPU is the user and system CPU time the Redis server of s used so far.
+func redisCPU(tb testing.TB, s *redisstore.Store) time.Duration {
+	info, err := s.Client().Info(context.Background(), "cpu").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var sum time.Duration
+	for line := range strings.Lines(info) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if k == "used_cpu_sys" || k == "used_cpu_user" {
+			secs, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				tb.Fatalf("INFO cpu: %q: %v", line, err)
+			}
+			sum += time.Duration(secs * float64(time.Second))
+		}
+	}
+	return sum
+}
+
+// benchTickUnchanged runs the benchmark on store; storeCPU, when not nil, is the CPU time the
+// store's server used so far.
+func benchTickUnchanged(b *testing.B, store vote.Store, storeCPU func() time.Duration) {
 	const conns = 100
 	ctx, cancel := context.WithCancel(context.Background())
 	p := votetest.Poll(b)
@@ -72,10 +97,17 @@ func benchTickUnchanged(b *testing.B, store vote.Store) {
 
 	b.ReportAllocs()
 	cpu0 := processCPU(b)
+	var storeCPU0 time.Duration
+	if storeCPU != nil {
+		storeCPU0 = storeCPU()
+	}
 	for b.Loop() {
 		h.Tick(ctx)
 	}
 	b.ReportMetric(float64((processCPU(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	if storeCPU != nil {
+		b.ReportMetric(float64((storeCPU()-storeCPU0).Nanoseconds())/float64(b.N), "redis-cpu-ns/op")
+	}
 	if n := h.Stats().Messages[hub.Public]; n != conns {
 		b.Errorf("%d messages, want %d (the first ones): the ticks found a change", n, conns)
 	}
