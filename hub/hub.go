@@ -143,10 +143,9 @@ func (h *Hub) Full() bool { return h.nconns.Load() >= int64(h.max) }
 
 // Run ticks until ctx is done: at the highest hz of the connected clients (1 Hz when none), it
 // reads the watched polls' versions, one snapshot per poll that changed, and offers what changed
-// to the connections. When ctx is
-// done it closes every connection with close code 1001 (going away), refuses new ones with
-// ErrClosed, and returns nil once every connection has been unregistered (once every Serve has
-// returned or is returning). Run may be called once; a second call returns an error.
+// to the connections. When ctx is done it closes every connection with close code 1001 (going
+// away), refuses new ones with ErrClosed, and returns nil once every connection has been
+// unregistered (once every Serve has returned or is returning). Run may be called once; a second call returns an error.
 func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Lock()
 	if h.running {

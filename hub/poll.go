@@ -122,7 +122,7 @@ func (h *Hub) versions(ctx context.Context, t time.Time) []uint64 {
 
 // unchanged reports whether a read of the poll id at t would show what its latest snapshot shows,
 // so that the tick need not read it: the poll's version read at t is the snapshot's, reading the
-// poll works, and nothing in the snapshot changes with time alone between its reading and t
+// poll works, nothing in the snapshot changes with time alone between its reading and t
 // (vote.Snapshot.Steady), and it was read less than rereadEvery before t. The snapshot then counts
 // as read at t (as a joining connection's first message, say). A poll nobody watches any more is
 // unchanged.
