@@ -340,16 +340,19 @@ func decode(t testing.TB, fr frame) snap {
 	return s
 }
 
-// fakeSource is a hub.Source of mutable snapshots that counts its reads per poll.
+// fakeSource is a hub.Source of mutable snapshots that counts its reads per poll: of snapshots
+// (reads) and of versions (versionReads). Each update moves the poll's version. A snapshot whose
+// Turn has come reads as open, with no Turn: the schedule opened the poll.
 type fakeSource struct {
-	mu    sync.Mutex
-	snaps map[string]vote.Snapshot
-	reads map[string]int
-	err   error
+	mu           sync.Mutex
+	snaps        map[string]vote.Snapshot
+	reads        map[string]int
+	versionReads map[string]int
+	err          error
 }
 
 func newFakeSource(polls ...string) *fakeSource {
-	s := &fakeSource{snaps: map[string]vote.Snapshot{}, reads: map[string]int{}}
+	s := &fakeSource{snaps: map[string]vote.Snapshot{}, reads: map[string]int{}, versionReads: map[string]int{}}
 	for _, p := range polls {
 		s.snaps[p] = vote.Snapshot{
 			Poll:    p,
@@ -376,7 +379,24 @@ func (s *fakeSource) Snapshot(_ context.Context, poll string, now time.Time) (vo
 	}
 	sn.At = now
 	sn.Tally = maps.Clone(sn.Tally)
+	if !sn.Turn.IsZero() && !now.Before(sn.Turn) {
+		sn.State.Status, sn.Turn = vote.StatusOpen, time.Time{}
+	}
 	return sn, nil
+}
+
+func (s *fakeSource) Versions(_ context.Context, polls []string) ([]uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil, s.err
+	}
+	out := make([]uint64, len(polls))
+	for i, p := range polls {
+		s.versionReads[p]++
+		out[i] = s.snaps[p].Version
+	}
+	return out, nil
 }
 
 // update changes the poll's snapshot.
@@ -386,6 +406,7 @@ func (s *fakeSource) update(poll string, f func(*vote.Snapshot)) {
 	sn := s.snaps[poll]
 	sn.Tally = maps.Clone(sn.Tally)
 	f(&sn)
+	sn.Version++
 	s.snaps[poll] = sn
 }
 
@@ -398,4 +419,10 @@ func (s *fakeSource) readCount(poll string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.reads[poll]
+}
+
+func (s *fakeSource) versionReadCount(poll string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.versionReads[poll]
 }

@@ -32,11 +32,15 @@ import (
 )
 
 // Source gives the hub snapshots of polls; the server adapts the vote.Store to it. Snapshot
-// reads the poll's state and counts at one moment; now is the time of reading. It must be safe
-// for concurrent use: the tick reads one poll at a time, and a connection joining a poll nobody
+// reads the poll's state and counts at one moment; now is the time of reading. Versions reads,
+// in one cheap step, the version of each of polls (vote.Snapshots.Versions), which the tick asks
+// before it reads a snapshot: a poll whose version is its latest snapshot's, and whose snapshot
+// nothing changes with time alone (vote.Snapshot.Steady), is not read. A Source must be safe for
+// concurrent use: the tick reads one poll at a time, and a connection joining a poll nobody
 // watched reads it from the joining goroutine.
 type Source interface {
 	Snapshot(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error)
+	Versions(ctx context.Context, polls []string) ([]uint64, error)
 }
 
 // Limits of the hub.
@@ -138,10 +142,10 @@ func New(src Source, opts Options) *Hub {
 func (h *Hub) Full() bool { return h.nconns.Load() >= int64(h.max) }
 
 // Run ticks until ctx is done: at the highest hz of the connected clients (1 Hz when none), it
-// reads one snapshot per watched poll and offers what changed to the connections. When ctx is
-// done it closes every connection with close code 1001 (going away), refuses new ones with
-// ErrClosed, and returns nil once every connection has been unregistered (once every Serve has
-// returned or is returning). Run may be called once; a second call returns an error.
+// reads the watched polls' versions, one snapshot per poll that changed, and offers what changed
+// to the connections. When ctx is done it closes every connection with close code 1001 (going
+// away), refuses new ones with ErrClosed, and returns nil once every connection has been
+// unregistered (once every Serve has returned or is returning). Run may be called once; a second call returns an error.
 func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Lock()
 	if h.running {
@@ -196,7 +200,8 @@ func (h *Hub) tickHz() int {
 	return 1
 }
 
-// tick reads one snapshot of every watched poll and publishes what changed.
+// tick reads the versions of every watched poll, one snapshot of every poll that changed (see
+// unchanged), and publishes what changed.
 func (h *Hub) tick(ctx context.Context) {
 	start := time.Now()
 	h.mu.Lock()
@@ -206,9 +211,13 @@ func (h *Hub) tick(ctx context.Context) {
 	}
 	h.mu.Unlock()
 
-	for _, id := range h.ids {
+	versions := h.versions(ctx, start)
+	for i, id := range h.ids {
 		if ctx.Err() != nil {
 			return
+		}
+		if versions != nil && h.unchanged(id, versions[i], start) {
+			continue
 		}
 		t := time.Now()
 		s, err := h.read(ctx, id, t)

@@ -13,9 +13,10 @@ type pollState struct {
 	id string
 	// clients are the poll's connections by audience; each client knows its index.
 	clients [numAudiences][]*client
-	// snap is the latest snapshot read and readAt when it was read (zero before the first read).
-	snap   vote.Snapshot
-	readAt time.Time
+	// snap is the latest snapshot read and readAt when it was read (zero before the first read),
+	// or when a tick last found it unchanged (see unchanged); fullAt is when it was read.
+	snap           vote.Snapshot
+	readAt, fullAt time.Time
 	// last is, per audience, the latest message built; nil when none is kept.
 	last [numAudiences]*message
 	// failing is set while reads of the poll fail (so that only the change is logged).
@@ -101,6 +102,46 @@ func (h *Hub) leave(c *client) {
 	h.conns.Done()
 }
 
+// rereadEvery is how long a tick may go on finding a poll unchanged before it reads the poll's
+// snapshot all the same: the bound on how long a change that did not move the version (an instance
+// of a version before it, a Redis failover to a replica behind that then counted to the same
+// version) stays unseen.
+const rereadEvery = 10 * time.Second
+
+// versions reads the versions of the polls of the tick (h.ids) begun at t, bounded by
+// snapshotTimeout; nil when that read fails (the tick then reads every poll's snapshot).
+func (h *Hub) versions(ctx context.Context, t time.Time) []uint64 {
+	ctx, cancel := context.WithTimeout(ctx, snapshotTimeout)
+	defer cancel()
+	v, err := h.src.Versions(ctx, h.ids)
+	if err != nil || len(v) != len(h.ids) {
+		return nil
+	}
+	return v
+}
+
+// unchanged reports whether a read of the poll id at t would show what its latest snapshot shows,
+// so that the tick need not read it: the poll's version read at t is the snapshot's, reading the
+// poll works, nothing in the snapshot changes with time alone between its reading and t
+// (vote.Snapshot.Steady), and it was read less than rereadEvery before t. The snapshot then counts
+// as read at t (as a joining connection's first message, say). A poll nobody watches any more is
+// unchanged.
+func (h *Hub) unchanged(id string, version uint64, t time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.polls[id]
+	if p == nil {
+		return true
+	}
+	if p.readAt.IsZero() || p.failing || p.snap.Version != version || !p.snap.Steady(t) || t.Sub(p.fullAt) >= rereadEvery {
+		return false
+	}
+	if t.After(p.readAt) {
+		p.snap.At, p.readAt = t, t
+	}
+	return true
+}
+
 // take records the outcome of one read of poll p, begun at t: the snapshot s, or the error err
 // (after which the poll is quiet: nothing is offered while reads fail). It reports whether reading
 // the poll went from working to failing or back. The caller holds h.mu.
@@ -124,7 +165,7 @@ func (h *Hub) apply(p *pollState, s vote.Snapshot, t time.Time) {
 	}
 	first := p.readAt.IsZero()
 	changed := first || !sameContent(p.snap, s)
-	p.snap, p.readAt = s, t
+	p.snap, p.readAt, p.fullAt = s, t, t
 	if !changed {
 		return
 	}

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Stats are the hub's counters at one moment, for metrics (a Prometheus GaugeFunc or CounterFunc
-// per field, say). Arrays are indexed by Audience. Counters only grow, from New on.
+// Stats are the hub's counters at one moment, for metrics (package monitoring reads them at each
+// scrape, as client_golang's DBStatsCollector reads sql.DBStats). Arrays are indexed by Audience.
+// Counters only grow, from New on.
 type Stats struct {
 	Conns    [numAudiences]int    // open connections
 	Messages [numAudiences]uint64 // snapshot messages written

@@ -7,12 +7,13 @@
 // poll's results are public. The ops files beside this package (prometheus.yml, alerts.yml, grafana-dashboard.json)
 // use these metrics; README.md lists them.
 //
-// monitoring imports vote and the Prometheus client only: main adapts the hub's and the store's
-// statistics to HubStats and StoreStats.
+// The hub's figures and the Redis pool's are read when Prometheus scrapes, as client_golang's
+// DBStatsCollector reads a sql.DB's (collectors.go): no copy of them is kept on the way. So
+// monitoring knows the hub's Stats and go-redis's PoolStats (their types only, through the small
+// interfaces Hub and Pool), besides vote and the Prometheus client.
 package monitoring
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,31 +30,6 @@ var unknownPollResults = map[string]bool{"poll_not_found": true, "rate_limited":
 // Buckets of the latency histograms (seconds): a vote is a few milliseconds, a slow one hundreds.
 var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
-// HubStats are the live hub's figures (from hub.Stats); counters only grow.
-type HubStats struct {
-	Conns                                  map[string]int    // open connections by audience
-	Messages                               map[string]uint64 // messages sent by audience
-	Evictions, Floods, Refused, ReadErrors uint64
-	TickHz                                 int
-	LastTick, LastRead                     time.Duration
-}
-
-// StoreStats are the vote store's figures; for the memory store only Ping is set.
-type StoreStats struct {
-	// Errors counts commands that failed (a Redis store; nil otherwise).
-	Errors func() uint64
-	// Pool returns the connection pool's statistics (a Redis store; nil otherwise).
-	Pool func() PoolStats
-	// Ping reports whether the store answers (readiness, at each scrape).
-	Ping func(ctx context.Context) error
-}
-
-// PoolStats are a Redis connection pool's statistics (go-redis PoolStats).
-type PoolStats struct {
-	Hits, Misses, Timeouts, StaleConns uint64 // counters
-	TotalConns, IdleConns              int
-}
-
 // Options are what Metrics observes besides the server.
 type Options struct {
 	// Polls are the polls of the ballot: their series are made at start.
@@ -62,10 +38,15 @@ type Options struct {
 	// the error codes), a small fixed set: livevote_votes_total's series for each are made at
 	// start. A result not listed gets its series when it is first reported.
 	Results []string
-	// Hub returns the hub's figures at each scrape (nil: no hub metrics).
-	Hub func() HubStats
-	// Store are the store's figures (zero: no store metrics).
-	Store StoreStats
+	// Hub is the live hub, whose figures are read at each scrape (nil: no hub metrics).
+	Hub Hub
+	// Store is the vote store, pinged at each scrape (livevote_store_up; nil: no store metrics).
+	// When it counts its failed commands too (Errors() uint64: the Redis store), they are read
+	// at each scrape (livevote_store_errors_total).
+	Store vote.Pinger
+	// Pool is the Redis store's connection pool, whose statistics are read at each scrape (the
+	// livevote_redis_pool metrics; nil, as with the memory store: none).
+	Pool Pool
 }
 
 // Metrics holds livevote's metrics. Create it with New; its methods are safe for concurrent use.
@@ -210,10 +191,10 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 		m.signalCount[string(s)] = m.signals.WithLabelValues(string(s))
 	}
 	if opts.Hub != nil {
-		reg.MustRegister(hubCollector(opts.Hub))
+		reg.MustRegister(newHubCollector(opts.Hub))
 	}
-	if opts.Store.Ping != nil || opts.Store.Errors != nil || opts.Store.Pool != nil {
-		reg.MustRegister(storeCollector(opts.Store))
+	if opts.Store != nil || opts.Pool != nil {
+		reg.MustRegister(newStoreCollector(opts.Store, opts.Pool))
 	}
 	return m
 }
@@ -322,104 +303,4 @@ func (m *Metrics) Settled(poll string, released, skewed int) {
 	m.released.WithLabelValues(poll).Add(float64(released))
 	m.skewed.WithLabelValues(poll).Add(float64(skewed))
 	m.signalCount[string(vote.SignalSkewed)].Add(float64(skewed))
-}
-
-// collector is a prometheus.Collector that reads its figures once per scrape.
-type collector struct {
-	descs   []*prometheus.Desc
-	collect func(ch chan<- prometheus.Metric)
-}
-
-func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range c.descs {
-		ch <- d
-	}
-}
-
-func (c collector) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
-
-func hubCollector(stats func() HubStats) collector {
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(name, help, labels, nil)
-	}
-	conns := d("livevote_ws_connections", "Open live-update WebSocket connections by audience.", "audience")
-	messages := d("livevote_ws_messages_total", "Snapshot messages sent on live-update connections by audience.", "audience")
-	evictions := d("livevote_ws_evictions_total", "Live-update connections cut off because a write failed or did not finish in time.")
-	floods := d("livevote_ws_floods_total", "Live-update connections closed because the client sent too many messages.")
-	refused := d("livevote_ws_refused_total", "Live-update connections refused because the hub was full.")
-	readErrors := d("livevote_ws_snapshot_read_errors_total", "Snapshot reads of the hub that failed.")
-	tick := d("livevote_ws_tick_seconds", "How long the hub's last tick took: snapshot reads, encoding and fan-out.")
-	read := d("livevote_ws_snapshot_read_seconds", "How long the hub's last snapshot read took.")
-	hz := d("livevote_ws_tick_hz", "The hub's tick rate: the highest rate a connected client asked for.")
-	return collector{
-		descs: []*prometheus.Desc{conns, messages, evictions, floods, refused, readErrors, tick, read, hz},
-		collect: func(ch chan<- prometheus.Metric) {
-			s := stats()
-			for a, n := range s.Conns {
-				ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(n), a)
-			}
-			for a, n := range s.Messages {
-				ch <- prometheus.MustNewConstMetric(messages, prometheus.CounterValue, float64(n), a)
-			}
-			ch <- prometheus.MustNewConstMetric(evictions, prometheus.CounterValue, float64(s.Evictions))
-			ch <- prometheus.MustNewConstMetric(floods, prometheus.CounterValue, float64(s.Floods))
-			ch <- prometheus.MustNewConstMetric(refused, prometheus.CounterValue, float64(s.Refused))
-			ch <- prometheus.MustNewConstMetric(readErrors, prometheus.CounterValue, float64(s.ReadErrors))
-			ch <- prometheus.MustNewConstMetric(tick, prometheus.GaugeValue, s.LastTick.Seconds())
-			ch <- prometheus.MustNewConstMetric(read, prometheus.GaugeValue, s.LastRead.Seconds())
-			ch <- prometheus.MustNewConstMetric(hz, prometheus.GaugeValue, float64(s.TickHz))
-		},
-	}
-}
-
-// pingTimeout bounds the readiness check of a scrape.
-const pingTimeout = time.Second
-
-func storeCollector(s StoreStats) collector {
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(name, help, labels, nil)
-	}
-	up := d("livevote_store_up", "1 when the vote store answered a ping at this scrape, else 0.")
-	errs := d("livevote_store_errors_total", "Redis commands that failed (a missing key is not a failure).")
-	hits := d("livevote_redis_pool_hits_total", "Times a free connection was found in the Redis pool.")
-	misses := d("livevote_redis_pool_misses_total", "Times no free connection was found in the Redis pool.")
-	timeouts := d("livevote_redis_pool_timeouts_total", "Times waiting for a Redis pool connection timed out.")
-	stale := d("livevote_redis_pool_stale_connections_total", "Stale connections removed from the Redis pool.")
-	conns := d("livevote_redis_pool_connections", "Connections in the Redis pool, all (state total) and idle.", "state")
-	var descs []*prometheus.Desc
-	if s.Ping != nil {
-		descs = append(descs, up)
-	}
-	if s.Errors != nil {
-		descs = append(descs, errs)
-	}
-	if s.Pool != nil {
-		descs = append(descs, hits, misses, timeouts, stale, conns)
-	}
-	return collector{
-		descs: descs,
-		collect: func(ch chan<- prometheus.Metric) {
-			if s.Ping != nil {
-				ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
-				v := 1.0
-				if s.Ping(ctx) != nil {
-					v = 0
-				}
-				cancel()
-				ch <- prometheus.MustNewConstMetric(up, prometheus.GaugeValue, v)
-			}
-			if s.Errors != nil {
-				ch <- prometheus.MustNewConstMetric(errs, prometheus.CounterValue, float64(s.Errors()))
-			}
-			if s.Pool != nil {
-				p := s.Pool()
-				ch <- prometheus.MustNewConstMetric(hits, prometheus.CounterValue, float64(p.Hits))
-				ch <- prometheus.MustNewConstMetric(misses, prometheus.CounterValue, float64(p.Misses))
-				ch <- prometheus.MustNewConstMetric(timeouts, prometheus.CounterValue, float64(p.Timeouts))
-				ch <- prometheus.MustNewConstMetric(stale, prometheus.CounterValue, float64(p.StaleConns))
-				ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(p.TotalConns), "total")
-				ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(p.IdleConns), "idle")
-			}
-		},
-	}
 }

@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/monitoring"
 	"github.com/livevote/livevote/vote"
 	"github.com/livevote/livevote/vote/votetest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	"github.com/redis/go-redis/v9"
 )
 
 // results are what the server passes as Options.Results (server.VoteResults), in part.
@@ -24,25 +26,37 @@ func newMetrics(t *testing.T, up *bool) (*monitoring.Metrics, *prometheus.Regist
 	m := monitoring.New(reg, monitoring.Options{
 		Polls:   []*vote.Poll{p},
 		Results: results,
-		Hub: func() monitoring.HubStats {
-			return monitoring.HubStats{
-				Conns: map[string]int{"public": 3, "organiser": 1}, Messages: map[string]uint64{"public": 30, "organiser": 10},
-				Evictions: 2, TickHz: 4, LastTick: 3 * time.Millisecond, LastRead: time.Millisecond,
-			}
+		Hub: fakeHub{
+			Conns: [2]int{hub.Public: 3, hub.Organiser: 1}, Messages: [2]uint64{hub.Public: 30, hub.Organiser: 10},
+			Evictions: 2, TickHz: 4, LastTick: 3 * time.Millisecond, LastRead: time.Millisecond,
 		},
-		Store: monitoring.StoreStats{
-			Ping: func(context.Context) error {
-				if *up {
-					return nil
-				}
-				return errors.New("down")
-			},
-			Errors: func() uint64 { return 7 },
-			Pool:   func() monitoring.PoolStats { return monitoring.PoolStats{Hits: 5, TotalConns: 4, IdleConns: 3} },
-		},
+		Store: fakeStore{up},
+		Pool:  fakePool{Hits: 5, TotalConns: 4, IdleConns: 3},
 	})
 	return m, reg, p
 }
+
+// fakeHub is a hub with fixed figures.
+type fakeHub hub.Stats
+
+func (h fakeHub) Stats() hub.Stats { return hub.Stats(h) }
+
+// fakeStore is a store that answers while *up, and has had 7 commands fail.
+type fakeStore struct{ up *bool }
+
+func (s fakeStore) Ping(context.Context) error {
+	if *s.up {
+		return nil
+	}
+	return errors.New("down")
+}
+
+func (fakeStore) Errors() uint64 { return 7 }
+
+// fakePool is a Redis pool with fixed statistics.
+type fakePool redis.PoolStats
+
+func (p fakePool) PoolStats() *redis.PoolStats { s := redis.PoolStats(p); return &s }
 
 // TestMetrics: every metric of the v1 contract's minimum set (README, "Monitoring") and the others, with their labels, moving
 // with what the server reports; the exposition passes the Prometheus linter.

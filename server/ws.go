@@ -22,27 +22,37 @@ const (
 	wsWriteBuffer = 2048
 )
 
-// Snapshots adapts a store to the hub's Source: snapshots of the configured polls by id.
-func Snapshots(polls []*vote.Poll, store interface {
-	Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error)
-}) hub.Source {
+// Snapshots adapts a store to the hub's Source: snapshots and versions of the configured polls
+// by id.
+func Snapshots(polls []*vote.Poll, store vote.Snapshots) hub.Source {
 	byID := make(map[string]*vote.Poll, len(polls))
 	for _, p := range polls {
 		byID[p.ID] = p
 	}
-	return sourceFunc(func(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error) {
-		p, ok := byID[poll]
-		if !ok {
-			return vote.Snapshot{}, vote.ErrPollNotFound
-		}
-		return store.Snapshot(ctx, p, now)
-	})
+	return snapshots{byID, store}
 }
 
-type sourceFunc func(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error)
+type snapshots struct {
+	byID  map[string]*vote.Poll
+	store vote.Snapshots
+}
 
-func (f sourceFunc) Snapshot(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error) {
-	return f(ctx, poll, now)
+func (s snapshots) Snapshot(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error) {
+	p, ok := s.byID[poll]
+	if !ok {
+		return vote.Snapshot{}, vote.ErrPollNotFound
+	}
+	return s.store.Snapshot(ctx, p, now)
+}
+
+func (s snapshots) Versions(ctx context.Context, polls []string) ([]uint64, error) {
+	ps := make([]*vote.Poll, len(polls))
+	for i, id := range polls {
+		if ps[i] = s.byID[id]; ps[i] == nil {
+			return nil, vote.ErrPollNotFound
+		}
+	}
+	return s.store.Versions(ctx, ps)
 }
 
 // wsRequest is what the upgrade handler learned, handed to the connection's handler.

@@ -246,3 +246,18 @@ func (p *Poll) Effective(stored Status, at time.Time) Status {
 	}
 	return StatusOpen
 }
+
+// Turn is when the schedule next changes what Effective says of the stored status after at:
+// opens_at or closes_at, whichever comes first after at, while stored is open; zero when no
+// schedule turn is ahead.
+func (p *Poll) Turn(stored Status, at time.Time) time.Time {
+	if stored != StatusOpen {
+		return time.Time{}
+	}
+	for _, t := range []*time.Time{p.OpensAt, p.ClosesAt} {
+		if t != nil && at.Before(*t) {
+			return *t
+		}
+	}
+	return time.Time{}
+}

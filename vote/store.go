@@ -86,6 +86,14 @@ type Snapshots interface {
 	// Snapshot reads the poll's state and counts at one moment; now is the time of reading (it
 	// dates the snapshot and places the rate window). Status in the snapshot is Effective at now.
 	Snapshot(ctx context.Context, p *Poll, now time.Time) (Snapshot, error)
+	// Versions reads the version of each of polls, in order, in one step and without their
+	// snapshots: a number that every change a Snapshot shows moves, for every instance (a cast
+	// that records a ballot, a review, a release or a keep, any change of the poll's State, fraud
+	// counts added), in the same atomic step as the change. Snapshot reads the version with the
+	// rest (Snapshot.Version), so that while a poll's version is a snapshot's, the snapshot is
+	// the poll's but for what time alone changes in it (Snapshot.Steady). A poll nothing
+	// changed yet is at version 0.
+	Versions(ctx context.Context, polls []*Poll) ([]uint64, error)
 	// Turnout returns the ballots received (counted, held or void: so that the public numbers
 	// never tell whether a ballot was held, nor how many were voided) per step (time.Minute or time.Hour) as a map from the
 	// step's start (Unix seconds, UTC) to a count; steps without ballots are absent.
@@ -316,4 +324,9 @@ type Snapshot struct {
 	// Fraud holds the poll's fraud counters as of the last AddFraudCounts of every instance
 	// (organisers only; maps present, maybe empty).
 	Fraud FraudCounts
+	// Version is the poll's version the snapshot shows (Snapshots.Versions).
+	Version uint64
+	// Turn is when the poll's schedule next changes Status after At (Poll.Turn); zero when it
+	// will not.
+	Turn time.Time
 }

@@ -9,36 +9,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// newMetrics makes livevote's metrics on reg, reading the hub's and the store's statistics at
-// each scrape.
+// newMetrics makes livevote's metrics on reg; the hub's figures, the store's health and its
+// pool's statistics are read at each scrape.
 func newMetrics(reg prometheus.Registerer, polls []*vote.Poll, live *hub.Hub, st vote.Pinger) *monitoring.Metrics {
-	opts := monitoring.Options{
-		Polls:   polls,
-		Results: server.VoteResults(),
-		Hub: func() monitoring.HubStats {
-			s := live.Stats()
-			out := monitoring.HubStats{
-				Conns: map[string]int{}, Messages: map[string]uint64{},
-				Evictions: s.Evictions, Floods: s.Floods, Refused: s.Refused, ReadErrors: s.ReadErrors,
-				TickHz: s.TickHz, LastTick: s.LastTick, LastRead: s.LastRead,
-			}
-			for a := range s.Conns {
-				out.Conns[hub.Audience(a).String()] = s.Conns[a]
-				out.Messages[hub.Audience(a).String()] = s.Messages[a]
-			}
-			return out
-		},
-		Store: monitoring.StoreStats{Ping: st.Ping},
-	}
+	opts := monitoring.Options{Polls: polls, Results: server.VoteResults(), Hub: live, Store: st}
 	if rs, ok := st.(*redisstore.Store); ok {
-		opts.Store.Errors = rs.Errors
-		opts.Store.Pool = func() monitoring.PoolStats {
-			p := rs.Client().PoolStats()
-			return monitoring.PoolStats{
-				Hits: uint64(p.Hits), Misses: uint64(p.Misses), Timeouts: uint64(p.Timeouts),
-				StaleConns: uint64(p.StaleConns), TotalConns: int(p.TotalConns), IdleConns: int(p.IdleConns),
-			}
-		}
+		opts.Pool = rs.Client()
 	}
 	return monitoring.New(reg, opts)
 }

@@ -322,6 +322,9 @@ func (m *Store) AddFraudCounts(ctx context.Context, p *vote.Poll, c vote.FraudCo
 	}
 	add(&f.results, c.Results)
 	add(&f.signals, c.Signals)
+	if len(c.Results)+len(c.Signals) > 0 {
+		m.poll(p).version++
+	}
 	return nil
 }
 

@@ -39,6 +39,8 @@ type memPoll struct {
 	waiting  []string                   // the pending ones of them (Records.Pending), oldest first
 	why      map[string]vote.HeldBallot // held receipt -> why it is held
 	fraud    memFraud                   // sources, trusted subnets, counters (fraud.go)
+	// version moves with every change a snapshot shows (vote.Snapshots.Versions).
+	version uint64
 }
 
 // New returns an empty Store.
@@ -141,6 +143,7 @@ func (m *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
 	r := vote.Receipt{ID: b.Receipt, Poll: p.ID, Choices: slices.Clone(b.Choices), RecordedAt: b.At, State: state, Counted: !b.Held}
 	mp.voters[key] = b.Receipt
 	mp.receipts[b.Receipt] = r
+	mp.version++
 	mp.appendLog(vote.LogEntry{Receipt: b.Receipt, At: b.At, Voter: b.Voter, Period: b.Period, Choices: r.Choices, State: state})
 	mp.turnout(b.At, 1)
 	if b.Held {
@@ -237,6 +240,7 @@ func (m *Store) Keep(ctx context.Context, p *vote.Poll, receipts []string, signa
 			continue
 		}
 		mp.waiting = slices.DeleteFunc(mp.waiting, func(x string) bool { return x == id })
+		mp.version++
 		mp.fraud.keep(mp.receipts[id], at)
 		if signal != "" {
 			hb := mp.why[id]
@@ -289,6 +293,7 @@ func (mp *memPoll) settle(receipt string, release bool, at time.Time, by string)
 	drop := func(id string) bool { return id == receipt }
 	mp.pending, mp.waiting = slices.DeleteFunc(mp.pending, drop), slices.DeleteFunc(mp.waiting, drop)
 	delete(mp.why, receipt)
+	mp.version++
 	mp.heldN--
 	for _, c := range r.Choices {
 		mp.held[c]--
@@ -339,6 +344,7 @@ func (m *Store) setState(ctx context.Context, p *vote.Poll, field string, set fu
 	set(&s)
 	mp.state = s
 	mp.set[field] = true
+	mp.version++
 	return s, nil
 }
 
@@ -399,8 +405,8 @@ func (m *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 	defer m.mu.Unlock()
 	mp := m.poll(p)
 	s := vote.Snapshot{Poll: p.ID, State: mp.stateOf(p), At: now, Ballots: mp.ballots, Held: mp.heldN, Void: mp.voidN, Pending: int64(len(mp.waiting)),
-		Tally: make(map[string]int64, len(p.Candidates))}
-	s.State.Status = p.Effective(s.State.Status, now)
+		Tally: make(map[string]int64, len(p.Candidates)), Version: mp.version}
+	s.State.Status, s.Turn = p.Effective(s.State.Status, now), p.Turn(s.State.Status, now)
 	for _, c := range p.Candidates {
 		s.Tally[c.ID] = mp.tally[c.ID]
 	}
@@ -408,6 +414,20 @@ func (m *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 	minute := now.Truncate(time.Minute).Unix()
 	s.Rate = vote.Rate(now, mp.buckets[time.Minute][minute], mp.buckets[time.Minute][minute-60])
 	return s, nil
+}
+
+// Versions implements Store.
+func (m *Store) Versions(ctx context.Context, polls []*vote.Poll) ([]uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, vote.Unavailable(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]uint64, len(polls))
+	for i, p := range polls {
+		out[i] = m.poll(p).version
+	}
+	return out, nil
 }
 
 // Turnout implements Store.

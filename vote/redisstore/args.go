@@ -10,7 +10,7 @@ import (
 // The layout of the cast script's KEYS and ARGV (cast.lua binds the same names at its top).
 // castArgs is the one Go type that knows it.
 //
-// KEYS: the poll's keys (castKeyState ... castKeyPending), then the source counters of the batch's
+// KEYS: the poll's keys (castKeyState ... castKeyVersion), then the source counters of the batch's
 // minute and hour (castKeySources, 10 keys, see pollKeys.sourceKeys), then one key per ballot, in
 // order: the key of its challenge (read only when the ballot has a challenge).
 //
@@ -31,6 +31,7 @@ const (
 	castKeyWaiting                      // pending ballots (held for their source alone)
 	castKeyWhy                          // why each held ballot is held
 	castKeyChoices                      // the choice counters of the batch's hour
+	castKeyVersion                      // the poll's version (vote.Snapshots.Versions)
 	castKeySources                      // 10 keys: IP and subnet, this minute and the one before, this hour and the one before; group, this hour and the one before
 	castKeysHead   = castKeySources + 9 // the keys before the first ballot's challenge key
 )
@@ -118,7 +119,7 @@ func (a *castArgs) head(keys []string, args []any) ([]string, []any) {
 	keys = append(keys, k.state, k.voters, k.receipts, k.tally, k.heldTally, k.ballots, k.held,
 		k.minutes, k.hours, k.log, k.pending, k.waiting, k.why)
 	hour := time.Unix(a.minute, 0).Truncate(time.Hour).Unix()
-	keys = append(keys, k.choices(hour))
+	keys = append(keys, k.choices(hour), k.version)
 	keys = append(keys, k.sourceKeys(a.minute, hour)[:]...)
 	return keys, append(args, string(a.poll.Initial.Status), a.minute, hour)
 }

@@ -44,7 +44,7 @@ func TestCastScriptLayout(t *testing.T) {
 		"tally_key": castKeyTally, "heldtally_key": castKeyHeldTally, "ballots_key": castKeyBallots,
 		"held_key": castKeyHeld, "minutes_key": castKeyMinutes, "hours_key": castKeyHours, "log_key": castKeyLog,
 		"pending_key": castKeyPending, "waiting_key": castKeyWaiting, "why_key": castKeyWhy,
-		"choices_key": castKeyChoices, "ip_minute_key": castKeySources, "grp_hour_key": castKeySources + 8,
+		"choices_key": castKeyChoices, "version_key": castKeyVersion, "ip_minute_key": castKeySources, "grp_hour_key": castKeySources + 8,
 		"initial_status": castArgStatus, "minute_bucket": castArgMinute, "hour_bucket": castArgHour,
 	}
 	got := map[string]int{}

@@ -32,12 +32,13 @@ local why_key = KEYS[13] -- held receipt -> "<IP hash>|<subnet hash>|<group hash
 local choices_key = KEYS[14] -- this hour's choice counters: "<source>|<candidate>" -> ballots
 -- (source "!": the poll's ballots held for the organiser, "!|" their number; "m<minute>" and
 -- "n<minute>": the minute's ballots and those of new sources, "m<minute>|" their number)
-local ip_minute_key, ip_minute_prev_key = KEYS[15], KEYS[16]
-local net_minute_key, net_minute_prev_key = KEYS[17], KEYS[18]
-local ip_hour_key, ip_hour_prev_key = KEYS[19], KEYS[20]
-local net_hour_key, net_hour_prev_key = KEYS[21], KEYS[22]
-local grp_hour_key, grp_hour_prev_key = KEYS[23], KEYS[24]
-local KEYS_HEAD = 24
+local version_key = KEYS[15] -- the poll's version: every change a snapshot shows moves it
+local ip_minute_key, ip_minute_prev_key = KEYS[16], KEYS[17]
+local net_minute_key, net_minute_prev_key = KEYS[18], KEYS[19]
+local ip_hour_key, ip_hour_prev_key = KEYS[20], KEYS[21]
+local net_hour_key, net_hour_prev_key = KEYS[22], KEYS[23]
+local grp_hour_key, grp_hour_prev_key = KEYS[24], KEYS[25]
+local KEYS_HEAD = 25
 
 -- ARGV: the head, then FIELDS arguments per ballot, read with arg(i, FIELD).
 local initial_status, minute_bucket, hour_bucket = ARGV[1], ARGV[2], ARGV[3]
@@ -279,6 +280,7 @@ if counted + held > 0 then
   -- the turnout counts every ballot received, held or not (the public numbers are no oracle)
   redis.call('HINCRBY', minutes_key, minute_bucket, counted + held)
   redis.call('HINCRBY', hours_key, hour_bucket, counted + held)
+  redis.call('INCR', version_key)
 end
 if held > 0 then
   redis.call('INCRBY', held_key, held)

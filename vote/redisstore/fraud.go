@@ -297,7 +297,8 @@ func (s *Store) AddFraudCounts(ctx context.Context, p *vote.Poll, c vote.FraudCo
 	if len(c.Results)+len(c.Signals) == 0 {
 		return nil
 	}
-	key := s.keysOf(p).fraud()
+	k := s.keysOf(p)
+	key := k.fraud()
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		for prefix, m := range map[string]map[string]int64{"result:": c.Results, "signal:": c.Signals} {
 			for name, n := range m {
@@ -306,6 +307,7 @@ func (s *Store) AddFraudCounts(ctx context.Context, p *vote.Poll, c vote.FraudCo
 				}
 			}
 		}
+		pipe.Incr(ctx, k.version)
 		return nil
 	})
 	if err != nil {

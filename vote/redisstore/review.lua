@@ -12,6 +12,7 @@ local waiting_key, why_key = KEYS[10], KEYS[11] -- the pending ones of them; why
 -- are added to its hour's held ones, "!|<candidate>" and "!|")
 local choices_key, choices_prev_key = KEYS[12], KEYS[13]
 local void_key = KEYS[14] -- ballots voided by review
+local version_key = KEYS[15] -- the poll's version: moved once when a receipt was settled or kept
 -- action: "released", "void" or "keep" (off the pending list, still held); reviewed_at: Unix ms;
 -- by: who released ("" an organiser, "system"); only_pending: "1" settles pending ballots only;
 -- signal: added to a kept ballot's signals ("" none); then the receipts.
@@ -90,8 +91,12 @@ local function settle(receipt)
   return rec
 end
 
-local out = {}
+local out, changed = {}, false
 for i = RECEIPTS + 1, #ARGV do
   out[#out + 1] = settle(ARGV[i])
+  changed = changed or string.find(out[#out], '|', 1, true) ~= nil or out[#out] == 'kept'
+end
+if changed then
+  redis.call('INCR', version_key)
 end
 return out

@@ -54,6 +54,8 @@ const (
 //	{lv:P}:ballots    string counted ballots
 //	{lv:P}:held       string held ballots
 //	{lv:P}:void       string ballots voided by review
+//	{lv:P}:version    string the poll's version (vote.Snapshots.Versions): INCR'd in the step of
+//	                         every change a snapshot shows (cast.lua, review.lua, the state, fraud)
 //	{lv:P}:m, :h      hash   minute / hour start (Unix seconds) -> ballots received (void included)
 //	{lv:P}:log        stream one entry per ballot: receipt, at (Unix ms), voter (the keyed hash),
 //	                         period, choices (a,b), state (counted or held)
@@ -287,6 +289,7 @@ func (s *Store) setState(ctx context.Context, p *vote.Poll, fieldValues ...any) 
 	var get *redis.SliceCmd
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.HSet(ctx, k.state, fieldValues...)
+		pipe.Incr(ctx, k.version)
 		get = pipe.HMGet(ctx, k.state, stateFields...)
 		return nil
 	})
@@ -350,6 +353,7 @@ func (s *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 	var state, totals, tally, buckets *redis.SliceCmd
 	var pending *redis.IntCmd
 	var fraud *redis.MapStringStringCmd
+	var version *redis.StringCmd
 	_, err := s.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		state = pipe.HMGet(ctx, k.state, stateFields...)
 		totals = pipe.MGet(ctx, k.ballots, k.held, k.void)
@@ -357,16 +361,20 @@ func (s *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 		tally = pipe.HMGet(ctx, k.tally, ids...)
 		buckets = pipe.HMGet(ctx, k.minutes, strconv.FormatInt(minute, 10), strconv.FormatInt(minute-60, 10))
 		fraud = pipe.HGetAll(ctx, k.fraud())
+		version = pipe.Get(ctx, k.version) // last: its redis.Nil (no version yet) hides no other error
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return vote.Snapshot{}, vote.Unavailable(err)
 	}
 	snap := vote.Snapshot{Poll: p.ID, At: now, Tally: make(map[string]int64, len(ids))}
 	if snap.State, err = parseState(p, state.Val()); err != nil {
 		return vote.Snapshot{}, err
 	}
-	snap.State.Status = p.Effective(snap.State.Status, now)
+	if snap.Version, err = parseVersion(version); err != nil {
+		return vote.Snapshot{}, err
+	}
+	snap.State.Status, snap.Turn = p.Effective(snap.State.Status, now), p.Turn(snap.State.Status, now)
 	var nums []int64
 	for _, v := range [][]any{totals.Val(), tally.Val(), buckets.Val()} {
 		for _, x := range v {
@@ -389,6 +397,48 @@ func (s *Store) Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote
 		return vote.Snapshot{}, err
 	}
 	return snap, nil
+}
+
+// Versions implements Store: a GET, or for several polls a pipeline of a GET per poll (each poll's
+// key is in its own slot: on a Redis Cluster the pipeline is one round trip per node, on one
+// Redis one round trip).
+func (s *Store) Versions(ctx context.Context, polls []*vote.Poll) ([]uint64, error) {
+	if len(polls) == 1 { // the common case, a GET without a pipeline's cost
+		v, err := parseVersion(s.client.Get(ctx, s.keysOf(polls[0]).version))
+		if err != nil {
+			return nil, err
+		}
+		return []uint64{v}, nil
+	}
+	cmds := make([]*redis.StringCmd, len(polls))
+	_, err := s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for i, p := range polls {
+			cmds[i] = pipe.Get(ctx, s.keysOf(p).version)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, vote.Unavailable(err)
+	}
+	out := make([]uint64, len(polls))
+	for i, c := range cmds {
+		if out[i], err = parseVersion(c); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// parseVersion reads the reply to GET of a poll's version key: none (redis.Nil) is version 0.
+func parseVersion(cmd *redis.StringCmd) (uint64, error) {
+	switch err := cmd.Err(); {
+	case errors.Is(err, redis.Nil):
+		return 0, nil
+	case err != nil:
+		return 0, vote.Unavailable(err)
+	}
+	n, err := count(cmd.Val())
+	return uint64(n), err
 }
 
 // Turnout implements Store. Steps other than a minute and an hour are not kept: no counts.
@@ -528,7 +578,7 @@ func (s *Store) review(ctx context.Context, p *vote.Poll, action string, at time
 	k := s.keysOf(p)
 	hour := at.Truncate(time.Hour).Unix()
 	keys := []string{k.receipts, k.tally, k.heldTally, k.ballots, k.held, k.minutes, k.hours, k.log, k.pending, k.waiting, k.why,
-		k.choices(hour), k.choices(hour - 3600), k.void}
+		k.choices(hour), k.choices(hour - 3600), k.void, k.version}
 	only := "0"
 	if onlyPending {
 		only = "1"

@@ -345,7 +345,7 @@ func TestRedisStoreKeys(t *testing.T) {
 		}
 	}
 	var want []string
-	for _, k := range []string{"state", "voters", "receipts", "tally", "heldtally", "ballots", "held", "m", "h", "log", "pending", "why",
+	for _, k := range []string{"state", "voters", "receipts", "tally", "heldtally", "ballots", "held", "m", "h", "log", "pending", "why", "version",
 		"pow:" + counted.Challenge, "pow:{x}:y"} {
 		want = append(want, tag+":"+k)
 	}

@@ -17,9 +17,7 @@ import (
 func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 	ctx := context.Background()
 	at := time.Date(2023, 11, 20, 10, 30, 15, 0, time.UTC)
-	ballot := func(choices ...string) vote.Ballot {
-		return vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: choices, At: at}
-	}
+	ballot := func(choices ...string) vote.Ballot { return newBallot(at, choices...) }
 
 	t.Run("cast counts and gives a receipt", func(t *testing.T) {
 		s, p := store(t), Poll(t, "max_choices: 2")
@@ -516,4 +514,10 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 	contractFraud(t, store)
 	contractLog(t, store)
 	contractChoice(t, store)
+	contractVersion(t, store)
+}
+
+// newBallot is a counted ballot of a new voter for choices, accepted at at.
+func newBallot(at time.Time, choices ...string) vote.Ballot {
+	return vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: choices, At: at}
 }
