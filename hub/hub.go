@@ -13,7 +13,7 @@
 // queue behind a whole tick's writes, and the pool pauses every few hundred writes until the
 // scheduler has polled the network, so that a goroutine waiting on a connection (a vote's, for its
 // request or for Redis) is not left unnoticed while the writes keep the processors busy (see
-// writers). Nothing on the tick path waits for a client.
+// hub/internal/sched). Nothing on the tick path waits for a client.
 //
 // hub imports the standard library and vote only: the server adapts the web framework's
 // connection to Conn (fasthttp/websocket's *Conn fits as it is) and the store to Source.
@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/livevote/livevote/hub/internal/sched"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -44,6 +45,16 @@ const (
 	DefaultHz       = 4      // updates per second for a client that asks for none
 	MaxHz           = 10     // the most updates per second a client gets, and the fastest tick
 	DefaultMaxConns = 20_000 // Options.MaxConns when zero
+)
+
+// Timing of the hub's reads.
+const (
+	// snapshotTimeout bounds one snapshot read from the Source.
+	snapshotTimeout = time.Second
+
+	// freshFor is how old a poll's latest snapshot may be to serve as a joining connection's first
+	// message; older, the joining connection reads one. A watched poll is read at least once a second.
+	freshFor = 2 * time.Second
 )
 
 // maxWriters is the most goroutines that run connections' writers at once (timers' writers
@@ -95,7 +106,7 @@ type Hub struct {
 	// bufs holds the writers' message buffers (*[]byte): a writer takes one for a write only.
 	bufs sync.Pool
 	// writers runs the connections' writers that signals start.
-	writers writers
+	writers *sched.Writers
 
 	mu      sync.Mutex
 	polls   map[string]*pollState // polls with at least one connection
@@ -118,7 +129,7 @@ func New(src Source, opts Options) *Hub {
 		rate:  make(chan struct{}, 1),
 		polls: make(map[string]*pollState),
 	}
-	h.writers.max, h.writers.every = maxWriters, yieldEvery
+	h.writers = sched.NewWriters(maxWriters)
 	h.bufs.New = func() any {
 		b := make([]byte, 0, 1024)
 		return &b
@@ -152,15 +163,11 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Unlock()
 
 	if !h.noYield {
-		y, err := startYield(h.writers.resume)
+		stop, err := h.writers.Pause()
 		if err != nil {
 			return err
 		}
-		h.writers.pauseWith(y)
-		defer func() {
-			h.writers.pauseWith(nil)
-			y.stop()
-		}()
+		defer stop()
 	}
 
 	hz := h.tickHz()
