@@ -57,6 +57,7 @@ func (d *discardConn) Close() error {
 func BenchmarkFanout10k(b *testing.B) {
 	const n = 10_000
 	src := newFakeSource("p")
+	p := src.poll("p")
 	h := hub.New(src, hub.Options{})
 	h.Unthrottle()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -69,7 +70,7 @@ func BenchmarkFanout10k(b *testing.B) {
 		}
 		c := newDiscardConn(&wrote)
 		served.Go(func() {
-			if err := h.Serve(ctx, c, "p", aud, hub.MaxHz); err != nil {
+			if err := h.Serve(ctx, c, p, aud, hub.MaxHz); err != nil {
 				b.Errorf("Serve: %v", err)
 			}
 		})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/livevote/livevote/hub/internal/sched"
+	"github.com/livevote/livevote/vote"
 )
 
 const (
@@ -268,9 +269,9 @@ func (c *client) stop(code int, text string) {
 //
 // Serve returns nil when the client went away, ctx was done or the hub shut down; ErrFull (after
 // closing with 1013, try again later) over Options.MaxConns; ErrClosed (after closing with 1001)
-// once Run has ended; ErrFlood; or an error wrapping ErrEvicted. Serve does not check that the
-// poll exists: the server does before the upgrade.
-func (h *Hub) Serve(ctx context.Context, conn Conn, poll string, aud Audience, hz int) error {
+// once Run has ended; ErrFlood; or an error wrapping ErrEvicted. The hub knows a poll by its
+// *vote.Poll: connections watch the same poll when they are given the same pointer.
+func (h *Hub) Serve(ctx context.Context, conn Conn, poll *vote.Poll, aud Audience, hz int) error {
 	if !aud.valid() {
 		return fmt.Errorf("hub: unknown audience %d", aud)
 	}

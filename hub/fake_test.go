@@ -340,16 +340,18 @@ func decode(t testing.TB, fr frame) snap {
 	return s
 }
 
-// fakeSource is a hub.Source of mutable snapshots that counts its reads per poll.
+// fakeSource is a hub.Source of mutable snapshots that counts its reads per poll. Its polls are
+// named by id in the tests; poll gives the *vote.Poll the hub knows a poll by.
 type fakeSource struct {
 	mu    sync.Mutex
+	polls map[string]*vote.Poll
 	snaps map[string]vote.Snapshot
 	reads map[string]int
 	err   error
 }
 
 func newFakeSource(polls ...string) *fakeSource {
-	s := &fakeSource{snaps: map[string]vote.Snapshot{}, reads: map[string]int{}}
+	s := &fakeSource{polls: map[string]*vote.Poll{}, snaps: map[string]vote.Snapshot{}, reads: map[string]int{}}
 	for _, p := range polls {
 		s.snaps[p] = vote.Snapshot{
 			Poll:    p,
@@ -363,9 +365,23 @@ func newFakeSource(polls ...string) *fakeSource {
 	return s
 }
 
-func (s *fakeSource) Snapshot(_ context.Context, poll string, now time.Time) (vote.Snapshot, error) {
+// poll returns the poll of this id, the same pointer for every call (also for an id the source
+// has no snapshot of).
+func (s *fakeSource) poll(id string) *vote.Poll {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	p := s.polls[id]
+	if p == nil {
+		p = &vote.Poll{ID: id}
+		s.polls[id] = p
+	}
+	return p
+}
+
+func (s *fakeSource) Snapshot(_ context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	poll := p.ID
 	s.reads[poll]++
 	if s.err != nil {
 		return vote.Snapshot{}, s.err

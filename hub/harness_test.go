@@ -69,7 +69,7 @@ func (hs *harness) serveCtx(ctx context.Context, poll string, aud hub.Audience, 
 	}
 	s := &served{fakeConn: fc, joined: time.Now(), done: make(chan error, 1)}
 	go func() {
-		err := hs.h.Serve(ctx, fc, poll, aud, hz)
+		err := hs.h.Serve(ctx, fc, hs.src.poll(poll), aud, hz)
 		fc.released.Store(true)
 		s.ended = time.Now()
 		s.done <- err

@@ -32,12 +32,12 @@ import (
 	"github.com/livevote/livevote/vote"
 )
 
-// Source gives the hub snapshots of polls; the server adapts the vote.Store to it. Snapshot
-// reads the poll's state and counts at one moment; now is the time of reading. It must be safe
-// for concurrent use: the tick reads one poll at a time, and a connection joining a poll nobody
-// watched reads it from the joining goroutine.
+// Source gives the hub snapshots of polls: the vote store (vote.Snapshots) is one as it is.
+// Snapshot reads the poll's state and counts at one moment; now is the time of reading. It must
+// be safe for concurrent use: the tick reads one poll at a time, and a connection joining a poll
+// nobody watched reads it from the joining goroutine.
 type Source interface {
-	Snapshot(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error)
+	Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error)
 }
 
 // Limits of the hub.
@@ -101,19 +101,19 @@ type Hub struct {
 	// noYield runs the writers without pauses (tests in a synctest bubble, where a goroutine
 	// waiting on a pipe would never be durably blocked; set before Run).
 	noYield bool
-	// ids is the tick's scratch list of polls to read; only the tick uses it.
-	ids []string
+	// watched is the tick's scratch list of polls to read; only the tick uses it.
+	watched []*vote.Poll
 	// bufs holds the writers' message buffers (*[]byte): a writer takes one for a write only.
 	bufs sync.Pool
 	// writers runs the connections' writers that signals start.
 	writers *sched.Writers
 
 	mu      sync.Mutex
-	polls   map[string]*pollState // polls with at least one connection
-	hzCount [MaxHz + 1]int        // connections by hz
-	running bool                  // Run was called
-	closed  bool                  // Run has ended or is ending: no new connections
-	conns   sync.WaitGroup        // one per registered connection
+	polls   map[*vote.Poll]*pollState // polls with at least one connection
+	hzCount [MaxHz + 1]int            // connections by hz
+	running bool                      // Run was called
+	closed  bool                      // Run has ended or is ending: no new connections
+	conns   sync.WaitGroup            // one per registered connection
 
 	nconns atomic.Int64 // registered connections, for Full without the lock
 	stats  counters
@@ -127,7 +127,7 @@ func New(src Source, opts Options) *Hub {
 		max:   opts.MaxConns,
 		log:   opts.Logger,
 		rate:  make(chan struct{}, 1),
-		polls: make(map[string]*pollState),
+		polls: make(map[*vote.Poll]*pollState),
 	}
 	h.writers = sched.NewWriters(maxWriters)
 	h.bufs.New = func() any {
@@ -207,49 +207,49 @@ func (h *Hub) tickHz() int {
 func (h *Hub) tick(ctx context.Context) {
 	start := time.Now()
 	h.mu.Lock()
-	h.ids = h.ids[:0]
-	for id := range h.polls {
-		h.ids = append(h.ids, id)
+	h.watched = h.watched[:0]
+	for poll := range h.polls {
+		h.watched = append(h.watched, poll)
 	}
 	h.mu.Unlock()
 
-	for _, id := range h.ids {
+	for _, poll := range h.watched {
 		if ctx.Err() != nil {
 			return
 		}
 		t := time.Now()
-		s, err := h.read(ctx, id, t)
+		s, err := h.read(ctx, poll, t)
 		h.mu.Lock()
-		p := h.polls[id]
+		p := h.polls[poll]
 		flipped := p != nil && h.take(p, s, t, err)
 		h.mu.Unlock()
 		if flipped {
-			h.logRead(id, err)
+			h.logRead(poll, err)
 		}
 	}
 	h.stats.lastTick.Store(int64(time.Since(start)))
 }
 
 // read reads one snapshot of the poll from the source, bounded by snapshotTimeout.
-func (h *Hub) read(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error) {
+func (h *Hub) read(ctx context.Context, poll *vote.Poll, now time.Time) (vote.Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, snapshotTimeout)
 	defer cancel()
 	s, err := h.src.Snapshot(ctx, poll, now)
 	h.stats.lastRead.Store(int64(time.Since(now)))
 	if err != nil {
 		h.stats.readErrors.Add(1)
-		return s, fmt.Errorf("hub: read snapshot of %q: %w", poll, err)
+		return s, fmt.Errorf("hub: read snapshot of %q: %w", poll.ID, err)
 	}
 	return s, nil
 }
 
 // logRead logs that reading the poll started failing (err not nil) or works again.
-func (h *Hub) logRead(poll string, err error) {
+func (h *Hub) logRead(poll *vote.Poll, err error) {
 	if err != nil {
-		h.log.Warn("live updates stalled: cannot read snapshot", "poll", poll, "err", err)
+		h.log.Warn("live updates stalled: cannot read snapshot", "poll", poll.ID, "err", err)
 		return
 	}
-	h.log.Info("live updates resumed", "poll", poll)
+	h.log.Info("live updates resumed", "poll", poll.ID)
 }
 
 // shutdown refuses new connections, asks every connection to close with 1001, and waits until

@@ -10,7 +10,7 @@ import (
 
 // pollState is what the hub keeps of one watched poll. Every field is guarded by Hub.mu.
 type pollState struct {
-	id string
+	poll *vote.Poll
 	// clients are the poll's connections by audience; each client knows its index.
 	clients [numAudiences][]*client
 	// snap is the latest snapshot read and readAt when it was read (zero before the first read).
@@ -26,7 +26,7 @@ type pollState struct {
 // offers it its first message: the poll's latest snapshot when one was read within freshFor,
 // else a snapshot read now. When that read fails, c is registered all the same and gets its
 // first message from the first tick that reads the poll.
-func (h *Hub) join(ctx context.Context, c *client, poll string) error {
+func (h *Hub) join(ctx context.Context, c *client, poll *vote.Poll) error {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -39,7 +39,7 @@ func (h *Hub) join(ctx context.Context, c *client, poll string) error {
 	}
 	p := h.polls[poll]
 	if p == nil {
-		p = &pollState{id: poll}
+		p = &pollState{poll: poll}
 		h.polls[poll] = p
 		h.stats.polls.Store(int64(len(h.polls)))
 	}
@@ -91,7 +91,7 @@ func (h *Hub) leave(c *client) {
 	cs[last] = nil
 	p.clients[c.aud] = cs[:last]
 	if len(p.clients[Public]) == 0 && len(p.clients[Organiser]) == 0 {
-		delete(h.polls, p.id)
+		delete(h.polls, p.poll)
 		h.stats.polls.Store(int64(len(h.polls)))
 	}
 	h.hzCount[c.hz]--
@@ -135,7 +135,7 @@ func (h *Hub) apply(p *pollState, s vote.Snapshot, t time.Time) {
 		}
 		m, err := encode(s, a, t)
 		if err != nil {
-			h.log.Error("live updates: cannot encode snapshot", "poll", p.id, "err", err)
+			h.log.Error("live updates: cannot encode snapshot", "poll", p.poll.ID, "err", err)
 			continue
 		}
 		old := p.last[a]
@@ -156,7 +156,7 @@ func (h *Hub) greet(p *pollState, c *client) {
 	if m == nil || !m.readAt.Equal(p.readAt) {
 		var err error
 		if m, err = encode(p.snap, c.aud, p.readAt); err != nil {
-			h.log.Error("live updates: cannot encode snapshot", "poll", p.id, "err", err)
+			h.log.Error("live updates: cannot encode snapshot", "poll", p.poll.ID, "err", err)
 			return
 		}
 		p.last[c.aud] = m

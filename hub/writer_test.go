@@ -97,6 +97,7 @@ func TestIdleConnectionHoldsNoWriter(t *testing.T) {
 func TestWriterComesAndGoesInOrderRealClock(t *testing.T) {
 	const conns, rounds = 20, 500
 	src := newFakeSource("p")
+	p := src.poll("p")
 	h := hub.New(src, hub.Options{})
 	h.Unthrottle()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -106,7 +107,7 @@ func TestWriterComesAndGoesInOrderRealClock(t *testing.T) {
 		fakes[i] = newFakeConn(t)
 		aud := hub.Audience(i % 2)
 		served.Go(func() {
-			if err := h.Serve(ctx, fakes[i], "p", aud, hub.MaxHz); err != nil {
+			if err := h.Serve(ctx, fakes[i], p, aud, hub.MaxHz); err != nil {
 				t.Errorf("Serve: %v", err)
 			}
 		})

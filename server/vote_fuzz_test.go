@@ -36,7 +36,7 @@ func FuzzVoteBody(f *testing.F) {
 	}
 	p := polls[0]
 	store := memstore.New()
-	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: hub.New(Snapshots(polls, store), hub.Options{}), Log: testLog(f, store, polls)})
+	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: hub.New(store, hub.Options{}), Log: testLog(f, store, polls)})
 	if err != nil {
 		f.Fatal(err)
 	}

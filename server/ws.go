@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net/netip"
 	"slices"
@@ -22,32 +21,9 @@ const (
 	wsWriteBuffer = 2048
 )
 
-// Snapshots adapts a store to the hub's Source: snapshots of the configured polls by id.
-func Snapshots(polls []*vote.Poll, store interface {
-	Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error)
-}) hub.Source {
-	byID := make(map[string]*vote.Poll, len(polls))
-	for _, p := range polls {
-		byID[p.ID] = p
-	}
-	return sourceFunc(func(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error) {
-		p, ok := byID[poll]
-		if !ok {
-			return vote.Snapshot{}, vote.ErrPollNotFound
-		}
-		return store.Snapshot(ctx, p, now)
-	})
-}
-
-type sourceFunc func(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error)
-
-func (f sourceFunc) Snapshot(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error) {
-	return f(ctx, poll, now)
-}
-
 // wsRequest is what the upgrade handler learned, handed to the connection's handler.
 type wsRequest struct {
-	poll     string
+	poll     *vote.Poll
 	audience hub.Audience
 	hz       int
 	reserved bool         // a role's connection: the reserved pool (liveslots.go)
@@ -94,7 +70,7 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 		if err != nil || (view != "" && view != "public") {
 			return errInvalidRequest
 		}
-		req := wsRequest{poll: p.ID, audience: hub.Public, hz: hz}
+		req := wsRequest{poll: p, audience: hub.Public, hz: hz}
 		if sent {
 			switch r := s.roleOf(token, p.ID); {
 			case r.can(rightRead):
@@ -134,7 +110,7 @@ func (s *server) handleWS() fiber.Handler {
 		defer release()
 		err := s.hub.Serve(s.ctx, conn, req.poll, req.audience, req.hz)
 		if err != nil && !errors.Is(err, hub.ErrEvicted) {
-			s.log.Debug("live connection ended", "poll", req.poll, "audience", req.audience.String(), "err", err)
+			s.log.Debug("live connection ended", "poll", req.poll.ID, "audience", req.audience.String(), "err", err)
 		}
 	}, websocket.Config{
 		Origins:         s.origins,

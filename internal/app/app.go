@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // build makes the parts over a.store.
 func (a *App) build() error {
 	cfg := a.cfg.Server
-	a.hub = hub.New(server.Snapshots(cfg.Polls, a.store), hub.Options{MaxConns: cfg.Live.MaxConns, Logger: cfg.Logger})
+	a.hub = hub.New(a.store, hub.Options{MaxConns: cfg.Live.MaxConns, Logger: cfg.Logger})
 	key := a.cfg.LogKey
 	if key == nil {
 		var err error
