@@ -58,7 +58,10 @@ func BenchmarkFanout10k(b *testing.B) {
 	const n = 10_000
 	src := newFakeSource("p")
 	p := src.poll("p")
-	h := hub.New(src, hub.Options{})
+	h, err := hub.New(src, hub.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	h.Unthrottle()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wrote, served sync.WaitGroup

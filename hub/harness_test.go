@@ -47,7 +47,10 @@ func startYielding(t testing.TB, opts hub.Options, polls ...string) *harness {
 
 func startHub(t testing.TB, opts hub.Options, yield bool, polls ...string) *harness {
 	src := newFakeSource(polls...)
-	h := hub.New(src, opts)
+	h, err := hub.New(src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !yield {
 		h.NoYield()
 	}

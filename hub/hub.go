@@ -15,8 +15,10 @@
 // request or for Redis) is not left unnoticed while the writes keep the processors busy (see
 // hub/internal/sched). Nothing on the tick path waits for a client.
 //
-// hub imports the standard library and vote only: the server adapts the web framework's
-// connection to Conn (fasthttp/websocket's *Conn fits as it is) and the store to Source.
+// The server decides who a request is (its role, its address); the hub admits it into its pools
+// (Limits), upgrades and serves it: package hub/hubws is the hub's handler on Fiber. hub itself
+// imports the standard library, vote and its scheduling (hub/internal/sched) only: the
+// connection of gofiber/contrib/websocket fits Conn as it is, and the vote store is a Source.
 package hub
 
 import (
@@ -24,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,19 +83,23 @@ var (
 
 // Options configure a Hub. The zero value is ready to use.
 type Options struct {
-	// MaxConns is the most connections at once; 0 means DefaultMaxConns.
-	MaxConns int
+	// Limits share the connections (admission.go): Limits.MaxConns bounds Serve, the rest Check
+	// and Enter.
+	Limits
 	// Logger receives a line when reading a poll starts failing and when it works again; nil
 	// means no logging. Failed reads are counted in Stats either way.
 	Logger *slog.Logger
 }
 
 // Hub fans out live snapshots to connections. Create it with New, run its tick with Run, and
-// serve each connection with Serve. All methods are safe for concurrent use.
+// serve each connection with Serve (after Check and Enter, when the connection is to count in
+// the pools and sources of Limits; package hub/hubws does all of it for a Fiber route). All
+// methods are safe for concurrent use.
 type Hub struct {
-	src Source
-	max int
-	log *slog.Logger
+	src   Source
+	max   int
+	log   *slog.Logger
+	slots slots // admission (Check, Enter)
 
 	// rate holds a token when a joining client may have raised the tick rate.
 	rate chan struct{}
@@ -119,13 +126,19 @@ type Hub struct {
 	stats  counters
 }
 
-// New returns a hub that reads snapshots from src. Connections may be served before Run starts
-// (they get their first snapshot, and updates once Run ticks).
-func New(src Source, opts Options) *Hub {
+// New returns a hub that reads snapshots from src, or an error when opts.Limits keep no
+// connection for the public. Connections may be served before Run starts (they get their first
+// snapshot, and updates once Run ticks).
+func New(src Source, opts Options) (*Hub, error) {
+	limits, err := opts.Limits.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	h := &Hub{
 		src:   src,
-		max:   opts.MaxConns,
+		max:   limits.MaxConns,
 		log:   opts.Logger,
+		slots: slots{Limits: limits, bySource: map[netip.Prefix]int{}},
 		rate:  make(chan struct{}, 1),
 		polls: make(map[*vote.Poll]*pollState),
 	}
@@ -134,14 +147,11 @@ func New(src Source, opts Options) *Hub {
 		b := make([]byte, 0, 1024)
 		return &b
 	}
-	if h.max <= 0 {
-		h.max = DefaultMaxConns
-	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.stats.tickHz.Store(1)
-	return h
+	return h, nil
 }
 
 // Full reports whether the hub has Options.MaxConns connections, so that the server can refuse an

@@ -98,7 +98,10 @@ func TestWriterComesAndGoesInOrderRealClock(t *testing.T) {
 	const conns, rounds = 20, 500
 	src := newFakeSource("p")
 	p := src.poll("p")
-	h := hub.New(src, hub.Options{})
+	h, err := hub.New(src, hub.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.Unthrottle()
 	ctx, cancel := context.WithCancel(context.Background())
 	var served sync.WaitGroup

@@ -16,7 +16,7 @@ type role int
 // (LIVEVOTE_AUDITOR_TOKEN) may read everything an organiser reads and change nothing. A screen
 // token (access/screentoken.go: minted by the console for the big screen's link, bound to one poll,
 // expiring) has the operator's right on its poll only. The operator and the screen open live
-// updates in the reserved pool as the public sees them (liveslots.go); organisers and auditors
+// updates in the reserved pool as the public sees them (ws.go, hub/admission.go); organisers and auditors
 // see the organiser's snapshots.
 const (
 	rolePublic role = iota
