@@ -3,7 +3,6 @@ package server
 import (
 	"slices"
 
-	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/hub/hubws"
@@ -19,7 +18,7 @@ const refusedOrigin = "origin" // an Origin LIVEVOTE_WS_ORIGINS does not list
 // checks no Origin: this is the one check.)
 func (s *server) checkWSOrigin() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if !websocket.IsWebSocketUpgrade(c) {
+		if !hubws.IsUpgrade(c) {
 			return errUpgradeRequired
 		}
 		if len(s.origins) > 0 && !slices.Contains(s.origins, c.Get(fiber.HeaderOrigin)) {

@@ -54,6 +54,10 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// IsUpgrade reports whether the request asks for a WebSocket upgrade, for the checks that answer
+// before the handler (a plain GET of a live-updates route is 426).
+func IsUpgrade(c *fiber.Ctx) bool { return websocket.IsWebSocketUpgrade(c) }
+
 // Handler returns the handler of a live-updates route: it asks opts.Ticket who the request is,
 // checks that admission has a slot for it, upgrades the connection and serves it with h until it
 // ends, in a slot of its own. The connection's handler blocks for the connection's life, as
