@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// The domain (vote), the fraud checks and the hub know nothing of Redis, of the web framework or
-// of ballot files: the packages they depend on, standard library included, name no go-redis,
+// The domain (vote), the fraud checks and the hub (hub/hubws, its handler on Fiber, aside) know
+// nothing of Redis, of the web framework or of ballot files: the packages they depend on, standard library included, name no go-redis,
 // Fiber, fasthttp or YAML package.
 func TestDomainDependencies(t *testing.T) {
 	forbidden := []string{"github.com/redis/", "github.com/gofiber/", "github.com/valyala/fasthttp", "github.com/fasthttp/", "yaml"}
@@ -100,6 +100,33 @@ func TestWiringDeps(t *testing.T) {
 		for _, s := range stores {
 			if slices.Contains(imps, s) && pkg != app {
 				t.Errorf("%s imports %s: only the app opens a store", pkg, s)
+			}
+		}
+	}
+}
+
+// TestHubDeps holds the live path's boundaries: the hub owns its socket, so that of the server
+// program's packages the hub's handler (hub/hubws) alone imports the WebSocket library
+// (gofiber/contrib/websocket, and fasthttp/websocket below it), never the server, which decides
+// who a request is and mounts the handler (the load tool, a program of its own, dials with it);
+// the hub's scheduling (hub/internal/...) is the hub's own, imported by package hub only
+// (Go's internal rule would let hub/hubws in too), and knows nothing of the module.
+func TestHubDeps(t *testing.T) {
+	const handler, internal = module + "/hub/hubws", module + "/hub/internal/"
+	socket := []string{"github.com/gofiber/contrib/websocket", "github.com/fasthttp/websocket"}
+	imports, program := goListImports(t), goListDeps(t, ".")
+	if !slices.Contains(imports[handler], socket[0]) || !slices.Contains(imports[module+"/hub"], internal+"sched") {
+		t.Fatalf("go list: %s does not import %s, or hub no %ssched: the check would check nothing", handler, socket[0], internal)
+	}
+	for pkg, imps := range imports {
+		for _, imp := range imps {
+			switch {
+			case slices.Contains(socket, imp) && pkg != handler && slices.Contains(program, pkg):
+				t.Errorf("%s imports %s: only the hub's handler (%s) holds the socket", pkg, imp, handler)
+			case strings.HasPrefix(imp, internal) && pkg != module+"/hub":
+				t.Errorf("%s imports %s: only package hub uses its scheduling", pkg, imp)
+			case strings.HasPrefix(pkg, internal) && strings.Contains(imp, "."):
+				t.Errorf("%s imports %s: the hub's scheduling imports the standard library only", pkg, imp)
 			}
 		}
 	}

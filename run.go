@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/internal/app"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/translog"
@@ -72,7 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			PublicURL:      cfg.PublicURL,
 			RateLimit:      cfg.RateLimit,
 			WSOrigins:      cfg.WSOrigins,
-			Live:           server.LiveLimits{MaxConns: cfg.WSMaxConns, Reserved: cfg.WSOrganiser, PerSource: cfg.WSPerSource},
+			Live:           hub.Limits{MaxConns: cfg.WSMaxConns, Reserved: cfg.WSOrganiser, PerSource: cfg.WSPerSource},
 			Logger:         log,
 		},
 		RedisURL:        cfg.RedisURL,

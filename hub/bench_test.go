@@ -57,7 +57,11 @@ func (d *discardConn) Close() error {
 func BenchmarkFanout10k(b *testing.B) {
 	const n = 10_000
 	src := newFakeSource("p")
-	h := hub.New(src, hub.Options{})
+	p := src.poll("p")
+	h, err := hub.New(src, hub.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	h.Unthrottle()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wrote, served sync.WaitGroup
@@ -69,7 +73,7 @@ func BenchmarkFanout10k(b *testing.B) {
 		}
 		c := newDiscardConn(&wrote)
 		served.Go(func() {
-			if err := h.Serve(ctx, c, "p", aud, hub.MaxHz); err != nil {
+			if err := h.Serve(ctx, c, p, aud, hub.MaxHz); err != nil {
 				b.Errorf("Serve: %v", err)
 			}
 		})

@@ -9,123 +9,27 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/livevote/livevote/hub/internal/sched"
+	"github.com/livevote/livevote/vote"
 )
 
-// Timing of a connection (and of the hub's reads).
 const (
-	// writeWait is the time allowed to write one message or control frame. A client that does not
-	// read fills its buffers until a write blocks; that write fails after writeWait and the writer
-	// evicts the client, so a stalled client is cut off within writeWait of its first blocked write.
+	// Time allowed to write one message or control frame. A client that does not read fills its
+	// buffers until a write blocks; that write fails after writeWait and the writer evicts the
+	// client, so a stalled client is cut off within writeWait of its first blocked write.
 	writeWait = time.Second
 
-	// pingPeriod is how often the writer pings the client (docs/API.md: about every 20 s).
-	pingPeriod = 20 * time.Second
-
-	// pongWait is how long the reader waits for a pong (each one extends the read deadline by
-	// pongWait); a client silent for longer is gone. It must be longer than pingPeriod.
+	// Time allowed to read the next pong from the client: each pong extends the read deadline by
+	// pongWait, and a client silent for longer is gone. It must be longer than pingPeriod.
 	pongWait = 3 * pingPeriod
 
-	// maxMessageSize is the largest message a client may send; clients have nothing to say.
+	// Send pings to the client with this period (docs/API.md: about every 20 s).
+	pingPeriod = 20 * time.Second
+
+	// Largest message a client may send; clients have nothing to say.
 	maxMessageSize = 512
-
-	// floodRate and floodBurst bound what a client may send: a bucket of floodBurst frames,
-	// refilled at floodRate frames a second. Every message, ping and pong from the client takes one;
-	// a client that empties it (more than floodRate frames a second, sustained) is closed with 1008.
-	floodRate  = 20
-	floodBurst = 2 * floodRate
-
-	// snapshotTimeout bounds one snapshot read from the Source.
-	snapshotTimeout = time.Second
-
-	// freshFor is how old a poll's latest snapshot may be to serve as a joining connection's first
-	// message; older, the joining connection reads one. A watched poll is read at least once a second.
-	freshFor = 2 * time.Second
 )
-
-// Serve serves one WebSocket connection watching poll for audience aud at most hz times a second
-// (1 to MaxHz; 0 means DefaultHz; other values are clamped). Call it from the connection's handler,
-// after the upgrade: it blocks for the connection's life, as the connection's reader, and returns
-// once the connection is unregistered and nothing of the hub uses conn any more, so the handler may
-// return (and conn be reused) right after. The writes happen in another goroutine, the
-// connection's writer (one of the hub's pool of writers, or a timer's), which runs while the
-// connection has something to write; between writes the caller's goroutine is the only one the
-// connection holds.
-//
-// The first message, a full snapshot, goes out at once; then a message goes whenever the content
-// changed since the connection's last message and 1/hz has passed since it. Messages from the
-// client are discarded and its pings answered (by the writer); a flood of messages, pings or pongs
-// closes the connection with 1008. The connection ends when the client goes away or stops
-// answering pings, when a write to it does not finish in time, when ctx is done or the hub shuts
-// down (both close it with 1001, going away).
-//
-// Serve returns nil when the client went away, ctx was done or the hub shut down; ErrFull (after
-// closing with 1013, try again later) over Options.MaxConns; ErrClosed (after closing with 1001)
-// once Run has ended; ErrFlood; or an error wrapping ErrEvicted. Serve does not check that the
-// poll exists: the server does before the upgrade.
-func (h *Hub) Serve(ctx context.Context, conn Conn, poll string, aud Audience, hz int) error {
-	if !aud.valid() {
-		return fmt.Errorf("hub: unknown audience %d", aud)
-	}
-	c := &client{
-		hub:         h,
-		conn:        conn,
-		aud:         aud,
-		hz:          clampHz(hz),
-		floodTokens: floodBurst,
-		floodAt:     time.Now(),
-	}
-	c.gate.init(c.look, h.writers.run)
-	if !h.noThrottle {
-		c.interval = time.Second / time.Duration(c.hz)
-	}
-	conn.SetReadLimit(maxMessageSize)
-	conn.SetPingHandler(c.onPing)
-	conn.SetPongHandler(c.onPong)
-	if err := c.extendRead(); err != nil {
-		return err
-	}
-	if err := h.join(ctx, c, poll); err != nil {
-		code, text := closeGoingAway, "going away"
-		if errors.Is(err, ErrFull) {
-			code, text = closeTryAgainLater, "too many connections"
-		}
-		_ = conn.WriteControl(closeMessage, closePayload(code, text), time.Now().Add(writeWait))
-		return err
-	}
-	// The ping timer's function runs a writer, which resets it: it is armed once c.ping is set.
-	c.ping = time.AfterFunc(time.Hour, c.pingNow)
-	c.ping.Reset(pingPeriod)
-	stop := context.AfterFunc(ctx, func() { c.stop(closeGoingAway, "going away") })
-	err := c.read()
-	stop()
-	c.stop(0, "")
-	<-c.gate.done
-	c.ping.Stop()
-	if c.hold != nil {
-		c.hold.Stop()
-	}
-	h.leave(c)
-	switch {
-	case c.err != nil:
-		return c.err
-	case errors.Is(err, ErrFlood):
-		return ErrFlood
-	}
-	return nil
-}
-
-// clampHz returns the rate a client asking for hz gets.
-func clampHz(hz int) int {
-	switch {
-	case hz == 0:
-		return DefaultHz
-	case hz < 1:
-		return 1
-	case hz > MaxHz:
-		return MaxHz
-	}
-	return hz
-}
 
 // client is one served connection: its mailbox, its writer, and how it ends.
 type client struct {
@@ -140,8 +44,8 @@ type client struct {
 	poll *pollState
 	idx  int
 
-	// gate runs the writer (look) whenever there is something to write, never two at a time.
-	gate gate
+	// gate runs the writer (writePump) whenever there is something to write, never two at a time.
+	gate sched.Gate
 
 	// The mailbox: slot holds the newest message not yet taken (latest wins); pingDue is set when
 	// a ping is due; pongDue holds the data of the newest ping from the client not yet answered.
@@ -158,7 +62,7 @@ type client struct {
 	closeText string
 
 	// err is why the writer ended the connection, if it was not asked to (an eviction); it is set
-	// before gate.done is closed.
+	// before gate.Done() is closed.
 	err error
 
 	// readMu orders the reader's read deadline extensions after the writer's cut: once cut is set,
@@ -166,9 +70,8 @@ type client struct {
 	readMu sync.Mutex
 	cut    bool
 
-	// Owned by the reader: the flood limit's bucket (frames left, and when it was last counted).
-	floodTokens float64
-	floodAt     time.Time
+	// flood is the reader's own: what the client sent against the flood limit.
+	flood flood
 
 	// ping is the ping timer: Serve sets it once the connection has joined and stops it once the
 	// writer has ended; the writer resets it after each ping.
@@ -181,32 +84,10 @@ type client struct {
 	hold *time.Timer // runs a writer when a held message may go; nil until one is first held
 }
 
-// offer puts m in c's mailbox, replacing whatever is there, and signals the writer. It never
-// blocks.
-func (c *client) offer(m *message) {
-	c.slot.Store(m)
-	c.gate.signal()
-}
-
-// pingNow is the ping timer's function: a ping is due.
-func (c *client) pingNow() {
-	c.pingDue.Store(true)
-	c.gate.runHere()
-}
-
-// stop asks the writer to end the connection, first writing a close frame with code when code is
-// not 0. Only the first call counts; it never blocks.
-func (c *client) stop(code int, text string) {
-	c.stopOnce.Do(func() {
-		c.closeCode, c.closeText = code, text
-		c.stopped.Store(true)
-		c.gate.signal()
-	})
-}
-
-// read is the reader loop: it discards the client's messages and returns the error that ended
-// the reading (ErrFlood when the client sent too much: see received).
-func (c *client) read() error {
+// readPump is the reader: it discards the client's messages (the ping and pong handlers run
+// inside NextReader) and returns the error that ended the reading (ErrFlood when the client sent
+// too much: see received). Only the goroutine that called Serve runs it.
+func (c *client) readPump() error {
 	for {
 		if _, _, err := c.conn.NextReader(); err != nil {
 			return err
@@ -221,10 +102,7 @@ func (c *client) read() error {
 // limit. Over the limit it asks the writer to close the connection with 1008 and returns
 // ErrFlood. Only the reader calls it (the ping and pong handlers run inside NextReader).
 func (c *client) received() error {
-	now := time.Now()
-	c.floodTokens = min(floodBurst, c.floodTokens+now.Sub(c.floodAt).Seconds()*floodRate) - 1
-	c.floodAt = now
-	if c.floodTokens >= 0 {
+	if c.flood.take(time.Now()) {
 		return nil
 	}
 	c.hub.stats.floods.Add(1)
@@ -239,7 +117,7 @@ func (c *client) onPing(data string) error {
 		return err
 	}
 	c.pongDue.Store(&data)
-	c.gate.signal()
+	c.gate.Signal()
 	return nil
 }
 
@@ -261,11 +139,12 @@ func (c *client) extendRead() error {
 	return c.conn.SetReadDeadline(time.Now().Add(pongWait))
 }
 
-// look is the writer (the gate's look): it does what is to write now: end the connection when
-// stopped, ping when a ping is due, answer the client's ping, and send the mailbox's message when
-// it differs from the last one sent and 1/hz has passed since that one (else the hold timer runs a
-// writer when it may go). It reports false when it ended the connection.
-func (c *client) look() bool {
+// writePump is the writer, one turn of gorilla's writePump loop: the gate runs it whenever there
+// is something to write, never two at a time. It does what is to write now: end the connection
+// when stopped, ping when a ping is due, answer the client's ping, and send the mailbox's message
+// when it differs from the last one sent and 1/hz has passed since that one (else the hold timer
+// runs a writer when it may go). It reports false when it ended the connection.
+func (c *client) writePump() bool {
 	if c.stopped.Load() {
 		if c.closeCode != 0 {
 			_ = c.conn.WriteControl(closeMessage, closePayload(c.closeCode, c.closeText),
@@ -294,7 +173,7 @@ func (c *client) look() bool {
 	now := time.Now()
 	if wait := c.wait(c.last, m, c.sent, now); wait > 0 {
 		if c.hold == nil {
-			c.hold = time.AfterFunc(wait, c.gate.runHere)
+			c.hold = time.AfterFunc(wait, c.gate.RunHere)
 		} else {
 			c.hold.Reset(wait)
 		}
@@ -311,35 +190,6 @@ func (c *client) look() bool {
 	c.last, c.sent = m, now
 	c.hub.stats.messages[c.aud].Add(1)
 	return true
-}
-
-// wait returns how long the writer holds m, the newest message in the mailbox, before sending it
-// to a client that was last sent last, at sent; 0: send it now.
-//
-// When 1/hz is a whole number of ticks (hz the tick rate, most often), the client's hz is kept by
-// when the messages were read, not by when they were sent: a message goes when it was read 1/hz
-// after the last one sent (less half a tick of tolerance for a late tick). Counting from the send
-// time instead would hold every message until 1/hz after the one before was sent: a client that
-// joined, or was once written late, just after a tick would get every later message late by as
-// much, up to 1/hz. Should no later reading come (nothing changed since), a message read too soon
-// goes a tick after it would have been due. Otherwise (say 4 Hz among 10 Hz ticks) the client gets
-// the newest message 1/hz after the last one was sent.
-func (c *client) wait(last, m *message, sent, now time.Time) time.Duration {
-	if last == nil || c.interval == 0 {
-		return 0
-	}
-	tick := time.Second / time.Duration(max(c.hub.stats.tickHz.Load(), 1))
-	if r := c.interval % tick; r > time.Millisecond && tick-r > time.Millisecond {
-		return max(sent.Add(c.interval).Sub(now), 0)
-	}
-	due := last.readAt.Add(c.interval - tick/2)
-	if !m.readAt.Before(due) {
-		return 0
-	}
-	// Read too soon: a later reading replaces m if the content changes again; if none has come a
-	// tick after due, m is the latest content and goes. (Holding it for a later reading whatever
-	// the time, as this did, held the only change of a quiet poll for good.)
-	return max(due.Add(tick).Sub(now), 0)
 }
 
 // send writes m with the connection's next seq, built in a buffer of the hub's pool (so that an
@@ -376,4 +226,98 @@ func (c *client) end() {
 	_ = c.conn.SetReadDeadline(time.Now())
 	c.readMu.Unlock()
 	_ = c.conn.Close()
+}
+
+// offer puts m in c's mailbox, replacing whatever is there, and signals the writer. It never
+// blocks.
+func (c *client) offer(m *message) {
+	c.slot.Store(m)
+	c.gate.Signal()
+}
+
+// pingNow is the ping timer's function: a ping is due.
+func (c *client) pingNow() {
+	c.pingDue.Store(true)
+	c.gate.RunHere()
+}
+
+// stop asks the writer to end the connection, first writing a close frame with code when code is
+// not 0. Only the first call counts; it never blocks.
+func (c *client) stop(code int, text string) {
+	c.stopOnce.Do(func() {
+		c.closeCode, c.closeText = code, text
+		c.stopped.Store(true)
+		c.gate.Signal()
+	})
+}
+
+// Serve serves one WebSocket connection watching poll for audience aud at most hz times a second
+// (1 to MaxHz; 0 means DefaultHz; other values are clamped). Call it from the connection's handler,
+// after the upgrade: it blocks for the connection's life, as the connection's reader, and returns
+// once the connection is unregistered and nothing of the hub uses conn any more, so the handler may
+// return (and conn be reused) right after. The writes happen in another goroutine, the
+// connection's writer (one of the hub's pool of writers, or a timer's), which runs while the
+// connection has something to write; between writes the caller's goroutine is the only one the
+// connection holds.
+//
+// The first message, a full snapshot, goes out at once; then a message goes whenever the content
+// changed since the connection's last message and 1/hz has passed since it. Messages from the
+// client are discarded and its pings answered (by the writer); a flood of messages, pings or pongs
+// closes the connection with 1008. The connection ends when the client goes away or stops
+// answering pings, when a write to it does not finish in time, when ctx is done or the hub shuts
+// down (both close it with 1001, going away).
+//
+// Serve returns nil when the client went away, ctx was done or the hub shut down; ErrFull (after
+// closing with 1013, try again later) over Options.MaxConns; ErrClosed (after closing with 1001)
+// once Run has ended; ErrFlood; or an error wrapping ErrEvicted. The hub knows a poll by its
+// *vote.Poll: connections watch the same poll when they are given the same pointer.
+func (h *Hub) Serve(ctx context.Context, conn Conn, poll *vote.Poll, aud Audience, hz int) error {
+	if !aud.valid() {
+		return fmt.Errorf("hub: unknown audience %d", aud)
+	}
+	c := &client{
+		hub:   h,
+		conn:  conn,
+		aud:   aud,
+		hz:    clampHz(hz),
+		flood: newFlood(time.Now()),
+	}
+	c.gate.Init(c.writePump, h.writers.Run)
+	if !h.noThrottle {
+		c.interval = time.Second / time.Duration(c.hz)
+	}
+	conn.SetReadLimit(maxMessageSize)
+	conn.SetPingHandler(c.onPing)
+	conn.SetPongHandler(c.onPong)
+	if err := c.extendRead(); err != nil {
+		return err
+	}
+	if err := h.join(ctx, c, poll); err != nil {
+		code, text := closeGoingAway, "going away"
+		if errors.Is(err, ErrFull) {
+			code, text = closeTryAgainLater, "too many connections"
+		}
+		_ = conn.WriteControl(closeMessage, closePayload(code, text), time.Now().Add(writeWait))
+		return err
+	}
+	// The ping timer's function runs a writer, which resets it: it is armed once c.ping is set.
+	c.ping = time.AfterFunc(time.Hour, c.pingNow)
+	c.ping.Reset(pingPeriod)
+	stop := context.AfterFunc(ctx, func() { c.stop(closeGoingAway, "going away") })
+	err := c.readPump()
+	stop()
+	c.stop(0, "")
+	<-c.gate.Done()
+	c.ping.Stop()
+	if c.hold != nil {
+		c.hold.Stop()
+	}
+	h.leave(c)
+	switch {
+	case c.err != nil:
+		return c.err
+	case errors.Is(err, ErrFlood):
+		return ErrFlood
+	}
+	return nil
 }

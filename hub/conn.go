@@ -8,7 +8,7 @@ import (
 
 // Conn is one WebSocket connection as the hub uses it. Its methods are a subset of those of
 // github.com/fasthttp/websocket's *Conn, with the same meaning, so the *websocket.Conn that
-// gofiber/contrib/websocket hands to a handler satisfies Conn as it is: the server passes it to
+// gofiber/contrib/websocket hands to a handler satisfies Conn as it is: hub/hubws passes it to
 // Serve without an adapter.
 //
 // Who calls what (the contract an implementation may rely on, and must honour):

@@ -9,13 +9,6 @@ func (h *Hub) Tick(ctx context.Context) { h.tick(ctx) }
 // back to back. Call it before any Serve.
 func (h *Hub) Unthrottle() { h.noThrottle = true }
 
-// busy reports whether a writer runs (or is queued to).
-func (g *gate) busy() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.state == gateRunning
-}
-
 // Writers returns how many of the hub's connections have a writer, running or queued to run: as
 // the connections' gates know it, not a guess from stack traces.
 func (h *Hub) Writers() int {
@@ -25,7 +18,7 @@ func (h *Hub) Writers() int {
 	for _, p := range h.polls {
 		for _, cs := range p.clients {
 			for _, c := range cs {
-				if c.gate.busy() {
+				if c.gate.Busy() {
 					n++
 				}
 			}

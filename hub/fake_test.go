@@ -341,10 +341,12 @@ func decode(t testing.TB, fr frame) snap {
 }
 
 // fakeSource is a hub.Source of mutable snapshots that counts its reads per poll: of snapshots
-// (reads) and of versions (versionReads). Each update moves the poll's version. A snapshot whose
+// (reads) and of versions (versionReads). Its polls are named by id in the tests; poll gives the
+// *vote.Poll the hub knows a poll by. Each update moves the poll's version. A snapshot whose
 // Turn has come reads as open, with no Turn: the schedule opened the poll.
 type fakeSource struct {
 	mu           sync.Mutex
+	polls        map[string]*vote.Poll
 	snaps        map[string]vote.Snapshot
 	reads        map[string]int
 	versionReads map[string]int
@@ -352,7 +354,7 @@ type fakeSource struct {
 }
 
 func newFakeSource(polls ...string) *fakeSource {
-	s := &fakeSource{snaps: map[string]vote.Snapshot{}, reads: map[string]int{}, versionReads: map[string]int{}}
+	s := &fakeSource{polls: map[string]*vote.Poll{}, snaps: map[string]vote.Snapshot{}, reads: map[string]int{}, versionReads: map[string]int{}}
 	for _, p := range polls {
 		s.snaps[p] = vote.Snapshot{
 			Poll:    p,
@@ -366,9 +368,23 @@ func newFakeSource(polls ...string) *fakeSource {
 	return s
 }
 
-func (s *fakeSource) Snapshot(_ context.Context, poll string, now time.Time) (vote.Snapshot, error) {
+// poll returns the poll of this id, the same pointer for every call (also for an id the source
+// has no snapshot of).
+func (s *fakeSource) poll(id string) *vote.Poll {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	p := s.polls[id]
+	if p == nil {
+		p = &vote.Poll{ID: id}
+		s.polls[id] = p
+	}
+	return p
+}
+
+func (s *fakeSource) Snapshot(_ context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	poll := p.ID
 	s.reads[poll]++
 	if s.err != nil {
 		return vote.Snapshot{}, s.err
@@ -385,7 +401,7 @@ func (s *fakeSource) Snapshot(_ context.Context, poll string, now time.Time) (vo
 	return sn, nil
 }
 
-func (s *fakeSource) Versions(_ context.Context, polls []string) ([]uint64, error) {
+func (s *fakeSource) Versions(_ context.Context, polls []*vote.Poll) ([]uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
@@ -393,8 +409,8 @@ func (s *fakeSource) Versions(_ context.Context, polls []string) ([]uint64, erro
 	}
 	out := make([]uint64, len(polls))
 	for i, p := range polls {
-		s.versionReads[p]++
-		out[i] = s.snaps[p].Version
+		s.versionReads[p.ID]++
+		out[i] = s.snaps[p.ID].Version
 	}
 	return out, nil
 }

@@ -47,7 +47,10 @@ func startYielding(t testing.TB, opts hub.Options, polls ...string) *harness {
 
 func startHub(t testing.TB, opts hub.Options, yield bool, polls ...string) *harness {
 	src := newFakeSource(polls...)
-	h := hub.New(src, opts)
+	h, err := hub.New(src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !yield {
 		h.NoYield()
 	}
@@ -69,7 +72,7 @@ func (hs *harness) serveCtx(ctx context.Context, poll string, aud hub.Audience, 
 	}
 	s := &served{fakeConn: fc, joined: time.Now(), done: make(chan error, 1)}
 	go func() {
-		err := hs.h.Serve(ctx, fc, poll, aud, hz)
+		err := hs.h.Serve(ctx, fc, hs.src.poll(poll), aud, hz)
 		fc.released.Store(true)
 		s.ended = time.Now()
 		s.done <- err

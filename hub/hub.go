@@ -13,10 +13,12 @@
 // queue behind a whole tick's writes, and the pool pauses every few hundred writes until the
 // scheduler has polled the network, so that a goroutine waiting on a connection (a vote's, for its
 // request or for Redis) is not left unnoticed while the writes keep the processors busy (see
-// writers). Nothing on the tick path waits for a client.
+// hub/internal/sched). Nothing on the tick path waits for a client.
 //
-// hub imports the standard library and vote only: the server adapts the web framework's
-// connection to Conn (fasthttp/websocket's *Conn fits as it is) and the store to Source.
+// The server decides who a request is (its role, its address); the hub admits it into its pools
+// (Limits), upgrades and serves it: package hub/hubws is the hub's handler on Fiber. hub itself
+// imports the standard library, vote and its scheduling (hub/internal/sched) only: the
+// connection of gofiber/contrib/websocket fits Conn as it is, and the vote store is a Source.
 package hub
 
 import (
@@ -24,23 +26,25 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/livevote/livevote/hub/internal/sched"
 	"github.com/livevote/livevote/vote"
 )
 
-// Source gives the hub snapshots of polls; the server adapts the vote.Store to it. Snapshot
-// reads the poll's state and counts at one moment; now is the time of reading. Versions reads,
-// in one cheap step, the version of each of polls (vote.Snapshots.Versions), which the tick asks
-// before it reads a snapshot: a poll whose version is its latest snapshot's, and whose snapshot
-// nothing changes with time alone (vote.Snapshot.Steady), is not read. A Source must be safe for
-// concurrent use: the tick reads one poll at a time, and a connection joining a poll nobody
-// watched reads it from the joining goroutine.
+// Source gives the hub snapshots of polls: the vote store (vote.Snapshots) is one as it is.
+// Snapshot reads the poll's state and counts at one moment; now is the time of reading. Versions
+// reads, in one cheap step, the version of each of polls (vote.Snapshots.Versions), which the tick
+// asks before it reads a snapshot: a poll whose version is its latest snapshot's, and whose
+// snapshot nothing changes with time alone (vote.Snapshot.Steady), is not read. A Source must be
+// safe for concurrent use: the tick reads one poll at a time, and a connection joining a poll
+// nobody watched reads it from the joining goroutine.
 type Source interface {
-	Snapshot(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error)
-	Versions(ctx context.Context, polls []string) ([]uint64, error)
+	Snapshot(ctx context.Context, p *vote.Poll, now time.Time) (vote.Snapshot, error)
+	Versions(ctx context.Context, polls []*vote.Poll) ([]uint64, error)
 }
 
 // Limits of the hub.
@@ -48,6 +52,16 @@ const (
 	DefaultHz       = 4      // updates per second for a client that asks for none
 	MaxHz           = 10     // the most updates per second a client gets, and the fastest tick
 	DefaultMaxConns = 20_000 // Options.MaxConns when zero
+)
+
+// Timing of the hub's reads.
+const (
+	// snapshotTimeout bounds one snapshot read from the Source.
+	snapshotTimeout = time.Second
+
+	// freshFor is how old a poll's latest snapshot may be to serve as a joining connection's first
+	// message; older, the joining connection reads one. A watched poll is read at least once a second.
+	freshFor = 2 * time.Second
 )
 
 // maxWriters is the most goroutines that run connections' writers at once (timers' writers
@@ -73,19 +87,23 @@ var (
 
 // Options configure a Hub. The zero value is ready to use.
 type Options struct {
-	// MaxConns is the most connections at once; 0 means DefaultMaxConns.
-	MaxConns int
+	// Limits share the connections (admission.go): Limits.MaxConns bounds Serve, the rest Check
+	// and Enter.
+	Limits
 	// Logger receives a line when reading a poll starts failing and when it works again; nil
 	// means no logging. Failed reads are counted in Stats either way.
 	Logger *slog.Logger
 }
 
 // Hub fans out live snapshots to connections. Create it with New, run its tick with Run, and
-// serve each connection with Serve. All methods are safe for concurrent use.
+// serve each connection with Serve (after Check and Enter, when the connection is to count in
+// the pools and sources of Limits; package hub/hubws does all of it for a Fiber route). All
+// methods are safe for concurrent use.
 type Hub struct {
-	src Source
-	max int
-	log *slog.Logger
+	src   Source
+	max   int
+	log   *slog.Logger
+	slots slots // admission (Check, Enter)
 
 	// rate holds a token when a joining client may have raised the tick rate.
 	rate chan struct{}
@@ -94,47 +112,50 @@ type Hub struct {
 	// noYield runs the writers without pauses (tests in a synctest bubble, where a goroutine
 	// waiting on a pipe would never be durably blocked; set before Run).
 	noYield bool
-	// ids is the tick's scratch list of polls to read; only the tick uses it.
-	ids []string
+	// watched is the tick's scratch list of polls to read; only the tick uses it.
+	watched []*vote.Poll
 	// bufs holds the writers' message buffers (*[]byte): a writer takes one for a write only.
 	bufs sync.Pool
 	// writers runs the connections' writers that signals start.
-	writers writers
+	writers *sched.Writers
 
 	mu      sync.Mutex
-	polls   map[string]*pollState // polls with at least one connection
-	hzCount [MaxHz + 1]int        // connections by hz
-	running bool                  // Run was called
-	closed  bool                  // Run has ended or is ending: no new connections
-	conns   sync.WaitGroup        // one per registered connection
+	polls   map[*vote.Poll]*pollState // polls with at least one connection
+	hzCount [MaxHz + 1]int            // connections by hz
+	running bool                      // Run was called
+	closed  bool                      // Run has ended or is ending: no new connections
+	conns   sync.WaitGroup            // one per registered connection
 
 	nconns atomic.Int64 // registered connections, for Full without the lock
 	stats  counters
 }
 
-// New returns a hub that reads snapshots from src. Connections may be served before Run starts
-// (they get their first snapshot, and updates once Run ticks).
-func New(src Source, opts Options) *Hub {
+// New returns a hub that reads snapshots from src, or an error when opts.Limits keep no
+// connection for the public. Connections may be served before Run starts (they get their first
+// snapshot, and updates once Run ticks).
+func New(src Source, opts Options) (*Hub, error) {
+	limits, err := opts.Limits.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	h := &Hub{
 		src:   src,
-		max:   opts.MaxConns,
+		max:   limits.MaxConns,
 		log:   opts.Logger,
+		slots: slots{Limits: limits, bySource: map[netip.Prefix]int{}},
 		rate:  make(chan struct{}, 1),
-		polls: make(map[string]*pollState),
+		polls: make(map[*vote.Poll]*pollState),
 	}
-	h.writers.max, h.writers.every = maxWriters, yieldEvery
+	h.writers = sched.NewWriters(maxWriters)
 	h.bufs.New = func() any {
 		b := make([]byte, 0, 1024)
 		return &b
-	}
-	if h.max <= 0 {
-		h.max = DefaultMaxConns
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.stats.tickHz.Store(1)
-	return h
+	return h, nil
 }
 
 // Full reports whether the hub has Options.MaxConns connections, so that the server can refuse an
@@ -145,7 +166,8 @@ func (h *Hub) Full() bool { return h.nconns.Load() >= int64(h.max) }
 // reads the watched polls' versions, one snapshot per poll that changed, and offers what changed
 // to the connections. When ctx is done it closes every connection with close code 1001 (going
 // away), refuses new ones with ErrClosed, and returns nil once every connection has been
-// unregistered (once every Serve has returned or is returning). Run may be called once; a second call returns an error.
+// unregistered (once every Serve has returned or is returning). Run may be called once; a second
+// call returns an error.
 func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Lock()
 	if h.running {
@@ -156,15 +178,11 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Unlock()
 
 	if !h.noYield {
-		y, err := startYield(h.writers.resume)
+		stop, err := h.writers.Pause()
 		if err != nil {
 			return err
 		}
-		h.writers.pauseWith(y)
-		defer func() {
-			h.writers.pauseWith(nil)
-			y.stop()
-		}()
+		defer stop()
 	}
 
 	hz := h.tickHz()
@@ -205,53 +223,53 @@ func (h *Hub) tickHz() int {
 func (h *Hub) tick(ctx context.Context) {
 	start := time.Now()
 	h.mu.Lock()
-	h.ids = h.ids[:0]
-	for id := range h.polls {
-		h.ids = append(h.ids, id)
+	h.watched = h.watched[:0]
+	for poll := range h.polls {
+		h.watched = append(h.watched, poll)
 	}
 	h.mu.Unlock()
 
 	versions := h.versions(ctx, start)
-	for i, id := range h.ids {
+	for i, poll := range h.watched {
 		if ctx.Err() != nil {
 			return
 		}
-		if versions != nil && h.unchanged(id, versions[i], start) {
+		if versions != nil && h.unchanged(poll, versions[i], start) {
 			continue
 		}
 		t := time.Now()
-		s, err := h.read(ctx, id, t)
+		s, err := h.read(ctx, poll, t)
 		h.mu.Lock()
-		p := h.polls[id]
+		p := h.polls[poll]
 		flipped := p != nil && h.take(p, s, t, err)
 		h.mu.Unlock()
 		if flipped {
-			h.logRead(id, err)
+			h.logRead(poll, err)
 		}
 	}
 	h.stats.lastTick.Store(int64(time.Since(start)))
 }
 
 // read reads one snapshot of the poll from the source, bounded by snapshotTimeout.
-func (h *Hub) read(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error) {
+func (h *Hub) read(ctx context.Context, poll *vote.Poll, now time.Time) (vote.Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, snapshotTimeout)
 	defer cancel()
 	s, err := h.src.Snapshot(ctx, poll, now)
 	h.stats.lastRead.Store(int64(time.Since(now)))
 	if err != nil {
 		h.stats.readErrors.Add(1)
-		return s, fmt.Errorf("hub: read snapshot of %q: %w", poll, err)
+		return s, fmt.Errorf("hub: read snapshot of %q: %w", poll.ID, err)
 	}
 	return s, nil
 }
 
 // logRead logs that reading the poll started failing (err not nil) or works again.
-func (h *Hub) logRead(poll string, err error) {
+func (h *Hub) logRead(poll *vote.Poll, err error) {
 	if err != nil {
-		h.log.Warn("live updates stalled: cannot read snapshot", "poll", poll, "err", err)
+		h.log.Warn("live updates stalled: cannot read snapshot", "poll", poll.ID, "err", err)
 		return
 	}
-	h.log.Info("live updates resumed", "poll", poll)
+	h.log.Info("live updates resumed", "poll", poll.ID)
 }
 
 // shutdown refuses new connections, asks every connection to close with 1001, and waits until

@@ -436,7 +436,7 @@ func TestReadsOnlyWatchedPollsAtTheFastestClientsRate(t *testing.T) {
 
 func TestFullRefusesWithErrFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		hs := start(t, hub.Options{MaxConns: 2}, "p")
+		hs := start(t, hub.Options{Limits: hub.Limits{MaxConns: 2}}, "p")
 		defer hs.stop()
 		first := hs.serve("p", hub.Public, 4)
 		hs.serve("p", hub.Organiser, 4)

@@ -10,7 +10,7 @@ import (
 
 // pollState is what the hub keeps of one watched poll. Every field is guarded by Hub.mu.
 type pollState struct {
-	id string
+	poll *vote.Poll
 	// clients are the poll's connections by audience; each client knows its index.
 	clients [numAudiences][]*client
 	// snap is the latest snapshot read and readAt when it was read (zero before the first read),
@@ -27,7 +27,7 @@ type pollState struct {
 // offers it its first message: the poll's latest snapshot when one was read within freshFor,
 // else a snapshot read now. When that read fails, c is registered all the same and gets its
 // first message from the first tick that reads the poll.
-func (h *Hub) join(ctx context.Context, c *client, poll string) error {
+func (h *Hub) join(ctx context.Context, c *client, poll *vote.Poll) error {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -40,7 +40,7 @@ func (h *Hub) join(ctx context.Context, c *client, poll string) error {
 	}
 	p := h.polls[poll]
 	if p == nil {
-		p = &pollState{id: poll}
+		p = &pollState{poll: poll}
 		h.polls[poll] = p
 		h.stats.polls.Store(int64(len(h.polls)))
 	}
@@ -92,7 +92,7 @@ func (h *Hub) leave(c *client) {
 	cs[last] = nil
 	p.clients[c.aud] = cs[:last]
 	if len(p.clients[Public]) == 0 && len(p.clients[Organiser]) == 0 {
-		delete(h.polls, p.id)
+		delete(h.polls, p.poll)
 		h.stats.polls.Store(int64(len(h.polls)))
 	}
 	h.hzCount[c.hz]--
@@ -108,28 +108,28 @@ func (h *Hub) leave(c *client) {
 // version) stays unseen.
 const rereadEvery = 10 * time.Second
 
-// versions reads the versions of the polls of the tick (h.ids) begun at t, bounded by
+// versions reads the versions of the polls of the tick (h.watched) begun at t, bounded by
 // snapshotTimeout; nil when that read fails (the tick then reads every poll's snapshot).
 func (h *Hub) versions(ctx context.Context, t time.Time) []uint64 {
 	ctx, cancel := context.WithTimeout(ctx, snapshotTimeout)
 	defer cancel()
-	v, err := h.src.Versions(ctx, h.ids)
-	if err != nil || len(v) != len(h.ids) {
+	v, err := h.src.Versions(ctx, h.watched)
+	if err != nil || len(v) != len(h.watched) {
 		return nil
 	}
 	return v
 }
 
-// unchanged reports whether a read of the poll id at t would show what its latest snapshot shows,
+// unchanged reports whether a read of poll at t would show what its latest snapshot shows,
 // so that the tick need not read it: the poll's version read at t is the snapshot's, reading the
 // poll works, nothing in the snapshot changes with time alone between its reading and t
 // (vote.Snapshot.Steady), and it was read less than rereadEvery before t. The snapshot then counts
 // as read at t (as a joining connection's first message, say). A poll nobody watches any more is
 // unchanged.
-func (h *Hub) unchanged(id string, version uint64, t time.Time) bool {
+func (h *Hub) unchanged(poll *vote.Poll, version uint64, t time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	p := h.polls[id]
+	p := h.polls[poll]
 	if p == nil {
 		return true
 	}
@@ -176,7 +176,7 @@ func (h *Hub) apply(p *pollState, s vote.Snapshot, t time.Time) {
 		}
 		m, err := encode(s, a, t)
 		if err != nil {
-			h.log.Error("live updates: cannot encode snapshot", "poll", p.id, "err", err)
+			h.log.Error("live updates: cannot encode snapshot", "poll", p.poll.ID, "err", err)
 			continue
 		}
 		old := p.last[a]
@@ -197,7 +197,7 @@ func (h *Hub) greet(p *pollState, c *client) {
 	if m == nil || !m.readAt.Equal(p.readAt) {
 		var err error
 		if m, err = encode(p.snap, c.aud, p.readAt); err != nil {
-			h.log.Error("live updates: cannot encode snapshot", "poll", p.id, "err", err)
+			h.log.Error("live updates: cannot encode snapshot", "poll", p.poll.ID, "err", err)
 			return
 		}
 		p.last[c.aud] = m

@@ -17,20 +17,6 @@ import (
 	"github.com/livevote/livevote/vote/votetest"
 )
 
-// storeSource adapts a store to the hub's Source for one poll, as the server does.
-type storeSource struct {
-	store vote.Store
-	poll  *vote.Poll
-}
-
-func (s storeSource) Snapshot(ctx context.Context, _ string, now time.Time) (vote.Snapshot, error) {
-	return s.store.Snapshot(ctx, s.poll, now)
-}
-
-func (s storeSource) Versions(ctx context.Context, _ []string) ([]uint64, error) {
-	return s.store.Versions(ctx, []*vote.Poll{s.poll})
-}
-
 // BenchmarkTickUnchanged measures a tick of a poll that nothing changed (100 ballots cast an hour
 // ago, 100 public connections at 10 Hz) on the real stores: what the hub costs the process
 // (cpu-ns/op: user and system CPU of the whole process per tick, go-redis included) and Redis
@@ -81,13 +67,16 @@ func benchTickUnchanged(b *testing.B, store vote.Store, storeCPU func() time.Dur
 			b.Fatal(err)
 		}
 	}
-	h := hub.New(storeSource{store, p}, hub.Options{})
+	h, err := hub.New(store, hub.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	var wrote, served sync.WaitGroup
 	wrote.Add(conns)
 	for range conns {
 		c := newDiscardConn(&wrote)
 		served.Go(func() {
-			if err := h.Serve(ctx, c, p.ID, hub.Public, hub.MaxHz); err != nil {
+			if err := h.Serve(ctx, c, p, hub.Public, hub.MaxHz); err != nil {
 				b.Errorf("Serve: %v", err)
 			}
 		})

@@ -97,7 +97,11 @@ func TestIdleConnectionHoldsNoWriter(t *testing.T) {
 func TestWriterComesAndGoesInOrderRealClock(t *testing.T) {
 	const conns, rounds = 20, 500
 	src := newFakeSource("p")
-	h := hub.New(src, hub.Options{})
+	p := src.poll("p")
+	h, err := hub.New(src, hub.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.Unthrottle()
 	ctx, cancel := context.WithCancel(context.Background())
 	var served sync.WaitGroup
@@ -106,7 +110,7 @@ func TestWriterComesAndGoesInOrderRealClock(t *testing.T) {
 		fakes[i] = newFakeConn(t)
 		aud := hub.Audience(i % 2)
 		served.Go(func() {
-			if err := h.Serve(ctx, fakes[i], "p", aud, hub.MaxHz); err != nil {
+			if err := h.Serve(ctx, fakes[i], p, aud, hub.MaxHz); err != nil {
 				t.Errorf("Serve: %v", err)
 			}
 		})

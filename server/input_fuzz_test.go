@@ -38,7 +38,7 @@ func FuzzQuery(f *testing.F) {
 	p, store := polls[0], memstore.New()
 	ctx, cancel := context.WithCancel(context.Background())
 	f.Cleanup(cancel)
-	h := hub.New(Snapshots(polls, store), hub.Options{})
+	h := testHub(f, store)
 	go h.Run(ctx)
 	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: h, Ctx: ctx, Log: testLog(f, store, polls)})
 	if err != nil {
@@ -102,13 +102,13 @@ func FuzzLiveFrames(f *testing.F) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.Cleanup(cancel)
-	h := hub.New(Snapshots(polls, memstore.New()), hub.Options{})
+	h := testHub(f, memstore.New())
 	go h.Run(ctx)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		conn := newFrameConn(data)
 		sctx, stop := context.WithTimeout(ctx, 10*time.Second)
 		defer stop()
-		err := h.Serve(sctx, conn, polls[0].ID, hub.Public, hub.MaxHz)
+		err := h.Serve(sctx, conn, polls[0], hub.Public, hub.MaxHz)
 		if sctx.Err() != nil {
 			t.Fatalf("frames %x: the connection did not end", data)
 		}

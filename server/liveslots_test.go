@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/monitoring"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote/memstore"
@@ -20,7 +21,7 @@ import (
 func TestLiveSlots(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	e := newEnv(t, memstore.New(), nil, withProxies("127.0.0.1"), func(c *server.Config) {
-		c.Live = server.LiveLimits{MaxConns: 10, Reserved: 2, PerSource: 3}
+		c.Live = hub.Limits{MaxConns: 10, Reserved: 2, PerSource: 3}
 		c.Observer = monitoring.New(reg, monitoring.Options{Polls: c.Polls})
 	})
 	from := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
@@ -113,7 +114,7 @@ func waitFor(t *testing.T, ok func() bool) {
 // addresses cannot take the public's pool.
 func TestLiveScreenCredential(t *testing.T) {
 	e := newEnv(t, memstore.New(), nil, withRoles(), withProxies("127.0.0.1"), func(c *server.Config) {
-		c.Live = server.LiveLimits{MaxConns: 10, Reserved: 2, PerSource: 4}
+		c.Live = hub.Limits{MaxConns: 10, Reserved: 2, PerSource: 4}
 	})
 	from := func(ip string, h http.Header) http.Header {
 		if h == nil {
@@ -192,7 +193,7 @@ func TestLiveScreenCredential(t *testing.T) {
 // addresses that open all they may leave the public's pool open to a fifth.
 func TestLivePerSourceDefault(t *testing.T) {
 	e := newEnv(t, memstore.New(), nil, withProxies("127.0.0.1"), func(c *server.Config) {
-		c.Live = server.LiveLimits{MaxConns: 100}
+		c.Live = hub.Limits{MaxConns: 100}
 	})
 	for i := range 4 {
 		h := http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", i+1)}}

@@ -31,7 +31,7 @@ type Observer interface {
 	// tally (the organisers read it in the signals overview).
 	Fraud(poll string, topSubnetShare float64, surging int)
 	// LiveRefused reports a live-updates connection refused, by reason: "full", "reserved",
-	// "source" or "origin" (liveslots.go).
+	// "source" (the hub's admission: hub.RefusedFull, ...) or "origin" (ws.go).
 	LiveRefused(reason string)
 	// Settled reports one settling pass of a poll's pending ballots: how many were released
 	// automatically and how many stay held for a skewed source.

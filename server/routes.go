@@ -58,7 +58,9 @@ func (s *server) routes(app *fiber.App) {
 	admin.Delete("/polls/:poll/trusted", change, poll, s.handleSetTrusted(false))
 	admin.Post("/polls/:poll/new-networks/hold", change, poll, s.handleHoldNewNetworks())
 
-	app.Get("/ws/polls/:poll", s.checkWSOrigin(), poll, s.handleWSUpgrade(), s.handleWS())
+	// Live updates: the server checks the Origin and the poll, the hub's handler upgrades and
+	// serves the connection (ws.go).
+	app.Get("/ws/polls/:poll", s.checkWSOrigin(), poll, s.handleLive())
 
 	app.Use("/api", func(*fiber.Ctx) error { return errNotFound })
 

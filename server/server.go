@@ -8,7 +8,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"github.com/livevote/livevote/server/access"
 	"log/slog"
 	"net"
@@ -60,14 +59,15 @@ type Config struct {
 	// a token are refused (access/tokenguard.go); 0: 10; negative: no limit (tests that try many tokens
 	// from one address).
 	WrongTokens int
-	// Hub serves live updates (GET /ws/polls/{poll}), run by its owner; Ctx ends its
-	// connections' handlers.
+	// Hub serves live updates (GET /ws/polls/{poll}) with its handler (package hub/hubws), run
+	// by its owner; Ctx ends its connections.
 	Hub *hub.Hub
 	Ctx context.Context
 	// WSOrigins, when not empty, lists the Origin values allowed to open live updates.
 	WSOrigins []string
-	// Live shares the hub's connections between organisers and the public (liveslots.go).
-	Live LiveLimits
+	// Live shares the hub's connections between the reserved pool and the public, and between
+	// sources: whoever builds the hub (package internal/app) gives it these.
+	Live hub.Limits
 	// Observer receives what the server measures (package monitoring); nil: nothing.
 	Observer Observer
 	// SampleEvery is how often Sample samples each poll (velocity, metrics, sharing the fraud
@@ -79,36 +79,6 @@ type Config struct {
 	// Now is the clock (time.Now when nil); tests inject their own.
 	Now    func() time.Time
 	Logger *slog.Logger
-}
-
-// LiveLimits share the live-update connections (liveslots.go); zero values take the defaults.
-type LiveLimits struct {
-	// MaxConns is the hub's Options.MaxConns (0: hub.DefaultMaxConns).
-	MaxConns int
-	// Reserved of them are kept for organiser connections (0: 1 % of MaxConns, at least 1 and at
-	// most 100); it must be less than MaxConns.
-	Reserved int
-	// PerSource is the most public connections of one source, an IPv4 address or an IPv6 /64
-	// (0: a twentieth of MaxConns, so that a few addresses cannot take the public's share);
-	// a subnet the organiser trusts has no such limit.
-	PerSource int
-}
-
-// withDefaults fills the zero values of l.
-func (l LiveLimits) withDefaults() (LiveLimits, error) {
-	if l.MaxConns <= 0 {
-		l.MaxConns = hub.DefaultMaxConns
-	}
-	if l.Reserved <= 0 {
-		l.Reserved = min(max(l.MaxConns/100, 1), 100)
-	}
-	if l.PerSource <= 0 {
-		l.PerSource = max(l.MaxConns/20, 1)
-	}
-	if l.Reserved >= l.MaxConns {
-		return l, fmt.Errorf("server: %d live connections reserved for organisers, of %d: keep some for the public", l.Reserved, l.MaxConns)
-	}
-	return l, nil
 }
 
 // maxVoteBody is the largest vote request body; a real vote is far smaller.
@@ -132,7 +102,6 @@ type server struct {
 	hub     *hub.Hub
 	ctx     context.Context
 	origins []string
-	slots   *liveSlots // the live-update connections (liveslots.go)
 	now     func() time.Time
 	log     *slog.Logger
 	obs     Observer
@@ -160,10 +129,6 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	live, err := cfg.Live.withDefaults()
-	if err != nil {
-		return nil, err
-	}
 	s := &server{
 		polls:   make(map[string]*vote.Poll, len(cfg.Polls)),
 		order:   cfg.Polls,
@@ -177,7 +142,6 @@ func New(cfg Config) (*Server, error) {
 		hub:     cfg.Hub,
 		ctx:     cfg.Ctx,
 		origins: cfg.WSOrigins,
-		slots:   newLiveSlots(live.MaxConns, live.Reserved, live.PerSource),
 		now:     cfg.Now,
 		log:     cfg.Logger,
 		obs:     cfg.Observer,

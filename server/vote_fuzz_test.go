@@ -36,7 +36,7 @@ func FuzzVoteBody(f *testing.F) {
 	}
 	p := polls[0]
 	store := memstore.New()
-	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: hub.New(Snapshots(polls, store), hub.Options{}), Log: testLog(f, store, polls)})
+	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: testHub(f, store), Log: testLog(f, store, polls)})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -81,4 +81,14 @@ func testLog(tb testing.TB, store translog.Source, polls []*vote.Poll) *translog
 		tb.Fatal(err)
 	}
 	return seq
+}
+
+// testHub is a hub over src with the default options, not running.
+func testHub(tb testing.TB, src hub.Source) *hub.Hub {
+	tb.Helper()
+	h, err := hub.New(src, hub.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
 }

@@ -1,77 +1,24 @@
 package server
 
 import (
-	"context"
-	"errors"
-	"net/netip"
 	"slices"
-	"sync"
-	"time"
 
-	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/hub/hubws"
 	"github.com/livevote/livevote/server/access"
-	"github.com/livevote/livevote/vote"
 )
 
-// Sizes of a WebSocket connection's buffers. Clients send nothing but control frames; messages
-// to them are snapshots of a few hundred bytes.
-const (
-	wsReadBuffer  = 512
-	wsWriteBuffer = 2048
-)
-
-// Snapshots adapts a store to the hub's Source: snapshots and versions of the configured polls
-// by id.
-func Snapshots(polls []*vote.Poll, store vote.Snapshots) hub.Source {
-	byID := make(map[string]*vote.Poll, len(polls))
-	for _, p := range polls {
-		byID[p.ID] = p
-	}
-	return snapshots{byID, store}
-}
-
-type snapshots struct {
-	byID  map[string]*vote.Poll
-	store vote.Snapshots
-}
-
-func (s snapshots) Snapshot(ctx context.Context, poll string, now time.Time) (vote.Snapshot, error) {
-	p, ok := s.byID[poll]
-	if !ok {
-		return vote.Snapshot{}, vote.ErrPollNotFound
-	}
-	return s.store.Snapshot(ctx, p, now)
-}
-
-func (s snapshots) Versions(ctx context.Context, polls []string) ([]uint64, error) {
-	ps := make([]*vote.Poll, len(polls))
-	for i, id := range polls {
-		if ps[i] = s.byID[id]; ps[i] == nil {
-			return nil, vote.ErrPollNotFound
-		}
-	}
-	return s.store.Versions(ctx, ps)
-}
-
-// wsRequest is what the upgrade handler learned, handed to the connection's handler.
-type wsRequest struct {
-	poll     string
-	audience hub.Audience
-	hz       int
-	reserved bool         // a role's connection: the reserved pool (liveslots.go)
-	source   netip.Prefix // what a public connection counts against (access.RateSource: an address, an IPv6 /64)
-	exempt   bool         // the source is in a subnet the organiser trusts: no allowance
-}
-
-const wsLocal = "livevote.ws"
+// refusedOrigin is why checkWSOrigin refuses a live-updates request, as Observer.LiveRefused
+// reports it beside the hub's admission reasons (hub.RefusedFull, ...).
+const refusedOrigin = "origin" // an Origin LIVEVOTE_WS_ORIGINS does not list
 
 // checkWSOrigin checks a live-updates request first: it is an upgrade, and its Origin is allowed
-// (when LIVEVOTE_WS_ORIGINS lists some); then withPoll finds the poll.
+// (when LIVEVOTE_WS_ORIGINS lists some); then withPoll finds the poll. (The hub's upgrade
+// checks no Origin: this is the one check.)
 func (s *server) checkWSOrigin() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if !websocket.IsWebSocketUpgrade(c) {
+		if !hubws.IsUpgrade(c) {
 			return errUpgradeRequired
 		}
 		if len(s.origins) > 0 && !slices.Contains(s.origins, c.Get(fiber.HeaderOrigin)) {
@@ -82,75 +29,56 @@ func (s *server) checkWSOrigin() fiber.Handler {
 	}
 }
 
-// handleWSUpgrade checks a live-updates request before the upgrade, after checkWSOrigin and
-// withPoll: hz is 1 to hub.MaxHz, the token when given
-// (a subprotocol or an Authorization header, never the URL: wsauth.go) is a role's, and there is
-// a slot for it (liveslots.go). Organisers and auditors watch the organiser's snapshots (the
-// public's with view=public: the big screen signed in with such a token); the operator and a
-// screen token of the poll watch the public's; all of them in the reserved pool. The token is
-// never logged.
-func (s *server) handleWSUpgrade() fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		p := pollOf(c)
-		hz, err := queryInt(c, "hz", hub.DefaultHz, 1, hub.MaxHz)
-		if err != nil {
-			return err
-		}
-		cred, sent, err := access.TokenOf(c) // read once, by the token guard (access.go)
-		if err != nil {
-			return err
-		}
-		view, err := queryValue(c, "view", "")
-		if err != nil || (view != "" && view != "public") {
-			return errInvalidRequest
-		}
-		req := wsRequest{poll: p.ID, audience: hub.Public, hz: hz}
-		if sent {
-			switch r := cred.On(p.ID); {
-			case r.Can(access.RightRead):
-				req.reserved = true
-				if view == "" {
-					req.audience = hub.Organiser
-				}
-			case r.Can(access.RightResults):
-				req.reserved = true // the big screen: the public's view, in the reserve
-			default:
-				return access.Authorise(r, access.RightRead)
-			}
-		}
-		a := s.proxies.ClientIP(c)
-		req.source, req.exempt = access.RateSource(a), s.fraud[p.ID].isTrusted(a)
-		if reason := s.slots.allow(req.reserved, req.source, req.exempt); reason != "" {
-			s.obs.LiveRefused(reason)
-			return errTooManyLive
-		}
-		c.Locals(wsLocal, req)
-		return c.Next()
-	}
+// handleLive is the hub's handler of live updates (package hub/hubws), which upgrades and serves
+// the connection, with the server's say on who the request is (liveTicket) and on how a refusal
+// is answered (refuseLive). Connections end with 1001 when s.ctx is done.
+func (s *server) handleLive() fiber.Handler {
+	return hubws.Handler(s.hub, hubws.Options{Ticket: s.liveTicket, Refused: s.refuseLive, Ctx: s.ctx, Logger: s.log})
 }
 
-// handleWS serves one live-updates connection for its whole life, in a slot of its own: when
-// upgrades that passed handleWSUpgrade's check at once leave none, it closes with 1013 (try again
-// later), as the hub does when it is full.
-func (s *server) handleWS() fiber.Handler {
-	return websocket.New(func(conn *websocket.Conn) {
-		req := conn.Locals(wsLocal).(wsRequest)
-		release, reason := s.slots.acquire(req.reserved, req.source, req.exempt)
-		if reason != "" {
-			s.obs.LiveRefused(reason)
-			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too many live connections"), time.Now().Add(time.Second))
-			return
+// liveTicket decides who a live-updates request is, after checkWSOrigin and withPoll: hz is 1 to
+// hub.MaxHz, the token when given (a subprotocol or an Authorization header, never the URL:
+// wsauth.go) is a role's. Organisers and auditors watch the organiser's snapshots (the public's
+// with view=public: the big screen signed in with such a token); the operator and a screen token
+// of the poll watch the public's; all of them in the reserved pool. A public connection counts
+// against its source (access.RateSource), unless the organiser trusts its subnet for the poll.
+// The token is never logged.
+func (s *server) liveTicket(c *fiber.Ctx) (hub.Ticket, error) {
+	p := pollOf(c)
+	hz, err := queryInt(c, "hz", hub.DefaultHz, 1, hub.MaxHz)
+	if err != nil {
+		return hub.Ticket{}, err
+	}
+	cred, sent, err := access.TokenOf(c) // read once, by the token guard (access.go)
+	if err != nil {
+		return hub.Ticket{}, err
+	}
+	view, err := queryValue(c, "view", "")
+	if err != nil || (view != "" && view != "public") {
+		return hub.Ticket{}, errInvalidRequest
+	}
+	t := hub.Ticket{Poll: p, Audience: hub.Public, Hz: hz}
+	if sent {
+		switch r := cred.On(p.ID); {
+		case r.Can(access.RightRead):
+			t.Reserved = true
+			if view == "" {
+				t.Audience = hub.Organiser
+			}
+		case r.Can(access.RightResults):
+			t.Reserved = true // the big screen: the public's view, in the reserve
+		default:
+			return hub.Ticket{}, access.Authorise(r, access.RightRead)
 		}
-		defer release()
-		err := s.hub.Serve(s.ctx, conn, req.poll, req.audience, req.hz)
-		if err != nil && !errors.Is(err, hub.ErrEvicted) {
-			s.log.Debug("live connection ended", "poll", req.poll, "audience", req.audience.String(), "err", err)
-		}
-	}, websocket.Config{
-		Origins:         s.origins,
-		Subprotocols:    []string{wsProtocol}, // never the token's (wsauth.go)
-		ReadBufferSize:  wsReadBuffer,
-		WriteBufferSize: wsWriteBuffer,
-		WriteBufferPool: &sync.Pool{},
-	})
+	}
+	a := s.proxies.ClientIP(c)
+	t.Source, t.Exempt = access.RateSource(a), s.fraud[p.ID].isTrusted(a)
+	return t, nil
+}
+
+// refuseLive counts a live-updates request the hub's admission refused, and answers it with
+// errTooManyLive (503, when it is refused before the upgrade).
+func (s *server) refuseLive(reason string) error {
+	s.obs.LiveRefused(reason)
+	return errTooManyLive
 }

@@ -26,12 +26,10 @@ import (
 // takes its bearer tokens in a subprotocol the same way.
 //
 // The token is base64url-encoded without padding because a subprotocol must be an HTTP token
-// (no '=', '/', space, ...) and an organiser's token may hold any byte. The server answers with
-// the subprotocol "livevote" when the client offers it (a browser fails a handshake whose answer
-// names none of the subprotocols it offered), never with the token's. Programs may send
-// "Authorization: Bearer <token>" instead.
+// (no '=', '/', space, ...) and an organiser's token may hold any byte. The hub's upgrade answers
+// with the subprotocol "livevote" (hubws.Subprotocol) when the client offers it, never with the
+// token's. Programs may send "Authorization: Bearer <token>" instead.
 const (
-	wsProtocol    = "livevote"
 	wsTokenPrefix = "livevote.bearer."
 	// wsMaxToken bounds an encoded token: far over any real one, and a header line's worth.
 	wsMaxToken = 1024

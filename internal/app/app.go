@@ -112,15 +112,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // build makes the parts over a.store.
 func (a *App) build() error {
 	cfg := a.cfg.Server
-	a.hub = hub.New(server.Snapshots(cfg.Polls, a.store), hub.Options{MaxConns: cfg.Live.MaxConns, Logger: cfg.Logger})
+	var err error
+	if a.hub, err = hub.New(a.store, hub.Options{Limits: cfg.Live, Logger: cfg.Logger}); err != nil {
+		return err
+	}
 	key := a.cfg.LogKey
 	if key == nil {
-		var err error
 		if key, err = translog.DeriveKey(cfg.Secret, "livevote"); err != nil {
 			return err
 		}
 	}
-	var err error
 	if a.seq, err = translog.New(a.store, key, cfg.Polls); err != nil {
 		return err
 	}

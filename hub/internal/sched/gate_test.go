@@ -1,4 +1,4 @@
-package hub
+package sched
 
 import (
 	"runtime"
@@ -51,9 +51,9 @@ func (p *probe) look() bool {
 
 // newGate returns a gate over p's look that starts each writer in a goroutine of its own, which p
 // counts.
-func newGate(p *probe) *gate {
-	g := new(gate)
-	g.init(p.look, func(writer func()) {
+func newGate(p *probe) *Gate {
+	g := new(Gate)
+	g.Init(p.look, func(writer func()) {
 		p.goroutines.Add(1)
 		go func() {
 			defer p.goroutines.Add(-1)
@@ -80,9 +80,9 @@ func TestGateOneWriterNoLostWakeUp(t *testing.T) {
 					for j := range signals {
 						p.gen.Add(1)
 						if (i+j+round)%3 == 0 {
-							g.runHere()
+							g.RunHere()
 						} else {
-							g.signal()
+							g.Signal()
 						}
 					}
 				})
@@ -92,10 +92,10 @@ func TestGateOneWriterNoLostWakeUp(t *testing.T) {
 			wg.Wait()
 			synctest.Wait()
 			p.gen.Add(1)
-			g.signal()
+			g.Signal()
 			synctest.Wait()
 			// (busy's lock also orders the last writer's changes before the reads below.)
-			if g.busy() || p.goroutines.Load() != 0 {
+			if g.Busy() || p.goroutines.Load() != 0 {
 				t.Fatalf("round %d: a writer is left with nothing to look at", round)
 			}
 			if p.seen != p.gen.Load() {
@@ -112,10 +112,10 @@ func TestGateOneWriterNoLostWakeUp(t *testing.T) {
 func TestGateRunHereRunsInTheCaller(t *testing.T) {
 	p := &probe{t: t}
 	g := newGate(p)
-	g.runHere()
-	if p.looks != 1 || g.busy() || p.goroutines.Load() != 0 {
+	g.RunHere()
+	if p.looks != 1 || g.Busy() || p.goroutines.Load() != 0 {
 		t.Errorf("after runHere: %d looks, busy %v, %d writer goroutines; want 1, not busy, 0",
-			p.looks, g.busy(), p.goroutines.Load())
+			p.looks, g.Busy(), p.goroutines.Load())
 	}
 }
 
@@ -125,12 +125,12 @@ func TestGateSignalsWhileLookingLookOnceMore(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := &probe{t: t, block: make(chan struct{}), entered: make(chan struct{})}
 		g := newGate(p)
-		g.signal()
+		g.Signal()
 		<-p.entered // the writer is in look, blocked
 		p.gen.Add(1)
-		g.signal()
+		g.Signal()
 		p.gen.Add(1)
-		g.runHere() // returns at once: a writer runs
+		g.RunHere() // returns at once: a writer runs
 		if n := p.goroutines.Load(); n != 1 {
 			t.Errorf("%d writer goroutines after signals to a busy writer, want 1: none started", n)
 		}
@@ -138,7 +138,7 @@ func TestGateSignalsWhileLookingLookOnceMore(t *testing.T) {
 		<-p.entered // the one more look
 		p.block <- struct{}{}
 		synctest.Wait()
-		if g.busy() {
+		if g.Busy() {
 			t.Errorf("the writer is left running with nothing to look at")
 		}
 		if p.looks != 2 || p.seen != 2 {
@@ -153,24 +153,24 @@ func TestGateClosesWhenLookEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := &probe{t: t, fail: 2}
 		g := newGate(p)
-		g.signal()
+		g.Signal()
 		synctest.Wait()
 		select {
-		case <-g.done:
+		case <-g.Done():
 			t.Fatalf("done closed before look returned false")
 		default:
 		}
-		g.signal() // the second look returns false
+		g.Signal() // the second look returns false
 		synctest.Wait()
 		select {
-		case <-g.done:
+		case <-g.Done():
 		default:
 			t.Fatalf("done not closed after look returned false")
 		}
-		g.signal()
-		g.runHere()
+		g.Signal()
+		g.RunHere()
 		synctest.Wait()
-		if busy := g.busy(); p.looks != 2 || busy || p.goroutines.Load() != 0 {
+		if busy := g.Busy(); p.looks != 2 || busy || p.goroutines.Load() != 0 {
 			t.Errorf("after closing: %d looks, busy %v, %d writer goroutines; want 2, not busy, 0",
 				p.looks, busy, p.goroutines.Load())
 		}

@@ -1,35 +1,39 @@
-package hub
+// Package sched runs the hub's writes without letting them crowd out the rest of the process:
+// one writer per connection at a time (Gate), a bounded pool of goroutines for the writers
+// (Writers), and the pool's pauses until the Go scheduler has polled the network (netYield). It
+// knows nothing of connections or messages: a writer is a function. Only package hub uses it.
+package sched
 
 import "sync"
 
-// gate runs a connection's writer: a call of look, the function that does whatever the connection
+// Gate runs a connection's writer: a call of look, the function that does whatever the connection
 // has to write now, each time it is signalled. It starts the writer when there is something to
 // look at and none runs, and lets it end once nothing more is: a connection with nothing to write
 // holds no goroutine. (Ending the writer of an idle connection saves about 5 KB a dashboard:
-// BENCHMARKS.) Where the writer runs is start's choice: the hub's writers (a bounded pool, so that a
-// tick does not make every connection's goroutine runnable at once), or a goroutine of its own.
+// BENCHMARKS.) Where the writer runs is start's choice: Writers (a bounded pool, so that a tick does not
+// make every connection's goroutine runnable at once), or a goroutine of its own.
 //
 // Who may call what:
-//   - signal and runHere: any goroutine, at any time, concurrently, also after the gate has
-//     closed. signal never blocks; runHere runs look in the caller when no writer runs (for a
+//   - Signal and RunHere: any goroutine, at any time, concurrently, also after the gate has
+//     closed. Signal never blocks; RunHere runs look in the caller when no writer runs (for a
 //     goroutine that has nothing else to do, such as a timer's).
 //   - look is the gate's own: only the writer calls it.
-//   - done may be read by anyone.
+//   - Done and Busy: anyone.
 //
 // What it guarantees:
 //   - One writer: at most one call of look runs at any moment, and each call happens after the
 //     previous one returned (in the sense of the Go memory model), even when another goroutine
 //     made it: what look keeps between calls needs no lock.
-//   - No lost wake-up: after each call of signal or runHere, look is called again, all of it
+//   - No lost wake-up: after each call of Signal or RunHere, look is called again, all of it
 //     after that call began, unless the gate has closed.
 //   - Quiet: a writer that has nothing more to look at ends.
 //   - Shutdown: when look returns false the gate closes: look is never called again, signals do
-//     nothing, and done is closed.
+//     nothing, and Done is closed.
 //
 // The gate's lock is held for a few instructions, never while look runs: a signal from the tick
 // never waits for a write. (A compare-and-swap protocol over five states did the same without a
-// lock; the fan-out benchmark showed no gain worth its subtlety.) Call init before anything else.
-type gate struct {
+// lock; the fan-out benchmark showed no gain worth its subtlety.) Call Init before anything else.
+type Gate struct {
 	look  func() bool  // does what is to write now; false closes the gate
 	start func(func()) // runs the writer (g.run) somewhere other than in the caller; must not block
 	run   func()       // g.writer, made once so that starting a writer allocates nothing more
@@ -49,9 +53,9 @@ const (
 	gateClosed                   // look returned false: nothing starts a writer any more
 )
 
-// init makes g ready: look is as described on gate, and start runs the writer when signal starts
-// one (nil: in a goroutine of its own).
-func (g *gate) init(look func() bool, start func(func())) {
+// Init makes g ready: look is as described on Gate, and start runs the writer when Signal starts
+// one (nil: in a goroutine of its own; Writers.Run: on the pool).
+func (g *Gate) Init(look func() bool, start func(func())) {
 	g.look, g.start = look, start
 	if g.start == nil {
 		g.start = func(f func()) { go f() }
@@ -60,17 +64,17 @@ func (g *gate) init(look func() bool, start func(func())) {
 	g.done = make(chan struct{})
 }
 
-// signal makes the writer look after the call: it starts one (with start) when none runs, or
+// Signal makes the writer look after the call: it starts one (with start) when none runs, or
 // makes the running one look again before it ends. It never blocks.
-func (g *gate) signal() {
+func (g *Gate) Signal() {
 	if g.enter() {
 		g.start(g.run)
 	}
 }
 
-// runHere is signal, but when no writer runs the caller becomes the writer: it returns once the
+// RunHere is Signal, but when no writer runs the caller becomes the writer: it returns once the
 // writer has nothing more to do.
-func (g *gate) runHere() {
+func (g *Gate) RunHere() {
 	if g.enter() {
 		g.writer()
 	}
@@ -78,7 +82,7 @@ func (g *gate) runHere() {
 
 // enter records that there is something to look at. It reports true when no writer runs: the
 // caller must then run g.writer, the only writer until it returns.
-func (g *gate) enter() bool {
+func (g *Gate) enter() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch g.state {
@@ -95,7 +99,7 @@ func (g *gate) enter() bool {
 
 // writer is the writer: it looks while there is something to look at and ends otherwise. Only
 // the caller that enter told to run it does.
-func (g *gate) writer() {
+func (g *Gate) writer() {
 	g.mu.Lock()
 	for g.pending {
 		g.pending = false
@@ -111,4 +115,15 @@ func (g *gate) writer() {
 	}
 	g.state = gateIdle
 	g.mu.Unlock()
+}
+
+// Done is closed once the gate has closed: look returned false and will not be called again.
+func (g *Gate) Done() <-chan struct{} { return g.done }
+
+// Busy reports whether a writer runs or is started (queued on the pool): for tests that count
+// the writers of idle connections.
+func (g *Gate) Busy() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.state == gateRunning
 }

@@ -1,4 +1,4 @@
-package hub
+package sched
 
 import (
 	"runtime"
@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// writers runs the connections' writers on a bounded number of goroutines: a tick that offers a
+// Writers runs the connections' writers on a bounded number of goroutines: a tick that offers a
 // message to 10,000 connections queues 10,000 writers here instead of making 10,000 goroutines
 // runnable at once, so that a goroutine of another part of the process (a vote's handler) that
 // becomes runnable during the fan-out waits behind at most max writes, not behind the whole tick.
@@ -27,15 +27,15 @@ import (
 // netYield). A pause lasts at most maxPause: when the processors stay busy with other goroutines
 // (votes at saturation), the fan-out still gets its share.
 //
-// run never blocks (the queue grows as needed) and starts a goroutine only when fewer than max
+// Run never blocks (the queue grows as needed) and starts a goroutine only when fewer than max
 // run; each goroutine runs queued writers in order and ends as soon as the queue is empty, so
-// an idle hub holds none. A writer blocked on a slow client holds one of the goroutines for at
-// most writeWait (then it evicts the client): max such clients at once delay the others' writes
-// by as much. A blocked writer does not delay the end of a pause. The zero value is not ready: set
-// max (and every, for pauses).
-type writers struct {
+// an idle hub holds none. A writer blocked on a slow client holds one of the goroutines until its
+// write's deadline (then the hub evicts the client): max such clients at once delay the others'
+// writes by as much. A blocked writer does not delay the end of a pause. Create Writers with
+// NewWriters; every method is safe for concurrent use.
+type Writers struct {
 	max   int
-	every int // writers between two pauses (yieldEvery): set before pauseWith
+	every int // writers between two pauses (yieldEvery)
 
 	mu      sync.Mutex
 	queue   []func() // queue[head:] waits to run
@@ -58,8 +58,11 @@ const yieldEvery = 256
 // ends anyway. The writes between two pauses take about as long.
 const maxPause = time.Millisecond
 
-// run queues f to run on one of the writers' goroutines, starting one when fewer than max run.
-func (w *writers) run(f func()) {
+// NewWriters returns Writers that run at most max writers at once, without pauses until Pause.
+func NewWriters(max int) *Writers { return &Writers{max: max, every: yieldEvery} }
+
+// Run queues f to run on one of the writers' goroutines, starting one when fewer than max run.
+func (w *Writers) Run(f func()) {
 	w.mu.Lock()
 	w.queue = append(w.queue, f)
 	start := w.running < w.max
@@ -73,7 +76,7 @@ func (w *writers) run(f func()) {
 }
 
 // work runs queued functions until the queue is empty, waiting out the pauses.
-func (w *writers) work() {
+func (w *Writers) work() {
 	for {
 		w.mu.Lock()
 		for w.paused != nil {
@@ -109,7 +112,7 @@ func (w *writers) work() {
 }
 
 // resume ends the pause, if any.
-func (w *writers) resume() {
+func (w *Writers) resume() {
 	w.mu.Lock()
 	p := w.paused
 	w.paused = nil
@@ -119,9 +122,24 @@ func (w *writers) resume() {
 	}
 }
 
+// Pause makes the writers pause every few hundred writers until the scheduler has polled the
+// network (see Writers), until stop is called; stop waits for the pauses' goroutine to end. Call
+// it at most once at a time.
+func (w *Writers) Pause() (stop func(), err error) {
+	y, err := startYield(w.resume)
+	if err != nil {
+		return nil, err
+	}
+	w.pauseWith(y)
+	return func() {
+		w.pauseWith(nil)
+		y.stop()
+	}, nil
+}
+
 // pauseWith makes the writers pause every w.every writers, with y to end each pause; nil
 // stops the pauses (and ends one under way).
-func (w *writers) pauseWith(y *netYield) {
+func (w *Writers) pauseWith(y *netYield) {
 	w.mu.Lock()
 	w.yield, w.ran = y, 0
 	if w.bound == nil {

@@ -1,4 +1,4 @@
-package hub
+package sched
 
 import (
 	"net"
@@ -15,14 +15,14 @@ import (
 func TestWritersBoundedAndEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const maxGoroutines, n = 4, 1000
-		w := &writers{max: maxGoroutines}
+		w := &Writers{max: maxGoroutines}
 		var in, most atomic.Int32
 		var ran [n]atomic.Int32
 		release := make(chan struct{})
 		var queued sync.WaitGroup
 		for i := range n {
 			queued.Go(func() {
-				w.run(func() {
+				w.Run(func() {
 					now := in.Add(1)
 					for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
 					}
@@ -56,11 +56,11 @@ func TestWritersBoundedAndEnd(t *testing.T) {
 		// (synctest.Test itself fails if a goroutine of the bubble is left.)
 
 		var order []int
-		one := &writers{max: 1}
+		one := &Writers{max: 1}
 		block := make(chan struct{})
-		one.run(func() { <-block })
+		one.Run(func() { <-block })
 		for i := range 5 {
-			one.run(func() { order = append(order, i) })
+			one.Run(func() { order = append(order, i) })
 		}
 		close(block)
 		synctest.Wait()
@@ -76,7 +76,7 @@ func TestWritersBoundedAndEnd(t *testing.T) {
 // writers run, not timed.
 func TestPauseLetsTheNetworkIn(t *testing.T) {
 	const every, spin, busy = 8, 50 * time.Microsecond, 20_000
-	w := pausingWriters(t, maxWriters, every, nil)
+	w := pausingWriters(t, 64, every, nil) // as many goroutines as the hub's writers
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -99,7 +99,7 @@ func TestPauseLetsTheNetworkIn(t *testing.T) {
 	var finished sync.WaitGroup
 	finished.Add(busy)
 	for range busy {
-		w.run(func() {
+		w.Run(func() {
 			defer finished.Done()
 			select {
 			case <-stop:
@@ -151,7 +151,7 @@ func TestPauseDoesNotWaitForABlockedWriter(t *testing.T) {
 	w := pausingWriters(t, 4, 1, nil)
 	blocked := make(chan struct{})
 	defer close(blocked)
-	w.run(func() { <-blocked }) // the first writer taken starts a pause (every 1), then blocks
+	w.Run(func() { <-blocked }) // the first writer taken starts a pause (every 1), then blocks
 	if !runsAll(w, 50) {
 		t.Fatal("the writers waited for a pause held by a blocked writer")
 	}
@@ -160,9 +160,9 @@ func TestPauseDoesNotWaitForABlockedWriter(t *testing.T) {
 // pausingWriters returns writers on at most max goroutines that pause every `every` writers, the
 // pauses ended by a netYield that calls wake (nil: w.resume, as the hub's); the pauses stop when
 // the test ends.
-func pausingWriters(t *testing.T, max, every int, wake func()) *writers {
+func pausingWriters(t *testing.T, max, every int, wake func()) *Writers {
 	t.Helper()
-	w := &writers{max: max, every: every}
+	w := &Writers{max: max, every: every}
 	if wake == nil {
 		wake = w.resume
 	}
@@ -176,11 +176,11 @@ func pausingWriters(t *testing.T, max, every int, wake func()) *writers {
 }
 
 // runsAll queues n writers on w and reports whether they all ran within 10 s.
-func runsAll(w *writers, n int) bool {
+func runsAll(w *Writers, n int) bool {
 	var done sync.WaitGroup
 	done.Add(n)
 	for range n {
-		w.run(done.Done)
+		w.Run(done.Done)
 	}
 	ended := make(chan struct{})
 	go func() { done.Wait(); close(ended) }()

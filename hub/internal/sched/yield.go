@@ -1,4 +1,4 @@
-package hub
+package sched
 
 import (
 	"fmt"
@@ -25,7 +25,7 @@ type netYield struct {
 func startYield(wake func()) (*netYield, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("hub: pipe for the writers' pauses: %w", err)
+		return nil, fmt.Errorf("sched: pipe for the writers' pauses: %w", err)
 	}
 	y := &netYield{r: r, w: w, done: make(chan struct{})}
 	go func() {
