@@ -138,7 +138,7 @@ func TestSources(t *testing.T) {
 		{"a shared source, pending", false, vote.SourceCounts{IPMinute: 2, IPHour: 2, SubnetMinute: 2, SubnetHour: 2}, true, "[shared_source]", vote.Hold},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			src := vote.Source{Counts: tt.counts, Held: tt.held, Shared: tt.signals == "[shared_source]"}
+			src := vote.Counted{Counts: tt.counts, Held: tt.held, Shared: tt.signals == "[shared_source]"}
 			v := person.WithSource(pol, tt.trusted, src)
 			if fmt.Sprint(v.Signals) != tt.signals || v.Action != tt.action {
 				t.Errorf("verdict %v %s, want %s %s", v.Signals, v.Action, tt.signals, tt.action)
@@ -154,7 +154,7 @@ func TestSources(t *testing.T) {
 	// The source signals merge into the attempt's in their order; a refusal at the cap.
 	curl := browser()
 	curl.UserAgent, curl.AcceptLanguage = "Wget/1.21", false
-	v := fraud.Judge(pol, curl).WithSource(pol, false, vote.Source{Counts: vote.SourceCounts{IPMinute: 30}, Held: true})
+	v := fraud.Judge(pol, curl).WithSource(pol, false, vote.Counted{Counts: vote.SourceCounts{IPMinute: 30}, Held: true})
 	if fmt.Sprint(v.Signals) != "[tool_agent ip_minute no_language]" || v.Action != vote.Hold || v.Reason != vote.SignalToolAgent || v.Pends() {
 		t.Errorf("tool over the IP cap = %v %s %s", v.Signals, v.Action, v.Reason)
 	}

@@ -137,17 +137,17 @@ func (bo *Booth) Cast(ctx context.Context, r Request) (Result, error) {
 	}
 	b.Held, b.Signals = res.Verdict.Action == Hold, res.Verdict.Signals
 	if r.From.IP != "" {
-		b.Source = &Source{IP: r.From.IP, Subnet: r.From.Subnet, Group: r.From.Group, Caps: Caps(p.Fraud, r.From.Trusted)}
+		b.Source = Source{IP: r.From.IP, Subnet: r.From.Subnet, Group: r.From.Group, Caps: Caps(p.Fraud, r.From.Trusted)}
 		b.Source.Caps.Shared = b.Source.Caps.Shared && !r.From.Local
 		b.Source.Caps.HoldNew = !r.From.Trusted && p.Fraud.Hold && now.Before(st.HoldNewUntil)
 	}
-	err = bo.cast(ctx, p, b)
+	got, err := bo.cast(ctx, p, b)
 	switch {
 	case errors.Is(err, ErrSourceCapped):
 		res.Verdict = res.Verdict.WithCap()
 		res.RetryAfter = now.Truncate(time.Hour).Add(time.Hour).Sub(now)
-	case err == nil && b.Source != nil:
-		res.Verdict = res.Verdict.WithSource(p.Fraud, r.From.Trusted, *b.Source)
+	case err == nil && b.Source.IP != "":
+		res.Verdict = res.Verdict.WithSource(p.Fraud, r.From.Trusted, got)
 	}
 	if err != nil {
 		return res, err
@@ -168,10 +168,10 @@ func (bo *Booth) refuse(ctx context.Context, p *Poll, b Ballot, err error) error
 }
 
 // cast records the ballot, sending it once more after an ambiguous failure (see Cast).
-func (bo *Booth) cast(ctx context.Context, p *Poll, b Ballot) error {
-	err := bo.Ballots.Cast(ctx, p, b)
+func (bo *Booth) cast(ctx context.Context, p *Poll, b Ballot) (Counted, error) {
+	got, err := bo.Ballots.Cast(ctx, p, b)
 	if err == nil || !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
-		return err
+		return got, err
 	}
 	return bo.Ballots.Cast(ctx, p, b)
 }

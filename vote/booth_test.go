@@ -204,10 +204,10 @@ type lossy struct {
 	fail, casts int
 }
 
-func (l *lossy) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
+func (l *lossy) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) (vote.Counted, error) {
 	l.casts++
-	if err := l.Ballots.Cast(ctx, p, b); err != nil || l.casts > l.fail {
-		return err
+	if got, err := l.Ballots.Cast(ctx, p, b); err != nil || l.casts > l.fail {
+		return got, err
 	}
-	return vote.Unavailable(errors.New("reply lost"))
+	return vote.Counted{}, vote.Unavailable(errors.New("reply lost"))
 }

@@ -192,46 +192,19 @@ func Caps(pol FraudPolicy, trusted bool) SourceCaps {
 	return c
 }
 
-// SourceSignals returns the source signals of src under pol (see Source.Signals, with the caps
+// SourceSignals returns the source signals of src under pol (see Counted.Signals, with the caps
 // of pol). A trusted source shows none.
-func SourceSignals(pol FraudPolicy, trusted bool, src Source) []Signal {
+func SourceSignals(pol FraudPolicy, trusted bool, src Counted) []Signal {
 	if trusted {
 		return nil
 	}
-	src.Caps = Caps(pol, false)
-	return src.Signals()
-}
-
-// Signals returns the source signals of s as the store counted it: each count over its soft cap
-// in s.Caps, shared_source when the store held the ballot for sharing its source (Shared), and
-// new_network when it held it as the first of its sources while new networks are held (HeldNew).
-func (s Source) Signals() []Signal {
-	var out []Signal
-	c := s.Counts
-	for _, x := range []struct {
-		s          Signal
-		count, cap int64
-	}{
-		{SignalIPMinute, c.IPMinute, s.Caps.IPMinute}, {SignalIPHour, c.IPHour, s.Caps.IPHour},
-		{SignalSubnetMinute, c.SubnetMinute, s.Caps.SubnetMinute}, {SignalSubnetHour, c.SubnetHour, s.Caps.SubnetHour},
-	} {
-		if x.cap > 0 && x.count > x.cap {
-			out = append(out, x.s)
-		}
-	}
-	if s.Shared {
-		out = append(out, SignalShared)
-	}
-	if s.HeldNew {
-		out = append(out, SignalNewNetwork)
-	}
-	return out
+	return src.Signals(Caps(pol, false))
 }
 
 // WithSource completes the verdict of an attempt the store recorded from src: it adds the source
 // signals (SourceSignals) and decides again, and holds when the store held the ballot
-// (Source.Held), which it does exactly when the verdict, a soft cap or a shared source said so.
-func (v Verdict) WithSource(pol FraudPolicy, trusted bool, from Source) Verdict {
+// (Counted.Held), which it does exactly when the verdict, a soft cap or a shared source said so.
+func (v Verdict) WithSource(pol FraudPolicy, trusted bool, from Counted) Verdict {
 	held := from.Held
 	src := SourceSignals(pol, trusted, from)
 	if len(src) > 0 {
