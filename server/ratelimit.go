@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"github.com/livevote/livevote/server/access"
 	"math"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -17,16 +16,6 @@ const ipCeiling = 10
 
 // pageFactor is how many times the per-client limit one source may open pages a minute.
 const pageFactor = 5
-
-// trustedAnywhere reports whether a is in a subnet the organiser trusts in some poll.
-func (s *server) trustedAnywhere(a netip.Addr) bool {
-	for _, pf := range s.fraud {
-		if pf.isTrusted(a) {
-			return true
-		}
-	}
-	return false
-}
 
 // tooMany answers 429 rate_limited with Retry-After.
 func tooMany(c *fiber.Ctx, retry time.Duration, err error) error {
@@ -57,7 +46,7 @@ func (s *server) rateLimit() fiber.Handler {
 		now := time.Now()
 		a := s.proxies.ClientIP(c)
 		src := access.RateSource(a)
-		trusted := s.trustedAnywhere(a)
+		trusted := s.fraud.TrustedAnywhere(a)
 		retry, ok := time.Duration(0), true
 		if !trusted {
 			retry, ok = perSource.Allow(perSource.PrefixKey(src), now)
@@ -72,8 +61,8 @@ func (s *server) rateLimit() fiber.Handler {
 		if ok {
 			return c.Next()
 		}
-		if pf, vote := s.voteRequest(c); vote {
-			s.reportVote(pf, false, errRateLimited, now)
+		if poll, vote := s.voteRequest(c); vote {
+			s.reportVote(poll, false, errRateLimited, now)
 		}
 		return tooMany(c, retry, errRateLimited)
 	}
@@ -93,7 +82,7 @@ func (s *server) pageLimit() fiber.Handler {
 	perSource := access.NewLimiter(pageFactor * s.limit)
 	return func(c *fiber.Ctx) error {
 		a := s.proxies.ClientIP(c)
-		if s.trustedAnywhere(a) {
+		if s.fraud.TrustedAnywhere(a) {
 			return c.Next()
 		}
 		retry, ok := perSource.Allow(perSource.PrefixKey(access.RateSource(a)), time.Now())
@@ -114,18 +103,18 @@ func (s *server) pageLimit() fiber.Handler {
 }
 
 // voteRequest reports whether the request is a vote (POST /api/v1/polls/{poll}/votes), and the
-// fraud state of its poll (nil for an unknown poll).
-func (s *server) voteRequest(c *fiber.Ctx) (*pollFraud, bool) {
+// id of its poll.
+func (s *server) voteRequest(c *fiber.Ctx) (string, bool) {
 	if c.Method() != fiber.MethodPost {
-		return nil, false
+		return "", false
 	}
 	rest, ok := strings.CutPrefix(c.Path(), "/api/v1/polls/")
 	if !ok {
-		return nil, false
+		return "", false
 	}
 	poll, ok := strings.CutSuffix(rest, "/votes")
 	if !ok || strings.Contains(poll, "/") {
-		return nil, false
+		return "", false
 	}
-	return s.fraud[poll], true
+	return poll, true
 }

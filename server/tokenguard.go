@@ -55,7 +55,7 @@ func (s *server) guardTokens() fiber.Handler {
 			return c.Next()
 		}
 		a := s.proxies.ClientIP(c)
-		if s.trustedAnywhere(a) {
+		if s.fraud.TrustedAnywhere(a) {
 			return c.Next()
 		}
 		src := access.RateSource(a)

@@ -109,7 +109,7 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 			}
 		}
 		a := s.proxies.ClientIP(c)
-		req.source, req.exempt = access.RateSource(a), s.fraud[p.ID].isTrusted(a)
+		req.source, req.exempt = access.RateSource(a), s.fraud.Trusted(p, a)
 		if reason := s.slots.allow(req.reserved, req.source, req.exempt); reason != "" {
 			s.obs.LiveRefused(reason)
 			return errTooManyLive
