@@ -1,7 +1,11 @@
 package main
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -75,8 +79,11 @@ const module = "github.com/livevote/livevote"
 // the program's parts, and only the program (this package) and the tests' starter
 // (internal/servertest) use it; the HTTP layer (server) neither imports it nor any store
 // implementation (it gets its store, as an interface, from the app); access (server/access)
-// knows only the domain's types; and no package of the program but the app opens a store
-// implementation. Tests are free: a test may build any part.
+// knows only the domain's types; no package of the program but the app opens a store
+// implementation; fraud is in one room: the domain (vote) does not know it (the booth asks it
+// through vote.Judge), fraud knows no package of the module but vote, and the HTTP layer holds
+// no fraud logic: it uses package fraud only through its Checks (serverFraudUses). Tests are
+// free: a test may build any part.
 func TestWiringDeps(t *testing.T) {
 	app, stores := module+"/internal/app", []string{module + "/vote/memstore", module + "/vote/redisstore"}
 	for _, d := range goListDeps(t, "./server") {
@@ -87,6 +94,20 @@ func TestWiringDeps(t *testing.T) {
 	for _, d := range goListDeps(t, "./server/access") {
 		if strings.HasPrefix(d, module+"/") && d != module+"/vote" && d != module+"/server/access" {
 			t.Errorf("server/access depends on %s: it knows the request and the domain's types only", d)
+		}
+	}
+	fraudPkg := module + "/fraud"
+	if slices.Contains(goListDeps(t, "./vote"), fraudPkg) {
+		t.Errorf("the domain (vote) depends on %s: the booth asks the fraud checks through vote.Judge", fraudPkg)
+	}
+	for _, d := range goListDeps(t, "./fraud") {
+		if strings.HasPrefix(d, module+"/") && d != module+"/vote" && d != fraudPkg {
+			t.Errorf("fraud depends on %s: it knows the domain only", d)
+		}
+	}
+	for _, use := range packageUses(t, "./server", "fraud") {
+		if !slices.Contains(serverFraudUses, use) {
+			t.Errorf("the HTTP layer (server) uses fraud.%s: fraud logic lives in package fraud, the server asks its Checks", use)
 		}
 	}
 	imports := goListImports(t)
@@ -150,4 +171,46 @@ func goListImports(t *testing.T) map[string][]string {
 		}
 	}
 	return imports
+}
+
+// serverFraudUses are the names of package fraud that the HTTP layer may use: the checks, and the
+// two things its handlers read a request or the pages' constants with.
+var serverFraudUses = []string{"Checks", "ParseSubnet", "MaxTrusted", "SeverityOf"}
+
+// packageUses returns the names of package name (as its files import it, unrenamed) that the Go
+// files of package dir use (tests excluded), each once.
+func packageUses(t *testing.T, dir, name string) []string {
+	t.Helper()
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the check needs the go command: %v", err)
+	}
+	out, err := exec.Command(goCmd, "list", "-f", "{{.Dir}} {{join .GoFiles \" \"}}", dir).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", dir, err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 2 {
+		t.Fatalf("go list %s: no Go files: %q", dir, out)
+	}
+	var uses []string
+	fset := token.NewFileSet()
+	for _, file := range f[1:] {
+		syntax, err := parser.ParseFile(fset, filepath.Join(f[0], file), nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(syntax, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == name && !slices.Contains(uses, sel.Sel.Name) {
+					uses = append(uses, sel.Sel.Name)
+				}
+			}
+			return true
+		})
+	}
+	if len(uses) == 0 {
+		t.Fatalf("%s uses nothing of %s: the check reads the wrong files", dir, name)
+	}
+	return uses
 }

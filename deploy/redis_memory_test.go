@@ -62,9 +62,9 @@ func BenchmarkRedisMemory(b *testing.B) {
 					At:             now.Truncate(time.Millisecond),
 					Challenge:      hex.EncodeToString(ch[:]),
 					ChallengeUntil: now.Add(10 * time.Minute),
-					Source:         &vote.Source{IP: fmt.Sprintf("%016x", i), Subnet: fmt.Sprintf("%016x", i/50)},
+					Source:         vote.Source{IP: fmt.Sprintf("%016x", i), Subnet: fmt.Sprintf("%016x", i/50)},
 				}
-				if err := s.Cast(ctx, p, bal); err != nil {
+				if _, err := s.Cast(ctx, p, bal); err != nil {
 					errs <- err
 					return
 				}

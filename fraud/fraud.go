@@ -27,15 +27,20 @@
 //
 // The source signals are decided by the store in the same atomic step that records the ballot
 // (so that every instance applies the caps to the same counts): Caps gives the store the caps for
-// an attempt, and WithSource completes the verdict with what the store counted (both in package
-// vote, with the other fraud policy types, so that the vote workflow, vote.Booth, can use them).
+// an attempt, and WithSource completes the verdict with what the store counted (verdict.go).
+//
+// Checks (checks.go) are the fraud checks of the program's polls and their state in this
+// instance (velocity, trusted subnets, counts not yet shared): the vote workflow asks them for
+// each attempt's verdict through vote.Judge (Screen before the store, Verdict once after it);
+// their loops (loops.go), which the program runs, sample the polls and settle the pending
+// ballots; the organiser's views (overview.go, groups.go, trust.go) answer from them.
 //
 // The choice test (skew.go), the budget on what it releases by itself (budget.go) and the
-// settling of pending ballots (settle.go, which the server's sampler runs every few seconds on
-// every instance, and once the poll is closed, its last pass) read the store's per-source choice
-// counters through a small interface; Newcomers (newcomers.go) reads the minute's arrivals.
+// settling of pending ballots (settle.go, every few seconds on every instance, and once the poll
+// is closed, its last pass) read the store's per-source choice counters through a small
+// interface; Newcomers (newcomers.go) reads the minute's arrivals.
 //
-// fraud imports vote only: no web framework, no store, no metrics.
+// fraud imports vote only: no web framework, no store implementation, no metrics library.
 package fraud
 
 import (
@@ -46,7 +51,8 @@ import (
 
 // Judge gives an attempt its verdict from what the server knows before the store: refuse when a
 // definite signal shows; otherwise, when the policy holds, hold on a strong signal or on
-// pol.WeakToHold weak ones together; otherwise accept. The source signals come later (WithSource).
+// pol.WeakToHold weak ones together; otherwise accept. The source signals come after the store
+// (WithSource, in Checks.Verdict).
 func Judge(pol vote.FraudPolicy, a vote.Attempt) vote.Verdict {
 	var signals []vote.Signal
 	show := func(s vote.Signal, ok bool) {
@@ -62,5 +68,5 @@ func Judge(pol vote.FraudPolicy, a vote.Attempt) vote.Verdict {
 	show(vote.SignalTooFast, tooFast(a.ChallengeAge) || tooFast(a.Elapsed))
 	show(vote.SignalNoLanguage, !a.AcceptLanguage)
 	show(vote.SignalSurge, a.Surging)
-	return vote.Decide(pol, signals)
+	return Decide(pol, signals)
 }

@@ -55,8 +55,8 @@ func TestJudge(t *testing.T) {
 			a := browser()
 			tt.change(&a)
 			v := fraud.Judge(pol, a)
-			if fmt.Sprint(v.Signals) != tt.signals || v.Action != tt.action || !errors.Is(v.Err(), tt.err) || (tt.err == nil) != (v.Err() == nil) {
-				t.Errorf("verdict = %v %s (reason %q, err %v); want %s %s (err %v)", v.Signals, v.Action, v.Reason, v.Err(), tt.signals, tt.action, tt.err)
+			if fmt.Sprint(v.Signals) != tt.signals || v.Action != tt.action || !errors.Is(fraud.Refusal(v), tt.err) || (tt.err == nil) != (fraud.Refusal(v) == nil) {
+				t.Errorf("verdict = %v %s (reason %q, err %v); want %s %s (err %v)", v.Signals, v.Action, v.Reason, fraud.Refusal(v), tt.signals, tt.action, tt.err)
 			}
 			if (v.Action == vote.Accept) != (v.Reason == "") {
 				t.Errorf("action %s with reason %q", v.Action, v.Reason)
@@ -108,15 +108,15 @@ func TestJudgePolicy(t *testing.T) {
 func TestSources(t *testing.T) {
 	pol := vote.DefaultFraudPolicy()
 	pol.IPHardCap = 500
-	if c := vote.Caps(pol, false); c != (vote.SourceCaps{IPMinute: 20, IPHour: 100, SubnetMinute: 100, SubnetHour: 1000, IPHard: 500, Shared: true}) {
+	if c := fraud.Caps(pol, false); c != (vote.SourceCaps{IPMinute: 20, IPHour: 100, SubnetMinute: 100, SubnetHour: 1000, IPHard: 500, Shared: true}) {
 		t.Errorf("caps = %+v", c)
 	}
-	if c := vote.Caps(pol, true); c != (vote.SourceCaps{}) {
+	if c := fraud.Caps(pol, true); c != (vote.SourceCaps{}) {
 		t.Errorf("caps of a trusted subnet = %+v, want none", c)
 	}
 	noHold := pol
 	noHold.Hold = false
-	if c := vote.Caps(noHold, false); c != (vote.SourceCaps{IPHard: 500}) {
+	if c := fraud.Caps(noHold, false); c != (vote.SourceCaps{IPHard: 500}) {
 		t.Errorf("caps when the policy does not hold = %+v, want the hard cap only", c)
 	}
 
@@ -138,15 +138,15 @@ func TestSources(t *testing.T) {
 		{"a shared source, pending", false, vote.SourceCounts{IPMinute: 2, IPHour: 2, SubnetMinute: 2, SubnetHour: 2}, true, "[shared_source]", vote.Hold},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			src := vote.Source{Counts: tt.counts, Held: tt.held, Shared: tt.signals == "[shared_source]"}
-			v := person.WithSource(pol, tt.trusted, src)
+			src := vote.Counted{Counts: tt.counts, Held: tt.held, Shared: tt.signals == "[shared_source]"}
+			v := fraud.WithSource(person, pol, tt.trusted, src)
 			if fmt.Sprint(v.Signals) != tt.signals || v.Action != tt.action {
 				t.Errorf("verdict %v %s, want %s %s", v.Signals, v.Action, tt.signals, tt.action)
 			}
-			if v.Pends() != (tt.action == vote.Hold) {
-				t.Errorf("pends = %v: held for its source alone, it waits for the choice test", v.Pends())
+			if fraud.Pends(v) != (tt.action == vote.Hold) {
+				t.Errorf("pends = %v: held for its source alone, it waits for the choice test", fraud.Pends(v))
 			}
-			if got := fmt.Sprint(vote.SourceSignals(pol, tt.trusted, src)); got != tt.signals {
+			if got := fmt.Sprint(fraud.SourceSignals(pol, tt.trusted, src)); got != tt.signals {
 				t.Errorf("SourceSignals = %s", got)
 			}
 		})
@@ -154,13 +154,13 @@ func TestSources(t *testing.T) {
 	// The source signals merge into the attempt's in their order; a refusal at the cap.
 	curl := browser()
 	curl.UserAgent, curl.AcceptLanguage = "Wget/1.21", false
-	v := fraud.Judge(pol, curl).WithSource(pol, false, vote.Source{Counts: vote.SourceCounts{IPMinute: 30}, Held: true})
-	if fmt.Sprint(v.Signals) != "[tool_agent ip_minute no_language]" || v.Action != vote.Hold || v.Reason != vote.SignalToolAgent || v.Pends() {
+	v := fraud.WithSource(fraud.Judge(pol, curl), pol, false, vote.Counted{Counts: vote.SourceCounts{IPMinute: 30}, Held: true})
+	if fmt.Sprint(v.Signals) != "[tool_agent ip_minute no_language]" || v.Action != vote.Hold || v.Reason != vote.SignalToolAgent || fraud.Pends(v) {
 		t.Errorf("tool over the IP cap = %v %s %s", v.Signals, v.Action, v.Reason)
 	}
-	v = fraud.Judge(pol, curl).WithCap()
-	if fmt.Sprint(v.Signals) != "[ip_cap tool_agent no_language]" || v.Action != vote.Refuse || !errors.Is(v.Err(), vote.ErrSourceCapped) {
-		t.Errorf("at the hard cap = %v %s %v", v.Signals, v.Action, v.Err())
+	v = fraud.WithCap(fraud.Judge(pol, curl))
+	if fmt.Sprint(v.Signals) != "[ip_cap tool_agent no_language]" || v.Action != vote.Refuse || !errors.Is(fraud.Refusal(v), vote.ErrSourceCapped) {
+		t.Errorf("at the hard cap = %v %s %v", v.Signals, v.Action, fraud.Refusal(v))
 	}
 }
 

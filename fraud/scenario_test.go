@@ -273,7 +273,7 @@ func runScenario(t *testing.T, st scenarioStore) {
 		State: func(context.Context, *vote.Poll) (vote.State, error) {
 			return vote.State{Status: vote.StatusOpen, Results: vote.ResultsHidden}, nil
 		},
-		Judge: fraud.Judge,
+		Judge: fraud.New(fraud.Config{}),
 		Now:   func() time.Time { return now },
 	}
 
@@ -364,7 +364,7 @@ func runScenario(t *testing.T, st scenarioStore) {
 	for _, h := range held {
 		o := kinds[ballots[h.ID].kind]
 		o.held++
-		o.reasons[vote.HeldFor(p.Fraud, h.Signals)]++
+		o.reasons[fraud.HeldFor(p.Fraud, h.Signals)]++
 	}
 
 	// The table (README.md, "Fraud signals"), and the targets.

@@ -41,8 +41,8 @@ func testSettleColdStart(t *testing.T, st scenarioStore) {
 		t.Helper()
 		n++
 		b := vote.Ballot{Receipt: rand.Text(), Voter: fmt.Sprint("voter", n), Choices: []string{choice}, At: at.Truncate(time.Millisecond),
-			Source: &vote.Source{IP: ip, Subnet: subnet, Group: group, Caps: vote.Caps(p.Fraud, false)}}
-		if err := st.Cast(ctx, &p, b); err != nil {
+			Source: vote.Source{IP: ip, Subnet: subnet, Group: group, Caps: fraud.Caps(p.Fraud, false)}}
+		if _, err := st.Cast(ctx, &p, b); err != nil {
 			t.Fatal(err)
 		}
 		return b
@@ -123,7 +123,7 @@ func testSettleColdStart(t *testing.T, st scenarioStore) {
 	}
 	skewed := 0
 	for _, h := range held {
-		if ballots[h.ID].kind == farm && vote.HeldFor(p.Fraud, h.Signals) == vote.SignalSkewed {
+		if ballots[h.ID].kind == farm && fraud.HeldFor(p.Fraud, h.Signals) == vote.SignalSkewed {
 			skewed++
 		}
 	}

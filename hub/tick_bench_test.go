@@ -63,7 +63,7 @@ func benchTickUnchanged(b *testing.B, store vote.Store, storeCPU func() time.Dur
 	for i := range 100 {
 		bl := vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{[]string{"a", "b", "c"}[i%3]},
 			At: time.Now().Add(-time.Hour)}
-		if err := store.Cast(ctx, p, bl); err != nil {
+		if _, err := store.Cast(ctx, p, bl); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,5 +1,6 @@
 // Package monitoring builds livevote's Prometheus metrics on a registry the program passes in
-// (none is global) and receives what the server measures: Metrics implements server.Observer.
+// (none is global) and receives what the server and the fraud checks measure: Metrics implements
+// server.Observer and fraud.Observer.
 // The names and labels of the v1 contract's minimum set (README, "Monitoring") are fixed (dashboards and alert rules use them);
 // label values are route templates, methods, status codes, poll and candidate ids from the ballot
 // file, results, audiences, signal names and refusal reasons only: never an IP address, a voter,
@@ -253,7 +254,7 @@ func (m *Metrics) Vote(poll, result string, d time.Duration) {
 	}
 }
 
-// Signal implements server.Observer.
+// Signal implements fraud.Observer.
 func (m *Metrics) Signal(signal string) {
 	c := m.signalCount[signal]
 	if c == nil {
@@ -262,7 +263,7 @@ func (m *Metrics) Signal(signal string) {
 	c.Inc()
 }
 
-// Poll implements server.Observer. Per-candidate counts follow the results' visibility, as the
+// Poll implements fraud.Observer. Per-candidate counts follow the results' visibility, as the
 // public API does (vote.Snapshot.PublicTally): the metrics listener is private, but dashboards get shown around.
 func (m *Metrics) Poll(s vote.Snapshot) {
 	m.ballots.WithLabelValues(s.Poll).Set(float64(s.Ballots))
@@ -283,7 +284,7 @@ func (m *Metrics) Poll(s vote.Snapshot) {
 	}
 }
 
-// Fraud implements server.Observer. No series is per candidate: a candidate's velocity is its
+// Fraud implements fraud.Observer. No series is per candidate: a candidate's velocity is its
 // count of the last minute, which must not leave the process while results are hidden, and a
 // series once scraped cannot be taken back at a reveal, so velocity is never per candidate here
 // (organisers read it in the signals overview, behind the token).
@@ -297,7 +298,7 @@ func (m *Metrics) LiveRefused(reason string) {
 	m.liveRefused.WithLabelValues(reason).Inc()
 }
 
-// Settled implements server.Observer. The ballots kept for a skewed source count as the signal
+// Settled implements fraud.Observer. The ballots kept for a skewed source count as the signal
 // skewed too.
 func (m *Metrics) Settled(poll string, released, skewed int) {
 	m.released.WithLabelValues(poll).Add(float64(released))

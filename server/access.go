@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net/netip"
 	"strings"
 	"time"
 
@@ -24,8 +23,8 @@ func (s *server) guardTokens() fiber.Handler {
 // vote is counted as one.
 func (s *server) rateLimit() fiber.Handler {
 	return access.RateLimit(s.limit, s.sources(), s.keys, func(c *fiber.Ctx, at time.Time) {
-		if pf, vote := s.voteRequest(c); vote {
-			s.reportVote(pf, false, access.ErrRateLimited, at)
+		if poll, vote := s.voteRequest(c); vote {
+			s.reportVote(poll, false, access.ErrRateLimited, at)
 		}
 	})
 }
@@ -36,32 +35,22 @@ func (s *server) pageLimit() fiber.Handler { return access.PageLimit(s.limit, s.
 // sources are where requests come from: a subnet an organiser trusts in some poll has no limit
 // of its own.
 func (s *server) sources() access.Sources {
-	return access.Sources{Proxies: s.proxies, Trusted: s.trustedAnywhere}
-}
-
-// trustedAnywhere reports whether a is in a subnet the organiser trusts in some poll.
-func (s *server) trustedAnywhere(a netip.Addr) bool {
-	for _, pf := range s.fraud {
-		if pf.isTrusted(a) {
-			return true
-		}
-	}
-	return false
+	return access.Sources{Proxies: s.proxies, Trusted: s.fraud.TrustedAnywhere}
 }
 
 // voteRequest reports whether the request is a vote (POST /api/v1/polls/{poll}/votes), and the
-// fraud state of its poll (nil for an unknown poll).
-func (s *server) voteRequest(c *fiber.Ctx) (*pollFraud, bool) {
+// id of its poll.
+func (s *server) voteRequest(c *fiber.Ctx) (string, bool) {
 	if c.Method() != fiber.MethodPost {
-		return nil, false
+		return "", false
 	}
 	rest, ok := strings.CutPrefix(c.Path(), "/api/v1/polls/")
 	if !ok {
-		return nil, false
+		return "", false
 	}
 	poll, ok := strings.CutSuffix(rest, "/votes")
 	if !ok || strings.Contains(poll, "/") {
-		return nil, false
+		return "", false
 	}
-	return s.fraud[poll], true
+	return poll, true
 }

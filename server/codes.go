@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -19,9 +20,6 @@ type signalView struct {
 	Severity string `json:"severity"`
 }
 
-// severities names each vote.Severity for the pages.
-var severities = map[vote.Severity]string{vote.Definite: "definite", vote.Strong: "strong", vote.Weak: "weak", vote.Pending: "pending"}
-
 // codesJS makes the ES module /static/codes.js, once at start, from the Go lists: the API's error
 // codes (ErrorCodes), the results of a vote attempt (VoteResults) and the fraud signals
 // (vote.Signals) with their severity. The pages keep their sentences for each; the browser test
@@ -29,7 +27,7 @@ var severities = map[vote.Severity]string{vote.Definite: "definite", vote.Strong
 func codesJS() []byte {
 	signals := make([]signalView, 0, len(vote.Signals))
 	for _, s := range vote.Signals {
-		signals = append(signals, signalView{string(s), severities[s.Severity()]})
+		signals = append(signals, signalView{string(s), fraud.SeverityOf(s).String()})
 	}
 	var b bytes.Buffer
 	b.WriteString("// codes.js: made by the server at start from its Go lists (server/errors.go, package vote);\n")

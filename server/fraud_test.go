@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/monitoring"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote"
@@ -703,7 +704,7 @@ func TestFinalAtClose(t *testing.T) {
 			}
 			alone := 0
 			for _, h := range held {
-				if vote.HeldFor(e.Poll.Fraud, h.Signals) == vote.SignalAlone {
+				if fraud.HeldFor(e.Poll.Fraud, h.Signals) == vote.SignalAlone {
 					alone++
 				}
 			}

@@ -279,8 +279,10 @@ type failing struct{ vote.Store }
 
 var errDown = errors.New("connection refused")
 
-func (failing) unavailable() error                                    { return errors.Join(vote.ErrUnavailable, errDown) }
-func (f failing) Cast(context.Context, *vote.Poll, vote.Ballot) error { return f.unavailable() }
-func (f failing) Ping(context.Context) error                          { return f.unavailable() }
+func (failing) unavailable() error { return errors.Join(vote.ErrUnavailable, errDown) }
+func (f failing) Cast(context.Context, *vote.Poll, vote.Ballot) (vote.Counted, error) {
+	return vote.Counted{}, f.unavailable()
+}
+func (f failing) Ping(context.Context) error { return f.unavailable() }
 
 func contains(s []byte, sub string) bool { return strings.Contains(string(s), sub) }

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/server/access"
 	"github.com/livevote/livevote/vote/ballotfile"
 	"github.com/livevote/livevote/vote/memstore"
 	"github.com/livevote/livevote/vote/votetest"
@@ -40,7 +42,8 @@ func FuzzQuery(f *testing.F) {
 	f.Cleanup(cancel)
 	h := testHub(f, store)
 	go h.Run(ctx)
-	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: h, Ctx: ctx, Log: testLog(f, store, polls)})
+	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: h, Ctx: ctx, Log: testLog(f, store, polls),
+		Fraud: fraud.New(fraud.Config{Polls: polls, Store: store, Results: VoteResults(), Hashes: access.NewKeys([]byte("s"))})})
 	if err != nil {
 		f.Fatal(err)
 	}

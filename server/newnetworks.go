@@ -46,7 +46,3 @@ func (s *server) handleHoldNewNetworks() fiber.Handler {
 		return c.JSON(viewOf(p, st, now))
 	}
 }
-
-// newNetworks is the source under which the ballots held for being new are reviewed: one group,
-// whatever their networks (each is a network of its own). No keyed hash is this.
-const newNetworks = "new-networks"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/livevote/livevote/vote/memstore"
 
+	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/server"
 	"github.com/livevote/livevote/vote"
 )
@@ -132,7 +133,7 @@ func TestCodesModule(t *testing.T) {
 		t.Fatalf("codes.js: signals %v, want %v", got.Signals, vote.Signals)
 	}
 	for i, s := range got.Signals {
-		want := map[vote.Severity]string{vote.Definite: "definite", vote.Strong: "strong", vote.Weak: "weak", vote.Pending: "pending"}[vote.Signals[i].Severity()]
+		want := map[fraud.Severity]string{fraud.Definite: "definite", fraud.Strong: "strong", fraud.Weak: "weak", fraud.Pending: "pending"}[fraud.SeverityOf(vote.Signals[i])]
 		if s.Name != string(vote.Signals[i]) || s.Severity != want {
 			t.Errorf("codes.js: signal %d is %v, want %s (%s)", i, s, vote.Signals[i], want)
 		}

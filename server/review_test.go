@@ -19,7 +19,7 @@ func castHeld(t *testing.T, e *env, choice string) string {
 	t.Helper()
 	time.Sleep(2 * time.Millisecond) // held ballots are listed in the order of their times (ms)
 	b := vote.Ballot{Receipt: strings.ToLower(rand.Text()), Voter: rand.Text(), Choices: []string{choice}, At: time.Now(), Held: true}
-	if err := e.Store.Cast(context.Background(), e.Poll, b); err != nil {
+	if _, err := e.Store.Cast(context.Background(), e.Poll, b); err != nil {
 		t.Fatal(err)
 	}
 	return b.Receipt
@@ -235,8 +235,8 @@ func TestHeldGroups(t *testing.T) {
 		cast := func(ip, subnet string, held bool, signals []vote.Signal, at time.Time, choice string) string {
 			t.Helper()
 			b := vote.Ballot{Receipt: strings.ToLower(rand.Text()), Voter: rand.Text(), Choices: []string{choice}, At: at,
-				Held: held, Signals: signals, Source: &vote.Source{IP: ip, Subnet: subnet, Caps: vote.SourceCaps{Shared: true}}}
-			if err := e.Store.Cast(ctx, e.Poll, b); err != nil {
+				Held: held, Signals: signals, Source: vote.Source{IP: ip, Subnet: subnet, Caps: vote.SourceCaps{Shared: true}}}
+			if _, err := e.Store.Cast(ctx, e.Poll, b); err != nil {
 				t.Fatal(err)
 			}
 			return b.Receipt
@@ -307,11 +307,12 @@ func TestHeldGroups(t *testing.T) {
 		var spread []string
 		for i := range 6 {
 			b := vote.Ballot{Receipt: strings.ToLower(rand.Text()), Voter: rand.Text(), Choices: []string{"c"}, At: at.Add(time.Duration(i) * time.Second),
-				Source: &vote.Source{IP: fmt.Sprint("sp", i), Subnet: fmt.Sprint("spread-net", i%3), Group: "spread-grp", Caps: vote.SourceCaps{Shared: true}}}
-			if err := e.Store.Cast(ctx, e.Poll, b); err != nil {
+				Source: vote.Source{IP: fmt.Sprint("sp", i), Subnet: fmt.Sprint("spread-net", i%3), Group: "spread-grp", Caps: vote.SourceCaps{Shared: true}}}
+			got, err := e.Store.Cast(ctx, e.Poll, b)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if b.Source.Held {
+			if got.Held {
 				spread = append(spread, b.Receipt)
 			}
 		}

@@ -1,7 +1,7 @@
 // Package server is livevote's HTTP and WebSocket API on Fiber: the ballot, votes, results,
 // receipts and the organiser's controls, exactly as docs/API.md describes them. It starts
 // nothing: New builds a Server over the parts it is given, and whoever wires the program
-// (package internal/app) runs its loops (Sample, Settle) and serves it (Serve, Shutdown).
+// (package internal/app) serves it (Serve, Shutdown) and runs the loops of its parts.
 package server
 
 import (
@@ -46,6 +46,10 @@ type Config struct {
 	// Log is the ballot log's sequencer over Store (package translog), which its owner runs
 	// (Sequencer.Run): the log's endpoints answer from it.
 	Log *translog.Sequencer
+	// Fraud is the fraud checks of Polls over Store (package fraud), whose loops its owner runs:
+	// the booth asks them for each vote's verdict, the organiser's fraud endpoints answer from
+	// them.
+	Fraud *fraud.Checks
 	// TrustedProxies lists IPs and CIDR prefixes whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	// PublicURL is where voters reach the ballot; empty: derived from the request.
@@ -70,8 +74,9 @@ type Config struct {
 	Live hub.Limits
 	// Observer receives what the server measures (package monitoring); nil: nothing.
 	Observer Observer
-	// SampleEvery is how often Sample samples each poll (velocity, metrics, sharing the fraud
-	// counters with other instances); 0: every 5 s.
+	// SampleEvery is how often the fraud checks sample each poll (velocity, metrics, sharing the
+	// fraud counters with other instances; fraud.Config.Every, set from it by internal/app, which
+	// builds them); 0: every 5 s. The server itself does not read it.
 	SampleEvery time.Duration
 	// ReadTimeout bounds reading one request, headers and body (0: 30 s); a client that sends
 	// part of a request and stops is answered 408 request_timeout.
@@ -105,25 +110,24 @@ type server struct {
 	now     func() time.Time
 	log     *slog.Logger
 	obs     Observer
-	fraud   map[string]*pollFraud // by poll id (fraud.go)
+	fraud   *fraud.Checks
 	assets  map[string]*asset     // the web pages and their files (pages.go)
 	cats    map[string]*catalogue // the pages' catalogues, by asset name (languages.go)
 	fonts   *previewFonts         // the share image's (previewimage.go)
 	images  *previewCache         // share images drawn (share.go)
 }
 
-// Server is livevote's API for the configured polls, ready to serve. Its owner runs Sample and
-// Settle until it stops the program, serves it with Serve and stops it with Shutdown.
+// Server is livevote's API for the configured polls, ready to serve. Its owner serves it with
+// Serve and stops it with Shutdown.
 type Server struct {
-	s     *server
-	app   *fiber.App
-	every time.Duration // Config.SampleEvery or its default
+	s   *server
+	app *fiber.App
 }
 
 // New returns the Server of livevote's API for the configured polls. It starts no goroutine.
 func New(cfg Config) (*Server, error) {
-	if len(cfg.Polls) == 0 || cfg.Store == nil || len(cfg.Secret) == 0 || cfg.AdminToken == "" || cfg.Hub == nil || cfg.Log == nil {
-		return nil, errors.New("server: polls, store, secret, admin token, hub and log are required")
+	if len(cfg.Polls) == 0 || cfg.Store == nil || len(cfg.Secret) == 0 || cfg.AdminToken == "" || cfg.Hub == nil || cfg.Log == nil || cfg.Fraud == nil {
+		return nil, errors.New("server: polls, store, secret, admin token, hub, log and fraud checks are required")
 	}
 	px, err := access.ParseProxies(cfg.TrustedProxies)
 	if err != nil {
@@ -145,11 +149,10 @@ func New(cfg Config) (*Server, error) {
 		now:     cfg.Now,
 		log:     cfg.Logger,
 		obs:     cfg.Observer,
-		fraud:   make(map[string]*pollFraud, len(cfg.Polls)),
+		fraud:   cfg.Fraud,
 	}
 	for _, p := range cfg.Polls {
 		s.polls[p.ID] = p
-		s.fraud[p.ID] = newPollFraud(p)
 	}
 	if s.obs == nil {
 		s.obs = nopObserver{}
@@ -165,13 +168,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.states = newStateCache(cfg.Store, s.now)
 	s.views = newPollViews(s.order)
-	s.booth = &vote.Booth{
-		Ballots: cfg.Store,
-		State:   s.states.get,
-		Judge:   fraud.Judge,
-		Surging: func(p *vote.Poll, choices []string) bool { return s.fraud[p.ID].velocity.Surging(choices) },
-		Now:     s.now,
-	}
+	s.booth = &vote.Booth{Ballots: cfg.Store, State: s.states.get, Judge: cfg.Fraud, Now: s.now}
 	s.seq = cfg.Log
 	if s.assets, err = loadAssets(static.FS()); err != nil {
 		return nil, err
@@ -206,11 +203,7 @@ func New(cfg Config) (*Server, error) {
 	guardMethods(app, s.obs)
 	app.Use(s.observeHTTP())
 	s.routes(app)
-	every := cfg.SampleEvery
-	if every <= 0 {
-		every = defaultSampleEvery
-	}
-	return &Server{s: s, app: app, every: every}, nil
+	return &Server{s: s, app: app}, nil
 }
 
 // Serve serves the API on ln until Shutdown.
@@ -221,11 +214,9 @@ func (srv *Server) Shutdown(timeout time.Duration) error {
 	return srv.app.ShutdownWithTimeout(timeout)
 }
 
-// Sample samples every poll every Config.SampleEvery until ctx is done (sample.go), then shares
-// this instance's last fraud counts.
-func (srv *Server) Sample(ctx context.Context) { srv.s.sample(ctx, srv.every) }
-
-// Settle settles the polls' pending ballots until ctx is done (sample.go).
-func (srv *Server) Settle(ctx context.Context) {
-	srv.s.settle(ctx, min(srv.every, settleEvery))
+// Corrected records, when p's results were revealed already, a correction by the system (an
+// automatic release after the reveal is never silent). The fraud checks' settling calls it
+// after a pass that released ballots.
+func (srv *Server) Corrected(ctx context.Context, p *vote.Poll) error {
+	return srv.s.markCorrected(ctx, p, vote.ReleasedBy)
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/vote/votetest"
 )
@@ -36,7 +37,8 @@ func FuzzVoteBody(f *testing.F) {
 	}
 	p := polls[0]
 	store := memstore.New()
-	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: testHub(f, store), Log: testLog(f, store, polls)})
+	srv, err := New(Config{Polls: polls, Store: store, Secret: []byte("s"), AdminToken: "t", Hub: testHub(f, store), Log: testLog(f, store, polls),
+		Fraud: fraud.New(fraud.Config{Polls: polls, Store: store, Results: VoteResults(), Hashes: access.NewKeys([]byte("s"))})})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func (s *server) observeVote() fiber.Handler {
 		start := time.Now()
 		err := c.Next()
 		held, _ := c.Locals(heldLocal).(bool)
-		s.reportVote(s.fraud[c.Params("poll")], held, err, start) // nil for an unknown poll
+		s.reportVote(c.Params("poll"), held, err, start)
 		return err
 	}
 }
@@ -104,7 +104,6 @@ func (s *server) handleVote() fiber.Handler {
 // attempt.
 func (s *server) vote(c *fiber.Ctx) (held bool, err error) {
 	p := pollOf(c)
-	pf := s.fraud[p.ID]
 	var req voteRequest
 	if err := decodeStrict(c.Body(), &req); err != nil {
 		return false, err
@@ -117,7 +116,7 @@ func (s *server) vote(c *fiber.Ctx) (held bool, err error) {
 		Poll:    p,
 		Voter:   s.keys.VoterKey(voter),
 		Choices: req.Choices,
-		From:    s.sourceOf(c, pf),
+		From:    s.sourceOf(c, p),
 		Attempt: vote.Attempt{
 			Honeypot:       req.Website,
 			AcceptLanguage: c.Get(fiber.HeaderAcceptLanguage) != "",
@@ -132,7 +131,7 @@ func (s *server) vote(c *fiber.Ctx) (held bool, err error) {
 	}
 	res, err := s.booth.Cast(c.UserContext(), r)
 	if res.Judged {
-		s.reportSignals(pf, res.Verdict.Signals)
+		s.fraud.CountSignals(p, res.Verdict.Signals)
 	}
 	if res.RetryAfter > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(res.RetryAfter.Seconds())+1))

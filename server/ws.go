@@ -72,7 +72,7 @@ func (s *server) liveTicket(c *fiber.Ctx) (hub.Ticket, error) {
 		}
 	}
 	a := s.proxies.ClientIP(c)
-	t.Source, t.Exempt = access.RateSource(a), s.fraud[p.ID].isTrusted(a)
+	t.Source, t.Exempt = access.RateSource(a), s.fraud.Trusted(p, a)
 	return t, nil
 }
 

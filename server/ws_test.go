@@ -144,7 +144,7 @@ func castN(t *testing.T, e *env, n int) {
 	t.Helper()
 	for range n {
 		b := vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{e.Poll.Candidates[0].ID}, At: time.Now()}
-		if err := e.Store.Cast(context.Background(), e.Poll, b); err != nil {
+		if _, err := e.Store.Cast(context.Background(), e.Poll, b); err != nil {
 			t.Fatal(err)
 		}
 	}

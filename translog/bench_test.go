@@ -23,7 +23,7 @@ func BenchmarkSequence(b *testing.B) {
 	at := time.Now()
 	for i := range b.N {
 		r := fmt.Sprintf("receipt-%026d", i)
-		if err := store.Cast(ctx, p, vote.Ballot{Receipt: r, Voter: r, Choices: []string{"a"}, At: at}); err != nil {
+		if _, err := store.Cast(ctx, p, vote.Ballot{Receipt: r, Voter: r, Choices: []string{"a"}, At: at}); err != nil {
 			b.Fatal(err)
 		}
 	}

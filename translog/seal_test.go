@@ -32,7 +32,7 @@ func world(t *testing.T, p *vote.Poll, held func(i int) bool, release func(i int
 	for i := range 40 {
 		r := fmt.Sprintf("receipt-%03d", i)
 		b := vote.Ballot{Receipt: r, Voter: r, Choices: []string{string(rune('a' + i%3))}, At: at.Add(time.Duration(i) * time.Second), Held: held(i)}
-		if err := st.Cast(ctx, p, b); err != nil {
+		if _, err := st.Cast(ctx, p, b); err != nil {
 			t.Fatal(err)
 		}
 		if i%7 == 6 { // the settle pass's decisions, made whatever they are

@@ -49,7 +49,7 @@ func newFixtureWith(t *testing.T, p *vote.Poll, ballots int, release func(i int)
 		r := fmt.Sprintf("receipt-%03d", i)
 		b := vote.Ballot{Receipt: r, Voter: fmt.Sprintf("voter-%d", i), Choices: choices[i%len(choices)],
 			At: at.Add(time.Duration(i) * time.Millisecond), Held: i%5 == 4}
-		if err := f.store.Cast(ctx, f.poll, b); err != nil {
+		if _, err := f.store.Cast(ctx, f.poll, b); err != nil {
 			t.Fatal(err)
 		}
 		f.receipts = append(f.receipts, r)
@@ -141,7 +141,7 @@ func TestLaterCheckpointsAreConsistentWithEarlier(t *testing.T) {
 	ctx := context.Background()
 	for i := range 30 {
 		b := vote.Ballot{Receipt: fmt.Sprintf("later-%d", i), Voter: fmt.Sprintf("later-%d", i), Choices: []string{"b"}, At: time.Now()}
-		if err := f.store.Cast(ctx, f.poll, b); err != nil {
+		if _, err := f.store.Cast(ctx, f.poll, b); err != nil {
 			t.Fatal(err)
 		}
 	}

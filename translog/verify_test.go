@@ -193,7 +193,7 @@ func TestVerifyExport(t *testing.T) {
 	fork := memstore.New()
 	for i := range 12 {
 		r := fmt.Sprintf("fork-%d", i)
-		if err := fork.Cast(context.Background(), f.poll, vote.Ballot{Receipt: r, Voter: r, Choices: []string{"c"}, At: time.Now()}); err != nil {
+		if _, err := fork.Cast(context.Background(), f.poll, vote.Ballot{Receipt: r, Voter: r, Choices: []string{"c"}, At: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}

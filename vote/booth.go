@@ -10,21 +10,44 @@ import (
 
 // Booth is the vote workflow: it takes one vote attempt, as the facts of its request, to a
 // recorded ballot (counted or held for review) or to the error that refuses it. The HTTP handler
-// parses the request, calls Cast and renders the result. Its fields are its dependencies; all but
-// Surging are required. A Booth is safe for concurrent use when they are.
+// parses the request, calls Cast and renders the result. Its fields are its dependencies, all
+// required. A Booth is safe for concurrent use when they are.
 type Booth struct {
 	// Ballots records the ballots.
 	Ballots Ballots
 	// State returns a poll's state with its status Effective now (it may be a cache of the
 	// store's States).
 	State func(ctx context.Context, p *Poll) (State, error)
-	// Judge gives an attempt its verdict before the store sees it (fraud.Judge).
-	Judge func(FraudPolicy, Attempt) Verdict
-	// Surging reports whether one of the chosen candidates of p is surging (fraud.Velocity's
-	// Surging); nil: none ever is.
-	Surging func(p *Poll, choices []string) bool
+	// Judge is the fraud checks (package fraud's Checks).
+	Judge Judge
 	// Now is the clock.
 	Now func() time.Time
+}
+
+// Judge is what the booth asks of the fraud checks (package fraud's Checks is one): Screen before
+// the store, then Verdict, once per attempt screened, whatever became of it. Both must be safe
+// for concurrent use.
+type Judge interface {
+	// Screen returns what the checks make of attempt r (its Attempt complete: Cast filled in the
+	// challenge's part) before the store sees it, on a poll whose state is st, at now.
+	Screen(r Request, st State, now time.Time) Screening
+	// Verdict returns the verdict of an attempt from from that Screen screened s, after the
+	// store: with err nil the store recorded it and counted got; with ErrSourceCapped the store
+	// refused it at the hard cap; with any other error it was refused before the store or by it,
+	// and the verdict is the screening's.
+	Verdict(p *Poll, s Screening, from Origin, got Counted, err error) Verdict
+}
+
+// Screening is what the fraud checks make of an attempt before the store (Judge.Screen).
+type Screening struct {
+	// Signals are the signals the attempt showed, in the order of Signals.
+	Signals []Signal
+	// Refuse, when not nil, refuses the attempt before the store (ErrChallengeFailed).
+	Refuse error
+	// Hold records the ballot held for review (with Signals).
+	Hold bool
+	// Caps are the caps the store applies to the attempt's source (when it has one).
+	Caps SourceCaps
 }
 
 // Request is one vote attempt as its request shows it.
@@ -38,7 +61,7 @@ type Request struct {
 	// From is where the attempt came from (zero: the address is unknown).
 	From Origin
 	// Attempt is what the request shows the fraud checks (honeypot, Accept-Language, User-Agent,
-	// what the page reports); Cast fills in the challenge's part and Surging.
+	// what the page reports); Cast fills in the challenge's part, the Judge Surging.
 	Attempt Attempt
 }
 
@@ -75,8 +98,8 @@ type Result struct {
 	// Receipt and Choices are the recorded ballot's (set when Cast returns nil).
 	Receipt string
 	Choices []string
-	// Judged is true when the attempt got a verdict, even when it was refused after: its
-	// Verdict's signals are then to be reported (counted), once.
+	// Judged is true when the attempt got a verdict (the Judge screened it), even when it was
+	// refused: its Verdict's signals are then to be reported (counted), once.
 	Judged  bool
 	Verdict Verdict
 	// RetryAfter is, with ErrSourceCapped, how long until the IP address has room again at the
@@ -114,8 +137,6 @@ func (bo *Booth) Cast(ctx context.Context, r Request) (Result, error) {
 		Choices: r.Choices,
 		At:      now.Truncate(time.Millisecond), // what the Redis store keeps
 	}
-	a := r.Attempt
-	a.Surging = bo.Surging != nil && bo.Surging(p, r.Choices)
 	if st.Difficulty > 0 {
 		var ch Challenge
 		ok := r.Proof != nil
@@ -124,30 +145,27 @@ func (bo *Booth) Cast(ctx context.Context, r Request) (Result, error) {
 		}
 		if ok {
 			b.Challenge, b.ChallengeUntil = ch.ID, ch.Expires
-			a.ChallengeAge = max(now.Sub(ch.Issued), time.Nanosecond)
+			r.Attempt.ChallengeAge = max(now.Sub(ch.Issued), time.Nanosecond)
 		}
-		a.ChallengeFailed = !ok
+		r.Attempt.ChallengeFailed = !ok
 	}
-	res.Verdict, res.Judged = bo.Judge(p.Fraud, a), true
-	if res.Verdict.Action == Refuse {
-		return res, bo.refuse(ctx, p, b, res.Verdict.Err())
+	sc := bo.Judge.Screen(r, st, now)
+	var got Counted
+	if err = sc.Refuse; err == nil {
+		err = p.CheckChoices(r.Choices)
 	}
-	if err := p.CheckChoices(r.Choices); err != nil {
-		return res, bo.refuse(ctx, p, b, err)
+	if err != nil {
+		err = bo.refuse(ctx, p, b, err)
+	} else {
+		b.Held, b.Signals = sc.Hold, sc.Signals
+		if r.From.IP != "" {
+			b.Source = Source{IP: r.From.IP, Subnet: r.From.Subnet, Group: r.From.Group, Caps: sc.Caps}
+		}
+		got, err = bo.cast(ctx, p, b)
 	}
-	b.Held, b.Signals = res.Verdict.Action == Hold, res.Verdict.Signals
-	if r.From.IP != "" {
-		b.Source = &Source{IP: r.From.IP, Subnet: r.From.Subnet, Group: r.From.Group, Caps: Caps(p.Fraud, r.From.Trusted)}
-		b.Source.Caps.Shared = b.Source.Caps.Shared && !r.From.Local
-		b.Source.Caps.HoldNew = !r.From.Trusted && p.Fraud.Hold && now.Before(st.HoldNewUntil)
-	}
-	err = bo.cast(ctx, p, b)
-	switch {
-	case errors.Is(err, ErrSourceCapped):
-		res.Verdict = res.Verdict.WithCap()
+	res.Verdict, res.Judged = bo.Judge.Verdict(p, sc, r.From, got, err), true
+	if errors.Is(err, ErrSourceCapped) {
 		res.RetryAfter = now.Truncate(time.Hour).Add(time.Hour).Sub(now)
-	case err == nil && b.Source != nil:
-		res.Verdict = res.Verdict.WithSource(p.Fraud, r.From.Trusted, *b.Source)
 	}
 	if err != nil {
 		return res, err
@@ -168,10 +186,10 @@ func (bo *Booth) refuse(ctx context.Context, p *Poll, b Ballot, err error) error
 }
 
 // cast records the ballot, sending it once more after an ambiguous failure (see Cast).
-func (bo *Booth) cast(ctx context.Context, p *Poll, b Ballot) error {
-	err := bo.Ballots.Cast(ctx, p, b)
+func (bo *Booth) cast(ctx context.Context, p *Poll, b Ballot) (Counted, error) {
+	got, err := bo.Ballots.Cast(ctx, p, b)
 	if err == nil || !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
-		return err
+		return got, err
 	}
 	return bo.Ballots.Cast(ctx, p, b)
 }

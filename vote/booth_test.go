@@ -24,7 +24,7 @@ func booth(s *memstore.Store, now time.Time) *vote.Booth {
 			st.Status = p.Effective(st.Status, now)
 			return st, err
 		},
-		Judge: fraud.Judge,
+		Judge: fraud.New(fraud.Config{}),
 		Now:   func() time.Time { return now },
 	}
 }
@@ -163,7 +163,7 @@ func TestBoothCast(t *testing.T) {
 			r := request(p, "a")
 			r.From, r.Attempt.AcceptLanguage = from, true
 			res, err := booth(s, now).Cast(ctx, r)
-			got = append(got, fmt.Sprintf("%v %v %s %v", err, res.Verdict.Action, res.Verdict.Signals, res.Verdict.Pends()))
+			got = append(got, fmt.Sprintf("%v %v %s %v", err, res.Verdict.Action, res.Verdict.Signals, fraud.Pends(res.Verdict)))
 		}
 		want := []string{"<nil> accept [] false", "<nil> hold [shared_source] true", "<nil> accept [] false", "<nil> accept [] false",
 			"<nil> accept [] false", "<nil> hold [shared_source] true", "<nil> accept [] false"}
@@ -204,10 +204,10 @@ type lossy struct {
 	fail, casts int
 }
 
-func (l *lossy) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
+func (l *lossy) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) (vote.Counted, error) {
 	l.casts++
-	if err := l.Ballots.Cast(ctx, p, b); err != nil || l.casts > l.fail {
-		return err
+	if got, err := l.Ballots.Cast(ctx, p, b); err != nil || l.casts > l.fail {
+		return got, err
 	}
-	return vote.Unavailable(errors.New("reply lost"))
+	return vote.Counted{}, vote.Unavailable(errors.New("reply lost"))
 }

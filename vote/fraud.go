@@ -83,20 +83,52 @@ func DefaultFraudPolicy() FraudPolicy {
 // the client's /16 (IPv4) or /32 (IPv6) with its browser's User-Agent and Accept-Language, the
 // sources that behave alike (empty: none). Cast counts the ballot for the address and the subnet
 // in sliding windows of a minute and an hour and for the group in the hour, which every instance
-// shares, and applies Caps in the same atomic step.
+// shares, applies Caps in the same atomic step, and returns what it counted (Counted). The zero
+// Source (IP empty) is no source: nothing is counted or capped.
 type Source struct {
 	IP, Subnet, Group string
 	Caps              SourceCaps
-	// Cast sets the fields below when it records the ballot (or finds it recorded). Counts are
-	// this source's ballots in the windows, this one included (zero when the ballot had been
-	// recorded before); Held is whether the ballot is recorded held, for whatever reason.
+}
+
+// Counted is what Cast returns of a ballot it recorded (or found recorded).
+type Counted struct {
+	// Held is whether the ballot is recorded held, for whatever reason.
+	Held bool
+	// Counts are the ballot's source's ballots in the windows, this one included (zero without a
+	// source, and when the ballot had been recorded before).
 	Counts SourceCounts
-	Held   bool
 	// Shared: the store held the ballot pending the choice test (see SourceCaps.Shared).
 	Shared bool
 	// HeldNew: the store held the ballot for the organiser as the first of its address, subnet
 	// and group in the hour (see SourceCaps.HoldNew).
 	HeldNew bool
+}
+
+// Signals returns the source signals of what the store counted under caps: each count over its
+// soft cap, shared_source when the store held the ballot for sharing its source (Shared), and
+// new_network when it held it as the first of its sources while new networks are held
+// (HeldNew), in the order of Signals. The store records a held ballot with them.
+func (c Counted) Signals(caps SourceCaps) []Signal {
+	var out []Signal
+	n := c.Counts
+	for _, x := range []struct {
+		s          Signal
+		count, cap int64
+	}{
+		{SignalIPMinute, n.IPMinute, caps.IPMinute}, {SignalIPHour, n.IPHour, caps.IPHour},
+		{SignalSubnetMinute, n.SubnetMinute, caps.SubnetMinute}, {SignalSubnetHour, n.SubnetHour, caps.SubnetHour},
+	} {
+		if x.cap > 0 && x.count > x.cap {
+			out = append(out, x.s)
+		}
+	}
+	if c.Shared {
+		out = append(out, SignalShared)
+	}
+	if c.HeldNew {
+		out = append(out, SignalNewNetwork)
+	}
+	return out
 }
 
 // SourceCaps are the caps Cast applies to a ballot with a Source. A ballot that makes a count
@@ -106,12 +138,12 @@ type Source struct {
 // Shared turns on the choice test's part of the store: the ballot is counted per candidate for
 // its IP address, its subnet, its group and the poll in the hour (Choices reads them), and a
 // ballot whose IP address, subnet or group already has a ballot in the hour is recorded held,
-// pending the test (Source.Shared; Records.Pending lists it). Without Shared the group is still
+// pending the test (Counted.Shared; Records.Pending lists it). Without Shared the group is still
 // counted (its hour and choices), never capped.
 //
 // HoldNew holds for the organiser (not pending: the choice test has nothing to say of one ballot)
 // a ballot that is the first of its address, its subnet and its group in the sliding hour (a
-// network new to the poll), with the signal new_network (Source.HeldNew): the organiser's answer
+// network new to the poll), with the signal new_network (Counted.HeldNew): the organiser's answer
 // to many networks at once (State.HoldNewUntil).
 type SourceCaps struct {
 	IPMinute, IPHour, SubnetMinute, SubnetHour int64

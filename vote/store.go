@@ -33,25 +33,25 @@ type Store interface {
 // Ballots casts ballots: the part of a Store on the vote path.
 type Ballots interface {
 	// Cast records one ballot in one atomic step. In order, it refuses with ErrSourceCapped when
-	// b.Source is set and its IP address is at its hard cap (b.Source.Caps.IPHard), with
+	// b has a Source and its IP address is at its hard cap (b.Source.Caps.IPHard), with
 	// ErrVotingClosed when the poll's stored status is not open, with ErrChallengeFailed when b.Challenge is set and was
 	// used before (the challenge is consumed by this attempt either way), and with ErrAlreadyVoted
 	// when the voter has a ballot in b.Period. Otherwise it records the voter, the ballot in the log
 	// and under its receipt, and counts it: into the turnout buckets, and into the tally and the
-	// ballot total or, when held, into the held tally only. With b.Source set, it also counts the
+	// ballot total or, when held, into the held tally only. With a Source, it also counts the
 	// ballot for its IP address and subnet in the sliding windows of a minute and an hour, for its
 	// group (when b.Source.Group is set) in the sliding hour, and for each of them and the poll
 	// per candidate in the hour; holds it when a count exceeds its soft cap or, with
 	// SourceCaps.Shared, when its address, subnet or group has another ballot in the sliding hour
-	// (pending: see Pending); and reports the counts and whether the ballot is held in *b.Source
-	// (see Source). A held ballot is recorded with its source's hashes (address, subnet, group)
+	// (pending: see Pending); and returns what it counted and whether the ballot is held
+	// (Counted; a ballot found recorded: whether it is held, no counts). A held ballot is recorded with its source's hashes (address, subnet, group)
 	// and its signals (b.Signals and the source's; see HeldBallot). When Cast returns nil the ballot is
 	// durable as far as the store is; when it returns an error the ballot is not recorded, except
 	// after an ambiguous failure wrapping ErrUnavailable (timeout after sending). Cast is idempotent
 	// per receipt: a ballot whose receipt is already recorded for its voter and period returns nil
 	// and changes nothing, so sending the same ballot again resolves an ambiguous failure. Cast
 	// does not check choices or schedule: the caller did.
-	Cast(ctx context.Context, p *Poll, b Ballot) error
+	Cast(ctx context.Context, p *Poll, b Ballot) (Counted, error)
 	// UseChallenge consumes a proof-of-work challenge outside a Cast (for attempts refused before
 	// they reach Cast); ErrChallengeFailed when it was used before. It is remembered until until.
 	UseChallenge(ctx context.Context, p *Poll, challenge string, until time.Time) error
@@ -221,9 +221,8 @@ type Ballot struct {
 	Held bool
 	// Signals are the caller's verdict's signals, recorded with the ballot if it is held.
 	Signals []Signal
-	// Source, when not nil, is where the ballot came from: Cast counts it and applies its caps,
-	// and fills in its results.
-	Source *Source
+	// Source is where the ballot came from (zero: unknown): Cast counts it and applies its caps.
+	Source Source
 }
 
 // Receipt is what the store knows about a recorded ballot.

@@ -2,11 +2,10 @@ package vote
 
 import "time"
 
-// The fraud policy types: what a vote attempt showed (Signal), how the policy weighs it
-// (Severity, Decide) and what is done with the attempt (Verdict). Package fraud detects the
-// signals (fraud.Judge) and says what each means; the store decides the source signals in the
-// same atomic step that records a ballot (Caps gives it the caps, WithSource completes the
-// verdict with what it counted).
+// The words the vote workflow and the stores share with package fraud: what a vote attempt
+// showed (Signal) and what is done with it (Verdict). Package fraud detects the signals, weighs
+// them and gives the verdict (the booth asks it through Judge); the store decides the source
+// signals in the same atomic step that records a ballot (Counted.Signals).
 
 // Signal names one thing an attempt showed. Names are stable: metrics and the organiser's
 // signals overview use them.
@@ -37,32 +36,6 @@ const (
 var Signals = []Signal{SignalHoneypot, SignalChallenge, SignalIPCap, SignalWebdriver, SignalToolAgent, SignalIPMinute, SignalIPHour,
 	SignalSubnetMinute, SignalSubnetHour, SignalShared, SignalSkewed, SignalAlone, SignalUndecided, SignalNewNetwork, SignalTooFast, SignalNoLanguage, SignalSurge}
 
-// Severity is how much a signal weighs in the verdict.
-type Severity int
-
-// The severities.
-const (
-	Weak     Severity = iota + 1 // holds together with others (FraudPolicy.WeakToHold)
-	Strong                       // holds
-	Definite                     // refuses
-	// Pending holds a ballot only until the choice test has judged its source: released
-	// automatically when the source votes like the rest of the poll (see FraudPolicy.SkewMinBallots).
-	Pending
-)
-
-// Severity returns the signal's severity.
-func (s Signal) Severity() Severity {
-	switch s {
-	case SignalHoneypot, SignalChallenge, SignalIPCap:
-		return Definite
-	case SignalWebdriver, SignalToolAgent, SignalSkewed, SignalAlone, SignalUndecided, SignalNewNetwork:
-		return Strong
-	case SignalIPMinute, SignalIPHour, SignalSubnetMinute, SignalSubnetHour, SignalShared:
-		return Pending
-	}
-	return Weak
-}
-
 // Action is what to do with an attempt.
 type Action int
 
@@ -70,7 +43,7 @@ type Action int
 const (
 	Accept Action = iota // count the ballot
 	Hold                 // record it held for review; answer as if accepted
-	Refuse               // refuse it with Verdict.Err; record nothing
+	Refuse               // refuse it (ErrChallengeFailed, or ErrSourceCapped at the hard cap); record nothing
 )
 
 func (a Action) String() string {
@@ -100,7 +73,7 @@ type Attempt struct {
 	UserAgent      string
 	// Webdriver: the page reports navigator.webdriver.
 	Webdriver bool
-	// Surging: a chosen candidate is surging (fraud.Velocity.Surging).
+	// Surging: a chosen candidate is surging (the Judge fills it in: package fraud's velocity).
 	Surging bool
 }
 
@@ -114,136 +87,6 @@ type Verdict struct {
 	Reason Signal
 }
 
-// Err is the error that answers a refused attempt (nil unless the action is Refuse):
-// ErrChallengeFailed for a failed challenge or a filled honeypot (403 challenge_failed),
-// ErrSourceCapped for the hard cap (429 rate_limited).
-func (v Verdict) Err() error {
-	if v.Action != Refuse {
-		return nil
-	}
-	if v.Reason == SignalIPCap {
-		return ErrSourceCapped
-	}
-	return ErrChallengeFailed
-}
-
-// Decide returns the verdict of an attempt that showed signals (in the order of Signals) under
-// pol: refuse when a definite signal shows; otherwise, when the policy holds, hold on a strong
-// signal or on pol.WeakToHold weak ones together, and hold (pending) on a pending signal;
-// otherwise accept.
-func Decide(pol FraudPolicy, signals []Signal) Verdict {
-	v := Verdict{Signals: signals}
-	v.decide(pol)
-	return v
-}
-
-// decide sets the action and the reason from the signals.
-func (v *Verdict) decide(pol FraudPolicy) {
-	v.Action, v.Reason = Accept, ""
-	weak, firstWeak, firstStrong, firstPending := 0, Signal(""), Signal(""), Signal("")
-	for _, s := range v.Signals {
-		switch s.Severity() {
-		case Definite:
-			v.Action, v.Reason = Refuse, s
-			return
-		case Strong:
-			if firstStrong == "" {
-				firstStrong = s
-			}
-		case Weak:
-			if weak++; firstWeak == "" {
-				firstWeak = s
-			}
-		case Pending:
-			if firstPending == "" {
-				firstPending = s
-			}
-		}
-	}
-	switch {
-	case !pol.Hold:
-	case firstStrong != "":
-		v.Action, v.Reason = Hold, firstStrong
-	case pol.WeakToHold > 0 && weak >= pol.WeakToHold:
-		v.Action, v.Reason = Hold, firstWeak
-	case firstPending != "":
-		v.Action, v.Reason = Hold, firstPending
-	}
-}
-
-// Pends reports whether a ballot held with these signals waits only for the choice test: its
-// hold is decided by a Pending signal alone (no strong signal, too few weak ones), so it is
-// released automatically once its source is judged to vote like the rest of the poll.
-func (v Verdict) Pends() bool {
-	return v.Action == Hold && v.Reason.Severity() == Pending
-}
-
-// Caps returns the caps the store applies to an attempt from a source: none for a subnet the
-// organiser trusts; the soft caps only when the policy holds; the hard cap always.
-func Caps(pol FraudPolicy, trusted bool) SourceCaps {
-	if trusted {
-		return SourceCaps{}
-	}
-	c := SourceCaps{IPHard: pol.IPHardCap}
-	if pol.Hold {
-		c.IPMinute, c.IPHour, c.SubnetMinute, c.SubnetHour = pol.IPPerMinute, pol.IPPerHour, pol.SubnetPerMinute, pol.SubnetPerHour
-		c.Shared = pol.SkewMinBallots > 0
-	}
-	return c
-}
-
-// SourceSignals returns the source signals of src under pol (see Source.Signals, with the caps
-// of pol). A trusted source shows none.
-func SourceSignals(pol FraudPolicy, trusted bool, src Source) []Signal {
-	if trusted {
-		return nil
-	}
-	src.Caps = Caps(pol, false)
-	return src.Signals()
-}
-
-// Signals returns the source signals of s as the store counted it: each count over its soft cap
-// in s.Caps, shared_source when the store held the ballot for sharing its source (Shared), and
-// new_network when it held it as the first of its sources while new networks are held (HeldNew).
-func (s Source) Signals() []Signal {
-	var out []Signal
-	c := s.Counts
-	for _, x := range []struct {
-		s          Signal
-		count, cap int64
-	}{
-		{SignalIPMinute, c.IPMinute, s.Caps.IPMinute}, {SignalIPHour, c.IPHour, s.Caps.IPHour},
-		{SignalSubnetMinute, c.SubnetMinute, s.Caps.SubnetMinute}, {SignalSubnetHour, c.SubnetHour, s.Caps.SubnetHour},
-	} {
-		if x.cap > 0 && x.count > x.cap {
-			out = append(out, x.s)
-		}
-	}
-	if s.Shared {
-		out = append(out, SignalShared)
-	}
-	if s.HeldNew {
-		out = append(out, SignalNewNetwork)
-	}
-	return out
-}
-
-// WithSource completes the verdict of an attempt the store recorded from src: it adds the source
-// signals (SourceSignals) and decides again, and holds when the store held the ballot
-// (Source.Held), which it does exactly when the verdict, a soft cap or a shared source said so.
-func (v Verdict) WithSource(pol FraudPolicy, trusted bool, from Source) Verdict {
-	held := from.Held
-	src := SourceSignals(pol, trusted, from)
-	if len(src) > 0 {
-		v.Signals = MergeSignals(v.Signals, src)
-		v.decide(pol)
-	}
-	if held && v.Action == Accept {
-		v.Action = Hold // the store held it on counts this instance does not see as over (a policy change)
-	}
-	return v
-}
-
 func contains(list []Signal, s Signal) bool {
 	for _, x := range list {
 		if x == s {
@@ -251,20 +94,6 @@ func contains(list []Signal, s Signal) bool {
 		}
 	}
 	return false
-}
-
-// HeldFor returns the signal that held a ballot recorded held with signals under pol (the one
-// Decide would give as the reason were pol to hold; the first signal when none would decide;
-// "" without signals). The organiser reviews held ballots grouped by it.
-func HeldFor(pol FraudPolicy, signals []Signal) Signal {
-	pol.Hold = true
-	if r := Decide(pol, signals).Reason; r != "" {
-		return r
-	}
-	if len(signals) > 0 {
-		return signals[0]
-	}
-	return ""
 }
 
 // MergeSignals returns the signals of a and b, each once, in the order of Signals.
@@ -276,16 +105,4 @@ func MergeSignals(a, b []Signal) []Signal {
 		}
 	}
 	return out
-}
-
-// WithCap is the verdict of an attempt the store refused at the hard cap.
-func (v Verdict) WithCap() Verdict {
-	merged := make([]Signal, 0, len(v.Signals)+1)
-	for _, s := range Signals {
-		if s == SignalIPCap || contains(v.Signals, s) {
-			merged = append(merged, s)
-		}
-	}
-	v.Signals, v.Action, v.Reason = merged, Refuse, SignalIPCap
-	return v
 }

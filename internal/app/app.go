@@ -1,5 +1,5 @@
 // Package app wires livevote and runs it: from a Config it builds the store, the live-updates hub,
-// the ballot log's sequencer, the metrics and the HTTP server; Start opens the listeners and starts
+// the ballot log's sequencer, the fraud checks, the metrics and the HTTP server; Start opens the listeners and starts
 // every part (the hub, the sampler, the settling of pending ballots, the log's sequencer, the API
 // and the metrics) under one group; Close stops them in order. It is benbjohnson/wtf's Main: the
 // program (run.go), the tests' real server (internal/servertest) and the benchmarks built on it
@@ -20,8 +20,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/server/access"
 	"github.com/livevote/livevote/translog"
 	"github.com/livevote/livevote/vote"
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,7 +37,9 @@ const defaultShutdownTimeout = 10 * time.Second
 // Config is what an App is built from.
 type Config struct {
 	// Server configures the HTTP layer. New fills in the parts it builds: Store (when nil, see
-	// RedisURL), Hub, Ctx, Log and, with MetricsAddr, Observer.
+	// RedisURL), Hub, Ctx, Log, Fraud and, with MetricsAddr, Observer. The fraud checks are built
+	// from its Polls, Secret, SampleEvery, Now and Logger, and report to its Observer when that is
+	// a fraud.Observer too (package monitoring's Metrics is).
 	Server server.Config
 	// RedisURL names the Redis store opened when Server.Store is nil; empty: the embedded memory
 	// store. The App closes a store it opened; a store given in Server.Store is the caller's.
@@ -64,6 +68,7 @@ type App struct {
 	closeStore func() error // the store's Close when the App opened it, else nil
 	hub        *hub.Hub
 	seq        *translog.Sequencer
+	fraud      *fraud.Checks
 	srv        *server.Server
 	reg        *prometheus.Registry // nil without MetricsAddr
 
@@ -125,12 +130,19 @@ func (a *App) build() error {
 	if a.seq, err = translog.New(a.store, key, cfg.Polls); err != nil {
 		return err
 	}
+	fcfg := fraud.Config{Polls: cfg.Polls, Store: a.store, Results: server.VoteResults(), Hashes: access.NewKeys(cfg.Secret),
+		Every: cfg.SampleEvery, Now: cfg.Now, Logger: cfg.Logger}
+	if o, ok := cfg.Observer.(fraud.Observer); ok { // the caller's metrics (package monitoring's measure both)
+		fcfg.Observer = o
+	}
 	if a.cfg.MetricsAddr != "" {
 		a.reg = prometheus.NewRegistry()
 		a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		cfg.Observer = newMetrics(a.reg, cfg.Polls, a.hub, a.store)
+		m := newMetrics(a.reg, cfg.Polls, a.hub, a.store)
+		cfg.Observer, fcfg.Observer = m, m
 	}
-	cfg.Store, cfg.Hub, cfg.Ctx, cfg.Log = a.store, a.hub, a.hubCtx, a.seq
+	a.fraud = fraud.New(fcfg)
+	cfg.Store, cfg.Hub, cfg.Ctx, cfg.Log, cfg.Fraud = a.store, a.hub, a.hubCtx, a.seq, a.fraud
 	a.srv, err = server.New(cfg)
 	return err
 }
@@ -160,8 +172,8 @@ func (a *App) Start(ctx context.Context) error {
 		}
 		return nil
 	})
-	a.group.run(func() error { a.srv.Sample(a.loopCtx); return nil })
-	a.group.run(func() error { a.srv.Settle(a.loopCtx); return nil })
+	a.group.run(func() error { a.fraud.Sample(a.loopCtx); return nil })
+	a.group.run(func() error { a.fraud.Settle(a.loopCtx, a.srv.Corrected); return nil })
 	a.group.run(func() error {
 		a.seq.Run(a.loopCtx, a.cfg.LogEvery, func(p *vote.Poll, err error) {
 			if err != nil {

@@ -62,16 +62,16 @@ func (f *memFraud) window(kind string, step time.Duration, member string, at tim
 // capped reports whether b's source is at its hard cap.
 func (f *memFraud) capped(b vote.Ballot) bool {
 	src := b.Source
-	return src != nil && src.IP != "" && src.Caps.IPHard > 0 && f.window("ip", time.Hour, src.IP, b.At) >= src.Caps.IPHard
+	return src.IP != "" && src.Caps.IPHard > 0 && f.window("ip", time.Hour, src.IP, b.At) >= src.Caps.IPHard
 }
 
-// count counts b for its source (when it has one), sets b.Source.Counts and Shared, and reports
-// whether a count exceeds its soft cap or the source is shared (SourceCaps.Shared): its address,
+// count counts b for its source (when it has one), returns what it counted (Counts, Shared,
+// HeldNew; Held is the caller's), and reports whether a count exceeds its soft cap or the source is shared (SourceCaps.Shared): its address,
 // subnet or group had another ballot in the hour.
-func (f *memFraud) count(b vote.Ballot) (over bool) {
+func (f *memFraud) count(b vote.Ballot) (got vote.Counted, over bool) {
 	src := b.Source
-	if src == nil || src.IP == "" {
-		return false
+	if src.IP == "" {
+		return got, false
 	}
 	if f.buckets == nil {
 		f.buckets, f.choices = map[srcBucket]map[string]int64{}, map[int64]map[string]int64{}
@@ -103,7 +103,7 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 			f.buckets[cur] = map[string]int64{}
 		}
 		f.buckets[cur][src.Group]++
-		src.Counts.GroupHour = f.window("grp", time.Hour, src.Group, b.At)
+		got.Counts.GroupHour = f.window("grp", time.Hour, src.Group, b.At)
 	}
 	for _, m := range members {
 		for _, c := range b.Choices {
@@ -112,12 +112,12 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 	}
 	// a network new to the poll while the organiser holds them: held for the organiser
 	// (its address and subnet are counted below: none yet is new)
-	fresh := f.window("ip", time.Hour, src.IP, b.At) == 0 && f.window("net", time.Hour, src.Subnet, b.At) == 0 && src.Counts.GroupHour <= 1
-	src.HeldNew = src.Caps.HoldNew && !b.Held && fresh
-	if b.Held || src.HeldNew { // held by the caller's verdict, or for being new
+	fresh := f.window("ip", time.Hour, src.IP, b.At) == 0 && f.window("net", time.Hour, src.Subnet, b.At) == 0 && got.Counts.GroupHour <= 1
+	got.HeldNew = src.Caps.HoldNew && !b.Held && fresh
+	if b.Held || got.HeldNew { // held by the caller's verdict, or for being new
 		addHeld(ch, b.Choices)
 	}
-	counts := [4]*int64{&src.Counts.IPMinute, &src.Counts.IPHour, &src.Counts.SubnetMinute, &src.Counts.SubnetHour}
+	counts := [4]*int64{&got.Counts.IPMinute, &got.Counts.IPHour, &got.Counts.SubnetMinute, &got.Counts.SubnetHour}
 	caps := [4]int64{src.Caps.IPMinute, src.Caps.IPHour, src.Caps.SubnetMinute, src.Caps.SubnetHour}
 	for i, w := range vote.SlidingWindows() {
 		member := src.IP
@@ -137,11 +137,11 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 			over = true
 		}
 	}
-	src.Shared = src.Caps.Shared && (src.Counts.IPHour > 1 || src.Counts.SubnetHour > 1 || src.Counts.GroupHour > 1)
+	got.Shared = src.Caps.Shared && (got.Counts.IPHour > 1 || got.Counts.SubnetHour > 1 || got.Counts.GroupHour > 1)
 	// the arrivals of the minute: every ballot ("m<minute>"), and the first of their sources ("n")
 	minute := strconv.FormatInt(b.At.Truncate(time.Minute).Unix(), 10)
 	kinds := []string{"m"}
-	if src.Counts.IPHour <= 1 && src.Counts.SubnetHour <= 1 && src.Counts.GroupHour <= 1 {
+	if got.Counts.IPHour <= 1 && got.Counts.SubnetHour <= 1 && got.Counts.GroupHour <= 1 {
 		kinds = append(kinds, "n")
 	}
 	for _, k := range kinds {
@@ -150,7 +150,7 @@ func (f *memFraud) count(b vote.Ballot) (over bool) {
 			ch[k+minute+"|"+c]++
 		}
 	}
-	return over || src.Shared
+	return got, over || got.Shared
 }
 
 // Arrivals implements Store.

@@ -105,37 +105,33 @@ func (m *Store) useChallenge(key string, until, now time.Time) bool {
 }
 
 // Cast implements Store.
-func (m *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
+func (m *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) (vote.Counted, error) {
 	if err := ctx.Err(); err != nil {
-		return vote.Unavailable(err)
+		return vote.Counted{}, vote.Unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mp := m.poll(p)
 	key := b.Voter + "|" + b.Period
 	if id, ok := mp.voters[key]; ok && id == b.Receipt {
-		if b.Source != nil { // sent again: already recorded
-			b.Source.Counts, b.Source.Held = vote.SourceCounts{}, mp.receipts[id].State == vote.BallotHeld
-		}
-		return nil
+		return vote.Counted{Held: mp.receipts[id].State == vote.BallotHeld}, nil // sent again: already recorded
 	}
 	if mp.fraud.capped(b) {
-		return vote.ErrSourceCapped
+		return vote.Counted{}, vote.ErrSourceCapped
 	}
 	if mp.stateOf(p).Status != vote.StatusOpen {
-		return vote.ErrVotingClosed
+		return vote.Counted{}, vote.ErrVotingClosed
 	}
 	if b.Challenge != "" && !m.useChallenge(p.ID+"\x00"+b.Challenge, b.ChallengeUntil, b.At) {
-		return vote.ErrChallengeFailed
+		return vote.Counted{}, vote.ErrChallengeFailed
 	}
 	if _, dup := mp.voters[key]; dup {
-		return vote.ErrAlreadyVoted
+		return vote.Counted{}, vote.ErrAlreadyVoted
 	}
-	pends := mp.fraud.count(b) && !b.Held
-	b.Held = b.Held || pends || b.Source != nil && b.Source.HeldNew
-	if b.Source != nil {
-		b.Source.Held = b.Held
-	}
+	got, over := mp.fraud.count(b)
+	pends := over && !b.Held
+	b.Held = b.Held || pends || got.HeldNew
+	got.Held = b.Held
 	state := vote.BallotCounted
 	if b.Held {
 		state = vote.BallotHeld
@@ -151,28 +147,19 @@ func (m *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
 		if pends {
 			mp.waiting = append(mp.waiting, b.Receipt)
 		}
-		mp.why[b.Receipt] = vote.HeldBallot{Receipt: r, Signals: heldSignals(b)}
-		if b.Source != nil {
-			hb := mp.why[b.Receipt]
-			hb.IP, hb.Subnet, hb.Group = b.Source.IP, b.Source.Subnet, b.Source.Group
-			mp.why[b.Receipt] = hb
+		signals := b.Signals // and its source's
+		if b.Source.IP != "" {
+			signals = vote.MergeSignals(b.Signals, got.Signals(b.Source.Caps))
 		}
+		mp.why[b.Receipt] = vote.HeldBallot{Receipt: r, Signals: signals, IP: b.Source.IP, Subnet: b.Source.Subnet, Group: b.Source.Group}
 		mp.heldN++
 		for _, c := range b.Choices {
 			mp.held[c]++
 		}
-		return nil
+		return got, nil
 	}
 	mp.count(b.Choices)
-	return nil
-}
-
-// heldSignals are the signals a held ballot is recorded with: the caller's and its source's.
-func heldSignals(b vote.Ballot) []vote.Signal {
-	if b.Source == nil {
-		return b.Signals
-	}
-	return vote.MergeSignals(b.Signals, b.Source.Signals())
+	return got, nil
 }
 
 // count adds a ballot to the tally and the total.

@@ -91,7 +91,7 @@ func (a *castArgs) set(k *pollKeys, p *vote.Poll, b vote.Ballot) {
 	var wMinute, wHour float64
 	var caps vote.SourceCaps
 	shared, holdNew := "0", "0"
-	if src := b.Source; src != nil && src.IP != "" {
+	if src := b.Source; src.IP != "" {
 		ip, subnet, group, caps = src.IP, src.Subnet, src.Group, src.Caps
 		wMinute, wHour = vote.SlidingWeight(b.At, time.Minute), vote.SlidingWeight(b.At, time.Hour)
 		if caps.Shared {

@@ -19,7 +19,7 @@ func BenchmarkCastScriptArgs(b *testing.B) {
 	}
 	p := polls[0]
 	bl := vote.Ballot{Receipt: "abcdefghijklmnopqrstuvwxyz", Voter: "0123456789abcdef0123456789abcdef",
-		Choices: []string{"xianning"}, At: time.Now(), Source: &vote.Source{IP: "ipip", Subnet: "netnet"}}
+		Choices: []string{"xianning"}, At: time.Now(), Source: vote.Source{IP: "ipip", Subnet: "netnet"}}
 	var s Store
 	var c castCall
 	b.ReportAllocs()

@@ -6,8 +6,8 @@ import (
 import "context"
 
 // CastTogether casts bs, all recorded in the same minute, into p as one batch: one cast script.
-// It returns what Cast would have returned for each, and fills in their Sources as Cast does.
-func CastTogether(s *Store, p *vote.Poll, bs []vote.Ballot) []error {
+// It returns what Cast would have returned for each.
+func CastTogether(s *Store, p *vote.Poll, bs []vote.Ballot) ([]vote.Counted, []error) {
 	calls := make([]*castCall, len(bs))
 	g := castGroup{}
 	for i, b := range bs {
@@ -16,14 +16,14 @@ func CastTogether(s *Store, p *vote.Poll, bs []vote.Ballot) []error {
 		g.calls = append(g.calls, calls[i])
 	}
 	s.sendCasts([]castGroup{g}, nil)
-	errs := make([]error, len(bs))
+	got, errs := make([]vote.Counted, len(bs)), make([]error, len(bs))
 	for i, c := range calls {
 		<-c.done
 		if c.err != nil {
 			errs[i] = vote.Unavailable(c.err)
 		} else {
-			errs[i] = castReply(c.res, bs[i])
+			got[i], errs[i] = castReply(c.res)
 		}
 	}
-	return errs
+	return got, errs
 }

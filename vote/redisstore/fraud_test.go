@@ -28,10 +28,10 @@ func BenchmarkRedisCastSource(b *testing.B) {
 				i++
 				bal := vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{"a"}, At: time.Now()}
 				if withSource {
-					bal.Source = &vote.Source{IP: fmt.Sprintf("%016x", i%5000), Subnet: fmt.Sprintf("%016x", i%300),
+					bal.Source = vote.Source{IP: fmt.Sprintf("%016x", i%5000), Subnet: fmt.Sprintf("%016x", i%300),
 						Caps: vote.SourceCaps{IPMinute: 20, IPHour: 100, SubnetMinute: 100, SubnetHour: 1000}}
 				}
-				if err := s.Cast(context.Background(), p, bal); err != nil {
+				if _, err := s.Cast(context.Background(), p, bal); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -154,50 +154,47 @@ func challengeTTL(until time.Time) time.Duration {
 }
 
 // Cast implements Store.
-func (s *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) error {
+func (s *Store) Cast(ctx context.Context, p *vote.Poll, b vote.Ballot) (vote.Counted, error) {
 	res, err := s.batch.run(ctx, s, p, b)
 	if err != nil {
-		return vote.Unavailable(err)
+		return vote.Counted{}, vote.Unavailable(err)
 	}
-	return castReply(res, b)
+	return castReply(res)
 }
 
-// castReply turns the cast script's answer for ballot b into Cast's result, and fills in
-// b.Source's counts and held flag.
-func castReply(res string, b vote.Ballot) error {
+// castReply turns the cast script's answer into Cast's result: what it counted, or why it
+// refused.
+func castReply(res string) (vote.Counted, error) {
+	var got vote.Counted
 	word, counts, _ := strings.Cut(res, " ")
 	switch word {
 	case "ok", "held":
-		if b.Source != nil {
-			b.Source.Held = word == "held"
-			b.Source.Counts = vote.SourceCounts{}
-			b.Source.Shared, b.Source.HeldNew = false, false
-			if counts != "" {
-				c := &b.Source.Counts
-				var shared, heldNew int64
-				for _, n := range []*int64{&c.IPMinute, &c.IPHour, &c.SubnetMinute, &c.SubnetHour, &c.GroupHour, &shared, &heldNew} {
-					var field string
-					field, counts, _ = strings.Cut(counts, " ")
-					v, err := strconv.ParseInt(field, 10, 64)
-					if err != nil {
-						return vote.Unavailable(fmt.Errorf("cast script answered %q: %w", res, err))
-					}
-					*n = v
+		got.Held = word == "held"
+		if counts != "" {
+			c := &got.Counts
+			var shared, heldNew int64
+			for _, n := range []*int64{&c.IPMinute, &c.IPHour, &c.SubnetMinute, &c.SubnetHour, &c.GroupHour, &shared, &heldNew} {
+				var field string
+				field, counts, _ = strings.Cut(counts, " ")
+				v, err := strconv.ParseInt(field, 10, 64)
+				if err != nil {
+					return vote.Counted{}, vote.Unavailable(fmt.Errorf("cast script answered %q: %w", res, err))
 				}
-				b.Source.Shared, b.Source.HeldNew = shared == 1, heldNew == 1
+				*n = v
 			}
+			got.Shared, got.HeldNew = shared == 1, heldNew == 1
 		}
-		return nil
+		return got, nil
 	case "capped":
-		return vote.ErrSourceCapped
+		return got, vote.ErrSourceCapped
 	case "closed":
-		return vote.ErrVotingClosed
+		return got, vote.ErrVotingClosed
 	case "challenge":
-		return vote.ErrChallengeFailed
+		return got, vote.ErrChallengeFailed
 	case "voted":
-		return vote.ErrAlreadyVoted
+		return got, vote.ErrAlreadyVoted
 	}
-	return vote.Unavailable(fmt.Errorf("cast script answered %q", res))
+	return got, vote.Unavailable(fmt.Errorf("cast script answered %q", res))
 }
 
 var stateFields = []string{"status", "results", "difficulty", "hold_new_until", "withheld", "corrected", "before", "step_at",

@@ -102,7 +102,7 @@ func TestRedisStoreSurvivesRestart(t *testing.T) {
 	var acked []vote.Ballot
 	for i := range n {
 		b := newBallot(string(rune('a' + i%3)))
-		if err := s.Cast(ctx, p, b); err != nil {
+		if _, err := s.Cast(ctx, p, b); err != nil {
 			t.Fatal(err)
 		}
 		acked = append(acked, b)
@@ -117,14 +117,14 @@ func TestRedisStoreSurvivesRestart(t *testing.T) {
 	for _, b := range acked {
 		again := newBallot("a")
 		again.Voter = b.Voter
-		if err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrAlreadyVoted) {
+		if _, err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrAlreadyVoted) {
 			t.Errorf("voter of an acknowledged ballot votes again after restart: %v", err)
 		}
 		if r, err := s.Receipt(ctx, p, b.Receipt); err != nil || !slices.Equal(r.Choices, b.Choices) {
 			t.Errorf("receipt after restart = %+v, %v", r, err)
 		}
 	}
-	if err := s.Cast(ctx, p, newBallot("a")); err != nil {
+	if _, err := s.Cast(ctx, p, newBallot("a")); err != nil {
 		t.Fatalf("new voter after restart: %v", err)
 	}
 	if snap := mustSnapshot(t, s, p); snap.Ballots != n+1 {
@@ -138,14 +138,17 @@ func TestRedisStoreUnavailable(t *testing.T) {
 	ctx := context.Background()
 	srv := votetest.StartRedis(t, "--appendonly", "yes", "--appendfsync", "always")
 	s, p := openRedis(t, srv.URL()), votetest.Poll(t)
-	if err := s.Cast(ctx, p, newBallot("a")); err != nil {
+	if _, err := s.Cast(ctx, p, newBallot("a")); err != nil {
 		t.Fatal(err)
 	}
 	srv.Kill()
 
 	b := newBallot("b")
 	checks := map[string]func() error{
-		"Cast": func() error { return s.Cast(ctx, p, b) },
+		"Cast": func() error {
+			_, err := s.Cast(ctx, p, b)
+			return err
+		},
 		"Snapshot": func() error {
 			_, err := s.Snapshot(ctx, p, time.Now())
 			return err
@@ -184,7 +187,7 @@ func TestRedisStoreUnavailable(t *testing.T) {
 	if _, err := s.VoterBallot(ctx, p, b.Voter, ""); !errors.Is(err, vote.ErrReceiptNotFound) {
 		t.Errorf("VoterBallot of the failed attempt = %v, want ErrReceiptNotFound", err)
 	}
-	if err := s.Cast(ctx, p, b); err != nil {
+	if _, err := s.Cast(ctx, p, b); err != nil {
 		t.Fatalf("Cast after Redis is back: %v", err)
 	}
 	if snap := mustSnapshot(t, s, p); snap.Ballots != 2 || snap.Tally["b"] != 1 {
@@ -199,13 +202,16 @@ func TestRedisStoreHung(t *testing.T) {
 	ctx := context.Background()
 	srv := votetest.StartRedis(t)
 	s, p := openRedis(t, srv.URL()), votetest.Poll(t)
-	if err := s.Cast(ctx, p, newBallot("a")); err != nil {
+	if _, err := s.Cast(ctx, p, newBallot("a")); err != nil {
 		t.Fatal(err)
 	}
 	srv.Pause()
 	b := newBallot("b")
 	for name, f := range map[string]func() error{
-		"Cast": func() error { return s.Cast(ctx, p, b) },
+		"Cast": func() error {
+			_, err := s.Cast(ctx, p, b)
+			return err
+		},
 		"Snapshot": func() error {
 			_, err := s.Snapshot(ctx, p, time.Now())
 			return err
@@ -229,7 +235,7 @@ func TestRedisStoreHung(t *testing.T) {
 	default:
 		t.Fatalf("VoterBallot after the hang = %+v, %v", r, err)
 	}
-	if err := s.Cast(ctx, p, b); err != nil {
+	if _, err := s.Cast(ctx, p, b); err != nil {
 		t.Fatalf("sending the ambiguous ballot again: %v", err)
 	}
 	if snap := mustSnapshot(t, s, p); snap.Ballots != 2 || snap.Tally["a"] != 1 || snap.Tally["b"] != 1 {
@@ -244,7 +250,7 @@ func TestRedisStoreSurvivesScriptFlush(t *testing.T) {
 	ctx := context.Background()
 	srv := votetest.StartRedis(t)
 	s, p := openRedis(t, srv.URL()), votetest.Poll(t)
-	if err := s.Cast(ctx, p, newBallot("a")); err != nil {
+	if _, err := s.Cast(ctx, p, newBallot("a")); err != nil {
 		t.Fatal(err)
 	}
 	other := redis.NewClient(&redis.Options{Addr: srv.Addr()})
@@ -252,7 +258,7 @@ func TestRedisStoreSurvivesScriptFlush(t *testing.T) {
 	if err := other.ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Cast(ctx, p, newBallot("a")); err != nil {
+	if _, err := s.Cast(ctx, p, newBallot("a")); err != nil {
 		t.Fatalf("Cast after SCRIPT FLUSH: %v", err)
 	}
 	if snap := mustSnapshot(t, s, p); snap.Ballots != 2 || snap.Tally["a"] != 2 {
@@ -268,14 +274,14 @@ func TestRedisStoreCastIsIdempotent(t *testing.T) {
 	b := newBallot("a")
 	b.Challenge, b.ChallengeUntil = rand.Text(), time.Now().Add(time.Minute)
 	for i := range 2 {
-		if err := s.Cast(ctx, p, b); err != nil {
+		if _, err := s.Cast(ctx, p, b); err != nil {
 			t.Fatalf("attempt %d: %v", i+1, err)
 		}
 	}
 	if _, err := s.SetStatus(ctx, p, vote.StatusClosed); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Cast(ctx, p, b); err != nil {
+	if _, err := s.Cast(ctx, p, b); err != nil {
 		t.Errorf("retry after the poll closed: %v, want nil (the ballot was recorded)", err)
 	}
 	held := newBallot("b")
@@ -284,7 +290,7 @@ func TestRedisStoreCastIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := s.Cast(ctx, p, held); err != nil {
+		if _, err := s.Cast(ctx, p, held); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -302,7 +308,7 @@ func TestRedisStoreCastIsIdempotent(t *testing.T) {
 	again := b
 	again.Receipt = rand.Text()
 	again.Challenge = ""
-	if err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrAlreadyVoted) {
+	if _, err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrAlreadyVoted) {
 		t.Errorf("second ballot of the voter: %v, want ErrAlreadyVoted", err)
 	}
 }
@@ -318,7 +324,7 @@ func TestRedisStoreKeys(t *testing.T) {
 	held := newBallot("b")
 	held.Period, held.Held = p.Period(held.At), true
 	for _, b := range []vote.Ballot{counted, held} {
-		if err := s.Cast(ctx, p, b); err != nil {
+		if _, err := s.Cast(ctx, p, b); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,7 +22,7 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 	t.Run("cast counts and gives a receipt", func(t *testing.T) {
 		s, p := store(t), Poll(t, "max_choices: 2")
 		b := ballot("a", "c")
-		if err := s.Cast(ctx, p, b); err != nil {
+		if _, err := s.Cast(ctx, p, b); err != nil {
 			t.Fatal(err)
 		}
 		snap, err := s.Snapshot(ctx, p, at.Add(time.Second))
@@ -71,7 +71,7 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 			wg.Go(func() {
 				b := ballot("b")
 				b.Voter = voter
-				errs[i] = s.Cast(ctx, p, b)
+				_, errs[i] = s.Cast(ctx, p, b)
 			})
 		}
 		wg.Wait()
@@ -101,7 +101,7 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 			wg.Go(func() {
 				defer func() { <-sem }()
 				c := string(rune('a' + i%3))
-				if err := s.Cast(ctx, p, ballot(c)); err != nil {
+				if _, err := s.Cast(ctx, p, ballot(c)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -133,7 +133,8 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		cast := func(at time.Time) error {
 			b := ballot("a")
 			b.Voter, b.At, b.Period = voter, at, p.Period(at)
-			return s.Cast(ctx, p, b)
+			_, err := s.Cast(ctx, p, b)
+			return err
 		}
 		day1 := time.Date(2023, 11, 20, 15, 0, 0, 0, time.UTC) // 23:00 in Shanghai
 		if err := cast(day1); err != nil {
@@ -159,14 +160,14 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 			if _, err := s.SetStatus(ctx, p, st); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Cast(ctx, p, ballot("a")); !errors.Is(err, vote.ErrVotingClosed) {
+			if _, err := s.Cast(ctx, p, ballot("a")); !errors.Is(err, vote.ErrVotingClosed) {
 				t.Errorf("Cast while %s: %v, want ErrVotingClosed", st, err)
 			}
 		}
 		if _, err := s.SetStatus(ctx, p, vote.StatusOpen); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Cast(ctx, p, ballot("a")); err != nil {
+		if _, err := s.Cast(ctx, p, ballot("a")); err != nil {
 			t.Errorf("Cast after reopening: %v", err)
 		}
 		snap, _ := s.Snapshot(ctx, p, at)
@@ -177,7 +178,7 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 
 	t.Run("initially closed poll refuses", func(t *testing.T) {
 		s, p := store(t), Poll(t, "status: closed")
-		if err := s.Cast(ctx, p, ballot("a")); !errors.Is(err, vote.ErrVotingClosed) {
+		if _, err := s.Cast(ctx, p, ballot("a")); !errors.Is(err, vote.ErrVotingClosed) {
 			t.Errorf("Cast on a closed poll: %v", err)
 		}
 	})
@@ -235,12 +236,12 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		s, p := store(t), Poll(t)
 		b := ballot("a")
 		b.Challenge, b.ChallengeUntil = rand.Text(), time.Now().Add(10*time.Minute)
-		if err := s.Cast(ctx, p, b); err != nil {
+		if _, err := s.Cast(ctx, p, b); err != nil {
 			t.Fatal(err)
 		}
 		replay := ballot("b")
 		replay.Challenge, replay.ChallengeUntil = b.Challenge, b.ChallengeUntil
-		if err := s.Cast(ctx, p, replay); !errors.Is(err, vote.ErrChallengeFailed) {
+		if _, err := s.Cast(ctx, p, replay); !errors.Is(err, vote.ErrChallengeFailed) {
 			t.Errorf("replayed challenge: %v, want ErrChallengeFailed", err)
 		}
 		if err := s.UseChallenge(ctx, p, b.Challenge, b.ChallengeUntil); !errors.Is(err, vote.ErrChallengeFailed) {
@@ -252,7 +253,7 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		}
 		late := ballot("c")
 		late.Challenge, late.ChallengeUntil = fresh, time.Now().Add(time.Minute)
-		if err := s.Cast(ctx, p, late); !errors.Is(err, vote.ErrChallengeFailed) {
+		if _, err := s.Cast(ctx, p, late); !errors.Is(err, vote.ErrChallengeFailed) {
 			t.Errorf("Cast with a challenge used by UseChallenge: %v", err)
 		}
 		if snap, _ := s.Snapshot(ctx, p, at); snap.Ballots != 1 {
@@ -264,12 +265,12 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		s, p := store(t), Poll(t)
 		b := ballot("a")
 		b.Held = true
-		if err := s.Cast(ctx, p, b); err != nil {
+		if _, err := s.Cast(ctx, p, b); err != nil {
 			t.Fatal(err)
 		}
 		again := ballot("a")
 		again.Voter, again.Held = b.Voter, true
-		if err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrAlreadyVoted) {
+		if _, err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrAlreadyVoted) {
 			t.Errorf("second held ballot of one voter: %v", err)
 		}
 		snap, _ := s.Snapshot(ctx, p, at)
@@ -290,13 +291,13 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		for i, choices := range [][]string{{"a"}, {"b", "c"}, {"c"}} {
 			b := ballot(choices...)
 			b.Held, b.At = true, at.Add(time.Duration(i)*time.Second)
-			if err := s.Cast(ctx, p, b); err != nil {
+			if _, err := s.Cast(ctx, p, b); err != nil {
 				t.Fatal(err)
 			}
 			held = append(held, b)
 		}
 		counted := ballot("a")
-		if err := s.Cast(ctx, p, counted); err != nil {
+		if _, err := s.Cast(ctx, p, counted); err != nil {
 			t.Fatal(err)
 		}
 		list, err := s.Held(ctx, p, 10)
@@ -350,7 +351,7 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 			b := ballot("b")
 			b.Held = i == 3
 			b.Period = p.Period(b.At)
-			if err := s.Cast(ctx, p, b); err != nil {
+			if _, err := s.Cast(ctx, p, b); err != nil {
 				t.Fatal(err)
 			}
 			want = append(want, b.Receipt)
@@ -398,7 +399,7 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		for _, d := range []time.Duration{0, 10 * time.Second, 2 * time.Minute, 60 * time.Minute} {
 			b := ballot("a")
 			b.At = at.Add(d)
-			if err := s.Cast(ctx, p, b); err != nil {
+			if _, err := s.Cast(ctx, p, b); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -425,7 +426,7 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 	t.Run("refusals in order; a refused attempt consumes its challenge", func(t *testing.T) {
 		s, p := store(t), Poll(t)
 		first := ballot("a")
-		if err := s.Cast(ctx, p, first); err != nil {
+		if _, err := s.Cast(ctx, p, first); err != nil {
 			t.Fatal(err)
 		}
 		withChallenge := func(c string) vote.Ballot {
@@ -437,22 +438,22 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		c1 := rand.Text()
 		again := withChallenge(c1)
 		again.Voter = first.Voter
-		if err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrAlreadyVoted) {
+		if _, err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrAlreadyVoted) {
 			t.Errorf("voter again with a fresh challenge: %v, want ErrAlreadyVoted", err)
 		}
-		if err := s.Cast(ctx, p, withChallenge(c1)); !errors.Is(err, vote.ErrChallengeFailed) {
+		if _, err := s.Cast(ctx, p, withChallenge(c1)); !errors.Is(err, vote.ErrChallengeFailed) {
 			t.Errorf("new voter with the challenge of a refused attempt: %v, want ErrChallengeFailed", err)
 		}
 		// A used challenge is refused before the voter is looked at.
 		again.Receipt = rand.Text()
-		if err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrChallengeFailed) {
+		if _, err := s.Cast(ctx, p, again); !errors.Is(err, vote.ErrChallengeFailed) {
 			t.Errorf("voter again with a used challenge: %v, want ErrChallengeFailed", err)
 		}
 		// A closed poll is refused before the challenge is looked at.
 		if _, err := s.SetStatus(ctx, p, vote.StatusPaused); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Cast(ctx, p, withChallenge(c1)); !errors.Is(err, vote.ErrVotingClosed) {
+		if _, err := s.Cast(ctx, p, withChallenge(c1)); !errors.Is(err, vote.ErrVotingClosed) {
 			t.Errorf("paused poll, used challenge: %v, want ErrVotingClosed", err)
 		}
 		if snap, _ := s.Snapshot(ctx, p, at); snap.Ballots != 1 || snap.Held != 0 {
@@ -472,7 +473,7 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 
 	t.Run("rate weighs the minute before", func(t *testing.T) {
 		s, p := store(t), Poll(t)
-		if err := s.Cast(ctx, p, ballot("a")); err != nil { // at 10:30:15
+		if _, err := s.Cast(ctx, p, ballot("a")); err != nil { // at 10:30:15
 			t.Fatal(err)
 		}
 		for now, want := range map[time.Time]float64{
@@ -490,14 +491,14 @@ func Contract(t *testing.T, store func(t *testing.T) vote.Store) {
 		b := ballot("a")
 		b.Challenge, b.ChallengeUntil = rand.Text(), time.Now().Add(time.Minute)
 		for i := range 2 {
-			if err := s.Cast(ctx, p, b); err != nil {
+			if _, err := s.Cast(ctx, p, b); err != nil {
 				t.Fatalf("sending %d: %v", i+1, err)
 			}
 		}
 		if _, err := s.SetStatus(ctx, p, vote.StatusClosed); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Cast(ctx, p, b); err != nil {
+		if _, err := s.Cast(ctx, p, b); err != nil {
 			t.Errorf("sent again after the poll closed: %v, want nil (it was recorded)", err)
 		}
 		if snap, _ := s.Snapshot(ctx, p, at); snap.Ballots != 1 || snap.Tally["a"] != 1 {

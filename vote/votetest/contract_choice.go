@@ -19,14 +19,15 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 	shared := vote.SourceCaps{Shared: true}
 	from := func(ip, subnet string, at time.Time, choices ...string) vote.Ballot {
 		return vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: choices, At: at,
-			Source: &vote.Source{IP: ip, Subnet: subnet, Caps: shared}}
+			Source: vote.Source{IP: ip, Subnet: subnet, Caps: shared}}
 	}
-	cast := func(t *testing.T, s vote.Store, p *vote.Poll, b vote.Ballot) vote.Ballot {
+	cast := func(t *testing.T, s vote.Store, p *vote.Poll, b vote.Ballot) casted {
 		t.Helper()
-		if err := s.Cast(ctx, p, b); err != nil {
+		got, err := s.Cast(ctx, p, b)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return b
+		return casted{b, got}
 	}
 
 	t.Run("choice test: a shared source's ballots pend, with why", func(t *testing.T) {
@@ -36,12 +37,12 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 		alone := cast(t, s, p, from("ip3", "net2", at.Add(2*time.Second), "c"))
 		tool := from("ip1", "net1", at.Add(3*time.Second), "b")
 		tool.Held, tool.Signals = true, []vote.Signal{vote.SignalToolAgent}
-		cast(t, s, p, tool)
-		if first.Source.Held || first.Source.Shared || alone.Source.Held {
-			t.Errorf("first of a subnet %+v, alone %+v: want counted", first.Source, alone.Source)
+		toolGot := cast(t, s, p, tool)
+		if first.Got.Held || first.Got.Shared || alone.Got.Held {
+			t.Errorf("first of a subnet %+v, alone %+v: want counted", first.Got, alone.Got)
 		}
-		if !second.Source.Held || !second.Source.Shared || !tool.Source.Held || !tool.Source.Shared {
-			t.Errorf("second of a subnet %+v, a held one of it %+v: want held, shared", second.Source, tool.Source)
+		if !second.Got.Held || !second.Got.Shared || !toolGot.Got.Held || !toolGot.Got.Shared {
+			t.Errorf("second of a subnet %+v, a held one of it %+v: want held, shared", second.Got, toolGot.Got)
 		}
 		pending, err := s.Pending(ctx, p, 10)
 		if err != nil || len(pending) != 1 {
@@ -75,7 +76,7 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 
 	t.Run("arrivals: every ballot with a source, and the first of their sources, by the minute", func(t *testing.T) {
 		s, p := store(t), Poll(t, "max_choices: 2")
-		grouped := func(ip, subnet, group string, at time.Time, choices ...string) vote.Ballot {
+		grouped := func(ip, subnet, group string, at time.Time, choices ...string) casted {
 			b := from(ip, subnet, at, choices...)
 			b.Source.Group = group
 			return cast(t, s, p, b)
@@ -114,7 +115,7 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 		if st, _ := s.State(ctx, p); !st.HoldNewUntil.Equal(until.Truncate(time.Millisecond)) || st.Status != p.Initial.Status {
 			t.Errorf("State after SetHoldNew = %+v", st)
 		}
-		holding := func(ip, subnet, group string, at time.Time, choice string) vote.Ballot {
+		holding := func(ip, subnet, group string, at time.Time, choice string) casted {
 			b := from(ip, subnet, at, choice)
 			b.Source.Group, b.Source.Caps.HoldNew = group, true
 			return cast(t, s, p, b)
@@ -122,11 +123,11 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 		first := holding("ip1", "net1", "g1", at, "a")
 		again := holding("ip1", "net1", "g1", at.Add(time.Second), "b") // its sources seen: pending as shared, not new
 		other := holding("ip2", "net2", "g2", at.Add(2*time.Second), "c")
-		if !first.Source.Held || !first.Source.HeldNew || first.Source.Shared || !other.Source.HeldNew {
-			t.Errorf("first of its sources %+v, another %+v: want held, new", first.Source, other.Source)
+		if !first.Got.Held || !first.Got.HeldNew || first.Got.Shared || !other.Got.HeldNew {
+			t.Errorf("first of its sources %+v, another %+v: want held, new", first.Got, other.Got)
 		}
-		if !again.Source.Held || again.Source.HeldNew || !again.Source.Shared {
-			t.Errorf("its second %+v: want held pending (shared), not new", again.Source)
+		if !again.Got.Held || again.Got.HeldNew || !again.Got.Shared {
+			t.Errorf("its second %+v: want held pending (shared), not new", again.Got)
 		}
 		pending, _ := s.Pending(ctx, p, 10)
 		if len(pending) != 1 || pending[0].ID != again.Receipt {
@@ -145,7 +146,7 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 
 	t.Run("choice test: a group's ballots pend across addresses and subnets", func(t *testing.T) {
 		s, p := store(t), Poll(t)
-		grouped := func(ip, subnet, group string, caps vote.SourceCaps, at time.Time, choice string) vote.Ballot {
+		grouped := func(ip, subnet, group string, caps vote.SourceCaps, at time.Time, choice string) casted {
 			b := from(ip, subnet, at, choice)
 			b.Source.Group, b.Source.Caps = group, caps
 			return cast(t, s, p, b)
@@ -158,17 +159,17 @@ func contractChoice(t *testing.T, store func(t *testing.T) vote.Store) {
 		tool := from("ip6", "net6", at.Add(5*time.Second), "c")
 		tool.Source.Group, tool.Held, tool.Signals = "grpB", true, []vote.Signal{vote.SignalToolAgent}
 		cast(t, s, p, tool)
-		for name, b := range map[string]vote.Ballot{"the group's first": first, "another group's first": other,
+		for name, b := range map[string]casted{"the group's first": first, "another group's first": other,
 			"a ballot without a group": none, "a trusted subnet's": trusted} {
-			if b.Source.Held || b.Source.Shared {
-				t.Errorf("%s: %+v, want counted", name, b.Source)
+			if b.Got.Held || b.Got.Shared {
+				t.Errorf("%s: %+v, want counted", name, b.Got)
 			}
 		}
-		if !second.Source.Held || !second.Source.Shared || second.Source.Counts.GroupHour != 2 || second.Source.Counts.SubnetHour != 1 {
-			t.Errorf("the group's second, of a new address and subnet: %+v, want held, shared, group hour 2", second.Source)
+		if !second.Got.Held || !second.Got.Shared || second.Got.Counts.GroupHour != 2 || second.Got.Counts.SubnetHour != 1 {
+			t.Errorf("the group's second, of a new address and subnet: %+v, want held, shared, group hour 2", second.Got)
 		}
-		if trusted.Source.Counts.GroupHour != 3 || none.Source.Counts.GroupHour != 0 {
-			t.Errorf("group hours: trusted %d, none %d; want 3 (counted, never pending), 0", trusted.Source.Counts.GroupHour, none.Source.Counts.GroupHour)
+		if trusted.Got.Counts.GroupHour != 3 || none.Got.Counts.GroupHour != 0 {
+			t.Errorf("group hours: trusted %d, none %d; want 3 (counted, never pending), 0", trusted.Got.Counts.GroupHour, none.Got.Counts.GroupHour)
 		}
 		pending, err := s.Pending(ctx, p, 10)
 		if err != nil || len(pending) != 1 {
@@ -280,4 +281,10 @@ func checkChoices(t *testing.T, cc vote.ChoiceCounts, want map[string]string) {
 			t.Errorf("choices of %s = %s, want %s", name, got, w)
 		}
 	}
+}
+
+// casted is a ballot and what Cast counted of it.
+type casted struct {
+	vote.Ballot
+	Got vote.Counted
 }

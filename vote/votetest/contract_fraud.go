@@ -18,7 +18,7 @@ func contractFraud(t *testing.T, store func(t *testing.T) vote.Store) {
 	at := time.Date(2023, 11, 20, 10, 30, 15, 0, time.UTC)
 	from := func(ip, subnet string, caps vote.SourceCaps, at time.Time, choices ...string) vote.Ballot {
 		return vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: choices, At: at,
-			Source: &vote.Source{IP: ip, Subnet: subnet, Caps: caps}}
+			Source: vote.Source{IP: ip, Subnet: subnet, Caps: caps}}
 	}
 
 	t.Run("sources: counted per IP and subnet, over a soft cap held", func(t *testing.T) {
@@ -27,10 +27,11 @@ func contractFraud(t *testing.T, store func(t *testing.T) vote.Store) {
 		var got []string
 		for i, ip := range []string{"ip1", "ip1", "ip1", "ip2", "ip3"} {
 			b := from(ip, "net1", caps, at.Add(time.Duration(i)*time.Second), "a")
-			if err := s.Cast(ctx, p, b); err != nil {
+			c, err := s.Cast(ctx, p, b)
+			if err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, fmt.Sprintf("%v %+v", b.Source.Held, b.Source.Counts))
+			got = append(got, fmt.Sprintf("%v %+v", c.Held, c.Counts))
 		}
 		want := []string{
 			"false {IPMinute:1 IPHour:1 SubnetMinute:1 SubnetHour:1 GroupHour:0}",
@@ -55,11 +56,12 @@ func contractFraud(t *testing.T, store func(t *testing.T) vote.Store) {
 		s, p := store(t), Poll(t)
 		b := from("ip1", "net1", vote.SourceCaps{}, at, "b")
 		b.Held = true
-		if err := s.Cast(ctx, p, b); err != nil {
+		got, err := s.Cast(ctx, p, b)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if !b.Source.Held || b.Source.Counts.IPMinute != 1 {
-			t.Errorf("source after a held cast = %+v", b.Source)
+		if !got.Held || got.Counts.IPMinute != 1 {
+			t.Errorf("counted of a held cast = %+v", got)
 		}
 	})
 
@@ -78,11 +80,12 @@ func contractFraud(t *testing.T, store func(t *testing.T) vote.Store) {
 			{minute.Add(135 * time.Second), vote.SourceCounts{IPMinute: 1, IPHour: 4, SubnetMinute: 1, SubnetHour: 4}},
 		} {
 			b := from("ip1", "net1", vote.SourceCaps{}, c.at, "a")
-			if err := s.Cast(ctx, p, b); err != nil {
+			got, err := s.Cast(ctx, p, b)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if b.Source.Counts != c.want {
-				t.Errorf("counts at %s = %+v, want %+v", c.at.Format(time.TimeOnly), b.Source.Counts, c.want)
+			if got.Counts != c.want {
+				t.Errorf("counts at %s = %+v, want %+v", c.at.Format(time.TimeOnly), got.Counts, c.want)
 			}
 		}
 	})
@@ -91,7 +94,7 @@ func contractFraud(t *testing.T, store func(t *testing.T) vote.Store) {
 		s, p := store(t), Poll(t)
 		caps := vote.SourceCaps{IPHard: 2}
 		for i := range 2 {
-			if err := s.Cast(ctx, p, from("ip1", "net1", caps, at.Add(time.Duration(i)*time.Second), "a")); err != nil {
+			if _, err := s.Cast(ctx, p, from("ip1", "net1", caps, at.Add(time.Duration(i)*time.Second), "a")); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -99,16 +102,16 @@ func contractFraud(t *testing.T, store func(t *testing.T) vote.Store) {
 			t.Fatal(err)
 		}
 		capped := from("ip1", "net1", caps, at.Add(time.Minute), "a")
-		if err := s.Cast(ctx, p, capped); !errors.Is(err, vote.ErrSourceCapped) {
+		if _, err := s.Cast(ctx, p, capped); !errors.Is(err, vote.ErrSourceCapped) {
 			t.Errorf("third ballot of an IP with hard cap 2, poll paused: %v, want ErrSourceCapped", err)
 		}
-		if err := s.Cast(ctx, p, from("ip2", "net1", caps, at.Add(time.Minute), "a")); !errors.Is(err, vote.ErrVotingClosed) {
+		if _, err := s.Cast(ctx, p, from("ip2", "net1", caps, at.Add(time.Minute), "a")); !errors.Is(err, vote.ErrVotingClosed) {
 			t.Errorf("another IP while paused: %v, want ErrVotingClosed", err)
 		}
 		if _, err := s.SetStatus(ctx, p, vote.StatusOpen); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Cast(ctx, p, from("ip2", "net1", caps, at.Add(time.Minute), "a")); err != nil {
+		if _, err := s.Cast(ctx, p, from("ip2", "net1", caps, at.Add(time.Minute), "a")); err != nil {
 			t.Errorf("another IP: %v", err)
 		}
 		if r, _ := s.Sources(ctx, p, at.Add(time.Minute), 5); r.Hour.Ballots != 3 || len(r.Hour.IPs) != 2 || r.Hour.IPs[0] != (vote.SourceCount{Hash: "ip1", Ballots: 2}) {
@@ -123,16 +126,18 @@ func contractFraud(t *testing.T, store func(t *testing.T) vote.Store) {
 		s, p := store(t), Poll(t)
 		b := from("ip1", "net1", vote.SourceCaps{IPMinute: 1, IPHard: 1}, at, "a")
 		b.Held = true
+		var got vote.Counted
 		for i := range 2 {
-			if err := s.Cast(ctx, p, b); err != nil {
+			var err error
+			if got, err = s.Cast(ctx, p, b); err != nil {
 				t.Fatalf("sending %d: %v", i+1, err)
 			}
-			if !b.Source.Held {
+			if !got.Held {
 				t.Errorf("sending %d: not held", i+1)
 			}
 		}
-		if b.Source.Counts != (vote.SourceCounts{}) {
-			t.Errorf("counts of a ballot sent again = %+v, want none", b.Source.Counts)
+		if got.Counts != (vote.SourceCounts{}) {
+			t.Errorf("counts of a ballot sent again = %+v, want none", got.Counts)
 		}
 		if r, _ := s.Sources(ctx, p, at, 5); r.Minute.Ballots != 1 {
 			t.Errorf("ballots of the minute = %d, want 1", r.Minute.Ballots)
@@ -142,11 +147,11 @@ func contractFraud(t *testing.T, store func(t *testing.T) vote.Store) {
 	t.Run("sources: the busiest of the last minute and hour", func(t *testing.T) {
 		s, p := store(t), Poll(t)
 		for i, src := range [][2]string{{"ipA", "net1"}, {"ipA", "net1"}, {"ipA", "net1"}, {"ipB", "net1"}, {"ipB", "net1"}, {"ipC", "net2"}} {
-			if err := s.Cast(ctx, p, from(src[0], src[1], vote.SourceCaps{}, at.Add(time.Duration(i)*time.Second), "c")); err != nil {
+			if _, err := s.Cast(ctx, p, from(src[0], src[1], vote.SourceCaps{}, at.Add(time.Duration(i)*time.Second), "c")); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := s.Cast(ctx, p, vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{"c"}, At: at}); err != nil {
+		if _, err := s.Cast(ctx, p, vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{"c"}, At: at}); err != nil {
 			t.Fatal(err) // no source: not in the report
 		}
 		r, err := s.Sources(ctx, p, at.Add(10*time.Second), 2)

@@ -20,7 +20,7 @@ func contractLog(t *testing.T, store func(t *testing.T) vote.Store) {
 	t.Run("log: actions are entries, in order", func(t *testing.T) {
 		s, p := store(t), Poll(t, "max_choices: 2")
 		b := vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{"c", "a"}, At: at}
-		if err := s.Cast(ctx, p, b); err != nil {
+		if _, err := s.Cast(ctx, p, b); err != nil {
 			t.Fatal(err)
 		}
 		a := vote.AdminAction{Action: "results", Value: "revealed", Role: "operator", At: at.Add(time.Second)}
@@ -28,7 +28,7 @@ func contractLog(t *testing.T, store func(t *testing.T) vote.Store) {
 			t.Fatal(err)
 		}
 		h := vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{"b"}, At: at.Add(2 * time.Second), Held: true}
-		if err := s.Cast(ctx, p, h); err != nil {
+		if _, err := s.Cast(ctx, p, h); err != nil {
 			t.Fatal(err)
 		}
 		log, err := s.Log(ctx, p, "", 10)

@@ -17,7 +17,7 @@ func contractVersion(t *testing.T, store func(t *testing.T) vote.Store) {
 	ballot := func(choices ...string) vote.Ballot { return newBallot(at, choices...) }
 	shared := func(choices ...string) vote.Ballot {
 		b := newBallot(at, choices...)
-		b.Source = &vote.Source{IP: rand.Text(), Subnet: "net", Caps: vote.SourceCaps{Shared: true}}
+		b.Source = vote.Source{IP: rand.Text(), Subnet: "net", Caps: vote.SourceCaps{Shared: true}}
 		return b
 	}
 	version := func(t *testing.T, s vote.Store, p *vote.Poll) uint64 {
@@ -40,15 +40,15 @@ func contractVersion(t *testing.T, store func(t *testing.T) vote.Store) {
 			name   string
 			change func() error
 		}{
-			{"a cast", func() error { return s.Cast(ctx, p, ballot("a")) }},
-			{"a held cast", func() error { return s.Cast(ctx, p, held) }},
-			{"a second held cast", func() error { return s.Cast(ctx, p, void) }},
-			{"a cast of a source", func() error { return s.Cast(ctx, p, first) }},
-			{"a pending cast (its source shared)", func() error { return s.Cast(ctx, p, pending) }},
+			{"a cast", func() error { _, err := s.Cast(ctx, p, ballot("a")); return err }},
+			{"a held cast", func() error { _, err := s.Cast(ctx, p, held); return err }},
+			{"a second held cast", func() error { _, err := s.Cast(ctx, p, void); return err }},
+			{"a cast of a source", func() error { _, err := s.Cast(ctx, p, first); return err }},
+			{"a pending cast (its source shared)", func() error { _, err := s.Cast(ctx, p, pending); return err }},
 			{"a keep", func() error { return s.Keep(ctx, p, []string{pending.Receipt}, vote.SignalSkewed, at) }},
 			{"a pending cast and its release", func() error {
 				b := shared("b")
-				if err := s.Cast(ctx, p, b); err != nil {
+				if _, err := s.Cast(ctx, p, b); err != nil {
 					return err
 				}
 				v := version(t, s, p)
@@ -102,7 +102,7 @@ func contractVersion(t *testing.T, store func(t *testing.T) vote.Store) {
 		s := store(t)
 		polls := []*vote.Poll{Poll(t), Poll(t), Poll(t)}
 		for range 2 {
-			if err := s.Cast(ctx, polls[1], ballot("a")); err != nil {
+			if _, err := s.Cast(ctx, polls[1], ballot("a")); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -1,4 +1,4 @@
-package server
+package fraud
 
 import (
 	"testing"
@@ -17,9 +17,9 @@ func TestParseSubnet(t *testing.T) {
 		"":                       "",
 		"203.0.113.0/33":         "",
 	} {
-		p, ok := parseSubnet(in)
+		p, ok := ParseSubnet(in)
 		if got := p.String(); ok != (want != "") || ok && got != want {
-			t.Errorf("parseSubnet(%q) = %s, %v; want %q", in, got, ok, want)
+			t.Errorf("ParseSubnet(%q) = %s, %v; want %q", in, got, ok, want)
 		}
 	}
 }
