@@ -82,7 +82,8 @@ const module = "github.com/livevote/livevote"
 // knows only the domain's types; no package of the program but the app opens a store
 // implementation; fraud is in one room: the domain (vote) does not know it (the booth asks it
 // through vote.Judge), fraud knows no package of the module but vote, and the HTTP layer holds
-// no fraud logic: it uses package fraud only through its Checks (serverFraudUses). Tests are
+// no fraud logic: it uses package fraud only through its Checks (serverFraudUses); only the Redis
+// store imports the Redis client. Tests are
 // free: a test may build any part.
 func TestWiringDeps(t *testing.T) {
 	app, stores := module+"/internal/app", []string{module + "/vote/memstore", module + "/vote/redisstore"}
@@ -123,8 +124,14 @@ func TestWiringDeps(t *testing.T) {
 				t.Errorf("%s imports %s: only the app opens a store", pkg, s)
 			}
 		}
+		if slices.Contains(imps, goRedis) && pkg != stores[1] {
+			t.Errorf("%s imports %s: only the Redis store speaks to Redis (monitoring reads the pool through Options.Pool)", pkg, goRedis)
+		}
 	}
 }
+
+// goRedis is the Redis client; of the program's packages only the Redis store imports it.
+const goRedis = "github.com/redis/go-redis/v9"
 
 // TestHubDeps holds the live path's boundaries: the hub owns its socket, so that of the server
 // program's packages the hub's handler (hub/hubws) alone imports the WebSocket library

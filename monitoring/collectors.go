@@ -7,7 +7,6 @@ import (
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/vote"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 )
 
 // Hub is the live hub as its collector reads it (*hub.Hub): its figures, at each scrape.
@@ -15,10 +14,11 @@ type Hub interface {
 	Stats() hub.Stats
 }
 
-// Pool is a Redis connection pool as its collector reads it (go-redis's clients,
-// redis.UniversalClient): its statistics, at each scrape.
-type Pool interface {
-	PoolStats() *redis.PoolStats
+// PoolStats are a Redis connection pool's figures, read at each scrape (Options.Pool): the
+// counters of go-redis's PoolStats that the livevote_redis_pool metrics show.
+type PoolStats struct {
+	Hits, Misses, Timeouts, StaleConns uint64 // since the pool was made
+	TotalConns, IdleConns              uint64 // now
 }
 
 // errorCounter is a store that counts its failed commands (the Redis store).
@@ -84,11 +84,11 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 type storeCollector struct {
 	store                                            vote.Pinger
 	errs                                             errorCounter
-	pool                                             Pool
+	pool                                             func() PoolStats
 	up, errors, hits, misses, timeouts, stale, conns *prometheus.Desc
 }
 
-func newStoreCollector(store vote.Pinger, pool Pool) *storeCollector {
+func newStoreCollector(store vote.Pinger, pool func() PoolStats) *storeCollector {
 	c := &storeCollector{
 		store:    store,
 		pool:     pool,
@@ -134,7 +134,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(c.errs.Errors()))
 	}
 	if c.pool != nil {
-		p := c.pool.PoolStats()
+		p := c.pool()
 		ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(p.Hits))
 		ch <- prometheus.MustNewConstMetric(c.misses, prometheus.CounterValue, float64(p.Misses))
 		ch <- prometheus.MustNewConstMetric(c.timeouts, prometheus.CounterValue, float64(p.Timeouts))

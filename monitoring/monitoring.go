@@ -10,8 +10,9 @@
 //
 // The hub's figures and the Redis pool's are read when Prometheus scrapes, as client_golang's
 // DBStatsCollector reads a sql.DB's (collectors.go): no copy of them is kept on the way. So
-// monitoring knows the hub's Stats and go-redis's PoolStats (their types only, through the small
-// interfaces Hub and Pool), besides vote and the Prometheus client.
+// monitoring knows the hub's Stats (its type only, through the small interface Hub), besides vote
+// and the Prometheus client; the Redis pool's figures come as PoolStats, from a function the
+// program gives (Options.Pool), so that only the store packages import go-redis.
 package monitoring
 
 import (
@@ -45,9 +46,9 @@ type Options struct {
 	// When it counts its failed commands too (Errors() uint64: the Redis store), they are read
 	// at each scrape (livevote_store_errors_total).
 	Store vote.Pinger
-	// Pool is the Redis store's connection pool, whose statistics are read at each scrape (the
+	// Pool reads the Redis store's connection pool statistics, at each scrape (the
 	// livevote_redis_pool metrics; nil, as with the memory store: none).
-	Pool Pool
+	Pool func() PoolStats
 }
 
 // Metrics holds livevote's metrics. Create it with New; its methods are safe for concurrent use.

@@ -13,7 +13,6 @@ import (
 	"github.com/livevote/livevote/vote/votetest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
-	"github.com/redis/go-redis/v9"
 )
 
 // results are what the server passes as Options.Results (server.VoteResults), in part.
@@ -31,7 +30,7 @@ func newMetrics(t *testing.T, up *bool) (*monitoring.Metrics, *prometheus.Regist
 			Evictions: 2, TickHz: 4, LastTick: 3 * time.Millisecond, LastRead: time.Millisecond,
 		},
 		Store: fakeStore{up},
-		Pool:  fakePool{Hits: 5, TotalConns: 4, IdleConns: 3},
+		Pool:  func() monitoring.PoolStats { return monitoring.PoolStats{Hits: 5, TotalConns: 4, IdleConns: 3} },
 	})
 	return m, reg, p
 }
@@ -52,11 +51,6 @@ func (s fakeStore) Ping(context.Context) error {
 }
 
 func (fakeStore) Errors() uint64 { return 7 }
-
-// fakePool is a Redis pool with fixed statistics.
-type fakePool redis.PoolStats
-
-func (p fakePool) PoolStats() *redis.PoolStats { s := redis.PoolStats(p); return &s }
 
 // TestMetrics: every metric of the v1 contract's minimum set (README, "Monitoring") and the others, with their labels, moving
 // with what the server reports; the exposition passes the Prometheus linter.

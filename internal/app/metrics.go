@@ -14,7 +14,12 @@ import (
 func newMetrics(reg prometheus.Registerer, polls []*vote.Poll, live *hub.Hub, st vote.Pinger) *monitoring.Metrics {
 	opts := monitoring.Options{Polls: polls, Results: server.VoteResults(), Hub: live, Store: st}
 	if rs, ok := st.(*redisstore.Store); ok {
-		opts.Pool = rs.Client()
+		client := rs.Client()
+		opts.Pool = func() monitoring.PoolStats {
+			p := client.PoolStats()
+			return monitoring.PoolStats{Hits: uint64(p.Hits), Misses: uint64(p.Misses), Timeouts: uint64(p.Timeouts),
+				StaleConns: uint64(p.StaleConns), TotalConns: uint64(p.TotalConns), IdleConns: uint64(p.IdleConns)}
+		}
 	}
 	return monitoring.New(reg, opts)
 }
