@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/livevote/livevote/vote/memstore"
 
+	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/server/pages"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -95,7 +98,8 @@ func TestAssetsAreGzippedAndRevalidated(t *testing.T) {
 }
 
 // TestCodesModule: /static/codes.js gives the pages the Go lists (error codes, vote results, fraud
-// signals with their severity), under the pages' policy, gzipped and revalidated like the files.
+// signals with their severity, statuses, visibilities, the limits), under the pages' policy,
+// gzipped and revalidated like the files. (internal/pagecodes checks it byte for byte.)
 func TestCodesModule(t *testing.T) {
 	e := newEnv(t, memstore.New(), nil)
 	c := e.anonymous()
@@ -109,8 +113,15 @@ func TestCodesModule(t *testing.T) {
 	var got struct {
 		ErrorCodes, VoteResults []string
 		Signals                 []struct{ Name, Severity string }
+		Statuses                []vote.Status
+		Visibilities            []vote.Visibility
+		Languages               []string
+		MaxDifficulty, MaxHz    int
+		Hz                      map[string]int
 	}
-	exports := map[string]any{"errorCodes": &got.ErrorCodes, "voteResults": &got.VoteResults, "signals": &got.Signals}
+	exports := map[string]any{"errorCodes": &got.ErrorCodes, "voteResults": &got.VoteResults, "signals": &got.Signals,
+		"statuses": &got.Statuses, "visibilities": &got.Visibilities, "languages": &got.Languages,
+		"maxDifficulty": &got.MaxDifficulty, "hz": &got.Hz, "maxHz": &got.MaxHz}
 	for _, m := range regexp.MustCompile(`(?m)^export const (\w+) = (.*);$`).FindAllSubmatch(r.Body, -1) {
 		v, ok := exports[string(m[1])]
 		if !ok {
@@ -127,6 +138,12 @@ func TestCodesModule(t *testing.T) {
 	}
 	if !slices.Equal(got.ErrorCodes, server.ErrorCodes()) || !slices.Equal(got.VoteResults, server.VoteResults()) {
 		t.Errorf("codes.js: errorCodes %v, voteResults %v", got.ErrorCodes, got.VoteResults)
+	}
+	if !slices.Equal(got.Statuses, vote.Statuses) || !slices.Equal(got.Visibilities, vote.Visibilities) ||
+		got.MaxDifficulty != vote.MaxDifficulty || got.MaxHz != hub.MaxHz || !maps.Equal(got.Hz, pages.Hz()) ||
+		len(got.Languages) == 0 || got.Languages[0] != "en" {
+		t.Errorf("codes.js: statuses %v, visibilities %v, languages %v, maxDifficulty %d, hz %v, maxHz %d",
+			got.Statuses, got.Visibilities, got.Languages, got.MaxDifficulty, got.Hz, got.MaxHz)
 	}
 	if len(got.Signals) != len(vote.Signals) {
 		t.Fatalf("codes.js: signals %v, want %v", got.Signals, vote.Signals)

@@ -17,7 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/hub"
-	"github.com/livevote/livevote/static"
+	"github.com/livevote/livevote/server/pages"
 	"github.com/livevote/livevote/translog"
 	"github.com/livevote/livevote/vote"
 )
@@ -126,7 +126,7 @@ type server struct {
 	tokens  tokens // the bearer tokens of the roles (roles.go)
 	seq     *translog.Sequencer
 	proxies access.Proxies
-	public  string
+	public  string // Config.PublicURL
 	limit   int
 	wrong   int // wrong tokens a source may send a minute; 0: no limit (tokenguard.go)
 	hub     *hub.Hub
@@ -137,10 +137,7 @@ type server struct {
 	log     *slog.Logger
 	obs     Observer
 	fraud   map[string]*pollFraud // by poll id (fraud.go)
-	assets  map[string]*asset     // the web pages and their files (pages.go)
-	cats    map[string]*catalogue // the pages' catalogues, by asset name (languages.go)
-	fonts   *previewFonts         // the share image's (previewimage.go)
-	images  *previewCache         // share images drawn (share.go)
+	pages   *pages.Pages          // the web pages, mounted by routes.go
 }
 
 // Server is livevote's API for the configured polls, ready to serve. Its owner runs Sample and
@@ -209,19 +206,13 @@ func New(cfg Config) (*Server, error) {
 		Now:     s.now,
 	}
 	s.seq = cfg.Log
-	if s.assets, err = loadAssets(static.FS()); err != nil {
+	s.pages, err = pages.New(pages.Config{
+		Polls: s.order, PollOf: pollOf, API: pageAPI{s}, Keys: s.keys, Proxies: s.proxies,
+		PublicURL: s.public, Now: s.now, Logger: s.log,
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := checkLanguages(cfg.Polls, s.assets); err != nil {
-		return nil, err
-	}
-	if s.cats, err = loadCatalogues(s.assets); err != nil {
-		return nil, err
-	}
-	if s.fonts, err = newPreviewFonts(); err != nil {
-		return nil, err
-	}
-	s.images = newPreviewCache()
 	app := fiber.New(fiber.Config{
 		AppName:               "livevote",
 		DisableStartupMessage: true,

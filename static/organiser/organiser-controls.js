@@ -2,6 +2,7 @@
 // visibility (hidden, live, revealed), each after a confirmation (revealing while voting is open
 // warns so), and the proof-of-work difficulty, confirmed on the page once the server took it.
 import { num, text, time } from './common.js';
+import { maxDifficulty } from './codes.js';
 
 // controls wires the controls of the console to ctx (organiser.js).
 export function controls(ctx) {
@@ -40,6 +41,7 @@ export function controls(ctx) {
     });
   }
 
+  $('difficulty').max = maxDifficulty;
   $('pow-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const n = Number($('difficulty').value);
