@@ -2,9 +2,7 @@ package server_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"io"
 	"maps"
 	"net/http"
 	"regexp"
@@ -71,29 +69,6 @@ func TestBallotPageGivesTheVoterCookie(t *testing.T) {
 	}
 	if r := c.mustGet("/vote/"+e.Poll.ID, 200); r.Header.Get("Set-Cookie") != "" {
 		t.Errorf("the ballot page replaced a valid cookie: %s", r.Header.Get("Set-Cookie"))
-	}
-}
-
-func TestAssetsAreGzippedAndRevalidated(t *testing.T) {
-	e := newEnv(t, memstore.New(), nil)
-	c := e.anonymous()
-	plain := c.mustGet("/static/vote.js", 200, "Accept-Encoding", "identity")
-	zipped := c.mustGet("/static/vote.js", 200, "Accept-Encoding", "gzip")
-	if zipped.Header.Get("Content-Encoding") != "gzip" || len(zipped.Body) >= len(plain.Body)/2 {
-		t.Fatalf("gzipped: %q, %d bytes (plain %d)", zipped.Header.Get("Content-Encoding"), len(zipped.Body), len(plain.Body))
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(zipped.Body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := io.ReadAll(zr); !bytes.Equal(b, plain.Body) {
-		t.Error("the gzipped body is not the file")
-	}
-	if plain.Header.Get("Cache-Control") != "no-cache" || plain.Header.Get("ETag") == "" || plain.Header.Get("ETag") == zipped.Header.Get("ETag") {
-		t.Errorf("caching headers: plain %v, gzipped %v", plain.Header, zipped.Header)
-	}
-	if r := c.get("/static/vote.js", "If-None-Match", zipped.Header.Get("ETag"), "Accept-Encoding", "gzip"); r.Status != http.StatusNotModified || len(r.Body) != 0 {
-		t.Errorf("revalidation = %d, %d bytes; want 304", r.Status, len(r.Body))
 	}
 }
 
@@ -188,41 +163,8 @@ func TestErrorLists(t *testing.T) {
 	}
 }
 
+// qrURL finds the address in a QR code's SVG (server/pages draws it).
 var qrURL = regexp.MustCompile(`^<svg [^>]*data-url="([^"]+)"`)
-
-func TestQRCodeOfTheBallot(t *testing.T) {
-	trusted := func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.1"} }
-	public := func(c *server.Config) { c.PublicURL = "https://vote.example.org/" }
-	for _, tc := range []struct {
-		name   string
-		opts   []option
-		header []string
-		want   string // with {host} and {poll}
-	}{
-		{"from the request", nil, nil, "http://{host}/vote/{poll}"},
-		{"forwarded headers of an untrusted peer are ignored", nil, []string{"X-Forwarded-Host", "evil.example", "X-Forwarded-Proto", "https"}, "http://{host}/vote/{poll}"},
-		// Issue 24: a client's X-Forwarded-Host passed on by a proxy named another host in the
-		// code: the proxy sets Host (nginx: $host), and X-Forwarded-Host is never believed.
-		{"behind a trusted proxy: its Host, never X-Forwarded-Host", []option{trusted}, []string{"X-Forwarded-Host", "vote.example.net", "X-Forwarded-Proto", "https"}, "https://{host}/vote/{poll}"},
-		{"LIVEVOTE_PUBLIC_URL wins", []option{public, trusted}, []string{"X-Forwarded-Host", "vote.example.net"}, "https://vote.example.org/vote/{poll}"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, memstore.New(), nil, tc.opts...)
-			r := e.anonymous().mustGet("/qr/"+e.Poll.ID+".svg", 200, tc.header...)
-			if ct := r.Header.Get("Content-Type"); ct != "image/svg+xml" {
-				t.Errorf("Content-Type %q", ct)
-			}
-			m := qrURL.FindSubmatch(r.Body)
-			want := strings.NewReplacer("{host}", strings.TrimPrefix(e.URL, "http://"), "{poll}", e.Poll.ID).Replace(tc.want)
-			if m == nil || string(m[1]) != want {
-				t.Fatalf("QR code of %q, want %q: %.200s", m, want, r.Body)
-			}
-			if !bytes.Contains(r.Body, []byte(`<path fill="#000" d="M`)) {
-				t.Errorf("no modules drawn: %.300s", r.Body)
-			}
-		})
-	}
-}
 
 // TestQRCodeHost: without LIVEVOTE_PUBLIC_URL the QR code is drawn from the Host header, so a Host
 // that is not a host name or an IP address, with an optional port, is refused with 400
