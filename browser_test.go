@@ -385,7 +385,7 @@ func testBallot(t *testing.T, b *browser) {
 						...missing('organiser-strings.js reason', refusals, (l) => S[l].reason),
 						...missing('organiser-strings.js sig', codes.signals.map((s) => s.name), (l) => S[l].sig),
 						...missing('organiser-strings.js', [...codes.statuses, ...codes.visibilities], (l) => S[l]),
-						...missing('organiser-strings.js', [...codes.statuses.filter((s) => s !== 'scheduled'), ...codes.visibilities].map((s) => 'do_' + s), (l) => S[l]),
+						...missing('organiser-strings.js', [...codes.settableStatuses, ...codes.visibilities].map((s) => 'do_' + s), (l) => S[l]),
 					],
 					codes: codes.errorCodes.length, results: codes.voteResults.length, signals: codes.signals.length,
 					states: codes.statuses.length + codes.visibilities.length,

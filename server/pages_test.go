@@ -88,14 +88,14 @@ func TestCodesModule(t *testing.T) {
 	var got struct {
 		ErrorCodes, VoteResults []string
 		Signals                 []struct{ Name, Severity string }
-		Statuses                []vote.Status
+		Statuses, Settable      []vote.Status
 		Visibilities            []vote.Visibility
 		Languages               []string
 		MaxDifficulty, MaxHz    int
 		Hz                      map[string]int
 	}
 	exports := map[string]any{"errorCodes": &got.ErrorCodes, "voteResults": &got.VoteResults, "signals": &got.Signals,
-		"statuses": &got.Statuses, "visibilities": &got.Visibilities, "languages": &got.Languages,
+		"statuses": &got.Statuses, "settableStatuses": &got.Settable, "visibilities": &got.Visibilities, "languages": &got.Languages,
 		"maxDifficulty": &got.MaxDifficulty, "hz": &got.Hz, "maxHz": &got.MaxHz}
 	for _, m := range regexp.MustCompile(`(?m)^export const (\w+) = (.*);$`).FindAllSubmatch(r.Body, -1) {
 		v, ok := exports[string(m[1])]
@@ -114,7 +114,7 @@ func TestCodesModule(t *testing.T) {
 	if !slices.Equal(got.ErrorCodes, server.ErrorCodes()) || !slices.Equal(got.VoteResults, server.VoteResults()) {
 		t.Errorf("codes.js: errorCodes %v, voteResults %v", got.ErrorCodes, got.VoteResults)
 	}
-	if !slices.Equal(got.Statuses, vote.Statuses) || !slices.Equal(got.Visibilities, vote.Visibilities) ||
+	if !slices.Equal(got.Statuses, vote.Statuses) || !slices.Equal(got.Settable, []vote.Status{vote.StatusOpen, vote.StatusPaused, vote.StatusClosed}) || !slices.Equal(got.Visibilities, vote.Visibilities) ||
 		got.MaxDifficulty != vote.MaxDifficulty || got.MaxHz != hub.MaxHz || !maps.Equal(got.Hz, pages.Hz()) ||
 		len(got.Languages) == 0 || got.Languages[0] != "en" {
 		t.Errorf("codes.js: statuses %v, visibilities %v, languages %v, maxDifficulty %d, hz %v, maxHz %d",

@@ -72,6 +72,12 @@ func module(fsys fs.FS) ([]byte, error) {
 	for _, s := range vote.Signals {
 		signals = append(signals, signal{string(s), severities()[s.Severity()]})
 	}
+	var settable []vote.Status
+	for _, s := range vote.Statuses {
+		if s.Settable() {
+			settable = append(settable, s)
+		}
+	}
 	langs, err := languages(fsys)
 	if err != nil {
 		return nil, err
@@ -87,6 +93,7 @@ func module(fsys fs.FS) ([]byte, error) {
 		{"the results of a vote attempt: accepted, held, or the code that refused it", "voteResults", server.VoteResults()},
 		{"the fraud signals, in the order a verdict lists them, with their severity", "signals", signals},
 		{"the statuses of a poll (vote.Statuses)", "statuses", vote.Statuses},
+		{"the statuses an organiser sets (vote.Status.Settable)", "settableStatuses", settable},
 		{"the visibilities of a poll's results (vote.Visibilities)", "visibilities", vote.Visibilities},
 		{"the languages the pages have sentences for (lang/lang-{tag}.js), English first", "languages", langs},
 		{"the strongest proof of work an organiser may ask for (vote.MaxDifficulty)", "maxDifficulty", vote.MaxDifficulty},

@@ -9,6 +9,8 @@ export const voteResults = ["accepted","held","rate_limited","body_too_large","p
 export const signals = [{"name":"honeypot","severity":"definite"},{"name":"challenge","severity":"definite"},{"name":"ip_cap","severity":"definite"},{"name":"webdriver","severity":"strong"},{"name":"tool_agent","severity":"strong"},{"name":"ip_minute","severity":"pending"},{"name":"ip_hour","severity":"pending"},{"name":"subnet_minute","severity":"pending"},{"name":"subnet_hour","severity":"pending"},{"name":"shared_source","severity":"pending"},{"name":"skewed","severity":"strong"},{"name":"alone","severity":"strong"},{"name":"undecided","severity":"strong"},{"name":"new_network","severity":"strong"},{"name":"too_fast","severity":"weak"},{"name":"no_language","severity":"weak"},{"name":"velocity","severity":"weak"}];
 // the statuses of a poll (vote.Statuses)
 export const statuses = ["scheduled","open","paused","closed"];
+// the statuses an organiser sets (vote.Status.Settable)
+export const settableStatuses = ["open","paused","closed"];
 // the visibilities of a poll's results (vote.Visibilities)
 export const visibilities = ["hidden","live","revealed"];
 // the languages the pages have sentences for (lang/lang-{tag}.js), English first
