@@ -30,9 +30,9 @@ func (pg *Pages) Live() fiber.Handler {
 // shell is the page in file name, which the server writes into (pageHead): it panics when the
 // file is missing, or has no htmlTag or </head>.
 func (pg *Pages) shell(name string) *asset {
-	page := pg.assets[name]
-	if page == nil || !bytes.Contains(page.body, htmlTag) || !bytes.Contains(page.body, []byte("</head>")) {
-		panic("pages: embedded page " + name + " missing, or without <html lang=\"en\"> or </head>")
+	page := pg.file(name)
+	if !bytes.Contains(page.body, htmlTag) || !bytes.Contains(page.body, []byte("</head>")) {
+		panic("pages: embedded page " + name + " without <html lang=\"en\"> or </head>")
 	}
 	return page
 }

@@ -102,14 +102,20 @@ const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 // Page serves the page in file name (after the server's poll lookup when the page is about the
 // poll named by :poll). The ballot has Ballot, the live page Live.
 func (pg *Pages) Page(name string) fiber.Handler {
-	page := pg.assets[name]
-	if page == nil {
-		panic("pages: embedded page missing: " + name)
-	}
+	page := pg.file(name)
 	return func(c *fiber.Ctx) error {
 		pageHeaders(c)
 		return page.send(c)
 	}
+}
+
+// file is the embedded file name; it panics when there is none (a page the routes name).
+func (pg *Pages) file(name string) *asset {
+	a := pg.assets[name]
+	if a == nil {
+		panic("pages: embedded file missing: " + name)
+	}
+	return a
 }
 
 // pageHeaders sets the security headers of every page.
@@ -137,10 +143,7 @@ func (pg *Pages) Asset() fiber.Handler {
 // Missing answers the "not found" page (404) with the pages' headers: for a page about a poll
 // that does not exist, and for a person's browser on a path no route serves.
 func (pg *Pages) Missing() fiber.Handler {
-	missing := pg.assets["notfound.html"]
-	if missing == nil {
-		panic("pages: embedded page missing: notfound.html")
-	}
+	missing := pg.file("notfound.html")
 	return func(c *fiber.Ctx) error {
 		pageHeaders(c)
 		c.Status(fiber.StatusNotFound)
