@@ -356,7 +356,8 @@ func testBallot(t *testing.T, b *browser) {
 	t.Run("every API error has a sentence in every language", func(t *testing.T) {
 		// The lists are the server's (codes.js, made from the Go tables); the sentences are the
 		// pages': each catalogue (lang-{tag}.js, section errors) for every error code, the
-		// console's for every signal and every result that refuses a vote. Every catalogue has
+		// console's for every signal, every result that refuses a vote, every status and visibility
+		// (and a button for each one an organiser sets). Every catalogue has
 		// every key of the English one, and in forms every plural form its language uses.
 		tab := b.tab(t, phone, "en-US")
 		tab.navigate(p.url + "/receipt/x")
@@ -365,6 +366,7 @@ func testBallot(t *testing.T, b *browser) {
 			Codes   int      `json:"codes"`
 			Results int      `json:"results"`
 			Signals int      `json:"signals"`
+			States  int      `json:"states"`
 		}](tab, `Promise.all([import('/static/codes.js'), import('/static/common.js'), import('/static/organiser-strings.js')])
 			.then(async ([codes, {CATALOGUES}, {S}]) => {
 				const cats = Object.fromEntries(await Promise.all(CATALOGUES.map(async (l) => [l, (await import('/static/lang-' + l + '.js')).default])));
@@ -382,12 +384,18 @@ func testBallot(t *testing.T, b *browser) {
 						...CATALOGUES.filter((l) => !cats[l].locale || !['ltr', 'rtl'].includes(cats[l].dir)).map((l) => 'lang-' + l + '.js: locale or dir'),
 						...missing('organiser-strings.js reason', refusals, (l) => S[l].reason),
 						...missing('organiser-strings.js sig', codes.signals.map((s) => s.name), (l) => S[l].sig),
+						...missing('organiser-strings.js', [...codes.statuses, ...codes.visibilities], (l) => S[l]),
+						...missing('organiser-strings.js', [...codes.settableStatuses, ...codes.visibilities].map((s) => 'do_' + s), (l) => S[l]),
 					],
 					codes: codes.errorCodes.length, results: codes.voteResults.length, signals: codes.signals.length,
+					states: codes.statuses.length + codes.visibilities.length,
 				};
 			})`)
 		if len(got.Missing) > 0 {
 			t.Errorf("no sentence for %v", got.Missing)
+		}
+		if got.States != len(vote.Statuses)+len(vote.Visibilities) {
+			t.Errorf("codes.js has %d statuses and visibilities, Go %d", got.States, len(vote.Statuses)+len(vote.Visibilities))
 		}
 		if got.Codes != len(server.ErrorCodes()) || got.Results != len(server.VoteResults()) || got.Signals != len(vote.Signals) {
 			t.Errorf("codes.js has %d codes, %d results, %d signals; Go has %d, %d, %d", got.Codes, got.Results, got.Signals,

@@ -160,6 +160,26 @@ func TestHubDeps(t *testing.T) {
 	}
 }
 
+// TestPagesDeps holds the pages' boundary: server/pages knows the request, the domain (vote), who
+// the request is (server/access) and its files (static), never the API (server) that mounts it,
+// which it reaches through an interface; and the server reaches the files only through it.
+func TestPagesDeps(t *testing.T) {
+	pages := module + "/server/pages"
+	allowed := []string{module + "/vote", module + "/server/access", module + "/static", pages}
+	for _, d := range goListDeps(t, "./server/pages") {
+		if strings.HasPrefix(d, module+"/") && !slices.Contains(allowed, d) {
+			t.Errorf("server/pages depends on %s: it knows the request, vote, server/access and static only", d)
+		}
+	}
+	imports := goListImports(t)
+	if !slices.Contains(imports[module+"/server"], pages) {
+		t.Fatalf("go list: server does not import %s: %v", pages, imports[module+"/server"])
+	}
+	if slices.Contains(imports[module+"/server"], module+"/static") {
+		t.Errorf("server imports static: the pages' files are served by server/pages")
+	}
+}
+
 // goListImports is every package of the module with the packages it imports (tests excluded).
 func goListImports(t *testing.T) map[string][]string {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/server/access"
+	"github.com/livevote/livevote/server/pages"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -22,7 +23,7 @@ var (
 	errUpgradeRequired  = errors.New("this path serves WebSocket connections only")
 	errTooManyLive      = errors.New("too many live connections: try again shortly")
 	errOriginNotAllowed = errors.New("live updates are not open to pages of this origin")
-	errBadHost          = errors.New("the Host header is not a host name or an IP address with an optional port")
+	errBadHost          = pages.ErrBadHost
 	errHeadersTooLarge  = errors.New("the request line or headers are too large")
 	errRequestTimeout   = errors.New("the request was not received in time")
 	errUnreviewed       = errors.New("ballots are held or pending: reveal with \"confirm\": true to reveal without them")
@@ -84,7 +85,8 @@ var notVote = []error{access.ErrUnauthorized, vote.ErrReceiptNotFound, vote.ErrN
 	errBadHost, errHeadersTooLarge, errRequestTimeout, errUnreviewed, errNotRevealed, errTokenInURL, errBadWSToken, access.ErrTooManyFailures}
 
 // ErrorCodes returns every error code the API answers with, once each, in the order of the table
-// above, then "internal". The pages get the list from /static/codes.js (codes.go).
+// above, then "internal". The pages get the list from /static/codes.js (static/common/codes.js,
+// written by go generate ./static).
 func ErrorCodes() []string {
 	out := []string{}
 	for _, c := range codes {

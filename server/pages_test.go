@@ -2,9 +2,8 @@ package server_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -14,7 +13,9 @@ import (
 	"github.com/livevote/livevote/vote/memstore"
 
 	"github.com/livevote/livevote/fraud"
+	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/server"
+	"github.com/livevote/livevote/server/pages"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -72,31 +73,9 @@ func TestBallotPageGivesTheVoterCookie(t *testing.T) {
 	}
 }
 
-func TestAssetsAreGzippedAndRevalidated(t *testing.T) {
-	e := newEnv(t, memstore.New(), nil)
-	c := e.anonymous()
-	plain := c.mustGet("/static/vote.js", 200, "Accept-Encoding", "identity")
-	zipped := c.mustGet("/static/vote.js", 200, "Accept-Encoding", "gzip")
-	if zipped.Header.Get("Content-Encoding") != "gzip" || len(zipped.Body) >= len(plain.Body)/2 {
-		t.Fatalf("gzipped: %q, %d bytes (plain %d)", zipped.Header.Get("Content-Encoding"), len(zipped.Body), len(plain.Body))
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(zipped.Body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := io.ReadAll(zr); !bytes.Equal(b, plain.Body) {
-		t.Error("the gzipped body is not the file")
-	}
-	if plain.Header.Get("Cache-Control") != "no-cache" || plain.Header.Get("ETag") == "" || plain.Header.Get("ETag") == zipped.Header.Get("ETag") {
-		t.Errorf("caching headers: plain %v, gzipped %v", plain.Header, zipped.Header)
-	}
-	if r := c.get("/static/vote.js", "If-None-Match", zipped.Header.Get("ETag"), "Accept-Encoding", "gzip"); r.Status != http.StatusNotModified || len(r.Body) != 0 {
-		t.Errorf("revalidation = %d, %d bytes; want 304", r.Status, len(r.Body))
-	}
-}
-
 // TestCodesModule: /static/codes.js gives the pages the Go lists (error codes, vote results, fraud
-// signals with their severity), under the pages' policy, gzipped and revalidated like the files.
+// signals with their severity, statuses, visibilities, the limits), under the pages' policy,
+// gzipped and revalidated like the files. (internal/pagecodes checks it byte for byte.)
 func TestCodesModule(t *testing.T) {
 	e := newEnv(t, memstore.New(), nil)
 	c := e.anonymous()
@@ -110,8 +89,15 @@ func TestCodesModule(t *testing.T) {
 	var got struct {
 		ErrorCodes, VoteResults []string
 		Signals                 []struct{ Name, Severity string }
+		Statuses, Settable      []vote.Status
+		Visibilities            []vote.Visibility
+		Languages               []string
+		MaxDifficulty, MaxHz    int
+		Hz                      map[string]int
 	}
-	exports := map[string]any{"errorCodes": &got.ErrorCodes, "voteResults": &got.VoteResults, "signals": &got.Signals}
+	exports := map[string]any{"errorCodes": &got.ErrorCodes, "voteResults": &got.VoteResults, "signals": &got.Signals,
+		"statuses": &got.Statuses, "settableStatuses": &got.Settable, "visibilities": &got.Visibilities, "languages": &got.Languages,
+		"maxDifficulty": &got.MaxDifficulty, "hz": &got.Hz, "maxHz": &got.MaxHz}
 	for _, m := range regexp.MustCompile(`(?m)^export const (\w+) = (.*);$`).FindAllSubmatch(r.Body, -1) {
 		v, ok := exports[string(m[1])]
 		if !ok {
@@ -128,6 +114,12 @@ func TestCodesModule(t *testing.T) {
 	}
 	if !slices.Equal(got.ErrorCodes, server.ErrorCodes()) || !slices.Equal(got.VoteResults, server.VoteResults()) {
 		t.Errorf("codes.js: errorCodes %v, voteResults %v", got.ErrorCodes, got.VoteResults)
+	}
+	if !slices.Equal(got.Statuses, vote.Statuses) || !slices.Equal(got.Settable, []vote.Status{vote.StatusOpen, vote.StatusPaused, vote.StatusClosed}) || !slices.Equal(got.Visibilities, vote.Visibilities) ||
+		got.MaxDifficulty != vote.MaxDifficulty || got.MaxHz != hub.MaxHz || !maps.Equal(got.Hz, pages.Hz()) ||
+		len(got.Languages) == 0 || got.Languages[0] != "en" {
+		t.Errorf("codes.js: statuses %v, visibilities %v, languages %v, maxDifficulty %d, hz %v, maxHz %d",
+			got.Statuses, got.Visibilities, got.Languages, got.MaxDifficulty, got.Hz, got.MaxHz)
 	}
 	if len(got.Signals) != len(vote.Signals) {
 		t.Fatalf("codes.js: signals %v, want %v", got.Signals, vote.Signals)
@@ -172,41 +164,8 @@ func TestErrorLists(t *testing.T) {
 	}
 }
 
+// qrURL finds the address in a QR code's SVG (server/pages draws it).
 var qrURL = regexp.MustCompile(`^<svg [^>]*data-url="([^"]+)"`)
-
-func TestQRCodeOfTheBallot(t *testing.T) {
-	trusted := func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.1"} }
-	public := func(c *server.Config) { c.PublicURL = "https://vote.example.org/" }
-	for _, tc := range []struct {
-		name   string
-		opts   []option
-		header []string
-		want   string // with {host} and {poll}
-	}{
-		{"from the request", nil, nil, "http://{host}/vote/{poll}"},
-		{"forwarded headers of an untrusted peer are ignored", nil, []string{"X-Forwarded-Host", "evil.example", "X-Forwarded-Proto", "https"}, "http://{host}/vote/{poll}"},
-		// Issue 24: a client's X-Forwarded-Host passed on by a proxy named another host in the
-		// code: the proxy sets Host (nginx: $host), and X-Forwarded-Host is never believed.
-		{"behind a trusted proxy: its Host, never X-Forwarded-Host", []option{trusted}, []string{"X-Forwarded-Host", "vote.example.net", "X-Forwarded-Proto", "https"}, "https://{host}/vote/{poll}"},
-		{"LIVEVOTE_PUBLIC_URL wins", []option{public, trusted}, []string{"X-Forwarded-Host", "vote.example.net"}, "https://vote.example.org/vote/{poll}"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, memstore.New(), nil, tc.opts...)
-			r := e.anonymous().mustGet("/qr/"+e.Poll.ID+".svg", 200, tc.header...)
-			if ct := r.Header.Get("Content-Type"); ct != "image/svg+xml" {
-				t.Errorf("Content-Type %q", ct)
-			}
-			m := qrURL.FindSubmatch(r.Body)
-			want := strings.NewReplacer("{host}", strings.TrimPrefix(e.URL, "http://"), "{poll}", e.Poll.ID).Replace(tc.want)
-			if m == nil || string(m[1]) != want {
-				t.Fatalf("QR code of %q, want %q: %.200s", m, want, r.Body)
-			}
-			if !bytes.Contains(r.Body, []byte(`<path fill="#000" d="M`)) {
-				t.Errorf("no modules drawn: %.300s", r.Body)
-			}
-		})
-	}
-}
 
 // TestQRCodeHost: without LIVEVOTE_PUBLIC_URL the QR code is drawn from the Host header, so a Host
 // that is not a host name or an IP address, with an optional port, is refused with 400

@@ -25,16 +25,11 @@ func (s *server) withPoll() fiber.Handler {
 // withPollPage is withPoll for pages: an unknown poll gets the "not found" page (404) with the
 // pages' headers.
 func (s *server) withPollPage() fiber.Handler {
-	missing := s.assets["notfound.html"]
-	if missing == nil {
-		panic("server: embedded page missing: notfound.html")
-	}
+	missing := s.pages.Missing()
 	return func(c *fiber.Ctx) error {
 		p, ok := s.polls[c.Params("poll")]
 		if !ok {
-			pageHeaders(c)
-			c.Status(fiber.StatusNotFound)
-			return missing.send(c)
+			return missing(c)
 		}
 		c.Locals(pollLocal, p)
 		return c.Next()

@@ -64,22 +64,22 @@ func (s *server) routes(app *fiber.App) {
 
 	app.Use("/api", func(*fiber.Ctx) error { return errNotFound })
 
-	// Pages (pages.go, files in static/): the ballot, a receipt, the big screen, the organiser's
-	// console, public participation, each limited per source (access.go); their files; the QR
-	// code of the ballot for the big screen; the share image (limited too: it is drawn); the poll's
-	// logo (branding in the ballot file).
+	// Pages (package server/pages, files in static/): the ballot, a receipt, the big screen, the
+	// organiser's console, public participation, each limited per source (access.go); their
+	// files; the QR code of the ballot for the big screen; the share image (limited too: it is
+	// drawn); the poll's logo (branding in the ballot file).
 	// A page about an unknown poll is the "not found" page (404: withPollPage).
-	pages, page := s.pageLimit(), s.withPollPage()
-	app.Get("/", pages, s.handleBallotPage())
-	app.Get("/vote/:poll", pages, page, s.handleBallotPage())
-	app.Get("/receipt", pages, s.handlePage("receipt.html"))
-	app.Get("/receipt/:receipt", pages, s.handlePage("receipt.html"))
-	app.Get("/screen/:poll", pages, page, s.handlePage("screen.html"))
-	app.Get("/organiser/:poll", pages, page, s.handlePage("organiser.html"))
-	app.Get("/live/:poll", pages, page, s.handleLivePage())
-	app.Get("/static/:name", s.handleAsset())
-	app.Get("/qr/:poll.svg", poll, s.handleQR())
-	app.Get("/share/:poll.png", pages, poll, s.handleShareImage())
-	app.Get("/branding/:poll/logo", poll, s.handleLogo())
+	pg, limit, page := s.pages, s.pageLimit(), s.withPollPage()
+	app.Get("/", limit, pg.Ballot())
+	app.Get("/vote/:poll", limit, page, pg.Ballot())
+	app.Get("/receipt", limit, pg.Page("receipt.html"))
+	app.Get("/receipt/:receipt", limit, pg.Page("receipt.html"))
+	app.Get("/screen/:poll", limit, page, pg.Page("screen.html"))
+	app.Get("/organiser/:poll", limit, page, pg.Page("organiser.html"))
+	app.Get("/live/:poll", limit, page, pg.Live())
+	app.Get("/static/:name", pg.Asset())
+	app.Get("/qr/:poll.svg", poll, pg.QR())
+	app.Get("/share/:poll.png", limit, poll, pg.ShareImage())
+	app.Get("/branding/:poll/logo", poll, pg.Logo())
 	app.Use(s.handleNotFound()) // any other path: a page for people, JSON for programs
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/fraud"
 	"github.com/livevote/livevote/hub"
-	"github.com/livevote/livevote/static"
+	"github.com/livevote/livevote/server/pages"
 	"github.com/livevote/livevote/translog"
 	"github.com/livevote/livevote/vote"
 )
@@ -101,7 +101,7 @@ type server struct {
 	tokens  access.Tokens // the bearer tokens of the roles (access/tokens.go)
 	seq     *translog.Sequencer
 	proxies access.Proxies
-	public  string
+	public  string // Config.PublicURL
 	limit   int
 	wrong   int // wrong tokens a source may send a minute; 0: no limit (access/tokenguard.go)
 	hub     *hub.Hub
@@ -111,10 +111,7 @@ type server struct {
 	log     *slog.Logger
 	obs     Observer
 	fraud   *fraud.Checks
-	assets  map[string]*asset     // the web pages and their files (pages.go)
-	cats    map[string]*catalogue // the pages' catalogues, by asset name (languages.go)
-	fonts   *previewFonts         // the share image's (previewimage.go)
-	images  *previewCache         // share images drawn (share.go)
+	pages   *pages.Pages // the web pages, mounted by routes.go
 }
 
 // Server is livevote's API for the configured polls, ready to serve. Its owner serves it with
@@ -170,19 +167,13 @@ func New(cfg Config) (*Server, error) {
 	s.views = newPollViews(s.order)
 	s.booth = &vote.Booth{Ballots: cfg.Store, State: s.states.get, Judge: cfg.Fraud, Now: s.now}
 	s.seq = cfg.Log
-	if s.assets, err = loadAssets(static.FS()); err != nil {
+	s.pages, err = pages.New(pages.Config{
+		Polls: s.order, PollOf: pollOf, API: pageAPI{s}, Keys: s.keys, Proxies: s.proxies,
+		PublicURL: s.public, Now: s.now, Logger: s.log,
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := checkLanguages(cfg.Polls, s.assets); err != nil {
-		return nil, err
-	}
-	if s.cats, err = loadCatalogues(s.assets); err != nil {
-		return nil, err
-	}
-	if s.fonts, err = newPreviewFonts(); err != nil {
-		return nil, err
-	}
-	s.images = newPreviewCache()
 	app := fiber.New(fiber.Config{
 		AppName:               "livevote",
 		DisableStartupMessage: true,

@@ -8,6 +8,7 @@ package vote
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -51,6 +52,9 @@ const (
 	StatusClosed    Status = "closed"
 )
 
+// Statuses are every status a poll reports, in the order of its life.
+var Statuses = []Status{StatusScheduled, StatusOpen, StatusPaused, StatusClosed}
+
 // Settable reports whether an organiser may set the status (scheduled follows from opens_at).
 func (s Status) Settable() bool {
 	return s == StatusOpen || s == StatusPaused || s == StatusClosed
@@ -66,10 +70,11 @@ const (
 	ResultsRevealed Visibility = "revealed"
 )
 
+// Visibilities are every visibility of a poll's results, from the most private.
+var Visibilities = []Visibility{ResultsHidden, ResultsLive, ResultsRevealed}
+
 // Valid reports whether v is one of the known visibilities.
-func (v Visibility) Valid() bool {
-	return v == ResultsHidden || v == ResultsLive || v == ResultsRevealed
-}
+func (v Visibility) Valid() bool { return slices.Contains(Visibilities, v) }
 
 // Public reports whether the public may see the tally (while revealed, as far as the stage has
 // shown it: Snapshot.PublicTally).

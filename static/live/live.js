@@ -5,6 +5,7 @@ import { api, CATALOGUES, langSelect, live, num, pollFromPath, t as tr, text, ti
 import { bars } from './bars.js';
 import { chart } from './chart.js';
 import { showCheckpoint } from './checkpoint.js';
+import { hz } from './codes.js';
 
 const t = (k, v) => tr('live', k, v);
 const $ = (id) => document.getElementById(id);
@@ -34,7 +35,7 @@ async function start() {
   await useLanguages(poll ? poll.languages : CATALOGUES);
   langSelect($('lang'), render);
   render();
-  live(`/ws/polls/${encodeURIComponent(pollId)}?hz=2`, {
+  live(`/ws/polls/${encodeURIComponent(pollId)}?hz=${hz.live}`, {
     onMessage: (m) => {
       snap = m;
       renderNow();

@@ -9,6 +9,7 @@
 import { api, el, lang, langSelect, live, num, pollFromPath, t as tr, text, time, translate, useLanguages } from './common.js';
 import { message } from './messages.js';
 import { followHeight, framed, ownTabURL } from './framed.js';
+import { hz } from './codes.js';
 
 const t = (k, v) => tr('vote', k, v);
 const $ = (id) => document.getElementById(id);
@@ -68,7 +69,7 @@ function show(p, me, fetchPow) {
   render();
   if (status === 'open' && !done && (fetchPow || !pow)) startPow();
   if (done && pow) stopPow();
-  live(`/ws/polls/${encodeURIComponent(pollId)}?hz=1`, {
+  live(`/ws/polls/${encodeURIComponent(pollId)}?hz=${hz.ballot}`, {
     onMessage: onSnapshot,
     onState: (s) => $('live').querySelector('.dot').classList.toggle('off', s !== 'open'),
   });

@@ -22,6 +22,7 @@ import { fraudPanel } from './organiser-fraud.js';
 import { records } from './organiser-records.js';
 import { attention } from './organiser-attention.js';
 import { heldGroups } from './organiser-groups.js';
+import { hz } from './codes.js';
 
 const t = (k, v) => tr(S, k, v);
 const $ = (id) => document.getElementById(id);
@@ -153,7 +154,7 @@ async function signIn(v) {
   $('title').focus();
   session.started = true;
   api(`/api/v1/admin/polls/${encodeURIComponent(pollId)}/screen-token`, { method: 'POST', token: v }).then((r) => { session.screen = r.ok ? r.data.token : ''; render(); });
-  live(`/ws/polls/${encodeURIComponent(pollId)}?hz=4`, { token: () => session.token,
+  live(`/ws/polls/${encodeURIComponent(pollId)}?hz=${hz.organiser}`, { token: () => session.token,
     onMessage: (m) => {
       // A change in the number of held ballots refreshes the fraud panel at once.
       if (session.snap && m.held !== session.snap.held) fraud.heldMoved();

@@ -24,6 +24,7 @@ import { api, el, live, num, pollFromPath } from './common.js';
 import { bars } from './bars.js';
 import { showCheckpoint } from './checkpoint.js';
 import { screenLanguages } from './screen-langs.js';
+import { hz } from './codes.js';
 
 const $ = (id) => document.getElementById(id);
 const pollId = pollFromPath();
@@ -452,4 +453,4 @@ function onSnapshot(m) {
   sent = null;
   show(m);
 }
-live(`/ws/polls/${encodeURIComponent(pollId)}?hz=10&view=public`, { token: () => token, onMessage: (m) => { if (poll || m.results === 'hidden') onSnapshot(m); else last = m; }, onState, maxDelay: 4000 });
+live(`/ws/polls/${encodeURIComponent(pollId)}?hz=${hz.screen}&view=public`, { token: () => token, onMessage: (m) => { if (poll || m.results === 'hidden') onSnapshot(m); else last = m; }, onState, maxDelay: 4000 });

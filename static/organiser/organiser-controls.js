@@ -2,6 +2,7 @@
 // visibility (hidden, live, revealed), each after a confirmation (revealing while voting is open
 // warns so), and the proof-of-work difficulty, confirmed on the page once the server took it.
 import { num, text, time } from './common.js';
+import { maxDifficulty, settableStatuses, visibilities } from './codes.js';
 
 // controls wires the controls of the console to ctx (organiser.js).
 export function controls(ctx) {
@@ -9,6 +10,15 @@ export function controls(ctx) {
   let difficulty = null; // as the server last answered; null until signed in
   let setAt = null; // when this console last set it
 
+  // A button per status an organiser sets and per visibility, in the server's order (codes.js).
+  for (const [set, values] of [['status', settableStatuses], ['results', visibilities]]) {
+    for (const value of values) {
+      const b = document.createElement('button');
+      Object.assign(b, { type: 'button', className: 'btn quiet' });
+      Object.assign(b.dataset, { set, value, t: 'do_' + value });
+      $('set-' + set).append(b);
+    }
+  }
   for (const b of document.querySelectorAll('[data-set]')) {
     b.addEventListener('click', async () => {
       const { set, value } = b.dataset;
@@ -40,6 +50,7 @@ export function controls(ctx) {
     });
   }
 
+  $('difficulty').max = maxDifficulty;
   $('pow-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const n = Number($('difficulty').value);

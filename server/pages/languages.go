@@ -1,4 +1,4 @@
-package server
+package pages
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ import (
 )
 
 // The pages speak the languages of their poll (vote.Poll.Languages): their own sentences come from
-// one catalogue per language, static/lang-{tag}.js, and the ballot's texts from the ballot file.
+// one catalogue per language, static/lang/lang-{tag}.js, and the ballot's texts from the ballot file.
 // The browser picks the visitor's language (common.js); the server picks the same way for what it
 // writes itself (the ballot page's lang and dir, and its share preview): ?lang= first, else
 // Accept-Language.
@@ -55,11 +55,11 @@ func checkLanguages(polls []*vote.Poll, assets map[string]*asset) error {
 }
 
 // catalogue is the catalogue of language tag (one of a poll's: the server checked it has one).
-func (s *server) catalogue(tag string) *catalogue {
-	if c := s.cats[catalogueName(s.assets, tag)]; c != nil {
+func (pg *Pages) catalogue(tag string) *catalogue {
+	if c := pg.cats[catalogueName(pg.assets, tag)]; c != nil {
 		return c
 	}
-	return s.cats["lang-en.js"]
+	return pg.cats["lang-en.js"]
 }
 
 // pageLanguage is the language of p that a request asks for: ?lang= when p has it (a shared link
@@ -113,7 +113,7 @@ func matchLanguage(offered []string, tag string) string {
 	return ""
 }
 
-// catalogue is what the server reads of a page catalogue (static/lang-{tag}.js, whose object is
+// catalogue is what the server reads of a page catalogue (static/lang/lang-{tag}.js, whose object is
 // written as JSON): its locale, its direction and the sentences of the share preview.
 type catalogue struct {
 	Locale string            `json:"locale"`

@@ -1,11 +1,13 @@
 // common.js: what every page shares: the language, text in it, API calls, the live connection.
 
 import en from './lang-en.js';
+import { languages } from './codes.js';
 
-// CATALOGUES are the languages whose sentences the pages have (static/lang-{tag}.js); a poll's
-// languages are among them (the server refuses a ballot file with another). The organiser's
-// console speaks ORGANISER only (its own sentences, organiser-strings.js).
-export const CATALOGUES = ['en', 'zh', 'fr', 'es', 'ar'];
+// CATALOGUES are the languages whose sentences the pages have (static/lang/lang-{tag}.js, listed
+// in codes.js), English first; a poll's languages are among them (the server refuses a ballot
+// file with another). The organiser's console speaks ORGANISER only (its own sentences,
+// organiser-strings.js).
+export const CATALOGUES = languages;
 const ORGANISER = ['en', 'zh'];
 const loaded = { en };
 let offered = ORGANISER;

@@ -1,7 +1,6 @@
-package server
+package pages
 
 import (
-	"bytes"
 	"html"
 	"net/url"
 	"slices"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/vote"
-	"github.com/valyala/fasthttp"
 )
 
 // A link to the ballot or to the live page, shared in a chat or a social network, shows a preview:
@@ -21,25 +19,25 @@ import (
 
 // shareTags are the preview tags of page ("vote" or "live") of poll p in language lang, for a
 // request c (the absolute addresses come from LIVEVOTE_PUBLIC_URL, else from c as for the QR code).
-func (s *server) shareTags(c *fiber.Ctx, p *vote.Poll, lang, page string) (string, error) {
-	ballot, err := s.ballotURL(c, p)
+func (pg *Pages) shareTags(c *fiber.Ctx, p *vote.Poll, lang, page string) (string, error) {
+	ballot, err := pg.ballotURL(c, p)
 	if err != nil {
 		return "", err
 	}
 	base := strings.TrimSuffix(ballot, "/vote/"+url.PathEscape(p.ID))
-	st, err := s.states.get(c.UserContext(), p)
+	st, err := pg.cfg.API.State(c.UserContext(), p)
 	if err != nil {
 		return "", err
 	}
 	q := "?lang=" + url.QueryEscape(lang)
-	cat := s.catalogue(lang)
+	cat := pg.catalogue(lang)
 	title, desc := p.Title.In(lang, p.Languages[0]), p.Description.In(lang, p.Languages[0])
 	alt := strings.ReplaceAll(cat.Share["alt"], "{title}", title)
 	// The winner only once the stage has shown the whole result (the rule of winners), and the
 	// image's address says so, so that caches fetch the image with the winner then.
-	final := vote.Snapshot{State: st, At: s.now()}.PublicFinal()
+	final := vote.Snapshot{State: st, At: pg.cfg.Now()}.PublicFinal()
 	if final {
-		if w, err := s.winners(c, p); err == nil && len(w) > 0 {
+		if w, err := pg.winners(c, p); err == nil && len(w) > 0 {
 			names := make([]string, len(w))
 			for i, c := range w {
 				names[i] = c.City.In(lang, p.Languages[0]) + " · " + c.Initiative.In(lang, p.Languages[0])
@@ -70,7 +68,7 @@ func (s *server) shareTags(c *fiber.Ctx, p *vote.Poll, lang, page string) (strin
 	tag("property", "og:locale", strings.ReplaceAll(cat.Locale, "-", "_"))
 	for _, l := range p.Languages {
 		if l != lang {
-			tag("property", "og:locale:alternate", strings.ReplaceAll(s.catalogue(l).Locale, "-", "_"))
+			tag("property", "og:locale:alternate", strings.ReplaceAll(pg.catalogue(l).Locale, "-", "_"))
 		}
 	}
 	tag("name", "twitter:card", "summary_large_image")
@@ -84,8 +82,8 @@ func (s *server) shareTags(c *fiber.Ctx, p *vote.Poll, lang, page string) (strin
 // winners are the candidates with the most counted ballots (several in a tie; none before any).
 // Only once the stage has shown the whole revealed result (vote.Snapshot.PublicFinal: the rule
 // of the results API, never ahead of the stage).
-func (s *server) winners(c *fiber.Ctx, p *vote.Poll) ([]vote.Candidate, error) {
-	snap, err := s.store.Snapshot(c.UserContext(), p, s.now())
+func (pg *Pages) winners(c *fiber.Ctx, p *vote.Poll) ([]vote.Candidate, error) {
+	snap, err := pg.cfg.API.Snapshot(c.UserContext(), p, pg.cfg.Now())
 	if err != nil || !snap.PublicFinal() {
 		return nil, err
 	}
@@ -103,46 +101,46 @@ func (s *server) winners(c *fiber.Ctx, p *vote.Poll) ([]vote.Candidate, error) {
 	return out, nil
 }
 
-// handleShareImage answers the share image of the poll (PNG, 1200x630) in the language of the
+// ShareImage answers the share image of the poll (PNG, 1200x630) in the language of the
 // link (?lang=, else Accept-Language) when the Go fonts can write it, else in the poll's first
 // language they can (previewimage.go). Images are drawn once per poll, language, ballot address
 // and winners.
-func (s *server) handleShareImage() fiber.Handler {
+func (pg *Pages) ShareImage() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p := pollOf(c)
+		p := pg.cfg.PollOf(c)
 		lang := pageLanguage(c, p)
-		ballot, err := s.ballotURL(c, p)
+		ballot, err := pg.ballotURL(c, p)
 		if err != nil {
 			return err
 		}
-		st, err := s.states.get(c.UserContext(), p)
+		st, err := pg.cfg.API.State(c.UserContext(), p)
 		if err != nil {
 			return err
 		}
 		var winners []vote.Candidate
 		if st.Results == vote.ResultsRevealed {
-			if winners, err = s.winners(c, p); err != nil {
+			if winners, err = pg.winners(c, p); err != nil {
 				return err
 			}
 		}
 		drawIn := lang
 		for _, l := range append([]string{lang}, p.Languages...) {
-			if s.canDraw(p, l, winners) {
+			if pg.canDraw(p, l, winners) {
 				drawIn = l
 				break
 			}
 		}
 		pv := preview{
 			Title: p.Title.In(drawIn, p.Languages[0]), URL: ballot + "?lang=" + url.QueryEscape(lang),
-			Scan: s.catalogue(drawIn).Share["scan"], Background: p.Branding.Background, Accent: p.Branding.Accent,
+			Scan: pg.catalogue(drawIn).Share["scan"], Background: p.Branding.Background, Accent: p.Branding.Accent,
 		}
 		if len(winners) > 0 {
-			pv.Kicker = s.catalogue(drawIn).Share[map[bool]string{true: "winners", false: "winner"}[len(winners) > 1]]
+			pv.Kicker = pg.catalogue(drawIn).Share[map[bool]string{true: "winners", false: "winner"}[len(winners) > 1]]
 			for _, w := range winners {
 				pv.Winners = append(pv.Winners, [2]string{w.City.In(drawIn, p.Languages[0]), w.Initiative.In(drawIn, p.Languages[0])})
 			}
 		}
-		png, err := s.images.get(pv, s.fonts.draw)
+		png, err := pg.images.get(pv, pg.fonts.draw)
 		if err != nil {
 			return err
 		}
@@ -155,16 +153,16 @@ func (s *server) handleShareImage() fiber.Handler {
 }
 
 // canDraw reports whether the share image of p can be written in language l.
-func (s *server) canDraw(p *vote.Poll, l string, winners []vote.Candidate) bool {
+func (pg *Pages) canDraw(p *vote.Poll, l string, winners []vote.Candidate) bool {
 	if !slices.Contains(p.Languages, l) {
 		return false
 	}
-	sh := s.catalogue(l).Share
+	sh := pg.catalogue(l).Share
 	texts := []string{p.Title[l], sh["scan"], sh["winner"], sh["winners"]}
 	for _, w := range winners {
 		texts = append(texts, w.City[l], w.Initiative[l])
 	}
-	return s.fonts.drawable(texts...)
+	return pg.fonts.drawable(texts...)
 }
 
 // previewCache keeps the share images drawn, at most previewCacheSize (then it starts again): a
@@ -201,61 +199,4 @@ func (pc *previewCache) get(pv preview, draw func(preview) ([]byte, error)) ([]b
 	pc.images[key] = img
 	pc.mu.Unlock()
 	return img, nil
-}
-
-// handleLivePage serves the live page (live.html) of the poll withPollPage found for :poll, with
-// its lang, dir and share tags.
-func (s *server) handleLivePage() fiber.Handler {
-	page := s.assets["live.html"]
-	if page == nil || !bytes.Contains(page.body, htmlTag) || !bytes.Contains(page.body, []byte("</head>")) {
-		panic("server: embedded live page missing, or without <html lang=\"en\"> or </head>")
-	}
-	return func(c *fiber.Ctx) error {
-		pageHeaders(c)
-		p := pollOf(c)
-		lang := pageLanguage(c, p)
-		tags, err := s.shareTags(c, p, lang, "live")
-		if err != nil {
-			s.log.Warn("live page without its share tags", "err", err)
-			return page.send(c)
-		}
-		open, head := s.pageHead(lang, tags, nil)
-		return sendPage(c, page, open, head)
-	}
-}
-
-// htmlTag is how every page's file opens its html element; the server writes the page's own.
-var htmlTag = []byte(`<html lang="en">`)
-
-// pageHead is what the server writes into a page for language lang: its html element, and before
-// </head> the catalogue's preload (unless English, which every page loads), the share tags and
-// extra.
-func (s *server) pageHead(lang, tags string, extra []byte) (open, head []byte) {
-	open = []byte(`<html lang="` + html.EscapeString(lang) + `" dir="` + s.catalogue(lang).Dir + `">`)
-	if name := catalogueName(s.assets, lang); name != "lang-en.js" {
-		head = append(head, `<link rel="modulepreload" href="/static/`+name+`">`+"\n"...)
-	}
-	head = append(head, tags...)
-	return open, append(head, extra...)
-}
-
-// sendPage answers page with its html element replaced by open and head written before </head>;
-// never cached (it depends on the request's language and the poll's state).
-func sendPage(c *fiber.Ctx, page *asset, open, head []byte) error {
-	i, j := bytes.Index(page.body, htmlTag), bytes.Index(page.body, []byte("</head>"))
-	body := make([]byte, 0, len(page.body)+len(open)+len(head))
-	body = append(body, page.body[:i]...)
-	body = append(body, open...)
-	body = append(body, page.body[i+len(htmlTag):j]...)
-	body = append(body, head...)
-	body = append(body, page.body[j:]...)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderContentType, page.contentType)
-	if strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
-		c.Set(fiber.HeaderContentEncoding, "gzip")
-		body = fasthttp.AppendGzipBytesLevel(nil, body, fasthttp.CompressBestSpeed)
-	}
-	return c.Send(body)
 }
