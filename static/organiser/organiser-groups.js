@@ -33,11 +33,14 @@ export function heldGroups(ctx) {
     if (!box || !ctx.poll) return;
     if (!box.dataset.ready) {
       box.dataset.ready = '1';
-      box.append(el('h3', { id: 'h-groups', tabindex: '-1' }), el('p', { class: 'hint', id: 'groups-hint' }),
+      // How groups are judged, folded: the card must fit the first screen beside the others.
+      box.append(el('h3', { id: 'h-groups', tabindex: '-1' }),
+        el('details', { class: 'hint groups-how' }, el('summary', { id: 'groups-how' }), el('p', { id: 'groups-hint' })),
         el('p', { class: 'notice error', id: 'groups-error', role: 'alert' }),
         el('p', { class: 'empty', id: 'groups-empty', hidden: true }), el('ul', { class: 'held-list', id: 'groups-list' }));
     }
     setText($('h-groups'), t('g_title'));
+    setText($('groups-how'), t('g_how'));
     setText($('groups-hint'), t('g_hint'));
     setText($('groups-empty'), t('g_none'));
     setText($('groups-error'), failure ? t(failure.key, failure.vars) : '');
