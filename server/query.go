@@ -43,17 +43,3 @@ func queryInt(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
 	}
 	return n, nil
 }
-
-// queryIndex returns the query parameter name as a position or size in a log (a decimal integer of
-// at least 0), def when it is absent or empty; anything else is errInvalidRequest.
-func queryIndex(c *fiber.Ctx, name string, def int64) (int64, error) {
-	v, err := queryValue(c, name, "")
-	if err != nil || v == "" {
-		return def, err
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 || v[0] == '+' {
-		return 0, badQuery{name, "must be a whole number of at least 0"}
-	}
-	return n, nil
-}
