@@ -44,7 +44,7 @@ func (s *server) handleExport() fiber.Handler {
 			if snap, err = s.store.Snapshot(ctx, p, s.now()); err != nil {
 				return err
 			}
-			if settled = len(differences(countOf(before), countOf(snap))) == 0; settled {
+			if settled = len(vote.Differences(before.Count(), snap.Count())) == 0; settled {
 				break
 			}
 		}
