@@ -6,8 +6,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// The query parameters of the API: each is read with these, so that a bad value is 400
-// invalid_request rather than a silent default.
+// The query parameters of the API: each is read with these (the log's by translog/logweb, alike),
+// so that a bad value is 400 invalid_request rather than a silent default.
 
 // badQuery is an invalid_request about one query parameter: its message names the parameter and
 // says what it must be (never quoting the value).

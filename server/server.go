@@ -45,7 +45,7 @@ type Config struct {
 	OperatorToken string
 	AuditorToken  string
 	// Log is the ballot log's sequencer over Store (package translog), which its owner runs
-	// (Sequencer.Run): the log's endpoints answer from it.
+	// (Sequencer.Run): the log's endpoints (package translog/logweb) answer from it.
 	Log *translog.Sequencer
 	// Fraud is the fraud checks of Polls over Store (package fraud), whose loops its owner runs:
 	// the booth asks them for each vote's verdict, the organiser's fraud endpoints answer from
