@@ -180,6 +180,31 @@ func TestPagesDeps(t *testing.T) {
 	}
 }
 
+// TestLogDeps holds the log's boundary: the log owns its HTTP protocol (translog/logweb), which
+// knows the domain (vote) and the log (translog) only, never the server that mounts it; and the
+// server answers nothing of the log itself: of package translog it names only the sequencer it
+// is given and the head an export reads to (serverLogUses), proofs and checkpoints are logweb's.
+func TestLogDeps(t *testing.T) {
+	logweb := module + "/translog/logweb"
+	allowed := []string{module + "/vote", module + "/translog", logweb}
+	for _, d := range goListDeps(t, "./translog/logweb") {
+		if strings.HasPrefix(d, module+"/") && !slices.Contains(allowed, d) {
+			t.Errorf("translog/logweb depends on %s: it knows vote and translog only", d)
+		}
+	}
+	if !slices.Contains(goListImports(t)[module+"/server"], logweb) {
+		t.Fatalf("go list: server does not import %s: the check would check nothing", logweb)
+	}
+	for _, use := range packageUses(t, "./server", "translog") {
+		if !slices.Contains(serverLogUses, use) {
+			t.Errorf("the HTTP layer (server) uses translog.%s: the log's answers are translog/logweb's", use)
+		}
+	}
+}
+
+// serverLogUses are the names of package translog that the HTTP layer may use.
+var serverLogUses = []string{"Sequencer", "Head"}
+
 // goListImports is every package of the module with the packages it imports (tests excluded).
 func goListImports(t *testing.T) map[string][]string {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/server/access"
 	"github.com/livevote/livevote/server/pages"
+	"github.com/livevote/livevote/translog/logweb"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -58,6 +59,7 @@ var codes = []struct {
 	{errInvalidRequest, fiber.StatusBadRequest, "invalid_request"},
 	{errTokenInURL, fiber.StatusBadRequest, "invalid_request"},
 	{errBadWSToken, fiber.StatusBadRequest, "invalid_request"},
+	{logweb.ErrInvalidQuery, fiber.StatusBadRequest, "invalid_request"},
 	{errBadHost, fiber.StatusBadRequest, "invalid_host"},
 	{errRequestTimeout, fiber.StatusRequestTimeout, "request_timeout"},
 	{errHeadersTooLarge, fiber.StatusRequestHeaderFieldsTooLarge, "headers_too_large"},
@@ -82,7 +84,8 @@ var codes = []struct {
 // is listed here.
 var notVote = []error{access.ErrUnauthorized, vote.ErrReceiptNotFound, vote.ErrNotHeld, errNotFound,
 	errMethodNotAllowed, errUpgradeRequired, errTooManyLive, access.ErrForbidden, errOriginNotAllowed,
-	errBadHost, errHeadersTooLarge, errRequestTimeout, errUnreviewed, errNotRevealed, errTokenInURL, errBadWSToken, access.ErrTooManyFailures}
+	errBadHost, errHeadersTooLarge, errRequestTimeout, errUnreviewed, errNotRevealed, errTokenInURL, errBadWSToken, access.ErrTooManyFailures,
+	logweb.ErrInvalidQuery}
 
 // ErrorCodes returns every error code the API answers with, once each, in the order of the table
 // above, then "internal". The pages get the list from /static/codes.js (static/common/codes.js,

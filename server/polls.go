@@ -208,8 +208,8 @@ func (s *server) handleReceipt() fiber.Handler {
 		}
 		// A held ballot reads as counted here: a voter is never shown that a ballot was held
 		// for review. A ballot voided by the organisers reads as not counted once the poll's log
-		// is open (before that, a review is sealed: log.go).
-		counted := r.State != vote.BallotVoid || !s.opened(s.polls[r.Poll])
+		// is open (before that, a review is sealed: translog/seal.go).
+		counted := r.State != vote.BallotVoid || !s.tlog.Opened(s.polls[r.Poll])
 		return c.JSON(fiber.Map{"poll": r.Poll, "recorded_at": r.RecordedAt.UTC().Format(time.RFC3339Nano), "counted": counted})
 	}
 }

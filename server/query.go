@@ -6,8 +6,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// The query parameters of the API: each is read with these, so that a bad value is 400
-// invalid_request rather than a silent default.
+// The query parameters of the API: each is read with these (the log's by translog/logweb, alike),
+// so that a bad value is 400 invalid_request rather than a silent default.
 
 // badQuery is an invalid_request about one query parameter: its message names the parameter and
 // says what it must be (never quoting the value).
@@ -40,20 +40,6 @@ func queryInt(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi || v[0] == '+' {
 		return 0, badQuery{name, "must be a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)}
-	}
-	return n, nil
-}
-
-// queryIndex returns the query parameter name as a position or size in a log (a decimal integer of
-// at least 0), def when it is absent or empty; anything else is errInvalidRequest.
-func queryIndex(c *fiber.Ctx, name string, def int64) (int64, error) {
-	v, err := queryValue(c, name, "")
-	if err != nil || v == "" {
-		return def, err
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 || v[0] == '+' {
-		return 0, badQuery{name, "must be a whole number of at least 0"}
 	}
 	return n, nil
 }

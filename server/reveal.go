@@ -53,10 +53,7 @@ func (s *server) handleSetResults() fiber.Handler {
 		}
 		withheld := 0
 		if snap.State.Results == vote.ResultsHidden {
-			withheld = len(vote.Places(snap.Tally))
-			if p.RevealTop > 0 {
-				withheld = min(withheld, p.RevealTop) // only the top places are staged
-			}
+			withheld = p.Staged(snap.Tally)
 		}
 		// Withheld first: while the results are hidden it shows nothing, so no moment shows
 		// more than the stage. A new reveal has no correction yet.
@@ -159,11 +156,7 @@ func (s *server) markCorrected(ctx context.Context, p *vote.Poll, role string) e
 	if err != nil || !snap.State.Final() {
 		return err
 	}
-	v, err := statementOf(snap)
-	if err != nil {
-		return err
-	}
-	if err := s.store.LogAction(ctx, p, vote.AdminAction{Action: "correction", Value: v, Role: role, At: s.now()}); err != nil {
+	if err := s.store.LogAction(ctx, p, vote.AdminAction{Action: "correction", Value: snap.Statement(), Role: role, At: s.now()}); err != nil {
 		return err
 	}
 	st, err := s.store.SetCorrected(ctx, p, s.now().UnixMilli())
@@ -174,28 +167,10 @@ func (s *server) markCorrected(ctx context.Context, p *vote.Poll, role string) e
 	return nil
 }
 
-// statement is what the stage revealed, as the log's "statement" entry records it.
-type statement struct {
-	Counted int64            `json:"counted"`
-	Held    int64            `json:"held"`
-	Tally   map[string]int64 `json:"tally"`
-}
-
-// statementOf is the value of the log's "statement" and "correction" entries: the result snap
-// holds.
-func statementOf(snap vote.Snapshot) (string, error) {
-	v, err := json.Marshal(statement{Counted: snap.Ballots, Held: snap.Held, Tally: snap.Tally})
-	return string(v), err
-}
-
 // logStatement appends to p's log what the stage has just revealed in full (snap): the result is
 // a statement from then on.
 func (s *server) logStatement(c *fiber.Ctx, p *vote.Poll, snap vote.Snapshot) error {
-	v, err := statementOf(snap)
-	if err != nil {
-		return err
-	}
-	return s.logAction(c, p, "statement", v)
+	return s.logAction(c, p, "statement", snap.Statement())
 }
 
 // handleChecklist answers what the organiser checks before the reveal: ballots received,

@@ -26,14 +26,15 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/polls/:poll/turnout", poll, s.handleTurnout())
 	api.Get("/receipts/:receipt", s.handleReceipt())
 
-	// The transparency log (log.go, proof.go): public, except a poll's leaves (public and
-	// sealed) until its log is opened (organiser and auditor only).
-	api.Get("/log-key", s.handleLogKey())
-	api.Get("/polls/:poll/checkpoint", poll, s.handleCheckpoint())
-	api.Get("/polls/:poll/consistency", poll, s.handleConsistency())
-	api.Get("/polls/:poll/log", poll, s.handleLog())
-	api.Get("/polls/:poll/sealed", poll, s.handleSealed())
-	api.Get("/receipts/:receipt/proof", s.handleProof())
+	// The transparency log (package translog/logweb): public, except a poll's leaves (public
+	// and sealed) until its log is opened (organiser and auditor only: server.go, mayReadLog).
+	tl := s.tlog
+	api.Get("/log-key", tl.Key())
+	api.Get("/polls/:poll/checkpoint", poll, tl.Checkpoint())
+	api.Get("/polls/:poll/consistency", poll, tl.Consistency())
+	api.Get("/polls/:poll/log", poll, tl.Leaves())
+	api.Get("/polls/:poll/sealed", poll, tl.Sealed())
+	api.Get("/receipts/:receipt/proof", tl.Proof())
 
 	// Organiser routes, each with the right it needs (access/roles.go): read (organiser, auditor),
 	// results (organiser, operator, a screen token on its poll), change (organiser).

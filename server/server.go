@@ -18,6 +18,7 @@ import (
 	"github.com/livevote/livevote/hub"
 	"github.com/livevote/livevote/server/pages"
 	"github.com/livevote/livevote/translog"
+	"github.com/livevote/livevote/translog/logweb"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -44,7 +45,7 @@ type Config struct {
 	OperatorToken string
 	AuditorToken  string
 	// Log is the ballot log's sequencer over Store (package translog), which its owner runs
-	// (Sequencer.Run): the log's endpoints answer from it.
+	// (Sequencer.Run): the log's endpoints (package translog/logweb) answer from it.
 	Log *translog.Sequencer
 	// Fraud is the fraud checks of Polls over Store (package fraud), whose loops its owner runs:
 	// the booth asks them for each vote's verdict, the organiser's fraud endpoints answer from
@@ -99,7 +100,7 @@ type server struct {
 	booth   *vote.Booth // the vote workflow (votes.go)
 	keys    access.Keys
 	tokens  access.Tokens // the bearer tokens of the roles (access/tokens.go)
-	seq     *translog.Sequencer
+	tlog    *logweb.Log   // the transparency log's endpoints and its part of the export
 	proxies access.Proxies
 	public  string // Config.PublicURL
 	limit   int
@@ -166,7 +167,10 @@ func New(cfg Config) (*Server, error) {
 	s.states = newStateCache(cfg.Store, s.now)
 	s.views = newPollViews(s.order)
 	s.booth = &vote.Booth{Ballots: cfg.Store, State: s.states.get, Judge: cfg.Fraud, Now: s.now}
-	s.seq = cfg.Log
+	s.tlog, err = logweb.New(logweb.Config{Log: cfg.Log, PollOf: pollOf, MayRead: mayReadLog, Receipt: s.receiptPoll})
+	if err != nil {
+		return nil, err
+	}
 	s.pages, err = pages.New(pages.Config{
 		Polls: s.order, PollOf: pollOf, API: pageAPI{s}, Keys: s.keys, Proxies: s.proxies,
 		PublicURL: s.public, Now: s.now, Logger: s.log,
@@ -195,6 +199,15 @@ func New(cfg Config) (*Server, error) {
 	app.Use(s.observeHTTP())
 	s.routes(app)
 	return &Server{s: s, app: app}, nil
+}
+
+// mayReadLog lets organiser and auditor tokens read a poll's leaves before its log is open.
+func mayReadLog(c *fiber.Ctx) error { return access.Authorise(access.RoleOf(c), access.RightRead) }
+
+// receiptPoll is findReceipt with the receipt's poll.
+func (s *server) receiptPoll(ctx context.Context, id string) (vote.Receipt, *vote.Poll, error) {
+	r, err := s.findReceipt(ctx, id)
+	return r, s.polls[r.Poll], err
 }
 
 // Serve serves the API on ln until Shutdown.

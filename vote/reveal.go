@@ -2,6 +2,7 @@ package vote
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -24,6 +25,27 @@ func Places(tally map[string]int64) [][]string {
 		places = append(places, []string{id})
 	}
 	return places
+}
+
+// Staged is how many places a staged reveal of tally withholds when it starts: every place of
+// Places(tally), or only the first RevealTop when p stages the top places alone.
+func (p *Poll) Staged(tally map[string]int64) int {
+	n := len(Places(tally))
+	if p.RevealTop > 0 {
+		n = min(n, p.RevealTop)
+	}
+	return n
+}
+
+// Statement is the result s holds as the log's "statement" and "correction" entries record it
+// (their value): {"counted","held","tally"}.
+func (s Snapshot) Statement() string {
+	v, _ := json.Marshal(struct { // a struct of numbers and a map of numbers: it cannot fail
+		Counted int64            `json:"counted"`
+		Held    int64            `json:"held"`
+		Tally   map[string]int64 `json:"tally"`
+	}{s.Ballots, s.Held, s.Tally})
+	return string(v)
 }
 
 // StepGrace is how long after a step of the reveal the public still sees the step before: the

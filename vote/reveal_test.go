@@ -79,3 +79,18 @@ func TestStepGrace(t *testing.T) {
 		}
 	}
 }
+
+// TestStagedAndStatement checks how many places a reveal stages (a tie is one place; RevealTop
+// stages the top ones only) and the statement's value in the log.
+func TestStagedAndStatement(t *testing.T) {
+	tally := map[string]int64{"a": 3, "b": 3, "c": 1, "d": 0}
+	for _, tc := range []struct{ top, want int }{{0, 3}, {2, 2}, {5, 3}} {
+		if got := (&vote.Poll{RevealTop: tc.top}).Staged(tally); got != tc.want {
+			t.Errorf("RevealTop %d: Staged = %d, want %d", tc.top, got, tc.want)
+		}
+	}
+	snap := vote.Snapshot{Ballots: 7, Held: 2, Tally: tally}
+	if got, want := snap.Statement(), `{"counted":7,"held":2,"tally":{"a":3,"b":3,"c":1,"d":0}}`; got != want {
+		t.Errorf("Statement = %s, want %s", got, want)
+	}
+}
