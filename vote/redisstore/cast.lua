@@ -41,6 +41,9 @@ local KEYS_HEAD = 24
 
 -- ARGV: the head, then FIELDS arguments per ballot, read with arg(i, FIELD).
 local initial_status, minute_bucket, hour_bucket = ARGV[1], ARGV[2], ARGV[3]
+-- the choice counters' sources of the minute's arrivals, and the fields of their numbers
+local arrived, arrived_new = 'm' .. minute_bucket, 'n' .. minute_bucket
+local arrived_total, arrived_new_total = arrived .. '|', arrived_new .. '|'
 local ARGS_HEAD, FIELDS = 3, 22
 local VOTER_FIELD, RECEIPT, AT, STATE, VOTER, PERIOD = 1, 2, 3, 4, 5, 6
 local CHALLENGE, CHALLENGE_TTL, CHOICES, IP, SUBNET = 7, 8, 9, 10, 11
@@ -151,6 +154,10 @@ local function cast(i, field, receipt)
 
   local state, counts, signals = arg(i, STATE), '', arg(i, SIGNALS)
   local at, joined = arg(i, AT), arg(i, CHOICES)
+  local chosen = {} -- the choices, split once
+  for c in string.gmatch(joined, '[^,]+') do
+    chosen[#chosen + 1] = c
+  end
   local pends = false
   if ip ~= '' then
     -- count the source in each window, this ballot included; over a soft cap, hold it (pending)
@@ -188,7 +195,15 @@ local function cast(i, field, receipt)
       members[#members + 1] = '!'
       choices['!|'] = (choices['!|'] or 0) + 1
     end
-    for c in string.gmatch(joined, '[^,]+') do
+    -- the minute's arrivals (Store.Arrivals): every ballot with a source, and the first of its
+    -- address, subnet and group in the hour; counted with the choice counters, in the same loop
+    members[#members + 1] = arrived
+    choices[arrived_total] = (choices[arrived_total] or 0) + 1
+    if fresh then
+      members[#members + 1] = arrived_new
+      choices[arrived_new_total] = (choices[arrived_new_total] or 0) + 1
+    end
+    for _, c in ipairs(chosen) do
       for _, m in ipairs(members) do
         local f = m .. '|' .. c
         choices[f] = (choices[f] or 0) + 1
@@ -198,16 +213,6 @@ local function cast(i, field, receipt)
     if shared then
       pends = true
       signals = signals .. ',shared_source'
-    end
-    -- the minute's arrivals (Store.Arrivals): every ballot with a source, and the first of its
-    -- address, subnet and group in the hour; written with the choice counters
-    local kinds = fresh and {'m', 'n'} or {'m'}
-    for _, k in ipairs(kinds) do
-      local f = k .. minute_bucket .. '|'
-      choices[f] = (choices[f] or 0) + 1
-      for c in string.gmatch(joined, '[^,]+') do
-        choices[f .. c] = (choices[f .. c] or 0) + 1
-      end
     end
     sourced = sourced + 1
     counts = ' ' .. n[1] .. ' ' .. n[2] .. ' ' .. n[3] .. ' ' .. n[4] .. ' ' .. ngrp .. (shared and ' 1' or ' 0') ..
@@ -237,7 +242,7 @@ local function cast(i, field, receipt)
   rpairs[#rpairs + 1] = at .. '|' .. state .. '|' .. joined
   redis.call('XADD', log_key, '*', 'receipt', receipt, 'at', at, 'voter', arg(i, VOTER),
     'period', arg(i, PERIOD), 'choices', joined, 'state', state)
-  for c in string.gmatch(joined, '[^,]+') do
+  for _, c in ipairs(chosen) do
     t[c] = (t[c] or 0) + 1
   end
   return word .. counts
@@ -262,16 +267,38 @@ for i = 1, n do
   end
 end
 
+-- add adds counts (field -> how many) to the hash at key and reports whether a field was new.
+-- Fields are read with one HMGET and written with one HSET (per 500), not one HINCRBY each: from
+-- Lua a command costs Redis more than the field it writes, and a batch of ballots spread over the
+-- candidates has tens of fields (BENCHMARKS.md, "Performance 3").
+local function add(key, counts)
+  local fields = {}
+  for f in pairs(counts) do
+    fields[#fields + 1] = f
+  end
+  if #fields == 1 then
+    local f = fields[1]
+    return tonumber(redis.call('HINCRBY', key, f, counts[f])) == counts[f]
+  end
+  local new = false
+  for j = 1, #fields, 500 do
+    local part = {unpack(fields, j, math.min(j + 499, #fields))}
+    local old, kv = redis.call('HMGET', key, unpack(part)), {}
+    for x, f in ipairs(part) do
+      kv[#kv + 1] = f
+      kv[#kv + 1] = (tonumber(old[x]) or 0) + counts[f]
+    end
+    new = redis.call('HSET', key, unpack(kv)) > 0 or new
+  end
+  return new
+end
+
 if #vpairs > 0 then
   redis.call('HSET', voters_key, unpack(vpairs))
   redis.call('HSET', receipts_key, unpack(rpairs))
 end
-for c, k in pairs(tally) do
-  redis.call('HINCRBY', tally_key, c, k)
-end
-for c, k in pairs(heldtally) do
-  redis.call('HINCRBY', heldtally_key, c, k)
-end
+add(tally_key, tally)
+add(heldtally_key, heldtally)
 if counted > 0 then
   redis.call('INCRBY', ballots_key, counted)
 end
@@ -288,11 +315,7 @@ if held > 0 then
     redis.call('ZADD', waiting_key, unpack(wpairs))
   end
 end
-local fresh = false
-for f, k in pairs(choices) do
-  fresh = tonumber(redis.call('HINCRBY', choices_key, f, k)) == k or fresh
-end
-if fresh then
+if add(choices_key, choices) then
   redis.call('PEXPIRE', choices_key, 9000000) -- a new field: the hash lives two hours and a half
 end
 -- The sources' windows: one ZADD per window for the whole batch, of the new counts (the script
