@@ -14,6 +14,7 @@ type pollKeys struct {
 	tag                                                      string
 	state, voters, receipts, tally, heldTally, ballots, held string
 	minutes, hours, log, pending, waiting, why, void         string
+	noChallenge                                              string // a ballot's challenge key when it has none
 
 	windows atomic.Pointer[sourceWindows] // the last source keys of the cast script
 }
@@ -33,7 +34,7 @@ func (s *Store) keysOf(p *vote.Poll) *pollKeys {
 		poll: p, tag: t, state: t + ":state", voters: t + ":voters", receipts: t + ":receipts",
 		tally: t + ":tally", heldTally: t + ":heldtally", ballots: t + ":ballots", held: t + ":held",
 		minutes: t + ":m", hours: t + ":h", log: t + ":log", pending: t + ":pending",
-		waiting: t + ":waiting", why: t + ":why", void: t + ":void",
+		waiting: t + ":waiting", why: t + ":why", void: t + ":void", noChallenge: t + ":pow:",
 	}
 	actual, _ := s.keys.LoadOrStore(p, k)
 	s.lastKeys.Store(actual.(*pollKeys))
