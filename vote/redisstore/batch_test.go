@@ -99,10 +99,10 @@ func TestRedisCastBatchAsOneByOne(t *testing.T) {
 	}
 }
 
-// A batch whose counters have more fields than the cast script writes with one command (its
-// choice counters: every ballot from a new address, subnet and group, choosing every candidate)
-// adds up to what the memory store counts one ballot at a time, and so does the next batch of the
-// same sources, which adds to the counters the first one wrote.
+// A batch with hundreds of choice-counter fields (every ballot from a new address, subnet and
+// group, choosing every candidate, some held) adds up to what the memory store counts one ballot
+// at a time, arrivals included, and so does the next batch of the same sources, which adds to
+// the counters the first one wrote.
 func TestRedisCastBatchManyFields(t *testing.T) {
 	ctx := context.Background()
 	at := time.Now().Truncate(time.Minute).Add(20 * time.Second)

@@ -267,38 +267,16 @@ for i = 1, n do
   end
 end
 
--- add adds counts (field -> how many) to the hash at key and reports whether a field was new.
--- Fields are read with one HMGET and written with one HSET (per 500), not one HINCRBY each: from
--- Lua a command costs Redis more than the field it writes, and a batch of ballots spread over the
--- candidates has tens of fields (BENCHMARKS.md, "Performance 3").
-local function add(key, counts)
-  local fields = {}
-  for f in pairs(counts) do
-    fields[#fields + 1] = f
-  end
-  if #fields == 1 then
-    local f = fields[1]
-    return tonumber(redis.call('HINCRBY', key, f, counts[f])) == counts[f]
-  end
-  local new = false
-  for j = 1, #fields, 500 do
-    local part = {unpack(fields, j, math.min(j + 499, #fields))}
-    local old, kv = redis.call('HMGET', key, unpack(part)), {}
-    for x, f in ipairs(part) do
-      kv[#kv + 1] = f
-      kv[#kv + 1] = (tonumber(old[x]) or 0) + counts[f]
-    end
-    new = redis.call('HSET', key, unpack(kv)) > 0 or new
-  end
-  return new
-end
-
 if #vpairs > 0 then
   redis.call('HSET', voters_key, unpack(vpairs))
   redis.call('HSET', receipts_key, unpack(rpairs))
 end
-add(tally_key, tally)
-add(heldtally_key, heldtally)
+for c, k in pairs(tally) do
+  redis.call('HINCRBY', tally_key, c, k)
+end
+for c, k in pairs(heldtally) do
+  redis.call('HINCRBY', heldtally_key, c, k)
+end
 if counted > 0 then
   redis.call('INCRBY', ballots_key, counted)
 end
@@ -315,7 +293,13 @@ if held > 0 then
     redis.call('ZADD', waiting_key, unpack(wpairs))
   end
 end
-if add(choices_key, choices) then
+-- one HINCRBY a field: one HMGET and one HSET for the batch measured the same (BENCHMARKS.md,
+-- "Performance 3")
+local fresh = false
+for f, k in pairs(choices) do
+  fresh = tonumber(redis.call('HINCRBY', choices_key, f, k)) == k or fresh
+end
+if fresh then
   redis.call('PEXPIRE', choices_key, 9000000) -- a new field: the hash lives two hours and a half
 end
 -- The sources' windows: one ZADD per window for the whole batch, of the new counts (the script
