@@ -105,7 +105,7 @@ func (s *server) handleVote() fiber.Handler {
 func (s *server) vote(c *fiber.Ctx) (held bool, err error) {
 	p := pollOf(c)
 	var req voteRequest
-	if err := decodeStrict(c.Body(), &req); err != nil {
+	if err := decodeVote(c.Body(), &req); err != nil {
 		return false, err
 	}
 	voter := s.keys.Voter(c)

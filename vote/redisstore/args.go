@@ -101,11 +101,15 @@ func (a *castArgs) set(k *pollKeys, p *vote.Poll, b vote.Ballot) {
 			holdNew = "1"
 		}
 	}
-	a.keys, a.poll, a.minute, a.challenge = k, p, b.At.Truncate(time.Minute).Unix(), k.challenge(b.Challenge)
+	challenge, ttl := k.noChallenge, int64(0) // the script reads neither without a challenge
+	if b.Challenge != "" {
+		challenge, ttl = k.challenge(b.Challenge), challengeTTL(b.ChallengeUntil).Milliseconds()
+	}
+	a.keys, a.poll, a.minute, a.challenge = k, p, b.At.Truncate(time.Minute).Unix(), challenge
 	a.fields = [castFields]any{
 		castVoterField: b.Voter + "|" + b.Period, castReceipt: b.Receipt, castAt: b.At.UnixMilli(),
 		castState: state, castVoter: b.Voter, castPeriod: b.Period, castChallenge: b.Challenge,
-		castChallengeTTL: challengeTTL(b.ChallengeUntil).Milliseconds(), castChoices: strings.Join(b.Choices, ","),
+		castChallengeTTL: ttl, castChoices: strings.Join(b.Choices, ","),
 		castIP: ip, castSubnet: subnet, castGroupHash: group, castMinuteWeight: wMinute, castHourWeight: wHour,
 		castIPMinuteCap: caps.IPMinute, castIPHourCap: caps.IPHour,
 		castSubnetMinuteCap: caps.SubnetMinute, castSubnetHourCap: caps.SubnetHour, castIPHardCap: caps.IPHard,

@@ -90,6 +90,62 @@ func TestRedisCastBatchAsOneByOne(t *testing.T) {
 	}
 }
 
+// A batch with hundreds of choice-counter fields (every ballot from a new address, subnet and
+// group, choosing every candidate, some held) adds up to what the memory store counts one ballot
+// at a time, arrivals included, and so does the next batch of the same sources, which adds to
+// the counters the first one wrote.
+func TestRedisCastBatchManyFields(t *testing.T) {
+	ctx := context.Background()
+	at := time.Now().Truncate(time.Minute).Add(20 * time.Second)
+	mem, p := memstore.New(), votetest.Poll(t, "max_choices: 3")
+	red := openRedis(t, votetest.StartRedis(t).URL())
+	var sources []string
+	const n = 64 // 3 choices of 3 sources each: 576 fields and a few more
+	for i := range n {
+		sources = append(sources, fmt.Sprint("ip", i), fmt.Sprint("net", i), fmt.Sprint("grp", i))
+	}
+	for round := range 2 {
+		var batch []vote.Ballot
+		for i := range n {
+			b := vote.Ballot{Receipt: rand.Text(), Voter: fmt.Sprint("v", round, "-", i), Choices: []string{"a", "b", "c"}, At: at,
+				Source: vote.Source{IP: sources[3*i], Subnet: sources[3*i+1], Group: sources[3*i+2]}}
+			if i%4 == 0 {
+				b.Held = true
+			}
+			if _, err := mem.Cast(ctx, p, b); err != nil {
+				t.Fatal(err)
+			}
+			batch = append(batch, b)
+		}
+		_, errs := redisstore.CastTogether(red, p, batch)
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, ballot %d: %v", round, i, err)
+			}
+		}
+		for _, s := range []vote.Store{mem, red} {
+			if _, err := s.Choices(ctx, p, at, sources); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mc, _ := mem.Choices(ctx, p, at, sources)
+		rc, _ := red.Choices(ctx, p, at, sources)
+		if fmt.Sprint(mc) != fmt.Sprint(rc) {
+			t.Errorf("round %d: choice counts batched %v, one by one %v", round, rc, mc)
+		}
+		ma, err1 := mem.Arrivals(ctx, p, at.Add(time.Minute), 1)
+		ra, err2 := red.Arrivals(ctx, p, at.Add(time.Minute), 1)
+		if err := errors.Join(err1, err2); err != nil || fmt.Sprint(ma) != fmt.Sprint(ra) {
+			t.Errorf("round %d: arrivals batched %v, one by one %v (%v)", round, ra, ma, err)
+		}
+		ms, rs := mustSnapshot(t, mem, p), mustSnapshot(t, red, p)
+		if ms.Ballots != rs.Ballots || ms.Held != rs.Held || fmt.Sprint(ms.Tally) != fmt.Sprint(rs.Tally) {
+			t.Errorf("round %d: batched: ballots %d, held %d, tally %v; one by one: %d, %d, %v",
+				round, rs.Ballots, rs.Held, rs.Tally, ms.Ballots, ms.Held, ms.Tally)
+		}
+	}
+}
+
 // answer is what Cast said of b: its error, or its held flag and source counts.
 func answer(err error, b vote.Ballot, c vote.Counted) string {
 	if err != nil {
@@ -109,15 +165,20 @@ func BenchmarkRedisCastBatch(b *testing.B) {
 	for _, c := range []struct {
 		name             string
 		distinct, shared bool
-	}{{"one-source", false, false}, {"distinct-sources", true, false}, {"one-source-pending", false, true}} {
-		b.Run(c.name, func(b *testing.B) { benchmarkRedisCastBatch(b, c.distinct, c.shared) })
+		candidates       int
+	}{
+		{"one-source", false, false, 1}, {"distinct-sources", true, false, 1}, {"one-source-pending", false, true, 1},
+		{"one-source-15-candidates", false, false, 15}, {"distinct-sources-15-candidates", true, false, 15},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchmarkRedisCastBatch(b, c.distinct, c.shared, c.candidates) })
 	}
 }
 
 // benchmarkRedisCastBatch casts batches of 32 from one source or each from its own; with shared,
 // under the choice test's shared-source hold (one source: every ballot after the first pending,
-// the costliest path).
-func benchmarkRedisCastBatch(b *testing.B, distinct, shared bool) {
+// the costliest path). The ballots choose one of candidates in turn (the load tool's spread over
+// the bench ballot's 15 when 15; the store does not check the ids).
+func benchmarkRedisCastBatch(b *testing.B, distinct, shared bool, candidates int) {
 	ctx := context.Background()
 	srv := votetest.StartRedis(b, "--appendonly", "yes", "--appendfsync", "everysec")
 	s, p := openRedis(b, srv.URL()), votetest.Poll(b)
@@ -135,7 +196,7 @@ func benchmarkRedisCastBatch(b *testing.B, distinct, shared bool) {
 			if distinct {
 				ip, subnet, group = rand.Text(), rand.Text(), rand.Text()
 			}
-			batch[i] = vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{"a"}, At: at,
+			batch[i] = vote.Ballot{Receipt: rand.Text(), Voter: rand.Text(), Choices: []string{fmt.Sprint("c", (ballots+i)%candidates)}, At: at,
 				Source: vote.Source{IP: ip, Subnet: subnet, Group: group, Caps: caps}}
 		}
 		_, errs := redisstore.CastTogether(s, p, batch)

@@ -15,6 +15,7 @@ type pollKeys struct {
 	state, voters, receipts, tally, heldTally, ballots, held string
 	minutes, hours, log, pending, waiting, why, void         string
 	version                                                  string
+	noChallenge                                              string // a ballot's challenge key when it has none
 
 	windows atomic.Pointer[sourceWindows] // the last source keys of the cast script
 }
@@ -35,6 +36,7 @@ func (s *Store) keysOf(p *vote.Poll) *pollKeys {
 		tally: t + ":tally", heldTally: t + ":heldtally", ballots: t + ":ballots", held: t + ":held",
 		minutes: t + ":m", hours: t + ":h", log: t + ":log", pending: t + ":pending",
 		waiting: t + ":waiting", why: t + ":why", void: t + ":void", version: t + ":version",
+		noChallenge: t + ":pow:",
 	}
 	actual, _ := s.keys.LoadOrStore(p, k)
 	s.lastKeys.Store(actual.(*pollKeys))
