@@ -239,6 +239,9 @@ func New(cfg Config) (*Server, error) {
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             120 * time.Second,
 	})
+	// A live connection's handler returns after starting the hub's reader (ws.go): the
+	// connection is the hub's to close.
+	app.Server().KeepHijackedConns = true
 	guardMethods(app, s.obs)
 	app.Use(s.observeHTTP())
 	s.routes(app)

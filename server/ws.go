@@ -15,10 +15,12 @@ import (
 	"github.com/livevote/livevote/vote"
 )
 
-// Sizes of a WebSocket connection's buffers. Clients send nothing but control frames; messages
-// to them are snapshots of a few hundred bytes.
+// Sizes of a WebSocket connection's buffers. Clients send nothing but control frames (the read
+// buffer holds the largest, 125 bytes of payload, which the library peeks at whole; a longer
+// message from a client is read through it); messages to them are snapshots of a few hundred
+// bytes, written from a pool (WriteBufferPool), so an idle connection holds no write buffer.
 const (
-	wsReadBuffer  = 512
+	wsReadBuffer  = 128
 	wsWriteBuffer = 2048
 )
 
@@ -119,9 +121,10 @@ func (s *server) handleWSUpgrade() fiber.Handler {
 	}
 }
 
-// handleWS serves one live-updates connection for its whole life, in a slot of its own: when
-// upgrades that passed handleWSUpgrade's check at once leave none, it closes with 1013 (try again
-// later), as the hub does when it is full.
+// handleWS hands one live-updates connection to the hub, in a slot of its own, and returns: the
+// hub serves it in a goroutine of its own, which gives the slot back when the connection ends.
+// When upgrades that passed handleWSUpgrade's check at once leave no slot, it closes with 1013
+// (try again later), as the hub does when it is full.
 func (s *server) handleWS() fiber.Handler {
 	return websocket.New(func(conn *websocket.Conn) {
 		req := conn.Locals(wsLocal).(wsRequest)
@@ -129,13 +132,20 @@ func (s *server) handleWS() fiber.Handler {
 		if reason != "" {
 			s.obs.LiveRefused(reason)
 			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too many live connections"), time.Now().Add(time.Second))
+			_ = conn.Close() // the server keeps hijacked connections open: closing is ours
 			return
 		}
-		defer release()
-		err := s.hub.Serve(s.ctx, conn, req.poll, req.audience, req.hz)
-		if err != nil && !errors.Is(err, hub.ErrEvicted) {
-			s.log.Debug("live connection ended", "poll", req.poll, "audience", req.audience.String(), "err", err)
-		}
+		// The connection outlives this handler (the server keeps hijacked connections: see
+		// server.go): the hub's reader runs in a goroutine of its own, so that an idle connection
+		// holds neither the upgrade's request, its copies in conn, nor this goroutine's deep stack.
+		ws := conn.Conn
+		go func() {
+			defer release()
+			err := s.hub.Serve(s.ctx, ws, req.poll, req.audience, req.hz)
+			if err != nil && !errors.Is(err, hub.ErrEvicted) {
+				s.log.Debug("live connection ended", "poll", req.poll, "audience", req.audience.String(), "err", err)
+			}
+		}()
 	}, websocket.Config{
 		Origins:         s.origins,
 		Subprotocols:    []string{wsProtocol}, // never the token's (wsauth.go)
