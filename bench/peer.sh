@@ -20,7 +20,8 @@
 # Usage: bench/peer.sh [output directory]    (default: a new directory under /tmp)
 # Settings (environment): N (10000), HZ (4), DURATION (10s), VOTE_RATE (200), ROUNDS (2),
 # PEER_VERSION (v6.9.1), PEER_BIN (a Centrifugo binary to use instead of building one),
-# PEER_SIZE (315), SERVER_BIN (a livevote binary to measure instead of this tree's).
+# PEER_SIZE (315), SERVER_BIN (a livevote binary to measure instead of this tree's), BEFORE_BIN (a
+# livevote binary measured too, as "before", first in each round: before, livevote, centrifugo).
 # PEER_VERSION v6.9.1 builds with Go 1.26; should a later one need a newer Go, set GOTOOLCHAIN for
 # this script only (it builds the peer outside the repository).
 set -euo pipefail
@@ -78,6 +79,11 @@ else
 	rm -rf "$PEER_TMP"
 fi
 if [ -n "${SERVER_BIN:-}" ]; then cp "$SERVER_BIN" "$OUT/livevote"; else go build -o "$OUT/livevote" .; fi
+SERVERS=(livevote centrifugo)
+if [ -n "${BEFORE_BIN:-}" ]; then
+	cp "$BEFORE_BIN" "$OUT/before"
+	SERVERS=(before livevote centrifugo)
+fi
 go build -o "$OUT/loadtest" ./cmd/loadtest
 LT=$OUT/loadtest
 
@@ -101,24 +107,25 @@ until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.1; done
 SERVER_PID=
 URL=
 DB=1
-# start NAME: a fresh livevote (on a fresh poll: its own Redis database) or peer process.
+# start NAME: a fresh livevote (before or livevote, on a fresh poll: its own Redis database) or
+# peer (centrifugo) process.
 start() {
 	local port metrics
 	port=$(free_port)
 	URL=http://127.0.0.1:$port
-	if [ "$1" = livevote ]; then
+	if [ "$1" != centrifugo ]; then
 		metrics=$(free_port)
 		LIVEVOTE_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/$DB LIVEVOTE_RATE_LIMIT=0 \
 			LIVEVOTE_ADMIN_TOKEN=$TOKEN LIVEVOTE_SECRET=bench-secret LIVEVOTE_BALLOT=bench/ballot.yaml \
 			LIVEVOTE_WS_MAX_CONNS=$((N + 100)) LIVEVOTE_WS_MAX_PER_SOURCE=$((N + 100)) \
-			"$OUT/livevote" -addr "127.0.0.1:$port" -metrics-addr "127.0.0.1:$metrics" >>"$OUT/livevote.log" 2>&1 &
+			"$OUT/$1" -addr "127.0.0.1:$port" -metrics-addr "127.0.0.1:$metrics" >>"$OUT/$1.log" 2>&1 &
 		DB=$((DB + 1))
 	else
 		"$OUT/centrifugo" --config "$OUT/centrifugo.json" --http_server.address 127.0.0.1 \
 			--http_server.port "$port" >>"$OUT/centrifugo.log" 2>&1 &
 	fi
 	SERVER_PID=$!
-	if [ "$1" = livevote ]; then wait_up "$URL/healthz" "$SERVER_PID" livevote; else wait_up "$URL/health" "$SERVER_PID" centrifugo; fi
+	if [ "$1" != centrifugo ]; then wait_up "$URL/healthz" "$SERVER_PID" "$1"; else wait_up "$URL/health" "$SERVER_PID" centrifugo; fi
 	sleep 2
 }
 stop() {
@@ -173,8 +180,7 @@ row() {
 
 printf '%-11s %-6s %-20s %-12s %-16s %-11s %-9s %s\n' server round delivered "seq gaps" "delivery p50/p99" "CPU us/msg" "KB/idle" "bytes/msg" | tee "$OUT/table.txt"
 for round in $(seq "$ROUNDS"); do
-	measure livevote "$round"
-	measure centrifugo "$round"
+	for server in "${SERVERS[@]}"; do measure "$server" "$round"; done
 done
 say "summary ($(nproc) cores; $N clients at $HZ Hz, $DURATION windows; livevote with votes at $VOTE_RATE/s)"
 cat "$OUT/table.txt"
