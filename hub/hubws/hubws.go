@@ -25,10 +25,12 @@ import (
 // offered), and never with another one the client offered (a token a page sends as one).
 const Subprotocol = "livevote"
 
-// Sizes of a connection's buffers. Clients send nothing but control frames; messages to them are
-// snapshots of a few hundred bytes.
+// Sizes of a connection's buffers. Clients send nothing but control frames (the read buffer holds
+// the largest, 125 bytes of payload, which the library peeks at whole; a longer message from a
+// client is read through it); messages to them are snapshots of a few hundred bytes, written
+// from a pool (WriteBufferPool), so that an idle connection holds no write buffer.
 const (
-	readBuffer  = 512
+	readBuffer  = 128
 	writeBuffer = 2048
 )
 
@@ -63,8 +65,12 @@ func IsUpgrade(c *fiber.Ctx) bool { return websocket.IsWebSocketUpgrade(c) }
 // ends, in a slot of its own. The connection's handler blocks for the connection's life, as
 // contrib/websocket requires (it reuses the connection once its handler returns), and nothing
 // but the hub writes to the connection once it is served: at most one writer at any moment.
-// Mount it after the checks that come before the upgrade (that the request is an upgrade, its
-// Origin, its poll).
+// Returning early with fasthttp's KeepHijackedConns would save an idle connection about 5 KB
+// (the upgrade's request, contrib/websocket's copies of it, a deeper stack), but fasthttp (v1.52)
+// puts the hijacked connection's read buffer back in its pool when the handler returns while the
+// WebSocket still reads through it: another connection's request then shares it (the race
+// detector showed it; BENCHMARKS.md, "Performance 3"). Mount it after the checks that come before
+// the upgrade (that the request is an upgrade, its Origin, its poll).
 func Handler(h *hub.Hub, opts Options) fiber.Handler {
 	ctx, log := opts.Ctx, opts.Logger
 	if ctx == nil {

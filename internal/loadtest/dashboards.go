@@ -36,11 +36,15 @@ type dashboards struct {
 	msgs    atomic.Int64 // messages received, for the progress line
 	closing atomic.Bool
 	lost    atomic.Int64 // connections that ended before the tool closed them
+	// peer: the dashboards are subscribers of the peer (peer.go): they answer its pings, and
+	// count only the messages that carry an "at" (its publications, not its replies).
+	peer bool
 }
 
 // connect opens n live-updates connections to url, a few at a time, each retried a few times.
-func connect(ctx context.Context, url string, n int, tell func(string)) (*dashboards, error) {
-	ds := &dashboards{list: make([]*dashboard, n)}
+// When hello is not nil, the server is the peer: each connection sends hello first (peer.go).
+func connect(ctx context.Context, url string, hello []byte, n int, tell func(string)) (*dashboards, error) {
+	ds := &dashboards{list: make([]*dashboard, n), peer: hello != nil}
 	dialer := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 256, HandshakeTimeout: 10 * time.Second}
 	err := forEach(ctx, n, 16, "connecting dashboards", tell, func(i int) error {
 		var conn *websocket.Conn
@@ -50,6 +54,9 @@ func connect(ctx context.Context, url string, n int, tell func(string)) (*dashbo
 				break
 			}
 			time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
+		}
+		if err == nil && hello != nil {
+			err = conn.WriteMessage(websocket.TextMessage, hello)
 		}
 		if err != nil {
 			return fmt.Errorf("dashboard %d: %w", i, err)
@@ -103,28 +110,52 @@ func (ds *dashboards) read(d *dashboard) {
 			}
 		}
 		recv := time.Now().UnixNano()
-		d.size += int64(len(buf))
-		var at int64
-		if i := bytes.Index(buf, atKey); i >= 0 && len(buf) >= i+len(atKey)+24 {
-			if t, err := time.Parse(time.RFC3339Nano, string(buf[i+len(atKey):i+len(atKey)+24])); err == nil {
-				at = t.UnixNano()
-			}
+		if ds.peer {
+			ds.peerFrame(d, buf, recv)
+			continue
 		}
-		if i := bytes.Index(buf, seqKey); i >= 0 {
-			rest := buf[i+len(seqKey):]
-			j := bytes.IndexAny(rest, ",}")
-			if j > 0 {
-				if seq, err := strconv.ParseUint(string(rest[:j]), 10, 64); err == nil {
-					if seq != d.seq+1 {
-						d.gaps++
-					}
-					d.seq = seq
-				}
-			}
-		}
-		d.msgs = append(d.msgs, seen{at: at, recv: recv})
-		ds.msgs.Add(1)
+		ds.note(d, buf, recv)
 	}
+}
+
+// peerFrame takes one frame from the peer: JSON lines, each a reply, a ping (answered) or a
+// publication (seen).
+func (ds *dashboards) peerFrame(d *dashboard, frame []byte, recv int64) {
+	for line := range bytes.SplitSeq(frame, []byte("\n")) {
+		switch {
+		case bytes.Equal(line, peerPing):
+			if err := d.conn.WriteMessage(websocket.TextMessage, peerPing); err != nil && !ds.closing.Load() && d.err == nil {
+				d.err = err
+			}
+		case bytes.Contains(line, atKey):
+			ds.note(d, line, recv)
+		}
+	}
+}
+
+// note notes one snapshot message, received at recv (Unix ns).
+func (ds *dashboards) note(d *dashboard, buf []byte, recv int64) {
+	d.size += int64(len(buf))
+	var at int64
+	if i := bytes.Index(buf, atKey); i >= 0 && len(buf) >= i+len(atKey)+24 {
+		if t, err := time.Parse(time.RFC3339Nano, string(buf[i+len(atKey):i+len(atKey)+24])); err == nil {
+			at = t.UnixNano()
+		}
+	}
+	if i := bytes.Index(buf, seqKey); i >= 0 {
+		rest := buf[i+len(seqKey):]
+		j := bytes.IndexAny(rest, ",}")
+		if j > 0 {
+			if seq, err := strconv.ParseUint(string(rest[:j]), 10, 64); err == nil {
+				if seq != d.seq+1 {
+					d.gaps++
+				}
+				d.seq = seq
+			}
+		}
+	}
+	d.msgs = append(d.msgs, seen{at: at, recv: recv})
+	ds.msgs.Add(1)
 }
 
 // close closes every connection and waits for the readers.

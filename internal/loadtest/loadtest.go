@@ -63,6 +63,12 @@ type config struct {
 	timeout    time.Duration
 	jsonPath   string
 	quiet      bool
+
+	// The peer (peer.go): "" for livevote, or centrifugo.
+	peer        string
+	peerKey     string
+	peerChannel string
+	peerSize    int
 }
 
 func parse(args []string, stderr io.Writer) (config, error) {
@@ -89,6 +95,10 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "per request")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the report as JSON to this file")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines")
+	fs.StringVar(&c.peer, "peer", "", "measure a peer instead of livevote: centrifugo (dashboards subscribe to -peer-channel, arrivals publish to it)")
+	fs.StringVar(&c.peerKey, "peer-key", "", "the peer's HTTP API key (X-API-Key)")
+	fs.StringVar(&c.peerChannel, "peer-channel", "bench", "the peer's channel")
+	fs.IntVar(&c.peerSize, "peer-size", 320, "bytes of data in each publication to the peer (the push frame adds its envelope)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -115,8 +125,15 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	}
 	c.addr = net.JoinHostPort(host, port)
 	c.url = "http://" + c.addr
+	if c.peer == peerCentrifugo {
+		c.target = targetPublish
+	}
 	switch {
-	case c.target != targetVote && c.target != targetHealthz:
+	case c.peer != "" && c.peer != peerCentrifugo:
+		return c, fmt.Errorf("-peer %q: want centrifugo", c.peer)
+	case c.peer != "" && c.rate > 0 && c.peerKey == "":
+		return c, errors.New("-peer-key is required to publish to the peer")
+	case c.peer == "" && c.target != targetVote && c.target != targetHealthz:
 		return c, fmt.Errorf("-target %q: want vote or healthz", c.target)
 	case c.rate < 0 || c.rate > 1e6 || c.duration <= 0 || c.duration > time.Hour:
 		return c, errors.New("-rate must be 0 to 1,000,000 and -duration up to an hour")
@@ -217,7 +234,7 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 		Dashboards: c.dashboards, Hz: c.hz, Errors: map[string]int64{}}
 	voting := c.target == targetVote && c.rate > 0
 	var info apiclient.Poll
-	if c.target == targetVote || c.dashboards > 0 {
+	if c.peer == "" && (c.target == targetVote || c.dashboards > 0) {
 		if r.Poll == "" {
 			if r.Poll, err = a.org.FirstPoll(ctx); err != nil {
 				return nil, err
@@ -238,7 +255,8 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 	}
 
 	arrivals := int64(math.Floor(c.rate * c.duration.Seconds()))
-	p := &phase{ctx: ctx, api: a, target: c.target, poll: r.Poll, difficulty: info.Difficulty, revote: int64(c.revote * 10000)}
+	p := &phase{ctx: ctx, api: a, target: c.target, poll: r.Poll, difficulty: info.Difficulty, revote: int64(c.revote * 10000),
+		peerKey: c.peerKey, peerChannel: c.peerChannel, peerSize: c.peerSize}
 	if c.target == targetVote {
 		for _, cand := range info.Candidates {
 			b, _ := json.Marshal(apiclient.Ballot{Choices: []string{cand.ID}})
@@ -264,8 +282,11 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 	var ds *dashboards
 	if c.dashboards > 0 {
 		start := time.Now()
-		wsURL := "ws://" + c.addr + "/ws/polls/" + r.Poll + "?hz=" + strconv.Itoa(c.hz)
-		if ds, err = connect(ctx, wsURL, c.dashboards, tell); err != nil {
+		wsURL, hello := "ws://"+c.addr+"/ws/polls/"+r.Poll+"?hz="+strconv.Itoa(c.hz), []byte(nil)
+		if c.peer != "" {
+			wsURL, hello = "ws://"+c.addr+peerWSPath, peerHello(c.peerChannel)
+		}
+		if ds, err = connect(ctx, wsURL, hello, c.dashboards, tell); err != nil {
 			return nil, err
 		}
 		defer ds.close()
@@ -449,8 +470,11 @@ func (r *Report) print(w io.Writer) {
 		r.Target, r.Poll, r.Difficulty, r.Conns, r.Duration, num(r.Rate))
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "  %-24s "+format+"\n", append([]any{k}, a...)...) }
 	unit := "votes/s"
-	if r.Target == targetHealthz {
+	switch r.Target {
+	case targetHealthz:
 		unit = "requests/s"
+	case targetPublish:
+		unit = "publications/s"
 	}
 	if r.Offered > 0 {
 		span := min(r.Duration, time.Duration(float64(r.Offered)/r.Rate*float64(time.Second))).Round(time.Millisecond)

@@ -69,7 +69,11 @@ type phase struct {
 	voters     []voter   // prepared voters, one per arrival (nil when not prepared)
 	bodies     [][]byte  // vote bodies without pow, one per candidate
 	revote     int64     // a voter i revotes when i*revoteHash%10000 < revote
-	next       atomic.Int64
+	// The peer's publications (peer.go): its API key, channel and data size.
+	peerKey     string
+	peerChannel string
+	peerSize    int
+	next        atomic.Int64
 
 	// live counters for the progress line
 	sentN, ackedN, errN atomic.Int64
@@ -102,6 +106,13 @@ func (p *phase) run(w *worker) {
 		if p.target == targetHealthz {
 			start := time.Now()
 			err := p.api.call(req, res, fasthttp.MethodGet, "/healthz", nil)
+			w.finish(p, err, res, at, start)
+			continue
+		}
+		if p.target == targetPublish {
+			body = publishBody(body[:0], p.peerChannel, i+1, p.peerSize, time.Now())
+			start := time.Now()
+			err := p.publish(req, res, body)
 			w.finish(p, err, res, at, start)
 			continue
 		}
@@ -176,7 +187,7 @@ func (p *phase) vote(req *fasthttp.Request, res *fasthttp.Response, v voter, bod
 }
 
 // finish records the outcome of one request; it reports whether it was acknowledged (a vote's
-// 201, /healthz's 200).
+// 201, /healthz's and a publication's 200).
 func (w *worker) finish(p *phase, err error, res *fasthttp.Response, at, start time.Time) bool {
 	end := time.Now()
 	w.latency.record(end.Sub(at))
@@ -188,11 +199,14 @@ func (w *worker) finish(p *phase, err error, res *fasthttp.Response, at, start t
 	}
 	status := res.StatusCode()
 	want := fasthttp.StatusCreated
-	if p.target == targetHealthz {
+	if p.target != targetVote {
 		want = fasthttp.StatusOK
 	}
-	if status != want {
+	if status != want || p.target == targetPublish && publishFailed(res.Body()) {
 		code := jsonString(res.Body(), "code")
+		if code == nil {
+			code = jsonString(res.Body(), "message") // the peer's errors
+		}
 		if code == nil {
 			w.count(p, "http "+strconv.Itoa(status))
 		} else {
