@@ -14,9 +14,11 @@
 #                   latency (from the snapshot's "at" to the client), the server's CPU per
 #                   delivered message, vote-to-visible;
 #   6. mixed:       for each N in $MIXED_DASHBOARDS, on a fresh server process and a fresh poll, N
-#                   dashboards at $HZ Hz while votes arrive at $MIXED_RATE/s: vote latency
-#                   p50/p90/p99, delivery p99, server CPU per delivered message; then the plot of
-#                   vote latency percentiles against N (mixed.svg, drawn by bench/plot).
+#                   dashboards at $HZ Hz (two tool processes) while votes arrive at $MIXED_RATE/s
+#                   from a third, as phones (open loop, a new connection per vote, each timed from
+#                   when it was due): vote latency p50/p90/p99, delivery p99, server CPU per
+#                   delivered message, the tools' own CPU; then the plot of vote latency
+#                   percentiles against N (mixed.svg, drawn by bench/plot).
 # Every vote phase ends with the tool's exact accounting check (acknowledged == recorded).
 #
 # Usage: bench/run.sh [output directory]    (default: a new directory under /tmp)
@@ -180,12 +182,14 @@ cpu() { jq -r '[.tool.cpu_us_per_request, .server.cpu_us_per_request, .redis.cpu
 
 # mixed_tools NAME N: N dashboards over two tool processes (a, b) and the votes from a third (v),
 # lined up on one start time. The voter has a process of its own so that the vote latency it
-# measures is the server's, not its own process's busy scheduler reading a tick's messages.
+# measures is the server's, not its own process's busy scheduler reading a tick's messages; its
+# voters are phones (-phones): each vote a goroutine started when it is due, on a new connection
+# of its own, timed from when it was due (no pool for an arrival to wait for).
 mixed_tools() {
 	local name=$1 n=$2 start
 	local half=$((n / 2))
 	start=$(($(date +%s) + 20 + n / 500))
-	tool "$OUT/$name-v.txt" -rate "$MIXED_RATE" -duration "$DURATION" -start-at "$start" -server-pid "$SERVER_PID" \
+	tool "$OUT/$name-v.txt" -phones -rate "$MIXED_RATE" -duration "$DURATION" -start-at "$start" -server-pid "$SERVER_PID" \
 		-json "$OUT/$name-v.json"
 	local v=$TOOL
 	tool "$OUT/$name-a.txt" -dashboards "$half" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
@@ -211,17 +215,21 @@ mixed_phase() {
 		plotargs+=("$n=$OUT/mixed-$n-v.json")
 	done
 	say "mixed summary ($(nproc) cores; votes at $MIXED_RATE/s, dashboards at $HZ Hz)"
-	printf '%-11s %-26s %-18s %-16s %-12s %s\n' dashboards "vote p50/p90/p99 ms" "delivery p99 ms" "CPU us/message" delivered "accounting"
+	printf '%-11s %-22s %-9s %-10s %-15s %-19s %-8s %s\n' dashboards "vote p50/p90/p99 ms" "late p99" "delivery" "server us/msg" "tools: voter/dash" delivered "accounting"
 	for n in $MIXED_DASHBOARDS; do
 		local a=$OUT/mixed-$n-a.json b=$OUT/mixed-$n-b.json v=$OUT/mixed-$n-v.json
-		printf '%-11s %-26s %-18s %-16s %-12s %s\n' \
+		printf '%-11s %-22s %-9s %-10s %-15s %-19s %-8s %s\n' \
 			"$(jq -s 'map(.dash.connected) | add' "$a" "$b")/$n" \
 			"$(ms .latency.p50_ns "$v") / $(ms .latency.p90_ns "$v") / $(ms .latency.p99_ns "$v")" \
+			"$(ms .late.p99_ns "$v")" \
 			"$(jq -rs 'map(.dash.delivery.p99_ns) | max / 1e6 * 100 | round / 100' "$a" "$b")" \
 			"$(jq -rs '(.[0].server.cpu_seconds * 1e6 / (map(.dash.messages) | add)) * 100 | round / 100' "$a" "$b")" \
+			"$(jq -r '.tool.cpu_us_per_request | round' "$v") / $(jq -rs '(map(.tool.cpu_seconds) | add) * 1e6 / (map(.dash.messages) | add) * 100 | round / 100' "$a" "$b")" \
 			"$(jq -s 'map(.dash.messages) | add' "$a" "$b")" \
 			"$(jq -r .check_ok "$v")"
 	done
+	echo "(late: the voter tool's own delay, due -> sent, in the latency; delivery: p99 ms, worse tool process;"
+	echo " tools: the voter's CPU us per vote / the dashboard processes' CPU us per message)"
 	"$OUT/plot" -o "$OUT/mixed.svg" -title "vote latency at $MIXED_RATE votes/s, dashboards at $HZ Hz" "${plotargs[@]}"
 	echo "plot: $OUT/mixed.svg"
 }
