@@ -328,12 +328,6 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 	for _, p := range procs {
 		p.sample(0)
 	}
-	endTimer := time.AfterFunc(time.Until(end), func() {
-		for _, p := range procs {
-			p.sample(1)
-		}
-	})
-	defer endTimer.Stop()
 	var wg sync.WaitGroup
 	if arrivals > 0 {
 		if c.phones {
@@ -363,6 +357,11 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 				}
 			}
 		case <-window.C:
+			// Here, not in a timer's own goroutine: the report reads sample 1 after this loop
+			// (a voter's process could report before a late timer had taken it: negative CPU).
+			for _, p := range procs {
+				p.sample(1)
+			}
 			over = true
 		case <-ctx.Done():
 			p.next.Store(arrivals) // no more arrivals; those in flight finish
