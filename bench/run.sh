@@ -62,11 +62,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port prints a loopback port nobody listens on.
+# free_port prints a loopback port nobody listens on, below the kernel's range of ephemeral ports:
+# a port in that range can be the local end of one of the dashboards' (or anyone's) outgoing
+# connections, which nobody listens on and yet a bind refuses ("address already in use").
 free_port() {
-	local p
+	local p low=32768
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	((low > 11000)) || low=40000 # no room below them: take the chance
 	while :; do
-		p=$((20000 + RANDOM % 20000))
+		p=$((10000 + RANDOM % (low - 10000)))
 		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
 	done
 }
