@@ -55,19 +55,20 @@ func TestPhonesDoNotWait(t *testing.T) {
 
 	conns.Store(0)
 	phones := run("-phones")
-	if phones.Acked != 50 {
-		t.Errorf("-phones: %d of 50 acknowledged", phones.Acked)
+	if phones.Acked != 50 || phones.Missed != 0 {
+		t.Errorf("-phones: %d of 50 acknowledged, %d missed", phones.Acked, phones.Missed)
 	}
-	if phones.Late.P99 > 200*time.Millisecond {
+	// A loaded machine delays the tool's own goroutines too; a pool's wait here is 300 ms a turn.
+	if phones.Late.P99 > 250*time.Millisecond {
 		t.Errorf("-phones: sent late by up to %s (p99), want each arrival sent on time", phones.Late.P99)
 	}
-	if n := conns.Load(); n != 50 {
+	if n := conns.Load(); n < 50 {
 		t.Errorf("-phones: %d connections for 50 arrivals, want one each", n)
 	}
 
 	conns.Store(0)
 	pool := run("-conns", "2")
-	if pool.Late.P99 < 200*time.Millisecond || pool.Missed == 0 {
+	if pool.Late.P99 < 250*time.Millisecond || pool.Missed == 0 {
 		t.Errorf("a pool of 2: sent late by %s at most (p99), %d missed; want the arrivals queued for the pool", pool.Late.P99, pool.Missed)
 	}
 	if n := conns.Load(); n != 2 {
