@@ -29,10 +29,12 @@ func TestLoadtestAccounting(t *testing.T) {
 		redis      bool
 		difficulty string
 		rate       string
+		arrivals   string // the load tool's arrivals: a pool of 8 keep-alive connections, or phones
 	}{
-		{"memory", false, "0", "150"},
-		{"redis", true, "0", "150"},
-		{"redis with proof of work", true, "200", "50"},
+		{"memory", false, "0", "150", "-conns=8"},
+		{"redis", true, "0", "150", "-conns=8"},
+		{"redis with proof of work", true, "200", "50", "-conns=8"},
+		{"redis, phones with proof of work", true, "200", "50", "-phones"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{"LIVEVOTE_RATE_LIMIT": "0", "LIVEVOTE_ADMIN_TOKEN": "tok", "LIVEVOTE_SECRET": "load-test-secret"}
@@ -61,7 +63,7 @@ func TestLoadtestAccounting(t *testing.T) {
 			report := filepath.Join(t.TempDir(), "report.json")
 			var stdout, stderr bytes.Buffer
 			err := loadtest.Run(context.Background(), []string{"-url", url, "-token", "tok",
-				"-difficulty", tc.difficulty, "-rate", tc.rate, "-duration", "2s", "-conns", "8",
+				"-difficulty", tc.difficulty, "-rate", tc.rate, "-duration", "2s", tc.arrivals,
 				"-dashboards", "3", "-hz", "10", "-revote", "0.1", "-json", report}, &stdout, &stderr)
 			t.Logf("loadtest:\n%s", stdout.String())
 			if err != nil {

@@ -14,16 +14,22 @@
 #                   latency (from the snapshot's "at" to the client), the server's CPU per
 #                   delivered message, vote-to-visible;
 #   6. mixed:       for each N in $MIXED_DASHBOARDS, on a fresh server process and a fresh poll, N
-#                   dashboards at $HZ Hz while votes arrive at $MIXED_RATE/s: vote latency
-#                   p50/p90/p99, delivery p99, server CPU per delivered message; then the plot of
-#                   vote latency percentiles against N (mixed.svg, drawn by bench/plot).
+#                   dashboards at $HZ Hz (two tool processes) while votes arrive at $MIXED_RATE/s
+#                   from a third, as phones (open loop, a new connection per vote, each timed from
+#                   when it was due): vote latency p50/p90/p99, delivery p99, server CPU per
+#                   delivered message, the tools' own CPU; then the plot of vote latency
+#                   percentiles against N (mixed.svg, drawn by bench/plot).
 # Every vote phase ends with the tool's exact accounting check (acknowledged == recorded).
 #
 # Usage: bench/run.sh [output directory]    (default: a new directory under /tmp)
 # Settings (environment): DURATION (10s), CONNS (64), DASHBOARDS (10000), HZ (4), HUB_RATE (200),
 # SATURATE (200000: the offered rate of the saturation runs), MIXED_DASHBOARDS ("1000 3000 10000 19000"),
 # MIXED_RATE (500), PHASES ("all", or "mixed": phase 6 alone), SERVER_BIN (a livevote binary to
-# measure instead of the one built from this tree: a "before").
+# measure instead of the one built from this tree: a "before"), REDIS_PORT and SERVER_PORT (loopback
+# ports; default: free ones).
+# Fails fast: when redis-server or the server exits or is not ready within 30 s of its start, or a
+# tool process fails, the script stops everything it started and exits 1 naming the process, with
+# the last lines of its log.
 # The server and each tool process need one file descriptor per dashboard: N dashboards need an
 # open-file limit (ulimit -n) above N + a few hundred for the server: 19,000 is the most under a
 # limit of 20,000 (the development machine's, which cannot be raised there).
@@ -44,42 +50,95 @@ mkdir -p "$OUT"
 TOKEN=bench-organiser
 SECS=${DURATION%s}
 
-for tool in redis-server redis-cli jq curl go; do
+for tool in redis-server redis-cli jq curl go timeout; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is needed" >&2; exit 1; }
 done
 
 PIDS=()
+declare -A LOGS # a started process's log, by process id
 cleanup() {
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 
-# free_port prints a loopback port nobody listens on.
+# free_port prints a loopback port nobody listens on, below the kernel's range of ephemeral ports:
+# a port in that range can be the local end of one of the dashboards' (or anyone's) outgoing
+# connections, which nobody listens on and yet a bind refuses ("address already in use").
 free_port() {
-	local p
+	local p low=32768
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	((low > 11000)) || low=40000 # no room below them: take the chance
 	while :; do
-		p=$((20000 + RANDOM % 20000))
+		p=$((10000 + RANDOM % (low - 10000)))
 		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
 	done
 }
 
 say() { printf '\n== %s\n' "$*"; }
 
-if [ -n "${SERVER_BIN:-}" ]; then cp "$SERVER_BIN" "$OUT/livevote"; else go build -o "$OUT/livevote" .; fi
-go build -o "$OUT/plot" ./bench/plot
-go build -o "$OUT/loadtest" ./cmd/loadtest
-LV=$OUT/livevote
-LT=$OUT/loadtest
+# fail WHAT [LOG]: stop the benchmark: the reason and the last lines of the log on stderr.
+fail() {
+	echo "bench: $1" >&2
+	if [ -n "${2:-}" ] && [ -s "$2" ]; then tail -n 5 "$2" | sed "s|^|bench: $(basename "$2"): |" >&2; fi
+	exit 1
+}
 
-REDIS_PORT=$(free_port)
+# started NAME PID LOG CHECK...: wait until the command CHECK succeeds, for at most 30 s, while the
+# process PID (NAME, writing LOG) lives; fail when it exits or the time is up.
+started() {
+	local name=$1 pid=$2 log=$3 deadline=$((SECONDS + 30)) st=0
+	shift 3
+	LOGS[$pid]=$log
+	until "$@" >/dev/null 2>&1; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null || st=$?
+			fail "$name exited as it started (status $st)" "$log"
+		fi
+		((SECONDS < deadline)) || fail "$name was not ready 30 s after its start" "$log"
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null || fail "$name exited as it started (did another process answer on its port?)" "$log"
+}
+
+# tools PID...: wait for the tool processes; when one fails, fail with its output (the others are
+# stopped on the way out).
+tools() {
+	local -A left=()
+	local pid st
+	for pid; do left[$pid]=1; done
+	while ((${#left[@]} > 0)); do
+		st=0
+		wait -n -p pid "${!left[@]}" || st=$?
+		unset "left[$pid]"
+		((st == 0)) || fail "a tool process failed (status $st)" "${LOGS[$pid]}"
+	done
+}
+
+# tool LOG ARGS...: start the load tool in the background with its output to LOG; TOOL is its id.
+tool() {
+	local log=$1
+	shift
+	"$LT" -url "$URL" -token "$TOKEN" -quiet "$@" >"$log" 2>&1 &
+	TOOL=$!
+	PIDS+=("$TOOL")
+	LOGS[$TOOL]=$log
+}
+
+# Redis, then the server, then the tools: a process that cannot start stops the run before the
+# slower builds.
+REDIS_PORT=${REDIS_PORT:-$(free_port)}
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT" --save '' \
 	--appendonly yes --appendfsync everysec --logfile "$OUT/redis.log" &
 REDIS_PID=$!
 PIDS+=("$REDIS_PID")
-until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.1; done
+started redis-server "$REDIS_PID" "$OUT/redis.log" timeout 1 redis-cli -p "$REDIS_PORT" ping
 
-PORT=$(free_port)
+if [ -n "${SERVER_BIN:-}" ]; then cp "$SERVER_BIN" "$OUT/livevote"; else go build -o "$OUT/livevote" .; fi
+LV=$OUT/livevote
+LT=$OUT/loadtest
+
+PORT=${SERVER_PORT:-$(free_port)}
 METRICS_PORT=$(free_port) # metrics on, as in production
 URL=http://127.0.0.1:$PORT
 SERVER_PID=
@@ -92,7 +151,7 @@ start_server() {
 		"$LV" -addr "127.0.0.1:$PORT" -metrics-addr "127.0.0.1:$METRICS_PORT" >>"$OUT/server.log" 2>&1 &
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
-	until curl -sf "$URL/healthz" >/dev/null; do sleep 0.1; done
+	started "the server" "$SERVER_PID" "$OUT/server.log" curl -sf --max-time 1 "$URL/healthz"
 }
 stop_server() {
 	kill "$SERVER_PID"
@@ -102,6 +161,8 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
 load() { "$LT" -url "$URL" -token "$TOKEN" -quiet "$@"; }
 
 start_server
+go build -o "$OUT/plot" ./bench/plot
+go build -o "$OUT/loadtest" ./cmd/loadtest
 echo "bench: output in $OUT; redis :$REDIS_PORT (AOF, everysec), server $URL (pid $SERVER_PID), $(nproc) cores"
 
 # two_tools NAME RATE [N]: two tool processes with N/2 dashboards each (N: $DASHBOARDS), lined up
@@ -110,13 +171,12 @@ two_tools() {
 	local name=$1 rate=$2 n=${3:-$DASHBOARDS} start
 	local half=$((n / 2))
 	start=$(($(date +%s) + 20 + n / 500))
-	load -dashboards "$half" -hz "$HZ" -rate "$rate" -duration "$DURATION" -start-at "$start" \
-		-server-pid "$SERVER_PID" -json "$OUT/$name-a.json" >"$OUT/$name-a.txt" 2>&1 &
-	local a=$!
-	load -dashboards "$((n - half))" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
-		-server-pid "$SERVER_PID" -json "$OUT/$name-b.json" >"$OUT/$name-b.txt" 2>&1 &
-	local b=$!
-	wait "$a" "$b"
+	tool "$OUT/$name-a.txt" -dashboards "$half" -hz "$HZ" -rate "$rate" -duration "$DURATION" -start-at "$start" \
+		-server-pid "$SERVER_PID" -json "$OUT/$name-a.json"
+	local a=$TOOL
+	tool "$OUT/$name-b.txt" -dashboards "$((n - half))" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
+		-server-pid "$SERVER_PID" -json "$OUT/$name-b.json"
+	tools "$a" "$TOOL"
 	cat "$OUT/$name-a.txt" "$OUT/$name-b.txt"
 }
 
@@ -126,21 +186,22 @@ cpu() { jq -r '[.tool.cpu_us_per_request, .server.cpu_us_per_request, .redis.cpu
 
 # mixed_tools NAME N: N dashboards over two tool processes (a, b) and the votes from a third (v),
 # lined up on one start time. The voter has a process of its own so that the vote latency it
-# measures is the server's, not its own process's busy scheduler reading a tick's messages.
+# measures is the server's, not its own process's busy scheduler reading a tick's messages; its
+# voters are phones (-phones): each vote a goroutine started when it is due, on a new connection
+# of its own, timed from when it was due (no pool for an arrival to wait for).
 mixed_tools() {
 	local name=$1 n=$2 start
 	local half=$((n / 2))
 	start=$(($(date +%s) + 20 + n / 500))
-	load -rate "$MIXED_RATE" -duration "$DURATION" -start-at "$start" -server-pid "$SERVER_PID" \
-		-json "$OUT/$name-v.json" >"$OUT/$name-v.txt" 2>&1 &
-	local v=$!
-	load -dashboards "$half" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
-		-server-pid "$SERVER_PID" -json "$OUT/$name-a.json" >"$OUT/$name-a.txt" 2>&1 &
-	local a=$!
-	load -dashboards "$((n - half))" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
-		-server-pid "$SERVER_PID" -json "$OUT/$name-b.json" >"$OUT/$name-b.txt" 2>&1 &
-	local b=$!
-	wait "$v" "$a" "$b"
+	tool "$OUT/$name-v.txt" -phones -rate "$MIXED_RATE" -duration "$DURATION" -start-at "$start" -server-pid "$SERVER_PID" \
+		-json "$OUT/$name-v.json"
+	local v=$TOOL
+	tool "$OUT/$name-a.txt" -dashboards "$half" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
+		-server-pid "$SERVER_PID" -json "$OUT/$name-a.json"
+	local a=$TOOL
+	tool "$OUT/$name-b.txt" -dashboards "$((n - half))" -hz "$HZ" -rate 0 -duration "$DURATION" -start-at "$start" \
+		-server-pid "$SERVER_PID" -json "$OUT/$name-b.json"
+	tools "$v" "$a" "$TOOL"
 	cat "$OUT/$name-v.txt" "$OUT/$name-a.txt" "$OUT/$name-b.txt"
 }
 
@@ -158,17 +219,21 @@ mixed_phase() {
 		plotargs+=("$n=$OUT/mixed-$n-v.json")
 	done
 	say "mixed summary ($(nproc) cores; votes at $MIXED_RATE/s, dashboards at $HZ Hz)"
-	printf '%-11s %-26s %-18s %-16s %-12s %s\n' dashboards "vote p50/p90/p99 ms" "delivery p99 ms" "CPU us/message" delivered "accounting"
+	printf '%-11s %-22s %-9s %-10s %-15s %-19s %-8s %s\n' dashboards "vote p50/p90/p99 ms" "late p99" "delivery" "server us/msg" "tools: voter/dash" delivered "accounting"
 	for n in $MIXED_DASHBOARDS; do
 		local a=$OUT/mixed-$n-a.json b=$OUT/mixed-$n-b.json v=$OUT/mixed-$n-v.json
-		printf '%-11s %-26s %-18s %-16s %-12s %s\n' \
+		printf '%-11s %-22s %-9s %-10s %-15s %-19s %-8s %s\n' \
 			"$(jq -s 'map(.dash.connected) | add' "$a" "$b")/$n" \
 			"$(ms .latency.p50_ns "$v") / $(ms .latency.p90_ns "$v") / $(ms .latency.p99_ns "$v")" \
+			"$(ms .late.p99_ns "$v")" \
 			"$(jq -rs 'map(.dash.delivery.p99_ns) | max / 1e6 * 100 | round / 100' "$a" "$b")" \
 			"$(jq -rs '(.[0].server.cpu_seconds * 1e6 / (map(.dash.messages) | add)) * 100 | round / 100' "$a" "$b")" \
+			"$(jq -r '.tool.cpu_us_per_request | round' "$v") / $(jq -rs '(map(.tool.cpu_seconds) | add) * 1e6 / (map(.dash.messages) | add) * 100 | round / 100' "$a" "$b")" \
 			"$(jq -s 'map(.dash.messages) | add' "$a" "$b")" \
 			"$(jq -r .check_ok "$v")"
 	done
+	echo "(late: the voter tool's own delay, due -> sent, in the latency; delivery: p99 ms, worse tool process;"
+	echo " tools: the voter's CPU us per vote / the dashboard processes' CPU us per message)"
 	"$OUT/plot" -o "$OUT/mixed.svg" -title "vote latency at $MIXED_RATE votes/s, dashboards at $HZ Hz" "${plotargs[@]}"
 	echo "plot: $OUT/mixed.svg"
 }

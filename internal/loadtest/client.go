@@ -68,8 +68,8 @@ func (a *api) voter() *apiclient.Client {
 }
 
 // call is one request of the timed phase; the caller owns req and res (acquired once per worker
-// and reused).
-func (a *api) call(req *fasthttp.Request, res *fasthttp.Response, method, path string, body []byte) error {
+// and reused). With fresh, the request opens a connection of its own and closes it.
+func (a *api) call(req *fasthttp.Request, res *fasthttp.Response, method, path string, body []byte, fresh bool) error {
 	req.Reset()
 	req.Header.SetMethod(method)
 	req.SetRequestURI(a.base + path)
@@ -77,6 +77,9 @@ func (a *api) call(req *fasthttp.Request, res *fasthttp.Response, method, path s
 	if body != nil {
 		req.Header.SetContentType("application/json")
 		req.SetBodyRaw(body)
+	}
+	if fresh {
+		req.SetConnectionClose()
 	}
 	return a.hc.Do(req, res)
 }

@@ -2,7 +2,11 @@
 //
 // Voters arrive open loop: at a constant rate, whether or not earlier votes were answered, so a
 // slow server shows as latency (measured from each arrival's scheduled time: corrected for
-// coordinated omission), not as a politely lower request rate. Each voter holds a voter cookie
+// coordinated omission), not as a politely lower request rate. With -phones each arrival is a
+// goroutine started at its scheduled time on a new connection of its own, as a phone's: no arrival
+// waits for an earlier one's answer or for a free connection. Without, a pool of -conns keep-alive
+// connections takes the arrivals in order (the saturation runs: the most the server answers over
+// that many connections). Each voter holds a voter cookie
 // (and a solved challenge when the poll asks for proof of work), got before the timed phase unless
 // -prepare=false, and votes once; a few vote twice and must be refused. Dashboards watch the poll
 // over WebSockets and time when each vote becomes visible. At the end the tool prints a table and
@@ -50,6 +54,7 @@ type config struct {
 	rate       float64
 	duration   time.Duration
 	conns      int
+	phones     bool
 	voters     int
 	prepare    bool
 	difficulty int
@@ -81,7 +86,8 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.target, "target", targetVote, "what arrivals do: vote, or healthz (GET /healthz, to measure the server's own ceiling)")
 	fs.Float64Var(&c.rate, "rate", 100, "arrivals per second (open loop); 0: no arrivals (dashboards only)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of the timed phase")
-	fs.IntVar(&c.conns, "conns", 64, "HTTP connections, the most requests in flight")
+	fs.IntVar(&c.conns, "conns", 64, "HTTP keep-alive connections, the most requests in flight (a closed pool: an arrival waits for a free one)")
+	fs.BoolVar(&c.phones, "phones", false, "each arrival a phone: a goroutine started at its scheduled time and a new connection of its own (no pool, no wait; -conns ignored)")
 	fs.IntVar(&c.voters, "voters", 0, "voters to prepare; 0: rate x duration (arrivals stop when they run out; the window still lasts -duration)")
 	fs.BoolVar(&c.prepare, "prepare", true, "get voter cookies and solve challenges before the timed phase; false: each arrival does it, timed")
 	fs.IntVar(&c.difficulty, "difficulty", -1, "set the poll's proof-of-work difficulty first (organiser token); -1: leave it")
@@ -155,6 +161,7 @@ type Report struct {
 	Poll       string        `json:"poll"`
 	Difficulty int           `json:"difficulty"`
 	Conns      int           `json:"conns"`
+	Phones     bool          `json:"phones"`
 	Duration   time.Duration `json:"duration_ns"`
 	Rate       float64       `json:"rate"`
 
@@ -171,6 +178,7 @@ type Report struct {
 	AckedPerSec   float64          `json:"acked_per_sec"`
 	Latency       summary          `json:"latency"`
 	Service       summary          `json:"service"`
+	Late          summary          `json:"late"`
 	Errors        map[string]int64 `json:"errors"`
 
 	Revotes       int64 `json:"revotes"`
@@ -230,7 +238,7 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 		return nil, err
 	}
 	defer a.close()
-	r := &Report{Target: c.target, Poll: c.poll, Conns: c.conns, Duration: c.duration, Rate: c.rate,
+	r := &Report{Target: c.target, Poll: c.poll, Conns: c.conns, Phones: c.phones, Duration: c.duration, Rate: c.rate,
 		Dashboards: c.dashboards, Hz: c.hz, Errors: map[string]int64{}}
 	voting := c.target == targetVote && c.rate > 0
 	var info apiclient.Poll
@@ -256,7 +264,7 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 
 	arrivals := int64(math.Floor(c.rate * c.duration.Seconds()))
 	p := &phase{ctx: ctx, api: a, target: c.target, poll: r.Poll, difficulty: info.Difficulty, revote: int64(c.revote * 10000),
-		peerKey: c.peerKey, peerChannel: c.peerChannel, peerSize: c.peerSize}
+		peerKey: c.peerKey, peerChannel: c.peerChannel, peerSize: c.peerSize, phones: c.phones}
 	if c.target == targetVote {
 		for _, cand := range info.Candidates {
 			b, _ := json.Marshal(apiclient.Ballot{Choices: []string{cand.ID}})
@@ -278,6 +286,9 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 	}
 	p.arrivals = arrivals
 	r.Offered = arrivals
+	if c.phones {
+		a.hc.MaxConns = int(max(arrivals, 1)) // every arrival may be in flight at once
+	}
 
 	var ds *dashboards
 	if c.dashboards > 0 {
@@ -295,6 +306,14 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 	if voting {
 		if r.Before, err = a.org.Results(ctx, r.Poll); err != nil {
 			return nil, err
+		}
+	}
+
+	// The workers' counters (their histograms are large) before the first arrival is due.
+	workers := make([]*worker, c.conns)
+	if arrivals > 0 {
+		for i := range workers {
+			workers[i] = &worker{}
 		}
 	}
 
@@ -330,19 +349,14 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 	for _, p := range procs {
 		p.sample(0)
 	}
-	endTimer := time.AfterFunc(time.Until(end), func() {
-		for _, p := range procs {
-			p.sample(1)
-		}
-	})
-	defer endTimer.Stop()
-	workers := make([]*worker, c.conns)
 	var wg sync.WaitGroup
 	if arrivals > 0 {
-		for i := range workers {
-			w := &worker{}
-			workers[i] = w
-			wg.Go(func() { p.run(w) })
+		if c.phones {
+			wg.Go(func() { p.launch(workers) })
+		} else {
+			for _, w := range workers {
+				wg.Go(func() { p.run(w) })
+			}
 		}
 	}
 	done := make(chan struct{})
@@ -364,6 +378,11 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 				}
 			}
 		case <-window.C:
+			// Here, not in a timer's own goroutine: the report reads sample 1 after this loop
+			// (a voter's process could report before a late timer had taken it: negative CPU).
+			for _, p := range procs {
+				p.sample(1)
+			}
 			over = true
 		case <-ctx.Done():
 			p.next.Store(arrivals) // no more arrivals; those in flight finish
@@ -384,13 +403,14 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 
 	var acks []int64
 	var rcpts [][]byte
-	var latency, service histogram
+	var latency, service, late histogram
 	for _, w := range workers {
 		if w == nil {
 			continue
 		}
 		latency.merge(&w.latency)
 		service.merge(&w.service)
+		late.merge(&w.late)
 		r.Sent += w.sent
 		r.Acked += w.acked
 		r.Missed += w.missed
@@ -404,7 +424,7 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 		acks = append(acks, w.acks...)
 		rcpts = append(rcpts, w.rcpts...)
 	}
-	r.Latency, r.Service = latency.summary(), service.summary()
+	r.Latency, r.Service, r.Late = latency.summary(), service.summary(), late.summary()
 	if arrivals > 0 {
 		r.Elapsed = lastDone.Sub(t0)
 		r.OfferedPerSec = c.rate
@@ -466,8 +486,12 @@ func (r *Report) check() {
 
 // print writes the report's table.
 func (r *Report) print(w io.Writer) {
-	fmt.Fprintf(w, "\nloadtest: target %s, poll %s, difficulty %d, %d connections, %s at %s/s offered\n",
-		r.Target, r.Poll, r.Difficulty, r.Conns, r.Duration, num(r.Rate))
+	conns := fmt.Sprintf("%d connections", r.Conns)
+	if r.Phones {
+		conns = "phones (a goroutine and a new connection per arrival)"
+	}
+	fmt.Fprintf(w, "\nloadtest: target %s, poll %s, difficulty %d, %s, %s at %s/s offered\n",
+		r.Target, r.Poll, r.Difficulty, conns, r.Duration, num(r.Rate))
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "  %-24s "+format+"\n", append([]any{k}, a...)...) }
 	unit := "votes/s"
 	switch r.Target {
@@ -482,6 +506,7 @@ func (r *Report) print(w io.Writer) {
 		row(unit+" acknowledged", "%s  (%d in %s)", num(r.AckedPerSec), r.Acked, r.Elapsed.Round(time.Millisecond))
 		row("latency (corrected)", "%s", durs(r.Latency))
 		row("service time", "%s", durs(r.Service))
+		row("sent late (tool)", "%s", durs(r.Late))
 		if len(r.Errors) == 0 {
 			row("errors", "none")
 		} else {
