@@ -97,6 +97,11 @@ func TestWiringDeps(t *testing.T) {
 			t.Errorf("server/access depends on %s: it knows the request and the domain's types only", d)
 		}
 	}
+	for _, d := range goListDeps(t, "./server/wire") {
+		if strings.HasPrefix(d, module+"/") && d != module+"/vote" && d != module+"/server/access" && d != module+"/server/wire" {
+			t.Errorf("server/wire depends on %s: it reads the API's bodies into the access and domain types only", d)
+		}
+	}
 	fraudPkg := module + "/fraud"
 	if slices.Contains(goListDeps(t, "./vote"), fraudPkg) {
 		t.Errorf("the domain (vote) depends on %s: the booth asks the fraud checks through vote.Judge", fraudPkg)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/server/access"
+	"github.com/livevote/livevote/server/wire"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -52,7 +53,7 @@ func adminChange[B any](s *server, action string, value func(c *fiber.Ctx, p *vo
 	return func(c *fiber.Ctx) error {
 		p := pollOf(c)
 		var body B
-		if err := decodeStrict(c.Body(), &body); err != nil {
+		if err := wire.DecodeStrict(c.Body(), &body); err != nil {
 			return err
 		}
 		v, err := value(c, p, body)

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/server/access"
 	"github.com/livevote/livevote/server/pages"
+	"github.com/livevote/livevote/server/wire"
 	"github.com/livevote/livevote/translog/logweb"
 	"github.com/livevote/livevote/vote"
 )
@@ -15,7 +16,7 @@ import (
 // Errors of the HTTP layer; the domain's errors live in package vote, those of who a request is
 // (roles, rate limits) in package access.
 var (
-	errInvalidRequest   = errors.New("the request is not valid JSON of the expected shape")
+	errInvalidRequest   = wire.ErrInvalid
 	errVoterToken       = errors.New("no valid voter cookie: open the poll first to get one")
 	errBodyTooLarge     = errors.New("the request body is too large")
 	errNotFound         = errors.New("no such API path")

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/server/wire"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -30,7 +31,7 @@ func (s *server) handleGroupReview() fiber.Handler {
 			Action string      `json:"action"`
 			Until  time.Time   `json:"until"`
 		}
-		if err := decodeStrict(c.Body(), &body); err != nil {
+		if err := wire.DecodeStrict(c.Body(), &body); err != nil {
 			return err
 		}
 		if !reviewAction(body.Action) || body.Signal == "" || body.Until.IsZero() {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livevote/livevote/server/wire"
 )
 
 // maxHoldNew is the longest hold on new networks (minutes) one action sets; an organiser renews it.
@@ -22,7 +23,7 @@ func (s *server) handleHoldNewNetworks() fiber.Handler {
 		var body struct {
 			Minutes *int `json:"minutes"`
 		}
-		if err := decodeStrict(c.Body(), &body); err != nil {
+		if err := wire.DecodeStrict(c.Body(), &body); err != nil {
 			return err
 		}
 		if body.Minutes == nil || *body.Minutes < 0 || *body.Minutes > maxHoldNew {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/server/access"
+	"github.com/livevote/livevote/server/wire"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -87,7 +88,7 @@ func (s *server) handleReveal() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := pollOf(c)
 		var b body
-		if err := decodeStrict(c.Body(), &b); err != nil {
+		if err := wire.DecodeStrict(c.Body(), &b); err != nil {
 			return err
 		}
 		ctx := c.UserContext()

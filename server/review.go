@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
+	"github.com/livevote/livevote/server/wire"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -73,7 +74,7 @@ func (s *server) handleBulkReview() fiber.Handler {
 			Action   string   `json:"action"`
 			Receipts []string `json:"receipts"`
 		}
-		if err := decodeStrict(c.Body(), &body); err != nil {
+		if err := wire.DecodeStrict(c.Body(), &body); err != nil {
 			return err
 		}
 		if !reviewAction(body.Action) || len(body.Receipts) == 0 || len(body.Receipts) > maxBulkReview {
@@ -115,7 +116,7 @@ func (s *server) handleReview() fiber.Handler {
 		var body struct {
 			Action string `json:"action"`
 		}
-		if err := decodeStrict(c.Body(), &body); err != nil {
+		if err := wire.DecodeStrict(c.Body(), &body); err != nil {
 			return err
 		}
 		if !reviewAction(body.Action) {

@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/fraud"
+	"github.com/livevote/livevote/server/wire"
 )
 
 // handleTrusted lists the poll's trusted subnets.
@@ -30,7 +31,7 @@ func (s *server) handleSetTrusted(trusted bool) fiber.Handler {
 			var body struct {
 				Subnet string `json:"subnet"`
 			}
-			if err := decodeStrict(c.Body(), &body); err != nil {
+			if err := wire.DecodeStrict(c.Body(), &body); err != nil {
 				return err
 			}
 			raw = body.Subnet

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/livevote/livevote/server/access"
+	"github.com/livevote/livevote/server/wire"
 	"strconv"
 	"time"
 
@@ -9,29 +10,11 @@ import (
 	"github.com/livevote/livevote/vote"
 )
 
-// voteRequest is the body of POST /api/v1/polls/{poll}/votes.
-type voteRequest struct {
-	Choices []string         `json:"choices"`
-	Pow     *access.Solution `json:"pow"`
-	// Website is the ballot page's honeypot: a field people do not see and leave empty.
-	Website string `json:"website"`
-	// Client is what the ballot page reports about itself (optional).
-	Client *clientReport `json:"client"`
-}
-
 // voteAccepted is the answer to a vote that was recorded (201).
 type voteAccepted struct {
 	Status  string   `json:"status"` // always "accepted"
 	Receipt string   `json:"receipt"`
 	Choices []string `json:"choices"`
-}
-
-// clientReport is what the ballot page reports with a vote.
-type clientReport struct {
-	// Webdriver is the browser's navigator.webdriver: true when automation drives it.
-	Webdriver bool `json:"webdriver"`
-	// ElapsedMS is the time from showing the ballot to the vote, in milliseconds.
-	ElapsedMS int64 `json:"elapsed_ms"`
 }
 
 // handleChallenge gives the voter a proof-of-work challenge for one vote attempt.
@@ -104,8 +87,8 @@ func (s *server) handleVote() fiber.Handler {
 // attempt.
 func (s *server) vote(c *fiber.Ctx) (held bool, err error) {
 	p := pollOf(c)
-	var req voteRequest
-	if err := decodeVote(c.Body(), &req); err != nil {
+	var req wire.Vote
+	if err := wire.DecodeVote(c.Body(), &req); err != nil {
 		return false, err
 	}
 	voter := s.keys.Voter(c)

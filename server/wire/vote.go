@@ -1,4 +1,4 @@
-package server
+package wire
 
 import (
 	"strconv"
@@ -7,18 +7,36 @@ import (
 	"github.com/livevote/livevote/server/access"
 )
 
-// decodeVote fills req from a vote's body exactly as decodeStrict does, in a fraction of its
+// Vote is the body of POST /api/v1/polls/{poll}/votes.
+type Vote struct {
+	Choices []string         `json:"choices"`
+	Pow     *access.Solution `json:"pow"`
+	// Website is the ballot page's honeypot: a field people do not see and leave empty.
+	Website string `json:"website"`
+	// Client is what the ballot page reports about itself (optional).
+	Client *Client `json:"client"`
+}
+
+// Client is what the ballot page reports with a vote.
+type Client struct {
+	// Webdriver is the browser's navigator.webdriver: true when automation drives it.
+	Webdriver bool `json:"webdriver"`
+	// ElapsedMS is the time from showing the ballot to the vote, in milliseconds.
+	ElapsedMS int64 `json:"elapsed_ms"`
+}
+
+// DecodeVote fills req from a vote's body exactly as DecodeStrict does, in a fraction of its
 // time: the bodies the ballot page and the API client send (one object of the known fields,
 // each once, strings without escapes, integers) are read by hand; anything else (an escape, a
-// key in other letters, a field twice, an error) goes to decodeStrict, which gives the same value
+// key in other letters, a field twice, an error) goes to DecodeStrict, which gives the same value
 // or the error. FuzzDecodeVote holds the two together.
-func decodeVote(body []byte, req *voteRequest) error {
+func DecodeVote(body []byte, req *Vote) error {
 	s := voteScanner{b: body}
 	if s.request(req) {
 		return nil
 	}
-	*req = voteRequest{}
-	return decodeStrict(body, req)
+	*req = Vote{}
+	return DecodeStrict(body, req)
 }
 
 // voteScanner reads the JSON of a vote by hand; each method reports false for what it does not
@@ -142,7 +160,7 @@ var (
 )
 
 // request takes a whole body: one vote object and nothing after it but white space.
-func (s *voteScanner) request(req *voteRequest) bool {
+func (s *voteScanner) request(req *Vote) bool {
 	ok := s.object(voteKeys, func(k int) bool {
 		switch k {
 		case 0:
@@ -169,7 +187,7 @@ func (s *voteScanner) orNull(v *string) bool {
 	return ok
 }
 
-func (s *voteScanner) choices(req *voteRequest) bool {
+func (s *voteScanner) choices(req *Vote) bool {
 	if s.literal("null") {
 		req.Choices = nil
 		return true
@@ -196,7 +214,7 @@ func (s *voteScanner) choices(req *voteRequest) bool {
 	}
 }
 
-func (s *voteScanner) solution(req *voteRequest) bool {
+func (s *voteScanner) solution(req *Vote) bool {
 	sol := &access.Solution{}
 	req.Pow = sol
 	return s.object(solutionKeys, func(k int) bool {
@@ -220,8 +238,8 @@ func (s *voteScanner) solution(req *voteRequest) bool {
 	})
 }
 
-func (s *voteScanner) client(req *voteRequest) bool {
-	cr := &clientReport{}
+func (s *voteScanner) client(req *Vote) bool {
+	cr := &Client{}
 	req.Client = cr
 	return s.object(clientKeys, func(k int) bool {
 		if s.literal("null") {

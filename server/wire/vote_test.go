@@ -1,11 +1,11 @@
-package server
+package wire
 
 import (
 	"reflect"
 	"testing"
 )
 
-// FuzzDecodeVote: decodeVote gives what decodeStrict gives for any body, the value or the error
+// FuzzDecodeVote: DecodeVote gives what DecodeStrict gives for any body, the value or the error
 // (its message included), whether the hand-written reader takes the body or leaves it to
 // encoding/json.
 func FuzzDecodeVote(f *testing.F) {
@@ -23,13 +23,13 @@ func FuzzDecodeVote(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var fast, strict voteRequest
-		errFast, errStrict := decodeVote(body, &fast), decodeStrict(body, &strict)
+		var fast, strict Vote
+		errFast, errStrict := DecodeVote(body, &fast), DecodeStrict(body, &strict)
 		if (errFast == nil) != (errStrict == nil) || (errFast != nil && errFast.Error() != errStrict.Error()) {
-			t.Fatalf("body %q: decodeVote %v, decodeStrict %v", body, errFast, errStrict)
+			t.Fatalf("body %q: DecodeVote %v, DecodeStrict %v", body, errFast, errStrict)
 		}
 		if errFast == nil && !reflect.DeepEqual(fast, strict) {
-			t.Fatalf("body %q: decodeVote %+v, decodeStrict %+v", body, fast, strict)
+			t.Fatalf("body %q: DecodeVote %+v, DecodeStrict %+v", body, fast, strict)
 		}
 	})
 }
@@ -40,7 +40,7 @@ func TestDecodeVoteTakesCommonBodies(t *testing.T) {
 		`{"choices":["a","b"]}`,
 		`{"choices":["kazan"],"pow":{"algorithm":"SHA-256","challenge":"c","number":12,"salt":"s","signature":"x"},"website":"","client":{"webdriver":false,"elapsed_ms":5400}}`,
 	} {
-		var req voteRequest
+		var req Vote
 		s := voteScanner{b: []byte(body)}
 		if !s.request(&req) {
 			t.Errorf("%s: left to encoding/json", body)
