@@ -24,10 +24,12 @@ const (
 	// casts that arrive queue for the next. More flushers mean smaller batches: at 8,000 votes/s
 	// here 2 gave p99 5.1 ms and Redis 66 us a vote, 4 gave 7.4 ms and 70 us; at saturation 2
 	// took 15,300 votes/s, 4 took 12,900. One against two (BENCHMARKS.md, "Performance 3"): about
-	// 3 us less of server CPU and 3 of Redis's a vote at saturation, and at 5,000 votes/s vote
-	// p99 21-52 ms against 110-436 ms on a busy machine. With one, a pipeline that waits for its
-	// read timeout holds every cast for it; with two it held half of them.
-	castFlushers = 1
+	// 3 us less of server CPU and 3 of Redis's a vote at saturation (fuller batches), and at 5,000
+	// votes/s p99 21-52 ms against 110-436 ms on a busy machine; but with 10,000 dashboards at
+	// 4 Hz and 500 votes/s on the quiet machine, a vote that arrives while the one batch waits for
+	// Redis waits too: p99 1.3-6 ms higher in each of six alternating pairs. Two, for the voter
+	// during the fan-out; and with one, a pipeline that waits for its read timeout holds every cast.
+	castFlushers = 2
 	// castBatchMax is the most casts in one pipeline. Redis runs a client's pipeline through before
 	// it turns to the next client, so this bounds how long one batch holds the others.
 	castBatchMax = 32
