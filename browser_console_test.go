@@ -460,7 +460,11 @@ func (c *clockedProgram) advance(d time.Duration) {
 
 func startClocked(t *testing.T, pollYAML ...string) *clockedProgram {
 	t.Helper()
-	c := &clockedProgram{poll: votetest.Poll(t, pollYAML...), now: time.Now()}
+	// The clock starts 20 s into a minute: the sliding minute's count of the ballots cast at one
+	// instant is then exact a second later (one second after a minute's turn it would weigh them
+	// by 59/60 and say 29 of 30: seen in CI).
+	start := time.Now().Truncate(time.Minute).Add(time.Minute + 20*time.Second)
+	c := &clockedProgram{poll: votetest.Poll(t, pollYAML...), now: start}
 	c.url = servertest.Start(t, server.Config{
 		Polls: []*vote.Poll{c.poll}, Store: memstore.New(), Secret: []byte("browser-test-secret"),
 		AdminToken: organiser, Now: c.Now, SampleEvery: 50 * time.Millisecond,
