@@ -219,17 +219,17 @@ mixed_phase() {
 		plotargs+=("$n=$OUT/mixed-$n-v.json")
 	done
 	say "mixed summary ($(nproc) cores; votes at $MIXED_RATE/s, dashboards at $HZ Hz)"
-	printf '%-11s %-22s %-9s %-10s %-15s %-19s %-8s %s\n' dashboards "vote p50/p90/p99 ms" "late p99" "delivery" "server us/msg" "tools: voter/dash" delivered "accounting"
+	printf '%-11s %-22s %-9s %-10s %-15s %-19s %-30s %s\n' dashboards "vote p50/p90/p99 ms" "late p99" "delivery" "server us/msg" "tools: voter/dash" "ticks delivered" "accounting"
 	for n in $MIXED_DASHBOARDS; do
 		local a=$OUT/mixed-$n-a.json b=$OUT/mixed-$n-b.json v=$OUT/mixed-$n-v.json
-		printf '%-11s %-22s %-9s %-10s %-15s %-19s %-8s %s\n' \
+		printf '%-11s %-22s %-9s %-10s %-15s %-19s %-30s %s\n' \
 			"$(jq -s 'map(.dash.connected) | add' "$a" "$b")/$n" \
 			"$(ms .latency.p50_ns "$v") / $(ms .latency.p90_ns "$v") / $(ms .latency.p99_ns "$v")" \
 			"$(ms .late.p99_ns "$v")" \
 			"$(jq -rs 'map(.dash.delivery.p99_ns) | max / 1e6 * 100 | round / 100' "$a" "$b")" \
 			"$(jq -rs '(.[0].server.cpu_seconds * 1e6 / (map(.dash.messages) | add)) * 100 | round / 100' "$a" "$b")" \
 			"$(jq -r '.tool.cpu_us_per_request | round' "$v") / $(jq -rs '(map(.tool.cpu_seconds) | add) * 1e6 / (map(.dash.messages) | add) * 100 | round / 100' "$a" "$b")" \
-			"$(jq -s 'map(.dash.messages) | add' "$a" "$b")" \
+			"$(jq -rs -f bench/ticks.jq "$a" "$b")" \
 			"$(jq -r .check_ok "$v")"
 	done
 	echo "(late: the voter tool's own delay, due -> sent, in the latency; delivery: p99 ms, worse tool process;"
@@ -291,6 +291,7 @@ printf '%-44s %s\n' \
 	"hub: delivery p50/p99/max ms (worse process)" "$(jq -rs 'map(.dash.delivery.p50_ns) | max / 1e6 * 100 | round / 100' "$OUT"/hub-live-[ab].json) / $(jq -rs 'map(.dash.delivery.p99_ns) | max / 1e6 * 100 | round / 100' "$OUT"/hub-live-[ab].json) / $(jq -rs 'map(.dash.delivery.max_ns) | max / 1e6 * 100 | round / 100' "$OUT"/hub-live-[ab].json)" \
 	"hub: vote-to-visible p50/p99 ms" "$(ms .dash.vote_to_visible.p50_ns "$OUT/hub-live-a.json") / $(ms .dash.vote_to_visible.p99_ns "$OUT/hub-live-a.json")" \
 	"hub: messages delivered in the window" "$(jq -s 'map(.dash.messages) | add' "$OUT"/hub-live-[ab].json)" \
+	"hub: the window's ticks delivered" "$(jq -rs -f bench/ticks.jq "$OUT"/hub-live-[ab].json)" \
 	"hub: server CPU per delivered message (us)" "$(jq -rs '(.[0].server.cpu_seconds * 1e6 / (map(.dash.messages) | add)) * 100 | round / 100' "$OUT"/hub-live-[ab].json) (all server CPU over the window, votes included)" \
 	"hub: server RSS idle, 0 -> $DASHBOARDS dashboards" "$((RSS0 / 1024)) MiB -> $((RSS1 / 1024)) MiB: $(jq -n "($RSS1 - $RSS0) * 1024 / $DASHBOARDS / 1000 * 10 | round / 10") KB per dashboard"
 

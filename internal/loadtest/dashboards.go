@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -180,6 +181,17 @@ type dashReport struct {
 	MessagesAll int64 `json:"messages_all"`
 	MeanBytes   int64 `json:"mean_bytes"`
 	SeqGaps     int64 `json:"seq_gaps"`
+	// TickAt lists, sorted, the distinct "at" (Unix ns, to the millisecond) of the messages
+	// whose "at" is in the window: the server's readings that made a message (the peer's
+	// publications). Ticks counts them; TickDeliveries counts the messages with one of them
+	// that arrived by the end of the settling time (at most one a dashboard and reading), and
+	// Undelivered is Connected x Ticks less TickDeliveries: the readings some dashboard never got.
+	// Unlike Messages, these do not depend on where the window's edges fall between two ticks:
+	// a tick read just before the window's end counts in full, its messages arriving after it.
+	TickAt         []int64 `json:"tick_at"`
+	Ticks          int     `json:"ticks"`
+	TickDeliveries int64   `json:"tick_deliveries"`
+	Undelivered    int64   `json:"undelivered"`
 	// Delivery is from a message's "at" to its arrival, for messages received in the window
 	// (and the settling time after it).
 	Delivery summary `json:"delivery"`
@@ -206,6 +218,7 @@ func (ds *dashboards) report(from, to, settle time.Time, acks []int64) dashRepor
 	}
 	var bytes int64
 	errs := map[string]int{}
+	ticks := map[int64]bool{}
 	for i, d := range ds.list {
 		if d == nil {
 			continue
@@ -220,6 +233,12 @@ func (ds *dashboards) report(from, to, settle time.Time, acks []int64) dashRepor
 		for _, m := range d.msgs {
 			if m.recv >= f && m.recv < t {
 				r.Messages++
+			}
+			if m.at >= f && m.at < t {
+				ticks[m.at] = true
+				if m.recv < s {
+					r.TickDeliveries++
+				}
 			}
 			if m.recv >= f && m.recv < s && m.at > 0 {
 				delivery.record(time.Duration(m.recv - m.at))
@@ -243,6 +262,9 @@ func (ds *dashboards) report(from, to, settle time.Time, acks []int64) dashRepor
 	if r.MessagesAll > 0 {
 		r.MeanBytes = bytes / r.MessagesAll
 	}
+	r.TickAt = slices.Sorted(maps.Keys(ticks))
+	r.Ticks = len(r.TickAt)
+	r.Undelivered = int64(r.Connected)*int64(r.Ticks) - r.TickDeliveries
 	r.Lost = ds.lost.Load()
 	for e, n := range errs {
 		r.Errors = append(r.Errors, fmt.Sprintf("%d× %s", n, e))

@@ -529,6 +529,8 @@ func (r *Report) print(w io.Writer) {
 		d := r.Dash
 		row("dashboards", "%d connected at %d Hz, %d lost; %d messages in the window (%d in all, %d bytes on average, %d seq gaps)",
 			d.Connected, r.Hz, d.Lost, d.Messages, d.MessagesAll, d.MeanBytes, d.SeqGaps)
+		row("ticks", "%d readings in the window; %d of the %d (dashboard, reading) pairs delivered, %d not",
+			d.Ticks, d.TickDeliveries, int64(d.Connected)*int64(d.Ticks), d.Undelivered)
 		row("delivery (at -> client)", "%s", durs(d.Delivery))
 		if d.Sampled > 0 {
 			row("vote-to-visible", "%s  (%d dashboards, %d not seen)", durs(d.VoteToVisible), d.Sampled, d.NotSeen)
