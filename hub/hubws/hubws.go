@@ -27,8 +27,9 @@ const Subprotocol = "livevote"
 
 // Sizes of a connection's buffers. Clients send nothing but control frames (the read buffer holds
 // the largest, 125 bytes of payload, which the library peeks at whole; a longer message from a
-// client is read through it); messages to them are snapshots of a few hundred bytes, written
-// from a pool (WriteBufferPool), so that an idle connection holds no write buffer.
+// client is read through it); messages to them are snapshots of a few hundred bytes, built in
+// buffers of a pool (the handler's for data messages, see frameConn; WriteBufferPool for the
+// library's control frames), so that an idle connection holds no write buffer.
 const (
 	readBuffer  = 128
 	writeBuffer = 2048
@@ -64,7 +65,8 @@ func IsUpgrade(c *fiber.Ctx) bool { return websocket.IsWebSocketUpgrade(c) }
 // checks that admission has a slot for it, upgrades the connection and serves it with h until it
 // ends, in a slot of its own. The connection's handler blocks for the connection's life, as
 // contrib/websocket requires (it reuses the connection once its handler returns), and nothing
-// but the hub writes to the connection once it is served: at most one writer at any moment.
+// but the hub writes to the connection once it is served: at most one writer at any moment. The
+// hub writes data messages as frames of their own, straight to the socket (frameConn).
 // Returning early with fasthttp's KeepHijackedConns would save an idle connection about 5 KB
 // (the upgrade's request, contrib/websocket's copies of it, a deeper stack), but fasthttp (v1.52)
 // puts the hijacked connection's read buffer back in its pool when the handler returns while the
@@ -79,6 +81,7 @@ func Handler(h *hub.Hub, opts Options) fiber.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	frames := &sync.Pool{New: func() any { b := make([]byte, 0, writeBuffer); return &b }}
 	upgrade := websocket.New(func(conn *websocket.Conn) {
 		t := conn.Locals(ticketLocal).(hub.Ticket)
 		release, reason := h.Enter(t)
@@ -90,7 +93,7 @@ func Handler(h *hub.Hub, opts Options) fiber.Handler {
 			return
 		}
 		defer release()
-		err := h.Serve(ctx, conn, t.Poll, t.Audience, t.Hz)
+		err := h.Serve(ctx, newFrameConn(conn, frames), t.Poll, t.Audience, t.Hz)
 		if err != nil && !errors.Is(err, hub.ErrEvicted) {
 			log.Debug("live connection ended", "poll", t.Poll.ID, "audience", t.Audience.String(), "err", err)
 		}
