@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -188,10 +189,15 @@ type dashReport struct {
 	// Undelivered is Connected x Ticks less TickDeliveries: the readings some dashboard never got.
 	// Unlike Messages, these do not depend on where the window's edges fall between two ticks:
 	// a tick read just before the window's end counts in full, its messages arriving after it.
+	// Skipped counts the ticks missing between two readings (a gap of k ticks at hz skips k-1):
+	// a tick the server let pass (its source slow, its loop behind) or one that found nothing
+	// changed. A window that starts just before a tick whose reading comes before the first vote
+	// has one reading fewer than hz x seconds without a skip.
 	TickAt         []int64 `json:"tick_at"`
 	Ticks          int     `json:"ticks"`
 	TickDeliveries int64   `json:"tick_deliveries"`
 	Undelivered    int64   `json:"undelivered"`
+	Skipped        int     `json:"ticks_skipped"`
 	// Delivery is from a message's "at" to its arrival, for messages received in the window
 	// (and the settling time after it).
 	Delivery summary `json:"delivery"`
@@ -206,9 +212,9 @@ type dashReport struct {
 // maxPairs bounds the (vote, dashboard) pairs the vote-to-visible figure looks at.
 const maxPairs = 50_000_000
 
-// report computes the dashboards' figures for the window [from, to) and the acknowledgements
-// acks (Unix ns, sorted). Call it after close.
-func (ds *dashboards) report(from, to, settle time.Time, acks []int64) dashReport {
+// report computes the dashboards' figures for the window [from, to), the acknowledgements acks
+// (Unix ns, sorted) and the dashboards' rate hz. Call it after close.
+func (ds *dashboards) report(from, to, settle time.Time, acks []int64, hz int) dashReport {
 	var r dashReport
 	var delivery, visible histogram
 	f, t, s := from.UnixNano(), to.UnixNano(), settle.UnixNano()
@@ -264,6 +270,11 @@ func (ds *dashboards) report(from, to, settle time.Time, acks []int64) dashRepor
 	}
 	r.TickAt = slices.Sorted(maps.Keys(ticks))
 	r.Ticks = len(r.TickAt)
+	if tick := float64(time.Second) / float64(max(hz, 1)); len(r.TickAt) > 1 {
+		for i := 1; i < len(r.TickAt); i++ {
+			r.Skipped += max(int(math.Round(float64(r.TickAt[i]-r.TickAt[i-1])/tick))-1, 0)
+		}
+	}
 	r.Undelivered = int64(r.Connected)*int64(r.Ticks) - r.TickDeliveries
 	r.Lost = ds.lost.Load()
 	for e, n := range errs {

@@ -19,12 +19,20 @@ func TestReportTicks(t *testing.T) {
 		// Missed the reading at 350 ms; got the one at 850 ms only after the settling time.
 		{msgs: []seen{{ms(100), ms(120)}, {ms(600), ms(640)}, {ms(850), ms(2100)}}},
 	}}
-	r := ds.report(from, to, settle, nil)
+	r := ds.report(from, to, settle, nil, 4)
 	if want := []int64{ms(100), ms(350), ms(600), ms(850)}; !slices.Equal(r.TickAt, want) {
 		t.Errorf("TickAt %v, want %v", r.TickAt, want)
 	}
 	if r.Ticks != 4 || r.TickDeliveries != 6 || r.Undelivered != 2 {
 		t.Errorf("ticks %d, delivered %d, undelivered %d; want 4, 6, 2", r.Ticks, r.TickDeliveries, r.Undelivered)
+	}
+	if r.Skipped != 0 {
+		t.Errorf("%d ticks skipped, want 0", r.Skipped)
+	}
+	// Without the reading at 350 ms, one tick is skipped.
+	ds.list[0].msgs = slices.Delete(ds.list[0].msgs, 2, 3)
+	if r := ds.report(from, to, settle, nil, 4); r.Ticks != 3 || r.Skipped != 1 {
+		t.Errorf("without the reading at 350 ms: %d ticks, %d skipped; want 3, 1", r.Ticks, r.Skipped)
 	}
 	if r.Messages != 6 {
 		t.Errorf("messages in the window by arrival: %d, want 6", r.Messages)

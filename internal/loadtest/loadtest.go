@@ -440,7 +440,7 @@ func load(ctx context.Context, c config, tell func(string)) (*Report, error) {
 
 	if ds != nil {
 		ds.close()
-		r.Dash = ds.report(t0, end, settle, acks)
+		r.Dash = ds.report(t0, end, settle, acks, c.hz)
 	}
 	r.Tool = procs["tool"].report(r.Dash.Messages, r.Acked)
 	if p := procs["server"]; p != nil {
@@ -529,8 +529,8 @@ func (r *Report) print(w io.Writer) {
 		d := r.Dash
 		row("dashboards", "%d connected at %d Hz, %d lost; %d messages in the window (%d in all, %d bytes on average, %d seq gaps)",
 			d.Connected, r.Hz, d.Lost, d.Messages, d.MessagesAll, d.MeanBytes, d.SeqGaps)
-		row("ticks", "%d readings in the window; %d of the %d (dashboard, reading) pairs delivered, %d not",
-			d.Ticks, d.TickDeliveries, int64(d.Connected)*int64(d.Ticks), d.Undelivered)
+		row("ticks", "%d readings in the window, %d ticks skipped between them; %d of the %d (dashboard, reading) pairs delivered, %d not",
+			d.Ticks, d.Skipped, d.TickDeliveries, int64(d.Connected)*int64(d.Ticks), d.Undelivered)
 		row("delivery (at -> client)", "%s", durs(d.Delivery))
 		if d.Sampled > 0 {
 			row("vote-to-visible", "%s  (%d dashboards, %d not seen)", durs(d.VoteToVisible), d.Sampled, d.NotSeen)
