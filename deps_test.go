@@ -140,13 +140,13 @@ const goRedis = "github.com/redis/go-redis/v9"
 
 // TestHubDeps holds the live path's boundaries: the hub owns its socket, so that of the server
 // program's packages the hub's handler (hub/hubws) alone imports the WebSocket library
-// (gofiber/contrib/websocket, and fasthttp/websocket below it), never the server, which decides
+// (fasthttp/websocket; gofiber/contrib/websocket, its Fiber wrapper, no longer), never the server, which decides
 // who a request is and mounts the handler (the load tool, a program of its own, dials with it);
 // the hub's scheduling (hub/internal/...) is the hub's own, imported by package hub only
 // (Go's internal rule would let hub/hubws in too), and knows nothing of the module.
 func TestHubDeps(t *testing.T) {
 	const handler, internal = module + "/hub/hubws", module + "/hub/internal/"
-	socket := []string{"github.com/gofiber/contrib/websocket", "github.com/fasthttp/websocket"}
+	socket := []string{"github.com/fasthttp/websocket", "github.com/gofiber/contrib/websocket"}
 	imports, program := goListImports(t), goListDeps(t, ".")
 	if !slices.Contains(imports[handler], socket[0]) || !slices.Contains(imports[module+"/hub"], internal+"sched") {
 		t.Fatalf("go list: %s does not import %s, or hub no %ssched: the check would check nothing", handler, socket[0], internal)

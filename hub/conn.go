@@ -7,9 +7,9 @@ import (
 )
 
 // Conn is one WebSocket connection as the hub uses it. Its methods are a subset of those of
-// github.com/fasthttp/websocket's *Conn, with the same meaning, so the *websocket.Conn that
-// gofiber/contrib/websocket hands to a handler satisfies Conn as it is (hub/hubws passes Serve
-// an adapter of it that writes data messages to the socket itself).
+// github.com/fasthttp/websocket's *Conn, with the same meaning, so its *websocket.Conn satisfies
+// Conn as it is (hub/hubws passes Serve an adapter of it that writes data messages to the socket
+// itself).
 //
 // Who calls what (the contract an implementation may rely on, and must honour):
 //   - The goroutine that called Serve (the reader) calls SetReadLimit, SetPingHandler,

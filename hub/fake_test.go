@@ -46,7 +46,7 @@ var errClosed = errors.New("fake: use of closed connection")
 // the messages, pings and pongs the test sends, honours read and write deadlines like a net.Conn (but,
 // like a hijacked fasthttp connection, Close does not unblock a read: only the deadline does), and
 // reports misuse: concurrent writes (fasthttp/websocket panics on them) and any call after the
-// test marked the connection released (contrib/websocket reuses a Conn once its handler returns).
+// test marked the connection released (the contract: nothing of a Conn is used once Serve returns).
 // Every blocking wait is on a channel, so that it works inside a synctest bubble.
 type fakeConn struct {
 	t testing.TB

@@ -18,7 +18,7 @@
 // The server decides who a request is (its role, its address); the hub admits it into its pools
 // (Limits), upgrades and serves it: package hub/hubws is the hub's handler on Fiber. hub itself
 // imports the standard library, vote and its scheduling (hub/internal/sched) only: the
-// connection of gofiber/contrib/websocket fits Conn as it is, and the vote store is a Source.
+// connection of fasthttp/websocket fits Conn as it is, and the vote store is a Source.
 package hub
 
 import (

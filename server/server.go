@@ -195,6 +195,9 @@ func New(cfg Config) (*Server, error) {
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             120 * time.Second,
 	})
+	// A live connection leaves fasthttp once upgraded (hub/hubws.Handler): its request's context
+	// and goroutine go back to fasthttp instead of living as long as the connection.
+	app.Server().KeepHijackedConns = true
 	guardMethods(app, s.obs)
 	app.Use(s.observeHTTP())
 	s.routes(app)

@@ -2,18 +2,17 @@ package hubws
 
 import (
 	"encoding/binary"
-	"errors"
 	"net"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/gofiber/contrib/websocket"
+	"github.com/fasthttp/websocket"
 )
 
-// frameConn is the connection as the hub uses it (hub.Conn): contrib/websocket's, except that a
-// data message goes straight to the socket as one frame, without a write deadline unless the
-// write would block.
+// frameConn is the connection as the hub uses it (hub.Conn): the library's, except that a data
+// message goes straight to the socket as one frame, without a write deadline unless the write
+// would block.
 //
 // A message to a client that reads is one write(2) that the kernel takes whole: arming a write
 // deadline for it (a runtime timer added and removed, the poller's state) and the library's
@@ -29,26 +28,20 @@ import (
 // interleave with the library's control frames.
 type frameConn struct {
 	*websocket.Conn
-	sock     net.Conn        // the TCP connection under the library's
-	raw      syscall.RawConn // its descriptor; nil: every write goes through the library
-	deadline time.Time       // the deadline SetWriteDeadline set, armed by a write that blocks
-	frames   *sync.Pool      // of *[]byte: the handler's buffers frames are built in
+	sock     *sockWriter // nil: every write goes through the library
+	deadline time.Time   // the deadline SetWriteDeadline set, armed by a write that blocks
+	frames   *sync.Pool  // of *[]byte: the handler's buffers frames are built in
 }
 
 // newFrameConn returns conn as the hub uses it, building its frames in buffers from frames (a
 // pool of *[]byte; an idle connection holds none). When the socket under conn offers no file
 // descriptor (not a TCP connection), writes go through the library.
 func newFrameConn(conn *websocket.Conn, frames *sync.Pool) *frameConn {
-	c := &frameConn{Conn: conn, sock: conn.NetConn(), frames: frames}
-	if u, ok := c.sock.(interface{ UnsafeConn() net.Conn }); ok {
-		c.sock = u.UnsafeConn() // fasthttp's hijacked connection: its writes are the socket's
+	sock := conn.NetConn()
+	if u, ok := sock.(interface{ UnsafeConn() net.Conn }); ok {
+		sock = u.UnsafeConn() // fasthttp's hijacked connection (Handler's fallback): its writes are the socket's
 	}
-	if sc, ok := c.sock.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			c.raw = raw
-		}
-	}
-	return c
+	return &frameConn{Conn: conn, sock: newSockWriter(sock), frames: frames}
 }
 
 // SetWriteDeadline sets the deadline of the following data messages' writes; it is armed on the
@@ -60,7 +53,7 @@ func (c *frameConn) SetWriteDeadline(t time.Time) error {
 
 // WriteMessage writes one data message as one frame (see frameConn).
 func (c *frameConn) WriteMessage(messageType int, data []byte) error {
-	if c.raw == nil {
+	if c.sock == nil {
 		if err := c.Conn.SetWriteDeadline(c.deadline); err != nil {
 			return err
 		}
@@ -68,7 +61,7 @@ func (c *frameConn) WriteMessage(messageType int, data []byte) error {
 	}
 	buf := c.frames.Get().(*[]byte)
 	*buf = appendFrame((*buf)[:0], messageType, data)
-	err := writeFrame(c.sock, c.raw, c.deadline, *buf)
+	err := c.sock.write(*buf, c.deadline)
 	c.frames.Put(buf)
 	return err
 }
@@ -90,35 +83,64 @@ func appendFrame(b []byte, messageType int, data []byte) []byte {
 	return append(b, data...)
 }
 
-// writeFrame writes frame to sock, whose descriptor is raw: first in one non-blocking write(2)
-// that ignores sock's deadline; what the socket did not take, after arming deadline, through
-// sock's Write, which fails at the deadline. Nothing else may write to sock meanwhile.
-func writeFrame(sock net.Conn, raw syscall.RawConn, deadline time.Time, frame []byte) error {
-	var n int
-	var werr error
-	// Control, not RawConn.Write: Write first checks the socket's write deadline, which an earlier
-	// control frame's deadline, long past, would fail.
-	if err := raw.Control(func(fd uintptr) {
+// sockWriter writes to a socket through its descriptor first (write).
+type sockWriter struct {
+	conn net.Conn
+	raw  syscall.RawConn
+	// The descriptor's write, made once (no allocation per write): it writes out, setting n and
+	// err; Control runs it.
+	fd  func(fd uintptr)
+	out []byte
+	n   int
+	err error
+}
+
+// newSockWriter returns a sockWriter of conn, or nil when conn has no descriptor.
+func newSockWriter(conn net.Conn) *sockWriter {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	w := &sockWriter{conn: conn, raw: raw}
+	w.fd = func(fd uintptr) {
 		for {
-			n, werr = syscall.Write(int(fd), frame)
-			if !errors.Is(werr, syscall.EINTR) {
+			w.n, w.err = syscall.Write(int(fd), w.out)
+			if w.err != syscall.EINTR {
 				return
 			}
 		}
-	}); err != nil {
+	}
+	return w
+}
+
+// write writes frame to the socket: first in one non-blocking write(2) that ignores the socket's
+// deadline; what the socket did not take, after arming deadline, through the connection's Write,
+// which fails at the deadline. Nothing else may write to the socket meanwhile.
+func (w *sockWriter) write(frame []byte, deadline time.Time) error {
+	w.out = frame
+	// Control, not RawConn.Write: Write first checks the socket's write deadline, which an earlier
+	// control frame's deadline, long past, would fail.
+	err := w.raw.Control(w.fd)
+	n, werr := w.n, w.err
+	w.out, w.err = nil, nil
+	if err != nil {
 		return err
 	}
 	switch {
 	case werr == nil && n == len(frame):
 		return nil
-	case errors.Is(werr, syscall.EAGAIN):
+	case werr == syscall.EAGAIN:
 		n = 0
 	case werr != nil:
-		return &net.OpError{Op: "write", Net: "tcp", Source: sock.LocalAddr(), Addr: sock.RemoteAddr(), Err: werr}
+		return &net.OpError{Op: "write", Net: "tcp", Source: w.conn.LocalAddr(), Addr: w.conn.RemoteAddr(), Err: werr}
 	}
-	if err := sock.SetWriteDeadline(deadline); err != nil {
+	if err := w.conn.SetWriteDeadline(deadline); err != nil {
 		return err
 	}
-	_, err := sock.Write(frame[n:])
+	_, err = w.conn.Write(frame[n:])
 	return err
 }

@@ -38,8 +38,8 @@ func TestAppendFrame(t *testing.T) {
 	}
 }
 
-// tcpPair returns the two ends of a loopback TCP connection and the first one's descriptor.
-func tcpPair(t *testing.T) (server *net.TCPConn, raw syscall.RawConn, client *net.TCPConn) {
+// tcpPair returns the two ends of a loopback TCP connection and a sockWriter of the first.
+func tcpPair(t *testing.T) (server *net.TCPConn, w *sockWriter, client *net.TCPConn) {
 	t.Helper()
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -54,22 +54,23 @@ func tcpPair(t *testing.T) (server *net.TCPConn, raw syscall.RawConn, client *ne
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { server.Close(); client.Close() })
-	if raw, err = server.SyscallConn(); err != nil {
-		t.Fatal(err)
+	if w = newSockWriter(server); w == nil {
+		t.Fatal("no sockWriter of a TCP connection")
 	}
-	return server, raw, client
+	return server, w, client
 }
 
 // TestWriteFrame: a frame the socket takes at once is written whatever the socket's deadline (an
 // earlier control frame's, long past); one it cannot take at once is finished through the poller,
-// in order; and one the client never reads fails at the deadline.
+// in order; one the client never reads fails at the deadline; a reset connection fails; and a
+// frame the socket takes at once costs no allocation (a tick writes thousands).
 func TestWriteFrame(t *testing.T) {
 	t.Run("past deadline", func(t *testing.T) {
-		sock, raw, client := tcpPair(t)
+		sock, w, client := tcpPair(t)
 		if err := sock.SetWriteDeadline(time.Now().Add(-time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if err := writeFrame(sock, raw, time.Now().Add(time.Minute), []byte("hello")); err != nil {
+		if err := w.write([]byte("hello"), time.Now().Add(time.Minute)); err != nil {
 			t.Fatalf("write with a past deadline on the socket: %v", err)
 		}
 		got := make([]byte, 5)
@@ -78,7 +79,7 @@ func TestWriteFrame(t *testing.T) {
 		}
 	})
 	t.Run("slow reader", func(t *testing.T) {
-		sock, raw, client := tcpPair(t)
+		sock, w, client := tcpPair(t)
 		frame := make([]byte, 32<<20) // more than the socket buffers hold
 		rand.Read(frame)
 		read := make(chan []byte)
@@ -86,7 +87,7 @@ func TestWriteFrame(t *testing.T) {
 			b, _ := io.ReadAll(client)
 			read <- b
 		}()
-		if err := writeFrame(sock, raw, time.Now().Add(time.Minute), frame); err != nil {
+		if err := w.write(frame, time.Now().Add(time.Minute)); err != nil {
 			t.Fatalf("write: %v", err)
 		}
 		sock.CloseWrite()
@@ -95,20 +96,20 @@ func TestWriteFrame(t *testing.T) {
 		}
 	})
 	t.Run("stalled reader", func(t *testing.T) {
-		sock, raw, _ := tcpPair(t)
+		_, w, _ := tcpPair(t)
 		frame := make([]byte, 32<<20)
-		err := writeFrame(sock, raw, time.Now().Add(100*time.Millisecond), frame)
+		err := w.write(frame, time.Now().Add(100*time.Millisecond))
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("write to a client that does not read: %v, want a deadline error", err)
 		}
 	})
 	t.Run("gone", func(t *testing.T) {
-		sock, raw, client := tcpPair(t)
+		_, w, client := tcpPair(t)
 		client.SetLinger(0)
 		client.Close() // a reset
 		var err error
 		for range 100 {
-			if err = writeFrame(sock, raw, time.Now().Add(time.Second), []byte("hello")); err != nil {
+			if err = w.write([]byte("hello"), time.Now().Add(time.Second)); err != nil {
 				break
 			}
 			time.Sleep(10 * time.Millisecond)
@@ -116,6 +117,18 @@ func TestWriteFrame(t *testing.T) {
 		var op *net.OpError
 		if !errors.As(err, &op) || !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
 			t.Fatalf("write to a reset connection: %v, want a *net.OpError with ECONNRESET or EPIPE", err)
+		}
+	})
+	t.Run("no allocation", func(t *testing.T) {
+		_, w, client := tcpPair(t)
+		go io.Copy(io.Discard, client)
+		frame, deadline := []byte("hello"), time.Now().Add(time.Minute)
+		if n := testing.AllocsPerRun(100, func() {
+			if err := w.write(frame, deadline); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("%v allocations a frame the socket takes at once, want 0", n)
 		}
 	})
 }

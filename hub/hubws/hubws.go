@@ -1,8 +1,9 @@
 // Package hubws serves the hub's live updates on a Fiber route (docs/API.md, "Live updates"), as
-// tailscale's derphttp serves its derp server: the WebSocket upgrade (gofiber/contrib/websocket),
-// admission into the hub's pools (Hub.Check before the upgrade, Hub.Enter after it), and the
-// connection's life (Hub.Serve). Who a request is (its poll, its role, its address) is the
-// server's to decide: the handler asks Options.Ticket and takes the answer as it is.
+// tailscale's derphttp serves its derp server: the WebSocket upgrade (github.com/fasthttp/websocket,
+// on the connection Fiber's fasthttp server hands over), admission into the hub's pools (Hub.Check
+// before the upgrade, Hub.Enter after it), and the connection's life (Hub.Serve). Who a request is
+// (its poll, its role, its address) is the server's to decide: the handler asks Options.Ticket and
+// takes the answer as it is.
 //
 // The hub itself stays free of the web framework (its tests run it on fakes, in synctest
 // bubbles); this package is the only place that knows both.
@@ -12,10 +13,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
-	"github.com/gofiber/contrib/websocket"
+	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/hub"
 )
@@ -34,10 +37,6 @@ const (
 	readBuffer  = 128
 	writeBuffer = 2048
 )
-
-// ticketLocal is where the handler keeps a request's ticket for its connection (contrib/websocket
-// hands the request's locals to the upgraded connection).
-const ticketLocal = "livevote.hubws.ticket"
 
 // Options are what the handler needs besides the hub.
 type Options struct {
@@ -59,20 +58,27 @@ type Options struct {
 
 // IsUpgrade reports whether the request asks for a WebSocket upgrade, for the checks that answer
 // before the handler (a plain GET of a live-updates route is 426).
-func IsUpgrade(c *fiber.Ctx) bool { return websocket.IsWebSocketUpgrade(c) }
+func IsUpgrade(c *fiber.Ctx) bool { return websocket.FastHTTPIsWebSocketUpgrade(c.Context()) }
 
 // Handler returns the handler of a live-updates route: it asks opts.Ticket who the request is,
 // checks that admission has a slot for it, upgrades the connection and serves it with h until it
-// ends, in a slot of its own. The connection's handler blocks for the connection's life, as
-// contrib/websocket requires (it reuses the connection once its handler returns), and nothing
-// but the hub writes to the connection once it is served: at most one writer at any moment. The
-// hub writes data messages as frames of their own, straight to the socket (frameConn).
-// Returning early with fasthttp's KeepHijackedConns would save an idle connection about 5 KB
-// (the upgrade's request, contrib/websocket's copies of it, a deeper stack), but fasthttp (v1.52)
-// puts the hijacked connection's read buffer back in its pool when the handler returns while the
-// WebSocket still reads through it: another connection's request then shares it (the race
-// detector showed it; BENCHMARKS.md, "Performance 3"). Mount it after the checks that come before
-// the upgrade (that the request is an upgrade, its Origin, its poll).
+// ends, in a slot of its own. Mount it after the checks that come before the upgrade (that the
+// request is an upgrade, its Origin, its poll). A handshake the upgrade cannot take (its version,
+// its key) is refused with fiber.ErrUpgradeRequired (426) before anything is hijacked.
+//
+// The connection's reader is a goroutine of its own, started once the upgrade is written, and
+// nothing but the hub writes to the connection once it is served: at most one writer at any
+// moment, data messages written as frames of their own, straight to the socket (frameConn).
+//
+// When the app's fasthttp server keeps hijacked connections (app.Server().KeepHijackedConns, set
+// before it serves), the request's handling ends at the upgrade: fasthttp takes back the request's
+// context (its headers, its buffers) and its goroutine, and an idle connection holds only its
+// socket, the WebSocket's state, its reader's stack and the hub's client. For that the WebSocket is
+// made on the socket itself (the hijacked connection's UnsafeConn), never through fasthttp's read
+// buffer, which fasthttp puts back in its pool once the hijack handler returns (RFC 6455 has a
+// client wait for the upgrade's answer before it sends anything, and the library refuses a
+// handshake after which data was already read). Otherwise the hijack handler serves the
+// connection itself, for its whole life, as fasthttp then closes the connection when it returns.
 func Handler(h *hub.Hub, opts Options) fiber.Handler {
 	ctx, log := opts.Ctx, opts.Logger
 	if ctx == nil {
@@ -82,27 +88,35 @@ func Handler(h *hub.Hub, opts Options) fiber.Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	frames := &sync.Pool{New: func() any { b := make([]byte, 0, writeBuffer); return &b }}
-	upgrade := websocket.New(func(conn *websocket.Conn) {
-		t := conn.Locals(ticketLocal).(hub.Ticket)
+	up := websocket.Upgrader{
+		ReadBufferSize:  readBuffer,
+		WriteBufferSize: writeBuffer,
+		WriteBufferPool: &sync.Pool{},
+		Subprotocols:    []string{Subprotocol},
+		// The route's own checks (Options' doc) judged the Origin before the handler.
+		CheckOrigin: func(*http.Request) bool { return true },
+		// A handshake the library refuses (a bad key or version) is answered on the socket.
+		Error: func(w http.ResponseWriter, _ *http.Request, status int, _ error) {
+			w.(*hijacked).refuse(status)
+		},
+	}
+	serve := func(conn *websocket.Conn, t hub.Ticket) {
 		release, reason := h.Enter(t)
 		if reason != "" {
 			_ = opts.Refused(reason)
 			_ = conn.WriteControl(websocket.CloseMessage,
 				websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too many live connections"),
 				time.Now().Add(time.Second))
+			_ = conn.Close()
 			return
 		}
 		defer release()
 		err := h.Serve(ctx, newFrameConn(conn, frames), t.Poll, t.Audience, t.Hz)
+		_ = conn.Close()
 		if err != nil && !errors.Is(err, hub.ErrEvicted) {
 			log.Debug("live connection ended", "poll", t.Poll.ID, "audience", t.Audience.String(), "err", err)
 		}
-	}, websocket.Config{
-		Subprotocols:    []string{Subprotocol},
-		ReadBufferSize:  readBuffer,
-		WriteBufferSize: writeBuffer,
-		WriteBufferPool: &sync.Pool{},
-	})
+	}
 	return func(c *fiber.Ctx) error {
 		t, err := opts.Ticket(c)
 		if err != nil {
@@ -111,7 +125,29 @@ func Handler(h *hub.Hub, opts Options) fiber.Handler {
 		if reason := h.Check(t); reason != "" {
 			return opts.Refused(reason)
 		}
-		c.Locals(ticketLocal, t)
-		return upgrade(c)
+		if !validHandshake(c) {
+			return fiber.ErrUpgradeRequired
+		}
+		req := handshake(c)
+		keep := c.App().Server().KeepHijackedConns
+		c.Context().HijackSetNoResponse(true)
+		c.Context().Hijack(func(hc net.Conn) {
+			sock, detach := hc, false
+			if u, ok := hc.(interface{ UnsafeConn() net.Conn }); ok && keep {
+				sock, detach = u.UnsafeConn(), true
+			}
+			conn, err := up.Upgrade(&hijacked{conn: sock}, req, nil)
+			if err != nil {
+				_ = sock.Close()
+				return
+			}
+			if detach {
+				go serve(conn, t)
+				return
+			}
+			serve(conn, t)
+		})
+		c.Status(fiber.StatusSwitchingProtocols) // for the logs and metrics: the library answers
+		return nil
 	}
 }

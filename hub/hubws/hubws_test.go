@@ -1,9 +1,11 @@
 package hubws_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -33,7 +35,16 @@ func TestMain(m *testing.M) {
 // answer), admission refuses before the upgrade with the server's error and reason, an admitted
 // connection is upgraded with the livevote subprotocol (never another one the client offered) and
 // gets the poll's snapshot, a refused one holds no slot, and Ctx ends the connections with 1001.
+//
+// Both ways the handler can run: the app's server keeping hijacked connections (the reader a
+// goroutine of its own, the request done), and not (the hijack handler serving to the end).
 func TestHandler(t *testing.T) {
+	for _, keep := range []bool{true, false} {
+		t.Run(fmt.Sprintf("KeepHijackedConns=%t", keep), func(t *testing.T) { testHandler(t, keep) })
+	}
+}
+
+func testHandler(t *testing.T, keep bool) {
 	p := votetest.Poll(t)
 	h, err := hub.New(memstore.New(), hub.Options{Limits: hub.Limits{MaxConns: 2, Reserved: 1}})
 	if err != nil {
@@ -48,6 +59,7 @@ func TestHandler(t *testing.T) {
 	var refused []string
 	errRefused := fiber.NewError(fiber.StatusServiceUnavailable, "no room")
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Server().KeepHijackedConns = keep
 	app.Get("/ws", hubws.Handler(h, hubws.Options{
 		Ticket: func(c *fiber.Ctx) (hub.Ticket, error) {
 			who := c.Query("who")
@@ -92,6 +104,19 @@ func TestHandler(t *testing.T) {
 	if _, res, err := dial("nobody"); err == nil || status(res) != fiber.StatusForbidden {
 		t.Fatalf("a request the ticket refuses: %v, status %d; want 403", err, status(res))
 	}
+	// A handshake the upgrade cannot take (an unknown version) is refused before the hijack, with
+	// the server's 426, and takes no slot.
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(raw, "GET /ws?who=public HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+		"Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	_ = raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if res, err := http.ReadResponse(bufio.NewReader(raw), nil); err != nil || res.StatusCode != http.StatusUpgradeRequired {
+		t.Fatalf("a handshake of version 8: %v, %v; want 426", res, err)
+	}
+	raw.Close()
 	public, res, err := dial("public")
 	if err != nil {
 		t.Fatalf("dial: %v", err)

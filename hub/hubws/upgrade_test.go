@@ -1,0 +1,42 @@
+package hubws
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// TestValidHandshake: the handshakes the upgrade takes, as RFC 6455 (section 4.2.1) has them.
+func TestValidHandshake(t *testing.T) {
+	const key = "dGhlIHNhbXBsZSBub25jZQ==" // RFC 6455's example: 16 bytes
+	for _, tc := range []struct {
+		name             string
+		version, key, up string
+		want             bool
+	}{
+		{"valid", "13", key, "websocket", true},
+		{"13 among others", "8, 13", key, "websocket", true},
+		{"old version", "8", key, "websocket", false},
+		{"no version", "", key, "websocket", false},
+		{"key not base64", "13", "not base64!", "websocket", false},
+		{"key of 15 bytes", "13", "dGhlIHNhbXBsZSBub25j", "websocket", false},
+		{"no key", "13", "", "websocket", false},
+		{"not an upgrade to websocket", "13", key, "h2c", false},
+	} {
+		app := fiber.New()
+		var got bool
+		app.Get("/", func(c *fiber.Ctx) error { got = validHandshake(c); return nil })
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", tc.up)
+		req.Header.Set("Sec-WebSocket-Version", tc.version)
+		req.Header.Set("Sec-WebSocket-Key", tc.key)
+		if _, err := app.Test(req); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: %t, want %t", tc.name, got, tc.want)
+		}
+	}
+}
