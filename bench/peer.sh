@@ -11,7 +11,9 @@
 #   live: $N clients at $HZ messages a second for $DURATION: the window's ticks (the readings, or
 #         publications, whose "at" is in it) and how many of the N x ticks messages of them were
 #         delivered (bench/ticks.jq; the tick figures of `loadtest`), delivery p50/p99 (from the message's "at" to the client), the server's
-#         CPU per delivered message (/proc of the server process over the window).
+#         CPU per delivered message (/proc of the server process over the window), and its split into
+#         user time (the server's own code) and system time (its system calls; a loopback write
+#         also does the receiving side's TCP work).
 # livevote: dashboards of a poll at hz=$HZ while votes arrive at $VOTE_RATE/s (the tally changes
 # every tick: every tick is a message). The peer: $N subscribers of one channel, and the tool
 # publishing $HZ messages a second to it over the peer's HTTP API, each of about the size of a
@@ -170,16 +172,16 @@ row() {
 	local p=$OUT/$1-$2-live a b rss0 rss1
 	a=$p-a.json b=$p-b.json
 	read -r rss0 rss1 <"$OUT/$1-$2-rss"
-	printf '%-11s %-6s %-30s %-12s %-16s %-11s %-9s %s\n' "$1" "$2" \
+	printf '%-11s %-6s %-30s %-12s %-16s %-22s %-9s %s\n' "$1" "$2" \
 		"$(jq -rs -f bench/ticks.jq "$a" "$b")" \
 		"$(jq -s 'map(.dash.seq_gaps) | add' "$a" "$b")" \
 		"$(jq -rs 'map(.dash.delivery.p50_ns) | max / 1e6 * 100 | round / 100' "$a" "$b") / $(jq -rs 'map(.dash.delivery.p99_ns) | max / 1e6 * 100 | round / 100' "$a" "$b")" \
-		"$(jq -rs '(.[0].server.cpu_seconds * 1e6 / (map(.dash.messages) | add)) * 100 | round / 100' "$a" "$b")" \
+		"$(jq -rs '(map(.dash.messages) | add) as $m | .[0].server | [.cpu_seconds, .cpu_user_seconds, .cpu_system_seconds] | map(. * 1e6 / $m * 100 | round / 100) | "\(.[0]) (\(.[1])+\(.[2]))"' "$a" "$b")" \
 		"$(jq -n "($rss1 - $rss0) * 1024 / $N / 1000 * 10 | round / 10")" \
 		"$(jq -r '.dash.mean_bytes' "$a")" | tee -a "$OUT/table.txt"
 }
 
-printf '%-11s %-6s %-30s %-12s %-16s %-11s %-9s %s\n' server round "delivered (ticks)" "seq gaps" "delivery p50/p99" "CPU us/msg" "KB/idle" "bytes/msg" | tee "$OUT/table.txt"
+printf '%-11s %-6s %-30s %-12s %-16s %-22s %-9s %s\n' server round "delivered (ticks)" "seq gaps" "delivery p50/p99" "CPU us/msg (user+sys)" "KB/idle" "bytes/msg" | tee "$OUT/table.txt"
 for round in $(seq "$ROUNDS"); do
 	for server in "${SERVERS[@]}"; do measure "$server" "$round"; done
 done

@@ -19,7 +19,8 @@ type procSampler struct {
 
 	mu   sync.Mutex
 	at   [3]time.Time
-	cpu  [3]float64 // seconds, user + system, all threads
+	user [3]float64 // CPU seconds in user mode, all threads
+	sys  [3]float64 // CPU seconds in the kernel, all threads
 	rss  [3]int64   // KiB
 	errs []string
 }
@@ -28,11 +29,11 @@ func newProcSampler(pid int) *procSampler { return &procSampler{pid: pid} }
 
 func (p *procSampler) sample(i int) {
 	now := time.Now()
-	cpu, err1 := procCPU(p.pid)
+	user, sys, err1 := procCPU(p.pid)
 	rss, err2 := procRSS(p.pid)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.at[i], p.cpu[i], p.rss[i] = now, cpu, rss
+	p.at[i], p.user[i], p.sys[i], p.rss[i] = now, user, sys, rss
 	for _, err := range []error{err1, err2} {
 		if err != nil {
 			p.errs = append(p.errs, err.Error())
@@ -42,11 +43,15 @@ func (p *procSampler) sample(i int) {
 
 // procReport is a process's use of the machine over the window.
 type procReport struct {
-	PID      int           `json:"pid"`
-	Window   time.Duration `json:"window_ns"`
-	CPU      float64       `json:"cpu_seconds"`
-	RSSStart int64         `json:"rss_start_kib"`
-	RSSEnd   int64         `json:"rss_end_kib"`
+	PID    int           `json:"pid"`
+	Window time.Duration `json:"window_ns"`
+	CPU    float64       `json:"cpu_seconds"`
+	// CPUUser and CPUSystem split CPU: the process's own code, and the kernel's work on its
+	// behalf (its system calls: on loopback a socket write also does the receiver's TCP work).
+	CPUUser   float64 `json:"cpu_user_seconds"`
+	CPUSystem float64 `json:"cpu_system_seconds"`
+	RSSStart  int64   `json:"rss_start_kib"`
+	RSSEnd    int64   `json:"rss_end_kib"`
 	// PerMessage is CPU microseconds per message the dashboards received in the window.
 	PerMessage float64 `json:"cpu_us_per_message"`
 	// PerRequest is CPU microseconds per acknowledged request (vote or /healthz), from the start
@@ -60,38 +65,40 @@ type procReport struct {
 func (p *procSampler) report(messages, acked int64) *procReport {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r := &procReport{PID: p.pid, Window: p.at[1].Sub(p.at[0]), CPU: p.cpu[1] - p.cpu[0],
+	r := &procReport{PID: p.pid, Window: p.at[1].Sub(p.at[0]),
+		CPUUser: p.user[1] - p.user[0], CPUSystem: p.sys[1] - p.sys[0],
 		RSSStart: p.rss[0], RSSEnd: p.rss[1], Errors: p.errs}
+	r.CPU = r.CPUUser + r.CPUSystem
 	if messages > 0 {
 		r.PerMessage = r.CPU * 1e6 / float64(messages)
 	}
 	if acked > 0 && !p.at[2].IsZero() {
-		r.PerRequest = (p.cpu[2] - p.cpu[0]) * 1e6 / float64(acked)
+		r.PerRequest = (p.user[2] - p.user[0] + p.sys[2] - p.sys[0]) * 1e6 / float64(acked)
 	}
 	return r
 }
 
-// procCPU returns the CPU time (user + system) the process used so far, in seconds.
-func procCPU(pid int) (float64, error) {
+// procCPU returns the CPU time the process used so far in user mode and in the kernel, in seconds.
+func procCPU(pid int) (user, sys float64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name (field 2) is in parentheses and may hold spaces: count from its end.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no command", pid)
+		return 0, 0, fmt.Errorf("/proc/%d/stat: no command", pid)
 	}
 	f := bytes.Fields(b[i+1:])
 	if len(f) < 13 { // f[0] is field 3 (state); utime and stime are fields 14 and 15
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+		return 0, 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
 	}
 	utime, err1 := strconv.ParseInt(string(f[11]), 10, 64)
 	stime, err2 := strconv.ParseInt(string(f[12]), 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, f[11], f[12])
+		return 0, 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, f[11], f[12])
 	}
-	return float64(utime+stime) / clockTicks, nil
+	return float64(utime) / clockTicks, float64(stime) / clockTicks, nil
 }
 
 // procRSS returns the process's resident set size in KiB.
