@@ -13,11 +13,12 @@ import (
 )
 
 // validHandshake reports whether c's request is a WebSocket handshake the upgrade takes (RFC 6455
-// section 4.2.1, as websocket.Upgrader checks it): an upgrade to websocket, version 13 among the
-// versions offered, a key of 16 bytes in base64. The handler checks it before the hijack, so that a
-// handshake it refuses is answered as any error of the server's.
+// section 4.2.1, as websocket.Upgrader checks it): a GET (Fiber routes a HEAD to a GET route too)
+// asking for an upgrade to websocket, version 13 among the versions offered, a key of 16 bytes in
+// base64. The handler checks it before the hijack, so that a handshake it refuses is answered as
+// any error of the server's.
 func validHandshake(c *fiber.Ctx) bool {
-	if !websocket.FastHTTPIsWebSocketUpgrade(c.Context()) {
+	if c.Method() != fiber.MethodGet || !websocket.FastHTTPIsWebSocketUpgrade(c.Context()) {
 		return false
 	}
 	version := false
