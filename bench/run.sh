@@ -16,8 +16,10 @@
 #   6. mixed:       for each N in $MIXED_DASHBOARDS, on a fresh server process and a fresh poll, N
 #                   dashboards at $HZ Hz (two tool processes) while votes arrive at $MIXED_RATE/s
 #                   from a third, as phones (open loop, a new connection per vote, each timed from
-#                   when it was due): vote latency p50/p90/p99, delivery p99, server CPU per
-#                   delivered message, the tools' own CPU; then the plot of vote latency
+#                   when it was due): vote latency p50/p90/p99, where it went (the shares of votes
+#                   the server answered within 10 and 25 ms by its own clock, Redis's wall time per
+#                   cast-script call), delivery p99, server CPU per delivered message, the tools'
+#                   own CPU, the ticks delivered; then the plot of vote latency
 #                   percentiles against N (mixed.svg, drawn by bench/plot).
 # Every vote phase ends with the tool's exact accounting check (acknowledged == recorded).
 #
@@ -171,6 +173,7 @@ two_tools() {
 	local name=$1 rate=$2 n=${3:-$DASHBOARDS} start
 	local half=$((n / 2))
 	start=$(($(date +%s) + 20 + n / 500))
+	redis-cli -p "$REDIS_PORT" config resetstat >/dev/null
 	tool "$OUT/$name-a.txt" -dashboards "$half" -hz "$HZ" -rate "$rate" -duration "$DURATION" -start-at "$start" \
 		-server-pid "$SERVER_PID" -json "$OUT/$name-a.json"
 	local a=$TOOL
@@ -181,6 +184,13 @@ two_tools() {
 }
 
 ms() { jq -r "$1 / 1e6 * 100 | round / 100" "$2"; }
+# inserver FILE: the shares of votes the server answered within 10 and 25 ms (its histogram), and
+# Redis's wall time per script call in us, from a mixed phase's NAME-server.txt.
+inserver() {
+	awk '/le="0.01"}/ {a = $2} /le="0.025"}/ {b = $2} /^livevote_vote_duration_seconds_count/ {n = $2}
+		/^cmdstat_evalsha/ {sub(/.*usec_per_call=/, ""); sub(/,.*/, ""); u = $0}
+		END {if (n) printf "%.1f%% / %.1f%% / %s", 100 * a / n, 100 * b / n, u; else printf "-"}' "$1"
+}
 # cpu FILE: CPU microseconds per acknowledged request: tool / server / Redis
 cpu() { jq -r '[.tool.cpu_us_per_request, .server.cpu_us_per_request, .redis.cpu_us_per_request] | map(. * 10 | round / 10) | join(" / ")' "$1"; }
 
@@ -193,6 +203,7 @@ mixed_tools() {
 	local name=$1 n=$2 start
 	local half=$((n / 2))
 	start=$(($(date +%s) + 20 + n / 500))
+	redis-cli -p "$REDIS_PORT" config resetstat >/dev/null
 	tool "$OUT/$name-v.txt" -phones -rate "$MIXED_RATE" -duration "$DURATION" -start-at "$start" -server-pid "$SERVER_PID" \
 		-json "$OUT/$name-v.json"
 	local v=$TOOL
@@ -203,6 +214,12 @@ mixed_tools() {
 		-server-pid "$SERVER_PID" -json "$OUT/$name-b.json"
 	tools "$v" "$a" "$TOOL"
 	cat "$OUT/$name-v.txt" "$OUT/$name-a.txt" "$OUT/$name-b.txt"
+	# Where a vote's time goes: the server's own answer time (its vote histogram, this server's
+	# whole life: the phase's votes) and Redis's wall time per script call (since the phase began).
+	{
+		curl -sf "127.0.0.1:$METRICS_PORT/metrics" | grep '^livevote_vote_duration_seconds' || true
+		redis-cli -p "$REDIS_PORT" info commandstats | grep '^cmdstat_evalsha' || true
+	} >"$OUT/$name-server.txt"
 }
 
 # mixed_phase: phase 6, one fresh server and poll per number of dashboards, then the plot.
@@ -219,20 +236,23 @@ mixed_phase() {
 		plotargs+=("$n=$OUT/mixed-$n-v.json")
 	done
 	say "mixed summary ($(nproc) cores; votes at $MIXED_RATE/s, dashboards at $HZ Hz)"
-	printf '%-11s %-22s %-9s %-10s %-15s %-19s %-30s %s\n' dashboards "vote p50/p90/p99 ms" "late p99" "delivery" "server us/msg" "tools: voter/dash" "ticks delivered" "accounting"
+	printf '%-11s %-22s %-9s %-24s %-10s %-15s %-19s %-30s %s\n' dashboards "vote p50/p90/p99 ms" "late p99" "in server: 10/25 ms/script" "delivery" "server us/msg" "tools: voter/dash" "ticks delivered" "accounting"
 	for n in $MIXED_DASHBOARDS; do
 		local a=$OUT/mixed-$n-a.json b=$OUT/mixed-$n-b.json v=$OUT/mixed-$n-v.json
-		printf '%-11s %-22s %-9s %-10s %-15s %-19s %-30s %s\n' \
+		printf '%-11s %-22s %-9s %-24s %-10s %-15s %-19s %-30s %s\n' \
 			"$(jq -s 'map(.dash.connected) | add' "$a" "$b")/$n" \
 			"$(ms .latency.p50_ns "$v") / $(ms .latency.p90_ns "$v") / $(ms .latency.p99_ns "$v")" \
 			"$(ms .late.p99_ns "$v")" \
+			"$(inserver "$OUT/mixed-$n-server.txt")" \
 			"$(jq -rs 'map(.dash.delivery.p99_ns) | max / 1e6 * 100 | round / 100' "$a" "$b")" \
 			"$(jq -rs '(.[0].server.cpu_seconds * 1e6 / (map(.dash.messages) | add)) * 100 | round / 100' "$a" "$b")" \
 			"$(jq -r '.tool.cpu_us_per_request | round' "$v") / $(jq -rs '(map(.tool.cpu_seconds) | add) * 1e6 / (map(.dash.messages) | add) * 100 | round / 100' "$a" "$b")" \
 			"$(jq -rs -f bench/ticks.jq "$a" "$b")" \
 			"$(jq -r .check_ok "$v")"
 	done
-	echo "(late: the voter tool's own delay, due -> sent, in the latency; delivery: p99 ms, worse tool process;"
+	echo "(late: the voter tool's own delay, due -> sent, in the latency; in server: the shares of votes the"
+	echo " server answered within 10 and 25 ms by its own clock, and Redis's wall time per cast-script call, us;"
+	echo " delivery: p99 ms, worse tool process;"
 	echo " tools: the voter's CPU us per vote / the dashboard processes' CPU us per message)"
 	"$OUT/plot" -o "$OUT/mixed.svg" -title "vote latency at $MIXED_RATE votes/s, dashboards at $HZ Hz" "${plotargs[@]}"
 	echo "plot: $OUT/mixed.svg"
