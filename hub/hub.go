@@ -8,9 +8,10 @@
 // not finish in time; the goroutine that called Serve is the connection's reader. The writer runs,
 // never more than one at a time per connection, when the connection has something to do (a
 // message, a ping, its end), and ends when it is done, so that an idle connection holds no
-// goroutine but its reader. A tick's writers run on a bounded pool of goroutines (maxWriters), not
-// on one runnable goroutine per connection, so that the rest of the process (a vote) does not
-// queue behind a whole tick's writes, and the pool pauses every few hundred writes until the
+// goroutine but its reader. A tick's writers run on a bounded pool of goroutines (one while they
+// progress, more only when writes to slow clients stall it: busyWriters, maxWriters), not on one
+// runnable goroutine per connection, so that the rest of the process (a vote) finds a processor
+// free instead of queueing behind a whole tick's writes, and the pool pauses every few hundred writes until the
 // scheduler has polled the network, so that a goroutine waiting on a connection (a vote's, for its
 // request or for Redis) is not left unnoticed while the writes keep the processors busy (see
 // hub/internal/sched). Nothing on the tick path waits for a client.
@@ -64,12 +65,18 @@ const (
 	freshFor = 2 * time.Second
 )
 
-// maxWriters is the most goroutines that run connections' writers at once (timers' writers
-// apart: a ping or a held message runs in its timer's goroutine). Enough that a few clients
-// blocked in a write (each for at most writeWait) hold up little; few enough that a tick adds at
-// most that many runnable goroutines to the scheduler's queues, so that a vote's goroutine waits
-// behind at most that many writes (BENCHMARKS.md, "Votes first").
-const maxWriters = 64
+// busyWriters and maxWriters bound the goroutines that run connections' writers at once (timers'
+// writers apart: a ping or a held message runs in its timer's goroutine; sched.NewWriters). One
+// while the writes go on: a tick's fan-out then takes one processor, and a vote's goroutines find
+// another free (BENCHMARKS.md, "One writer goroutine": vote p99 at 10,000 dashboards 10-14 ms
+// against 23-39 with 64). Up to maxWriters when the writers stall (every one blocked in a write to
+// a slow client, each for at most writeWait): enough that a few such clients hold up little; few
+// enough that a vote's goroutine waits behind at most that many writes (BENCHMARKS.md, "Votes
+// first").
+const (
+	busyWriters = 1
+	maxWriters  = 64
+)
 
 // Errors Serve returns; callers test them with errors.Is.
 var (
@@ -146,7 +153,7 @@ func New(src Source, opts Options) (*Hub, error) {
 		rate:  make(chan struct{}, 1),
 		polls: make(map[*vote.Poll]*pollState),
 	}
-	h.writers = sched.NewWriters(maxWriters)
+	h.writers = sched.NewWriters(busyWriters, maxWriters)
 	h.bufs.New = func() any {
 		b := make([]byte, 0, 1024)
 		return &b

@@ -27,24 +27,31 @@ import (
 // netYield). A pause lasts at most maxPause: when the processors stay busy with other goroutines
 // (votes at saturation), the fan-out still gets its share.
 //
-// Run never blocks (the queue grows as needed) and starts a goroutine only when fewer than max
+// Run never blocks (the queue grows as needed) and starts a goroutine only when fewer than busy
 // run; each goroutine runs queued writers in order and ends as soon as the queue is empty, so
 // an idle hub holds none. A writer blocked on a slow client holds one of the goroutines until its
-// write's deadline (then the hub evicts the client): max such clients at once delay the others'
-// writes by as much. A blocked writer does not delay the end of a pause. Create Writers with
+// write's deadline (then the hub evicts the client); when every running goroutine is so blocked
+// (no writer finished in stallAfter), the stall watch starts another, up to max: max such clients
+// at once delay the others' writes by as much. A blocked writer does not delay the end of a pause. Create Writers with
 // NewWriters; every method is safe for concurrent use.
 type Writers struct {
 	max   int
+	busy  int // goroutines started while the writers progress (0: max); see NewWriters
 	every int // writers between two pauses (yieldEvery)
 
 	mu      sync.Mutex
 	queue   []func() // queue[head:] waits to run
 	head    int
 	running int
-	yield   *netYield     // asks the network poller to end a pause; nil: no pauses
-	bound   *time.Timer   // ends a pause that lasted maxPause
-	ran     int           // writers taken since the last pause
-	paused  chan struct{} // not nil during a pause: closed when it ends
+	// The stall watch, while writers are queued and busy < max: every stallAfter, when no
+	// writer finished since the last look (done == seen), one more goroutine starts.
+	done, seen uint64
+	watch      *time.Timer
+	watching   bool
+	yield      *netYield     // asks the network poller to end a pause; nil: no pauses
+	bound      *time.Timer   // ends a pause that lasted maxPause
+	ran        int           // writers taken since the last pause
+	paused     chan struct{} // not nil during a pause: closed when it ends
 }
 
 // yieldEvery is how many writers run between two pauses. A write costs the server about 10 us
@@ -58,14 +65,37 @@ const yieldEvery = 256
 // ends anyway. The writes between two pauses take about as long.
 const maxPause = time.Millisecond
 
-// NewWriters returns Writers that run at most max writers at once, without pauses until Pause.
-func NewWriters(max int) *Writers { return &Writers{max: max, every: yieldEvery} }
+// stallAfter is how long the writers may go without finishing one before the stall watch starts
+// another goroutine: a writer blocked on a slow client's full socket (up to the hub's write
+// deadline) then holds up the others' writes by about that much, not by its whole block.
+const stallAfter = 10 * time.Millisecond
 
-// Run queues f to run on one of the writers' goroutines, starting one when fewer than max run.
+// NewWriters returns Writers that run writers on at most busy goroutines at once while the
+// writers progress, and on up to max when they stall (no writer finished in stallAfter: every
+// running goroutine is blocked, most often on a slow client), without pauses until Pause.
+//
+// A busy of 1 keeps the fan-out on one processor: another goroutine of the process (a vote's)
+// finds the other processors free, instead of waiting behind writers on every one of them
+// (BENCHMARKS.md, "One writer goroutine"), while a slow client still cannot hold up the rest.
+func NewWriters(busy, max int) *Writers { return &Writers{busy: busy, max: max, every: yieldEvery} }
+
+// Run queues f to run on one of the writers' goroutines, starting one when fewer than busy run.
 func (w *Writers) Run(f func()) {
 	w.mu.Lock()
 	w.queue = append(w.queue, f)
-	start := w.running < w.max
+	busy := w.max
+	if w.busy > 0 && w.busy < w.max {
+		busy = w.busy
+		if !w.watching {
+			w.watching, w.seen = true, w.done
+			if w.watch == nil {
+				w.watch = time.AfterFunc(stallAfter, w.look)
+			} else {
+				w.watch.Reset(stallAfter)
+			}
+		}
+	}
+	start := w.running < busy
 	if start {
 		w.running++
 	}
@@ -75,10 +105,35 @@ func (w *Writers) Run(f func()) {
 	}
 }
 
+// look is the stall watch (see Writers.watch): it starts one more goroutine (up to max) when
+// writers wait and none finished since its last look, and looks again in stallAfter while
+// writers wait.
+func (w *Writers) look() {
+	w.mu.Lock()
+	if w.head == len(w.queue) {
+		w.watching = false
+		w.mu.Unlock()
+		return
+	}
+	start := w.done == w.seen && w.paused == nil && w.running < w.max
+	if start {
+		w.running++
+	}
+	w.seen = w.done
+	w.watch.Reset(stallAfter)
+	w.mu.Unlock()
+	if start {
+		go w.work()
+	}
+}
+
 // work runs queued functions until the queue is empty, waiting out the pauses.
 func (w *Writers) work() {
-	for {
+	for ran := false; ; ran = true {
 		w.mu.Lock()
+		if ran {
+			w.done++
+		}
 		for w.paused != nil {
 			p := w.paused
 			w.mu.Unlock()
@@ -88,6 +143,10 @@ func (w *Writers) work() {
 		if w.head == len(w.queue) {
 			w.queue, w.head = w.queue[:0], 0
 			w.running--
+			if w.watching {
+				w.watching = false
+				w.watch.Stop()
+			}
 			w.mu.Unlock()
 			return
 		}

@@ -191,3 +191,64 @@ func runsAll(w *Writers, n int) bool {
 		return false
 	}
 }
+
+// With busy 1 the writers run on one goroutine while they progress, and writers blocked in a
+// write (slow clients) hold up the rest by about stallAfter each: the stall watch starts one more
+// goroutine per stallAfter without a finished writer, up to max.
+func TestWritersStallWatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &Writers{busy: 1, max: 3}
+		var in, most atomic.Int32
+		enter := func() {
+			now := in.Add(1)
+			for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+			}
+		}
+		var fast atomic.Int32
+		for range 100 {
+			w.Run(func() { enter(); fast.Add(1); in.Add(-1) })
+		}
+		synctest.Wait()
+		if fast.Load() != 100 || most.Load() != 1 {
+			t.Fatalf("%d of 100 progressing writers ran, at most %d at once; want all, on 1", fast.Load(), most.Load())
+		}
+
+		start := time.Now()
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var ranAt []time.Duration
+		for range 2 { // two slow clients
+			w.Run(func() { enter(); <-release; in.Add(-1) })
+		}
+		for range 5 {
+			w.Run(func() {
+				enter()
+				mu.Lock()
+				ranAt = append(ranAt, time.Since(start))
+				mu.Unlock()
+				in.Add(-1)
+			})
+		}
+		time.Sleep(5 * stallAfter)
+		synctest.Wait()
+		mu.Lock()
+		got := append([]time.Duration(nil), ranAt...)
+		mu.Unlock()
+		// The first blocks the one goroutine; the watch starts a second at stallAfter (which
+		// takes the second slow client), a third at 2 x stallAfter, which runs the rest.
+		if len(got) != 5 || got[0] != 2*stallAfter || got[4] != 2*stallAfter {
+			t.Errorf("the writers behind two blocked ones ran at %v, want all 5 at %v", got, 2*stallAfter)
+		}
+		if m := most.Load(); m != 3 {
+			t.Errorf("at most %d goroutines at once, want max (3)", m)
+		}
+		close(release)
+		synctest.Wait()
+		w.mu.Lock()
+		running, watching := w.running, w.watching
+		w.mu.Unlock()
+		if running != 0 || watching {
+			t.Errorf("%d goroutines, watching %t once everything ran; want 0, false", running, watching)
+		}
+	})
+}
