@@ -34,14 +34,10 @@ type frameConn struct {
 }
 
 // newFrameConn returns conn as the hub uses it, building its frames in buffers from frames (a
-// pool of *[]byte; an idle connection holds none). When the socket under conn offers no file
-// descriptor (not a TCP connection), writes go through the library.
+// pool of *[]byte; an idle connection holds none). When the connection under conn offers no file
+// descriptor (not a socket), writes go through the library.
 func newFrameConn(conn *websocket.Conn, frames *sync.Pool) *frameConn {
-	sock := conn.NetConn()
-	if u, ok := sock.(interface{ UnsafeConn() net.Conn }); ok {
-		sock = u.UnsafeConn() // fasthttp's hijacked connection (Handler's fallback): its writes are the socket's
-	}
-	return &frameConn{Conn: conn, sock: newSockWriter(sock), frames: frames}
+	return &frameConn{Conn: conn, sock: newSockWriter(conn.NetConn()), frames: frames}
 }
 
 // SetWriteDeadline sets the deadline of the following data messages' writes; it is armed on the

@@ -1,6 +1,6 @@
 // Package hubws serves the hub's live updates on a Fiber route (docs/API.md, "Live updates"), as
-// tailscale's derphttp serves its derp server: the WebSocket upgrade (github.com/fasthttp/websocket,
-// on the connection Fiber's fasthttp server hands over), admission into the hub's pools (Hub.Check
+// tailscale's derphttp serves its derp server: the WebSocket upgrade
+// (github.com/fasthttp/websocket, on the socket Fiber's fasthttp server hands over), admission into the hub's pools (Hub.Check
 // before the upgrade, Hub.Enter after it), and the connection's life (Hub.Serve). Who a request is
 // (its poll, its role, its address) is the server's to decide: the handler asks Options.Ticket and
 // takes the answer as it is.
@@ -73,12 +73,13 @@ func IsUpgrade(c *fiber.Ctx) bool { return websocket.FastHTTPIsWebSocketUpgrade(
 // When the app's fasthttp server keeps hijacked connections (app.Server().KeepHijackedConns, set
 // before it serves), the request's handling ends at the upgrade: fasthttp takes back the request's
 // context (its headers, its buffers) and its goroutine, and an idle connection holds only its
-// socket, the WebSocket's state, its reader's stack and the hub's client. For that the WebSocket is
-// made on the socket itself (the hijacked connection's UnsafeConn), never through fasthttp's read
-// buffer, which fasthttp puts back in its pool once the hijack handler returns (RFC 6455 has a
-// client wait for the upgrade's answer before it sends anything, and the library refuses a
-// handshake after which data was already read). Otherwise the hijack handler serves the
-// connection itself, for its whole life, as fasthttp then closes the connection when it returns.
+// socket, the WebSocket's state, its reader's stack and the hub's client. Otherwise the hijack
+// handler serves the connection itself, for its whole life, as fasthttp then closes the connection
+// when it returns. Either way the WebSocket is made on the socket itself (the hijacked
+// connection's UnsafeConn), never through fasthttp's read buffer, which fasthttp puts back in its
+// pool once the hijack handler returns (RFC 6455 has a client wait for the upgrade's answer before
+// it sends anything, and the library refuses a handshake after which data was already read); its
+// writes are then the socket's own (frameConn).
 func Handler(h *hub.Hub, opts Options) fiber.Handler {
 	ctx, log := opts.Ctx, opts.Logger
 	if ctx == nil {
@@ -132,10 +133,11 @@ func Handler(h *hub.Hub, opts Options) fiber.Handler {
 		keep := c.App().Server().KeepHijackedConns
 		c.Context().HijackSetNoResponse(true)
 		c.Context().Hijack(func(hc net.Conn) {
-			sock, detach := hc, false
-			if u, ok := hc.(interface{ UnsafeConn() net.Conn }); ok && keep {
-				sock, detach = u.UnsafeConn(), true
+			sock := hc
+			if u, ok := hc.(interface{ UnsafeConn() net.Conn }); ok {
+				sock = u.UnsafeConn()
 			}
+			detach := keep && sock != hc // never with reads through fasthttp's buffer
 			conn, err := up.Upgrade(&hijacked{conn: sock}, req, nil)
 			if err != nil {
 				_ = sock.Close()

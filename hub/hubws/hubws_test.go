@@ -2,6 +2,7 @@ package hubws_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -129,6 +131,18 @@ func testHandler(t *testing.T, keep bool) {
 	var m struct{ Type, Poll string }
 	if _, data, err := public.ReadMessage(); err != nil || json.Unmarshal(data, &m) != nil || m.Type != "snapshot" || m.Poll != p.ID {
 		t.Fatalf("first message %+v (%v), want the poll's snapshot", m, err)
+	}
+	// Keeping hijacked connections, the request's handling ended at the upgrade: no goroutine is
+	// left in fasthttp's hijack handler (which holds the request's context until it returns);
+	// otherwise the one connection is served there.
+	want := 1
+	if keep {
+		want = 0
+	}
+	stacks := make([]byte, 1<<20)
+	stacks = stacks[:runtime.Stack(stacks, true)]
+	if got := bytes.Count(stacks, []byte("fasthttp.hijackConnHandler(")); got != want {
+		t.Errorf("%d goroutines in fasthttp's hijack handler with one live connection, want %d", got, want)
 	}
 
 	for range 2 { // refused twice: a refusal takes no slot
