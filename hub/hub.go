@@ -11,10 +11,10 @@
 // goroutine but its reader. A tick's writers run on a bounded pool of goroutines (one while they
 // progress, more only when writes to slow clients stall it: busyWriters, maxWriters), not on one
 // runnable goroutine per connection, so that the rest of the process (a vote) finds a processor
-// free instead of queueing behind a whole tick's writes, and the pool pauses every few hundred writes until the
-// scheduler has polled the network, so that a goroutine waiting on a connection (a vote's, for its
-// request or for Redis) is not left unnoticed while the writes keep the processors busy (see
-// hub/internal/sched). Nothing on the tick path waits for a client.
+// free instead of queueing behind a whole tick's writes, and the pool pauses every few hundred
+// writes until the scheduler has polled the network, so that a goroutine waiting on a connection
+// (a vote's, for its request or for Redis) is not left unnoticed while the writes keep the
+// processors busy (see hub/internal/sched). Nothing on the tick path waits for a client.
 //
 // The server decides who a request is (its role, its address); the hub admits it into its pools
 // (Limits), upgrades and serves it: package hub/hubws is the hub's handler on Fiber. hub itself

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/livevote/livevote/hub"
+	"github.com/livevote/livevote/hub/internal/sched"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -358,9 +359,9 @@ func TestClientThatDoesNotReadIsEvictedOthersKeepUp(t *testing.T) {
 				t.Errorf("%d messages in 3 s at 10 Hz with a change every 50 ms", len(fs))
 			}
 			// The stuck client's write holds the one busy writer until the stall watch starts
-			// another (sched's stallAfter, 10 ms): the message behind it goes that much late, and
-			// the next one, paced by when it was read, on time.
-			checkIntervals(t, "hz=10", fs, 100*time.Millisecond-10*time.Millisecond)
+			// another (sched.StallAfter): the message behind it goes that much late, and the next
+			// one, paced by when it was read, on time.
+			checkIntervals(t, "hz=10", fs, 100*time.Millisecond-sched.StallAfter)
 			for i := 1; i < len(fs); i++ {
 				if d := fs[i].at.Sub(fs[i-1].at); d > 200*time.Millisecond {
 					t.Errorf("a gap of %v between messages %d and %d while the stuck client blocked", d, i-1, i)

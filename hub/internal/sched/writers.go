@@ -31,9 +31,9 @@ import (
 // run; each goroutine runs queued writers in order and ends as soon as the queue is empty, so
 // an idle hub holds none. A writer blocked on a slow client holds one of the goroutines until its
 // write's deadline (then the hub evicts the client); when every running goroutine is so blocked
-// (no writer finished in stallAfter), the stall watch starts another, up to max: max such clients
-// at once delay the others' writes by as much. A blocked writer does not delay the end of a pause. Create Writers with
-// NewWriters; every method is safe for concurrent use.
+// (no writer finished in StallAfter), the stall watch starts another, up to max: max such clients
+// at once delay the others' writes by as much. A blocked writer does not delay the end of a
+// pause. Create Writers with NewWriters; every method is safe for concurrent use.
 type Writers struct {
 	max   int
 	busy  int // goroutines started while the writers progress (0: max); see NewWriters
@@ -43,7 +43,7 @@ type Writers struct {
 	queue   []func() // queue[head:] waits to run
 	head    int
 	running int
-	// The stall watch, while writers are queued and busy < max: every stallAfter, when no
+	// The stall watch, while writers are queued and busy < max: every StallAfter, when no
 	// writer finished since the last look (done == seen), one more goroutine starts.
 	done, seen uint64
 	watch      *time.Timer
@@ -65,13 +65,13 @@ const yieldEvery = 256
 // ends anyway. The writes between two pauses take about as long.
 const maxPause = time.Millisecond
 
-// stallAfter is how long the writers may go without finishing one before the stall watch starts
+// StallAfter is how long the writers may go without finishing one before the stall watch starts
 // another goroutine: a writer blocked on a slow client's full socket (up to the hub's write
 // deadline) then holds up the others' writes by about that much, not by its whole block.
-const stallAfter = 10 * time.Millisecond
+const StallAfter = 10 * time.Millisecond
 
 // NewWriters returns Writers that run writers on at most busy goroutines at once while the
-// writers progress, and on up to max when they stall (no writer finished in stallAfter: every
+// writers progress, and on up to max when they stall (no writer finished in StallAfter: every
 // running goroutine is blocked, most often on a slow client), without pauses until Pause.
 //
 // A busy of 1 keeps the fan-out on one processor: another goroutine of the process (a vote's)
@@ -89,9 +89,9 @@ func (w *Writers) Run(f func()) {
 		if !w.watching {
 			w.watching, w.seen = true, w.done
 			if w.watch == nil {
-				w.watch = time.AfterFunc(stallAfter, w.look)
+				w.watch = time.AfterFunc(StallAfter, w.look)
 			} else {
-				w.watch.Reset(stallAfter)
+				w.watch.Reset(StallAfter)
 			}
 		}
 	}
@@ -106,7 +106,7 @@ func (w *Writers) Run(f func()) {
 }
 
 // look is the stall watch (see Writers.watch): it starts one more goroutine (up to max) when
-// writers wait and none finished since its last look, and looks again in stallAfter while
+// writers wait and none finished since its last look, and looks again in StallAfter while
 // writers wait.
 func (w *Writers) look() {
 	w.mu.Lock()
@@ -120,7 +120,7 @@ func (w *Writers) look() {
 		w.running++
 	}
 	w.seen = w.done
-	w.watch.Reset(stallAfter)
+	w.watch.Reset(StallAfter)
 	w.mu.Unlock()
 	if start {
 		go w.work()

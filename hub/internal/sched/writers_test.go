@@ -193,8 +193,8 @@ func runsAll(w *Writers, n int) bool {
 }
 
 // With busy 1 the writers run on one goroutine while they progress, and writers blocked in a
-// write (slow clients) hold up the rest by about stallAfter each: the stall watch starts one more
-// goroutine per stallAfter without a finished writer, up to max.
+// write (slow clients) hold up the rest by about StallAfter each: the stall watch starts one more
+// goroutine per StallAfter without a finished writer, up to max.
 func TestWritersStallWatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := &Writers{busy: 1, max: 3}
@@ -229,15 +229,15 @@ func TestWritersStallWatch(t *testing.T) {
 				in.Add(-1)
 			})
 		}
-		time.Sleep(5 * stallAfter)
+		time.Sleep(5 * StallAfter)
 		synctest.Wait()
 		mu.Lock()
 		got := append([]time.Duration(nil), ranAt...)
 		mu.Unlock()
-		// The first blocks the one goroutine; the watch starts a second at stallAfter (which
-		// takes the second slow client), a third at 2 x stallAfter, which runs the rest.
-		if len(got) != 5 || got[0] != 2*stallAfter || got[4] != 2*stallAfter {
-			t.Errorf("the writers behind two blocked ones ran at %v, want all 5 at %v", got, 2*stallAfter)
+		// The first blocks the one goroutine; the watch starts a second at StallAfter (which
+		// takes the second slow client), a third at 2 x StallAfter, which runs the rest.
+		if len(got) != 5 || got[0] != 2*StallAfter || got[4] != 2*StallAfter {
+			t.Errorf("the writers behind two blocked ones ran at %v, want all 5 at %v", got, 2*StallAfter)
 		}
 		if m := most.Load(); m != 3 {
 			t.Errorf("at most %d goroutines at once, want max (3)", m)
