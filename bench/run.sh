@@ -26,7 +26,9 @@
 # Usage: bench/run.sh [output directory]    (default: a new directory under /tmp)
 # Settings (environment): DURATION (10s), CONNS (64), DASHBOARDS (10000), HZ (4), HUB_RATE (200),
 # SATURATE (200000: the offered rate of the saturation runs), MIXED_DASHBOARDS ("1000 3000 10000 19000"),
-# MIXED_RATE (500), PHASES ("all", or "mixed": phase 6 alone), SERVER_BIN (a livevote binary to
+# MIXED_RATE (500), PHASES ("all"; "mixed": phase 6 alone; "peak": phases 1 and 2 alone, with the
+# ratio and Redis's INFO commandstats of the vote phase in peak-redis.txt; "rate": votes at RATE/s
+# alone (default 6000), what a vote costs when it is not at the saturation), SERVER_BIN (a livevote binary to
 # measure instead of the one built from this tree: a "before"), REDIS_PORT and SERVER_PORT (loopback
 # ports; default: free ones).
 # Fails fast: when redis-server or the server exits or is not ready within 30 s of its start, or a
@@ -130,6 +132,7 @@ tool() {
 # Redis, then the server, then the tools: a process that cannot start stops the run before the
 # slower builds.
 REDIS_PORT=${REDIS_PORT:-$(free_port)}
+rm -rf "$OUT/appendonlydir" # an earlier run's data in a reused directory: Redis would load it first
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT" --save '' \
 	--appendonly yes --appendfsync everysec --logfile "$OUT/redis.log" &
 REDIS_PID=$!
@@ -262,6 +265,12 @@ if [ "$PHASES" = mixed ]; then
 	mixed_phase
 	exit 0
 fi
+if [ "$PHASES" = rate ]; then
+	say "votes at ${RATE:=6000}/s"
+	load -rate "$RATE" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/vote-rate.json" | tee "$OUT/vote-rate.txt"
+	printf '%-44s %s\n' "CPU us per vote at $RATE/s: tool / server / Redis" "$(cpu "$OUT/vote-rate.json")"
+	exit 0
+fi
 
 say "1. /healthz at saturation"
 load -target healthz -rate "$SATURATE" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/healthz.json" | tee "$OUT/healthz.txt"
@@ -271,6 +280,25 @@ say "2. votes at saturation"
 VOTERS=$(jq -n "[$HEALTHZ * $SECS | floor, 2000000] | min")
 load -rate "$SATURATE" -voters "$VOTERS" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/vote-peak.json" | tee "$OUT/vote-peak.txt"
 PEAK=$(jq '.acked_per_sec' "$OUT/vote-peak.json")
+redis-cli -p "$REDIS_PORT" info commandstats >"$OUT/peak-redis.txt"
+
+# The ratio the CPU alone allows: what a /healthz request costs the machine over what a vote does.
+CPURATIO=$(jq -rs '((.[0].tool.cpu_us_per_request + .[0].server.cpu_us_per_request) / (.[1].tool.cpu_us_per_request + .[1].server.cpu_us_per_request + .[1].redis.cpu_us_per_request)) * 100 | round / 100' "$OUT/healthz.json" "$OUT/vote-peak.json")
+peak_summary() {
+	printf '%-44s %s\n' \
+		"/healthz requests/s (saturation)" "$(jq -r '.acked_per_sec | round' "$OUT/healthz.json")" \
+		"votes/s acknowledged (saturation)" "$(jq -r '.acked_per_sec | round' "$OUT/vote-peak.json")" \
+		"ratio votes/s : /healthz/s" "$(jq -rn "$PEAK / $HEALTHZ * 100 | round / 100")" \
+		"CPU us per /healthz: tool / server / Redis" "$(cpu "$OUT/healthz.json")" \
+		"CPU us per vote (peak): tool / server / Redis" "$(cpu "$OUT/vote-peak.json")" \
+		"ratio the CPU allows (cost /healthz : vote)" "$CPURATIO" \
+		"vote latency at peak p50/p99 (service) ms" "$(ms .service.p50_ns "$OUT/vote-peak.json") / $(ms .service.p99_ns "$OUT/vote-peak.json")"
+}
+if [ "$PHASES" = peak ]; then
+	say "summary ($(nproc) cores; tool, Redis and server on the same machine)"
+	peak_summary
+	exit 0
+fi
 
 say "3. votes at half the peak"
 HALFRATE=$(jq -n "$PEAK / 2 | floor")
@@ -293,17 +321,9 @@ RSS1=$(jq '.server.rss_start_kib' "$OUT/hub-idle-a.json")
 say "5. hub, live: $DASHBOARDS dashboards at $HZ Hz, votes at $HUB_RATE/s"
 two_tools hub-live "$HUB_RATE"
 
-# The ratio the CPU alone allows: what a /healthz request costs the machine over what a vote does.
-CPURATIO=$(jq -rs '((.[0].tool.cpu_us_per_request + .[0].server.cpu_us_per_request) / (.[1].tool.cpu_us_per_request + .[1].server.cpu_us_per_request + .[1].redis.cpu_us_per_request)) * 100 | round / 100' "$OUT/healthz.json" "$OUT/vote-peak.json")
 say "summary ($(nproc) cores; tool, Redis and server on the same machine)"
+peak_summary
 printf '%-44s %s\n' \
-	"/healthz requests/s (saturation)" "$(jq -r '.acked_per_sec | round' "$OUT/healthz.json")" \
-	"votes/s acknowledged (saturation)" "$(jq -r '.acked_per_sec | round' "$OUT/vote-peak.json")" \
-	"ratio votes/s : /healthz/s" "$(jq -rn "$PEAK / $HEALTHZ * 100 | round / 100")" \
-	"CPU us per /healthz: tool / server / Redis" "$(cpu "$OUT/healthz.json")" \
-	"CPU us per vote (peak): tool / server / Redis" "$(cpu "$OUT/vote-peak.json")" \
-	"ratio the CPU allows (cost /healthz : vote)" "$CPURATIO" \
-	"vote latency at peak p50/p99 (service) ms" "$(ms .service.p50_ns "$OUT/vote-peak.json") / $(ms .service.p99_ns "$OUT/vote-peak.json")" \
 	"votes/s at half peak (acknowledged)" "$(jq -r '.acked_per_sec | round' "$OUT/vote-half.json")" \
 	"vote latency at half peak p50/p90/p99/max ms" "$(ms .latency.p50_ns "$OUT/vote-half.json") / $(ms .latency.p90_ns "$OUT/vote-half.json") / $(ms .latency.p99_ns "$OUT/vote-half.json") / $(ms .latency.max_ns "$OUT/vote-half.json")" \
 	"accounting checks (peak, half, hub)" "$(jq -r .check_ok "$OUT/vote-peak.json") $(jq -r .check_ok "$OUT/vote-half.json") $(jq -r .check_ok "$OUT/hub-live-a.json")" \
