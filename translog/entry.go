@@ -79,8 +79,11 @@ func LeafOf(e vote.LogEntry) Leaf {
 // Bytes returns the leaf's canonical JSON (no trailing newline): exactly what json.Marshal gives
 // for the Leaf (the format's definition; TestLeafBytesAreJSONMarshal holds the two together),
 // without reflection, since every instance encodes every ballot's leaf.
-func (l Leaf) Bytes() []byte {
-	b := make([]byte, 0, 160)
+func (l Leaf) Bytes() []byte { return l.AppendTo(make([]byte, 0, 256)) }
+
+// AppendTo appends the leaf's canonical JSON (Bytes) to b: a caller that only hashes the leaf
+// reuses one buffer (the sequencer encodes two leaves a ballot).
+func (l Leaf) AppendTo(b []byte) []byte {
 	b = append(b, `{"type":`...)
 	b = appendString(b, l.Type)
 	if l.ReceiptHash != "" {

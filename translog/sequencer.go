@@ -63,6 +63,7 @@ type pollLog struct {
 	cp      Checkpoint
 	head    Head
 	signed  []byte
+	leaf    []byte // the leaf being appended (a buffer reused from one entry to the next)
 }
 
 // seal is one seal leaf of the public tree: its commitment, the sealed tree's size it commits
@@ -170,7 +171,8 @@ func (l *pollLog) append(entries []vote.LogEntry, key *Key) error {
 	defer l.mu.Unlock()
 	for _, e := range entries {
 		full := LeafOf(e)
-		si, err := l.sealed.Append(full.Bytes())
+		l.leaf = full.AppendTo(l.leaf[:0])
+		si, err := l.sealed.Append(l.leaf)
 		if err != nil {
 			return err
 		}
@@ -187,7 +189,8 @@ func (l *pollLog) append(entries []vote.LogEntry, key *Key) error {
 		}
 		pub, ok, sealNow := l.sealer.Next(e, full)
 		if ok {
-			pi, err := l.public.Append(pub.Bytes())
+			l.leaf = pub.AppendTo(l.leaf[:0])
+			pi, err := l.public.Append(l.leaf)
 			if err != nil {
 				return err
 			}

@@ -8,13 +8,21 @@ import (
 
 // Tree is an RFC 6962 Merkle tree kept in memory as the stored hashes of golang.org/x/mod/sumdb/tlog
 // (about two hashes, 64 bytes, per leaf). Appending a leaf and proving are tlog's; Tree only keeps
-// the hashes. The zero value is an empty tree. A Tree is not safe for concurrent use: its owner
-// serialises appends, and reads of a size already reached may run beside an append only when the
-// owner guards the slice (Sequencer does, with its lock).
+// the hashes, in chunks of chunkHashes: an append never copies the hashes stored before it (one
+// slice would be copied whole each time it grows: 2-3% of the server's CPU at the vote's peak,
+// and a pause of the sequencer as long as the copy in a log of millions). The zero value is an
+// empty tree. A Tree is not safe for concurrent use: its owner serialises appends, and reads of a
+// size already reached may run beside an append only when the owner guards the tree (Sequencer
+// does, with its lock).
 type Tree struct {
-	hashes []tlog.Hash // indexed by tlog.StoredHashIndex
+	chunks [][]tlog.Hash // hash x is chunks[x/chunkHashes][x%chunkHashes] (tlog.StoredHashIndex)
+	stored int64         // hashes stored
 	size   int64
 }
+
+// chunkHashes is how many hashes a chunk holds (512 KiB of them). The first chunk grows as a slice
+// does, so that a small poll's tree stays small.
+const chunkHashes = 1 << 14
 
 // Size returns the number of leaves.
 func (t *Tree) Size() int64 { return t.size }
@@ -23,10 +31,10 @@ func (t *Tree) Size() int64 { return t.size }
 func (t *Tree) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
-		if x < 0 || x >= int64(len(t.hashes)) {
-			return nil, fmt.Errorf("translog: hash %d not stored (%d stored)", x, len(t.hashes))
+		if x < 0 || x >= t.stored {
+			return nil, fmt.Errorf("translog: hash %d not stored (%d stored)", x, t.stored)
 		}
-		out[i] = t.hashes[x]
+		out[i] = t.hash(x)
 	}
 	return out, nil
 }
@@ -37,10 +45,23 @@ func (t *Tree) Append(leaf []byte) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	t.hashes = append(t.hashes, hs...)
+	for _, h := range hs {
+		c := len(t.chunks) - 1
+		if c < 0 || len(t.chunks[c]) == chunkHashes {
+			t.chunks = append(t.chunks, nil)
+			if c++; c > 0 {
+				t.chunks[c] = make([]tlog.Hash, 0, chunkHashes)
+			}
+		}
+		t.chunks[c] = append(t.chunks[c], h)
+	}
+	t.stored += int64(len(hs))
 	t.size++
 	return t.size - 1, nil
 }
+
+// hash returns stored hash x (0 <= x < t.stored).
+func (t *Tree) hash(x int64) tlog.Hash { return t.chunks[x/chunkHashes][x%chunkHashes] }
 
 // Root returns the root hash of the tree of the first n leaves (RFC 6962; the empty tree's is
 // SHA-256 of nothing).
@@ -56,7 +77,7 @@ func (t *Tree) LeafHash(i int64) (tlog.Hash, error) {
 	if i < 0 || i >= t.size {
 		return tlog.Hash{}, ErrNotInCheckpoint
 	}
-	return t.hashes[tlog.StoredHashIndex(0, i)], nil
+	return t.hash(tlog.StoredHashIndex(0, i)), nil
 }
 
 // Inclusion returns the RFC 6962 audit path of leaf i in the tree of size n, leaf to root.
