@@ -26,7 +26,3 @@ func (h *Hub) Writers() int {
 	}
 	return n
 }
-
-// NoYield makes the writers run without pauses (see writers), for tests in a synctest bubble.
-// Call it before Run.
-func (h *Hub) NoYield() { h.noYield = true }

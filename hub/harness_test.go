@@ -31,28 +31,13 @@ type served struct {
 	err    error
 }
 
-// start runs a hub over a source with the given polls, its writers without pauses (hub.NoYield),
-// as a test in a synctest bubble needs. The caller must call stop.
+// start runs a hub over a source with the given polls. The caller must call stop.
 func start(t testing.TB, opts hub.Options, polls ...string) *harness {
 	t.Helper()
-	return startHub(t, opts, false, polls...)
-}
-
-// startYielding is start with the writers' pauses on, as in production: for tests on the real
-// clock only.
-func startYielding(t testing.TB, opts hub.Options, polls ...string) *harness {
-	t.Helper()
-	return startHub(t, opts, true, polls...)
-}
-
-func startHub(t testing.TB, opts hub.Options, yield bool, polls ...string) *harness {
 	src := newFakeSource(polls...)
 	h, err := hub.New(src, opts)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if !yield {
-		h.NoYield()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	hs := &harness{t: t, src: src, h: h, cancel: cancel, ran: make(chan error, 1)}

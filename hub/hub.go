@@ -11,10 +11,8 @@
 // goroutine but its reader. A tick's writers run on a bounded pool of goroutines (one while they
 // progress, more only when writes to slow clients stall it: busyWriters, maxWriters), not on one
 // runnable goroutine per connection, so that the rest of the process (a vote) finds a processor
-// free instead of queueing behind a whole tick's writes, and the pool pauses every few hundred
-// writes until the scheduler has polled the network, so that a goroutine waiting on a connection
-// (a vote's, for its request or for Redis) is not left unnoticed while the writes keep the
-// processors busy (see hub/internal/sched). Nothing on the tick path waits for a client.
+// free instead of queueing behind a whole tick's writes (see hub/internal/sched). Nothing on the
+// tick path waits for a client.
 //
 // The server decides who a request is (its role, its address); the hub admits it into its pools
 // (Limits), upgrades and serves it: package hub/hubws is the hub's handler on Fiber. hub itself
@@ -116,9 +114,6 @@ type Hub struct {
 	rate chan struct{}
 	// noThrottle makes connections ignore their hz (benchmarks only; set before any Serve).
 	noThrottle bool
-	// noYield runs the writers without pauses (tests in a synctest bubble, where a goroutine
-	// waiting on a pipe would never be durably blocked; set before Run).
-	noYield bool
 	// watched is the tick's scratch list of polls to read; only the tick uses it.
 	watched []*vote.Poll
 	// bufs holds the writers' message buffers (*[]byte): a writer takes one for a write only.
@@ -183,14 +178,6 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	h.running = true
 	h.mu.Unlock()
-
-	if !h.noYield {
-		stop, err := h.writers.Pause()
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
 
 	hz := h.tickHz()
 	h.stats.tickHz.Store(int64(hz))

@@ -162,7 +162,7 @@ func TestHzBoundRealClock(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes 3 s")
 	}
-	hs := startYielding(t, hub.Options{}, "p")
+	hs := start(t, hub.Options{}, "p")
 	defer hs.stop()
 	slow := hs.serve("p", hub.Public, 1)
 	hs.serve("p", hub.Public, 10)
@@ -727,7 +727,7 @@ func TestStatsCountMessagesPerAudience(t *testing.T) {
 // The tests below run on the real clock and check with goleak that nothing is left running.
 
 func TestShutdownLeavesNoGoroutineRealClock(t *testing.T) {
-	hs := startYielding(t, hub.Options{}, "p", "q")
+	hs := start(t, hub.Options{}, "p", "q")
 	for i := range 50 {
 		hs.serve([]string{"p", "q"}[i%2], hub.Audience(i%2), 1+i%10)
 	}

@@ -1,7 +1,7 @@
 // Package sched runs the hub's writes without letting them crowd out the rest of the process:
-// one writer per connection at a time (Gate), a bounded pool of goroutines for the writers
-// (Writers), and the pool's pauses until the Go scheduler has polled the network (netYield). It
-// knows nothing of connections or messages: a writer is a function. Only package hub uses it.
+// one writer per connection at a time (Gate) and a bounded pool of goroutines for the writers
+// (Writers). It knows nothing of connections or messages: a writer is a function. Only package
+// hub uses it.
 package sched
 
 import "sync"

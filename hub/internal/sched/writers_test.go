@@ -1,8 +1,6 @@
 package sched
 
 import (
-	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -68,128 +66,6 @@ func TestWritersBoundedAndEnd(t *testing.T) {
 			t.Errorf("one goroutine ran %v, want 0 to 4 in order", order)
 		}
 	})
-}
-
-// While the writers keep every processor busy, a goroutine waiting on a connection runs within a
-// few pauses of its data arriving: the pause lets the scheduler poll the network. Without the
-// pauses it would wait for the scheduler's monitor (10 ms, hundreds of these writers). Counted in
-// writers run, not timed.
-func TestPauseLetsTheNetworkIn(t *testing.T) {
-	const every, spin, busy = 8, 50 * time.Microsecond, 20_000
-	w := pausingWriters(t, 64, every, nil) // as many goroutines as the hub's writers
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
-
-	var ran atomic.Int64
-	stop := make(chan struct{})
-	var finished sync.WaitGroup
-	finished.Add(busy)
-	for range busy {
-		w.Run(func() {
-			defer finished.Done()
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			for start := time.Now(); time.Since(start) < spin; {
-			}
-			ran.Add(1)
-		})
-	}
-	woke := make(chan int64)
-	go func() {
-		var b [1]byte
-		_, _ = server.Read(b[:])
-		woke <- ran.Load()
-	}()
-	for ran.Load() < 100 {
-		runtime.Gosched()
-	}
-	sent := ran.Load()
-	if _, err := client.Write([]byte{1}); err != nil {
-		t.Fatal(err)
-	}
-	got := <-woke
-	close(stop)
-	finished.Wait()
-	if got == busy {
-		t.Fatalf("the writers ran out before the test could measure (%d)", got)
-	}
-	if late, most := got-sent, int64(4*every+2*runtime.GOMAXPROCS(0)); late > most {
-		t.Errorf("the reader woke %d writers after its data arrived, want at most %d", late, most)
-	}
-	t.Logf("woke %d writers after its data arrived (pause every %d)", got-sent, every)
-}
-
-// A pause the network poller does not end (here the poller's wake does nothing) ends by itself
-// after maxPause: the writers still run everything.
-func TestPauseEndsByItself(t *testing.T) {
-	w := pausingWriters(t, 4, 1, func() {})
-	if !runsAll(w, 50) { // 50 pauses of maxPause: far less than runsAll waits
-		t.Fatal("the writers stalled in a pause nothing ended")
-	}
-}
-
-// A writer blocked on a slow client does not hold a pause that began with it: the other writers
-// run while it is still blocked.
-func TestPauseDoesNotWaitForABlockedWriter(t *testing.T) {
-	w := pausingWriters(t, 4, 1, nil)
-	blocked := make(chan struct{})
-	defer close(blocked)
-	w.Run(func() { <-blocked }) // the first writer taken starts a pause (every 1), then blocks
-	if !runsAll(w, 50) {
-		t.Fatal("the writers waited for a pause held by a blocked writer")
-	}
-}
-
-// pausingWriters returns writers on at most max goroutines that pause every `every` writers, the
-// pauses ended by a netYield that calls wake (nil: w.resume, as the hub's); the pauses stop when
-// the test ends.
-func pausingWriters(t *testing.T, max, every int, wake func()) *Writers {
-	t.Helper()
-	w := &Writers{max: max, every: every}
-	if wake == nil {
-		wake = w.resume
-	}
-	y, err := startYield(wake)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.pauseWith(y)
-	t.Cleanup(func() { w.pauseWith(nil); y.stop() })
-	return w
-}
-
-// runsAll queues n writers on w and reports whether they all ran within 10 s.
-func runsAll(w *Writers, n int) bool {
-	var done sync.WaitGroup
-	done.Add(n)
-	for range n {
-		w.Run(done.Done)
-	}
-	ended := make(chan struct{})
-	go func() { done.Wait(); close(ended) }()
-	select {
-	case <-ended:
-		return true
-	case <-time.After(10 * time.Second):
-		return false
-	}
 }
 
 // With busy 1 the writers run on one goroutine while they progress, and writers blocked in a
