@@ -28,7 +28,10 @@
 # SATURATE (200000: the offered rate of the saturation runs), MIXED_DASHBOARDS ("1000 3000 10000 19000"),
 # MIXED_RATE (500), PHASES ("all"; "mixed": phase 6 alone; "peak": phases 1 and 2 alone, with the
 # ratio and Redis's INFO commandstats of the vote phase in peak-redis.txt; "rate": votes at RATE/s
-# alone (default 6000), what a vote costs when it is not at the saturation), SERVER_BIN (a livevote binary to
+# alone (default 6000), what a vote costs when it is not at the saturation; "ratio": /healthz and
+# votes at saturation in alternating windows of WINDOW (3s) on one server, WINDOWS (5) of each, and
+# each pair's ratio and their median: the machine's swings, which can last a phase, then reach
+# both sides of a pair alike), SERVER_BIN (a livevote binary to
 # measure instead of the one built from this tree: a "before"), REDIS_PORT and SERVER_PORT (loopback
 # ports; default: free ones).
 # Fails fast: when redis-server or the server exits or is not ready within 30 s of its start, or a
@@ -263,6 +266,21 @@ mixed_phase() {
 
 if [ "$PHASES" = mixed ]; then
 	mixed_phase
+	exit 0
+fi
+if [ "$PHASES" = ratio ]; then
+	say "/healthz and votes at saturation in alternating ${WINDOW:=3s} windows, ${WINDOWS:=5} of each"
+	printf '%-7s %-12s %-9s %-6s %s\n' window /healthz/s votes/s ratio "CPU us per /healthz: tool / server; per vote: tool / server / Redis"
+	for ((i = 1; i <= WINDOWS; i++)); do
+		load -target healthz -rate "$SATURATE" -duration "$WINDOW" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/ratio-healthz-$i.json" >/dev/null
+		load -rate "$SATURATE" -voters "$(jq '.acked_per_sec * '"${WINDOW%s}"' / 2 | floor' "$OUT/ratio-healthz-$i.json")" -duration "$WINDOW" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/ratio-vote-$i.json" >/dev/null
+		[ "$(jq -r .check_ok "$OUT/ratio-vote-$i.json")" = true ] || fail "window $i: the vote accounting check failed" "$OUT/server.log"
+		printf '%-7s %-12s %-9s %-6s %s\n' "$i" "$(jq -r '.acked_per_sec | round' "$OUT/ratio-healthz-$i.json")" "$(jq -r '.acked_per_sec | round' "$OUT/ratio-vote-$i.json")" \
+			"$(jq -rs '.[1].acked_per_sec / .[0].acked_per_sec * 100 | round / 100' "$OUT/ratio-healthz-$i.json" "$OUT/ratio-vote-$i.json")" \
+			"$(jq -r '[.tool.cpu_us_per_request, .server.cpu_us_per_request] | map(. * 10 | round / 10) | join(" / ")' "$OUT/ratio-healthz-$i.json"); $(cpu "$OUT/ratio-vote-$i.json")"
+	done
+	printf 'median ratio votes/s : /healthz/s   %s\n' "$(for ((i = 1; i <= WINDOWS; i++)); do echo "$OUT/ratio-healthz-$i.json" "$OUT/ratio-vote-$i.json"; done |
+		xargs jq -s '[range(0; length; 2) as $k | .[$k + 1].acked_per_sec / .[$k].acked_per_sec] | sort | .[length / 2 | floor] * 100 | round / 100')"
 	exit 0
 fi
 if [ "$PHASES" = rate ]; then
