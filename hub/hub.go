@@ -67,10 +67,12 @@ const (
 // writers apart: a ping or a held message runs in its timer's goroutine; sched.NewWriters). One
 // while the writes go on: a tick's fan-out then takes one processor, and a vote's goroutines find
 // another free (BENCHMARKS.md, "One writer goroutine": vote p99 at 10,000 dashboards 10-14 ms
-// against 23-39 with 64). Up to maxWriters when the writers stall (every one blocked in a write to
-// a slow client, each for at most writeWait): enough that a few such clients hold up little; few
-// enough that a vote's goroutine waits behind at most that many writes (BENCHMARKS.md, "Votes
-// first").
+// against 23-39 with 64; 7-9 ms since the writers stopped yielding, "The fan-out without yields").
+// Up to maxWriters when the writers stall (every one blocked in a write to a slow client, each for
+// at most writeWait): enough that a few such clients hold up little. The goroutines started so
+// end when the queue empties; while a blocked one's client drains, two may write at once, on both
+// processors. A busyWriters above 1 would bring back the wait behind writers on every processor
+// that the yields (deleted) used to shorten.
 const (
 	busyWriters = 1
 	maxWriters  = 64
