@@ -270,14 +270,13 @@ if [ "$PHASES" = mixed ]; then
 fi
 if [ "$PHASES" = ratio ]; then
 	say "/healthz and votes at saturation in alternating ${WINDOW:=3s} windows, ${WINDOWS:=5} of each"
-	printf '%-7s %-12s %-9s %-6s %s\n' window /healthz/s votes/s ratio "CPU us per /healthz: tool / server; per vote: tool / server / Redis"
+	printf '%-7s %-12s %-9s %-6s %s\n' window /healthz/s votes/s ratio "CPU us per /healthz; per vote: tool / server / Redis"
 	for ((i = 1; i <= WINDOWS; i++)); do
 		load -target healthz -rate "$SATURATE" -duration "$WINDOW" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/ratio-healthz-$i.json" >/dev/null
 		load -rate "$SATURATE" -voters "$(jq '.acked_per_sec * '"${WINDOW%s}"' / 2 | floor' "$OUT/ratio-healthz-$i.json")" -duration "$WINDOW" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/ratio-vote-$i.json" >/dev/null
-		[ "$(jq -r .check_ok "$OUT/ratio-vote-$i.json")" = true ] || fail "window $i: the vote accounting check failed" "$OUT/server.log"
 		printf '%-7s %-12s %-9s %-6s %s\n' "$i" "$(jq -r '.acked_per_sec | round' "$OUT/ratio-healthz-$i.json")" "$(jq -r '.acked_per_sec | round' "$OUT/ratio-vote-$i.json")" \
 			"$(jq -rs '.[1].acked_per_sec / .[0].acked_per_sec * 100 | round / 100' "$OUT/ratio-healthz-$i.json" "$OUT/ratio-vote-$i.json")" \
-			"$(jq -r '[.tool.cpu_us_per_request, .server.cpu_us_per_request] | map(. * 10 | round / 10) | join(" / ")' "$OUT/ratio-healthz-$i.json"); $(cpu "$OUT/ratio-vote-$i.json")"
+			"$(cpu "$OUT/ratio-healthz-$i.json"); $(cpu "$OUT/ratio-vote-$i.json")"
 	done
 	printf 'median ratio votes/s : /healthz/s   %s\n' "$(for ((i = 1; i <= WINDOWS; i++)); do echo "$OUT/ratio-healthz-$i.json" "$OUT/ratio-vote-$i.json"; done |
 		xargs jq -s '[range(0; length; 2) as $k | .[$k + 1].acked_per_sec / .[$k].acked_per_sec] | sort | .[length / 2 | floor] * 100 | round / 100')"
@@ -295,6 +294,7 @@ load -target healthz -rate "$SATURATE" -duration "$DURATION" -conns "$CONNS" -se
 HEALTHZ=$(jq '.acked_per_sec' "$OUT/healthz.json")
 
 say "2. votes at saturation"
+redis-cli -p "$REDIS_PORT" config resetstat >/dev/null # peak-redis.txt: this phase's commands alone
 VOTERS=$(jq -n "[$HEALTHZ * $SECS | floor, 2000000] | min")
 load -rate "$SATURATE" -voters "$VOTERS" -duration "$DURATION" -conns "$CONNS" -server-pid "$SERVER_PID" -redis-pid "$REDIS_PID" -json "$OUT/vote-peak.json" | tee "$OUT/vote-peak.txt"
 PEAK=$(jq '.acked_per_sec' "$OUT/vote-peak.json")

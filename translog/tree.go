@@ -46,16 +46,17 @@ func (t *Tree) Append(leaf []byte) (int64, error) {
 		return 0, err
 	}
 	for _, h := range hs {
-		c := len(t.chunks) - 1
-		if c < 0 || len(t.chunks[c]) == chunkHashes {
-			t.chunks = append(t.chunks, nil)
-			if c++; c > 0 {
-				t.chunks[c] = make([]tlog.Hash, 0, chunkHashes)
+		c := int(t.stored / chunkHashes)
+		if c == len(t.chunks) {
+			var chunk []tlog.Hash // the first grows as a slice does
+			if c > 0 {
+				chunk = make([]tlog.Hash, 0, chunkHashes)
 			}
+			t.chunks = append(t.chunks, chunk)
 		}
 		t.chunks[c] = append(t.chunks[c], h)
+		t.stored++
 	}
-	t.stored += int64(len(hs))
 	t.size++
 	return t.size - 1, nil
 }

@@ -1,6 +1,6 @@
 // Package hubws serves the hub's live updates on a Fiber route (docs/API.md, "Live updates"), as
-// tailscale's derphttp serves its derp server: the WebSocket upgrade
-// (github.com/fasthttp/websocket, on the socket Fiber's fasthttp server hands over), admission into the hub's pools (Hub.Check
+// tailscale's derphttp serves its derp server: the WebSocket upgrade (github.com/fasthttp/websocket,
+// on the socket Fiber's fasthttp server hands over), admission into the hub's pools (Hub.Check
 // before the upgrade, Hub.Enter after it), and the connection's life (Hub.Serve). Who a request is
 // (its poll, its role, its address) is the server's to decide: the handler asks Options.Ticket and
 // takes the answer as it is.

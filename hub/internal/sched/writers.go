@@ -28,7 +28,7 @@ import (
 // safe for concurrent use.
 type Writers struct {
 	max  int
-	busy int // goroutines started while the writers progress (0: max); see NewWriters
+	busy int // goroutines started while the writers progress (at most max); see NewWriters
 
 	mu      sync.Mutex
 	queue   []func() // queue[head:] waits to run
@@ -46,9 +46,9 @@ type Writers struct {
 // deadline) then holds up the others' writes by about that much, not by its whole block.
 const StallAfter = 10 * time.Millisecond
 
-// NewWriters returns Writers that run writers on at most busy goroutines at once while the
-// writers progress, and on up to max when they stall (no writer finished in StallAfter: every
-// running goroutine is blocked, most often on a slow client).
+// NewWriters returns Writers that run writers on at most busy goroutines at once while the writers
+// progress, and on up to max when they stall (no writer finished in StallAfter: every running
+// goroutine is blocked, most often on a slow client). 1 <= busy <= max.
 //
 // A busy of 1 keeps the fan-out on one processor: another goroutine of the process (a vote's)
 // finds the other processors free, instead of waiting behind writers on every one of them
@@ -59,9 +59,7 @@ func NewWriters(busy, max int) *Writers { return &Writers{busy: busy, max: max} 
 func (w *Writers) Run(f func()) {
 	w.mu.Lock()
 	w.queue = append(w.queue, f)
-	busy := w.max
-	if w.busy > 0 && w.busy < w.max {
-		busy = w.busy
+	if w.busy < w.max {
 		if !w.watching {
 			w.watching, w.seen = true, w.done
 			if w.watch == nil {
@@ -71,7 +69,7 @@ func (w *Writers) Run(f func()) {
 			}
 		}
 	}
-	start := w.running < busy
+	start := w.running < w.busy
 	if start {
 		w.running++
 	}

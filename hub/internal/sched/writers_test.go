@@ -13,7 +13,7 @@ import (
 func TestWritersBoundedAndEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const maxGoroutines, n = 4, 1000
-		w := &Writers{max: maxGoroutines}
+		w := NewWriters(maxGoroutines, maxGoroutines)
 		var in, most atomic.Int32
 		var ran [n]atomic.Int32
 		release := make(chan struct{})
@@ -54,7 +54,7 @@ func TestWritersBoundedAndEnd(t *testing.T) {
 		// (synctest.Test itself fails if a goroutine of the bubble is left.)
 
 		var order []int
-		one := &Writers{max: 1}
+		one := NewWriters(1, 1)
 		block := make(chan struct{})
 		one.Run(func() { <-block })
 		for i := range 5 {
@@ -73,7 +73,7 @@ func TestWritersBoundedAndEnd(t *testing.T) {
 // goroutine per StallAfter without a finished writer, up to max.
 func TestWritersStallWatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := &Writers{busy: 1, max: 3}
+		w := NewWriters(1, 3)
 		var in, most atomic.Int32
 		enter := func() {
 			now := in.Add(1)
