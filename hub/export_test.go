@@ -1,9 +1,18 @@
 package hub
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Tick runs one tick now, for benchmarks that drive the hub without Run.
 func (h *Hub) Tick(ctx context.Context) { h.tick(ctx) }
+
+// Drain returns the writers' pace bound: how long a tick's writes may take before more
+// goroutines write them; DrainPercent is its share of the tick's interval.
+func (h *Hub) Drain() time.Duration { return h.writers.Drain() }
+
+const DrainPercent = drainPercent
 
 // Unthrottle makes connections served from now on ignore their hz, so that a benchmark can tick
 // back to back. Call it before any Serve.

@@ -9,10 +9,10 @@
 // never more than one at a time per connection, when the connection has something to do (a
 // message, a ping, its end), and ends when it is done, so that an idle connection holds no
 // goroutine but its reader. A tick's writers run on a bounded pool of goroutines (one while they
-// progress, more only when writes to slow clients stall it: busyWriters, maxWriters), not on one
-// runnable goroutine per connection, so that the rest of the process (a vote) finds a processor
-// free instead of queueing behind a whole tick's writes (see hub/internal/sched). Nothing on the
-// tick path waits for a client.
+// keep pace with the tick, more only when they fall behind it or writes to slow clients stall
+// them: busyWriters, drainPercent, maxWriters), not on one runnable goroutine per connection, so
+// that the rest of the process (a vote) finds a processor free instead of queueing behind a whole
+// tick's writes (see hub/internal/sched). Nothing on the tick path waits for a client.
 //
 // The server decides who a request is (its role, its address); the hub admits it into its pools
 // (Limits), upgrades and serves it: package hub/hubws is the hub's handler on Fiber. hub itself
@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,19 +64,26 @@ const (
 	freshFor = 2 * time.Second
 )
 
-// busyWriters and maxWriters bound the goroutines that run connections' writers at once (timers'
-// writers apart: a ping or a held message runs in its timer's goroutine; sched.NewWriters). One
-// while the writes go on: a tick's fan-out then takes one processor, and a vote's goroutines find
-// another free (BENCHMARKS.md, "One writer goroutine": vote p99 at 10,000 dashboards 10-14 ms
-// against 23-39 with 64; 7-9 ms since the writers stopped yielding, "The fan-out without yields").
-// Up to maxWriters when the writers stall (every one blocked in a write to a slow client, each for
-// at most writeWait): enough that a few such clients hold up little. The goroutines started so
-// end when the queue empties; while a blocked one's client drains, two may write at once, on both
-// processors. A busyWriters above 1 would bring back the wait behind writers on every processor
-// that the yields (deleted) used to shorten.
+// busyWriters, maxWriters and drainPercent bound the goroutines that run connections' writers at
+// once (timers' writers apart: a ping or a held message runs in its timer's goroutine;
+// sched.NewWriters):
+//   - One while the writes keep pace: a tick's fan-out then takes one processor, and a vote's
+//     goroutines find another free (BENCHMARKS.md, "One writer goroutine": vote p99 at 10,000
+//     dashboards 10-14 ms against 23-39 with 64; 7-9 ms since the writers stopped yielding).
+//   - Up to all processors but one (GOMAXPROCS-1, which main raises by one) while one goroutine
+//     would not write a tick's messages within drainPercent of the tick's interval (the pace rule,
+//     sched.Writers.SetDrain): the next tick would replace the messages not yet written, and the
+//     screens would miss a tick. On a slower machine one core does not keep up with 10,000
+//     dashboards at 4 Hz (BENCHMARKS.md, "part 5": 80-100% of the ticks delivered with one,
+//     98-100% with the rule).
+//   - Up to maxWriters when the writers stall (every one blocked in a write to a slow client, each
+//     for at most writeWait): enough that a few such clients hold up little.
+//
+// The goroutines started beyond one end when the queue empties.
 const (
-	busyWriters = 1
-	maxWriters  = 64
+	busyWriters  = 1
+	maxWriters   = 64
+	drainPercent = 60
 )
 
 // Errors Serve returns; callers test them with errors.Is.
@@ -150,7 +158,7 @@ func New(src Source, opts Options) (*Hub, error) {
 		rate:  make(chan struct{}, 1),
 		polls: make(map[*vote.Poll]*pollState),
 	}
-	h.writers = sched.NewWriters(busyWriters, maxWriters)
+	h.writers = sched.NewWriters(busyWriters, max(busyWriters, runtime.GOMAXPROCS(0)-1), maxWriters)
 	h.bufs.New = func() any {
 		b := make([]byte, 0, 1024)
 		return &b
@@ -182,8 +190,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Unlock()
 
 	hz := h.tickHz()
-	h.stats.tickHz.Store(int64(hz))
-	t := time.NewTicker(time.Second / time.Duration(hz))
+	t := time.NewTicker(h.tickEvery(hz))
 	defer t.Stop()
 	for {
 		select {
@@ -196,10 +203,18 @@ func (h *Hub) Run(ctx context.Context) error {
 		}
 		if want := h.tickHz(); want != hz {
 			hz = want
-			h.stats.tickHz.Store(int64(hz))
-			t.Reset(time.Second / time.Duration(hz))
+			t.Reset(h.tickEvery(hz))
 		}
 	}
+}
+
+// tickEvery records hz as the tick's rate and returns its interval. The writers then drain a
+// tick's messages within drainPercent of it (sched.Writers.SetDrain).
+func (h *Hub) tickEvery(hz int) time.Duration {
+	h.stats.tickHz.Store(int64(hz))
+	every := time.Second / time.Duration(hz)
+	h.writers.SetDrain(every * drainPercent / 100)
+	return every
 }
 
 // tickHz is the rate the tick should run at: the highest hz of the connected clients, 1 if none.

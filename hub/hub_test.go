@@ -393,8 +393,8 @@ func TestReadsOnlyWatchedPollsAtTheFastestClientsRate(t *testing.T) {
 		if a < 10 || a > 12 || b != 0 || c != 0 {
 			t.Errorf("10 s with one hz=1 client of a: reads a %d (want 11: join and 1 Hz), b %d, c %d", a, b, c)
 		}
-		if hz := hs.h.Stats().TickHz; hz != 1 {
-			t.Errorf("TickHz %d, want 1", hz)
+		if hz, d := hs.h.Stats().TickHz, hs.h.Drain(); hz != 1 || d != time.Second*hub.DrainPercent/100 {
+			t.Errorf("TickHz %d, writers' drain %v; want 1 and %d%% of a second", hz, d, hub.DrainPercent)
 		}
 
 		fastB := hs.serve("b", hub.Organiser, 10)
@@ -404,8 +404,8 @@ func TestReadsOnlyWatchedPollsAtTheFastestClientsRate(t *testing.T) {
 		if a2-a < 98 || a2-a > 102 || b2 < 99 || b2 > 102 || c2 != 0 {
 			t.Errorf("10 s with a hz=10 client of b: reads a +%d, b %d (want 100 each), c %d", a2-a, b2, c2)
 		}
-		if hz := hs.h.Stats().TickHz; hz != 10 {
-			t.Errorf("TickHz %d, want 10", hz)
+		if hz, d := hs.h.Stats().TickHz, hs.h.Drain(); hz != 10 || d != time.Second/10*hub.DrainPercent/100 {
+			t.Errorf("TickHz %d, writers' drain %v; want 10 and %d%% of 100ms", hz, d, hub.DrainPercent)
 		}
 		if p := hs.h.Stats().Polls; p != 2 {
 			t.Errorf("Stats().Polls %d, want 2", p)

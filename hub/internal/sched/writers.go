@@ -24,21 +24,28 @@ import (
 // idle hub holds none. A writer blocked on a slow client holds one of the goroutines until its
 // write's deadline (then the hub evicts the client); when every running goroutine is so blocked
 // (no writer finished in StallAfter), the stall watch starts another, up to max: max such clients
-// at once delay the others' writes by as much. Create Writers with NewWriters; every method is
-// safe for concurrent use.
+// at once delay the others' writes by as much. When the writers progress but too slowly to drain
+// the queue in time (SetDrain), the same watch starts another, up to fast: on a machine where one
+// core does not write a tick's messages before the next tick, the fan-out takes more processors
+// for as long as it is behind, instead of letting the next tick replace the messages not yet
+// written. Create Writers with NewWriters; every method is safe for concurrent use.
 type Writers struct {
 	max  int
-	busy int // goroutines started while the writers progress (at most max); see NewWriters
+	busy int // goroutines started while the writers progress (at most fast); see NewWriters
+	fast int // goroutines the pace rule may run while the writers progress (at most max)
 
 	mu      sync.Mutex
 	queue   []func() // queue[head:] waits to run
 	head    int
 	running int
 	// The stall watch, while writers are queued and busy < max: every StallAfter, when no
-	// writer finished since the last look (done == seen), one more goroutine starts.
+	// writer finished since the last look (done == seen), one more goroutine starts; when
+	// some did, but at that pace the queue would take longer than drain, one more too (up to
+	// fast).
 	done, seen uint64
 	watch      *time.Timer
 	watching   bool
+	drain      time.Duration // the pace rule's bound (SetDrain); 0: none
 }
 
 // StallAfter is how long the writers may go without finishing one before the stall watch starts
@@ -47,13 +54,33 @@ type Writers struct {
 const StallAfter = 10 * time.Millisecond
 
 // NewWriters returns Writers that run writers on at most busy goroutines at once while the writers
-// progress, and on up to max when they stall (no writer finished in StallAfter: every running
-// goroutine is blocked, most often on a slow client). 1 <= busy <= max.
+// progress, on up to fast when they progress too slowly to drain the queue in time (the pace rule,
+// SetDrain), and on up to max when they stall (no writer finished in StallAfter: every running
+// goroutine is blocked, most often on a slow client). 1 <= busy <= fast <= max.
 //
 // A busy of 1 keeps the fan-out on one processor: another goroutine of the process (a vote's)
 // finds the other processors free, instead of waiting behind writers on every one of them
 // (BENCHMARKS.md, "One writer goroutine"), while a slow client still cannot hold up the rest.
-func NewWriters(busy, max int) *Writers { return &Writers{busy: busy, max: max} }
+func NewWriters(busy, fast, max int) *Writers { return &Writers{busy: busy, fast: fast, max: max} }
+
+// SetDrain sets the pace rule's bound: while writers are queued, the stall watch estimates from
+// the writers finished in its last StallAfter how long the queue will take to drain, and when that
+// is longer than d it starts one more goroutine, up to fast (each look, so one more at most every
+// StallAfter). A d of 0 turns the rule off. The hub sets d to a share of its tick's interval: a
+// tick's messages are then all written before the next tick replaces them, on more processors only
+// when one is too slow for that.
+func (w *Writers) SetDrain(d time.Duration) {
+	w.mu.Lock()
+	w.drain = d
+	w.mu.Unlock()
+}
+
+// Drain returns the pace rule's bound (SetDrain).
+func (w *Writers) Drain() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.drain
+}
 
 // Run queues f to run on one of the writers' goroutines, starting one when fewer than busy run.
 func (w *Writers) Run(f func()) {
@@ -79,9 +106,10 @@ func (w *Writers) Run(f func()) {
 	}
 }
 
-// look is the stall watch (see Writers.watch): it starts one more goroutine (up to max) when
-// writers wait and none finished since its last look, and looks again in StallAfter while
-// writers wait.
+// look is the stall watch (see Writers.watch): it starts one more goroutine when writers wait and
+// none finished since its last look (up to max), or when they finished too few to drain the queue
+// within drain at that pace (up to fast: SetDrain), and looks again in StallAfter while writers
+// wait.
 func (w *Writers) look() {
 	w.mu.Lock()
 	if w.head == len(w.queue) {
@@ -89,7 +117,12 @@ func (w *Writers) look() {
 		w.mu.Unlock()
 		return
 	}
-	start := w.done == w.seen && w.running < w.max
+	queued, finished := len(w.queue)-w.head, w.done-w.seen
+	start := finished == 0 && w.running < w.max
+	if !start && w.drain > 0 && w.running < w.fast {
+		// the pace rule: at the last StallAfter's pace, the queue would take longer than drain
+		start = time.Duration(queued)*StallAfter > w.drain*time.Duration(finished)
+	}
 	if start {
 		w.running++
 	}

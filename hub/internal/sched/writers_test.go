@@ -13,7 +13,7 @@ import (
 func TestWritersBoundedAndEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const maxGoroutines, n = 4, 1000
-		w := NewWriters(maxGoroutines, maxGoroutines)
+		w := NewWriters(maxGoroutines, maxGoroutines, maxGoroutines)
 		var in, most atomic.Int32
 		var ran [n]atomic.Int32
 		release := make(chan struct{})
@@ -54,7 +54,7 @@ func TestWritersBoundedAndEnd(t *testing.T) {
 		// (synctest.Test itself fails if a goroutine of the bubble is left.)
 
 		var order []int
-		one := NewWriters(1, 1)
+		one := NewWriters(1, 1, 1)
 		block := make(chan struct{})
 		one.Run(func() { <-block })
 		for i := range 5 {
@@ -73,7 +73,7 @@ func TestWritersBoundedAndEnd(t *testing.T) {
 // goroutine per StallAfter without a finished writer, up to max.
 func TestWritersStallWatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := NewWriters(1, 3)
+		w := NewWriters(1, 1, 3)
 		var in, most atomic.Int32
 		enter := func() {
 			now := in.Add(1)
@@ -127,4 +127,47 @@ func TestWritersStallWatch(t *testing.T) {
 			t.Errorf("%d goroutines, watching %t once everything ran; want 0, false", running, watching)
 		}
 	})
+}
+
+// The pace rule: writers that progress, but too slowly to drain the queue within the drain bound
+// on one goroutine, get one more per StallAfter, up to fast and no further; with no bound, or a
+// bound the one goroutine keeps, they stay on one.
+func TestWritersPace(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		drain time.Duration
+		want  int32
+	}{
+		{"no bound", 0, 1},
+		{"kept on one", time.Minute, 1},
+		{"behind", 150 * time.Millisecond, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := NewWriters(1, 2, 4)
+				w.SetDrain(c.drain)
+				var in, most atomic.Int32
+				var ran atomic.Int32
+				const n = 1000 // a millisecond each: a second on one goroutine
+				for range n {
+					w.Run(func() {
+						now := in.Add(1)
+						for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+						}
+						time.Sleep(time.Millisecond)
+						ran.Add(1)
+						in.Add(-1)
+					})
+				}
+				time.Sleep(2 * time.Second)
+				synctest.Wait()
+				if ran.Load() != n {
+					t.Fatalf("%d of %d writers ran", ran.Load(), n)
+				}
+				if m := most.Load(); m != c.want {
+					t.Errorf("at most %d goroutines at once, want %d", m, c.want)
+				}
+			})
+		})
+	}
 }
