@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/livevote/livevote/internal/app"
@@ -99,5 +101,24 @@ func TestStartFails(t *testing.T) {
 	}
 	if err := second.Close(); err != nil {
 		t.Errorf("Close = %v", err)
+	}
+}
+
+// A Redis still loading its data (restarted with a large AOF) is waited for: New returns once it
+// answers, with a warning in the log, instead of failing (and the container restarting, to fail
+// again, until Redis has loaded).
+func TestNewWaitsForLoadingRedis(t *testing.T) {
+	srv := votetest.StartLoadingRedis(t)
+	var logs strings.Builder
+	cfg := config(t)
+	cfg.RedisURL = srv.URL()
+	cfg.Server.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	a, err := app.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("New while Redis loads: %v", err)
+	}
+	defer a.Close()
+	if !strings.Contains(logs.String(), "Redis is loading its data") {
+		t.Errorf("no warning that Redis was loading in the log:\n%s", logs.String())
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -17,12 +18,27 @@ func openStore(ctx context.Context, spec string, log *slog.Logger) (vote.Store, 
 		log.Warn("no LIVEVOTE_REDIS_URL: using the embedded in-memory store: one instance only, nothing survives a restart; set LIVEVOTE_REDIS_URL for a real vote")
 		return memstore.New(), nil
 	}
-	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	s, err := redisstore.Open(octx, spec)
-	if err != nil {
-		return nil, fmt.Errorf("redis: %w", err)
+	for {
+		octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		s, err := redisstore.Open(octx, spec)
+		cancel()
+		switch {
+		case err == nil:
+			log.Info("using Redis")
+			return s, nil
+		case !errors.Is(err, redisstore.ErrLoading):
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		// A Redis restarted with a large AOF reads it before it answers: wait rather than exit
+		// (and be restarted, and exit again) until it has.
+		log.Warn("Redis is loading its data: waiting for it before serving", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("redis: %w", err)
+		case <-time.After(loadingRetry):
+		}
 	}
-	log.Info("using Redis")
-	return s, nil
 }
+
+// loadingRetry is how long openStore waits before asking a loading Redis again.
+const loadingRetry = time.Second

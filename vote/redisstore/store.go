@@ -88,8 +88,9 @@ var _ vote.Store = (*Store)(nil)
 // Open connects to Redis and checks that it answers. spec is either a URL (redis://,
 // rediss:// or unix://, with go-redis options as query parameters, e.g. ?read_timeout=2s) for one
 // Redis, or a comma-separated list of host:port seed nodes of a Redis Cluster (one address is a
-// cluster seed too). When Redis does not answer, the error wraps ErrUnavailable; a malformed spec
-// is an error of its own.
+// cluster seed too). When Redis does not answer, the error wraps ErrUnavailable, and ErrLoading
+// too when Redis answered that it is still loading its data; a malformed spec is an error of its
+// own.
 func Open(ctx context.Context, spec string) (*Store, error) {
 	var client redis.UniversalClient
 	if strings.Contains(spec, "://") {
@@ -132,10 +133,18 @@ func Open(ctx context.Context, spec string) (*Store, error) {
 	client.AddHook(errorHook{&s.errs})
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Close()
+		if redis.IsLoadingError(err) {
+			return nil, fmt.Errorf("%w: %w", ErrLoading, err)
+		}
 		return nil, err
 	}
 	return s, nil
 }
+
+// ErrLoading is Open's error when Redis answered LOADING: it is reading its data (its AOF or RDB
+// file) after a start, answers nothing else until it has, and will then. A caller may wait and
+// open again.
+var ErrLoading = errors.New("redis is loading its data")
 
 func orDefault[T comparable](v *T, d T) {
 	var zero T

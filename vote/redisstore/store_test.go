@@ -92,6 +92,31 @@ func TestOpenRedis(t *testing.T) {
 	}
 }
 
+// A Redis still loading its data answers Open with ErrLoading (and ErrUnavailable), and Open
+// succeeds once it has loaded.
+func TestOpenRedisLoading(t *testing.T) {
+	srv := votetest.StartLoadingRedis(t)
+	_, err := redisstore.Open(t.Context(), srv.URL())
+	if !errors.Is(err, redisstore.ErrLoading) || !errors.Is(err, vote.ErrUnavailable) {
+		t.Fatalf("Open while Redis loads = %v, want ErrLoading and ErrUnavailable", err)
+	}
+	err = within(t, 30*time.Second, "Open once loaded", func() error {
+		for {
+			s, err := redisstore.Open(t.Context(), srv.URL())
+			if !errors.Is(err, redisstore.ErrLoading) {
+				if err == nil {
+					s.Close()
+				}
+				return err
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	if err != nil {
+		t.Fatalf("Open once Redis has loaded: %v", err)
+	}
+}
+
 // A ballot acknowledged before a crash is there after the restart (AOF, fsync always), and the
 // same store, never reopened, goes on voting: scripts are loaded again into the empty script cache.
 func TestRedisStoreSurvivesRestart(t *testing.T) {

@@ -145,7 +145,21 @@ func (s *RedisServer) Start() {
 	}
 }
 
-func (s *RedisServer) start() error {
+// StartLoading is Start, but returns as soon as the server answers at all: PONG, or LOADING while
+// it still reads its data from its directory (a large data set, or one slowed down by the
+// server's --key-load-delay).
+func (s *RedisServer) StartLoading() {
+	s.tb.Helper()
+	if err := s.launch(true); err != nil {
+		s.tb.Fatalf("restart redis-server: %v", err)
+	}
+}
+
+func (s *RedisServer) start() error { return s.launch(false) }
+
+// launch starts the server and waits until it answers PING with PONG, or with LOADING too when
+// loading is set.
+func (s *RedisServer) launch(loading bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd != nil {
@@ -172,7 +186,7 @@ func (s *RedisServer) start() error {
 	deadline := time.Now().Add(redisStartWait)
 	for {
 		reply, err := redisDo(s.Addr(), "PING")
-		if err == nil && reply == "PONG" {
+		if err == nil && reply == "PONG" || loading && err != nil && strings.HasPrefix(err.Error(), "LOADING ") {
 			s.cmd, s.done = cmd, done
 			return nil
 		}
@@ -237,6 +251,27 @@ func (s *RedisServer) stop(sig os.Signal) {
 		<-s.done
 	}
 	s.cmd, s.done = nil, nil
+}
+
+// StartLoadingRedis starts a private redis-server (as StartRedis) that is still loading its data
+// when it returns, as after a restart with a large AOF: it holds 5,000 keys, each read back at
+// start with a delay of 100 us (--key-load-delay), so that it answers LOADING for about a second
+// before it answers anything else.
+func StartLoadingRedis(tb testing.TB) *RedisServer {
+	tb.Helper()
+	s := StartRedis(tb, "--key-load-delay", "100", "--loading-process-events-interval-bytes", "1024")
+	fill := "for i = 1, 5000 do redis.call('SET', 'k' .. i, 'v') end return redis.status_reply('OK')"
+	for _, cmd := range [][]string{{"EVAL", fill, "0"}, {"SAVE"}} {
+		if _, err := redisDo(s.Addr(), cmd...); err != nil {
+			tb.Fatalf("redis %s: %v", cmd[0], err)
+		}
+	}
+	s.Stop()
+	s.StartLoading()
+	if _, err := redisDo(s.Addr(), "PING"); err == nil || !strings.HasPrefix(err.Error(), "LOADING ") {
+		tb.Fatalf("redis-server answers PING with %v once restarted, want LOADING", err)
+	}
+	return s
 }
 
 // StartRedisCluster starts a Redis Cluster of three masters on loopback (private redis-servers,
