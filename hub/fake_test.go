@@ -56,6 +56,8 @@ type fakeConn struct {
 	stalled atomic.Bool
 	// autoPong makes the client answer every ping.
 	autoPong bool
+	// writeTakes makes every text frame's write take that long: a kernel's send on a busy machine.
+	writeTakes time.Duration
 
 	inbox    chan struct{} // messages from the client
 	pings    chan string   // pings from the client, with their data
@@ -254,6 +256,9 @@ func (f *fakeConn) write(op int, data []byte, dl time.Time) error {
 		if err := f.waitUntil(dl); err != nil {
 			return err
 		}
+	}
+	if op == opText && f.writeTakes > 0 {
+		time.Sleep(f.writeTakes)
 	}
 	f.mu.Lock()
 	f.frames = append(f.frames, frame{op: op, data: append([]byte(nil), data...), at: time.Now()})

@@ -75,7 +75,8 @@ const (
 //     sched.Writers.SetDrain): the next tick would replace the messages not yet written, and the
 //     screens would miss a tick. On a slower machine one core does not keep up with 10,000
 //     dashboards at 4 Hz (BENCHMARKS.md, "part 5": 80-100% of the ticks delivered with one,
-//     98-100% with the rule).
+//     96.8-100% with the rule while that machine was at its slowest, every tick once it was
+//     faster; TestEveryTickDeliveredWhenOneWriterFallsBehind).
 //   - Up to maxWriters when the writers stall (every one blocked in a write to a slow client, each
 //     for at most writeWait): enough that a few such clients hold up little.
 //

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -150,6 +151,41 @@ func TestHzBoundsMessagesWhileSnapshotChanges100PerSecond(t *testing.T) {
 		synctest.Wait()
 		if after := len(slow.texts()) + len(fast.texts()) + len(def.texts()); after > before+3 {
 			t.Errorf("%d messages after the changes stopped, want at most the 3 last changes", after-before)
+		}
+	})
+}
+
+// When one writer goroutine cannot write a tick's messages before the next tick (300 dashboards
+// whose writes take 1 ms each: 300 ms a tick at 4 Hz), the writers' pace rule writes them on
+// more, up to GOMAXPROCS-1, and every dashboard gets every tick. With the process's processors
+// as main sets them (one more than the machine's two) the rule may use two goroutines.
+func TestEveryTickDeliveredWhenOneWriterFallsBehind(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	synctest.Test(t, func(t *testing.T) {
+		hs := start(t, hub.Options{}, "p")
+		defer hs.stop()
+		var dashboards []*served
+		for range 300 {
+			dashboards = append(dashboards, hs.serve("p", hub.Public, 4, func(c *fakeConn) { c.writeTakes = time.Millisecond }))
+		}
+		time.Sleep(time.Second) // joined, and their first messages written
+		synctest.Wait()
+		before := make([]int, len(dashboards))
+		for i, d := range dashboards {
+			before[i] = len(d.texts())
+		}
+		stop := churn(hs.src, "p", 10*time.Millisecond) // every tick has a change to send
+		time.Sleep(5 * time.Second)
+		stop()
+		synctest.Wait()
+		least := -1
+		for i, d := range dashboards {
+			if n := len(d.texts()) - before[i]; least < 0 || n < least {
+				least = n
+			}
+		}
+		if least < 19 { // 20 ticks in 5 s at 4 Hz, give or take the edges
+			t.Errorf("a dashboard got %d messages in 5 s of changes at 4 Hz, want every tick (19 at least)", least)
 		}
 	})
 }
