@@ -91,8 +91,11 @@ func TestMetrics(t *testing.T) {
 
 	var after string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		after = scrape(t, metricsURL) // the poll's gauges are sampled every 5 s
-		if sample(after, `livevote_ballots{poll="`+id+`"}`) == 1 || time.Now().After(deadline) {
+		// The poll's gauges are sampled every 5 s, and set one after the other: a scrape may come
+		// between the ballots' and the candidates'.
+		after = scrape(t, metricsURL)
+		if sample(after, `livevote_ballots{poll="`+id+`"}`) == 1 &&
+			sample(after, `livevote_candidate_ballots{candidate="a",poll="`+id+`"}`) == 1 || time.Now().After(deadline) {
 			break
 		}
 	}
