@@ -23,7 +23,8 @@
 # Usage: bench/peer.sh [output directory]    (default: a new directory under /tmp)
 # Settings (environment): N (10000), HZ (4), DURATION (10s), VOTE_RATE (200), ROUNDS (2),
 # PEER_VERSION (v6.9.1), PEER_BIN (a Centrifugo binary to use instead of building one),
-# PEER_SIZE (315), SERVER_BIN (a livevote binary to measure instead of this tree's), BEFORE_BIN (a
+# PEER_SIZE (315), PERF (a sampling rate: each live window's server profiled by `perf record -g` at
+# that many samples a second into NAME-ROUND-live.perf), SERVER_BIN (a livevote binary to measure instead of this tree's), BEFORE_BIN (a
 # livevote binary measured too, as "before", first in each round: before, livevote, centrifugo).
 # PEER_VERSION v6.9.1 builds with Go 1.26; should a later one need a newer Go, set GOTOOLCHAIN for
 # this script only (it builds the peer outside the repository).
@@ -139,7 +140,7 @@ stop() {
 # clients NAME SERVER RATE: two tool processes with N/2 clients each on one start time; the first
 # also votes (livevote) or publishes (peer) at RATE a second.
 clients() {
-	local name=$1 server=$2 rate=$3 start a b args=()
+	local name=$1 server=$2 rate=$3 start a b prof= args=()
 	local half=$((N / 2))
 	if [ "$server" = centrifugo ]; then args=(-peer centrifugo -peer-key "$PEER_KEY" -peer-size "$PEER_SIZE" -conns 1); fi
 	start=$(($(date +%s) + 20 + N / 500))
@@ -149,7 +150,13 @@ clients() {
 	"$LT" -url "$URL" -token "$TOKEN" -quiet "${args[@]}" -dashboards "$((N - half))" -hz "$HZ" -rate 0 \
 		-duration "$DURATION" -start-at "$start" -server-pid "$SERVER_PID" -json "$OUT/$name-b.json" >"$OUT/$name-b.txt" 2>&1 &
 	b=$!
+	if [ -n "${PERF:-}" ] && [ "$rate" != 0 ]; then
+		# The window's profile of the server, kernel included (perf record -g; see BENCHMARKS.md).
+		(sleep $((start - $(date +%s))) && perf record -q -F "$PERF" -g -p "$SERVER_PID" -o "$OUT/$name.perf" -- sleep "$SECS") >/dev/null 2>&1 &
+		prof=$!
+	fi
 	wait "$a" "$b" || { cat "$OUT/$name-a.txt" "$OUT/$name-b.txt" >&2; exit 1; }
+	[ -z "$prof" ] || wait "$prof" || true
 }
 
 # measure SERVER ROUND: one fresh process: idle RSS, then the live window.
