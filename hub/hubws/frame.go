@@ -6,14 +6,13 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/fasthttp/websocket"
 )
 
 // frameConn is the connection as the hub uses it (hub.Conn): the library's, except that a data
-// message, a ping or a pong goes straight to the socket as one frame, without a write deadline
-// unless the write would block.
+// message goes straight to the socket as one frame, without a write deadline unless the write
+// would block.
 //
 // A message to a client that reads is one write(2) that the kernel takes whole: arming a write
 // deadline for it (a runtime timer added and removed, the poller's state) and the library's
@@ -22,8 +21,8 @@ import (
 // 3"). So WriteMessage first tries the whole frame in one non-blocking write, outside the Go
 // poller; only when the socket does not take it all (the client's buffers are full: a slow
 // client) does it arm the deadline that SetWriteDeadline last set and write the rest through the
-// poller, which fails at the deadline as before. Pings and pongs are written the same way with
-// their own deadlines; a close frame goes through the library.
+// poller, which fails at the deadline as before. Control frames (pings, pongs, close) go through
+// the library, with their own deadlines, as before.
 //
 // The hub calls the write methods from one writer at a time (hub.Conn), so the frames do not
 // interleave with the library's control frames.
@@ -56,35 +55,15 @@ func (c *frameConn) WriteMessage(messageType int, data []byte) error {
 		}
 		return c.Conn.WriteMessage(messageType, data)
 	}
-	return c.writeFrame(messageType, data, c.deadline)
-}
-
-// WriteControl writes a ping or a pong like a data message: one frame straight to the socket, the
-// deadline armed only when the write would block. A close frame goes through the library, which
-// then refuses further writes.
-func (c *frameConn) WriteControl(messageType int, data []byte, deadline time.Time) error {
-	if c.sock == nil || messageType == websocket.CloseMessage || len(data) > maxControlPayload {
-		return c.Conn.WriteControl(messageType, data, deadline)
-	}
-	return c.writeFrame(messageType, data, deadline)
-}
-
-// writeFrame builds the frame of the message data in a buffer of the pool and writes it to the
-// socket (sockWriter.write), by deadline when the socket does not take it at once.
-func (c *frameConn) writeFrame(messageType int, data []byte, deadline time.Time) error {
 	buf := c.frames.Get().(*[]byte)
 	*buf = appendFrame((*buf)[:0], messageType, data)
-	err := c.sock.write(*buf, deadline)
+	err := c.sock.write(*buf, c.deadline)
 	c.frames.Put(buf)
 	return err
 }
 
-// maxControlPayload is the largest payload of a control frame (RFC 6455 section 5.5).
-const maxControlPayload = 125
-
 // appendFrame appends to b one final, unmasked frame (a server's, RFC 6455 section 5.2) of the
-// message data of type messageType (websocket.TextMessage, BinaryMessage, PingMessage or
-// PongMessage; a control frame's data is at most 125 bytes).
+// data message data of type messageType (websocket.TextMessage or BinaryMessage).
 func appendFrame(b []byte, messageType int, data []byte) []byte {
 	b = append(b, 0x80|byte(messageType))
 	switch n := len(data); {
@@ -124,22 +103,11 @@ func newSockWriter(conn net.Conn) *sockWriter {
 	}
 	w := &sockWriter{conn: conn, raw: raw}
 	w.fd = func(fd uintptr) {
-		// A raw system call, outside the runtime's bookkeeping: the socket is non-blocking (the Go
-		// poller's), so the call returns at once. Through syscall.Write, a write that outlasts a
-		// sysmon tick (20 us; a loopback write takes about 15) could have its processor handed to
-		// another thread, and the sysmon thread stays awake watching (BENCHMARKS.md, part 6).
 		for {
-			n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd,
-				uintptr(unsafe.Pointer(unsafe.SliceData(w.out))), uintptr(len(w.out)))
-			switch errno {
-			case 0:
-				w.n, w.err = int(n), nil
+			w.n, w.err = syscall.Write(int(fd), w.out)
+			if w.err != syscall.EINTR {
 				return
-			case syscall.EINTR:
-				continue
 			}
-			w.n, w.err = 0, errno
-			return
 		}
 	}
 	return w

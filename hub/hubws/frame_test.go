@@ -6,12 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"slices"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -136,67 +131,4 @@ func TestWriteFrame(t *testing.T) {
 			t.Errorf("%v allocations a frame the socket takes at once, want 0", n)
 		}
 	})
-}
-
-// TestFrameConnControl: pings and pongs written through frameConn (straight to the socket) reach
-// a real client as control frames with their data, in order with the data messages around them,
-// and a close frame (through the library) ends the client's reading with its code.
-func TestFrameConnControl(t *testing.T) {
-	conns := make(chan *websocket.Conn, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			t.Errorf("upgrade: %v", err)
-			return
-		}
-		conns <- c
-	}))
-	defer srv.Close()
-	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server := <-conns
-	defer server.Close()
-	frames := &sync.Pool{New: func() any { return new([]byte) }}
-	c := newFrameConn(server, frames)
-	if c.sock == nil {
-		t.Fatal("no sockWriter under a TCP connection")
-	}
-
-	var got []string
-	client.SetPingHandler(func(data string) error { got = append(got, "ping "+data); return nil })
-	client.SetPongHandler(func(data string) error { got = append(got, "pong "+data); return nil })
-	deadline := time.Now().Add(5 * time.Second)
-	_ = c.SetWriteDeadline(deadline)
-	for _, step := range []func() error{
-		func() error { return c.WriteMessage(websocket.TextMessage, []byte("one")) },
-		func() error { return c.WriteControl(websocket.PingMessage, []byte("are you there"), deadline) },
-		func() error { return c.WriteControl(websocket.PongMessage, []byte("yes"), deadline) },
-		func() error { return c.WriteControl(websocket.PingMessage, nil, deadline) },
-		func() error { return c.WriteMessage(websocket.TextMessage, []byte("two")) },
-		func() error {
-			return c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""), deadline)
-		},
-	} {
-		if err := step(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_ = client.SetReadDeadline(deadline)
-	for {
-		_, data, err := client.ReadMessage()
-		if err != nil {
-			if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
-				t.Errorf("the end of the reading: %v, want close 1001", err)
-			}
-			break
-		}
-		got = append(got, string(data))
-	}
-	want := []string{"one", "ping are you there", "pong yes", "ping ", "two"}
-	if !slices.Equal(got, want) {
-		t.Errorf("the client read %q, want %q", got, want)
-	}
 }
