@@ -251,8 +251,8 @@ mixed_phase() {
 			"$(ms .late.p99_ns "$v")" \
 			"$(inserver "$OUT/mixed-$n-server.txt")" \
 			"$(jq -rs 'map(.dash.delivery.p99_ns) | max / 1e6 * 100 | round / 100' "$a" "$b")" \
-			"$(jq -rs '(.[0].server.cpu_seconds * 1e6 / (map(.dash.messages) | add)) * 100 | round / 100' "$a" "$b")" \
-			"$(jq -r '.tool.cpu_us_per_request | round' "$v") / $(jq -rs '(map(.tool.cpu_seconds) | add) * 1e6 / (map(.dash.messages) | add) * 100 | round / 100' "$a" "$b")" \
+			"$(jq -rs '(map(.dash.messages) | add) as $m | if $m > 0 then .[0].server.cpu_seconds * 1e6 / $m * 100 | round / 100 else "-" end' "$a" "$b")" \
+			"$(jq -r '.tool.cpu_us_per_request | round' "$v") / $(jq -rs '(map(.dash.messages) | add) as $m | if $m > 0 then (map(.tool.cpu_seconds) | add) * 1e6 / $m * 100 | round / 100 else "-" end' "$a" "$b")" \
 			"$(jq -rs -f bench/ticks.jq "$a" "$b")" \
 			"$(jq -r .check_ok "$v")"
 	done
