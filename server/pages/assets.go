@@ -10,8 +10,11 @@ import (
 	"mime"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/livevote/livevote/static"
 )
 
 // asset is one embedded file ready to serve: its bytes, gzipped once, and its entity tag.
@@ -20,6 +23,12 @@ type asset struct {
 	contentType string
 	etag        string
 }
+
+// embeddedAssets returns the embedded files' assets (static.FS), read and compressed once per
+// process: the files are built into the binary, and compressing them all at the best level takes
+// a few hundred milliseconds, which every server of a test package would otherwise pay again. The
+// map and its assets are never changed after.
+var embeddedAssets = sync.OnceValues(func() (map[string]*asset, error) { return loadAssets(static.FS()) })
 
 // loadAssets reads every file of fsys and compresses it, by file name: the folders (one per page)
 // are how the files are kept, not part of their address (/static/{name}), so a name may be used

@@ -19,7 +19,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livevote/livevote/server/access"
-	"github.com/livevote/livevote/static"
 	"github.com/livevote/livevote/vote"
 )
 
@@ -78,7 +77,7 @@ func New(cfg Config) (*Pages, error) {
 	}
 	pg := &Pages{cfg: cfg, images: newPreviewCache()}
 	var err error
-	if pg.assets, err = loadAssets(static.FS()); err != nil {
+	if pg.assets, err = embeddedAssets(); err != nil {
 		return nil, err
 	}
 	if err := checkLanguages(cfg.Polls, pg.assets); err != nil {
