@@ -93,13 +93,7 @@ func testHeldGroups(t *testing.T, b *browser) {
 	// the group's choices (2 Kampala, 1 Gwangju) beside the poll's hour (4 ballots: 1 Xianning)
 	org.waitTrue(`[...document.querySelectorAll('#groups-list > li .group-choices tbody tr')].map(r => r.textContent).join('|') === 'Kampala2 · 67%50%|Gwangju1 · 33%25%'`)
 	org.screenshot("organiser-groups.png", true)
-	shotCtx, cancel := context.WithTimeout(org.ctx, stepTimeout)
-	img, err := chromedp.Run(shotCtx, chromedp.Screenshot(chromedp.CSS(`#held-groups`)))
-	cancel()
-	if err != nil {
-		t.Fatalf("screenshot of the groups: %v", err)
-	}
-	os.WriteFile(filepath.Join(screenshotDir, "organiser-groups-panel.png"), img, 0o644)
+	org.elementShot("organiser-groups-panel.png", `#held-groups`)
 	org.checkAccessible("organiser groups")
 	org.click(`#lang`)
 	org.expectText(`#h-groups`, "按来源分组的暂扣选票")
@@ -483,23 +477,12 @@ func testBallot(t *testing.T, b *browser) {
 		org.waitTrue(`!document.getElementById('f-sources').textContent.includes('No ballot in this period.')`)
 		org.screenshot("organiser.png", true)
 		org.checkAccessible("organiser")
-		panelShot := func(name string) { // the panel alone, once what moves has come to rest
-			t.Helper()
-			org.screenshot(name, false)
-			ctx, cancel := context.WithTimeout(org.ctx, stepTimeout)
-			defer cancel()
-			img, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`#fraud`)))
-			if err != nil {
-				t.Fatalf("screenshot of the fraud panel: %v", err)
-			}
-			os.WriteFile(filepath.Join(screenshotDir, name), img, 0o644)
-		}
-		panelShot("organiser-fraud.png")
+		org.elementShot("organiser-fraud.png", `#fraud`)
 		org.click(`#lang`) // the panel in Chinese, and back
 		org.expectText(`#h-held-list`, "暂扣的选票")
 		org.expectText(`#held-list > li [data-action=release]`, "放行")
 		org.waitTrue(`document.querySelector('#held-list > li .choices').textContent.includes('光州')`)
-		panelShot("organiser-fraud-zh.png")
+		org.elementShot("organiser-fraud-zh.png", `#fraud`)
 		org.checkAccessible("organiser in Chinese")
 		org.click(`#lang`)
 		org.expectText(`#h-held-list`, "Held ballots")
@@ -524,7 +507,7 @@ func testBallot(t *testing.T, b *browser) {
 		setDifficulty(t, p.url, 2000)
 		org.waitTrue(`document.querySelectorAll('#held-list > li').length === 2 && !document.getElementById('held-bulk').hidden`)
 		org.expectText(`#release-all`, "Release all 2 listed")
-		panelShot("organiser-held-bulk.png")
+		org.elementShot("organiser-held-bulk.png", `#fraud`)
 		org.click(`#release-all`)
 		org.waitTrue(`document.getElementById('confirm').open`)
 		org.expectText(`#confirm-title`, "Release all 2 listed ballots?")
@@ -1132,19 +1115,34 @@ func (tb *tab) text(sel string) string {
 // the page has come to rest.
 func (tb *tab) screenshot(name string, full bool) {
 	tb.t.Helper()
-	tb.waitTrue(`document.getAnimations().every(a => a.playState !== 'running' || a.effect.getTiming().iterations === Infinity)`)
-	if os.Getenv("LIVEVOTE_SCREENSHOTS") == "off" {
-		return // .ci/run: its checkout is thrown away, and the captures cost it about a minute
-	}
 	action := chromedp.CaptureScreenshot()
 	if full {
 		action = chromedp.FullScreenshot(100)
 	}
+	tb.save(name, action)
+}
+
+// elementShot saves the element sel alone as a PNG in screenshotDir, once what moves on the page
+// has come to rest.
+func (tb *tab) elementShot(name, sel string) {
+	tb.t.Helper()
+	tb.save(name, chromedp.Screenshot(chromedp.CSS(sel)))
+}
+
+// save waits until what moves on the page has come to rest, then takes the capture and writes it
+// to screenshotDir as name; with LIVEVOTE_SCREENSHOTS=off (.ci/run: its checkout is thrown away,
+// and the captures cost it about a minute) it only waits.
+func (tb *tab) save(name string, capture chromedp.Action[[]byte]) {
+	tb.t.Helper()
+	tb.waitTrue(`document.getAnimations().every(a => a.playState !== 'running' || a.effect.getTiming().iterations === Infinity)`)
+	if os.Getenv("LIVEVOTE_SCREENSHOTS") == "off" {
+		return
+	}
 	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
 	defer cancel()
-	img, err := chromedp.Run(ctx, action)
+	img, err := chromedp.Run(ctx, capture)
 	if err != nil {
-		tb.fail("screenshot: %v", err)
+		tb.fail("screenshot %s: %v", name, err)
 	}
 	if err := os.WriteFile(filepath.Join(screenshotDir, name), img, 0o644); err != nil {
 		tb.t.Fatal(err)

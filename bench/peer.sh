@@ -24,8 +24,9 @@
 # Settings (environment): N (10000), HZ (4), DURATION (10s), VOTE_RATE (200), ROUNDS (2),
 # PEER_VERSION (v6.9.1), PEER_BIN (a Centrifugo binary to use instead of building one),
 # PEER_SIZE (315), PERF (a sampling rate: each live window's server profiled by `perf record -g` at
-# that many samples a second into NAME-ROUND-live.perf), SERVER_BIN (a livevote binary to measure instead of this tree's), BEFORE_BIN (a
-# livevote binary measured too, as "before", first in each round: before, livevote, centrifugo).
+# that many samples a second into SERVER-ROUND-live.perf), SERVER_BIN (a livevote binary to
+# measure instead of this tree's), BEFORE_BIN (a livevote binary measured too, as "before", first
+# in each round: before, livevote, centrifugo).
 # PEER_VERSION v6.9.1 builds with Go 1.26; should a later one need a newer Go, set GOTOOLCHAIN for
 # this script only (it builds the peer outside the repository).
 set -euo pipefail

@@ -190,6 +190,13 @@ two_tools() {
 }
 
 ms() { jq -r "$1 / 1e6 * 100 | round / 100" "$2"; }
+# permsg EXPR FILE...: EXPR, seconds over the tool reports FILE... (read as one array), in us a
+# message the dashboards received, to two decimals; "-" when they received none.
+permsg() {
+	local e=$1
+	shift
+	jq -rs "(map(.dash.messages) | add) as \$m | if \$m > 0 then ($e) * 1e6 / \$m * 100 | round / 100 else \"-\" end" "$@"
+}
 # inserver FILE: the shares of votes the server answered within 10 and 25 ms (its histogram), and
 # Redis's wall time per script call in us, from a mixed phase's NAME-server.txt.
 inserver() {
@@ -251,8 +258,8 @@ mixed_phase() {
 			"$(ms .late.p99_ns "$v")" \
 			"$(inserver "$OUT/mixed-$n-server.txt")" \
 			"$(jq -rs 'map(.dash.delivery.p99_ns) | max / 1e6 * 100 | round / 100' "$a" "$b")" \
-			"$(jq -rs '(map(.dash.messages) | add) as $m | if $m > 0 then .[0].server.cpu_seconds * 1e6 / $m * 100 | round / 100 else "-" end' "$a" "$b")" \
-			"$(jq -r '.tool.cpu_us_per_request | round' "$v") / $(jq -rs '(map(.dash.messages) | add) as $m | if $m > 0 then (map(.tool.cpu_seconds) | add) * 1e6 / $m * 100 | round / 100 else "-" end' "$a" "$b")" \
+			"$(permsg '.[0].server.cpu_seconds' "$a" "$b")" \
+			"$(jq -r '.tool.cpu_us_per_request | round' "$v") / $(permsg 'map(.tool.cpu_seconds) | add' "$a" "$b")" \
 			"$(jq -rs -f bench/ticks.jq "$a" "$b")" \
 			"$(jq -r .check_ok "$v")"
 	done
@@ -350,7 +357,7 @@ printf '%-44s %s\n' \
 	"hub: vote-to-visible p50/p99 ms" "$(ms .dash.vote_to_visible.p50_ns "$OUT/hub-live-a.json") / $(ms .dash.vote_to_visible.p99_ns "$OUT/hub-live-a.json")" \
 	"hub: messages delivered in the window" "$(jq -s 'map(.dash.messages) | add' "$OUT"/hub-live-[ab].json)" \
 	"hub: the window's ticks delivered" "$(jq -rs -f bench/ticks.jq "$OUT"/hub-live-[ab].json)" \
-	"hub: server CPU per delivered message (us)" "$(jq -rs '(.[0].server.cpu_seconds * 1e6 / (map(.dash.messages) | add)) * 100 | round / 100' "$OUT"/hub-live-[ab].json) (all server CPU over the window, votes included)" \
+	"hub: server CPU per delivered message (us)" "$(permsg '.[0].server.cpu_seconds' "$OUT"/hub-live-[ab].json) (all server CPU over the window, votes included)" \
 	"hub: server RSS idle, 0 -> $DASHBOARDS dashboards" "$((RSS0 / 1024)) MiB -> $((RSS1 / 1024)) MiB: $(jq -n "($RSS1 - $RSS0) * 1024 / $DASHBOARDS / 1000 * 10 | round / 10") KB per dashboard"
 
 mixed_phase
